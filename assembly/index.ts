@@ -1,0 +1,12 @@
+// The wasmgrad kernel ABI. Only numbers cross the boundary: byte offsets into linear memory (usize), element
+// counts and flags (i32), hyperparameters (f64). No managed objects are ever allocated here: TypeScript owns
+// every block of memory above heap_base() (see src/backend/wasm/heap.ts). Shapes are validated in TypeScript
+// before a kernel runs; the release builds are compiled with --noAssert.
+export { heap_base } from './kernels/memory';
+export * from './kernels/matmul';
+export * from './kernels/binary';
+export * from './kernels/unary';
+export * from './kernels/reduce';
+export * from './kernels/softmax';
+export * from './kernels/copy';
+export * from './kernels/optim';

@@ -1,0 +1,152 @@
+// The reference backend: every kernel as plain TypeScript loops over typed arrays (one file per kernel family,
+// beside this one). It is the fallback, the oracle the wasm kernels are tested against, and the benchmark baseline.
+import type {
+  AdagradParams, AdamParams, Backend, BinaryOp, BroadcastPlan, Buf, CopyPlan, DType, MatmulPlan, MemoryStats,
+  ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp, UnaryOp, WherePlan,
+} from '../types.js';
+import { BYTES_PER_ELEMENT } from '../types.js';
+import * as binaryK from './binary.js';
+import * as copyK from './copy.js';
+import * as matmulK from './matmul.js';
+import * as optimK from './optim.js';
+import * as reduceK from './reduce.js';
+import * as softmaxK from './softmax.js';
+import * as unaryK from './unary.js';
+
+export class RefBuf implements Buf {
+  live = true;
+  constructor(
+    readonly backend: RefBackend,
+    readonly dtype: DType,
+    readonly data: TypedArray,
+  ) {}
+  get size(): number {
+    return this.data.length;
+  }
+}
+
+const ARRAY: Record<DType, new (n: number) => TypedArray> = {
+  float32: Float32Array, float64: Float64Array, int32: Int32Array,
+};
+
+export class RefBackend implements Backend {
+  readonly name = 'ref';
+  readonly build = 'ref';
+  readonly dtypes: readonly DType[] = ['float32', 'float64', 'int32'];
+  private buffers = 0;
+  private bytesInUse = 0;
+  private peakBytes = 0;
+
+  alloc(dtype: DType, size: number): RefBuf {
+    if (!Number.isSafeInteger(size) || size < 0) throw new Error(`ref backend: invalid buffer size ${size}`);
+    const bytes = size * BYTES_PER_ELEMENT[dtype];
+    this.buffers++;
+    this.bytesInUse += bytes;
+    if (this.bytesInUse > this.peakBytes) this.peakBytes = this.bytesInUse;
+    return new RefBuf(this, dtype, new ARRAY[dtype](size));
+  }
+
+  free(buf: Buf): void {
+    const b = this.own(buf, 'free');
+    b.live = false;
+    this.buffers--;
+    this.bytesInUse -= b.size * BYTES_PER_ELEMENT[b.dtype];
+  }
+
+  read(buf: Buf, offset = 0, length = buf.size - offset): TypedArray {
+    return this.own(buf, 'read').data.slice(offset, offset + length);
+  }
+
+  write(buf: Buf, src: ArrayLike<number>, offset = 0): void {
+    const b = this.own(buf, 'write');
+    if (offset < 0 || offset + src.length > b.size) {
+      throw new Error(`ref backend: write of ${src.length} elements at ${offset} overflows a buffer of ${b.size}`);
+    }
+    b.data.set(src, offset);
+  }
+
+  memory(): MemoryStats {
+    const { buffers, bytesInUse, peakBytes } = this;
+    return { buffers, bytesInUse, peakBytes, heapBytes: bytesInUse, limitBytes: Infinity };
+  }
+
+  resetPeak(): void {
+    this.peakBytes = this.bytesInUse;
+  }
+
+  matmul(a: Buf, b: Buf, c: Buf, plan: MatmulPlan): void {
+    matmulK.matmul(this.d(a), this.d(b), this.d(c), plan.bias ? this.d(plan.bias) : null, plan);
+  }
+  binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, plan: BroadcastPlan): void {
+    binaryK.binary(op, this.d(a), this.d(b), this.d(out), plan);
+  }
+  where(cond: Buf, a: Buf, b: Buf, out: Buf, plan: WherePlan): void {
+    binaryK.where(this.d(cond), this.d(a), this.d(b), this.d(out), plan);
+  }
+  unary(op: UnaryOp, x: Buf, out: Buf, n: number, alpha: number): void {
+    unaryK.unary(op, this.d(x), this.d(out), n, alpha);
+  }
+  unaryGrad(op: UnaryGradOp, saved: Buf, dy: Buf, dx: Buf, n: number, alpha: number): void {
+    unaryK.unaryGrad(op, this.d(saved), this.d(dy), this.d(dx), n, alpha);
+  }
+  reduce(op: ReduceOp, x: Buf, out: Buf, outer: number, r: number, inner: number, argmax: Buf | null): void {
+    reduceK.reduce(op, this.d(x), this.d(out), outer, r, inner, argmax ? (this.d(argmax) as Int32Array) : null);
+  }
+  softmax(x: Buf, out: Buf, outer: number, r: number, inner: number, log: boolean): void {
+    softmaxK.softmax(this.d(x), this.d(out), outer, r, inner, log);
+  }
+  softmaxGrad(y: Buf, dy: Buf, dx: Buf, outer: number, r: number, inner: number, log: boolean): void {
+    softmaxK.softmaxGrad(this.d(y), this.d(dy), this.d(dx), outer, r, inner, log);
+  }
+  crossEntropy(logits: Buf, labels: Buf, losses: Buf, probs: Buf, n: number, c: number, smoothing: number): void {
+    softmaxK.crossEntropy(this.d(logits), this.d(labels) as Int32Array, this.d(losses), this.d(probs), n, c, smoothing);
+  }
+  crossEntropyGrad(probs: Buf, labels: Buf, dloss: Buf, dlossStride: number, scale: number, dx: Buf,
+    n: number, c: number, smoothing: number): void {
+    softmaxK.crossEntropyGrad(this.d(probs), this.d(labels) as Int32Array, this.d(dloss), dlossStride, scale,
+      this.d(dx), n, c, smoothing);
+  }
+  copy(x: Buf, out: Buf, plan: CopyPlan): void {
+    copyK.copy(this.d(x), this.d(out), plan);
+  }
+  fill(out: Buf, value: number, offset: number, n: number): void {
+    copyK.fill(this.d(out), value, offset, n);
+  }
+  scale(x: Buf, out: Buf, n: number, alpha: number): void {
+    copyK.scale(this.d(x), this.d(out), n, alpha);
+  }
+  axpy(alpha: number, x: Buf, y: Buf, n: number): void {
+    copyK.axpy(alpha, this.d(x), this.d(y), n);
+  }
+  gather(x: Buf, idx: Buf, out: Buf, outer: number, r: number, inner: number, nIdx: number): void {
+    copyK.gather(this.d(x), this.d(idx) as Int32Array, this.d(out), outer, r, inner, nIdx);
+  }
+  scatterAdd(dy: Buf, idx: Buf, dx: Buf, outer: number, r: number, inner: number, nIdx: number): void {
+    copyK.scatterAdd(this.d(dy), this.d(idx) as Int32Array, this.d(dx), outer, r, inner, nIdx);
+  }
+  sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void {
+    optimK.sgd(this.d(p), this.d(g), momentumBuf ? this.d(momentumBuf) : null, n, h);
+  }
+  adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamParams): void {
+    optimK.adam(this.d(p), this.d(g), this.d(m), this.d(v), n, h);
+  }
+  rmsprop(p: Buf, g: Buf, sq: Buf, momentumBuf: Buf | null, gradAvg: Buf | null, n: number, h: RmspropParams): void {
+    optimK.rmsprop(this.d(p), this.d(g), this.d(sq), momentumBuf ? this.d(momentumBuf) : null,
+      gradAvg ? this.d(gradAvg) : null, n, h);
+  }
+  adagrad(p: Buf, g: Buf, sum: Buf, n: number, h: AdagradParams): void {
+    optimK.adagrad(this.d(p), this.d(g), this.d(sum), n, h);
+  }
+
+  private own(buf: Buf, kernel: string): RefBuf {
+    if (!(buf instanceof RefBuf) || buf.backend !== this) {
+      throw new Error(`${kernel}: a buffer of the '${buf.backend.name}' backend was passed to the ref backend`);
+    }
+    if (!buf.live) throw new Error(`${kernel}: buffer used after it was freed`);
+    return buf;
+  }
+
+  private d(buf: Buf): TypedArray {
+    return this.own(buf, 'ref').data;
+  }
+}

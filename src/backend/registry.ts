@@ -1,0 +1,64 @@
+// Which backend new tensors go to. The ref backend is always there; `await init()` loads the best wasm build
+// the engine supports and makes it current. There is no top-level await anywhere in the package.
+import { RefBackend } from './ref/index.js';
+import type { Backend, BuildName } from './types.js';
+import { supportedBuilds } from './wasm/loader.js';
+import { createWasmBackend, type WasmBackend, type WasmOptions } from './wasm/index.js';
+
+export interface InitOptions extends WasmOptions {
+  /** Backend to make current (default 'wasm'). */
+  backend?: 'wasm' | 'ref';
+}
+
+export interface BackendInfo {
+  backend: 'wasm' | 'ref';
+  /** The build that runs: 'ref' for the reference backend. */
+  build: BuildName | 'ref';
+  /** Builds this engine can run, best first. */
+  supportedBuilds: BuildName[];
+  /** Linear memory limit in MB (wasm), or Infinity. */
+  maxMemoryMB: number;
+}
+
+const ref = new RefBackend();
+let wasm: WasmBackend | null = null;
+let current: Backend = ref;
+
+/** Loads the wasm backend (once per set of options) and makes the requested backend current. */
+export async function init(options: InitOptions = {}): Promise<BackendInfo> {
+  const { backend = 'wasm', ...wasmOptions } = options;
+  if (backend === 'ref') {
+    current = ref;
+  } else {
+    const build = wasmOptions.build ?? 'auto';
+    const reuse = wasm && (build === 'auto' ? wasm.build === supportedBuilds()[0] : wasm.build === build)
+      && wasmOptions.maxMemoryMB === undefined && wasmOptions.wasm === undefined;
+    if (!reuse) wasm = await createWasmBackend(wasmOptions);
+    current = wasm!;
+  }
+  return backendInfo();
+}
+
+/** Switches between the loaded backends. 'wasm' needs a prior `await init()`. */
+export function setBackend(name: 'wasm' | 'ref'): void {
+  if (name === 'ref') current = ref;
+  else if (wasm) current = wasm;
+  else throw new Error("setBackend('wasm'): the wasm backend is not loaded yet; call `await init()` first");
+}
+
+export function getBackend(): Backend {
+  return current;
+}
+
+export function refBackend(): RefBackend {
+  return ref;
+}
+
+export function backendInfo(): BackendInfo {
+  return {
+    backend: current.name,
+    build: current.build,
+    supportedBuilds: supportedBuilds(),
+    maxMemoryMB: current.memory().limitBytes / 1048576,
+  };
+}

@@ -1,0 +1,140 @@
+// The storage-only backend contract. Two implementations give the same numbers:
+//   ref  — pure TypeScript loops over typed arrays (float32, float64, int32): fallback, test oracle, baseline;
+//   wasm — AssemblyScript kernels over WebAssembly linear memory (float32, int32).
+// Methods here trust their arguments: shapes are checked and plans are built one layer up, in src/kernels/,
+// which is the only caller. Sizes and offsets are in elements, never bytes.
+
+export type DType = 'float32' | 'float64' | 'int32';
+export type FloatDType = 'float32' | 'float64';
+export type TypedArray = Float32Array | Float64Array | Int32Array;
+
+export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
+
+/** A block of storage owned by one backend. `size` is in elements. */
+export interface Buf {
+  readonly dtype: DType;
+  readonly size: number;
+  readonly backend: Backend;
+  /** False once freed; every kernel entry point checks it, so a freed block is never read or written. */
+  readonly live: boolean;
+}
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'equal' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual';
+
+export type UnaryOp = 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'square' | 'relu' | 'leakyRelu' | 'sigmoid'
+  | 'tanh' | 'gelu' | 'softplus' | 'sign' | 'reciprocal';
+
+/** Unary ops with a fused backward kernel. Which saved value the kernel reads is fixed per op (see below). */
+export type UnaryGradOp = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'gelu' | 'softplus';
+/** relu, leakyRelu, gelu, softplus read the input x; sigmoid and tanh read the output y. */
+export const UNARY_GRAD_READS: Record<UnaryGradOp, 'x' | 'y'> = {
+  relu: 'x', leakyRelu: 'x', gelu: 'x', softplus: 'x', sigmoid: 'y', tanh: 'y',
+};
+
+export type ReduceOp = 'sum' | 'mean' | 'max';
+
+/**
+ * C[i] = op(A[i])·op(B[i]) (+ bias) for i < batch. A is [m,k] row-major, or [k,m] when transA; B is [k,n],
+ * or [n,k] when transB; C is [m,n]. strideA / strideB step between batch items (0 broadcasts one matrix over the
+ * batch); C is dense, batch·m·n. bias, when given, has n elements added to every row of every C[i].
+ */
+export interface MatmulPlan {
+  m: number; n: number; k: number;
+  transA: boolean; transB: boolean;
+  batch: number; strideA: number; strideB: number;
+  bias: Buf | null;
+}
+
+/**
+ * out[i0..i3] = a[Σ i·aStrides] op b[Σ i·bStrides] over dims (≤ 4 entries after collapsing, innermost last);
+ * out is dense. A stride of 0 broadcasts that operand along the dimension.
+ */
+export interface BroadcastPlan { dims: number[]; aStrides: number[]; bStrides: number[] }
+
+/** out = cond ≠ 0 ? a : b, each operand strided over dims as in BroadcastPlan; out is dense. */
+export interface WherePlan extends BroadcastPlan { condStrides: number[] }
+
+/** out[outOffset + Σ i·outStrides] = x[xOffset + Σ i·xStrides] for every index i of dims (permute, expand, slice, concat). */
+export interface CopyPlan { dims: number[]; xStrides: number[]; xOffset: number; outStrides: number[]; outOffset: number }
+
+export interface SgdParams { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; firstStep: boolean }
+/** bc1 = 1 − β1^t and bc2 = 1 − β2^t, computed once per step by the optimizer. decoupled = AdamW. */
+export interface AdamParams {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean;
+  bc1: number; bc2: number;
+}
+export interface RmspropParams { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean }
+/** clr = lr / (1 + (t − 1)·lrDecay), computed by the optimizer. */
+export interface AdagradParams { clr: number; eps: number; weightDecay: number }
+
+export interface MemoryStats {
+  /** Live buffers. */
+  buffers: number;
+  /** Bytes held by live buffers (element size × elements, exactly). */
+  bytesInUse: number;
+  /** Highest bytesInUse since start or the last resetPeak(). */
+  peakBytes: number;
+  /** Bytes the backend has reserved from its host (linear memory in use by the heap, incl. free blocks). */
+  heapBytes: number;
+  /** Upper bound on heapBytes, or Infinity. */
+  limitBytes: number;
+}
+
+export type BuildName = 'simd' | 'scalar' | 'relaxed' | 'debug';
+
+export interface Backend {
+  readonly name: 'ref' | 'wasm';
+  /** 'ref' for the reference backend; the loaded .wasm build otherwise. */
+  readonly build: BuildName | 'ref';
+  readonly dtypes: readonly DType[];
+
+  /** New uninitialised storage. Throws a clear Error past the memory limit; the backend stays usable. */
+  alloc(dtype: DType, size: number): Buf;
+  free(buf: Buf): void;
+  /** Copy out `length` elements starting at `offset`. */
+  read(buf: Buf, offset?: number, length?: number): TypedArray;
+  /** Copy `src` in, starting at element `offset`. */
+  write(buf: Buf, src: ArrayLike<number>, offset?: number): void;
+  memory(): MemoryStats;
+  resetPeak(): void;
+
+  matmul(a: Buf, b: Buf, c: Buf, plan: MatmulPlan): void;
+  binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, plan: BroadcastPlan): void;
+  where(cond: Buf, a: Buf, b: Buf, out: Buf, plan: WherePlan): void;
+  /** out = f(x) elementwise; alpha is leakyRelu's slope, softplus's beta, unused otherwise. */
+  unary(op: UnaryOp, x: Buf, out: Buf, n: number, alpha: number): void;
+  /** dx = dy · f′, where f′ is computed from `saved` (x or y per UNARY_GRAD_READS). */
+  unaryGrad(op: UnaryGradOp, saved: Buf, dy: Buf, dx: Buf, n: number, alpha: number): void;
+  /** out[o,i] = reduce over j of x[o,j,i] for x viewed as [outer, r, inner]; argmax gets j (int32) for max. */
+  reduce(op: ReduceOp, x: Buf, out: Buf, outer: number, r: number, inner: number, argmax: Buf | null): void;
+  /** (log-)softmax over j of x viewed as [outer, r, inner]. */
+  softmax(x: Buf, out: Buf, outer: number, r: number, inner: number, log: boolean): void;
+  /** Backward of softmax (from y = softmax) or logSoftmax (from y = logSoftmax). */
+  softmaxGrad(y: Buf, dy: Buf, dx: Buf, outer: number, r: number, inner: number, log: boolean): void;
+  /**
+   * Softmax cross-entropy of logits [n, c] against int32 labels [n] with target (1−s)·onehot + s/c.
+   * Writes the per-row loss to losses [n] and the softmax to probs [n, c] (kept for the backward).
+   */
+  crossEntropy(logits: Buf, labels: Buf, losses: Buf, probs: Buf, n: number, c: number, smoothing: number): void;
+  /** dx[i] = (probs[i] − target[i]) · dloss[i·dlossStride] · scale; dlossStride 0 broadcasts one upstream value. */
+  crossEntropyGrad(probs: Buf, labels: Buf, dloss: Buf, dlossStride: number, scale: number, dx: Buf,
+    n: number, c: number, smoothing: number): void;
+  copy(x: Buf, out: Buf, plan: CopyPlan): void;
+  /** out[offset .. offset+n) = value. */
+  fill(out: Buf, value: number, offset: number, n: number): void;
+  /** out = alpha·x (n elements). */
+  scale(x: Buf, out: Buf, n: number, alpha: number): void;
+  /** y += alpha·x (n elements). */
+  axpy(alpha: number, x: Buf, y: Buf, n: number): void;
+  /** out[o,j,i] = x[o, idx[j], i] for x [outer, r, inner], idx int32 [nIdx], out [outer, nIdx, inner]. */
+  gather(x: Buf, idx: Buf, out: Buf, outer: number, r: number, inner: number, nIdx: number): void;
+  /** dx[o, idx[j], i] += dy[o,j,i]: the gradient of gather (dx is not cleared first). */
+  scatterAdd(dy: Buf, idx: Buf, dx: Buf, outer: number, r: number, inner: number, nIdx: number): void;
+
+  // Optimizer updates, in place, per element (PyTorch's formulas; see src/optim/).
+  sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void;
+  adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamParams): void;
+  rmsprop(p: Buf, g: Buf, sq: Buf, momentumBuf: Buf | null, gradAvg: Buf | null, n: number, h: RmspropParams): void;
+  adagrad(p: Buf, g: Buf, sum: Buf, n: number, h: AdagradParams): void;
+}

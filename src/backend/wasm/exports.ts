@@ -1,0 +1,42 @@
+// The typed surface of the .wasm module (assembly/index.ts). Pointers are byte offsets, sizes and strides are
+// elements, flags are 0/1.
+type Ptr = number;
+
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heap_base(): Ptr;
+
+  matmul_f32(a: Ptr, b: Ptr, c: Ptr, bias: Ptr, m: number, n: number, k: number, transA: number, transB: number,
+    batch: number, strideA: number, strideB: number, ws: Ptr): void;
+  matmul_ws_bytes(m: number, n: number, k: number, transA: number, transB: number): number;
+
+  binary_f32(op: number, a: Ptr, b: Ptr, out: Ptr, n0: number, n1: number, n2: number, n3: number,
+    a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number): void;
+  where_f32(cond: Ptr, a: Ptr, b: Ptr, out: Ptr, n0: number, n1: number, n2: number, n3: number,
+    c0: number, c1: number, c2: number, c3: number, a0: number, a1: number, a2: number, a3: number,
+    b0: number, b1: number, b2: number, b3: number): void;
+  unary_f32(op: number, x: Ptr, out: Ptr, n: number, alpha: number): void;
+  unary_grad_f32(op: number, saved: Ptr, dy: Ptr, dx: Ptr, n: number, alpha: number): void;
+  reduce_f32(op: number, x: Ptr, out: Ptr, outer: number, r: number, inner: number, argmax: Ptr): void;
+  softmax_f32(x: Ptr, out: Ptr, outer: number, r: number, inner: number, log: number): void;
+  softmax_grad_f32(y: Ptr, dy: Ptr, dx: Ptr, outer: number, r: number, inner: number, log: number): void;
+  cross_entropy_f32(logits: Ptr, labels: Ptr, losses: Ptr, probs: Ptr, n: number, c: number, smoothing: number): void;
+  cross_entropy_grad_f32(probs: Ptr, labels: Ptr, dloss: Ptr, dlossStride: number, scale: number, dx: Ptr,
+    n: number, c: number, smoothing: number): void;
+  copy_strided_32(x: Ptr, out: Ptr, n0: number, n1: number, n2: number, n3: number,
+    x0: number, x1: number, x2: number, x3: number, o0: number, o1: number, o2: number, o3: number): void;
+  fill_f32(out: Ptr, n: number, value: number): void;
+  fill_i32(out: Ptr, n: number, value: number): void;
+  scale_f32(x: Ptr, out: Ptr, n: number, alpha: number): void;
+  axpy_f32(alpha: number, x: Ptr, y: Ptr, n: number): void;
+  gather_32(x: Ptr, idx: Ptr, out: Ptr, outer: number, r: number, inner: number, nIdx: number): void;
+  scatter_add_f32(dy: Ptr, idx: Ptr, dx: Ptr, outer: number, r: number, inner: number, nIdx: number): void;
+
+  sgd_f32(p: Ptr, g: Ptr, buf: Ptr, n: number, lr: number, momentum: number, dampening: number,
+    weightDecay: number, nesterov: number, firstStep: number): void;
+  adam_f32(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
+    weightDecay: number, decoupled: number, bc1: number, bc2: number): void;
+  rmsprop_f32(p: Ptr, g: Ptr, sq: Ptr, buf: Ptr, gavg: Ptr, n: number, lr: number, alpha: number, eps: number,
+    weightDecay: number, momentum: number, centered: number): void;
+  adagrad_f32(p: Ptr, g: Ptr, sum: Ptr, n: number, clr: number, eps: number, weightDecay: number): void;
+}

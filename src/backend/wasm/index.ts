@@ -1,0 +1,316 @@
+// The wasm backend: tensor storage in linear memory (heap.ts) and a binding per kernel export. Pointers handed to
+// a kernel are computed right before the call, and typed-array views are created per read/write, so no view is
+// ever used after memory.grow has detached it.
+import type {
+  AdagradParams, AdamParams, Backend, BinaryOp, BroadcastPlan, Buf, BuildName, CopyPlan, DType, MatmulPlan,
+  MemoryStats, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp, UnaryOp, WherePlan,
+} from '../types.js';
+import { BYTES_PER_ELEMENT } from '../types.js';
+import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from './codes.js';
+import type { KernelExports } from './exports.js';
+import { ALIGN, Heap } from './heap.js';
+import { compileBuild, engineSupports, supportedBuilds, type WasmSource } from './loader.js';
+
+export class WasmBuf implements Buf {
+  live = true;
+  constructor(
+    readonly backend: WasmBackend,
+    readonly dtype: DType,
+    readonly size: number,
+    readonly ptr: number,
+  ) {}
+}
+
+export interface WasmOptions {
+  /** Which build to load; 'auto' (default) picks the best the engine validates: relaxed, simd, scalar. */
+  build?: BuildName | 'auto';
+  /** Upper bound on linear memory, in MB (default 4096, the wasm32 maximum). */
+  maxMemoryMB?: number;
+  /** The .wasm itself (bytes, URL, Response or compiled module) for hosts where the default location fails. */
+  wasm?: WasmSource;
+}
+
+const WASM32_MAX_MB = 4096;
+const BINARY = new Map(BINARY_CODES.map((op, i) => [op, i]));
+const UNARY = new Map(UNARY_CODES.map((op, i) => [op, i]));
+const REDUCE = new Map(REDUCE_CODES.map((op, i) => [op, i]));
+
+export async function createWasmBackend(options: WasmOptions = {}): Promise<WasmBackend> {
+  const requested = options.build ?? 'auto';
+  const build = requested === 'auto' ? supportedBuilds()[0]! : requested;
+  if (!engineSupports(build)) {
+    throw new Error(
+      `wasm backend: this engine cannot run the '${build}' build (it runs: ${supportedBuilds().join(', ')})` +
+        (build === 'relaxed' ? '; Node 20 needs --experimental-wasm-relaxed-simd' : ''),
+    );
+  }
+  const maxMB = options.maxMemoryMB ?? WASM32_MAX_MB;
+  if (!(maxMB > 0 && maxMB <= WASM32_MAX_MB)) {
+    throw new Error(`init: maxMemoryMB must be in (0, ${WASM32_MAX_MB}], got ${maxMB}`);
+  }
+  const module = await compileBuild(build, options.wasm);
+  const instance = await WebAssembly.instantiate(module, {});
+  return new WasmBackend(instance.exports as unknown as KernelExports, build, Math.floor(maxMB * 16) * 65536);
+}
+
+/** Pads a plan to exactly 4 dims, or calls `fn` once per index of the leading dims when there are more. */
+function forEach4(dims: number[], strides: number[][], fn: (offsets: number[], d: number[], s: number[][]) => void): void {
+  const extra = dims.length - 4;
+  if (extra <= 0) {
+    const pad = -extra;
+    fn(strides.map(() => 0), [...Array<number>(pad).fill(1), ...dims], strides.map((s) => [...Array<number>(pad).fill(0), ...s]));
+    return;
+  }
+  const inner = dims.slice(extra);
+  const innerStrides = strides.map((s) => s.slice(extra));
+  const idx = new Array<number>(extra).fill(0);
+  const total = dims.slice(0, extra).reduce((a, b) => a * b, 1);
+  for (let t = 0; t < total; t++) {
+    fn(strides.map((s) => idx.reduce((acc, i, d) => acc + i * s[d]!, 0)), inner, innerStrides);
+    for (let d = extra - 1; d >= 0 && ++idx[d]! === dims[d]; d--) idx[d] = 0;
+  }
+}
+
+export class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  readonly dtypes: readonly DType[] = ['float32', 'int32'];
+  private readonly heap: Heap;
+  private buffers = 0;
+  private bytesInUse = 0;
+  private peakBytes = 0;
+  private workspace = { ptr: 0, bytes: 0 };
+
+  constructor(
+    readonly exports: KernelExports,
+    readonly build: BuildName,
+    limitBytes: number,
+  ) {
+    const base = Math.ceil(exports.heap_base() / ALIGN) * ALIGN;
+    this.heap = new Heap(exports.memory, base, limitBytes);
+  }
+
+  alloc(dtype: DType, size: number): WasmBuf {
+    if (dtype === 'float64') {
+      throw new Error("wasm backend: float64 is not supported (float32 and int32 are); use the 'ref' backend for float64");
+    }
+    if (!Number.isSafeInteger(size) || size < 0) throw new Error(`wasm backend: invalid buffer size ${size}`);
+    const bytes = size * BYTES_PER_ELEMENT[dtype];
+    const ptr = this.heap.alloc(bytes);
+    this.buffers++;
+    this.bytesInUse += bytes;
+    if (this.bytesInUse > this.peakBytes) this.peakBytes = this.bytesInUse;
+    return new WasmBuf(this, dtype, size, ptr);
+  }
+
+  free(buf: Buf): void {
+    const b = this.own(buf, 'free');
+    b.live = false;
+    const bytes = b.size * BYTES_PER_ELEMENT[b.dtype];
+    this.heap.free(b.ptr, bytes);
+    this.buffers--;
+    this.bytesInUse -= bytes;
+  }
+
+  read(buf: Buf, offset = 0, length = buf.size - offset): TypedArray {
+    const b = this.own(buf, 'read');
+    return this.view(b, offset, length).slice();
+  }
+
+  write(buf: Buf, src: ArrayLike<number>, offset = 0): void {
+    const b = this.own(buf, 'write');
+    if (offset < 0 || offset + src.length > b.size) {
+      throw new Error(`wasm backend: write of ${src.length} elements at ${offset} overflows a buffer of ${b.size}`);
+    }
+    this.view(b, offset, src.length).set(src);
+  }
+
+  memory(): MemoryStats {
+    return {
+      buffers: this.buffers,
+      bytesInUse: this.bytesInUse,
+      peakBytes: this.peakBytes,
+      heapBytes: this.heap.heapBytes,
+      limitBytes: this.heap.limitBytes,
+    };
+  }
+
+  resetPeak(): void {
+    this.peakBytes = this.bytesInUse;
+  }
+
+  matmul(a: Buf, b: Buf, c: Buf, p: MatmulPlan): void {
+    const [pa, pb, pc] = this.ptrs('matmul', a, b, c);
+    const bias = p.bias ? this.own(p.bias, 'matmul').ptr : 0;
+    const ta = +p.transA, tb = +p.transB;
+    const ws = this.ensureWorkspace(this.exports.matmul_ws_bytes(p.m, p.n, p.k, ta, tb));
+    this.run('matmul', () =>
+      this.exports.matmul_f32(pa, pb, pc, bias, p.m, p.n, p.k, ta, tb, p.batch, p.strideA, p.strideB, ws));
+  }
+
+  binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, p: BroadcastPlan): void {
+    const [pa, pb, po] = this.ptrs(op, a, b, out);
+    const code = BINARY.get(op)!;
+    const outStrides = denseStrides(p.dims);
+    this.run(op, () => forEach4(p.dims, [p.aStrides, p.bStrides, outStrides], ([oa, ob, oo], d, [sa, sb]) =>
+      this.exports.binary_f32(code, pa + 4 * oa!, pb + 4 * ob!, po + 4 * oo!, d[0]!, d[1]!, d[2]!, d[3]!,
+        sa![0]!, sa![1]!, sa![2]!, sa![3]!, sb![0]!, sb![1]!, sb![2]!, sb![3]!)));
+  }
+
+  where(cond: Buf, a: Buf, b: Buf, out: Buf, p: WherePlan): void {
+    const [pc, pa, pb, po] = this.ptrs('where', cond, a, b, out);
+    const outStrides = denseStrides(p.dims);
+    this.run('where', () => forEach4(p.dims, [p.condStrides, p.aStrides, p.bStrides, outStrides],
+      ([oc, oa, ob, oo], d, [sc, sa, sb]) =>
+        this.exports.where_f32(pc + 4 * oc!, pa + 4 * oa!, pb + 4 * ob!, po + 4 * oo!, d[0]!, d[1]!, d[2]!, d[3]!,
+          sc![0]!, sc![1]!, sc![2]!, sc![3]!, sa![0]!, sa![1]!, sa![2]!, sa![3]!, sb![0]!, sb![1]!, sb![2]!, sb![3]!)));
+  }
+
+  unary(op: UnaryOp, x: Buf, out: Buf, n: number, alpha: number): void {
+    const [px, po] = this.ptrs(op, x, out);
+    this.run(op, () => this.exports.unary_f32(UNARY.get(op)!, px, po, n, alpha));
+  }
+
+  unaryGrad(op: UnaryGradOp, saved: Buf, dy: Buf, dx: Buf, n: number, alpha: number): void {
+    const [ps, pdy, pdx] = this.ptrs(`${op}Grad`, saved, dy, dx);
+    this.run(`${op}Grad`, () => this.exports.unary_grad_f32(UNARY.get(op)!, ps, pdy, pdx, n, alpha));
+  }
+
+  reduce(op: ReduceOp, x: Buf, out: Buf, outer: number, r: number, inner: number, argmax: Buf | null): void {
+    const [px, po] = this.ptrs(op, x, out);
+    const pi = argmax ? this.own(argmax, op).ptr : 0;
+    this.run(op, () => this.exports.reduce_f32(REDUCE.get(op)!, px, po, outer, r, inner, pi));
+  }
+
+  softmax(x: Buf, out: Buf, outer: number, r: number, inner: number, log: boolean): void {
+    const name = log ? 'logSoftmax' : 'softmax';
+    const [px, po] = this.ptrs(name, x, out);
+    this.run(name, () => this.exports.softmax_f32(px, po, outer, r, inner, +log));
+  }
+
+  softmaxGrad(y: Buf, dy: Buf, dx: Buf, outer: number, r: number, inner: number, log: boolean): void {
+    const name = log ? 'logSoftmaxGrad' : 'softmaxGrad';
+    const [py, pdy, pdx] = this.ptrs(name, y, dy, dx);
+    this.run(name, () => this.exports.softmax_grad_f32(py, pdy, pdx, outer, r, inner, +log));
+  }
+
+  crossEntropy(logits: Buf, labels: Buf, losses: Buf, probs: Buf, n: number, c: number, smoothing: number): void {
+    const [pl, py, ploss, pp] = this.ptrs('crossEntropy', logits, labels, losses, probs);
+    this.run('crossEntropy', () => this.exports.cross_entropy_f32(pl, py, ploss, pp, n, c, smoothing));
+  }
+
+  crossEntropyGrad(probs: Buf, labels: Buf, dloss: Buf, dlossStride: number, scale: number, dx: Buf,
+    n: number, c: number, smoothing: number): void {
+    const [pp, py, pd, pdx] = this.ptrs('crossEntropyGrad', probs, labels, dloss, dx);
+    this.run('crossEntropyGrad', () =>
+      this.exports.cross_entropy_grad_f32(pp, py, pd, dlossStride, scale, pdx, n, c, smoothing));
+  }
+
+  copy(x: Buf, out: Buf, p: CopyPlan): void {
+    const [px, po] = this.ptrs('copy', x, out);
+    const bx = px + 4 * p.xOffset, bo = po + 4 * p.outOffset;
+    this.run('copy', () => forEach4(p.dims, [p.xStrides, p.outStrides], ([ox, oo], d, [sx, so]) =>
+      this.exports.copy_strided_32(bx + 4 * ox!, bo + 4 * oo!, d[0]!, d[1]!, d[2]!, d[3]!,
+        sx![0]!, sx![1]!, sx![2]!, sx![3]!, so![0]!, so![1]!, so![2]!, so![3]!)));
+  }
+
+  fill(out: Buf, value: number, offset: number, n: number): void {
+    const [po] = this.ptrs('fill', out);
+    const at = po + 4 * offset;
+    this.run('fill', () => (out.dtype === 'int32' ? this.exports.fill_i32(at, n, value) : this.exports.fill_f32(at, n, value)));
+  }
+
+  scale(x: Buf, out: Buf, n: number, alpha: number): void {
+    const [px, po] = this.ptrs('scale', x, out);
+    this.run('scale', () => this.exports.scale_f32(px, po, n, alpha));
+  }
+
+  axpy(alpha: number, x: Buf, y: Buf, n: number): void {
+    const [px, py] = this.ptrs('axpy', x, y);
+    this.run('axpy', () => this.exports.axpy_f32(alpha, px, py, n));
+  }
+
+  gather(x: Buf, idx: Buf, out: Buf, outer: number, r: number, inner: number, nIdx: number): void {
+    const [px, pi, po] = this.ptrs('gather', x, idx, out);
+    this.run('gather', () => this.exports.gather_32(px, pi, po, outer, r, inner, nIdx));
+  }
+
+  scatterAdd(dy: Buf, idx: Buf, dx: Buf, outer: number, r: number, inner: number, nIdx: number): void {
+    const [pdy, pi, pdx] = this.ptrs('scatterAdd', dy, idx, dx);
+    this.run('scatterAdd', () => this.exports.scatter_add_f32(pdy, pi, pdx, outer, r, inner, nIdx));
+  }
+
+  sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void {
+    const [pp, pg] = this.ptrs('sgd', p, g);
+    const pm = momentumBuf ? this.own(momentumBuf, 'sgd').ptr : 0;
+    this.run('sgd', () => this.exports.sgd_f32(pp, pg, pm, n, h.lr, h.momentum, h.dampening, h.weightDecay,
+      +h.nesterov, +h.firstStep));
+  }
+
+  adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamParams): void {
+    const [pp, pg, pm, pv] = this.ptrs('adam', p, g, m, v);
+    this.run('adam', () => this.exports.adam_f32(pp, pg, pm, pv, n, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay,
+      +h.decoupled, h.bc1, h.bc2));
+  }
+
+  rmsprop(p: Buf, g: Buf, sq: Buf, momentumBuf: Buf | null, gradAvg: Buf | null, n: number, h: RmspropParams): void {
+    const [pp, pg, ps] = this.ptrs('rmsprop', p, g, sq);
+    const pm = momentumBuf ? this.own(momentumBuf, 'rmsprop').ptr : 0;
+    const pa = gradAvg ? this.own(gradAvg, 'rmsprop').ptr : 0;
+    this.run('rmsprop', () => this.exports.rmsprop_f32(pp, pg, ps, pm, pa, n, h.lr, h.alpha, h.eps, h.weightDecay,
+      h.momentum, +h.centered));
+  }
+
+  adagrad(p: Buf, g: Buf, sum: Buf, n: number, h: AdagradParams): void {
+    const [pp, pg, ps] = this.ptrs('adagrad', p, g, sum);
+    this.run('adagrad', () => this.exports.adagrad_f32(pp, pg, ps, n, h.clr, h.eps, h.weightDecay));
+  }
+
+  /** A fresh view: never cached, because memory.grow detaches the old buffer. */
+  private view(b: WasmBuf, offset: number, length: number): TypedArray {
+    const mem = this.exports.memory.buffer;
+    const at = b.ptr + offset * 4;
+    return b.dtype === 'int32' ? new Int32Array(mem, at, length) : new Float32Array(mem, at, length);
+  }
+
+  private own(buf: Buf, kernel: string): WasmBuf {
+    if (!(buf instanceof WasmBuf) || buf.backend !== this) {
+      throw new Error(`${kernel}: a buffer of the '${buf.backend.name}' backend was passed to the wasm backend`);
+    }
+    if (!buf.live) throw new Error(`${kernel}: buffer used after it was freed`);
+    return buf;
+  }
+
+  private ptrs(kernel: string, ...bufs: Buf[]): number[] {
+    return bufs.map((b) => this.own(b, kernel).ptr);
+  }
+
+  /** Scratch space for packed matmul panels, grown on demand and kept for the next call. */
+  private ensureWorkspace(bytes: number): number {
+    if (bytes <= this.workspace.bytes) return this.workspace.ptr;
+    if (this.workspace.bytes > 0) this.heap.free(this.workspace.ptr, this.workspace.bytes);
+    this.workspace = { ptr: this.heap.alloc(bytes), bytes };
+    return this.workspace.ptr;
+  }
+
+  /** Runs a kernel; a trap inside it becomes an Error that names the kernel. */
+  private run(kernel: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) {
+        throw new Error(`wasm kernel '${kernel}' trapped: ${e.message} (the backend may be inconsistent; call init() again)`, { cause: e });
+      }
+      throw e;
+    }
+  }
+}
+
+function denseStrides(dims: number[]): number[] {
+  const s = new Array<number>(dims.length);
+  let acc = 1;
+  for (let i = dims.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= dims[i]!;
+  }
+  return s;
+}

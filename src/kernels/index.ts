@@ -1,0 +1,388 @@
+// The kernel layer: shape-level, validated entry points over any Backend. Every function checks dtypes, shapes
+// and buffer sizes, builds the plan the backend expects, allocates the output on the inputs' backend and returns
+// it; the caller owns (and frees) what it gets back. Errors name the kernel and the shapes involved, so a wrong
+// shape is a clear Error and never an out-of-bounds write.
+import type { Backend, BinaryOp, Buf, DType, ReduceOp, UnaryGradOp, UnaryOp } from '../backend/types.js';
+import {
+  broadcastShapes, broadcastStrides, checkShape, collapse, fmt, normalizeAxes, normalizeAxis, sizeOf, stridesOf,
+  type Shape,
+} from './shape.js';
+
+/** A buffer with a shape: what the kernels take and return. */
+export interface NDArray {
+  readonly buf: Buf;
+  readonly shape: Shape;
+}
+
+export function empty(backend: Backend, dtype: DType, shape: Shape): NDArray {
+  checkShape(shape, 'alloc');
+  if (!backend.dtypes.includes(dtype)) {
+    throw new Error(`alloc: the ${backend.name} backend does not store ${dtype} (it stores ${backend.dtypes.join(', ')})`);
+  }
+  return { buf: backend.alloc(dtype, sizeOf(shape)), shape: [...shape] };
+}
+
+export function free(x: NDArray): void {
+  x.buf.backend.free(x.buf);
+}
+
+function check(kernel: string, ...xs: NDArray[]): Backend {
+  const backend = xs[0]!.buf.backend;
+  for (const x of xs) {
+    if (!x.buf.live) throw new Error(`${kernel}: input was used after it was freed (disposed)`);
+    if (x.buf.backend !== backend) {
+      throw new Error(`${kernel}: inputs live on different backends (${backend.name}, ${x.buf.backend.name})`);
+    }
+    if (x.buf.size !== sizeOf(x.shape)) throw new Error(`${kernel}: shape ${fmt(x.shape)} does not match a buffer of ${x.buf.size}`);
+  }
+  return backend;
+}
+
+function checkFloat(kernel: string, ...xs: NDArray[]): DType {
+  const dtype = xs[0]!.buf.dtype;
+  for (const x of xs) {
+    if (x.buf.dtype === 'int32') throw new Error(`${kernel}: expects float32 or float64 data, got int32`);
+    if (x.buf.dtype !== dtype) throw new Error(`${kernel}: dtypes differ (${dtype} and ${x.buf.dtype})`);
+  }
+  return dtype;
+}
+
+function checkInt(kernel: string, what: string, x: NDArray): void {
+  if (x.buf.dtype !== 'int32') throw new Error(`${kernel}: ${what} must be int32, got ${x.buf.dtype}`);
+}
+
+export interface MatmulOptions { transA?: boolean; transB?: boolean; bias?: NDArray | null }
+
+/**
+ * op(A)·op(B) for 2-D operands, batched [..., m, k]·[..., k, n] with equal batch dims, or a 2-D operand broadcast
+ * over the other's batch. A 1-D A is a row vector and a 1-D B a column vector; that dim is dropped from the result.
+ */
+export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDArray {
+  const { transA = false, transB = false, bias = null } = options;
+  const backend = check('matmul', a, b, ...(bias ? [bias] : []));
+  const dtype = checkFloat('matmul', a, b, ...(bias ? [bias] : []));
+  const shapes = `${fmt(a.shape)}${transA ? 'ᵀ' : ''}·${fmt(b.shape)}${transB ? 'ᵀ' : ''}`;
+  if (a.shape.length === 0 || b.shape.length === 0) throw new Error(`matmul: scalars cannot be multiplied as matrices: ${shapes}`);
+  const aMat = a.shape.length === 1 ? (transA ? [a.shape[0]!, 1] : [1, a.shape[0]!]) : a.shape;
+  const bMat = b.shape.length === 1 ? (transB ? [1, b.shape[0]!] : [b.shape[0]!, 1]) : b.shape;
+  const [ar, ac] = aMat.slice(-2) as [number, number];
+  const [br, bc] = bMat.slice(-2) as [number, number];
+  const [m, k] = transA ? [ac, ar] : [ar, ac];
+  const [kb, n] = transB ? [bc, br] : [br, bc];
+  if (k !== kb) throw new Error(`matmul: inner dimensions differ: ${shapes} (${k} ≠ ${kb})`);
+  const aBatch = aMat.slice(0, -2);
+  const bBatch = bMat.slice(0, -2);
+  let batchShape: number[];
+  if (aBatch.length === 0) batchShape = [...bBatch];
+  else if (bBatch.length === 0 || fmt(aBatch) === fmt(bBatch)) batchShape = [...aBatch];
+  else throw new Error(`matmul: batch dimensions differ: ${shapes} (a 2-D operand broadcasts; otherwise they must be equal)`);
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n)) {
+    throw new Error(`matmul: bias must have shape [${n}], got ${fmt(bias.shape)}`);
+  }
+  const batch = sizeOf(batchShape);
+  const outShape = [...batchShape, ...(a.shape.length === 1 ? [] : [m]), ...(b.shape.length === 1 ? [] : [n])];
+  const out = empty(backend, dtype, outShape);
+  backend.matmul(a.buf, b.buf, out.buf, {
+    m, n, k, transA, transB, batch,
+    strideA: aBatch.length ? m * k : 0,
+    strideB: bBatch.length ? k * n : 0,
+    bias: bias ? bias.buf : null,
+  });
+  return out;
+}
+
+/** Elementwise a op b with broadcasting; comparisons give 1/0 in the inputs' dtype. */
+export function binary(op: BinaryOp, a: NDArray, b: NDArray): NDArray {
+  const backend = check(op, a, b);
+  const dtype = checkFloat(op, a, b);
+  const outShape = broadcastShapes(op, a.shape, b.shape);
+  const out = empty(backend, dtype, outShape);
+  if (out.buf.size === 0) return out;
+  const { dims, strides } = collapse(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
+  backend.binary(op, a.buf, b.buf, out.buf, { dims, aStrides: strides[0]!, bStrides: strides[1]! });
+  return out;
+}
+
+/** cond ≠ 0 ? a : b, all three broadcast together. */
+export function where(cond: NDArray, a: NDArray, b: NDArray): NDArray {
+  const backend = check('where', cond, a, b);
+  const dtype = checkFloat('where', cond, a, b);
+  const outShape = broadcastShapes('where', cond.shape, a.shape, b.shape);
+  const out = empty(backend, dtype, outShape);
+  if (out.buf.size === 0) return out;
+  const { dims, strides } = collapse(outShape,
+    [cond.shape, a.shape, b.shape].map((s) => broadcastStrides(s, outShape)));
+  backend.where(cond.buf, a.buf, b.buf, out.buf, { dims, condStrides: strides[0]!, aStrides: strides[1]!, bStrides: strides[2]! });
+  return out;
+}
+
+export function unary(op: UnaryOp, x: NDArray, alpha = 0): NDArray {
+  const backend = check(op, x);
+  const dtype = checkFloat(op, x);
+  const out = empty(backend, dtype, x.shape);
+  backend.unary(op, x.buf, out.buf, out.buf.size, alpha);
+  return out;
+}
+
+/** dx = dy · f′ for the fused backward kernels; `saved` is x or y as UNARY_GRAD_READS says. */
+export function unaryGrad(op: UnaryGradOp, saved: NDArray, dy: NDArray, alpha = 0): NDArray {
+  const backend = check(`${op}Grad`, saved, dy);
+  const dtype = checkFloat(`${op}Grad`, saved, dy);
+  if (fmt(saved.shape) !== fmt(dy.shape)) {
+    throw new Error(`${op}Grad: shapes differ: ${fmt(saved.shape)} and ${fmt(dy.shape)}`);
+  }
+  const dx = empty(backend, dtype, dy.shape);
+  backend.unaryGrad(op, saved.buf, dy.buf, dx.buf, dx.buf.size, alpha);
+  return dx;
+}
+
+/** Views shape as [outer, r, inner] around one contiguous block of axes. */
+function around(shape: Shape, first: number, last: number): [number, number, number] {
+  return [sizeOf(shape.slice(0, first)), sizeOf(shape.slice(first, last + 1)), sizeOf(shape.slice(last + 1))];
+}
+
+export interface ReduceResult { out: NDArray; argmax: NDArray | null }
+
+/**
+ * sum / mean / max over `axes` (default all). For max, `argmax` (int32, shape of out) holds the position of the
+ * maximum within the reduced block, counted row-major over the reduced axes. Caller frees both.
+ */
+export function reduce(op: ReduceOp, x: NDArray, axes?: number | readonly number[], keepdims = false): ReduceResult {
+  const backend = check(op, x);
+  const dtype = checkFloat(op, x);
+  const ax = normalizeAxes(op, x.shape, axes);
+  const keptShape = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
+  const outShape = keepdims ? keptShape : x.shape.filter((_, i) => !ax.includes(i));
+  if (op === 'max' && ax.some((i) => x.shape[i] === 0)) {
+    throw new Error(`max: cannot reduce over an empty axis of shape ${fmt(x.shape)}`);
+  }
+  // Axes of size 1 do not matter for contiguity; if the rest form one block, reduce in place, else permute first.
+  const real = ax.filter((i) => x.shape[i] !== 1);
+  const contiguous = real.length === 0 || real.every((a, i) => i === 0 || (a > real[i - 1]! &&
+    x.shape.slice(real[i - 1]! + 1, a).every((d) => d === 1)));
+  let src = x;
+  let [outer, r, inner] = real.length ? around(x.shape, real[0]!, real[real.length - 1]!) : [sizeOf(x.shape), 1, 1];
+  if (!contiguous) {
+    const keep = x.shape.map((_, i) => i).filter((i) => !ax.includes(i));
+    src = permute(x, [...keep, ...ax]);
+    [outer, r, inner] = [sizeOf(keep.map((i) => x.shape[i]!)), sizeOf(ax.map((i) => x.shape[i]!)), 1];
+  }
+  const out = empty(backend, dtype, outShape);
+  const argmax = op === 'max' ? empty(backend, 'int32', outShape) : null;
+  backend.reduce(op, src.buf, out.buf, outer, r, inner, argmax ? argmax.buf : null);
+  if (src !== x) free(src);
+  return { out, argmax };
+}
+
+/** Sums a broadcast gradient back down to `shape` (the reverse of broadcasting `shape` up to g.shape). */
+export function sumTo(g: NDArray, shape: Shape): NDArray {
+  const lead = g.shape.length - shape.length;
+  if (lead < 0 || shape.some((d, i) => d !== 1 && d !== g.shape[i + lead])) {
+    throw new Error(`sumTo: ${fmt(g.shape)} cannot be summed to ${fmt(shape)}`);
+  }
+  const axes = g.shape.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1));
+  const { out } = reduce('sum', g, axes, true);
+  return { buf: out.buf, shape: [...shape] };
+}
+
+export function softmax(x: NDArray, axis = -1, log = false): NDArray {
+  const name = log ? 'logSoftmax' : 'softmax';
+  const backend = check(name, x);
+  const dtype = checkFloat(name, x);
+  const a = normalizeAxis(name, x.shape, axis);
+  const out = empty(backend, dtype, x.shape);
+  if (out.buf.size > 0) backend.softmax(x.buf, out.buf, ...around(x.shape, a, a), log);
+  return out;
+}
+
+export function softmaxGrad(y: NDArray, dy: NDArray, axis = -1, log = false): NDArray {
+  const name = log ? 'logSoftmaxGrad' : 'softmaxGrad';
+  const backend = check(name, y, dy);
+  const dtype = checkFloat(name, y, dy);
+  if (fmt(y.shape) !== fmt(dy.shape)) throw new Error(`${name}: shapes differ: ${fmt(y.shape)} and ${fmt(dy.shape)}`);
+  const a = normalizeAxis(name, y.shape, axis);
+  const dx = empty(backend, dtype, y.shape);
+  if (dx.buf.size > 0) backend.softmaxGrad(y.buf, dy.buf, dx.buf, ...around(y.shape, a, a), log);
+  return dx;
+}
+
+function checkLabels(kernel: string, logits: NDArray, labels: NDArray): [number, number] {
+  if (logits.shape.length !== 2) throw new Error(`${kernel}: logits must be [batch, classes], got ${fmt(logits.shape)}`);
+  checkInt(kernel, 'labels', labels);
+  const [n, c] = logits.shape as [number, number];
+  if (labels.shape.length !== 1 || labels.shape[0] !== n) {
+    throw new Error(`${kernel}: labels must have shape [${n}] for logits ${fmt(logits.shape)}, got ${fmt(labels.shape)}`);
+  }
+  const values = labels.buf.backend.read(labels.buf);
+  const bad = values.findIndex((v) => v < 0 || v >= c);
+  if (bad >= 0) throw new Error(`${kernel}: label ${values[bad]} at row ${bad} is out of range [0, ${c})`);
+  return [n, c];
+}
+
+function checkSmoothing(kernel: string, s: number): void {
+  if (!(s >= 0 && s <= 1)) throw new Error(`${kernel}: labelSmoothing must be in [0, 1], got ${s}`);
+}
+
+/** Per-row softmax cross-entropy and the softmax itself (kept for the backward). Caller frees both. */
+export function crossEntropy(logits: NDArray, labels: NDArray, smoothing = 0): { losses: NDArray; probs: NDArray } {
+  const backend = check('crossEntropy', logits, labels);
+  const dtype = checkFloat('crossEntropy', logits);
+  checkSmoothing('crossEntropy', smoothing);
+  const [n, c] = checkLabels('crossEntropy', logits, labels);
+  const losses = empty(backend, dtype, [n]);
+  const probs = empty(backend, dtype, [n, c]);
+  backend.crossEntropy(logits.buf, labels.buf, losses.buf, probs.buf, n, c, smoothing);
+  return { losses, probs };
+}
+
+/** d logits = (probs − target) · dloss · scale, with dloss per row ([n]) or one value ([] or [1]). */
+export function crossEntropyGrad(probs: NDArray, labels: NDArray, dloss: NDArray, scale = 1, smoothing = 0): NDArray {
+  const backend = check('crossEntropyGrad', probs, labels, dloss);
+  const dtype = checkFloat('crossEntropyGrad', probs, dloss);
+  checkSmoothing('crossEntropyGrad', smoothing);
+  const [n, c] = checkLabels('crossEntropyGrad', probs, labels);
+  const size = sizeOf(dloss.shape);
+  if (size !== 1 && !(dloss.shape.length === 1 && size === n)) {
+    throw new Error(`crossEntropyGrad: upstream gradient must be a scalar or [${n}], got ${fmt(dloss.shape)}`);
+  }
+  const dx = empty(backend, dtype, [n, c]);
+  backend.crossEntropyGrad(probs.buf, labels.buf, dloss.buf, size === 1 && n !== 1 ? 0 : 1, scale, dx.buf, n, c, smoothing);
+  return dx;
+}
+
+/** A dense copy of x with its axes permuted (out.shape[i] = x.shape[perm[i]]). */
+export function permute(x: NDArray, perm: readonly number[]): NDArray {
+  const backend = check('permute', x);
+  const rank = x.shape.length;
+  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
+    throw new Error(`permute: [${perm.join(',')}] is not a permutation of the ${rank} axes of ${fmt(x.shape)}`);
+  }
+  const outShape = perm.map((p) => x.shape[p]!);
+  const out = empty(backend, x.buf.dtype, outShape);
+  if (out.buf.size === 0) return out;
+  const xs = stridesOf(x.shape);
+  const { dims, strides } = collapse(outShape, [perm.map((p) => xs[p]!), stridesOf(outShape)]);
+  backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset: 0, outStrides: strides[1]!, outOffset: 0 });
+  return out;
+}
+
+/** A dense copy of x broadcast to `shape`. */
+export function broadcastTo(x: NDArray, shape: Shape): NDArray {
+  const backend = check('broadcastTo', x);
+  checkShape(shape, 'broadcastTo');
+  const target = broadcastShapes('broadcastTo', x.shape, shape);
+  if (fmt(target) !== fmt(shape)) throw new Error(`broadcastTo: ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}`);
+  const out = empty(backend, x.buf.dtype, shape);
+  if (out.buf.size === 0) return out;
+  const { dims, strides } = collapse(shape, [broadcastStrides(x.shape, shape), stridesOf(shape)]);
+  backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset: 0, outStrides: strides[1]!, outOffset: 0 });
+  return out;
+}
+
+function checkSlice(kernel: string, shape: Shape, begin: readonly number[], size: readonly number[]): void {
+  const ok = begin.length === shape.length && size.length === shape.length &&
+    begin.every((b, i) => Number.isInteger(b) && Number.isInteger(size[i]) && b >= 0 && size[i]! >= 0 && b + size[i]! <= shape[i]!);
+  if (!ok) throw new Error(`${kernel}: begin [${begin.join(',')}] and size [${size.join(',')}] do not fit in ${fmt(shape)}`);
+}
+
+/** x[begin : begin + size] along every axis, as a dense copy. */
+export function slice(x: NDArray, begin: readonly number[], size: readonly number[]): NDArray {
+  const backend = check('slice', x);
+  checkSlice('slice', x.shape, begin, size);
+  const out = empty(backend, x.buf.dtype, size);
+  if (out.buf.size === 0) return out;
+  const xs = stridesOf(x.shape);
+  const { dims, strides } = collapse(size, [xs, stridesOf(size)]);
+  const xOffset = begin.reduce((acc, b, i) => acc + b * xs[i]!, 0);
+  backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset, outStrides: strides[1]!, outOffset: 0 });
+  return out;
+}
+
+/** Copies src into the region of dst that starts at `begin` (the backward of slice, and concat's building block). */
+export function copyInto(dst: NDArray, src: NDArray, begin: readonly number[]): void {
+  const backend = check('copyInto', dst, src);
+  if (dst.buf.dtype !== src.buf.dtype) throw new Error(`copyInto: dtypes differ (${dst.buf.dtype} and ${src.buf.dtype})`);
+  checkSlice('copyInto', dst.shape, begin, src.shape);
+  if (src.buf.size === 0) return;
+  const ds = stridesOf(dst.shape);
+  const { dims, strides } = collapse(src.shape, [stridesOf(src.shape), ds]);
+  const outOffset = begin.reduce((acc, b, i) => acc + b * ds[i]!, 0);
+  backend.copy(src.buf, dst.buf, { dims, xStrides: strides[0]!, xOffset: 0, outStrides: strides[1]!, outOffset });
+}
+
+/** Joins arrays along `axis`; all other dims must match. */
+export function concat(xs: readonly NDArray[], axis: number): NDArray {
+  if (xs.length === 0) throw new Error('concat: needs at least one input');
+  const backend = check('concat', ...xs);
+  const first = xs[0]!;
+  const a = normalizeAxis('concat', first.shape, axis);
+  for (const x of xs) {
+    if (x.buf.dtype !== first.buf.dtype) throw new Error(`concat: dtypes differ (${first.buf.dtype} and ${x.buf.dtype})`);
+    if (x.shape.length !== first.shape.length || x.shape.some((d, i) => i !== a && d !== first.shape[i])) {
+      throw new Error(`concat: shapes ${xs.map((t) => fmt(t.shape)).join(', ')} differ outside axis ${a}`);
+    }
+  }
+  const outShape = [...first.shape];
+  outShape[a] = xs.reduce((acc, x) => acc + x.shape[a]!, 0);
+  const out = empty(backend, first.buf.dtype, outShape);
+  let at = 0;
+  for (const x of xs) {
+    copyInto(out, x, outShape.map((_, i) => (i === a ? at : 0)));
+    at += x.shape[a]!;
+  }
+  return out;
+}
+
+export function fill(x: NDArray, value: number): void {
+  const backend = check('fill', x);
+  backend.fill(x.buf, value, 0, x.buf.size);
+}
+
+/** alpha·x as a new array. */
+export function scale(x: NDArray, alpha: number): NDArray {
+  const backend = check('scale', x);
+  const dtype = checkFloat('scale', x);
+  const out = empty(backend, dtype, x.shape);
+  backend.scale(x.buf, out.buf, out.buf.size, alpha);
+  return out;
+}
+
+/** y += alpha·x in place (same shapes). */
+export function axpy(alpha: number, x: NDArray, y: NDArray): void {
+  const backend = check('axpy', x, y);
+  checkFloat('axpy', x, y);
+  if (fmt(x.shape) !== fmt(y.shape)) throw new Error(`axpy: shapes differ: ${fmt(x.shape)} and ${fmt(y.shape)}`);
+  backend.axpy(alpha, x.buf, y.buf, y.buf.size);
+}
+
+function checkIndices(kernel: string, idx: NDArray, limit: number): void {
+  checkInt(kernel, 'indices', idx);
+  const values = idx.buf.backend.read(idx.buf);
+  const bad = values.findIndex((v) => v < 0 || v >= limit);
+  if (bad >= 0) throw new Error(`${kernel}: index ${values[bad]} at position ${bad} is out of range [0, ${limit})`);
+}
+
+/** Rows of x along `axis` picked by int32 indices: out.shape = x.shape with shape[axis] replaced by idx.shape. */
+export function gather(x: NDArray, idx: NDArray, axis = 0): NDArray {
+  const backend = check('gather', x, idx);
+  const a = normalizeAxis('gather', x.shape, axis);
+  checkIndices('gather', idx, x.shape[a]!);
+  const outShape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
+  const out = empty(backend, x.buf.dtype, outShape);
+  if (out.buf.size > 0) backend.gather(x.buf, idx.buf, out.buf, ...around(x.shape, a, a), idx.buf.size);
+  return out;
+}
+
+/** The gradient of gather: a zero array of `shape` with dy's rows added at the indices (repeats accumulate). */
+export function scatterAdd(dy: NDArray, idx: NDArray, shape: Shape, axis = 0): NDArray {
+  const backend = check('scatterAdd', dy, idx);
+  const dtype = checkFloat('scatterAdd', dy);
+  const a = normalizeAxis('scatterAdd', shape, axis);
+  checkIndices('scatterAdd', idx, shape[a]!);
+  const expected = [...shape.slice(0, a), ...idx.shape, ...shape.slice(a + 1)];
+  if (fmt(expected) !== fmt(dy.shape)) throw new Error(`scatterAdd: gradient ${fmt(dy.shape)} should be ${fmt(expected)}`);
+  const dx = empty(backend, dtype, shape);
+  backend.fill(dx.buf, 0, 0, dx.buf.size);
+  if (dy.buf.size > 0) backend.scatterAdd(dy.buf, idx.buf, dx.buf, ...around(shape, a, a), idx.buf.size);
+  return dx;
+}

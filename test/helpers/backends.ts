@@ -1,0 +1,21 @@
+// Every backend the tests run against: the reference backend and one wasm backend per build this engine can
+// load (relaxed only where the engine validates it; vitest passes --experimental-wasm-relaxed-simd to Node).
+import { RefBackend } from '../../src/backend/ref/index.js';
+import type { Backend } from '../../src/backend/types.js';
+import { createWasmBackend } from '../../src/backend/wasm/index.js';
+import { supportedBuilds } from '../../src/backend/wasm/loader.js';
+
+export interface Labelled { label: string; backend: Backend }
+
+export async function loadBackends(): Promise<Labelled[]> {
+  const list: Labelled[] = [{ label: 'ref', backend: new RefBackend() }];
+  for (const build of [...supportedBuilds(), 'debug' as const]) {
+    list.push({ label: `wasm-${build}`, backend: await createWasmBackend({ build }) });
+  }
+  return list;
+}
+
+/** Only the wasm backends. */
+export async function loadWasmBackends(): Promise<Labelled[]> {
+  return (await loadBackends()).filter((b) => b.backend.name === 'wasm');
+}
