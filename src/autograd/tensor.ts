@@ -1,0 +1,207 @@
+// Tensor: a shaped, typed block of storage on one backend, plus what autograd needs — whether it requires a
+// gradient, its accumulated .grad, and the node that produced it. Storage is reference counted so reshape and
+// detach share memory instead of copying; the memory goes back to the backend when the last holder lets go.
+import type { Backend, Buf, DType, TypedArray } from '../backend/types.js';
+import { fmt, sizeOf } from '../kernels/shape.js';
+import type { Node } from './node.js';
+import { engine, track, type Scope } from './scope.js';
+
+let nextTensorId = 1;
+
+class Storage {
+  private refs = 1;
+  constructor(readonly buf: Buf) {}
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+  release(): void {
+    if (--this.refs === 0) this.buf.backend.free(this.buf);
+  }
+  get shared(): boolean {
+    return this.refs > 1;
+  }
+}
+
+export type NestedArray = number | NestedArray[];
+
+export class Tensor {
+  readonly id = nextTensorId++;
+  readonly shape: readonly number[];
+  /** The accumulated gradient (leaf tensors that require grad), like PyTorch's .grad. */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor; null for leaves. */
+  node: Node | null = null;
+  /** A display name for graphs and explain() ('W1', 'x', …). */
+  name: string | undefined;
+  private _requiresGrad = false;
+  /** For a saved handle of a leaf: the leaf its gradient belongs to. */
+  private leafOrigin: Tensor | null = null;
+  /** A saved handle of an op's own output points at that op's node without holding it (no cycle). */
+  private weakNode = false;
+  /** Internal handles (a node's saved tensors) are not counted in memory().tensors; their bytes are. */
+  private internal = false;
+  private storage: Storage | null;
+  private scope: Scope | null;
+
+  /**
+   * Wraps a buffer the caller hands over (not copied), or shares another tensor's storage under a new shape of
+   * the same size. Users create tensors with tensor(), zeros(), randn() and friends instead.
+   */
+  constructor(source: Buf | Tensor, shape: readonly number[], options: { requiresGrad?: boolean; name?: string } = {}) {
+    const dtype = source.dtype;
+    if (options.requiresGrad && dtype === 'int32') {
+      if (!(source instanceof Tensor)) source.backend.free(source);
+      throw new Error('requiresGrad: only floating-point tensors can require gradients (this one is int32)');
+    }
+    const storage = source instanceof Tensor ? source.alive('view').retain() : new Storage(source);
+    if (storage.buf.size !== sizeOf(shape)) {
+      storage.release();
+      throw new Error(`Tensor: shape ${fmt(shape)} does not match ${storage.buf.size} elements`);
+    }
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.name = options.name;
+    if (options.requiresGrad) this.requiresGrad = true;
+    engine.liveTensors++;
+    this.scope = track(this);
+  }
+
+  get buf(): Buf {
+    return this.alive('use').buf;
+  }
+  get dtype(): DType {
+    return this.buf.dtype;
+  }
+  get backend(): Backend {
+    return this.buf.backend;
+  }
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  get rank(): number {
+    return this.shape.length;
+  }
+  get isLeaf(): boolean {
+    return this.node === null;
+  }
+  get isDisposed(): boolean {
+    return this.storage === null;
+  }
+
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+  set requiresGrad(on: boolean) {
+    if (on && this.dtype === 'int32') {
+      throw new Error('requiresGrad: only floating-point tensors can require gradients (this one is int32)');
+    }
+    if (!on && this.node) throw new Error('requiresGrad: cannot turn off on a non-leaf tensor; use detach()');
+    this._requiresGrad = on;
+  }
+
+  /** Sets requiresGrad (leaves only) and returns this, like PyTorch's requires_grad_(). */
+  requiresGrad_(on = true): this {
+    this.requiresGrad = on;
+    return this;
+  }
+
+  /** Names the tensor for graphs and explain(); returns this. */
+  named(name: string): this {
+    this.name = name;
+    return this;
+  }
+
+  /** A copy of the values (Float32Array, Float64Array or Int32Array). */
+  data(): TypedArray {
+    const b = this.buf;
+    return b.backend.read(b);
+  }
+
+  /** The values as nested arrays. */
+  array(): NestedArray {
+    const values = Array.from(this.data());
+    if (this.rank === 0) return values[0]!;
+    const build = (dim: number, offset: number): NestedArray[] => {
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) =>
+        dim === this.rank - 1 ? values[offset + i]! : build(dim + 1, offset + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: the tensor has ${this.size} elements (shape ${fmt(this.shape)}), not 1`);
+    return this.data()[0]!;
+  }
+
+  /** Frees the tensor's storage (once no view shares it) and its .grad. Disposing twice is an error. */
+  dispose(): void {
+    const storage = this.alive('dispose');
+    this.storage = null;
+    if (!this.internal) engine.liveTensors--;
+    this.scope?.delete(this);
+    this.scope = null;
+    storage.release();
+    if (this.grad && !this.grad.isDisposed) this.grad.dispose();
+    this.grad = null;
+    const node = this.node;
+    this.node = null;
+    if (!this.weakNode) node?.release();
+  }
+
+  /** A tensor sharing this one's storage, cut from the graph (no gradient flows through it). */
+  detach(): Tensor {
+    return new Tensor(this, this.shape);
+  }
+
+  /** The leaf tensor whose .grad receives this tensor's gradient (itself, unless it is a saved handle). */
+  get gradLeaf(): Tensor {
+    return this.leafOrigin ?? this;
+  }
+
+  /**
+   * @internal A handle on this tensor's storage for a node's saved tensors: outside every scope, and still
+   * connected to the graph (so higher-order gradients flow through saved values). `ownNode` is given when the
+   * handle is the node's own output; it is referenced without being held, which would be a cycle.
+   */
+  savedHandle(ownNode: Node | null): Tensor {
+    const h = new Tensor(this, this.shape);
+    h.moveToScope(null);
+    h.internal = true;
+    engine.liveTensors--;
+    if (this.requiresGrad) {
+      h._requiresGrad = true;
+      h.leafOrigin = this.node ? null : this.gradLeaf;
+      h.node = ownNode ?? this.node;
+      if (ownNode) h.weakNode = true;
+      else h.node?.retain();
+    }
+    return h;
+  }
+
+  /** Whether no other tensor (a view, a saved copy in the graph) shares this tensor's storage. */
+  ownsStorage(): boolean {
+    return !this.alive('use').shared;
+  }
+
+  /** @internal Moves the tensor to another scope (tidy's return values, keep()). */
+  moveToScope(scope: Scope | null): void {
+    this.scope?.delete(this);
+    this.scope = scope;
+    scope?.add(this);
+  }
+
+  toString(): string {
+    const body = this.isDisposed ? 'disposed' : JSON.stringify(this.size <= 64 ? this.array() : `${this.size} values`);
+    return `Tensor(${fmt(this.shape)}, ${this.isDisposed ? '?' : this.dtype}${this.name ? `, '${this.name}'` : ''}): ${body}`;
+  }
+
+  private alive(what: string): Storage {
+    if (!this.storage) {
+      throw new Error(`${what}: tensor${this.name ? ` '${this.name}'` : ''} ${fmt(this.shape)} was used after it was disposed`);
+    }
+    return this.storage;
+  }
+}

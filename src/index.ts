@@ -1,0 +1,32 @@
+// wasmgrad: train neural networks in JavaScript — autograd on a computational graph, numbers computed by
+// WebAssembly SIMD kernels (AssemblyScript) or by the pure-TypeScript reference backend.
+import './ops/index.js';
+
+export { init, setBackend, getBackend, backendInfo, refBackend } from './backend/registry.js';
+export type { BackendInfo, InitOptions } from './backend/registry.js';
+export type { Backend, BuildName, DType, TypedArray } from './backend/types.js';
+export { memory, resetPeak } from './memory.js';
+export type { MemoryInfo } from './memory.js';
+
+export { Tensor } from './autograd/tensor.js';
+export type { NestedArray } from './autograd/tensor.js';
+export type { TensorLike } from './autograd/op.js';
+export { tidy, keep, noGrad, isGradEnabled, checkNumerics } from './autograd/scope.js';
+export { backward, gradients, grad, grads, valueAndGrad, valueAndGrads } from './autograd/functional.js';
+export type { BackwardOptions } from './autograd/backward.js';
+export { gradcheck } from './autograd/gradcheck.js';
+export type { GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js';
+export { graphOf, toDot, toMermaid, toSvg } from './autograd/graph.js';
+export type { Graph, GraphNode, GraphEdge, GraphNodeKind } from './autograd/graph.js';
+export { explain } from './autograd/explain.js';
+export type { Explanation, ExplainRow } from './autograd/explain.js';
+
+export { tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, randn, rand } from './creation.js';
+export type { TensorOptions, RandomOptions } from './creation.js';
+export { Generator, manualSeed, globalGenerator } from './random.js';
+
+export * from './ops/index.js';
+export { mseLoss } from './ops/mseLoss.js';
+export { l2Penalty } from './ops/l2Penalty.js';
+
+export * as kernels from './kernels/index.js';

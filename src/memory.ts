@@ -1,0 +1,36 @@
+// memory(): what is alive right now — tensor objects (across backends) and the current backend's storage.
+import { engine } from './autograd/scope.js';
+import { getBackend } from './backend/registry.js';
+import type { Backend } from './backend/types.js';
+
+export interface MemoryInfo {
+  /** Live (not disposed) tensor objects, on every backend. Views share storage, so tensors ≥ buffers. */
+  tensors: number;
+  /** Live storage buffers on the backend. */
+  buffers: number;
+  /** Bytes those buffers hold. */
+  bytes: number;
+  /** Highest `bytes` since start or resetPeak(). */
+  peakBytes: number;
+  /** Bytes of linear memory the wasm heap spans (live + free blocks); equals bytes on the ref backend. */
+  heapBytes: number;
+  /** Memory limit in bytes (init({ maxMemoryMB })), Infinity on the ref backend. */
+  limitBytes: number;
+}
+
+export function memory(backend: Backend = getBackend()): MemoryInfo {
+  const m = backend.memory();
+  return {
+    tensors: engine.liveTensors,
+    buffers: m.buffers,
+    bytes: m.bytesInUse,
+    peakBytes: m.peakBytes,
+    heapBytes: m.heapBytes,
+    limitBytes: m.limitBytes,
+  };
+}
+
+/** Starts a new peak measurement from the bytes in use now. */
+export function resetPeak(backend: Backend = getBackend()): void {
+  backend.resetPeak();
+}

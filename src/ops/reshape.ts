@@ -1,0 +1,31 @@
+// reshape: the same values under another shape of the same size (one dim may be −1: inferred). It shares
+// storage with x instead of copying. Its gradient is the upstream gradient reshaped back.
+import { apply } from '../autograd/op.js';
+import { Tensor } from '../autograd/tensor.js';
+import { fmt, sizeOf } from '../kernels/shape.js';
+
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const target = inferShape(x, shape);
+  return apply({
+    op: 'reshape',
+    inputs: [x],
+    forward: ([t]) => new Tensor(t!, target),
+    backward: (g, _, [t]) => [reshape(g, t!.shape)],
+    attrs: { shape: target },
+  });
+}
+
+/** Collapses x to 1-D. */
+export function flatten(x: Tensor, startDim = 0): Tensor {
+  const start = startDim < 0 ? startDim + x.rank : startDim;
+  return reshape(x, [...x.shape.slice(0, start), -1]);
+}
+
+function inferShape(x: Tensor, shape: readonly number[]): number[] {
+  const unknown = shape.filter((d) => d === -1).length;
+  const known = sizeOf(shape.filter((d) => d !== -1));
+  const bad = unknown > 1 || shape.some((d) => !Number.isInteger(d) || d < -1) ||
+    (unknown === 1 ? known === 0 || x.size % known !== 0 : known !== x.size);
+  if (bad) throw new Error(`reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)}`);
+  return shape.map((d) => (d === -1 ? x.size / known : d));
+}

@@ -1,0 +1,27 @@
+// sum over axes (default all), keeping them as size 1 or dropping them. Every input element contributes with
+// weight 1, so the gradient is the upstream gradient broadcast back over the reduced axes.
+import { apply } from '../autograd/op.js';
+import type { Tensor } from '../autograd/tensor.js';
+import * as K from '../kernels/index.js';
+import { normalizeAxes } from '../kernels/shape.js';
+import { broadcastTo } from './broadcastTo.js';
+import { reshape } from './reshape.js';
+
+export type Axes = number | readonly number[] | undefined;
+
+/** The shape of a reduction's result with the reduced axes kept as 1 (to broadcast a gradient back). */
+export function keptShape(op: string, shape: readonly number[], axes: Axes): number[] {
+  const ax = normalizeAxes(op, shape, axes);
+  return shape.map((d, i) => (ax.includes(i) ? 1 : d));
+}
+
+export function sum(x: Tensor, axes?: Axes, keepdims = false): Tensor {
+  return apply({
+    op: 'sum',
+    inputs: [x],
+    forward: ([t]) => K.reduce('sum', t!, axes, keepdims).out,
+    backward: (g, _, [t]) => [broadcastTo(reshape(g, keptShape('sum', t!.shape, axes)), t!.shape)],
+    attrs: { axes, keepdims },
+    local: () => ['1'],
+  });
+}

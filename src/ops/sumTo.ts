@@ -1,0 +1,18 @@
+// sumTo: sums x down to `shape` over the axes broadcasting added or stretched — the reverse of broadcastTo,
+// which is how every broadcasting op returns its gradient in its input's shape. Its gradient is broadcastTo.
+import { apply } from '../autograd/op.js';
+import type { Tensor } from '../autograd/tensor.js';
+import * as K from '../kernels/index.js';
+import { fmt } from '../kernels/shape.js';
+import { broadcastTo } from './broadcastTo.js';
+
+export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
+  if (fmt(x.shape) === fmt(shape)) return x;
+  return apply({
+    op: 'sumTo',
+    inputs: [x],
+    forward: ([t]) => K.sumTo(t!, shape),
+    backward: (g, _, [t]) => [broadcastTo(g, t!.shape)],
+    attrs: { shape },
+  });
+}

@@ -1,0 +1,98 @@
+// Seeded random numbers that are the same on every backend and in every JavaScript engine: a 32-bit
+// xoshiro128** generator (integer arithmetic only) for uniforms, Box–Muller for normals. The global generator's
+// state can be saved and restored (checkpoints resume the exact random stream).
+
+export type RngState = [number, number, number, number];
+
+export class Generator {
+  private s: Uint32Array;
+
+  constructor(seed = 0) {
+    this.s = new Uint32Array(4);
+    this.seed(seed);
+  }
+
+  /** Resets the stream; the state is expanded from the seed with splitmix32, so nearby seeds diverge at once. */
+  seed(seed: number): void {
+    let x = seed >>> 0;
+    for (let i = 0; i < 4; i++) {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      this.s[i] = (z ^ (z >>> 16)) >>> 0;
+    }
+    if (this.s.every((v) => v === 0)) this.s[0] = 1;
+  }
+
+  nextUint32(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
+    const t = (s[1]! << 9) >>> 0;
+    s[2]! ^= s[0]!;
+    s[3]! ^= s[1]!;
+    s[1]! ^= s[2]!;
+    s[0]! ^= s[3]!;
+    s[2]! ^= t;
+    s[3] = rotl(s[3]!, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 53 random bits. */
+  next(): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** n uniforms in [lo, hi). */
+  uniform(n: number, lo = 0, hi = 1): Float64Array {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * this.next();
+    return out;
+  }
+
+  /** n normals N(mean, std²) by Box–Muller, two per pair of uniforms. */
+  normal(n: number, mean = 0, std = 1): Float64Array {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i += 2) {
+      const u1 = 1 - this.next(); // (0, 1]: log never sees 0
+      const u2 = this.next();
+      const r = Math.sqrt(-2 * Math.log(u1));
+      out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
+      if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
+    }
+    return out;
+  }
+
+  /** A random permutation of 0..n−1 (Fisher–Yates). */
+  permutation(n: number): Int32Array {
+    const p = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.next() * (i + 1));
+      [p[i], p[j]] = [p[j]!, p[i]!];
+    }
+    return p;
+  }
+
+  getState(): RngState {
+    return [this.s[0]!, this.s[1]!, this.s[2]!, this.s[3]!];
+  }
+
+  setState(state: readonly number[]): void {
+    if (state.length !== 4 || state.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
+      throw new Error(`setState: expected 4 unsigned 32-bit integers, got [${state.join(',')}]`);
+    }
+    this.s.set(state);
+  }
+}
+
+const rotl = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
+
+/** The generator behind randn/rand/init/dropout/shuffling when no seed or generator is given. */
+export const globalGenerator = new Generator(0);
+
+/** Seeds the global generator, like torch.manual_seed. */
+export function manualSeed(seed: number): void {
+  globalGenerator.seed(seed);
+}
