@@ -26,20 +26,24 @@ export interface BackwardStep {
   grads: (Tensor | null)[];
 }
 
-/** Nodes reachable from root, each before every node that produced one of its inputs. */
+/**
+ * Nodes reachable from root, each before every node that produced one of its inputs. Inputs are explored last
+ * to first, so the first input's branch comes first in the result (J = L + s visits the loss before the penalty,
+ * in the order the seed's table reads).
+ */
 export function reverseTopological(root: Node): Node[] {
   const order: Node[] = [];
   const seen = new Set<Node>([root]);
-  const stack: [Node, number][] = [[root, 0]];
+  const stack: [Node, number][] = [[root, root.edges.length - 1]];
   while (stack.length) {
     const top = stack[stack.length - 1]!;
     const [node, i] = top;
-    if (i < node.edges.length) {
-      top[1]++;
+    if (i >= 0) {
+      top[1]--;
       const next = node.edges[i]?.node;
       if (next && !seen.has(next)) {
         seen.add(next);
-        stack.push([next, 0]);
+        stack.push([next, next.edges.length - 1]);
       }
     } else {
       order.push(node);

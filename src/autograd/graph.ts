@@ -81,14 +81,14 @@ const STYLE: Record<GraphNodeKind, string> = {
 };
 
 const shapeText = (s?: readonly number[]) => (s && s.length ? `[${s.join('×')}]` : 'scalar');
-const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
 /** Graphviz DOT, left to right as data flows, with the seed's legend. */
 export function toDot(graph: Graph, title = 'computational graph'): string {
   const lines = [`digraph ${quote(title)} {`, '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=12];',
     '  edge [color="#555555", arrowsize=0.7];'];
   for (const n of graph.nodes) {
-    const label = n.kind === 'operator' ? n.label : `${n.label}\\n${shapeText(n.shape)}`;
+    const label = n.kind === 'operator' ? n.label : `${n.label}\n${shapeText(n.shape)}`;
     lines.push(`  ${quote(n.id)} [label=${quote(label)}, ${STYLE[n.kind]}${n.op ? `, tooltip=${quote(n.op)}` : ''}];`);
   }
   for (const e of graph.edges) lines.push(`  ${quote(e.from)} -> ${quote(e.to)};`);

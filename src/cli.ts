@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// The wasmgrad command line. Each command lives in src/cli/<command>.ts.
+import { Command, CommanderError } from 'commander';
+import './ops/index.js';
+import { registerExplain } from './cli/explain.js';
+import { registerGraph } from './cli/graph.js';
+
+const program = new Command('wasmgrad')
+  .description('train neural networks with WebAssembly kernels; see the seed example with `explain` and `graph`')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+registerExplain(program);
+registerGraph(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  console.error(`wasmgrad: ${(e as Error).message}`);
+  process.exit(1);
+}

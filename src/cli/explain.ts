@@ -1,0 +1,62 @@
+// `wasmgrad explain`: the seed's worked example step by step, computed by the library — forward values, the
+// backward table (upstream × local = global), and the SGD update.
+import type { Command } from 'commander';
+import { explain } from '../autograd/explain.js';
+import { formatNumber } from '../autograd/explain.js';
+import { noGrad, tidy } from '../autograd/scope.js';
+import { seedLinear } from '../seed.js';
+import { initBackend, type BackendFlag } from './common.js';
+
+export interface ExplainResult {
+  forward: Record<string, number>;
+  backward: ReturnType<typeof explain>['rows'];
+  gradients: Record<string, number>;
+  update: { lr: number; w: number; b: number };
+  table: string;
+}
+
+export function runExplain(lr: number): ExplainResult {
+  return tidy(() => {
+    const { w, b, x, y, yhat, L } = seedLinear();
+    const explanation = explain(L);
+    L.backward();
+    const [wNew, bNew] = noGrad(() => [w.sub(w.grad!.mul(lr)), b.sub(b.grad!.mul(lr))]);
+    return {
+      forward: { x: x.item(), y: y.item(), w: w.item(), b: b.item(), 'ŷ': yhat.item(), L: L.item() },
+      backward: explanation.rows,
+      gradients: { '∂L/∂w': w.grad!.item(), '∂L/∂b': b.grad!.item() },
+      update: { lr, w: wNew!.item(), b: bNew!.item() },
+      table: explanation.toString(),
+    };
+  });
+}
+
+export function registerExplain(program: Command): void {
+  program
+    .command('explain')
+    .description("walk through the seed's worked example ŷ = w·x + b: forward, backward table, SGD update")
+    .option('--lr <number>', 'learning rate of the SGD step', '0.1')
+    .option('--backend <name>', 'wasm or ref', 'wasm')
+    .option('--json', 'print machine-readable JSON only')
+    .action(async (opts: { lr: string; backend: BackendFlag; json?: boolean }) => {
+      const lr = Number(opts.lr);
+      if (!(lr > 0)) throw new Error(`--lr must be a positive number, got '${opts.lr}'`);
+      await initBackend(opts.backend);
+      const r = runExplain(lr);
+      if (opts.json) {
+        console.log(JSON.stringify({ forward: r.forward, gradients: r.gradients, update: r.update, backward: r.backward }, null, 2));
+        return;
+      }
+      const f = r.forward;
+      const n = formatNumber;
+      console.log("The seed's worked example: fit ŷ = w·x + b to one point with L = ½(ŷ − y)².\n");
+      console.log('Forward');
+      console.log(`  ŷ = w·x + b = ${n(f.w!)}×${n(f.x!)} + ${n(f.b!)} = ${n(f['ŷ']!)}`);
+      console.log(`  L = ½(ŷ − y)² = ½(${n(f['ŷ']!)} − ${n(f.y!)})² = ${n(f.L!)}\n`);
+      console.log('Backward, from ∂L/∂L = 1 (each row: upstream × local = global)');
+      console.log(r.table.split('\n').map((l) => `  ${l}`).join('\n'));
+      console.log(`\nUpdate (SGD, η = ${n(lr)})`);
+      console.log(`  w ← w − η·∂L/∂w = ${n(f.w!)} − ${n(lr)}×(${n(r.gradients['∂L/∂w']!)}) = ${n(r.update.w)}`);
+      console.log(`  b ← b − η·∂L/∂b = ${n(f.b!)} − ${n(lr)}×(${n(r.gradients['∂L/∂b']!)}) = ${n(r.update.b)}`);
+    });
+}

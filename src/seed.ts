@@ -1,0 +1,69 @@
+// The seed document's two examples, built with the library itself: the worked example ŷ = w·x + b (x = 2,
+// y = 3, w = 0.5, b = 0.1, L = ½(ŷ − y)²) and the two-layer network z = W1·x, h = φ(z), o = W2·h,
+// L = l(o, y), s = λ/2(‖W1‖² + ‖W2‖²), J = L + s. The CLI's `explain` and `graph` and the demo page show them.
+import type { Tensor } from './autograd/tensor.js';
+import { randn, tensor } from './creation.js';
+import { crossEntropyRows } from './ops/crossEntropy.js';
+import { gelu } from './ops/gelu.js';
+import { l2Penalty } from './ops/l2Penalty.js';
+import { matmul } from './ops/matmul.js';
+import { mseLoss } from './ops/mseLoss.js';
+import { relu } from './ops/relu.js';
+import { sigmoid } from './ops/sigmoid.js';
+import { tanh } from './ops/tanh.js';
+
+export interface SeedLinear { w: Tensor; b: Tensor; x: Tensor; y: Tensor; yhat: Tensor; L: Tensor }
+
+/** The worked example: forward pass only (call L.backward() or explain(L) next). */
+export function seedLinear(values = { x: 2, y: 3, w: 0.5, b: 0.1 }): SeedLinear {
+  const w = tensor(values.w, { requiresGrad: true, name: 'w' });
+  const b = tensor(values.b, { requiresGrad: true, name: 'b' });
+  const x = tensor(values.x, { name: 'x' });
+  const y = tensor(values.y, { name: 'y' });
+  const yhat = w.mul(x).named('wx').add(b).named('ŷ');
+  const L = mseLoss(yhat, y, { reduction: 'sum', scale: 0.5 }).named('L');
+  return { w, b, x, y, yhat, L };
+}
+
+export const ACTIVATIONS: Record<string, (x: Tensor) => Tensor> = { relu, sigmoid, tanh, gelu };
+
+export interface SeedNetworkOptions {
+  d?: number;
+  h?: number;
+  q?: number;
+  activation?: keyof typeof ACTIVATIONS;
+  loss?: 'mse' | 'crossEntropy';
+  lambda?: number;
+  seed?: number;
+}
+
+export interface SeedNetwork {
+  x: Tensor; y: Tensor; W1: Tensor; W2: Tensor;
+  z: Tensor; h: Tensor; o: Tensor; L: Tensor; s: Tensor; J: Tensor;
+}
+
+/** The seed's two-layer network with the L2 term, on random values (seeded). */
+export function seedNetwork(options: SeedNetworkOptions = {}): SeedNetwork {
+  const { d = 3, h: hidden = 4, q = 2, activation = 'relu', loss = 'mse', lambda = 0.1, seed = 0 } = options;
+  const phi = ACTIVATIONS[activation];
+  if (!phi) throw new Error(`seedNetwork: unknown activation '${activation}' (use ${Object.keys(ACTIVATIONS).join(', ')})`);
+  const x = randn([d], { seed, name: 'x' });
+  const W1 = randn([hidden, d], { seed: seed + 1, std: 0.5, requiresGrad: true, name: 'W1' });
+  const W2 = randn([q, hidden], { seed: seed + 2, std: 0.5, requiresGrad: true, name: 'W2' });
+  const z = matmul(W1, x).named('z');
+  const h = phi(z).named('h');
+  const o = matmul(W2, h).named('o');
+  let y: Tensor;
+  let L: Tensor;
+  if (loss === 'mse') {
+    y = randn([q], { seed: seed + 3, name: 'y' });
+    L = mseLoss(o, y, { reduction: 'sum', scale: 0.5 });
+  } else {
+    y = tensor([0], { dtype: 'int32', name: 'y' });
+    L = crossEntropyRows(o.reshape([1, q]), y).sum();
+  }
+  L.named('L');
+  const s = l2Penalty([W1, W2], lambda).named('s');
+  const J = L.add(s).named('J');
+  return { x, y, W1, W2, z, h, o, L, s, J };
+}
