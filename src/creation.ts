@@ -52,9 +52,9 @@ function flatten(data: Data, shape: readonly number[]): ArrayLike<number> {
   return out;
 }
 
-/** Writes values into new storage on the chosen backend and wraps it. */
+/** Writes values into new storage on the chosen backend and wraps it (float32 unless options.dtype says). */
 export function fromValues(values: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
-  const dtype = options.dtype ?? (values instanceof Float64Array ? 'float64' : values instanceof Int32Array ? 'int32' : 'float32');
+  const dtype = options.dtype ?? 'float32';
   if (values.length !== sizeOf(shape)) {
     throw new Error(`tensor: ${values.length} values do not fill shape ${fmt(shape)} (${sizeOf(shape)} elements)`);
   }
@@ -86,7 +86,8 @@ export function fromValues(values: ArrayLike<number>, shape: readonly number[], 
  */
 export function tensor(data: Data, options: TensorOptions & { shape?: readonly number[] } = {}): Tensor {
   const nested = inferShape(data);
-  return fromValues(flatten(data, nested), options.shape ?? nested, options);
+  const dtype = options.dtype ?? (data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'float32');
+  return fromValues(flatten(data, nested), options.shape ?? nested, { ...options, dtype });
 }
 
 export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {

@@ -30,3 +30,11 @@ export { mseLoss } from './ops/mseLoss.js';
 export { l2Penalty } from './ops/l2Penalty.js';
 
 export * as kernels from './kernels/index.js';
+
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export { save, load, saveCheckpoint, loadCheckpoint, checkpointToBytes, checkpointFromBytes } from './io/checkpoint.js';
+export type { Checkpoint, Restored } from './io/checkpoint.js';
+export { toSafetensors, fromSafetensors } from './io/safetensors.js';
+export type { Safetensors, LoadedTensor } from './io/safetensors.js';
+export { seedLinear, seedNetwork } from './seed.js';

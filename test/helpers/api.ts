@@ -21,3 +21,15 @@ export function expectNoLeaks<T>(fn: () => T): T {
   expect(memory(refBackend()).bytes).toBe(refBefore.bytes);
   return result;
 }
+
+/** expectNoLeaks for async work. */
+export async function expectNoLeaksAsync<T>(fn: () => Promise<T>): Promise<T> {
+  const before = memory();
+  const refBefore = memory(refBackend());
+  const result = await fn();
+  const after = memory();
+  expect({ tensors: after.tensors, buffers: after.buffers, bytes: after.bytes })
+    .toEqual({ tensors: before.tensors, buffers: before.buffers, bytes: before.bytes });
+  expect(memory(refBackend()).bytes).toBe(refBefore.bytes);
+  return result;
+}

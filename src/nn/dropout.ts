@@ -1,0 +1,33 @@
+// Dropout: in training, zeroes each element with probability p and scales the rest by 1/(1 − p) (inverted
+// dropout, as PyTorch); the identity in eval mode. The mask comes from a seeded generator.
+import type { Tensor } from '../autograd/tensor.js';
+import { fromValues } from '../creation.js';
+import { mul } from '../ops/mul.js';
+import { globalGenerator, type Generator } from '../random.js';
+import { Module } from './module.js';
+
+export class Dropout extends Module {
+  private readonly generator: Generator;
+
+  constructor(readonly p = 0.5, options: { generator?: Generator } = {}) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new Error(`Dropout: p must be in [0, 1), got ${p}`);
+    this.generator = options.generator ?? globalGenerator;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    const keepScale = 1 / (1 - this.p);
+    const u = this.generator.uniform(x.size);
+    const mask = fromValues(u.map((v) => (v >= this.p ? keepScale : 0)), x.shape, { dtype: x.dtype, backend: x.backend });
+    try {
+      return mul(x, mask);
+    } finally {
+      mask.dispose();
+    }
+  }
+
+  protected override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}

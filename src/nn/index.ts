@@ -1,0 +1,11 @@
+export { Module, parameter, isParameter } from './module.js';
+export type { StateDict, StateValues } from './module.js';
+export { Linear } from './linear.js';
+export type { LinearOptions } from './linear.js';
+export { Sequential } from './sequential.js';
+export { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus } from './activations.js';
+export { Dropout } from './dropout.js';
+export { Flatten } from './flatten.js';
+export * as init from './init.js';
+export { crossEntropy, mseLoss, bceWithLogits, huberLoss, l2Penalty } from './losses.js';
+export type { CrossEntropyOptions, Reduction } from './losses.js';

@@ -1,0 +1,33 @@
+// Linear: y = x·Wᵀ + b with weight [out, in] and bias [out], initialised as PyTorch does (kaiming uniform
+// with a = √5, i.e. U(−1/√in, 1/√in), for both).
+import { fromValues } from '../creation.js';
+import type { Tensor } from '../autograd/tensor.js';
+import { linear } from '../ops/linear.js';
+import { globalGenerator, type Generator } from '../random.js';
+import { Module, parameter } from './module.js';
+
+export interface LinearOptions { bias?: boolean; generator?: Generator }
+
+export class Linear extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+    super();
+    for (const [what, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new Error(`Linear: ${what} must be a positive integer, got ${v}`);
+    }
+    const g = options.generator ?? globalGenerator;
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = parameter(fromValues(g.uniform(outFeatures * inFeatures, -bound, bound), [outFeatures, inFeatures]), 'weight');
+    this.bias = options.bias === false ? null : parameter(fromValues(g.uniform(outFeatures, -bound, bound), [outFeatures]), 'bias');
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+
+  protected override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
+  }
+}

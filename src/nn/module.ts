@@ -1,0 +1,153 @@
+// Module: the base of every layer and model, shaped like PyTorch's nn.Module. A module is callable
+// (model(x) runs forward), finds its parameters and submodules among its own properties (in the order they
+// were assigned), names them with dotted paths ('0.weight'), and saves / restores them through a state dict.
+import { keep, noGrad } from '../autograd/scope.js';
+import { Tensor } from '../autograd/tensor.js';
+import * as K from '../kernels/index.js';
+import { fmt } from '../kernels/shape.js';
+
+const PARAMETER = Symbol('parameter');
+
+/** Marks t as a trainable parameter: it requires a gradient and lives until the module is disposed. */
+export function parameter(t: Tensor, name?: string): Tensor {
+  t.requiresGrad_(true);
+  if (name && !t.name) t.name = name;
+  (t as unknown as Record<symbol, boolean>)[PARAMETER] = true;
+  return keep(t);
+}
+
+export function isParameter(v: unknown): v is Tensor {
+  return v instanceof Tensor && (v as unknown as Record<symbol, boolean>)[PARAMETER] === true;
+}
+
+export type StateDict = Record<string, Tensor>;
+
+/** Values to load into a module: tensors, or plain data read from a file. */
+export type StateValues = Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>;
+
+// Calling a module runs its forward: `model(x)` as in PyTorch.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Module {
+  (...inputs: Tensor[]): Tensor;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export abstract class Module {
+  /** Training mode (dropout active); eval() turns it off. */
+  training!: boolean;
+
+  constructor() {
+    // The instance is a function whose prototype chain is the subclass's: callable, and still `instanceof`.
+    // (An arrow function, not `extends Function`, which would need eval-like code generation under CSP.)
+    const callable = ((...inputs: Tensor[]) => (callable as unknown as Module).forward(...inputs)) as unknown as Module;
+    Object.setPrototypeOf(callable, new.target.prototype);
+    // A function's own `length` and `name` would shadow members of the same name (Sequential.length).
+    delete (callable as { length?: number }).length;
+    delete (callable as { name?: string }).name;
+    // Set here, not as a field initializer: those would land on the object this constructor discards.
+    callable.training = true;
+    return callable;
+  }
+
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  /** Direct submodules, by property name (arrays of modules are named name.0, name.1, …). */
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Module) out.push([key, value]);
+      else if (Array.isArray(value)) value.forEach((v, i) => v instanceof Module && out.push([`${key}.${i}`, v]));
+    }
+    return out;
+  }
+
+  /** Every parameter of this module and its submodules, with PyTorch-style dotted names. */
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [key, value] of Object.entries(this)) {
+      if (isParameter(value)) out.push([prefix + key, value]);
+    }
+    for (const [key, child] of this.namedChildren()) out.push(...child.namedParameters(`${prefix}${key}.`));
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Drops every parameter's gradient (PyTorch's set_to_none behaviour). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  train(on = true): this {
+    this.training = on;
+    for (const [, child] of this.namedChildren()) child.train(on);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** The parameters by name (the live tensors, not copies). */
+  stateDict(): StateDict {
+    return Object.fromEntries(this.namedParameters());
+  }
+
+  /**
+   * Copies values into the parameters. Everything is checked before anything is written: with strict (the
+   * default), missing and unexpected names are an error; a shape mismatch always is. The error lists them all.
+   */
+  loadStateDict(values: StateValues, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+    const strict = options.strict ?? true;
+    const params = new Map(this.namedParameters());
+    const missing = [...params.keys()].filter((k) => !(k in values));
+    const unexpected = Object.keys(values).filter((k) => !params.has(k));
+    const misshaped = [...params].filter(([k, p]) => k in values && fmt(values[k]!.shape) !== fmt(p.shape))
+      .map(([k, p]) => `${k}: expected ${fmt(p.shape)}, got ${fmt(values[k]!.shape)}`);
+    const problems = [
+      ...(strict && missing.length ? [`missing: ${missing.join(', ')}`] : []),
+      ...(strict && unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []),
+      ...(misshaped.length ? [`wrong shape: ${misshaped.join('; ')}`] : []),
+    ];
+    if (problems.length) throw new Error(`loadStateDict: ${problems.join(' | ')} (nothing was loaded)`);
+    noGrad(() => {
+      for (const [k, p] of params) {
+        const v = values[k];
+        if (!v) continue;
+        if (v instanceof Tensor) {
+          if (v.backend === p.backend && v.dtype === p.dtype) K.copyInto(p, v, p.shape.map(() => 0));
+          else p.backend.write(p.buf, v.data());
+        } else {
+          p.backend.write(p.buf, v.data);
+        }
+      }
+    });
+    return { missing, unexpected };
+  }
+
+  /** Frees every parameter (and its gradient). The module cannot be used afterwards. */
+  dispose(): void {
+    for (const p of this.parameters()) if (!p.isDisposed) p.dispose();
+  }
+
+  /** A one-line-per-module summary, like printing a PyTorch model. */
+  toString(): string {
+    const children = this.namedChildren();
+    const head = `${this.constructor.name}(${this.extraRepr()})`;
+    if (!children.length) return head;
+    const inner = children.map(([k, c]) => `  (${k}): ${c.toString().split('\n').join('\n  ')}`);
+    return `${this.constructor.name}(\n${inner.join('\n')}\n)`;
+  }
+
+  protected extraRepr(): string {
+    return '';
+  }
+}
+
+// Modules are functions: give them Function.prototype's members (call, apply, bind) too.
+Object.setPrototypeOf(Module.prototype, Function.prototype);

@@ -1,0 +1,30 @@
+// Sequential: runs its modules in order; they are named '0', '1', … as in PyTorch, so parameters read
+// '0.weight', '2.bias'.
+import type { Tensor } from '../autograd/tensor.js';
+import { Module } from './module.js';
+
+export class Sequential extends Module {
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m, i) => {
+      if (!(m instanceof Module)) throw new Error(`Sequential: argument ${i} is not a Module`);
+      (this as unknown as Record<string, Module>)[String(i)] = m;
+    });
+  }
+
+  override get length(): number {
+    return this.namedChildren().length;
+  }
+
+  at(i: number): Module {
+    const m = (this as unknown as Record<string, Module>)[String(i < 0 ? this.length + i : i)];
+    if (!m) throw new Error(`Sequential: no module at index ${i} (it has ${this.length})`);
+    return m;
+  }
+
+  forward(x: Tensor): Tensor {
+    let out = x;
+    for (const [, m] of this.namedChildren()) out = m(out);
+    return out;
+  }
+}

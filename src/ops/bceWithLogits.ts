@@ -1,0 +1,41 @@
+// bceWithLogits: binary cross-entropy on logits x against targets y ∈ [0, 1], computed stably as
+// softplus(x) − x·y (= max(x, 0) − x·y + ln(1 + e^−|x|)), then reduced. ∂/∂x = σ(x) − y (÷N for 'mean').
+import { apply } from '../autograd/op.js';
+import type { Tensor } from '../autograd/tensor.js';
+import * as K from '../kernels/index.js';
+import { fmt } from '../kernels/shape.js';
+import { mul } from './mul.js';
+import { checkReduction, reduceLoss, type Reduction } from './mseLoss.js';
+import { sigmoid } from './sigmoid.js';
+import { sub } from './sub.js';
+
+export function bceWithLogits(logits: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  const { reduction = 'mean' } = options;
+  checkReduction('bceWithLogits', reduction);
+  if (fmt(logits.shape) !== fmt(target.shape)) {
+    throw new Error(`bceWithLogits: logits ${fmt(logits.shape)} and target ${fmt(target.shape)} must have the same shape`);
+  }
+  return apply({
+    op: 'bceWithLogits',
+    inputs: [logits, target],
+    forward: ([x, y]) => {
+      const sp = K.unary('softplus', x!, 1);
+      const xy = K.binary('mul', x!, y!);
+      const losses = K.binary('sub', sp, xy);
+      K.free(sp);
+      K.free(xy);
+      return reduceLoss(losses, reduction, 1);
+    },
+    save: ([x, y]) => [x!, y!],
+    backward: (g, [x, y], _, [needX, needY]) => {
+      const n = reduction === 'mean' ? x!.size : 1;
+      return [
+        needX ? mul(mul(sub(sigmoid(x!), y!), 1 / n), g) : null,
+        // ∂/∂y = −x
+        needY ? mul(mul(x!, -1 / n), g) : null,
+      ];
+    },
+    attrs: { reduction },
+    local: ([x, y]) => [`σ(${x}) − ${y}`, `−${x}`],
+  });
+}

@@ -1,0 +1,32 @@
+// RMSprop — torch.optim.RMSprop's update, with the centered and momentum variants:
+//   g ← g + wd·p;  sq ← α·sq + (1 − α)·g²;  avg ← √(sq − ḡ²) + ε (centered, ḡ ← α·ḡ + (1 − α)·g) or √sq + ε;
+//   buf ← μ·buf + g/avg, p ← p − lr·buf (momentum)  or  p ← p − lr·g/avg
+import type { Tensor } from '../autograd/tensor.js';
+import { check, Optimizer, type ParamState, type ParamsInput } from './optimizer.js';
+
+export interface RmspropOptions { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean }
+
+export class RMSprop extends Optimizer<RmspropOptions> {
+  constructor(params: ParamsInput<RmspropOptions>, options: Partial<RmspropOptions> = {}) {
+    super('RMSprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, ...options });
+  }
+
+  protected validate(h: RmspropOptions): void {
+    check(Number.isFinite(h.lr) && h.lr >= 0, 'RMSprop', `invalid learning rate ${h.lr} (must be ≥ 0)`);
+    check(h.alpha >= 0 && h.alpha <= 1, 'RMSprop', `invalid alpha ${h.alpha} (must be in [0, 1])`);
+    check(h.eps >= 0, 'RMSprop', `invalid eps ${h.eps} (must be ≥ 0)`);
+    check(h.weightDecay >= 0, 'RMSprop', `invalid weightDecay ${h.weightDecay} (must be ≥ 0)`);
+    check(h.momentum >= 0, 'RMSprop', `invalid momentum ${h.momentum} (must be ≥ 0)`);
+  }
+
+  protected buffersFor(h: RmspropOptions): string[] {
+    return ['squareAvg', ...(h.momentum > 0 ? ['momentumBuffer'] : []), ...(h.centered ? ['gradAvg'] : [])];
+  }
+
+  protected update(p: Tensor, grad: Tensor, h: RmspropOptions, state: ParamState): void {
+    const b = state.buffers;
+    p.backend.rmsprop(p.buf, grad.buf, b.squareAvg!.buf, b.momentumBuffer?.buf ?? null, b.gradAvg?.buf ?? null, p.size, {
+      lr: h.lr, alpha: h.alpha, eps: h.eps, weightDecay: h.weightDecay, momentum: h.momentum, centered: h.centered,
+    });
+  }
+}

@@ -1,0 +1,166 @@
+// Learning-rate schedules with PyTorch's names and formulas (closed forms of torch.optim.lr_scheduler). Call
+// scheduler.step() once per epoch (or per batch for OneCycleLR) after optimizer.step(); each sets every
+// parameter group's lr from the group's initial lr and the number of steps taken.
+import type { Hyper, Optimizer } from './optimizer.js';
+
+export interface SchedulerState { lastEpoch: number; baseLrs: number[]; [k: string]: number | number[] }
+
+export abstract class LRScheduler {
+  lastEpoch = 0;
+  readonly baseLrs: number[];
+
+  constructor(readonly optimizer: Optimizer<Hyper>) {
+    this.baseLrs = optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  /** The lr of group i after `epoch` steps. */
+  protected abstract lrAt(epoch: number, baseLr: number, i: number): number;
+
+  step(): void {
+    this.lastEpoch++;
+    this.apply();
+  }
+
+  protected apply(): void {
+    this.optimizer.paramGroups.forEach((g, i) => (g.lr = this.lrAt(this.lastEpoch, this.baseLrs[i]!, i)));
+  }
+
+  getLastLr(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  stateDict(): SchedulerState {
+    return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs] };
+  }
+
+  loadStateDict(s: SchedulerState): void {
+    if (!Number.isInteger(s.lastEpoch) || s.baseLrs.length !== this.baseLrs.length) {
+      throw new Error(`${this.constructor.name}: loadStateDict: state does not fit this scheduler`);
+    }
+    this.lastEpoch = s.lastEpoch;
+    this.baseLrs.splice(0, this.baseLrs.length, ...s.baseLrs);
+    this.apply();
+  }
+}
+
+const positiveInt = (name: string, what: string, v: number) => {
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: ${what} must be a positive integer, got ${v}`);
+};
+
+/** lr = base·γ^⌊epoch / stepSize⌋. */
+export class StepLR extends LRScheduler {
+  constructor(optimizer: Optimizer<Hyper>, readonly stepSize: number, readonly gamma = 0.1) {
+    super(optimizer);
+    positiveInt('StepLR', 'stepSize', stepSize);
+  }
+  protected lrAt(epoch: number, base: number): number {
+    return base * this.gamma ** Math.floor(epoch / this.stepSize);
+  }
+}
+
+/** lr = base·γ^epoch. */
+export class ExponentialLR extends LRScheduler {
+  constructor(optimizer: Optimizer<Hyper>, readonly gamma: number) {
+    super(optimizer);
+    if (!(gamma > 0)) throw new Error(`ExponentialLR: gamma must be > 0, got ${gamma}`);
+  }
+  protected lrAt(epoch: number, base: number): number {
+    return base * this.gamma ** epoch;
+  }
+}
+
+/** lr = ηmin + (base − ηmin)·(1 + cos(π·epoch/Tmax))/2. */
+export class CosineAnnealingLR extends LRScheduler {
+  constructor(optimizer: Optimizer<Hyper>, readonly tMax: number, readonly etaMin = 0) {
+    super(optimizer);
+    positiveInt('CosineAnnealingLR', 'tMax', tMax);
+  }
+  protected lrAt(epoch: number, base: number): number {
+    return this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2;
+  }
+}
+
+/** Linear warm-up (or decay): lr = base·(start + (end − start)·min(epoch, total)/total). */
+export class LinearLR extends LRScheduler {
+  constructor(optimizer: Optimizer<Hyper>, readonly startFactor = 1 / 3, readonly endFactor = 1, readonly totalIters = 5) {
+    super(optimizer);
+    if (!(startFactor > 0 && startFactor <= 1)) throw new Error(`LinearLR: startFactor must be in (0, 1], got ${startFactor}`);
+    if (!(endFactor >= 0 && endFactor <= 1)) throw new Error(`LinearLR: endFactor must be in [0, 1], got ${endFactor}`);
+    positiveInt('LinearLR', 'totalIters', totalIters);
+    this.apply();
+  }
+  protected lrAt(epoch: number, base: number): number {
+    return base * (this.startFactor + ((this.endFactor - this.startFactor) * Math.min(epoch, this.totalIters)) / this.totalIters);
+  }
+}
+
+/**
+ * The 1cycle policy (per batch): from maxLr/divFactor up to maxLr over pctStart of the steps, then down to
+ * maxLr/(divFactor·finalDivFactor), both with cosine annealing. The optimizer's lr is replaced by this schedule.
+ */
+export class OneCycleLR extends LRScheduler {
+  constructor(optimizer: Optimizer<Hyper>, readonly maxLr: number, readonly totalSteps: number,
+    readonly pctStart = 0.3, readonly divFactor = 25, readonly finalDivFactor = 1e4) {
+    super(optimizer);
+    positiveInt('OneCycleLR', 'totalSteps', totalSteps);
+    if (!(maxLr > 0)) throw new Error(`OneCycleLR: maxLr must be > 0, got ${maxLr}`);
+    if (!(pctStart > 0 && pctStart < 1)) throw new Error(`OneCycleLR: pctStart must be in (0, 1), got ${pctStart}`);
+    this.apply();
+  }
+  protected lrAt(epoch: number): number {
+    const initial = this.maxLr / this.divFactor;
+    const min = initial / this.finalDivFactor;
+    const peak = this.pctStart * this.totalSteps - 1;
+    const last = this.totalSteps - 1;
+    const t = Math.min(epoch, last);
+    const anneal = (from: number, to: number, pct: number) => to + ((from - to) / 2) * (Math.cos(Math.PI * pct) + 1);
+    return t <= peak ? anneal(initial, this.maxLr, t / peak) : anneal(this.maxLr, min, (t - peak) / (last - peak));
+  }
+}
+
+/** Multiplies lr by `factor` when a metric has not improved for `patience` epochs: step(metric). */
+export class ReduceLROnPlateau {
+  private best: number;
+  private badEpochs = 0;
+  private cooldownLeft = 0;
+
+  constructor(readonly optimizer: Optimizer<Hyper>, readonly options: {
+    mode?: 'min' | 'max'; factor?: number; patience?: number; threshold?: number; cooldown?: number; minLr?: number;
+  } = {}) {
+    const factor = options.factor ?? 0.1;
+    if (!(factor > 0 && factor < 1)) throw new Error(`ReduceLROnPlateau: factor must be in (0, 1), got ${factor}`);
+    this.best = (options.mode ?? 'min') === 'min' ? Infinity : -Infinity;
+  }
+
+  step(metric: number): void {
+    const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, cooldown = 0, minLr = 0 } = this.options;
+    const better = mode === 'min' ? metric < this.best * (1 - threshold) : metric > this.best * (1 + threshold);
+    if (better) {
+      this.best = metric;
+      this.badEpochs = 0;
+    } else this.badEpochs++;
+    if (this.cooldownLeft > 0) {
+      this.cooldownLeft--;
+      this.badEpochs = 0;
+    }
+    if (this.badEpochs > patience) {
+      for (const g of this.optimizer.paramGroups) g.lr = Math.max(g.lr * factor, minLr);
+      this.cooldownLeft = cooldown;
+      this.badEpochs = 0;
+    }
+  }
+
+  getLastLr(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  stateDict(): { best: number; badEpochs: number; cooldownLeft: number } {
+    return { best: this.best, badEpochs: this.badEpochs, cooldownLeft: this.cooldownLeft };
+  }
+
+  loadStateDict(s: { best: number; badEpochs: number; cooldownLeft: number }): void {
+    this.best = s.best;
+    this.badEpochs = s.badEpochs;
+    this.cooldownLeft = s.cooldownLeft;
+  }
+}
