@@ -28,9 +28,9 @@ describe('safetensors format', () => {
       const back = fromSafetensors(bytes);
       expect(back.metadata).toEqual({ note: 'hi' });
       expect(back.tensors.a).toMatchObject({ dtype: 'F32', shape: [2, 3] });
-      expect(Array.from(back.tensors.a!.data)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(Array.from(back.tensors.a!.data as ArrayLike<number>)).toEqual([1, 2, 3, 4, 5, 6]);
       expect(back.tensors.b).toMatchObject({ dtype: 'I32', shape: [2] });
-      expect(Array.from(back.tensors.b!.data)).toEqual([7, -8]);
+      expect(Array.from(back.tensors.b!.data as ArrayLike<number>)).toEqual([7, -8]);
     }));
   });
 
@@ -67,8 +67,8 @@ describe('safetensors format', () => {
       h: { dtype: 'F16', shape: [3], data_offsets: [0, 6] },
       bf: { dtype: 'BF16', shape: [2], data_offsets: [6, 10] },
     }, data));
-    expect(Array.from(back.tensors.h!.data)).toEqual([1, -2, Math.fround(0.333251953125)]);
-    expect(Array.from(back.tensors.bf!.data)).toEqual([1, -3]);
+    expect(Array.from(back.tensors.h!.data as ArrayLike<number>)).toEqual([1, -2, Math.fround(0.333251953125)]);
+    expect(Array.from(back.tensors.bf!.data as ArrayLike<number>)).toEqual([1, -3]);
   });
 
   const ok = { w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
