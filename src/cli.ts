@@ -4,11 +4,15 @@ import { Command, CommanderError } from 'commander';
 import './ops/index.js';
 import { registerExplain } from './cli/explain.js';
 import { registerGraph } from './cli/graph.js';
+import { registerPredict } from './cli/predict.js';
+import { registerTrain } from './cli/train.js';
 
 const program = new Command('wasmgrad')
   .description('train neural networks with WebAssembly kernels; see the seed example with `explain` and `graph`')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+registerTrain(program);
+registerPredict(program);
 registerExplain(program);
 registerGraph(program);
 

@@ -5,7 +5,8 @@ import { explain } from '../autograd/explain.js';
 import { formatNumber } from '../autograd/explain.js';
 import { noGrad, tidy } from '../autograd/scope.js';
 import { seedLinear } from '../seed.js';
-import { initBackend, type BackendFlag } from './common.js';
+import { Option } from 'commander';
+import { initBackend, positiveNumber } from './common.js';
 
 export interface ExplainResult {
   forward: Record<string, number>;
@@ -35,12 +36,11 @@ export function registerExplain(program: Command): void {
   program
     .command('explain')
     .description("walk through the seed's worked example ŷ = w·x + b: forward, backward table, SGD update")
-    .option('--lr <number>', 'learning rate of the SGD step', '0.1')
-    .option('--backend <name>', 'wasm or ref', 'wasm')
+    .option('--lr <number>', 'learning rate of the SGD step', positiveNumber('--lr'), 0.1)
+    .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'ref']).default('wasm'))
     .option('--json', 'print machine-readable JSON only')
-    .action(async (opts: { lr: string; backend: BackendFlag; json?: boolean }) => {
-      const lr = Number(opts.lr);
-      if (!(lr > 0)) throw new Error(`--lr must be a positive number, got '${opts.lr}'`);
+    .action(async (opts: { lr: number; backend: string; json?: boolean }) => {
+      const lr = opts.lr;
       await initBackend(opts.backend);
       const r = runExplain(lr);
       if (opts.json) {

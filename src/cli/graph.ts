@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { graphOf, toDot, toMermaid, toSvg } from '../autograd/graph.js';
 import { tidy } from '../autograd/scope.js';
 import { seedNetwork, ACTIVATIONS } from '../seed.js';
-import { choice, initBackend, number } from './common.js';
+import { Option } from 'commander';
+import { initBackend, nonNegative } from './common.js';
 
 export async function writeSeedGraph(dir: string, options: { activation: string; lambda: number }): Promise<string[]> {
   const graph = tidy(() => graphOf(seedNetwork({ activation: options.activation, lambda: options.lambda }).J));
@@ -25,13 +26,11 @@ export function registerGraph(program: Command): void {
     .command('graph')
     .description("write the seed's two-layer network (with the L2 term) as .dot, .mmd and .svg")
     .option('--out <dir>', 'output directory', '.')
-    .option('--activation <name>', `φ: ${Object.keys(ACTIVATIONS).join(', ')}`, 'relu')
-    .option('--lambda <number>', 'L2 strength λ', '0.1')
-    .option('--backend <name>', 'wasm or ref', 'wasm')
-    .action(async (opts: { out: string; activation: string; lambda: string; backend: string }) => {
-      const activation = choice('--activation', opts.activation, Object.keys(ACTIVATIONS));
-      const lambda = number('--lambda', opts.lambda, (x) => x >= 0, 'a number ≥ 0');
+    .addOption(new Option('--activation <name>', 'activation φ').choices(Object.keys(ACTIVATIONS)).default('relu'))
+    .option('--lambda <number>', 'L2 strength λ', nonNegative('--lambda'), 0.1)
+    .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'ref']).default('wasm'))
+    .action(async (opts: { out: string; activation: string; lambda: number; backend: string }) => {
       await initBackend(opts.backend);
-      for (const f of await writeSeedGraph(opts.out, { activation, lambda })) console.log(`wrote ${f}`);
+      for (const f of await writeSeedGraph(opts.out, opts)) console.log(`wrote ${f}`);
     });
 }

@@ -1,0 +1,182 @@
+// `wasmgrad train`: trains an MLP on the embedded digits (the default) or on a CSV, with a progress bar per
+// epoch, a summary table, and files: model.safetensors, checkpoint.ckpt, metrics.json, metrics.csv, chart.svg.
+// Ctrl-C saves a checkpoint (it resumes exactly, even mid-epoch) before exiting; --resume continues from one.
+import { Option, type Command } from 'commander';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { backendInfo } from '../backend/registry.js';
+import { writeFileAtomic } from '../io/checkpoint.js';
+import { memory } from '../memory.js';
+import { asciiChart, trainingChart } from '../report/chart.js';
+import { csvData, digitsData } from '../train/data.js';
+import { ACTIVATION_NAMES } from '../train/model.js';
+import { DEFAULTS, OPTIMIZERS, SCHEDULES, Trainer, type EpochMetrics, type TrainConfig, type TrainData } from '../train/trainer.js';
+import { initBackend, intList, nonNegative, positiveInt, positiveNumber, probability } from './common.js';
+
+interface TrainFlags {
+  data?: string; target?: string; task: 'auto' | 'classification' | 'regression'; valSplit: number;
+  hidden: number[]; activation: TrainConfig['activation']; dropout: number; epochs: number; batchSize: number;
+  lr: number; optimizer: TrainConfig['optimizer']; momentum: number; weightDecay: number; l2: number;
+  schedule: TrainConfig['schedule']; seed: number; backend: string; build: string; out?: string; resume?: string;
+  json?: boolean; progress: boolean;
+}
+
+export interface TrainSummary {
+  backend: string; build: string; data: string; config: TrainConfig; epochs: EpochMetrics[]; seconds: number;
+  final: EpochMetrics | null; files: Record<string, string>; interrupted: boolean;
+}
+
+function progressLine(epoch: number, total: number, batch: number, batches: number, loss: number, acc: number | null, sps: number): string {
+  const width = 24;
+  const done = Math.round((batch / batches) * width);
+  return `epoch ${String(epoch).padStart(String(total).length)}/${total} [${'█'.repeat(done)}${'░'.repeat(width - done)}] ` +
+    `${String(Math.round((100 * batch) / batches)).padStart(3)}%  loss ${loss.toFixed(4)}` +
+    `${acc === null ? '' : `  acc ${(100 * acc).toFixed(2)}%`}  ${Math.round(sps).toLocaleString('en-US')} samples/s`;
+}
+
+function summaryTable(rows: EpochMetrics[]): string {
+  const pct = (v: number | null) => (v === null ? '—' : `${(100 * v).toFixed(2)}%`);
+  const head = ['epoch', 'train loss', 'train acc', 'test loss', 'test acc', 'lr', 'time', 'samples/s'];
+  const body = rows.map((m) => [String(m.epoch), m.trainLoss.toFixed(4), pct(m.trainAccuracy), m.testLoss.toFixed(4),
+    pct(m.testAccuracy), m.lr.toExponential(2), `${m.seconds.toFixed(2)}s`, Math.round(m.samplesPerSecond).toLocaleString('en-US')]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padStart(w[i]!)).join('  ');
+  return [line(head), w.map((n) => '─'.repeat(n)).join('  '), ...body.map(line)].join('\n');
+}
+
+function metricsCsv(rows: EpochMetrics[]): string {
+  const keys: (keyof EpochMetrics)[] = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'lr', 'seconds', 'samplesPerSecond'];
+  return [keys.join(','), ...rows.map((m) => keys.map((k) => m[k] ?? '').join(','))].join('\n') + '\n';
+}
+
+export async function runTrain(flags: TrainFlags, log: (line: string) => void = console.log): Promise<TrainSummary> {
+  if (flags.data && !flags.target) throw new Error('--data needs --target <column> (the column to predict)');
+  if (flags.target && !flags.data) throw new Error('--target only applies with --data <file.csv>');
+  await initBackend(flags.backend, flags.build);
+  const resumeBytes = flags.resume ? new Uint8Array(await readFile(flags.resume).catch((e: Error) => {
+    throw new Error(`--resume: cannot read ${flags.resume}: ${e.message}`);
+  })) : null;
+  const config: TrainConfig = resumeBytes ? { ...Trainer.configOf(resumeBytes), epochs: flags.epochs } : {
+    hidden: flags.hidden, activation: flags.activation, dropout: flags.dropout, epochs: flags.epochs,
+    batchSize: flags.batchSize, lr: flags.lr, optimizer: flags.optimizer, momentum: flags.momentum,
+    weightDecay: flags.weightDecay, l2: flags.l2, schedule: flags.schedule, seed: flags.seed,
+  };
+  let data: TrainData;
+  if (flags.data) {
+    const text = await readFile(flags.data, 'utf8').catch((e: Error) => {
+      throw new Error(`--data: cannot read ${flags.data}: ${e.message}`);
+    });
+    data = csvData(text, { target: flags.target!, task: flags.task, valSplit: flags.valSplit, seed: config.seed });
+  } else data = await digitsData();
+  const dataName = flags.data ? basename(flags.data, extname(flags.data)) : 'digits';
+  const out = flags.out ?? join('runs', dataName);
+  await mkdir(out, { recursive: true });
+  const files = {
+    model: join(out, 'model.safetensors'), checkpoint: join(out, 'checkpoint.ckpt'), metricsJson: join(out, 'metrics.json'),
+    metricsCsv: join(out, 'metrics.csv'), chart: join(out, 'chart.svg'),
+  };
+  const trainer = new Trainer(config, data);
+  try {
+    if (resumeBytes) {
+      trainer.restore(resumeBytes);
+      if (trainer.epoch >= config.epochs) throw new Error(`--resume: the checkpoint has already done ${trainer.epoch} epochs; ask for more with --epochs`);
+    }
+    const info = backendInfo();
+    if (!flags.json) {
+      log(`wasmgrad train: ${dataName} (${data.train.length} train / ${data.test.length} ${flags.data ? 'validation' : 'test'} rows, ` +
+        `${data.info.inputDim} features, ${data.info.task === 'classification' ? `${data.info.outputDim} classes` : 'regression'})`);
+      log(`model ${[data.info.inputDim, ...config.hidden, data.info.outputDim].join('-')} ${config.activation}, ${config.optimizer} lr ${config.lr}, ` +
+        `batch ${config.batchSize}, ${config.epochs} epochs, schedule ${config.schedule}${config.l2 ? `, L2 λ=${config.l2}` : ''}; ` +
+        `backend ${info.backend}${info.backend === 'wasm' ? ` (${info.build})` : ''}${resumeBytes ? `; resumed after epoch ${trainer.epoch}` : ''}`);
+    }
+    let interrupted = false;
+    const onSigint = () => {
+      interrupted = true;
+    };
+    process.on('SIGINT', onSigint);
+    const tty = flags.progress && !flags.json && process.stdout.isTTY === true;
+    const started = performance.now();
+    try {
+      while (trainer.epoch < config.epochs && !interrupted) {
+        const epoch = trainer.epoch + 1;
+        const m = await trainer.trainEpoch({
+          shouldStop: () => interrupted,
+          onBatch: tty ? (b, n, loss, acc, sps) => process.stdout.write(`\r${progressLine(epoch, config.epochs, b, n, loss, acc, sps)}`) : undefined,
+        });
+        if (tty) process.stdout.write('\r\x1b[2K');
+        if (m && !flags.json) {
+          log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}  test loss ${m.testLoss.toFixed(4)}` +
+            `${m.testAccuracy === null ? '' : `  test acc ${(100 * m.testAccuracy).toFixed(2)}%`}  ` +
+            `${Math.round(m.samplesPerSecond).toLocaleString('en-US')} samples/s`);
+        }
+        await writeFileAtomic(files.checkpoint, trainer.checkpointBytes());
+      }
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const history = trainer.history;
+    await writeFileAtomic(files.model, trainer.modelBytes());
+    const summary: TrainSummary = {
+      backend: info.backend, build: info.build, data: flags.data ?? 'digits (embedded)', config, epochs: history, seconds,
+      final: history[history.length - 1] ?? null, files, interrupted,
+    };
+    await writeFile(files.metricsJson, JSON.stringify({ ...summary, memory: memory() }, null, 2) + '\n');
+    await writeFile(files.metricsCsv, metricsCsv(history));
+    await writeFile(files.chart, trainingChart({
+      trainLoss: history.map((m) => m.trainLoss), testLoss: history.map((m) => m.testLoss),
+      trainAccuracy: history.map((m) => m.trainAccuracy), testAccuracy: history.map((m) => m.testAccuracy),
+    }, dataName));
+    if (flags.json) {
+      log(JSON.stringify(summary));
+    } else {
+      if (interrupted) log(`\ninterrupted: checkpoint saved to ${files.checkpoint} (continue with --resume ${files.checkpoint})`);
+      if (history.length) {
+        log(`\n${summaryTable(history)}\n`);
+        const acc = history.map((m) => m.testAccuracy).filter((v): v is number => v !== null);
+        if (acc.length > 1) log(asciiChart(acc, { label: 'test accuracy', format: (v) => `${(100 * v).toFixed(1)}%` }) + '\n');
+        const f = summary.final!;
+        log(`done in ${seconds.toFixed(1)}s: ${f.testAccuracy === null ? `test loss ${f.testLoss.toFixed(4)}` : `test accuracy ${(100 * f.testAccuracy).toFixed(2)}%`}`);
+      }
+      log(`wrote ${Object.values(files).join(', ')}`);
+    }
+    return summary;
+  } finally {
+    trainer.dispose();
+    data.train.dispose();
+    data.test.dispose();
+  }
+}
+
+export function registerTrain(program: Command): void {
+  const d = DEFAULTS;
+  program
+    .command('train')
+    .description('train an MLP on the embedded handwritten digits, or on your CSV (--data file.csv --target column)')
+    .option('--data <file.csv>', 'train on a CSV file instead of the embedded digits')
+    .option('--target <column>', 'the CSV column to predict')
+    .addOption(new Option('--task <kind>', 'classification or regression (auto: from the target column)').choices(['auto', 'classification', 'regression']).default('auto'))
+    .option('--val-split <fraction>', 'share of CSV rows held out for validation', probability('--val-split'), 0.2)
+    .option('--hidden <widths>', 'hidden layer widths, comma-separated', intList('--hidden'), d.hidden)
+    .addOption(new Option('--activation <name>', 'activation φ').choices(ACTIVATION_NAMES).default(d.activation))
+    .option('--dropout <p>', 'dropout after each hidden layer', probability('--dropout'), d.dropout)
+    .option('--epochs <n>', 'epochs (with --resume: the total to reach)', positiveInt('--epochs'), d.epochs)
+    .option('--batch-size <n>', 'mini-batch size', positiveInt('--batch-size'), d.batchSize)
+    .option('--lr <rate>', 'learning rate', positiveNumber('--lr'), d.lr)
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZERS).default(d.optimizer))
+    .option('--momentum <m>', 'SGD momentum', nonNegative('--momentum'), d.momentum)
+    .option('--weight-decay <wd>', 'optimizer weight decay', nonNegative('--weight-decay'), d.weightDecay)
+    .option('--l2 <lambda>', "the seed's L2 term: adds λ/2·Σ‖W‖² to the loss", nonNegative('--l2'), d.l2)
+    .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(SCHEDULES).default(d.schedule))
+    .option('--seed <n>', 'random seed (init, shuffling, dropout, splits)', nonNegative('--seed'), d.seed)
+    .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'ref']).default('wasm'))
+    .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'simd', 'relaxed', 'scalar']).default('auto'))
+    .option('--out <dir>', 'output directory (default runs/<data name>)')
+    .option('--resume <checkpoint>', 'continue from a checkpoint written by train')
+    .option('--json', 'print one JSON summary and nothing else')
+    .option('--no-progress', 'no progress bar (it is off anyway when stdout is not a terminal)')
+    .action(async (flags: TrainFlags) => {
+      const summary = await runTrain(flags);
+      if (summary.interrupted) process.exitCode = 130;
+    });
+}

@@ -1,0 +1,84 @@
+// Datasets and batching. A TensorDataset keeps its features and targets as tensors on the backend (for the wasm
+// backend: in linear memory, uploaded once); a DataLoader picks each batch with the gather kernel, so a training
+// step moves only the batch's indices from JavaScript, never the data.
+import { noGrad } from '../autograd/scope.js';
+import type { Tensor } from '../autograd/tensor.js';
+import { fromValues } from '../creation.js';
+import { fmt } from '../kernels/shape.js';
+import { gather } from '../ops/gather.js';
+import { Generator } from '../random.js';
+
+export class TensorDataset {
+  readonly length: number;
+
+  /** features [n, ...], targets [n] (int32 class indices) or [n, ...] (float regression targets). */
+  constructor(readonly features: Tensor, readonly targets: Tensor) {
+    if (features.rank === 0 || targets.rank === 0 || features.shape[0] !== targets.shape[0]) {
+      throw new Error(`TensorDataset: features ${fmt(features.shape)} and targets ${fmt(targets.shape)} need the same first dimension`);
+    }
+    this.length = features.shape[0]!;
+  }
+
+  /** The rows at `indices`, as new tensors. */
+  take(indices: Int32Array): { x: Tensor; y: Tensor } {
+    const idx = fromValues(indices, [indices.length], { dtype: 'int32', backend: this.features.backend });
+    try {
+      return noGrad(() => ({ x: gather(this.features, idx), y: gather(this.targets, idx) }));
+    } finally {
+      idx.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.features.dispose();
+    this.targets.dispose();
+  }
+}
+
+export interface DataLoaderOptions {
+  batchSize?: number;
+  /** Reshuffle at the start of every pass (seeded by `generator`, or `seed`). */
+  shuffle?: boolean;
+  /** Skip the last batch if it is smaller than batchSize. */
+  dropLast?: boolean;
+  generator?: Generator;
+  seed?: number;
+}
+
+export class DataLoader {
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  readonly generator: Generator;
+
+  constructor(readonly dataset: TensorDataset, options: DataLoaderOptions = {}) {
+    this.batchSize = options.batchSize ?? 32;
+    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0) {
+      throw new Error(`DataLoader: batchSize must be a positive integer, got ${options.batchSize}`);
+    }
+    this.shuffle = options.shuffle ?? false;
+    this.dropLast = options.dropLast ?? false;
+    this.generator = options.generator ?? new Generator(options.seed ?? 0);
+  }
+
+  /** Batches per pass. */
+  get length(): number {
+    const n = this.dataset.length / this.batchSize;
+    return this.dropLast ? Math.floor(n) : Math.ceil(n);
+  }
+
+  /** The index order of one pass (advances the generator when shuffling). */
+  order(): Int32Array {
+    const n = this.dataset.length;
+    return this.shuffle ? this.generator.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+  }
+
+  /** One pass over the data; each batch's tensors belong to the caller (dispose them, or use tidy). */
+  *[Symbol.iterator](): IterableIterator<{ x: Tensor; y: Tensor; indices: Int32Array }> {
+    const order = this.order();
+    for (let b = 0; b < this.length; b++) {
+      const indices = order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length));
+      yield { ...this.dataset.take(indices), indices };
+    }
+  }
+}

