@@ -38,3 +38,7 @@ export type { Checkpoint, Restored } from './io/checkpoint.js';
 export { toSafetensors, fromSafetensors } from './io/safetensors.js';
 export type { Safetensors, LoadedTensor } from './io/safetensors.js';
 export { seedLinear, seedNetwork } from './seed.js';
+export { loadDigits, parseDigits, toFloat } from './data/digits.js';
+export type { Digits, DigitSplit } from './data/digits.js';
+export { TensorDataset, DataLoader } from './data/dataset.js';
+export type { DataLoaderOptions } from './data/dataset.js';

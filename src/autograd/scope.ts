@@ -60,7 +60,7 @@ export function tidy<T>(a: string | (() => T), b?: () => T): T {
 
 /** Takes t out of every scope: it lives until disposed by hand. Returns t. */
 export function keep<T extends Tensor>(t: T): T {
-  t.moveToScope(null);
+  t.markKept();
   return t;
 }
 

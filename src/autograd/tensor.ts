@@ -41,6 +41,7 @@ export class Tensor {
   private weakNode = false;
   /** Internal handles (a node's saved tensors) are not counted in memory().tensors; their bytes are. */
   private internal = false;
+  private kept = false;
   private storage: Storage | null;
   private scope: Scope | null;
 
@@ -191,6 +192,18 @@ export class Tensor {
     this.scope?.delete(this);
     this.scope = scope;
     scope?.add(this);
+    this.kept = false;
+  }
+
+  /** Whether keep() took this tensor out of every scope. */
+  get isKept(): boolean {
+    return this.kept;
+  }
+
+  /** @internal keep(): no scope, and owners such as a DataLoader leave it alone. */
+  markKept(): void {
+    this.moveToScope(null);
+    this.kept = true;
   }
 
   toString(): string {

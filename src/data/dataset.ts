@@ -73,12 +73,25 @@ export class DataLoader {
     return this.shuffle ? this.generator.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
   }
 
-  /** One pass over the data; each batch's tensors belong to the caller (dispose them, or use tidy). */
+  /**
+   * One pass over the data. A batch's tensors live until the next batch is requested or the loop ends (they
+   * are disposed then, unless already disposed or kept with keep()/clone()).
+   */
   *[Symbol.iterator](): IterableIterator<{ x: Tensor; y: Tensor; indices: Int32Array }> {
     const order = this.order();
-    for (let b = 0; b < this.length; b++) {
-      const indices = order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length));
-      yield { ...this.dataset.take(indices), indices };
+    let current: { x: Tensor; y: Tensor } | null = null;
+    const release = () => {
+      for (const t of current ? [current.x, current.y] : []) if (!t.isDisposed && !t.isKept) t.dispose();
+    };
+    try {
+      for (let b = 0; b < this.length; b++) {
+        const indices = order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length));
+        release();
+        current = this.dataset.take(indices);
+        yield { ...current, indices };
+      }
+    } finally {
+      release();
     }
   }
 }
