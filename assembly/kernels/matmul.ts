@@ -1,0 +1,821 @@
+// Batched float32 matrix multiply: C[i] = op(A[i])·op(B[i]) (+ bias), row-major, every transpose combination.
+// One source for the simd, relaxed (FMA) and scalar builds; see matmul_f32 at the end for the contract.
+//
+// Blocked path (Goto/BLIS style). The product is cut into blocks of KC depths × MC rows × NC columns; each
+// block of op(A) and op(B) is copied ("packed") into the caller's scratch area `ws` as micro-panels:
+//   A micro-panel: MR rows × kc, p-major   apanel[p·MR + r] = op(A)[i0 + r][p0 + p]
+//   B micro-panel: kc × 8 columns, p-major  bpanel[p·8 + j]  = op(B)[p0 + p][j0 + j]
+// so the micro-kernel reads both operands as contiguous streams whatever transA / transB are: a transpose is
+// paid once, in the packing, as 4×4 in-register transposes where the source is contiguous along the depth.
+// The micro-kernel keeps an MR×8 tile of C in 2·MR f32x4 accumulators; per depth step it loads two B vectors
+// and broadcasts MR values of A.
+//
+// Register budget (V8 gives wasm code 15 usable xmm registers on x64, see notes/facts.md):
+//   simd    MR = 5: 10 accumulators + 2 B + 1 A + 1 product temporary (mul, then add) = 14 live values.
+//   relaxed MR = 6: 12 accumulators + 2 B + 1 A = 15: relaxed_madd (vfmadd231ps) needs no temporary.
+// Micro-kernel alone, L1-resident panels, kc = 256, on the dev machine: simd 4×8 38, 5×8 48, 6×8 25 GFLOP/s
+// (spills); relaxed 4×8 45, 5×8 47, 6×8 50 GFLOP/s.
+// The scalar build keeps the same packing with MR = 4 and computes 2×4 sub-tiles in f32 locals.
+//
+// Edges: a column tail of ≤ 4 is packed 4 wide and run by a 4-wide kernel (n = 10 costs 8 + 4 columns, not
+// 16); other tails are zero-padded in the panels, computed in full and stored through a small tile in ws, so
+// nothing outside C is written and nothing outside A and B is read. When n fits the tiles badly and m does
+// not (n = 10, m = 64), Cᵀ = op(B)ᵀ·op(A)ᵀ is computed instead, with the tiles stored transposed.
+//
+// Skinny path (SIMD builds). When m or n is ≤ 8, packing the wide operand costs as much as the product and
+// MR-row panels would be mostly padding, so the wide operand is read in place by kernels with ≤ 4 rows.
+
+/** Columns of a B micro-panel (two f32x4 vectors). */
+const NR: i32 = 8;
+/** Rows of an A micro-panel: see the register budget above. */
+const MR: i32 = ASC_FEATURE_SIMD ? (ASC_FEATURE_RELAXED_SIMD ? 6 : 5) : 4;
+/** Depths per block: a 256×8 B micro-panel is 8 KB and a 6×256 A micro-panel 6 KB, both well inside L1 (32 KB). */
+const KC: i32 = 256;
+/** Rows of a packed A block (a multiple of 4, 5 and 6): 120×256×4 = 120 KB stays in L2 while B panels stream. */
+const MC: i32 = 120;
+/** Columns of a packed B block: 256×256×4 = 256 KB, which bounds ws; A is repacked once per NC columns. */
+const NC: i32 = 256;
+/** Products with at most this many rows or columns take the skinny path (SIMD builds). */
+const SKINNY: i32 = 8;
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers
+
+@inline function ceilDiv(a: i32, b: i32): i32 {
+  return (a + b - 1) / b;
+}
+
+@inline function roundUp(a: i32, b: i32): i32 {
+  return ceilDiv(a, b) * b;
+}
+
+/** Splits `total` into equal blocks of at most `max`, each a multiple of `unit`, so no block is a thin remainder. */
+@inline function blockSize(total: i32, max: i32, unit: i32): i32 {
+  return min(roundUp(ceilDiv(total, ceilDiv(total, max)), unit), max);
+}
+
+@inline function align64(bytes: usize): usize {
+  return (bytes + 63) & ~(<usize>63);
+}
+
+/** acc + a·b: one fused vfmadd in the relaxed build, mul then add (two roundings) otherwise. */
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Packing. A micro-panel of width W is dst[p·W + r] = src[r·sr + p·sp] (r < rows, p < kc; strides in
+// elements); rows ≤ r < W are zero. Rows of op(A) and columns of op(B) are both "panel rows" here, so one set
+// of packers serves all four transpose combinations:
+//   A: sr = transA ? 1 : k,  sp = transA ? m : 1        B: sr = transB ? k : 1,  sp = transB ? 1 : n
+
+/** Any strides, any rows ≤ W: element by element (edges, and the scalar build). */
+function packScalar(src: usize, sr: i32, sp: i32, rows: i32, kc: i32, W: i32, dst: usize): void {
+  const rs = <usize>sr << 2;
+  const ps = <usize>sp << 2;
+  for (let p = 0; p < kc; p++) {
+    let s = src + <usize>p * ps;
+    const d = dst + (<usize>(p * W) << 2);
+    let r = 0;
+    for (; r < rows; r++) {
+      store<f32>(d + (<usize>r << 2), load<f32>(s));
+      s += rs;
+    }
+    for (; r < W; r++) store<f32>(d + (<usize>r << 2), 0);
+  }
+}
+
+/** sr = 1: each k step is W contiguous source floats, a straight copy. W is a compile-time constant. */
+@inline function packCopy(src: usize, sp: i32, kc: i32, W: i32, dst: usize): void {
+  const ps = <usize>sp << 2;
+  const ds = <usize>W << 2;
+  for (let p = 0; p < kc; p++) {
+    v128.store(dst, v128.load(src));
+    if (W == 5) store<f32>(dst, load<f32>(src, 16), 16);
+    if (W == 6) store<u64>(dst, load<u64>(src, 16), 16);
+    if (W == 8) v128.store(dst, v128.load(src, 16), 16);
+    src += ps;
+    dst += ds;
+  }
+}
+
+/** Four source rows × four k steps → four dst rows of the panel (one 4×4 transpose in registers). */
+@inline function transpose4(s: usize, rs: usize, d: usize, ds: usize): void {
+  const r0 = v128.load(s);
+  const r1 = v128.load(s + rs);
+  const r2 = v128.load(s + 2 * rs);
+  const r3 = v128.load(s + 3 * rs);
+  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(d, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(d + ds, f32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(d + 2 * ds, f32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(d + 3 * ds, f32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
+/** sp = 1: each source row is contiguous along k; transpose 4 k steps at a time. W is a compile-time constant. */
+@inline function packTranspose(src: usize, sr: i32, kc: i32, W: i32, dst: usize): void {
+  const rs = <usize>sr << 2;
+  const ds = <usize>W << 2;
+  let p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    const s = src + (<usize>p << 2);
+    const d = dst + <usize>p * ds;
+    transpose4(s, rs, d, ds);
+    if (W == 8) transpose4(s + 4 * rs, rs, d + 16, ds);
+    if (W == 5) {
+      // Row 4: one lane per k step into column 4.
+      const x = v128.load(s + 4 * rs);
+      v128.store32_lane(d, x, 0, 16);
+      v128.store32_lane(d + ds, x, 1, 16);
+      v128.store32_lane(d + 2 * ds, x, 2, 16);
+      v128.store32_lane(d + 3 * ds, x, 3, 16);
+    }
+    if (W == 6) {
+      // Rows 4 and 5: interleave, then one 64-bit lane (two floats) per k step into columns 4..5.
+      const x = v128.load(s + 4 * rs);
+      const y = v128.load(s + 5 * rs);
+      const lo = f32x4.shuffle(x, y, 0, 4, 1, 5);
+      const hi = f32x4.shuffle(x, y, 2, 6, 3, 7);
+      v128.store64_lane(d, lo, 0, 16);
+      v128.store64_lane(d + ds, lo, 1, 16);
+      v128.store64_lane(d + 2 * ds, hi, 0, 16);
+      v128.store64_lane(d + 3 * ds, hi, 1, 16);
+    }
+  }
+  if (p < kc) packScalar(src + (<usize>p << 2), sr, 1, W, kc - p, W, dst + <usize>p * ds);
+}
+
+/** One micro-panel of width W (a compile-time constant at every call site). */
+@inline function packPanel(src: usize, sr: i32, sp: i32, rows: i32, kc: i32, W: i32, dst: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    if (rows == W) {
+      if (sp == 1) {
+        packTranspose(src, sr, kc, W, dst);
+        return;
+      }
+      if (sr == 1) {
+        packCopy(src, sp, kc, W, dst);
+        return;
+      }
+    }
+  }
+  packScalar(src, sr, sp, rows, kc, W, dst);
+}
+
+/** Packs rows [0, mc) × depth [0, kc) of op(A) (src already offset to the block) as MR-row micro-panels. */
+function packA(src: usize, sr: i32, sp: i32, mc: i32, kc: i32, dst: usize): void {
+  const panelBytes = <usize>(MR * kc) << 2;
+  for (let i = 0; i < mc; i += MR) {
+    packPanel(src + (<usize>(i * sr) << 2), sr, sp, min(MR, mc - i), kc, MR, dst);
+    dst += panelBytes;
+  }
+}
+
+/** Packs depth [0, kc) × columns [0, nc) of op(B) as 8-column micro-panels; a tail of ≤ 4 columns is 4 wide. */
+function packB(src: usize, sr: i32, sp: i32, nc: i32, kc: i32, dst: usize): void {
+  for (let j = 0; j < nc; j += NR) {
+    const cols = min(NR, nc - j);
+    const s = src + (<usize>(j * sr) << 2);
+    if (cols > 4) {
+      packPanel(s, sr, sp, cols, kc, 8, dst);
+    } else {
+      packPanel(s, sr, sp, cols, kc, 4, dst);
+    }
+    dst += <usize>(NR * kc) << 2;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Storing tiles. The first depth block writes C = tile (+ bias); later depth blocks add to C.
+
+/**
+ * Tile rows r < mr, columns j < nr from `tile` (row stride W floats) into C, element by element: C = tile
+ * (+ bias) or, with accumulate, C += tile. With transC the tile is a block of Cᵀ (see swapOrientation): tile
+ * row r is column r of C, and the bias follows the tile rows.
+ */
+function storeTile(tile: usize, W: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
+                   bias: usize, accumulate: bool): void {
+  const rowStep: usize = transC ? 4 : ldc;
+  const colStep: usize = transC ? ldc : 4;
+  for (let r = 0; r < mr; r++) {
+    const t = tile + (<usize>(r * W) << 2);
+    const cr = c + <usize>r * rowStep;
+    for (let j = 0; j < nr; j++) {
+      const cj = cr + <usize>j * colStep;
+      let v = load<f32>(t + (<usize>j << 2));
+      if (accumulate) v += load<f32>(cj);
+      else if (bias) v += load<f32>(bias + (<usize>(transC ? r : j) << 2));
+      store<f32>(cj, v);
+    }
+  }
+}
+
+/** One f32x4 of a full tile: C = v + bias, or C += v (`accumulate` is a constant at every call site). */
+@inline function storeVec(c: usize, v: v128, b: v128, accumulate: bool): void {
+  if (accumulate) v128.store(c, f32x4.add(v, v128.load(c)));
+  else v128.store(c, f32x4.add(v, b));
+}
+
+/** One 8-float row of a full tile. */
+@inline function storeRow8(c: usize, v0: v128, v1: v128, b0: v128, b1: v128, accumulate: bool): void {
+  storeVec(c, v0, b0, accumulate);
+  storeVec(c + 16, v1, b1, accumulate);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Micro-kernels of the blocked path. Each one is a function of its own: inlined into a loop, V8 allocated
+// its accumulators worse (measured 21 instead of 46 GFLOP/s at 256³).
+
+/**
+ * Tile of MR×8: C[0..mr)[0..nr) (=|+=) Σp apanel[p][r]·bpanel[p][j]. Full tiles are stored straight from
+ * the registers; partial ones go through `tmp` (MR×8 floats of ws) and storeTile.
+ */
+function tile8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
+               bias: usize, accumulate: bool, tmp: usize): void {
+  const z = f32x4.splat(0);
+  let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(c00, a, b0); c01 = madd(c01, a, b1);
+    a = v128.load32_splat(ap, 4);
+    c10 = madd(c10, a, b0); c11 = madd(c11, a, b1);
+    a = v128.load32_splat(ap, 8);
+    c20 = madd(c20, a, b0); c21 = madd(c21, a, b1);
+    a = v128.load32_splat(ap, 12);
+    c30 = madd(c30, a, b0); c31 = madd(c31, a, b1);
+    if (MR > 4) {
+      a = v128.load32_splat(ap, 16);
+      c40 = madd(c40, a, b0); c41 = madd(c41, a, b1);
+    }
+    if (MR > 5) {
+      a = v128.load32_splat(ap, 20);
+      c50 = madd(c50, a, b0); c51 = madd(c51, a, b1);
+    }
+    ap += <usize>MR << 2;
+    bp += <usize>NR << 2;
+  }
+  if (!transC && mr == MR && nr == 8) {
+    // Full tile: straight from the registers. One branch on `accumulate` for the whole tile (it is the
+    // same for every tile of a depth block).
+    if (accumulate) {
+      storeRow8(c, c00, c01, z, z, true); c += ldc;
+      storeRow8(c, c10, c11, z, z, true); c += ldc;
+      storeRow8(c, c20, c21, z, z, true); c += ldc;
+      storeRow8(c, c30, c31, z, z, true);
+      if (MR > 4) { c += ldc; storeRow8(c, c40, c41, z, z, true); }
+      if (MR > 5) { c += ldc; storeRow8(c, c50, c51, z, z, true); }
+    } else {
+      let bias0 = z, bias1 = z;
+      if (bias) {
+        bias0 = v128.load(bias);
+        bias1 = v128.load(bias, 16);
+      }
+      storeRow8(c, c00, c01, bias0, bias1, false); c += ldc;
+      storeRow8(c, c10, c11, bias0, bias1, false); c += ldc;
+      storeRow8(c, c20, c21, bias0, bias1, false); c += ldc;
+      storeRow8(c, c30, c31, bias0, bias1, false);
+      if (MR > 4) { c += ldc; storeRow8(c, c40, c41, bias0, bias1, false); }
+      if (MR > 5) { c += ldc; storeRow8(c, c50, c51, bias0, bias1, false); }
+    }
+  } else {
+    v128.store(tmp, c00, 0); v128.store(tmp, c01, 16);
+    v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
+    v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
+    v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
+    if (MR > 4) { v128.store(tmp, c40, 128); v128.store(tmp, c41, 144); }
+    if (MR > 5) { v128.store(tmp, c50, 160); v128.store(tmp, c51, 176); }
+    storeTile(tmp, 8, c, ldc, transC, mr, nr, bias, accumulate);
+  }
+}
+
+/** Tile of MR×4 against a 4-wide B micro-panel (column tail of ≤ 4). */
+function tile4(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
+               bias: usize, accumulate: bool, tmp: usize): void {
+  const z = f32x4.splat(0);
+  let c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
+  for (let p = 0; p < kc; p++) {
+    const b = v128.load(bp);
+    c0 = madd(c0, v128.load32_splat(ap), b);
+    c1 = madd(c1, v128.load32_splat(ap, 4), b);
+    c2 = madd(c2, v128.load32_splat(ap, 8), b);
+    c3 = madd(c3, v128.load32_splat(ap, 12), b);
+    if (MR > 4) c4 = madd(c4, v128.load32_splat(ap, 16), b);
+    if (MR > 5) c5 = madd(c5, v128.load32_splat(ap, 20), b);
+    ap += <usize>MR << 2;
+    bp += 16;
+  }
+  if (!transC && mr == MR && nr == 4) {
+    if (accumulate) {
+      storeVec(c, c0, z, true); c += ldc;
+      storeVec(c, c1, z, true); c += ldc;
+      storeVec(c, c2, z, true); c += ldc;
+      storeVec(c, c3, z, true);
+      if (MR > 4) { c += ldc; storeVec(c, c4, z, true); }
+      if (MR > 5) { c += ldc; storeVec(c, c5, z, true); }
+    } else {
+      const b = bias ? v128.load(bias) : z;
+      storeVec(c, c0, b, false); c += ldc;
+      storeVec(c, c1, b, false); c += ldc;
+      storeVec(c, c2, b, false); c += ldc;
+      storeVec(c, c3, b, false);
+      if (MR > 4) { c += ldc; storeVec(c, c4, b, false); }
+      if (MR > 5) { c += ldc; storeVec(c, c5, b, false); }
+    }
+  } else {
+    v128.store(tmp, c0, 0); v128.store(tmp, c1, 16); v128.store(tmp, c2, 32); v128.store(tmp, c3, 48);
+    if (MR > 4) v128.store(tmp, c4, 64);
+    if (MR > 5) v128.store(tmp, c5, 80);
+    storeTile(tmp, 4, c, ldc, transC, mr, nr, bias, accumulate);
+  }
+}
+
+// Scalar build: the same packed panels, 2×4 sub-tiles of f32 accumulators (8 values + 2 A + 4 B fit the
+// register file), written to `tmp` and stored by storeTile.
+function tileScalar(ap: usize, bp: usize, kc: i32, W: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
+                    bias: usize, accumulate: bool, tmp: usize): void {
+  for (let r = 0; r < mr; r += 2) {
+    for (let j = 0; j < nr; j += 4) {
+      let s00: f32 = 0, s01: f32 = 0, s02: f32 = 0, s03: f32 = 0;
+      let s10: f32 = 0, s11: f32 = 0, s12: f32 = 0, s13: f32 = 0;
+      let a = ap + (<usize>r << 2);
+      let b = bp + (<usize>j << 2);
+      for (let p = 0; p < kc; p++) {
+        const a0 = load<f32>(a), a1 = load<f32>(a, 4);
+        const b0 = load<f32>(b), b1 = load<f32>(b, 4), b2 = load<f32>(b, 8), b3 = load<f32>(b, 12);
+        s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
+        s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
+        a += <usize>MR << 2;
+        b += <usize>W << 2;
+      }
+      const t = tmp + (<usize>(r * W + j) << 2);
+      store<f32>(t, s00, 0); store<f32>(t, s01, 4); store<f32>(t, s02, 8); store<f32>(t, s03, 12);
+      const t1 = t + (<usize>W << 2);
+      store<f32>(t1, s10, 0); store<f32>(t1, s11, 4); store<f32>(t1, s12, 8); store<f32>(t1, s13, 12);
+    }
+  }
+  storeTile(tmp, W, c, ldc, transC, mr, nr, bias, accumulate);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Blocked path
+
+/** Block sizes: balanced, ≤ KC / MC / NC, rows a multiple of MR and columns of NR. */
+@inline function depthBlock(k: i32): i32 {
+  return blockSize(k, KC, 1);
+}
+@inline function rowBlock(m: i32): i32 {
+  return blockSize(m, MC, MR);
+}
+@inline function colBlock(n: i32): i32 {
+  return blockSize(n, NC, NR);
+}
+
+/**
+ * Runs every micro-kernel of one packed (mc × kc) A block against one packed (kc × nc) B block. c is the block's
+ * first element of C (of Cᵀ when transC) and bias its first bias element (0: none).
+ */
+function macroKernel(apack: usize, bpack: usize, mc: i32, nc: i32, kc: i32, c: usize, ldc: usize, transC: bool,
+                     bias: usize, accumulate: bool, tmp: usize): void {
+  const aPanelBytes = <usize>(MR * kc) << 2;
+  const bPanelBytes = <usize>(NR * kc) << 2;
+  const rowStep: usize = transC ? 4 : ldc;
+  const colStep: usize = transC ? ldc : 4;
+  for (let j = 0; j < nc; j += NR) {
+    const nr = min(NR, nc - j);
+    const bp = bpack + <usize>(j / NR) * bPanelBytes;
+    const cj = c + <usize>j * colStep;
+    // The B micro-panel (≤ 8 KB) stays in L1 while the A micro-panels of the block stream past it.
+    for (let i = 0; i < mc; i += MR) {
+      const mr = min(MR, mc - i);
+      const ap = apack + <usize>(i / MR) * aPanelBytes;
+      const ci = cj + <usize>i * rowStep;
+      // The bias runs along the columns of C: the tile's columns, or its rows when transC.
+      const bt: usize = bias == 0 ? 0 : bias + (<usize>(transC ? i : j) << 2);
+      if (ASC_FEATURE_SIMD) {
+        if (nr > 4) tile8(ap, bp, kc, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
+        else tile4(ap, bp, kc, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
+      } else {
+        tileScalar(ap, bp, kc, nr > 4 ? 8 : 4, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
+      }
+    }
+  }
+}
+
+/**
+ * The blocked product for every batch item, in the orientation chosen by matmul_f32: op(A)[i][p] at
+ * a + (i·aRow + p·aDepth)·4 (M rows), op(B)[p][j] at b + (p·bDepth + j·bCol)·4 (N columns), the result tile at
+ * (i, j) goes to C[i][j] (C[j][i] when transC); C items are cBytes apart with rows ldc bytes apart.
+ */
+function gemm(a: usize, aRow: i32, aDepth: i32, strideA: i32, b: usize, bCol: i32, bDepth: i32, strideB: i32,
+              c: usize, cBytes: usize, ldc: usize, transC: bool, bias: usize,
+              M: i32, N: i32, k: i32, batch: i32, ws: usize): void {
+  const kcMax = depthBlock(k);
+  const mcMax = rowBlock(M);
+  const ncMax = colBlock(N);
+  const apack = ws;
+  const bpack = apack + align64(<usize>(roundUp(mcMax, MR) * kcMax) << 2);
+  const tmp = bpack + align64(<usize>(kcMax * roundUp(ncMax, NR)) << 2);
+  const rowStep: usize = transC ? 4 : ldc;
+  const colStep: usize = transC ? ldc : 4;
+  // With one block in every dimension, a broadcast operand (stride 0) is packed once for the whole batch.
+  const oneBlock = kcMax >= k && mcMax >= M && ncMax >= N;
+
+  for (let t = 0; t < batch; t++) {
+    const at = a + (<usize>t * <usize>strideA << 2);
+    const bt = b + (<usize>t * <usize>strideB << 2);
+    const ct = c + <usize>t * cBytes;
+    for (let j0 = 0; j0 < N; j0 += ncMax) {
+      const nc = min(ncMax, N - j0);
+      for (let p0 = 0; p0 < k; p0 += kcMax) {
+        const kc = min(kcMax, k - p0);
+        // The first depth block writes C (+ bias), the later ones add to it.
+        const first = p0 == 0;
+        if (!(oneBlock && strideB == 0 && t > 0)) {
+          packB(bt + (<usize>(p0 * bDepth + j0 * bCol) << 2), bCol, bDepth, nc, kc, bpack);
+        }
+        for (let i0 = 0; i0 < M; i0 += mcMax) {
+          const mc = min(mcMax, M - i0);
+          if (!(oneBlock && strideA == 0 && t > 0)) {
+            packA(at + (<usize>(i0 * aRow + p0 * aDepth) << 2), aRow, aDepth, mc, kc, apack);
+          }
+          const biasBlock: usize = first && bias != 0 ? bias + (<usize>(transC ? i0 : j0) << 2) : 0;
+          const cBlock = ct + <usize>i0 * rowStep + <usize>j0 * colStep;
+          macroKernel(apack, bpack, mc, nc, kc, cBlock, ldc, transC, biasBlock, !first, tmp);
+        }
+      }
+    }
+  }
+}
+
+/** Scratch bytes for the blocks of an M×N×k product: packed A block, packed B block, one MR×8 tile. */
+function wsLayoutBytes(M: i32, N: i32, k: i32): usize {
+  const kc = depthBlock(k);
+  return align64(<usize>(roundUp(rowBlock(M), MR) * kc) << 2)
+    + align64(<usize>(kc * roundUp(colBlock(N), NR)) << 2)
+    + align64(<usize>(MR * NR) << 2);
+}
+
+/**
+ * Tile work for an m×n product, in quarter 8-wide tiles: a 4-wide tail tile costs about 3/4 of an 8-wide
+ * one, a wider tail a full one, and rows are padded to MR.
+ */
+function tileWork(m: i32, n: i32): i32 {
+  const tail = n & 7;
+  return ceilDiv(m, MR) * ((n >> 3) * 4 + (tail == 0 ? 0 : tail <= 4 ? 3 : 4));
+}
+
+/**
+ * Whether to compute Cᵀ = op(B)ᵀ·op(A)ᵀ (the "swapped" orientation) instead of C: it pays when n fits the
+ * 8-wide tiles badly and m does not (n = 10, m = 64: 13 row panels × (8 + 4) columns, against 2 × 64 columns).
+ * Its tiles are stored transposed, element by element, which costs about as much as 36 depth steps of a tile
+ * against 16 for a straight store (fitted to timings of 64×10×k products, k = 10 … 128).
+ */
+function swapOrientation(m: i32, n: i32, k: i32): bool {
+  const kc = depthBlock(k);
+  return <i64>tileWork(n, m) * (kc + 36) < <i64>tileWork(m, n) * (kc + 16);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Skinny products: at most SKINNY rows in the orientation computed (a batch-1 forward x·Wᵀ, a layer with one
+// output, matrix·vector). The wide operand B' is read where it lies, in one of two forms:
+//   axpy form, B' rows contiguous (bCol = 1):      C'[r][j..j+8) += A'[r][p] · B'[p][j..j+8)
+//   dot form, B' columns contiguous (bDepth = 1):  C'[r][j] = Σ ⟨A'[r][p..p+4), B'[p..p+4)[j]⟩, summed at the end,
+//   with A' (≤ 4 rows) copied depth-contiguous into ws, KC depths at a time, so its rows load as vectors too.
+// Rows go in groups of 4; kernels with 4 rows run a group of M < 4 too: missing rows re-read row 0 (axpy) or
+// are zero (dot), and are not stored.
+
+/** Columns [j, j + cols) of C' for rows r < M from `tile` (row stride 16 floats). */
+@inline function storeColumns(tile: usize, M: i32, j: i32, cols: i32, c: usize, ldc: usize, transC: bool,
+                              bias: usize, accumulate: bool): void {
+  const colStep: usize = transC ? ldc : 4;
+  const biasCols: usize = !transC && bias != 0 ? bias + (<usize>j << 2) : bias;
+  storeTile(tile, 16, c + <usize>j * colStep, ldc, transC, M, cols, biasCols, accumulate);
+}
+
+/**
+ * Axpy form with one row: C'[0][0..N) = Σp x[p]·B'[p][0..N) (+ bias). With one row, C' is contiguous in either
+ * orientation (it is a row of C, or C itself when n = 1), so it is accumulated in place, four depths per pass:
+ * B' then streams row after row and the row of C' stays in L1.
+ */
+function axpyRow(x: usize, xStepB: usize, b: usize, bDepB: usize, N: i32, k: i32, c: usize, transC: bool,
+                 bias: usize): void {
+  const cBytes = <usize>N << 2;
+  if (bias == 0) memory.fill(c, 0, cBytes);
+  else if (!transC) memory.copy(c, bias, cBytes);
+  else for (let j = 0; j < N; j++) store<f32>(c + (<usize>j << 2), load<f32>(bias));
+  const n4 = <usize>(N & ~3) << 2;
+  let p = 0;
+  for (; p + 4 <= k; p += 4) {
+    const x0 = v128.load32_splat(x);
+    const x1 = v128.load32_splat(x + xStepB);
+    const x2 = v128.load32_splat(x + 2 * xStepB);
+    const x3 = v128.load32_splat(x + 3 * xStepB);
+    const b1 = b + bDepB, b2 = b + 2 * bDepB, b3 = b + 3 * bDepB;
+    let o: usize = 0;
+    for (; o < n4; o += 16) {
+      let v = madd(v128.load(c + o), x0, v128.load(b + o));
+      v = madd(v, x1, v128.load(b1 + o));
+      v = madd(v, x2, v128.load(b2 + o));
+      v128.store(c + o, madd(v, x3, v128.load(b3 + o)));
+    }
+    for (; o < cBytes; o += 4) {
+      const v = load<f32>(c + o) + load<f32>(x) * load<f32>(b + o) + load<f32>(x + xStepB) * load<f32>(b1 + o)
+        + load<f32>(x + 2 * xStepB) * load<f32>(b2 + o) + load<f32>(x + 3 * xStepB) * load<f32>(b3 + o);
+      store<f32>(c + o, v);
+    }
+    x += 4 * xStepB;
+    b += 4 * bDepB;
+  }
+  for (; p < k; p++) {
+    const x0 = v128.load32_splat(x);
+    let o: usize = 0;
+    for (; o < n4; o += 16) v128.store(c + o, madd(v128.load(c + o), x0, v128.load(b + o)));
+    for (; o < cBytes; o += 4) store<f32>(c + o, load<f32>(c + o) + load<f32>(x) * load<f32>(b + o));
+    x += xStepB;
+    b += bDepB;
+  }
+}
+
+/** Axpy form, four rows × 8 columns. */
+function axpy4x8(a: usize, aRowB: usize, aDepB: usize, M: i32, b: usize, bDepB: usize, kc: i32, tile: usize): void {
+  const a1 = M > 1 ? a + aRowB : a;
+  const a2 = M > 2 ? a + 2 * aRowB : a;
+  const a3 = M > 3 ? a + 3 * aRowB : a;
+  const z = f32x4.splat(0);
+  let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+  let o: usize = 0;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let x = v128.load32_splat(a + o);
+    c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
+    x = v128.load32_splat(a1 + o);
+    c10 = madd(c10, x, b0); c11 = madd(c11, x, b1);
+    x = v128.load32_splat(a2 + o);
+    c20 = madd(c20, x, b0); c21 = madd(c21, x, b1);
+    x = v128.load32_splat(a3 + o);
+    c30 = madd(c30, x, b0); c31 = madd(c31, x, b1);
+    o += aDepB;
+    b += bDepB;
+  }
+  v128.store(tile, c00, 0); v128.store(tile, c01, 16);
+  v128.store(tile, c10, 64); v128.store(tile, c11, 80);
+  v128.store(tile, c20, 128); v128.store(tile, c21, 144);
+  v128.store(tile, c30, 192); v128.store(tile, c31, 208);
+}
+
+/** Axpy form, four rows × 4 columns (column tails). */
+function axpy4x4(a: usize, aRowB: usize, aDepB: usize, M: i32, b: usize, bDepB: usize, kc: i32, tile: usize): void {
+  const a1 = M > 1 ? a + aRowB : a;
+  const a2 = M > 2 ? a + 2 * aRowB : a;
+  const a3 = M > 3 ? a + 3 * aRowB : a;
+  const z = f32x4.splat(0);
+  let c0 = z, c1 = z, c2 = z, c3 = z;
+  let o: usize = 0;
+  for (let p = 0; p < kc; p++) {
+    const y = v128.load(b);
+    c0 = madd(c0, v128.load32_splat(a + o), y);
+    c1 = madd(c1, v128.load32_splat(a1 + o), y);
+    c2 = madd(c2, v128.load32_splat(a2 + o), y);
+    c3 = madd(c3, v128.load32_splat(a3 + o), y);
+    o += aDepB;
+    b += bDepB;
+  }
+  v128.store(tile, c0, 0); v128.store(tile, c1, 64); v128.store(tile, c2, 128); v128.store(tile, c3, 192);
+}
+
+/** Dot form, one packed row × 4 columns (B' columns bColB bytes apart, contiguous along the depth). */
+function dot1x4(apk: usize, b: usize, bColB: usize, kc: i32, tile: usize): void {
+  const z = f32x4.splat(0);
+  let s0 = z, s1 = z, s2 = z, s3 = z;
+  const kc4 = kc & ~3;
+  let o: usize = 0;
+  for (let p = 0; p < kc4; p += 4) {
+    const x = v128.load(apk + o);
+    s0 = madd(s0, x, v128.load(b + o));
+    s1 = madd(s1, x, v128.load(b + bColB + o));
+    s2 = madd(s2, x, v128.load(b + 2 * bColB + o));
+    s3 = madd(s3, x, v128.load(b + 3 * bColB + o));
+    o += 16;
+  }
+  let t0 = hsum(s0), t1 = hsum(s1), t2 = hsum(s2), t3 = hsum(s3);
+  for (let p = kc4; p < kc; p++) {
+    const at = <usize>p << 2;
+    const x = load<f32>(apk + at);
+    t0 += x * load<f32>(b + at);
+    t1 += x * load<f32>(b + bColB + at);
+    t2 += x * load<f32>(b + 2 * bColB + at);
+    t3 += x * load<f32>(b + 3 * bColB + at);
+  }
+  store<f32>(tile, t0, 0); store<f32>(tile, t1, 4); store<f32>(tile, t2, 8); store<f32>(tile, t3, 12);
+}
+
+/** Dot form, four packed rows (kcPad floats apart) × 2 columns. */
+function dot4x2(apk: usize, kcPadB: usize, b: usize, bColB: usize, kc: i32, tile: usize): void {
+  const z = f32x4.splat(0);
+  let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+  const b1p = b + bColB;
+  const kc4 = kc & ~3;
+  let o: usize = 0;
+  for (let p = 0; p < kc4; p += 4) {
+    const y0 = v128.load(b + o);
+    const y1 = v128.load(b1p + o);
+    let x = v128.load(apk + o);
+    c00 = madd(c00, x, y0); c01 = madd(c01, x, y1);
+    x = v128.load(apk + kcPadB + o);
+    c10 = madd(c10, x, y0); c11 = madd(c11, x, y1);
+    x = v128.load(apk + 2 * kcPadB + o);
+    c20 = madd(c20, x, y0); c21 = madd(c21, x, y1);
+    x = v128.load(apk + 3 * kcPadB + o);
+    c30 = madd(c30, x, y0); c31 = madd(c31, x, y1);
+    o += 16;
+  }
+  let t00 = hsum(c00), t01 = hsum(c01), t10 = hsum(c10), t11 = hsum(c11);
+  let t20 = hsum(c20), t21 = hsum(c21), t30 = hsum(c30), t31 = hsum(c31);
+  for (let p = kc4; p < kc; p++) {
+    const at = <usize>p << 2;
+    const y0 = load<f32>(b + at), y1 = load<f32>(b1p + at);
+    let x = load<f32>(apk + at);
+    t00 += x * y0; t01 += x * y1;
+    x = load<f32>(apk + kcPadB + at);
+    t10 += x * y0; t11 += x * y1;
+    x = load<f32>(apk + 2 * kcPadB + at);
+    t20 += x * y0; t21 += x * y1;
+    x = load<f32>(apk + 3 * kcPadB + at);
+    t30 += x * y0; t31 += x * y1;
+  }
+  store<f32>(tile, t00, 0); store<f32>(tile, t01, 4);
+  store<f32>(tile, t10, 64); store<f32>(tile, t11, 68);
+  store<f32>(tile, t20, 128); store<f32>(tile, t21, 132);
+  store<f32>(tile, t30, 192); store<f32>(tile, t31, 196);
+}
+
+/** Column j of C' for rows r < M over kc depths, element by element (the last < 4 columns). */
+function skinnyColumnScalar(a: usize, aRowB: usize, aDepB: usize, M: i32, b: usize, bDepB: usize, kc: i32,
+                            tile: usize): void {
+  for (let r = 0; r < M; r++) {
+    let s: f32 = 0;
+    let x = a + <usize>r * aRowB;
+    let y = b;
+    for (let p = 0; p < kc; p++) {
+      s += load<f32>(x) * load<f32>(y);
+      x += aDepB;
+      y += bDepB;
+    }
+    store<f32>(tile + (<usize>(r * 16) << 2), s);
+  }
+}
+
+/**
+ * M ≤ 4 rows of a skinny product. The axpy form needs no packing and runs the whole depth at once; the dot
+ * form copies A' into ws KC depths at a time and adds the later blocks into C. Results go through a 4×16
+ * tile in ws and storeTile.
+ */
+function skinnyRows(a: usize, aRow: i32, aDepth: i32, b: usize, bCol: i32, bDepth: i32, c: usize, ldc: usize,
+                    transC: bool, bias: usize, M: i32, N: i32, k: i32, ws: usize): void {
+  const aRowB = <usize>aRow << 2, aDepB = <usize>aDepth << 2;
+  const bColB = <usize>bCol << 2, bDepB = <usize>bDepth << 2;
+  const tile = ws;
+  if (bCol == 1) {
+    if (M == 1 && (!transC || ldc == 4)) {
+      axpyRow(a, aDepB, b, bDepB, N, k, c, transC, bias);
+      return;
+    }
+    let j = 0;
+    for (; j + 8 <= N; j += 8) {
+      axpy4x8(a, aRowB, aDepB, M, b + (<usize>j << 2), bDepB, k, tile);
+      storeColumns(tile, M, j, 8, c, ldc, transC, bias, false);
+    }
+    for (; j + 4 <= N; j += 4) {
+      axpy4x4(a, aRowB, aDepB, M, b + (<usize>j << 2), bDepB, k, tile);
+      storeColumns(tile, M, j, 4, c, ldc, transC, bias, false);
+    }
+    for (; j < N; j++) {
+      skinnyColumnScalar(a, aRowB, aDepB, M, b + (<usize>j << 2), bDepB, k, tile);
+      storeColumns(tile, M, j, 1, c, ldc, transC, bias, false);
+    }
+    return;
+  }
+  // Dot form (bDepth == 1). apk: 4 rows of kcPad floats; rows ≥ M and depths ≥ kc are zero.
+  const apk = ws + 256;
+  const kcMax = depthBlock(k);
+  const kcPad = roundUp(kcMax, 4);
+  const kcPadB = <usize>kcPad << 2;
+  for (let p0 = 0; p0 < k; p0 += kcMax) {
+    const kc = min(kcMax, k - p0);
+    const accumulate = p0 > 0;
+    packScalar(a + <usize>p0 * aDepB, aDepth, aRow, kc, M, kcPad, apk);
+    if (M < 4) memory.fill(apk + <usize>M * kcPadB, 0, <usize>(4 - M) * kcPadB);
+    const bk = b + (<usize>p0 << 2);
+    let j = 0;
+    if (M == 1) {
+      for (; j + 4 <= N; j += 4) {
+        dot1x4(apk, bk + <usize>j * bColB, bColB, kc, tile);
+        storeColumns(tile, 1, j, 4, c, ldc, transC, bias, accumulate);
+      }
+    } else {
+      for (; j + 2 <= N; j += 2) {
+        dot4x2(apk, kcPadB, bk + <usize>j * bColB, bColB, kc, tile);
+        storeColumns(tile, M, j, 2, c, ldc, transC, bias, accumulate);
+      }
+    }
+    for (; j < N; j++) {
+      skinnyColumnScalar(apk, kcPadB, 4, M, bk + <usize>j * bColB, 4, kc, tile);
+      storeColumns(tile, M, j, 1, c, ldc, transC, bias, accumulate);
+    }
+  }
+}
+
+/**
+ * One batch item of a skinny product C' = A'·B' (M ≤ SKINNY rows, N columns; strides in elements as in gemm),
+ * 4 rows at a time.
+ */
+function skinny(a: usize, aRow: i32, aDepth: i32, b: usize, bCol: i32, bDepth: i32, c: usize, ldc: usize,
+                transC: bool, bias: usize, M: i32, N: i32, k: i32, ws: usize): void {
+  const rowStep: usize = transC ? 4 : ldc;
+  for (let r0 = 0; r0 < M; r0 += 4) {
+    const biasRows: usize = transC && bias != 0 ? bias + (<usize>r0 << 2) : bias;
+    skinnyRows(a + (<usize>(r0 * aRow) << 2), aRow, aDepth, b, bCol, bDepth, c + <usize>r0 * rowStep, ldc, transC,
+      biasRows, min(4, M - r0), N, k, ws);
+  }
+}
+
+/** Scratch of the skinny path: the 4×16 result tile and 4 rows of A' for one depth block. */
+function skinnyWsBytes(k: i32): usize {
+  return 256 + align64(<usize>(4 * roundUp(depthBlock(k), 4)) << 2);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Exports
+
+/**
+ * Scratch bytes matmul_f32 needs in ws for this shape (0 when m, n or k is 0): packed blocks of op(A) and op(B)
+ * and a tile, at most 4·(MC·KC + KC·NC + 6·8) = 385,216 bytes (376 KiB) whatever the shape and the batch.
+ */
+export function matmul_ws_bytes(m: i32, n: i32, k: i32, transA: i32, transB: i32): i32 {
+  if (m <= 0 || n <= 0 || k <= 0) return 0;
+  if (ASC_FEATURE_SIMD) {
+    if (min(m, n) <= SKINNY) return <i32>skinnyWsBytes(k);
+  }
+  return <i32>(swapOrientation(m, n, k) ? wsLayoutBytes(n, m, k) : wsLayoutBytes(m, n, k));
+}
+
+/** C = bias (or 0) in every row: the k = 0 product. */
+function fillRows(c: usize, m: i32, n: i32, bias: usize): void {
+  const rowBytes = <usize>n << 2;
+  for (let i = 0; i < m; i++) {
+    if (bias) memory.copy(c, bias, rowBytes);
+    else memory.fill(c, 0, rowBytes);
+    c += rowBytes;
+  }
+}
+
+/**
+ * C[i] = op(A[i])·op(B[i]) (+ bias) for i < batch, float32, row-major: A is [m,k] ([k,m] if transA), B is
+ * [k,n] ([n,k] if transB), C[i] [m,n] at c + i·m·n·4 (written, not accumulated); A[i] = a + i·strideA·4 and
+ * B[i] = b + i·strideB·4 (strides in elements, 0 broadcasts); bias (n floats) is added to every row unless 0;
+ * ws holds matmul_ws_bytes(m, n, k, transA, transB) bytes of scratch, 64-byte aligned.
+ */
+export function matmul_f32(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k: i32,
+                           transA: i32, transB: i32, batch: i32, strideA: i32, strideB: i32, ws: usize): void {
+  if (m <= 0 || n <= 0 || batch <= 0) return;
+  const cBytes = <usize>m * <usize>n << 2;
+  if (k <= 0) {
+    for (let t = 0; t < batch; t++) fillRows(c + <usize>t * cBytes, m, n, bias);
+    return;
+  }
+  // Element strides of op(A)[i][p] (row i, depth p) and op(B)[p][j] (column j, depth p).
+  const aRow = transA ? 1 : k, aDepth = transA ? m : 1;
+  const bCol = transB ? k : 1, bDepth = transB ? 1 : n;
+  const ldc = <usize>n << 2;
+  if (ASC_FEATURE_SIMD) {
+    if (min(m, n) <= SKINNY) {
+      // The small dimension becomes the rows of C' (swapped when it is n).
+      const swap = n < m;
+      for (let t = 0; t < batch; t++) {
+        const at = a + (<usize>t * <usize>strideA << 2);
+        const bt = b + (<usize>t * <usize>strideB << 2);
+        const ct = c + <usize>t * cBytes;
+        if (swap) skinny(bt, bCol, bDepth, at, aRow, aDepth, ct, ldc, true, bias, n, m, k, ws);
+        else skinny(at, aRow, aDepth, bt, bCol, bDepth, ct, ldc, false, bias, m, n, k, ws);
+      }
+      return;
+    }
+  }
+  if (swapOrientation(m, n, k)) {
+    // Cᵀ = op(B)ᵀ·op(A)ᵀ: the columns of op(B) become the rows of the packed "A" operand and vice versa.
+    gemm(b, bCol, bDepth, strideB, a, aRow, aDepth, strideA, c, cBytes, ldc, true, bias, n, m, k, batch, ws);
+  } else {
+    gemm(a, aRow, aDepth, strideA, b, bCol, bDepth, strideB, c, cBytes, ldc, false, bias, m, n, k, batch, ws);
+  }
+}

@@ -1,0 +1,174 @@
+// Elementwise unary ops and their fused backward kernels (f32, dense, n elements; out may alias x).
+// As in binary.ts, each op code inlines one generic loop with a constant op, so the switch folds away.
+import {
+  NEG, ABS, EXP, LOG, SQRT, SQUARE, RELU, LEAKY_RELU, SIGMOID, TANH, GELU, SOFTPLUS, SIGN, RECIPROCAL,
+} from './codes';
+import {
+  exp_v, exp_s, sigmoid_v, sigmoid_s, tanh_v, tanh_s, gelu64, geluDerivative64, softplus64,
+} from './math';
+
+/** Ops evaluated one element at a time in f64 (no SIMD form). */
+// @ts-ignore: decorator
+@inline function scalarOnly(op: i32): bool {
+  return op == LOG || op == GELU || op == SOFTPLUS;
+}
+
+// @ts-ignore: decorator
+@inline function unaryS(op: i32, x: f32, alpha: f32, alpha64: f64): f32 {
+  switch (op) {
+    case NEG: return -x;
+    case ABS: return abs<f32>(x);
+    case EXP: return exp_s(x);
+    case LOG: return <f32>Math.log(<f64>x);
+    case SQRT: return sqrt<f32>(x);
+    case SQUARE: return x * x;
+    case RELU: return x < 0 ? 0 : x; // as f32x4.pmax(x, 0): NaN and −0 pass through
+    case LEAKY_RELU: return x > 0 ? x : x * alpha;
+    case SIGMOID: return sigmoid_s(x);
+    case TANH: return tanh_s(x);
+    case GELU: return <f32>gelu64(<f64>x);
+    case SOFTPLUS: return <f32>softplus64(<f64>x, alpha64);
+    case SIGN: return x > 0 ? 1.0 : x < 0 ? -1.0 : x == x ? 0.0 : x; // sign(±0) = +0, NaN stays NaN
+    default: return 1.0 / x; // RECIPROCAL
+  }
+}
+
+// @ts-ignore: decorator
+@inline function unaryV(op: i32, x: v128, alpha: f32): v128 {
+  const zero = f32x4.splat(0.0);
+  const one = f32x4.splat(1.0);
+  switch (op) {
+    case NEG: return f32x4.neg(x);
+    case ABS: return f32x4.abs(x);
+    case EXP: return exp_v(x);
+    case SQRT: return f32x4.sqrt(x);
+    case SQUARE: return f32x4.mul(x, x);
+    case RELU: return f32x4.pmax(x, zero);
+    case LEAKY_RELU: return v128.bitselect(x, f32x4.mul(x, f32x4.splat(alpha)), f32x4.gt(x, zero));
+    case SIGMOID: return sigmoid_v(x);
+    case TANH: return tanh_v(x);
+    case SIGN: {
+      const s = f32x4.sub(v128.and(f32x4.gt(x, zero), one), v128.and(f32x4.lt(x, zero), one));
+      return v128.bitselect(s, x, f32x4.eq(x, x));
+    }
+    default: return f32x4.div(one, x); // RECIPROCAL
+  }
+}
+
+// @ts-ignore: decorator
+@inline function unaryLoop(op: i32, x: usize, out: usize, n: i32, alpha64: f64): void {
+  const alpha = <f32>alpha64;
+  let i = 0;
+  if (ASC_FEATURE_SIMD && !scalarOnly(op)) {
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const v0 = v128.load(x + o);
+      const v1 = v128.load(x + o, 16);
+      v128.store(out + o, unaryV(op, v0, alpha));
+      v128.store(out + o, unaryV(op, v1, alpha), 16);
+    }
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, unaryV(op, v128.load(x + o), alpha));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, unaryS(op, load<f32>(x + o), alpha, alpha64));
+  }
+}
+
+/**
+ * out[i] = f(x[i]) for i < n (f32, out may alias x). f by op: NEG ABS EXP LOG SQRT SQUARE RELU LEAKY_RELU(alpha =
+ * slope) SIGMOID TANH GELU(erf form) SOFTPLUS(alpha = beta, x where beta·x > 20) SIGN(±0 → 0) RECIPROCAL.
+ */
+export function unary_f32(op: i32, x: usize, out: usize, n: i32, alpha: f64): void {
+  switch (op) {
+    case NEG: unaryLoop(NEG, x, out, n, alpha); break;
+    case ABS: unaryLoop(ABS, x, out, n, alpha); break;
+    case EXP: unaryLoop(EXP, x, out, n, alpha); break;
+    case LOG: unaryLoop(LOG, x, out, n, alpha); break;
+    case SQRT: unaryLoop(SQRT, x, out, n, alpha); break;
+    case SQUARE: unaryLoop(SQUARE, x, out, n, alpha); break;
+    case RELU: unaryLoop(RELU, x, out, n, alpha); break;
+    case LEAKY_RELU: unaryLoop(LEAKY_RELU, x, out, n, alpha); break;
+    case SIGMOID: unaryLoop(SIGMOID, x, out, n, alpha); break;
+    case TANH: unaryLoop(TANH, x, out, n, alpha); break;
+    case GELU: unaryLoop(GELU, x, out, n, alpha); break;
+    case SOFTPLUS: unaryLoop(SOFTPLUS, x, out, n, alpha); break;
+    case SIGN: unaryLoop(SIGN, x, out, n, alpha); break;
+    case RECIPROCAL: unaryLoop(RECIPROCAL, x, out, n, alpha); break;
+  }
+}
+
+// ---- backward --------------------------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function gradS(op: i32, s: f32, dy: f32, alpha: f32, alpha64: f64): f32 {
+  switch (op) {
+    case RELU: return s > 0 ? dy : 0;
+    case LEAKY_RELU: return s > 0 ? dy : dy * alpha;
+    case SIGMOID: return dy * s * (1.0 - s);
+    case TANH: return dy * (1.0 - s * s);
+    case GELU: return <f32>(<f64>dy * geluDerivative64(<f64>s));
+    default: { // SOFTPLUS
+      const bx = s * alpha;
+      return bx > 20 ? dy : dy * sigmoid_s(bx);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function gradV(op: i32, s: v128, dy: v128, alpha: f32): v128 {
+  const zero = f32x4.splat(0.0);
+  const one = f32x4.splat(1.0);
+  switch (op) {
+    case RELU: return v128.and(dy, f32x4.gt(s, zero));
+    case LEAKY_RELU: return v128.bitselect(dy, f32x4.mul(dy, f32x4.splat(alpha)), f32x4.gt(s, zero));
+    case SIGMOID: return f32x4.mul(f32x4.mul(dy, s), f32x4.sub(one, s));
+    case TANH: return f32x4.mul(dy, f32x4.sub(one, f32x4.mul(s, s)));
+    default: { // SOFTPLUS (GELU never takes the SIMD path)
+      const bx = f32x4.mul(s, f32x4.splat(alpha));
+      const g = f32x4.mul(dy, sigmoid_v(bx));
+      return v128.bitselect(dy, g, f32x4.gt(bx, f32x4.splat(20.0)));
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function gradLoop(op: i32, saved: usize, dy: usize, dx: usize, n: i32, alpha64: f64): void {
+  const alpha = <f32>alpha64;
+  let i = 0;
+  if (ASC_FEATURE_SIMD && op != GELU) {
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const g0 = gradV(op, v128.load(saved + o), v128.load(dy + o), alpha);
+      const g1 = gradV(op, v128.load(saved + o, 16), v128.load(dy + o, 16), alpha);
+      v128.store(dx + o, g0);
+      v128.store(dx + o, g1, 16);
+    }
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dx + o, gradV(op, v128.load(saved + o), v128.load(dy + o), alpha));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dx + o, gradS(op, load<f32>(saved + o), load<f32>(dy + o), alpha, alpha64));
+  }
+}
+
+/**
+ * dx[i] = dy[i]·f′ (f32, n elements; dx may alias dy) with f′ from saved: RELU x>0 ? 1 : 0, LEAKY_RELU x>0 ? 1 :
+ * alpha (saved x); SIGMOID y(1−y), TANH 1−y² (saved y); GELU Φ(x)+xφ(x), SOFTPLUS σ(βx), 1 where βx>20 (saved x).
+ */
+export function unary_grad_f32(op: i32, saved: usize, dy: usize, dx: usize, n: i32, alpha: f64): void {
+  switch (op) {
+    case RELU: gradLoop(RELU, saved, dy, dx, n, alpha); break;
+    case LEAKY_RELU: gradLoop(LEAKY_RELU, saved, dy, dx, n, alpha); break;
+    case SIGMOID: gradLoop(SIGMOID, saved, dy, dx, n, alpha); break;
+    case TANH: gradLoop(TANH, saved, dy, dx, n, alpha); break;
+    case GELU: gradLoop(GELU, saved, dy, dx, n, alpha); break;
+    case SOFTPLUS: gradLoop(SOFTPLUS, saved, dy, dx, n, alpha); break;
+  }
+}
