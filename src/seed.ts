@@ -3,7 +3,7 @@
 // L = l(o, y), s = λ/2(‖W1‖² + ‖W2‖²), J = L + s. The CLI's `explain` and `graph` and the demo page show them.
 import type { Tensor } from './autograd/tensor.js';
 import { randn, tensor } from './creation.js';
-import { crossEntropyRows } from './ops/crossEntropy.js';
+import { crossEntropy } from './ops/crossEntropy.js';
 import { gelu } from './ops/gelu.js';
 import { l2Penalty } from './ops/l2Penalty.js';
 import { matmul } from './ops/matmul.js';
@@ -60,7 +60,7 @@ export function seedNetwork(options: SeedNetworkOptions = {}): SeedNetwork {
     L = mseLoss(o, y, { reduction: 'sum', scale: 0.5 });
   } else {
     y = tensor([0], { dtype: 'int32', name: 'y' });
-    L = crossEntropyRows(o.reshape([1, q]), y).sum();
+    L = crossEntropy(o.reshape([1, q]), y, { reduction: 'sum' });
   }
   L.named('L');
   const s = l2Penalty([W1, W2], lambda).named('s');

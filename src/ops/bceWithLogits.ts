@@ -5,7 +5,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
 import { mul } from './mul.js';
-import { checkReduction, reduceLoss, type Reduction } from './mseLoss.js';
+import { checkReduction, reduceLoss, type Reduction } from './reduction.js';
 import { sigmoid } from './sigmoid.js';
 import { sub } from './sub.js';
 

@@ -1,11 +1,25 @@
-// crossEntropyRows: per-row softmax cross-entropy of logits [n, c] against int32 class labels [n], with optional
-// label smoothing s (target (1−s)·onehot + s/c). One fused kernel computes the losses and keeps the softmax;
-// the backward is (softmax − target) · upstream, also one kernel. nn's crossEntropy reduces the rows.
+// crossEntropy: softmax cross-entropy of logits [n, c] against int32 class labels [n], with optional label
+// smoothing s (target (1−s)·onehot + s/c), reduced by 'mean' (over the batch, PyTorch's default), 'sum' or
+// 'none' (one loss per row). One fused kernel computes the row losses and keeps the softmax; the backward is
+// (softmax − target) · upstream · (1/n for 'mean'), also one kernel, whatever the reduction.
 import { apply, fromKernel } from '../autograd/op.js';
 import { Tensor } from '../autograd/tensor.js';
+import { fromValues } from '../creation.js';
 import * as K from '../kernels/index.js';
+import { checkReduction, reduceLoss, type Reduction } from './reduction.js';
 
-export function crossEntropyRows(logits: Tensor, labels: Tensor, labelSmoothing = 0): Tensor {
+export interface CrossEntropyOptions {
+  reduction?: Reduction;
+  /** Target (1 − s)·onehot + s/classes, as PyTorch's label_smoothing (default 0). */
+  labelSmoothing?: number;
+}
+
+/** Labels may be an int32 tensor or plain class indices. */
+export function crossEntropy(logits: Tensor, target: Tensor | readonly number[], options: CrossEntropyOptions = {}): Tensor {
+  const { reduction = 'mean', labelSmoothing = 0 } = options;
+  checkReduction('crossEntropy', reduction);
+  const labels = target instanceof Tensor ? target
+    : fromValues(target, [target.length], { dtype: 'int32', backend: logits.backend });
   let probs: Tensor | null = null;
   try {
     return apply({
@@ -14,14 +28,18 @@ export function crossEntropyRows(logits: Tensor, labels: Tensor, labelSmoothing 
       forward: ([l, y]) => {
         const r = K.crossEntropy(l!, y!, labelSmoothing);
         probs = new Tensor(r.probs.buf, r.probs.shape);
-        return r.losses;
+        return reduceLoss(r.losses, reduction, 1);
       },
       save: ([, y]) => [probs!, y!],
-      backward: (g, [p, y]) => [fromKernel(K.crossEntropyGrad(p!, y!, g, 1, labelSmoothing)), null],
-      attrs: { labelSmoothing },
+      backward: (g, [p, y]) => {
+        const scale = reduction === 'mean' ? 1 / p!.shape[0]! : 1;
+        return [fromKernel(K.crossEntropyGrad(p!, y!, g, scale, labelSmoothing)), null];
+      },
+      attrs: { reduction, labelSmoothing },
       local: () => ['softmax − onehot', '—'],
     });
   } finally {
     (probs as Tensor | null)?.dispose();
+    if (labels !== target) labels.dispose();
   }
 }

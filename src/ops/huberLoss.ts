@@ -7,7 +7,7 @@ import { fmt } from '../kernels/shape.js';
 import { maximum, minimum } from './maximum.js';
 import { mul } from './mul.js';
 import { neg } from './neg.js';
-import { checkReduction, reduceLoss, type Reduction } from './mseLoss.js';
+import { checkReduction, reduceLoss, type Reduction } from './reduction.js';
 import { sub } from './sub.js';
 
 export function huberLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor {

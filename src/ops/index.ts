@@ -25,7 +25,7 @@ import { neg } from './neg.js';
 import { permute, transpose } from './permute.js';
 import { pow } from './pow.js';
 import { relu } from './relu.js';
-import { flatten, reshape } from './reshape.js';
+import { flatten, reshape, view } from './reshape.js';
 import { sigmoid } from './sigmoid.js';
 import { sign } from './sign.js';
 import { slice } from './slice.js';
@@ -42,7 +42,8 @@ export { abs, add, argMax, broadcastTo, clone, div, equal, exp, flatten, gather,
   reshape, sigmoid, sign, slice, softmax, softplus, sqrt, square, sub, sum, tanh, transpose };
 export { expand } from './broadcastTo.js';
 export { concat } from './concat.js';
-export { crossEntropyRows } from './crossEntropy.js';
+export { crossEntropy } from './crossEntropy.js';
+export type { CrossEntropyOptions } from './crossEntropy.js';
 export { indexSelect, scatterAdd } from './gather.js';
 export { linear } from './linear.js';
 export { sumTo } from './sumTo.js';
@@ -52,8 +53,7 @@ export type { Axes, MatmulOptions };
 setEngineOps({
   add,
   copy: clone,
-  // reshape to the same shape: a new tensor object on the same storage, recorded when a graph is being built
-  alias: (t) => reshape(t, t.shape),
+  alias: (t) => view(t, t.shape),
 });
 
 declare module '../autograd/tensor.js' {

@@ -7,25 +7,8 @@ import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
 import { mul } from './mul.js';
 import { neg } from './neg.js';
+import { checkReduction, reduceLoss, type Reduction } from './reduction.js';
 import { sub } from './sub.js';
-
-export type Reduction = 'mean' | 'sum' | 'none';
-
-export function checkReduction(op: string, reduction: string): void {
-  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
-    throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
-  }
-}
-
-/** Reduces per-element losses (a kernel result, consumed) as `reduction` says, times scale. */
-export function reduceLoss(losses: K.NDArray, reduction: Reduction, scale: number): K.NDArray {
-  const reduced = reduction === 'none' ? losses : K.reduce(reduction, losses).out;
-  if (reduced !== losses) K.free(losses);
-  if (scale === 1) return reduced;
-  const scaled = K.scale(reduced, scale);
-  K.free(reduced);
-  return scaled;
-}
 
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; scale?: number } = {}): Tensor {
   const { reduction = 'mean', scale = 1 } = options;

@@ -6,6 +6,13 @@ import { fmt, sizeOf } from '../kernels/shape.js';
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape(x, shape);
+  // Same shape: x itself (a no-op is not worth a node). `view` always makes a new tensor.
+  return fmt(target) === fmt(x.shape) ? x : view(x, target);
+}
+
+/** A new tensor on x's storage with another shape (recorded as a reshape node when x requires grad). */
+export function view(x: Tensor, shape: readonly number[]): Tensor {
+  const target = inferShape(x, shape);
   return apply({
     op: 'reshape',
     inputs: [x],

@@ -2,7 +2,7 @@
 // against PyTorch's values, on both backends.
 import { describe, expect, it } from 'vitest';
 import {
-  crossEntropyRows, gradients, l2Penalty, matmul, mseLoss, noGrad, relu, sigmoid, tanh, tensor, tidy, type Tensor,
+  crossEntropy, gradients, l2Penalty, matmul, mseLoss, noGrad, relu, sigmoid, tanh, tensor, tidy, type Tensor,
 } from '../../src/index.js';
 import { BACKENDS, expectNoLeaks, useBackend } from '../helpers/api.js';
 import { expectClose, fixtures, type SeedMlpCase } from '../helpers/fixtures.js';
@@ -45,7 +45,7 @@ describe.each(BACKENDS)('seed examples on %s', (name) => {
         const o = matmul(W2, h).named('o');
         const L = (c.loss === 'mse'
           ? mseLoss(o, tensor(c.y as number[], { name: 'y' }), { reduction: 'sum', scale: 0.5 })
-          : crossEntropyRows(o.reshape([1, c.q]), tensor([c.y as number], { dtype: 'int32', name: 'y' })).sum()).named('L');
+          : crossEntropy(o.reshape([1, c.q]), tensor([c.y as number], { dtype: 'int32', name: 'y' }), { reduction: 'sum' })).named('L');
         const s = l2Penalty([W1, W2], c.lambda).named('s');
         const J = L.add(s).named('J');
         expectClose(z.data(), c.z, 1e-4, 1e-6, 'z');
