@@ -2,6 +2,7 @@
 // The wasmgrad command line. Each command lives in src/cli/<command>.ts.
 import { Command, CommanderError } from 'commander';
 import './ops/index.js';
+import { registerBench } from './cli/bench.js';
 import { registerExplain } from './cli/explain.js';
 import { registerGraph } from './cli/graph.js';
 import { registerPredict } from './cli/predict.js';
@@ -15,6 +16,7 @@ registerTrain(program);
 registerPredict(program);
 registerExplain(program);
 registerGraph(program);
+registerBench(program);
 
 try {
   await program.parseAsync(process.argv);

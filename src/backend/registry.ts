@@ -39,9 +39,13 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   return backendInfo();
 }
 
-/** Switches between the loaded backends. 'wasm' needs a prior `await init()`. */
-export function setBackend(name: 'wasm' | 'ref'): void {
-  if (name === 'ref') current = ref;
+/**
+ * Switches between the loaded backends ('wasm' needs a prior `await init()`), or to a backend object of your
+ * own (e.g. one from createWasmBackend, to run several builds side by side).
+ */
+export function setBackend(backend: 'wasm' | 'ref' | Backend): void {
+  if (typeof backend === 'object') current = backend;
+  else if (backend === 'ref') current = ref;
   else if (wasm) current = wasm;
   else throw new Error("setBackend('wasm'): the wasm backend is not loaded yet; call `await init()` first");
 }
