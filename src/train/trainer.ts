@@ -1,6 +1,7 @@
 // The training loop behind `wasmgrad train`, the demo's worker and the benchmarks: an MLP, a loss (cross-entropy
 // or MSE) plus the seed's optional L2 term J = L + λ/2·Σ‖W‖², an optimizer, a schedule, and checkpoints that
 // resume exactly — even from the middle of an epoch.
+import '../ops/index.js'; // Tensor methods (J.backward()) and the backward engine's ops
 import { noGrad, tidy } from '../autograd/scope.js';
 import type { Tensor } from '../autograd/tensor.js';
 import type { TensorDataset } from '../data/dataset.js';

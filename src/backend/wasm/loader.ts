@@ -1,6 +1,7 @@
-// Finds, validates, compiles and instantiates one of the .wasm builds, in Node (read from disk) and in browsers
-// (fetch + compileStreaming). Nothing here imports a `node:` module statically, so bundlers never pull one into
-// a browser build.
+// Finds, validates and compiles one of the .wasm builds, in Node (read from disk) and in browsers (fetch +
+// compileStreaming), or from bytes registered by the inline entry (wasmgrad/inline) for bundlers that do not
+// copy assets. Nothing here imports a `node:` module statically.
+import { isNode, nodeFs } from '../../platform.js';
 import type { BuildName } from '../types.js';
 
 /** Where each build lives, relative to this file in src/ and in dist/ alike (both sit beside build/). */
@@ -43,16 +44,16 @@ export function supportedBuilds(): BuildName[] {
 
 export type WasmSource = BufferSource | WebAssembly.Module | URL | string | Response;
 
-const isNode = () => typeof process === 'object' && typeof process.versions?.node === 'string';
-
 async function readUrl(url: URL): Promise<WebAssembly.Module> {
-  if (url.protocol === 'file:' && isNode()) {
-    // A computed specifier keeps bundlers from resolving (and bundling) node:fs for the browser.
-    const fsName = 'node:fs/promises';
-    const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName)) as typeof import('node:fs/promises');
-    return WebAssembly.compile(await fs.readFile(url));
-  }
+  if (url.protocol === 'file:' && isNode()) return WebAssembly.compile(await (await nodeFs()).readFile(url));
   return compileResponse(fetch(url));
+}
+
+const registered = new Map<BuildName, Uint8Array<ArrayBuffer>>();
+
+/** Makes `bytes` the default source of a build (the inline entry registers every build this way). */
+export function registerBuild(build: BuildName, bytes: Uint8Array<ArrayBuffer>): void {
+  registered.set(build, bytes);
 }
 
 async function compileResponse(res: Response | Promise<Response>): Promise<WebAssembly.Module> {
@@ -67,7 +68,10 @@ async function compileResponse(res: Response | Promise<Response>): Promise<WebAs
 
 /** Compiles a build from its default location, or from a source the caller supplies (bytes, URL, Response). */
 export async function compileBuild(build: BuildName, source?: WasmSource): Promise<WebAssembly.Module> {
-  if (source === undefined) return readUrl(BUILD_URLS[build]());
+  if (source === undefined) {
+    const bytes = registered.get(build);
+    return bytes ? WebAssembly.compile(bytes) : readUrl(BUILD_URLS[build]());
+  }
   if (source instanceof WebAssembly.Module) return source;
   if (typeof source === 'string') return readUrl(new URL(source, typeof location === 'object' ? location.href : undefined));
   if (source instanceof URL) return readUrl(source);

@@ -1,0 +1,5 @@
+// wasmgrad/worker: train in a Web Worker or a Node worker thread, with progress events posted back.
+export { TrainingClient, trainWorkerUrl } from './client.js';
+export type { WorkerLike } from './client.js';
+export { serveTraining } from './serve.js';
+export type { Port, WorkerEvent, WorkerRequest } from './protocol.js';

@@ -1,0 +1,22 @@
+// Messages between a page (or a Node thread) and a training worker. Everything is structured-cloneable.
+import type { BackendInfo } from '../backend/registry.js';
+import type { BuildName } from '../backend/types.js';
+import type { EpochMetrics, TrainConfig } from '../train/trainer.js';
+
+export type WorkerRequest =
+  | { type: 'train'; config?: Partial<TrainConfig>; build?: BuildName | 'auto'; backend?: 'wasm' | 'ref' }
+  | { type: 'stop' }
+  | { type: 'predict'; id: number; inputs: Float32Array; n: number };
+
+export type WorkerEvent =
+  | { type: 'started'; backend: BackendInfo; config: TrainConfig; trainSize: number; testSize: number }
+  | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; accuracy: number | null; samplesPerSecond: number }
+  | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'done'; history: EpochMetrics[]; stopped: boolean; model: Uint8Array }
+  | { type: 'prediction'; id: number; probabilities: Float32Array }
+  | { type: 'error'; message: string };
+
+/** The part of a worker's port (Web Worker `self`, or Node's `parentPort`) that serveTraining uses. */
+export interface Port {
+  postMessage(message: WorkerEvent): void;
+}

@@ -1,0 +1,73 @@
+// The worker side: trains the digits model on request and posts progress back, so the page stays responsive.
+// Runs in a Web Worker or a Node worker thread (see train-worker.ts), or anywhere with a message port.
+import { init, backendInfo } from '../backend/registry.js';
+import { noGrad, tidy } from '../autograd/scope.js';
+import { fromValues } from '../creation.js';
+import { softmax } from '../ops/softmax.js';
+import { digitsData } from '../train/data.js';
+import '../ops/index.js'; // Tensor methods and the backward engine's ops
+import { DEFAULTS, Trainer } from '../train/trainer.js';
+import type { Port, WorkerEvent, WorkerRequest } from './protocol.js';
+
+export function serveTraining(port: Port): (request: WorkerRequest) => Promise<void> {
+  let trainer: Trainer | null = null;
+  let stopRequested = false;
+  let busy = false;
+  const post = (e: WorkerEvent) => port.postMessage(e);
+
+  async function train(req: Extract<WorkerRequest, { type: 'train' }>): Promise<void> {
+    if (busy) throw new Error('train: a training run is already in progress');
+    busy = true;
+    stopRequested = false;
+    try {
+      await init(req.backend === 'ref' ? { backend: 'ref' } : { build: req.build ?? 'auto' });
+      const config = { ...DEFAULTS, ...req.config };
+      if (trainer) {
+        trainer.dispose();
+        trainer.data.train.dispose();
+        trainer.data.test.dispose();
+      }
+      trainer = new Trainer(config, await digitsData());
+      post({ type: 'started', backend: backendInfo(), config, trainSize: trainer.data.train.length, testSize: trainer.data.test.length });
+      while (trainer.epoch < config.epochs && !stopRequested) {
+        const epoch = trainer.epoch + 1;
+        let last = 0;
+        const m = await trainer.trainEpoch({
+          shouldStop: () => stopRequested,
+          onBatch: (batch, batches, loss, accuracy, samplesPerSecond) => {
+            const now = performance.now();
+            if (now - last < 100 && batch < batches) return; // at most ~10 progress messages a second
+            last = now;
+            post({ type: 'batch', epoch, batch, batches, loss, accuracy, samplesPerSecond });
+          },
+        });
+        if (m) post({ type: 'epoch', metrics: m });
+      }
+      post({ type: 'done', history: trainer.history, stopped: stopRequested, model: trainer.modelBytes() });
+    } finally {
+      busy = false;
+    }
+  }
+
+  function predict(req: Extract<WorkerRequest, { type: 'predict' }>): void {
+    if (!trainer) throw new Error('predict: no model yet; train first');
+    const model = trainer.model;
+    const probabilities = tidy(() => noGrad(() => {
+      model.eval();
+      const out = softmax(model(fromValues(req.inputs, [req.n, trainer!.data.info.inputDim])), -1);
+      model.train();
+      return Float32Array.from(out.data());
+    }));
+    post({ type: 'prediction', id: req.id, probabilities });
+  }
+
+  return async (req) => {
+    try {
+      if (req.type === 'train') await train(req);
+      else if (req.type === 'stop') stopRequested = true;
+      else if (req.type === 'predict') predict(req);
+    } catch (e) {
+      post({ type: 'error', message: (e as Error).message });
+    }
+  };
+}

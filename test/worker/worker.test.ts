@@ -1,0 +1,38 @@
+// Training in a Node worker thread with progress events posted back (the browser path is the demo's test).
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { fromSafetensors, loadDigits, toFloat } from '../../src/index.js';
+import { TrainingClient, type WorkerEvent } from '../../src/worker/index.js';
+
+const script = new URL('../../dist/worker/train-worker.js', import.meta.url);
+
+describe('TrainingClient with a node:worker_threads worker', () => {
+  it('trains, posts progress, predicts, and can be stopped', async () => {
+    const client = new TrainingClient(new Worker(script));
+    const events: WorkerEvent['type'][] = [];
+    client.onEvent((e) => events.push(e.type));
+    try {
+      const done = await client.train({ epochs: 2, hidden: [32], dropout: 0 });
+      expect(done.stopped).toBe(false);
+      expect(done.history).toHaveLength(2);
+      expect(done.history[1]!.testAccuracy).toBeGreaterThan(0.85);
+      expect(events[0]).toBe('started');
+      expect(events.filter((t) => t === 'batch').length).toBeGreaterThan(2);
+      expect(events.filter((t) => t === 'epoch').length).toBe(2);
+      expect(Object.keys(fromSafetensors(done.model).tensors).sort()).toEqual(['0.bias', '0.weight', '2.bias', '2.weight']);
+      const { test } = await loadDigits();
+      const probs = await client.predict(toFloat(test.images.subarray(0, 784 * 5)), 5);
+      expect(probs.length).toBe(50);
+      for (let r = 0; r < 5; r++) expect(probs.subarray(r * 10, r * 10 + 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      const run = client.train({ epochs: 50, hidden: [32] });
+      await new Promise<void>((resolve) => client.onEvent((e) => e.type === 'batch' && resolve()));
+      client.stop();
+      const stopped = await run;
+      expect(stopped.stopped).toBe(true);
+      expect(stopped.history.length).toBeLessThan(50);
+      await expect(client.train({ epochs: 0 })).rejects.toThrow('epochs must be a positive integer, got 0');
+    } finally {
+      client.terminate();
+    }
+  });
+});
