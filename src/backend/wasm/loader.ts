@@ -4,12 +4,16 @@
 import { isNode, nodeFs } from '../../platform.js';
 import type { BuildName } from '../types.js';
 
+const moduleUrl = import.meta.url;
+
 /** Where each build lives, relative to this file in src/ and in dist/ alike (both sit beside build/). */
 const BUILD_URLS: Record<BuildName, () => URL> = {
   relaxed: () => new URL('../../../build/relaxed.wasm', import.meta.url),
   simd: () => new URL('../../../build/simd.wasm', import.meta.url),
   scalar: () => new URL('../../../build/scalar.wasm', import.meta.url),
-  debug: () => new URL('../../../build/debug.wasm', import.meta.url),
+  // Through a variable, so bundlers do not copy this 400 KB development build into every app (in a bundle,
+  // load it with init({ build: 'debug', wasm: url })).
+  debug: () => new URL('../../../build/debug.wasm', moduleUrl),
 };
 
 /** Best first; `debug` is only loaded when asked for by name. */
