@@ -31,7 +31,7 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
     current = ref;
   } else {
     const build = wasmOptions.build ?? 'auto';
-    const reuse = wasm && (build === 'auto' ? wasm.build === supportedBuilds()[0] : wasm.build === build)
+    const reuse = wasm && !wasm.broken && (build === 'auto' ? wasm.build === supportedBuilds()[0] : wasm.build === build)
       && wasmOptions.maxMemoryMB === undefined && wasmOptions.wasm === undefined;
     if (!reuse) wasm = await createWasmBackend(wasmOptions);
     current = wasm!;

@@ -3,7 +3,8 @@
 import type { Command } from 'commander';
 import { explain } from '../autograd/explain.js';
 import { formatNumber } from '../autograd/explain.js';
-import { noGrad, tidy } from '../autograd/scope.js';
+import { tidy } from '../autograd/scope.js';
+import { SGD } from '../optim/sgd.js';
 import { seedLinear } from '../seed.js';
 import { Option } from 'commander';
 import { initBackend, positiveNumber } from './common.js';
@@ -19,16 +20,12 @@ export interface ExplainResult {
 export function runExplain(lr: number): ExplainResult {
   return tidy(() => {
     const { w, b, x, y, yhat, L } = seedLinear();
+    const forward = { x: x.item(), y: y.item(), w: w.item(), b: b.item(), 'ŷ': yhat.item(), L: L.item() };
     const explanation = explain(L);
     L.backward();
-    const [wNew, bNew] = noGrad(() => [w.sub(w.grad!.mul(lr)), b.sub(b.grad!.mul(lr))]);
-    return {
-      forward: { x: x.item(), y: y.item(), w: w.item(), b: b.item(), 'ŷ': yhat.item(), L: L.item() },
-      backward: explanation.rows,
-      gradients: { '∂L/∂w': w.grad!.item(), '∂L/∂b': b.grad!.item() },
-      update: { lr, w: wNew!.item(), b: bNew!.item() },
-      table: explanation.toString(),
-    };
+    const gradients = { '∂L/∂w': w.grad!.item(), '∂L/∂b': b.grad!.item() };
+    new SGD([w, b], { lr }).step();
+    return { forward, backward: explanation.rows, gradients, update: { lr, w: w.item(), b: b.item() }, table: explanation.toString() };
   });
 }
 

@@ -79,6 +79,8 @@ export class WasmBackend implements Backend {
   private bytesInUse = 0;
   private peakBytes = 0;
   private workspace = { ptr: 0, bytes: 0 };
+  /** Set when a kernel trapped: memory may hold half-written results; init() replaces a broken backend. */
+  broken = false;
 
   constructor(
     readonly exports: KernelExports,
@@ -298,7 +300,9 @@ export class WasmBackend implements Backend {
       fn();
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError) {
-        throw new Error(`wasm kernel '${kernel}' trapped: ${e.message} (the backend may be inconsistent; call init() again)`, { cause: e });
+        this.broken = true;
+        throw new Error(`wasm kernel '${kernel}' trapped: ${e.message} (its tensors may hold partial results; ` +
+          'call init() again for a fresh backend)', { cause: e });
       }
       throw e;
     }
