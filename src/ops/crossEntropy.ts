@@ -3,6 +3,7 @@
 // 'none' (one loss per row). One fused kernel computes the row losses and keeps the softmax; the backward is
 // (softmax − target) · upstream · (1/n for 'mean'), also one kernel, whatever the reduction.
 import { apply, fromKernel } from '../autograd/op.js';
+import { isGradEnabled } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
 import { fromValues } from '../creation.js';
 import * as K from '../kernels/index.js';
@@ -32,6 +33,10 @@ export function crossEntropy(logits: Tensor, target: Tensor | readonly number[],
       },
       save: ([, y]) => [probs!, y!],
       backward: (g, [p, y]) => {
+        if (isGradEnabled()) {
+          throw new Error('crossEntropy: gradients of its gradient are not supported (its backward is one fused kernel); ' +
+            'for higher order, write the loss with logSoftmax and gather');
+        }
         const scale = reduction === 'mean' ? 1 / p!.shape[0]! : 1;
         return [fromKernel(K.crossEntropyGrad(p!, y!, g, scale, labelSmoothing)), null];
       },

@@ -1,7 +1,7 @@
 // Backward propagation semantics: accumulation, retained graphs, errors, scopes and memory, higher order.
 import { describe, expect, it } from 'vitest';
 import {
-  backward, checkNumerics, grad, gradients, keep, memory, noGrad, ones, randn, tensor, tidy, valueAndGrad, zeros,
+  backward, checkNumerics, crossEntropy, grad, gradients, keep, memory, noGrad, ones, randn, tensor, tidy, valueAndGrad, zeros,
   type Tensor,
 } from '../../src/index.js';
 import { apply } from '../../src/autograd/op.js';
@@ -200,6 +200,10 @@ describe.each(BACKENDS)('backward on %s', (name) => {
       expectClose(sig2.data(), sg.map((s) => s * (1 - s) * (1 - 2 * s)), 1e-5, 1e-6, 'σ″');
       const mm = grad((t) => grad((u) => u.reshape([1, 3]).matmul(u.reshape([3, 1])).sum())(t).sum())(x); // ∇ of 2x·1
       expectClose(mm.data(), [2, 2, 2], 1e-6, 1e-6, 'matmul second derivative');
+      // a fused backward that is not differentiable says so instead of returning a wrong second derivative
+      const logits = tensor([[1, 2, 3]]);
+      expect(() => grad((t) => grad((u) => crossEntropy(u, [2]))(t).sum())(logits))
+        .toThrow('crossEntropy: gradients of its gradient are not supported');
     }));
   });
 
