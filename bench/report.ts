@@ -1,0 +1,236 @@
+// The outputs: markdown tables (metric per contender, speed ratios to ref and to tfjs-wasm, memory, targets), a
+// JSON file with every number and the environment, and a hand-written SVG bar chart.
+import type { CaseResult, ContenderResult, Group } from './harness.js';
+import type { StartupRow } from './cases/startup.js';
+
+export interface Env {
+  date: string;
+  mode: 'full' | 'quick';
+  node: string;
+  v8: string;
+  cpu: string;
+  cpus: number;
+  /** SIMD-related flags from /proc/cpuinfo (Linux), e.g. avx2 fma avx512f. */
+  cpuFlags: string;
+  loadavgStart: number[];
+  loadavgEnd: number[];
+  builds: string[];
+  contenders: string[];
+  tfjs: string;
+  tfjsWasmBytes: number;
+  method: string;
+  durationS: number;
+}
+
+export interface Report { env: Env; startup: StartupRow[]; cases: CaseResult[] }
+
+/** What a reader needs to read a group's numbers right. */
+const NOTES: Partial<Record<Group, string>> = {
+  matmul: 'Storage as in the case name: A is [k,m] when transposed (T), B is [n,k]; tfjs runs tf.matMul(a, b, transposeA, ' +
+    'transposeB) on the same layouts. tfjs-wasm hands only non-transposed products to XNNPACK.',
+  elementwise: 'relu and exp read 4 and write 4 bytes a float, add reads 8 and writes 4; the output is allocated and freed ' +
+    'in every call. 1M floats (8–12 MB of traffic) may still sit in a large last-level cache; exp is compute-bound.',
+  train: 'wasmgrad: nn.Sequential(Linear, ReLU, Linear) with weights [out, in], tidy(() => { opt.zeroGrad(); ' +
+    'nn.crossEntropy(model(x), y).backward(); opt.step(); }), optim.SGD lr 0.05. tfjs: the same weights stored [in, out], ' +
+    'optimizer.minimize(() => tf.losses.softmaxCrossEntropy(onehot, logits)) with tf.train.sgd(0.05).',
+};
+
+const GROUPS: { group: Group; title: string }[] = [
+  { group: 'matmul', title: 'matmul C = op(A)·op(B), GFLOP/s (2mnk / time), higher is better' },
+  { group: 'elementwise', title: 'Elementwise, GB/s (bytes read + written / time), higher is better' },
+  { group: 'crossEntropy', title: 'Softmax cross-entropy forward + backward [rows, classes], µs per call (rows/s)' },
+  { group: 'train', title: 'Training step, MLP 784-128-10 + SGD, samples/s (ms/step)' },
+];
+
+export function num(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${(v / 1e6).toFixed(a >= 1e8 ? 0 : a >= 1e7 ? 1 : 2)}M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(a >= 1e5 ? 0 : 1)}k`;
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return v.toPrecision(2);
+}
+
+const kb = (b: number) => (b >= 1048576 ? `${(b / 1048576).toFixed(2)} MB` : `${(b / 1024).toFixed(1)} KB`);
+
+/** How many times faster `r` is than `base` (from latencies, whatever the metric). */
+export function speedup(r: ContenderResult | undefined, base: ContenderResult | undefined): number | undefined {
+  return r?.ms && base?.ms ? base.ms / r.ms : undefined;
+}
+
+function cell(c: CaseResult, r: ContenderResult | undefined): string {
+  if (!r) return '—';
+  if (r.skipped) return r.skipped;
+  const main = `${num(r.value!)}`;
+  return r.extra !== undefined ? `${main} (${num(r.extra)}${c.extraUnit === 'ms/step' ? ' ms' : ''})` : main;
+}
+
+function ratioCell(c: CaseResult, name: string): string {
+  const r = c.contenders[name];
+  if (!r || r.skipped) return '—';
+  const parts = [['ref', speedup(r, c.contenders.ref)], ['tfjs-wasm', speedup(r, c.contenders['tfjs-wasm'])]] as const;
+  return parts.filter(([n, v]) => v !== undefined && n !== name).map(([n, v]) => `${num(v!)}× ${n}`).join(' · ') || '—';
+}
+
+const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+const table = (head: string[], rows: string[][]) =>
+  [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
+
+interface TargetRow { what: string; who: string; measured: string; target: string; met: boolean }
+
+function targets(rep: Report): TargetRow[] {
+  const out: TargetRow[] = [];
+  for (const c of rep.cases) {
+    for (const [who, min] of Object.entries(c.targets ?? {})) {
+      const r = c.contenders[who];
+      if (r?.value === undefined) continue;
+      out.push({ what: `${c.group} ${c.name}`, who, measured: `${num(r.value)} ${c.unit}`, target: `≥ ${min} ${c.unit}`, met: r.value >= min });
+    }
+    for (const [who, vs] of Object.entries(c.ratioTargets ?? {})) {
+      for (const [other, min] of Object.entries(vs)) {
+        const s = speedup(c.contenders[who], c.contenders[other]);
+        if (s === undefined) continue;
+        out.push({ what: `${c.group} ${c.name}`, who, measured: `${num(s)}× ${other}`, target: `≥ ${min}× ${other}`, met: s >= min });
+      }
+    }
+    if (c.group === 'train') {
+      for (const [who, r] of Object.entries(c.contenders)) {
+        const a = r.after;
+        if (!a || !who.startsWith('wasm-')) continue;
+        const ratio = a.heapToLive as number;
+        out.push({ what: `${c.name} heap extent / live data`, who, measured: `${ratio.toFixed(2)}×, ${a.flat ? 'flat' : 'grows'}`, target: '≤ 1.5×, flat', met: ratio <= 1.5 && a.flat === true });
+      }
+    }
+  }
+  for (const s of rep.startup) {
+    out.push({ what: 'instantiate from a compiled module', who: `wasm-${s.build}`, measured: `${s.instantiateMs.toFixed(2)} ms`, target: '≤ 2 ms', met: s.instantiateMs <= 2 });
+    if (s.build === 'simd') out.push({ what: 'simd.wasm size', who: 'wasm-simd', measured: kb(s.bytes), target: '≤ 64 KB', met: s.bytes <= 65536 });
+  }
+  return out;
+}
+
+export function markdown(rep: Report): string {
+  const { env } = rep;
+  const names = env.contenders;
+  const parts: string[] = [
+    `# wasmgrad benchmarks (${env.mode})`,
+    '',
+    `${env.date} · Node ${env.node} · V8 ${env.v8} · ${env.cpu} × ${env.cpus} (${env.cpuFlags || 'flags unknown'}) · load average (1/5/15 min) ` +
+      `${env.loadavgStart.map((v) => v.toFixed(2)).join(' ')} at start, ${env.loadavgEnd.map((v) => v.toFixed(2)).join(' ')} at end · ` +
+      `${env.durationS.toFixed(0)} s · builds: ${env.builds.join(', ')} · TensorFlow.js ${env.tfjs} (wasm backend single-threaded in Node)`,
+    '',
+    env.method,
+    '',
+    '## Startup',
+    '',
+    table(['build', '.wasm size', 'first createWasmBackend (cold)', 'compile + instantiate', 'compile only',
+      'compile, same bytes again', 'instantiate only (min)'],
+      rep.startup.map((s) => [s.build, `${kb(s.bytes)} (${s.bytes} B)`, `${s.coldCreateMs.toFixed(2)} ms`, `${s.createMs.toFixed(2)} ms`,
+        `${s.compileMs.toFixed(2)} ms`, `${s.cachedCompileMs.toFixed(2)} ms`, `${s.instantiateMs.toFixed(3)} ms (${s.instantiateMinMs.toFixed(3)})`])),
+    '',
+    `Medians of ${rep.startup[0]?.repeats ?? 0} repeats. The first createWasmBackend({ build }) reads the file, compiles and ` +
+      'instantiates (the first one in the process also loads node:fs). The repeats compile bytes V8 has not seen (a distinct ' +
+      'custom section appended), except "same bytes again", which hits V8\'s in-process cache of compiled modules. ' +
+      `For scale, tfjs-backend-wasm-simd.wasm is ${kb(env.tfjsWasmBytes)}.`,
+  ];
+  for (const { group, title } of GROUPS) {
+    const cases = rep.cases.filter((c) => c.group === group);
+    if (!cases.length) continue;
+    parts.push('', `## ${title}`, '',
+      table(['case', ...names], cases.map((c) => [c.name, ...names.map((n) => cell(c, c.contenders[n]))])),
+      ...(NOTES[group] ? ['', NOTES[group]] : []),
+      '', 'Speed ratios (how many times faster than ref and than tfjs-wasm, from the latencies):', '',
+      table(['case', ...names], cases.map((c) => [c.name, ...names.map((n) => ratioCell(c, n))])));
+    if (group === 'train') {
+      const rows: string[][] = [];
+      for (const c of cases) {
+        for (const n of names) {
+          const a = c.contenders[n]?.after;
+          if (!a) continue;
+          const heap = n.startsWith('wasm-')
+            ? [kb(a.heapBytes as number), `${(a.heapToLive as number).toFixed(2)}×`,
+              `${kb(a.heapAfterStep1 as number)} / ${kb(a.heapAfterStep10 as number)} / ${kb(a.heapAfterStepN as number)} (N = ${a.stepN})`,
+              a.flat ? 'yes' : 'no']
+            : ['no heap (JS arrays)', '—', '—', '—'];
+          rows.push([c.name.replace('MLP 784-128-10 ', ''), n, kb(a.liveBytes as number), kb(a.peakBytes as number),
+            `${(a.peakToLive as number).toFixed(2)}×`, ...heap]);
+        }
+      }
+      parts.push('', '### wasmgrad memory during a training step', '',
+        table(['batch', 'contender', 'live data', 'peak tensor bytes in a step', 'peak / live', 'heap extent', 'heap / live',
+          'heap after step 1 / 10 / N', 'flat 10 → N'], rows),
+        '', 'Live data = parameters + their gradients + optimizer state (none: plain SGD) + the batch (x float32 [b,784], ' +
+          'labels int32 [b]) + the activations kept for backward (Z1 and H [b,128], logits and softmax [b,10], the loss), ' +
+          'at 4 bytes each. Peak = memory().peakBytes over one step after resetPeak(); heap extent = memory().heapBytes, the ' +
+          'span of linear memory the allocator has handed out (live + free blocks), after the last step. Each case runs on a ' +
+          'fresh wasm instance.');
+    }
+  }
+  const t = targets(rep);
+  parts.push('', '## Targets (reported, not asserted)', '',
+    table(['what', 'contender', 'measured', 'target', 'met'], t.map((r) => [r.what, r.who, r.measured, r.target, r.met ? '✓' : '✗'])),
+    '', `${t.filter((r) => r.met).length} of ${t.length} met.`, '');
+  return parts.join('\n');
+}
+
+const COLORS: Record<string, string> = {
+  'wasm-relaxed': '#1b5e20', 'wasm-simd': '#43a047', 'wasm-scalar': '#a5d6a7', ref: '#9e9e9e',
+  'tfjs-wasm': '#ef6c00', 'tfjs-cpu': '#ffcc80',
+};
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Horizontal bars per case, one per contender: speed relative to tfjs-wasm on a log scale, labelled with the metric. */
+export function svg(rep: Report): string {
+  const names = rep.env.contenders;
+  const W = 960;
+  const left = 200;
+  const plotW = 560;
+  const bar = 9;
+  const ratios = rep.cases.flatMap((c) => names.map((n) => speedup(c.contenders[n], c.contenders['tfjs-wasm'] ?? c.contenders.ref) ?? NaN))
+    .filter((v) => Number.isFinite(v) && v > 0);
+  const lo = Math.floor(Math.log10(Math.min(1, ...ratios)));
+  const hi = Math.ceil(Math.log10(Math.max(1, ...ratios)));
+  const x = (r: number) => left + ((Math.log10(r) - lo) / (hi - lo)) * plotW;
+  const out: string[] = [];
+  let y = 78;
+  out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">wasmgrad benchmarks: speed relative to tfjs-wasm (log scale), ${esc(rep.env.date.slice(0, 10))}</text>`);
+  names.forEach((n, i) => {
+    const lx = left + i * 110;
+    out.push(`<rect x="${lx}" y="34" width="12" height="12" fill="${COLORS[n] ?? '#555'}"/><text x="${lx + 16}" y="44" font-size="11">${esc(n)}</text>`);
+  });
+  const gridTop = y;
+  for (const { group, title } of GROUPS) {
+    const cases = rep.cases.filter((c) => c.group === group);
+    if (!cases.length) continue;
+    y += 8;
+    out.push(`<text x="8" y="${y + 12}" font-size="13" font-weight="bold">${esc(title)}</text>`);
+    y += 22;
+    for (const c of cases) {
+      const shown = names.filter((n) => c.contenders[n]?.ms);
+      const h = Math.max(shown.length, 1) * (bar + 2) + 8;
+      out.push(`<text x="${left - 8}" y="${y + h / 2}" text-anchor="end" font-size="11">${esc(c.name)}</text>`);
+      shown.forEach((n, i) => {
+        const r = c.contenders[n]!;
+        const s = speedup(r, c.contenders['tfjs-wasm'] ?? c.contenders.ref)!;
+        const by = y + i * (bar + 2);
+        const x0 = x(10 ** lo);
+        out.push(`<rect x="${x0}" y="${by}" width="${Math.max(1, x(s) - x0).toFixed(1)}" height="${bar}" fill="${COLORS[n] ?? '#555'}"><title>${esc(`${n}: ${num(r.value!)} ${c.unit}, ${num(s)}× tfjs-wasm`)}</title></rect>`);
+        out.push(`<text x="${(x(s) + 4).toFixed(1)}" y="${by + bar - 1}" font-size="9">${esc(`${num(r.value!)} ${c.unit}`)}</text>`);
+      });
+      y += h;
+    }
+  }
+  const grid: string[] = [];
+  for (let e = lo; e <= hi; e++) {
+    const gx = x(10 ** e);
+    grid.push(`<line x1="${gx}" y1="${gridTop}" x2="${gx}" y2="${y}" stroke="${e === 0 ? '#333' : '#ddd'}" stroke-width="${e === 0 ? 1.2 : 1}"/>`);
+    const label = `${e < 0 ? 10 ** e : num(10 ** e)}×`;
+    grid.push(`<text x="${gx}" y="${gridTop - 6}" text-anchor="middle" font-size="10">${label}</text>`);
+    grid.push(`<text x="${gx}" y="${y + 14}" text-anchor="middle" font-size="10">${label}</text>`);
+  }
+  y += 24;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="sans-serif">\n` +
+    `<rect width="100%" height="100%" fill="white"/>\n${[...grid, ...out].join('\n')}\n</svg>\n`;
+}

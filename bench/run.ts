@@ -1,0 +1,125 @@
+// The benchmark suite: `npm run bench [-- --quick] [-- --out dir]`, or `wasmgrad bench`.
+// Contenders: wasmgrad's wasm backend per build, its ref backend, TensorFlow.js 4.22 wasm and cpu (contenders.ts).
+// Cases: matmul, elementwise, softmax cross-entropy, an MLP training step (cases/*.ts), and startup.
+// Outputs: markdown, JSON and SVG in --out (default bench/results/); --quick runs a small subset in seconds and
+// checks only that everything runs and that the outputs agree (no speed is asserted anywhere).
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { supportedBuilds } from '../dist/index.js';
+import { crossEntropyCase, crossEntropyShapes } from './cases/crossEntropy.js';
+import { elementwiseCase, elementwiseOps, elementwiseSizes } from './cases/elementwise.js';
+import { matmulCase, matmulShapes } from './cases/matmul.js';
+import { measureStartup } from './cases/startup.js';
+import { trainBatches, trainCase } from './cases/train.js';
+import { makeContenders, tf, tfjsWasmDir } from './contenders.js';
+import { MismatchError } from './data.js';
+import { runCase, type Case, type CaseResult, type TimingOptions } from './harness.js';
+import { markdown, num, svg, type Report } from './report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results/' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  console.log('usage: npm run bench -- [--quick] [--out <dir>]\n' +
+    '  --quick      a small subset that runs in seconds (a smoke test: everything runs, outputs agree)\n' +
+    '  --out <dir>  where the .md, .json and .svg go (default bench/results/)');
+  process.exit(0);
+}
+const quick = args.quick!;
+
+const timing: TimingOptions = quick
+  ? { rounds: 1, timeMs: 10, warmupMs: 10, slowCallMs: 50, slowRounds: 1 }
+  : { rounds: 5, timeMs: 100, warmupMs: 100, slowCallMs: 50, slowRounds: 3 };
+
+function cases(): Case[] {
+  return [
+    ...matmulShapes(quick).map((s) => matmulCase(s, quick)),
+    ...elementwiseSizes(quick).flatMap((n) => elementwiseOps.map((op) => elementwiseCase(op, n))),
+    ...crossEntropyShapes(quick).map(([n, c]) => crossEntropyCase(n, c)),
+    ...trainBatches(quick).map((b) => trainCase(b)),
+  ];
+}
+
+function cpuFlags(): string {
+  try {
+    const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
+    return ['sse4_1', 'avx2', 'fma', 'avx512f'].filter((f) => flags.includes(f)).join(' ');
+  } catch {
+    return '';
+  }
+}
+
+function progress(r: CaseResult, names: string[]): string {
+  const parts = names.map((n) => {
+    const c = r.contenders[n];
+    return `${n} ${c?.value !== undefined ? num(c.value) : c?.skipped ? 'skipped' : '—'}`;
+  });
+  return `  ${r.group} ${r.name} (${r.unit}): ${parts.join(', ')}`;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const loadavgStart = os.loadavg();
+  if (loadavgStart[0]! > 0.5) {
+    console.warn(`bench: the 1-minute load average is ${loadavgStart[0]!.toFixed(2)} on ${os.cpus().length} cores: other work may slow the figures`);
+  }
+  const builds = supportedBuilds();
+  console.log(`bench (${quick ? 'quick' : 'full'}): builds ${builds.join(', ')}; load average ${loadavgStart.map((v) => v.toFixed(2)).join(' ')}`);
+  const startup = await measureStartup(builds, quick ? 5 : 20);
+  const contenders = await makeContenders();
+  const names = contenders.map((c) => c.name);
+  const results: CaseResult[] = [];
+  for (const kase of cases()) {
+    const r = await runCase(kase, contenders, timing);
+    results.push(r);
+    console.log(progress(r, names));
+  }
+  const rep: Report = {
+    env: {
+      date: new Date().toISOString(),
+      mode: quick ? 'quick' : 'full',
+      node: process.versions.node,
+      v8: process.versions.v8,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cpus: os.cpus().length,
+      cpuFlags: cpuFlags(),
+      loadavgStart,
+      loadavgEnd: os.loadavg(),
+      builds,
+      contenders: names,
+      tfjs: tf.version.tfjs,
+      tfjsWasmBytes: statSync(`${tfjsWasmDir()}tfjs-backend-wasm-simd.wasm`).size,
+      method: `Timing: inputs are built outside the timed function, and every contender's output is checked against a float64 ` +
+        `computation first (a mismatch stops the run). Then ${timing.rounds} round(s); in each, the contenders take turns ` +
+        `(rotated order) and each runs a tinybench task for at least ${timing.timeMs} ms (runSync, hrtime; the first round after a ` +
+        `${timing.warmupMs} ms warm-up). Tables show each contender's best (lowest) per-round median latency; the JSON also has ` +
+        `every round and the median over rounds. A contender whose single call exceeds ${timing.slowCallMs} ms gets ` +
+        `${timing.slowRounds} round(s). The timed functions free what they create (tidy / tf.tidy; checked after every round).`,
+      durationS: 0,
+    },
+    startup,
+    cases: results,
+  };
+  rep.env.durationS = (performance.now() - started) / 1000;
+  const dir = path.resolve(args.out!);
+  mkdirSync(dir, { recursive: true });
+  const base = path.join(dir, quick ? 'bench-quick' : 'bench');
+  const md = markdown(rep);
+  writeFileSync(`${base}.md`, md);
+  writeFileSync(`${base}.json`, `${JSON.stringify(rep, null, 1)}\n`);
+  writeFileSync(`${base}.svg`, svg(rep));
+  console.log(`\n${md}`);
+  console.log(`bench: wrote ${base}.md, ${base}.json and ${base}.svg (${rep.env.durationS.toFixed(1)} s)`);
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof MismatchError) console.error(`bench: FAILED: outputs disagree before timing: ${e.message}`);
+  else console.error('bench: FAILED:', e);
+  process.exitCode = 1;
+});
