@@ -56,5 +56,8 @@ export async function loadDigits(source: Uint8Array | URL | string = DIGITS_URL(
 
 /** Pixels as floats in [0, 1] (what the models train on). */
 export function toFloat(images: Uint8Array): Float32Array {
-  return Float32Array.from(images, (v) => v / 255);
+  // A plain loop: Float32Array.from with a map function is several times slower on 6M values.
+  const out = new Float32Array(images.length);
+  for (let i = 0; i < images.length; i++) out[i] = images[i]! / 255;
+  return out;
 }

@@ -18,8 +18,12 @@ export class Dropout extends Module {
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
     const keepScale = 1 / (1 - this.p);
-    const u = this.generator.uniform(x.size);
-    const mask = fromValues(u.map((v) => (v >= this.p ? keepScale : 0)), x.shape, { dtype: x.dtype, backend: x.backend });
+    // One 32-bit draw per element: kept when u ≥ p·2³² (probability 1 − p).
+    const threshold = this.p * 4294967296;
+    const u = this.generator.uint32s(x.size);
+    const m = new Float32Array(x.size);
+    for (let i = 0; i < m.length; i++) m[i] = u[i]! >= threshold ? keepScale : 0;
+    const mask = fromValues(m, x.shape, { dtype: x.dtype, backend: x.backend });
     try {
       return mul(x, mask);
     } finally {
