@@ -12,22 +12,41 @@ import { mulberry32 } from '../helpers/random.js';
 const CHILD = join(import.meta.dirname, '../helpers/checkpoint-child.mjs');
 const TOTAL = 60;
 
-/** Runs the child until it exits or `killAfterMs` passes (then SIGKILL); returns the last step it reported. */
-function runChild(path: string, killAfterMs?: number): Promise<{ lastSaved: number; killed: boolean }> {
+interface Kill {
+  /** Kill once the child has reported this many saves in this run... */
+  afterSaves: number;
+  /** ...and this many more milliseconds have passed, so the kill lands anywhere in the next step or save. */
+  delayMs: number;
+}
+
+/**
+ * Runs the child until it exits, or, with `kill`, SIGKILLs it at a moment tied to its progress (not to the
+ * clock, which would let a fast machine finish before the kill). Returns the last step it reported and the
+ * times between its reports.
+ */
+function runChild(path: string, kill?: Kill): Promise<{ lastSaved: number; killed: boolean; intervals: number[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, path, String(TOTAL)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let lastSaved = 0;
+    let saves = 0;
+    let lastAt = 0;
+    const intervals: number[] = [];
+    let timer: NodeJS.Timeout | null = null;
     let err = '';
     child.stdout.on('data', (d: Buffer) => {
-      const m = [...d.toString().matchAll(/saved (\d+)/g)];
-      if (m.length) lastSaved = Number(m[m.length - 1]![1]);
+      for (const m of d.toString().matchAll(/saved (\d+)/g)) {
+        lastSaved = Number(m[1]);
+        const now = performance.now();
+        if (saves++ > 0) intervals.push(now - lastAt);
+        lastAt = now;
+      }
+      if (kill && !timer && saves >= kill.afterSaves) timer = setTimeout(() => child.kill('SIGKILL'), kill.delayMs);
     });
     child.stderr.on('data', (d: Buffer) => (err += d));
-    const timer = killAfterMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
-      if (signal === 'SIGKILL') resolve({ lastSaved, killed: true });
-      else if (code === 0) resolve({ lastSaved, killed: false });
+      if (signal === 'SIGKILL') resolve({ lastSaved, killed: true, intervals });
+      else if (code === 0) resolve({ lastSaved, killed: false, intervals });
       else reject(new Error(`child failed (${code}): ${err}`));
     });
   });
@@ -44,7 +63,8 @@ function checkpoint(path: string): { step: number; model: Record<string, number[
 describe('checkpoints under SIGKILL', () => {
   it('always leave a loadable checkpoint, and resuming reproduces the uninterrupted run', async () => {
     const straight = join(mkdtempSync(join(tmpdir(), 'ck-straight-')), 'run.ckpt');
-    await runChild(straight);
+    const { intervals } = await runChild(straight);
+    const stepMs = intervals.reduce((a, b) => a + b, 0) / intervals.length; // one training step + one save
     const reference = checkpoint(straight);
     expect(reference.step).toBe(TOTAL);
 
@@ -53,15 +73,14 @@ describe('checkpoints under SIGKILL', () => {
     let kills = 0;
     let last = 0;
     for (let attempt = 0; attempt < 60 && kills < 25; attempt++) {
-      const r = await runChild(path, 150 + rand() * 400);
+      const r = await runChild(path, { afterSaves: 1 + Math.floor(rand() * 2), delayMs: rand() * stepMs });
       if (!r.killed) break;
       kills++;
-      if (r.lastSaved === 0 && last === 0) continue; // killed before the first save finished
       const c = checkpoint(path); // must parse: the previous checkpoint is never destroyed
       expect(c.step).toBeGreaterThanOrEqual(Math.max(last, r.lastSaved));
       last = c.step;
     }
-    expect(kills).toBeGreaterThanOrEqual(10);
+    expect(kills).toBe(25);
     const finish = await runChild(path);
     expect(finish.killed).toBe(false);
     const resumed = checkpoint(path);
