@@ -91,7 +91,18 @@ export function runBackward(root: Tensor, seed: Tensor, run: BackwardRun = {}): 
     else if (targets?.includes(leaf)) collectInto(found, leaf, g, createGraph);
     else g.dispose();
   };
-  const result = () => (targets ?? []).map((t) => found.get(t) ?? null);
+  const unique = [...new Set(targets)];
+  // A target listed twice gets two tensors (an alias for the second), so the caller may dispose each one.
+  const result = () => {
+    const given = new Set<Tensor>();
+    return (targets ?? []).map((t) => {
+      const g = found.get(t);
+      if (!g) return null;
+      if (given.has(g)) return withGradMode(createGraph, () => ops.alias(g));
+      given.add(g);
+      return g;
+    });
+  };
   if (!root.node) {
     toLeaf(root.gradLeaf, withGradMode(createGraph, () => ops.alias(seed)));
     return result();
@@ -101,7 +112,7 @@ export function runBackward(root: Tensor, seed: Tensor, run: BackwardRun = {}): 
     for (const node of reverseTopological(root.node)) {
       const upstream = pending.get(node);
       if (!upstream) continue;
-      for (const t of targets ?? []) {
+      for (const t of unique) {
         if (t.node === node) collectInto(found, t, withGradMode(createGraph, () => ops.alias(upstream)), createGraph);
       }
       if (node.freed) {

@@ -186,6 +186,18 @@ describe.each(BACKENDS)('backward on %s', (name) => {
     }));
   });
 
+  it('gradients() with a target listed twice: the same gradient twice, as two tensors', async () => {
+    await useBackend(name);
+    expectNoLeaks(() => tidy(() => {
+      const w = tensor([2, -1], { requiresGrad: true });
+      const h = w.mul(3); // a non-leaf target
+      const grads = gradients(h.square().sum(), [h, w, h, w]);
+      expect(grads.map((g) => Array.from(g.data()))).toEqual([[12, -6], [36, -18], [12, -6], [36, -18]]);
+      expect(new Set(grads).size).toBe(4);
+      for (const g of grads) g.dispose(); // each one separately: no double dispose
+    }));
+  });
+
   it('higher-order gradients: grad of grad through products and activations', async () => {
     await useBackend(name);
     expectNoLeaks(() => tidy(() => {
