@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkNumerics, createWasmBackend, fromSafetensors, gather, init, keep, memory, nn, optim, refBackend, reshape,
+  checkNumerics, concat, createWasmBackend, fromSafetensors, gather, init, keep, memory, nn, optim, refBackend, reshape,
   setBackend, tensor, tidy, toSafetensors, type Tensor,
 } from '../src/index.js';
 import { expectClose } from './helpers/fixtures.js';
@@ -74,6 +74,8 @@ const API_CASES: [string, () => unknown, string | RegExp][] = [
   ['ragged nested array', () => tensor([[1, 2], [3]]), 'tensor: ragged nested array: expected length 2 at [1], got 1'],
   ['reshape to another size', () => reshape(world.a, [4, 2]), 'reshape: cannot reshape [2,3] (6 elements) to [4,2]'],
   ['axis out of range', () => world.a.sum(2), 'sum: axis 2 is out of range for shape [2,3]'],
+  ['concat of scalars', () => concat([tensor(1), tensor(2)]),
+    'concat: scalars (shape []) have no axis to join along; reshape them to [1] first'],
   ['label out of range', () => nn.crossEntropy(world.a, [0, 3]), 'crossEntropy: label 3 at row 1 is out of range [0, 3)'],
   ['index out of range', () => gather(world.a, tensor([0, 2], { dtype: 'int32' })), 'gather: index 2 at position 1 is out of range [0, 2)'],
   ['wrong input width for a Linear', () => world.model(tensor([[1, 2]])), 'linear: input [1,2] should end in 3 features to match weight [4,3]'],

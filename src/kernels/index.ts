@@ -315,6 +315,9 @@ export function concat(xs: readonly NDArray[], axis: number): NDArray {
   if (xs.length === 0) throw new Error('concat: needs at least one input');
   const backend = check('concat', ...xs);
   const first = xs[0]!;
+  if (xs.some((x) => x.shape.length === 0)) {
+    throw new Error('concat: scalars (shape []) have no axis to join along; reshape them to [1] first');
+  }
   const a = normalizeAxis('concat', first.shape, axis);
   for (const x of xs) {
     if (x.buf.dtype !== first.buf.dtype) throw new Error(`concat: dtypes differ (${first.buf.dtype} and ${x.buf.dtype})`);

@@ -1,4 +1,5 @@
-// sum over axes (default all), keeping them as size 1 or dropping them. Every input element contributes with
+// sum over axes (default all), keeping them as size 1 or dropping them. An empty list of axes reduces nothing
+// (NumPy's and TensorFlow.js's rule; old PyTorch summed everything). Every input element contributes with
 // weight 1, so the gradient is the upstream gradient broadcast back over the reduced axes.
 import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';

@@ -105,6 +105,18 @@ describe.each(BACKENDS)('backward on %s', (name) => {
     }));
   });
 
+  it('sum over an empty list of axes reduces nothing (NumPy rule); its gradient is the upstream gradient', async () => {
+    await useBackend(name);
+    expectNoLeaks(() => tidy(() => {
+      const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+      const s = x.sum([]);
+      expect(s.shape).toEqual([2, 2]);
+      expect(s.array()).toEqual([[1, 2], [3, 4]]);
+      s.backward(tensor([[5, 6], [7, 8]]));
+      expect(x.grad!.array()).toEqual([[5, 6], [7, 8]]);
+    }));
+  });
+
   it('noGrad records nothing; tidy keeps what it returns and what keep() marks', async () => {
     await useBackend(name);
     const start = memory().tensors;
