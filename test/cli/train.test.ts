@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { init, memory } from '../../src/index.js';
+import { fromSafetensors, init, memory } from '../../src/index.js';
 import { digitsData } from '../../src/train/data.js';
 import { DEFAULTS, Trainer } from '../../src/train/trainer.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -65,6 +65,24 @@ describe('wasmgrad train (CLI)', () => {
     expect(r.stdout).toMatch(/epoch\s+train loss\s+train acc\s+test loss\s+test acc/);
     expect(r.stdout).toContain('test accuracy (epochs 1–2)');
     expect(r.stdout).toContain('backend ref');
+  });
+
+  it("--l2 adds the seed's λ/2·Σ‖W‖² to the loss: a larger reported loss, smaller weights", async () => {
+    const sumOfSquares = (dir: string) => {
+      const file = fromSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
+      const weights = Object.entries(file.tensors).filter(([k]) => k.endsWith('.weight'));
+      expect(weights).toHaveLength(2);
+      return weights.reduce((acc, [, t]) => acc + Array.from(t.data).reduce((a, v) => a + v * v, 0), 0);
+    };
+    const args = ['train', '--epochs', '1', '--hidden', '16'];
+    const [plain, l2] = [tmp(), tmp()];
+    const without = JSON.parse((await cli([...args, '--json', '--out', plain])).stdout);
+    const withL2 = JSON.parse((await cli([...args, '--json', '--l2', '0.01', '--out', l2])).stdout);
+    expect(withL2.config.l2).toBe(0.01);
+    expect(withL2.final.trainLoss).toBeGreaterThan(without.final.trainLoss);
+    expect(sumOfSquares(l2)).toBeLessThan(0.8 * sumOfSquares(plain));
+    const text = await cli([...args, '--l2', '0.01', '--out', tmp()]);
+    expect(text.stdout).toContain('L2 λ=0.01');
   });
 
   it('resumes from a checkpoint to the same result as an uninterrupted run', async () => {
