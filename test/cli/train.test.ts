@@ -72,7 +72,7 @@ describe('wasmgrad train (CLI)', () => {
       const file = fromSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
       const weights = Object.entries(file.tensors).filter(([k]) => k.endsWith('.weight'));
       expect(weights).toHaveLength(2);
-      return weights.reduce((acc, [, t]) => acc + Array.from(t.data).reduce((a, v) => a + v * v, 0), 0);
+      return weights.reduce((acc, [, t]) => acc + Array.from(t.data as Float32Array).reduce((a, v) => a + v * v, 0), 0);
     };
     const args = ['train', '--epochs', '1', '--hidden', '16'];
     const [plain, l2] = [tmp(), tmp()];
