@@ -30,18 +30,49 @@ function asValues(tensors: Record<string, LoadedTensor>, prefix: string, what: s
   return out;
 }
 
-/** Writes bytes to `path` atomically: temporary file, fsync, rename. */
+/**
+ * Writes bytes to `path` atomically: temporary file `<path>.tmp-<pid>-<time>`, fsync, rename. A failed write
+ * removes its temporary file; a process killed mid-save leaves one behind, which the next save to the same path
+ * removes once that process is gone.
+ */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const f = await nodeFs();
-  const tmp = `${path}.tmp-${typeof process === 'object' ? process.pid : 0}-${Date.now()}`;
-  const handle = await f.open(tmp, 'w');
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await f.open(tmp, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await f.rename(tmp, path);
+  } catch (e) {
+    await f.rm(tmp, { force: true });
+    throw e;
   }
-  await f.rename(tmp, path);
+  await removeStaleTemporaries(path);
+}
+
+/** Removes `<path>.tmp-<pid>-<time>` files whose writing process no longer runs (killed while saving). */
+async function removeStaleTemporaries(path: string): Promise<void> {
+  const f = await nodeFs();
+  const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  const dir = path.slice(0, slash + 1); // '' or ending in a separator
+  const prefix = `${path.slice(slash + 1)}.tmp-`;
+  for (const name of await f.readdir(dir || '.')) {
+    const pid = name.startsWith(prefix) ? /^(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid !== undefined && !processRuns(Number(pid))) await f.rm(dir + name, { force: true });
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0: only checks that the process exists
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM'; // exists, but belongs to another user
+  }
 }
 
 /** Saves a model's parameters as safetensors (names from namedParameters(), e.g. '0.weight'). */

@@ -1,5 +1,6 @@
 // Checkpoints: one atomically written file with model, optimizer, scheduler, step and RNG state; resuming
 // reproduces the uninterrupted run bit for bit.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,16 +84,21 @@ describe.each(BACKENDS)('checkpoints on %s', (name) => {
     train(run, 2);
     await saveCheckpoint(path, { model: run.model, optimizer: run.opt, step: run.step });
     const good = readFileSync(path);
-    // what a kill in the middle of the next save leaves behind: a partial temporary file
-    writeFileSync(`${path}.tmp-12345-1`, good.subarray(0, good.length >> 1));
+    // what a kill in the middle of the next save leaves behind: a partial temporary file of a process now gone
+    const dead = spawnSync(process.execPath, ['-e', 'process.pid']).pid;
+    const stale = `run.ckpt.tmp-${dead}-1`;
+    writeFileSync(join(dir, stale), good.subarray(0, good.length >> 1));
+    // and one of a process still running (this one), which may be in the middle of its own save
+    const live = `run.ckpt.tmp-${process.pid}-1`;
+    writeFileSync(join(dir, live), good.subarray(0, 8));
     const fresh = makeRun();
     await expect(loadCheckpoint(path, { model: fresh.model, optimizer: fresh.opt })).resolves.toMatchObject({ step: 2 });
     expect(params(fresh)).toEqual(params(run));
-    expect(readdirSync(dir).filter((f) => !f.includes('.tmp-'))).toEqual(['run.ckpt']);
-    // a successful save replaces the file and leaves no temp file of its own
+    expect(readdirSync(dir).sort()).toEqual(['run.ckpt', live, stale].sort());
+    // a successful save replaces the file, leaves no temp file of its own and removes the dead process's one
     train(run, 1);
     await saveCheckpoint(path, { model: run.model, optimizer: run.opt, step: run.step });
-    expect(readdirSync(dir).sort()).toEqual(['run.ckpt', 'run.ckpt.tmp-12345-1']);
+    expect(readdirSync(dir).sort()).toEqual(['run.ckpt', live]);
     expect(existsSync(path)).toBe(true);
     dispose(run);
     dispose(fresh);
