@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The wasmgrad command line. Each command lives in src/cli/<command>.ts.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import './ops/index.js';
 import { registerBench } from './cli/bench.js';
@@ -8,7 +9,11 @@ import { registerGraph } from './cli/graph.js';
 import { registerPredict } from './cli/predict.js';
 import { registerTrain } from './cli/train.js';
 
+// package.json sits one level above both src/cli.ts and dist/cli.js.
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('wasmgrad')
+  .version(version)
   .description('train neural networks with WebAssembly kernels; see the seed example with `explain` and `graph`')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();

@@ -150,6 +150,12 @@ describe('wasmgrad train (CLI)', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'));
+    const r = await cli(['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
   it.each([
     ['a missing target column', 'x1,x2\n1,2\n3,4\n', "CSV: target column 'label' not found; the columns are: x1, x2"],
     ['a non-numeric feature', 'x1,x2,label\n1,2,a\n3,oops,b\n', "CSV line 3, column 'x2': 'oops' is not a number"],
