@@ -3,7 +3,7 @@
 import { Tensor, type NestedArray } from './autograd/tensor.js';
 import { getBackend } from './backend/registry.js';
 import type { Backend, DType, TypedArray } from './backend/types.js';
-import { fmt, sizeOf } from './kernels/shape.js';
+import { checkShape, fmt, sizeOf } from './kernels/shape.js';
 import { globalGenerator, Generator } from './random.js';
 
 export interface TensorOptions {
@@ -52,10 +52,19 @@ function flatten(data: Data, shape: readonly number[]): ArrayLike<number> {
   return out;
 }
 
+const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
+
+/** The number of elements of `shape`, after checking its dimensions are integers ≥ 0. */
+function elements(shape: readonly number[], what: string): number {
+  checkShape(shape, what);
+  return sizeOf(shape);
+}
+
 /** Writes values into new storage on the chosen backend and wraps it (float32 unless options.dtype says). */
 export function fromValues(values: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
   const dtype = options.dtype ?? 'float32';
-  if (values.length !== sizeOf(shape)) {
+  if (!DTYPES.includes(dtype)) throw new Error(`tensor: unknown dtype '${dtype}'; use ${DTYPES.map((d) => `'${d}'`).join(', ')}`);
+  if (values.length !== elements(shape, 'tensor')) {
     throw new Error(`tensor: ${values.length} values do not fill shape ${fmt(shape)} (${sizeOf(shape)} elements)`);
   }
   if (dtype === 'int32') {
@@ -67,8 +76,8 @@ export function fromValues(values: ArrayLike<number>, shape: readonly number[], 
   }
   const backend = options.backend ?? getBackend();
   if (!backend.dtypes.includes(dtype)) {
-    throw new Error(`tensor: the ${backend.name} backend does not store ${dtype} (it stores ${backend.dtypes.join(', ')}); ` +
-      (dtype === 'float64' ? "pass { backend: refBackend() } or setBackend('ref') for float64" : ''));
+    throw new Error(`tensor: the ${backend.name} backend does not store ${dtype} (it stores ${backend.dtypes.join(', ')})` +
+      (dtype === 'float64' ? "; pass { backend: refBackend() } or setBackend('ref') for float64" : ''));
   }
   const buf = backend.alloc(dtype, values.length);
   try {
@@ -91,7 +100,7 @@ export function tensor(data: Data, options: TensorOptions & { shape?: readonly n
 }
 
 export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
-  return fromValues(new Array<number>(sizeOf(shape)).fill(value), shape, options);
+  return fromValues(new Array<number>(elements(shape, 'full')).fill(value), shape, options);
 }
 
 export const zeros = (shape: readonly number[], options?: TensorOptions) => full(shape, 0, options);
@@ -107,6 +116,7 @@ export const onesLike = (x: Tensor, options?: TensorOptions) => fullLike(x, 1, o
 /** start, start+step, … below stop (one argument: 0 … n−1). */
 export function arange(start: number, stop?: number, step = 1, options: TensorOptions = {}): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new Error(`arange: start and stop must be finite numbers, got ${start} and ${stop}`);
   if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a nonzero finite number, got ${step}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
   return fromValues(Array.from({ length: n }, (_, i) => start + i * step), [n], options);
@@ -119,12 +129,12 @@ function generatorFor(options: RandomOptions): Generator {
 
 /** Normal N(mean, std²) values. */
 export function randn(shape: readonly number[], options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
-  return fromValues(generatorFor(options).normal(sizeOf(shape), options.mean ?? 0, options.std ?? 1), shape,
+  return fromValues(generatorFor(options).normal(elements(shape, 'randn'), options.mean ?? 0, options.std ?? 1), shape,
     { dtype: 'float32', ...options });
 }
 
 /** Uniform values in [low, high) (default [0, 1)). */
 export function rand(shape: readonly number[], options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
-  return fromValues(generatorFor(options).uniform(sizeOf(shape), options.low ?? 0, options.high ?? 1), shape,
+  return fromValues(generatorFor(options).uniform(elements(shape, 'rand'), options.low ?? 0, options.high ?? 1), shape,
     { dtype: 'float32', ...options });
 }

@@ -206,9 +206,21 @@ export class Tensor {
     this.kept = true;
   }
 
+  /** `Tensor([2,3], float32, 'W1', requiresGrad): [[…]]`; the op that made it instead of requiresGrad. */
   toString(): string {
-    const body = this.isDisposed ? 'disposed' : JSON.stringify(this.size <= 64 ? this.array() : `${this.size} values`);
-    return `Tensor(${fmt(this.shape)}, ${this.isDisposed ? '?' : this.dtype}${this.name ? `, '${this.name}'` : ''}): ${body}`;
+    const tags = [fmt(this.shape), this.isDisposed ? 'disposed' : this.dtype];
+    if (this.name) tags.push(`'${this.name}'`);
+    if (this.node) tags.push(`op ${this.node.op}`);
+    else if (this.requiresGrad) tags.push('requiresGrad');
+    const head = `Tensor(${tags.join(', ')})`;
+    if (this.isDisposed) return head;
+    if (this.size <= 64) return `${head}: ${JSON.stringify(this.array())}`;
+    return `${head}: [${Array.from(this.data().subarray(0, 8)).join(',')},…] (${this.size} values)`;
+  }
+
+  /** Node's console.log and REPL print the same text as toString(). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 
   private alive(what: string): Storage {
