@@ -214,7 +214,7 @@ export class Tensor {
     else if (this.requiresGrad) tags.push('requiresGrad');
     const head = `Tensor(${tags.join(', ')})`;
     if (this.isDisposed) return head;
-    if (this.size <= 64) return `${head}: ${JSON.stringify(this.array())}`;
+    if (this.size <= 64) return `${head}: ${formatNested(this.array())}`;
     return `${head}: [${Array.from(this.data().subarray(0, 8)).join(',')},…] (${this.size} values)`;
   }
 
@@ -229,4 +229,9 @@ export class Tensor {
     }
     return this.storage;
   }
+}
+
+/** Nested arrays as text, NaN and ±Infinity included (JSON.stringify would print them as null). */
+function formatNested(a: NestedArray): string {
+  return Array.isArray(a) ? `[${a.map(formatNested).join(',')}]` : String(a);
 }

@@ -81,6 +81,7 @@ describe.each(BACKENDS)('tensors on %s', (name) => {
       const inspect = (w as unknown as Record<symbol, () => string>)[Symbol.for('nodejs.util.inspect.custom')]!;
       expect(inspect.call(w)).toBe(String(w));
       expect(String(w.mul(2))).toBe('Tensor([2,2], float32, op mul): [[2,4],[6,8]]');
+      expect(String(tensor([NaN, Infinity, -Infinity, -2.5]))).toBe('Tensor([4], float32): [NaN,Infinity,-Infinity,-2.5]');
       expect(String(arange(100))).toBe('Tensor([100], float32): [0,1,2,3,4,5,6,7,…] (100 values)');
       const gone = tensor([1]);
       gone.dispose();
