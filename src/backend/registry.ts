@@ -3,7 +3,7 @@
 import { RefBackend } from './ref/index.js';
 import type { Backend, BuildName } from './types.js';
 import { supportedBuilds } from './wasm/loader.js';
-import { createWasmBackend, type WasmBackend, type WasmOptions } from './wasm/index.js';
+import { createWasmBackend, WasmBackend, type WasmOptions } from './wasm/index.js';
 
 export interface InitOptions extends WasmOptions {
   /** Backend to make current (default 'wasm'). */
@@ -18,6 +18,8 @@ export interface BackendInfo {
   supportedBuilds: BuildName[];
   /** Linear memory limit in MB (wasm), or Infinity. */
   maxMemoryMB: number;
+  /** Threads that share large matrix products (init({ threads })); 1 for the ref backend. */
+  threads: number;
 }
 
 const ref = new RefBackend();
@@ -31,7 +33,10 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
     current = ref;
   } else {
     const build = wasmOptions.build ?? 'auto';
-    const reuse = wasm && !wasm.broken && (build === 'auto' ? wasm.build === supportedBuilds()[0] : wasm.build === build)
+    const threads = wasmOptions.threads ?? (build === 'simd-threads' ? 2 : 1);
+    const sameBuild = threads > 1 ? wasm?.build === 'simd-threads'
+      : build === 'auto' ? wasm?.build === supportedBuilds()[0] : wasm?.build === build;
+    const reuse = wasm && !wasm.broken && sameBuild && wasm.threads === threads
       && wasmOptions.maxMemoryMB === undefined && wasmOptions.wasm === undefined;
     if (!reuse) wasm = await createWasmBackend(wasmOptions);
     current = wasm!;
@@ -64,5 +69,6 @@ export function backendInfo(): BackendInfo {
     build: current.build,
     supportedBuilds: supportedBuilds(),
     maxMemoryMB: current.memory().limitBytes / 1048576,
+    threads: current instanceof WasmBackend ? current.threads : 1,
   };
 }

@@ -1,9 +1,10 @@
 // Every backend the tests run against: the reference backend and one wasm backend per build this engine can
-// load (relaxed only where the engine validates it; vitest passes --experimental-wasm-relaxed-simd to Node).
+// load (relaxed only where the engine validates it; vitest passes --experimental-wasm-relaxed-simd to Node), and
+// the simd-threads build with two threads where the engine shares memory (Node; cross-origin-isolated pages).
 import { RefBackend } from '../../src/backend/ref/index.js';
 import type { Backend } from '../../src/backend/types.js';
 import { createWasmBackend } from '../../src/backend/wasm/index.js';
-import { supportedBuilds } from '../../src/backend/wasm/loader.js';
+import { engineSupports, supportedBuilds } from '../../src/backend/wasm/loader.js';
 
 export interface Labelled { label: string; backend: Backend }
 
@@ -11,6 +12,9 @@ export async function loadBackends(): Promise<Labelled[]> {
   const list: Labelled[] = [{ label: 'ref', backend: new RefBackend() }];
   for (const build of [...supportedBuilds(), 'debug' as const]) {
     list.push({ label: `wasm-${build}`, backend: await createWasmBackend({ build }) });
+  }
+  if (engineSupports('simd-threads')) {
+    list.push({ label: 'wasm-simd-threads', backend: await createWasmBackend({ build: 'simd-threads', threads: 2 }) });
   }
   return list;
 }

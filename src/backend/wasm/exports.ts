@@ -9,6 +9,8 @@ export interface KernelExports {
   matmul_f32(a: Ptr, b: Ptr, c: Ptr, bias: Ptr, m: number, n: number, k: number, transA: number, transB: number,
     batch: number, strideA: number, strideB: number, ws: Ptr): void;
   matmul_ws_bytes(m: number, n: number, k: number, transA: number, transB: number): number;
+  matmul_f32_cols(a: Ptr, b: Ptr, c: Ptr, bias: Ptr, m: number, n: number, k: number, transA: number, transB: number,
+    batch: number, strideA: number, strideB: number, ws: Ptr, j0: number, j1: number): void;
 
   binary_f32(op: number, a: Ptr, b: Ptr, out: Ptr, n0: number, n1: number, n2: number, n3: number,
     a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number): void;

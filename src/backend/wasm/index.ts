@@ -10,6 +10,7 @@ import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from './codes.js';
 import type { KernelExports } from './exports.js';
 import { ALIGN, Heap } from './heap.js';
 import { compileBuild, engineSupports, supportedBuilds, type WasmSource } from './loader.js';
+import { ThreadPool, type Part } from './threads.js';
 
 export class WasmBuf implements Buf {
   live = true;
@@ -28,20 +29,38 @@ export interface WasmOptions {
   maxMemoryMB?: number;
   /** The .wasm itself (bytes, URL, Response or compiled module) for hosts where the default location fails. */
   wasm?: WasmSource;
+  /**
+   * Threads that share large matrix products (default 1): more than 1 loads the simd-threads build (shared
+   * memory; in browsers only on cross-origin-isolated pages) and starts threads − 1 workers.
+   */
+  threads?: number;
 }
 
 const WASM32_MAX_MB = 4096;
+const MAX_THREADS = 16;
+/** Products smaller than this (2·m·n·k·batch) run on one thread: below it, handing out work costs more. */
+const SPLIT_MIN_FLOPS = 1 << 20;
+/** The narrowest share of columns: wider than the skinny-product limit (8), a multiple of the tile width. */
+const SPLIT_MIN_COLUMNS = 16;
 const BINARY = new Map(BINARY_CODES.map((op, i) => [op, i]));
 const UNARY = new Map(UNARY_CODES.map((op, i) => [op, i]));
 const REDUCE = new Map(REDUCE_CODES.map((op, i) => [op, i]));
 
 export async function createWasmBackend(options: WasmOptions = {}): Promise<WasmBackend> {
   const requested = options.build ?? 'auto';
-  const build = requested === 'auto' ? supportedBuilds()[0]! : requested;
+  const threads = options.threads ?? (requested === 'simd-threads' ? 2 : 1);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new Error(`init: threads must be an integer from 1 to ${MAX_THREADS}, got ${options.threads}`);
+  }
+  if (threads > 1 && requested !== 'auto' && requested !== 'simd-threads') {
+    throw new Error(`init: threads need the 'simd-threads' build, not '${requested}' (leave build out, or pass 'simd-threads')`);
+  }
+  const build = threads > 1 ? 'simd-threads' : requested === 'auto' ? supportedBuilds()[0]! : requested;
   if (!engineSupports(build)) {
     throw new Error(
       `wasm backend: this engine cannot run the '${build}' build (it runs: ${supportedBuilds().join(', ')})` +
-        (build === 'relaxed' ? '; Node 20 needs --experimental-wasm-relaxed-simd' : ''),
+        (build === 'relaxed' ? '; Node 20 needs --experimental-wasm-relaxed-simd' : '') +
+        (build === 'simd-threads' ? '; it needs SharedArrayBuffer (in browsers, a cross-origin-isolated page)' : ''),
     );
   }
   const maxMB = options.maxMemoryMB ?? WASM32_MAX_MB;
@@ -49,8 +68,16 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
     throw new Error(`init: maxMemoryMB must be in (0, ${WASM32_MAX_MB}], got ${maxMB}`);
   }
   const module = await compileBuild(build, options.wasm);
-  const instance = await WebAssembly.instantiate(module, {});
-  return new WasmBackend(instance.exports as unknown as KernelExports, build, Math.floor(maxMB * 16) * 65536);
+  const limitBytes = Math.floor(maxMB * 16) * 65536;
+  if (build !== 'simd-threads') {
+    const instance = await WebAssembly.instantiate(module, {});
+    return new WasmBackend(instance.exports as unknown as KernelExports, build, limitBytes);
+  }
+  // The shared memory is declared at its wasm32 maximum (it cannot be raised later); the heap enforces the limit.
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const pool = threads > 1 ? await ThreadPool.start(module, memory, threads - 1) : null;
+  return new WasmBackend(instance.exports as unknown as KernelExports, build, limitBytes, pool);
 }
 
 /** Pads a plan to exactly 4 dims, or calls `fn` once per index of the leading dims when there are more. */
@@ -78,7 +105,8 @@ export class WasmBackend implements Backend {
   private buffers = 0;
   private bytesInUse = 0;
   private peakBytes = 0;
-  private workspace = { ptr: 0, bytes: 0 };
+  /** Scratch space for matmul's packed panels, one per thread. */
+  private workspaces: { ptr: number; bytes: number }[] = [];
   /** Set when a kernel trapped: memory may hold half-written results; init() replaces a broken backend. */
   broken = false;
 
@@ -86,9 +114,21 @@ export class WasmBackend implements Backend {
     readonly exports: KernelExports,
     readonly build: BuildName,
     limitBytes: number,
+    private readonly pool: ThreadPool | null = null,
   ) {
     const base = Math.ceil(exports.heap_base() / ALIGN) * ALIGN;
     this.heap = new Heap(exports.memory, base, limitBytes);
+    if (pool) closeWhenCollected.register(this, pool);
+  }
+
+  /** Threads that share large products: 1 + running workers. */
+  get threads(): number {
+    return 1 + (this.pool?.size ?? 0);
+  }
+
+  /** Stops the worker threads (if any); the backend and its tensors keep working on the calling thread. */
+  close(): void {
+    this.pool?.close();
   }
 
   alloc(dtype: DType, size: number): WasmBuf {
@@ -144,9 +184,38 @@ export class WasmBackend implements Backend {
     const [pa, pb, pc] = this.ptrs('matmul', a, b, c);
     const bias = p.bias ? this.own(p.bias, 'matmul').ptr : 0;
     const ta = +p.transA, tb = +p.transB;
-    const ws = this.ensureWorkspace(this.exports.matmul_ws_bytes(p.m, p.n, p.k, ta, tb));
-    this.run('matmul', () =>
-      this.exports.matmul_f32(pa, pb, pc, bias, p.m, p.n, p.k, ta, tb, p.batch, p.strideA, p.strideB, ws));
+    const parts = this.split(p);
+    if (parts.length < 2) {
+      const ws = this.ensureWorkspace(0, this.exports.matmul_ws_bytes(p.m, p.n, p.k, ta, tb));
+      this.run('matmul', () =>
+        this.exports.matmul_f32(pa, pb, pc, bias, p.m, p.n, p.k, ta, tb, p.batch, p.strideA, p.strideB, ws));
+      return;
+    }
+    // Every share gets its own scratch space; the workers' pointers travel with their job.
+    const ws = parts.map(([j0, j1], i) => this.ensureWorkspace(i, this.exports.matmul_ws_bytes(p.m, j1 - j0, p.k, ta, tb)));
+    const args = [pa, pb, pc, bias, p.m, p.n, p.k, ta, tb, p.batch, p.strideA, p.strideB];
+    this.run('matmul', () => this.pool!.run(args, parts, ws, ([j0, j1]) =>
+      this.exports.matmul_f32_cols(pa, pb, pc, bias, p.m, p.n, p.k, ta, tb, p.batch, p.strideA, p.strideB, ws[0]!, j0, j1)));
+  }
+
+  /**
+   * How a product is shared between threads: column ranges, each wider than 8 so that every share takes the
+   * blocked path, as the whole product would (then the split result is bit-identical to the unsplit one).
+   */
+  private split(p: MatmulPlan): Part[] {
+    const threads = this.threads;
+    if (threads < 2 || p.k === 0 || p.m <= 8 || 2 * p.m * p.n * p.k * p.batch < SPLIT_MIN_FLOPS) return [];
+    const count = Math.min(threads, Math.floor(p.n / SPLIT_MIN_COLUMNS));
+    if (count < 2) return [];
+    const width = Math.ceil(p.n / count / 8) * 8;
+    const parts: Part[] = [];
+    for (let j = 0; j < p.n; j += width) parts.push([j, Math.min(p.n, j + width)]);
+    const last = parts[parts.length - 1]!;
+    if (last[1] - last[0] <= 8) {
+      parts.pop();
+      parts[parts.length - 1]![1] = p.n; // a thin remainder joins the share before it
+    }
+    return parts;
   }
 
   binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, p: BroadcastPlan): void {
@@ -286,12 +355,15 @@ export class WasmBackend implements Backend {
     return bufs.map((b) => this.own(b, kernel).ptr);
   }
 
-  /** Scratch space for packed matmul panels, grown on demand and kept for the next call. */
-  private ensureWorkspace(bytes: number): number {
-    if (bytes <= this.workspace.bytes) return this.workspace.ptr;
-    if (this.workspace.bytes > 0) this.heap.free(this.workspace.ptr, this.workspace.bytes);
-    this.workspace = { ptr: this.heap.alloc(bytes), bytes };
-    return this.workspace.ptr;
+  /** Thread i's scratch space for packed matmul panels, grown on demand and kept for the next call. */
+  private ensureWorkspace(i: number, bytes: number): number {
+    const w = (this.workspaces[i] ??= { ptr: 0, bytes: 0 });
+    if (bytes <= w.bytes) return w.ptr;
+    if (w.bytes > 0) this.heap.free(w.ptr, w.bytes);
+    w.bytes = 0; // until the allocation below succeeds
+    w.ptr = this.heap.alloc(bytes);
+    w.bytes = bytes;
+    return w.ptr;
   }
 
   /** Runs a kernel; a trap inside it becomes an Error that names the kernel. */
@@ -308,6 +380,9 @@ export class WasmBackend implements Backend {
     }
   }
 }
+
+/** Worker threads of a backend nobody can reach any more are stopped. */
+const closeWhenCollected = new FinalizationRegistry<ThreadPool>((pool) => pool.close());
 
 function denseStrides(dims: number[]): number[] {
   const s = new Array<number>(dims.length);

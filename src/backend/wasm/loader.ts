@@ -3,6 +3,7 @@
 // copy assets. Nothing here imports a `node:` module statically.
 import { isNode, nodeFs } from '../../platform.js';
 import type { BuildName } from '../types.js';
+import { threadsAvailable } from './threads.js';
 
 const moduleUrl = import.meta.url;
 
@@ -11,12 +12,13 @@ const BUILD_URLS: Record<BuildName, () => URL> = {
   relaxed: () => new URL('../../../build/relaxed.wasm', import.meta.url),
   simd: () => new URL('../../../build/simd.wasm', import.meta.url),
   scalar: () => new URL('../../../build/scalar.wasm', import.meta.url),
+  'simd-threads': () => new URL('../../../build/simd-threads.wasm', import.meta.url),
   // Through a variable, so bundlers do not copy this 400 KB development build into every app (in a bundle,
   // load it with init({ build: 'debug', wasm: url })).
   debug: () => new URL('../../../build/debug.wasm', moduleUrl),
 };
 
-/** Best first; `debug` is only loaded when asked for by name. */
+/** Best first; `debug` is only loaded when asked for by name, `simd-threads` with init({ threads }). */
 export const AUTO_ORDER: readonly BuildName[] = ['relaxed', 'simd', 'scalar'];
 
 // Feature probes: the smallest modules that use one v128.const (SIMD) or one f32x4.relaxed_madd (relaxed SIMD).
@@ -38,6 +40,7 @@ export function engineSupports(build: BuildName): boolean {
   if (typeof WebAssembly !== 'object') return false;
   if (build === 'scalar') return true;
   if (build === 'relaxed') return WebAssembly.validate(RELAXED_PROBE);
+  if (build === 'simd-threads') return WebAssembly.validate(SIMD_PROBE) && threadsAvailable();
   return WebAssembly.validate(SIMD_PROBE);
 }
 

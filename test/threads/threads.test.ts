@@ -1,0 +1,151 @@
+// init({ threads }): the simd-threads build shares large matrix products between worker threads over one shared
+// linear memory. Every share takes the same blocked path as the whole product, so the results must be
+// bit-identical to the single-threaded simd build, product by product and over a whole training run.
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  backendInfo, Generator, init, memory, nn, optim, setBackend, tensor, tidy, type Tensor,
+} from '../../src/index.js';
+import type { Backend, MatmulPlan } from '../../src/backend/types.js';
+import { createWasmBackend, WasmBuf, type WasmBackend } from '../../src/backend/wasm/index.js';
+import { ThreadPool } from '../../src/backend/wasm/threads.js';
+import { expectNoLeaks } from '../helpers/api.js';
+import { mulberry32 } from '../helpers/random.js';
+
+const single = await createWasmBackend({ build: 'simd' });
+const threaded = await createWasmBackend({ threads: 3 });
+afterEach(() => vi.restoreAllMocks());
+afterAll(() => {
+  threaded.close();
+  setBackend('ref');
+});
+
+/** C = op(A)·op(B) (+ bias) on one backend, from the same float32 inputs. */
+function product(backend: Backend, p: MatmulPlan, a: Float32Array, b: Float32Array, bias: Float32Array | null) {
+  const bufs = [a, b, ...(bias ? [bias] : [])].map((v) => {
+    const buf = backend.alloc('float32', v.length);
+    backend.write(buf, v);
+    return buf;
+  });
+  const c = backend.alloc('float32', p.batch * p.m * p.n);
+  backend.matmul(bufs[0]!, bufs[1]!, c, { ...p, bias: bufs[2] ?? null });
+  const out = backend.read(c);
+  for (const buf of [...bufs, c]) backend.free(buf);
+  return out;
+}
+
+describe('threads', () => {
+  it('init({ threads }) loads the simd-threads build and reports the threads', async () => {
+    expect(threaded.build).toBe('simd-threads');
+    expect(threaded.threads).toBe(3);
+    const info = await init({ threads: 2 });
+    expect(info).toMatchObject({ backend: 'wasm', build: 'simd-threads', threads: 2 });
+    expect(backendInfo().threads).toBe(2);
+    expect((await init({ build: 'simd' })).threads).toBe(1);
+  });
+
+  it.each<[number, number, number, boolean, boolean, boolean, number, number?]>([
+    // [m, n, k, transA, transB, bias, batch, strideA]: shares of uneven widths, every transpose, tails
+    [64, 128, 784, false, true, true, 1], // the MLP's X·W1ᵀ
+    [128, 784, 64, true, false, false, 1], // and its dW1 = dZ1ᵀ·X
+    [37, 301, 129, false, false, true, 1], // odd sizes: the last share is not a multiple of 8
+    [300, 41, 77, true, true, false, 1], // n = 41: two shares of 24 and 17 columns
+    [9, 1000, 200, false, false, false, 1], // m just above the skinny limit
+    [50, 96, 96, false, false, true, 3], // batched
+    [50, 96, 96, false, true, false, 3, 0], // A broadcast over the batch
+  ])('%i×%i×%i (transA %s, transB %s, bias %s, batch %i) is bit-identical to one thread',
+    (m, n, k, transA, transB, bias, batch, strideA = m * k) => {
+      const strideB = k * n;
+      const rand = mulberry32(m * 7919 + n * 31 + k);
+      const fill = (len: number) => Float32Array.from({ length: len }, () => Math.fround(rand() * 2 - 1));
+      const a = fill((batch - 1) * strideA + m * k), b = fill((batch - 1) * strideB + k * n);
+      const biasValues = bias ? fill(n) : null;
+      const plan: MatmulPlan = { m, n, k, transA, transB, batch, strideA, strideB, bias: null };
+      const run = vi.spyOn(ThreadPool.prototype, 'run');
+      const shared = product(threaded, plan, a, b, biasValues);
+      expect(run).toHaveBeenCalledTimes(1); // the product really was shared...
+      const parts = run.mock.calls[0]![1];
+      expect(parts.length).toBeGreaterThan(1);
+      expect(parts.every(([j0, j1]) => j1 - j0 > 8)).toBe(true); // ...in shares wider than the skinny limit
+      expect(parts.map(([j0]) => j0)).toEqual([0, ...parts.slice(0, -1).map(([, j1]) => j1)]);
+      expect(parts.at(-1)![1]).toBe(n);
+      const alone = product(single, plan, a, b, biasValues);
+      expect(shared.length).toBe(alone.length);
+      const differing = alone.findIndex((v, i) => !Object.is(v, shared[i]));
+      expect(differing).toBe(-1);
+    });
+
+  it('keeps small and skinny products on the calling thread', () => {
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    for (const [m, n, k] of [[64, 10, 128], [8, 1024, 512], [64, 31, 1024], [16, 16, 16]] as const) {
+      const plan: MatmulPlan = { m, n, k, transA: false, transB: false, batch: 1, strideA: m * k, strideB: k * n, bias: null };
+      const a = new Float32Array(m * k).fill(1), b = new Float32Array(k * n).fill(2);
+      expect(Array.from(product(threaded, plan, a, b, null))).toEqual(new Array(m * n).fill(2 * k));
+    }
+    expect(run).not.toHaveBeenCalled();
+  });
+
+  it('trains bit-identically to one thread, and frees every tensor', async () => {
+    const train = (backend: WasmBackend) => {
+      setBackend(backend);
+      return expectNoLeaks(() => tidy(() => {
+        const rand = mulberry32(5);
+        const x = tensor(Float32Array.from({ length: 96 * 784 }, () => rand()), { shape: [96, 784] });
+        const y = tensor(Array.from({ length: 96 }, (_, i) => (i * 7) % 10), { dtype: 'int32' });
+        const generator = new Generator(1);
+        const model = new nn.Sequential(new nn.Linear(784, 128, { generator }), new nn.ReLU(), new nn.Linear(128, 10, { generator }));
+        const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+        for (let step = 0; step < 10; step++) {
+          tidy(() => {
+            opt.zeroGrad();
+            nn.crossEntropy(model(x), y).backward();
+            opt.step();
+          });
+        }
+        const values = model.parameters().map((p: Tensor) => Array.from(p.data()));
+        opt.disposeState();
+        model.dispose();
+        return values;
+      }));
+    };
+    const before = memory(threaded);
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    const shared = train(threaded);
+    expect(run.mock.calls.length).toBeGreaterThanOrEqual(20); // the big forward and backward products of 10 steps
+    expect(shared).toEqual(train(single));
+    expect(memory(threaded).bytes).toBe(before.bytes);
+  });
+
+  it('close() stops the workers; the backend keeps working on one thread', async () => {
+    const backend = await createWasmBackend({ threads: 2 });
+    const plan: MatmulPlan = { m: 64, n: 64, k: 512, transA: false, transB: false, batch: 1, strideA: 64 * 512, strideB: 512 * 64, bias: null };
+    const a = new Float32Array(64 * 512).fill(0.5), b = new Float32Array(512 * 64).fill(2);
+    const before = product(backend, plan, a, b, null);
+    backend.close();
+    expect(backend.threads).toBe(1);
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    expect(product(backend, plan, a, b, null)).toEqual(before);
+    expect(run).not.toHaveBeenCalled();
+  });
+
+  it("a trap in a worker's share surfaces as an Error naming the kernel, and marks the backend broken", async () => {
+    const backend = await createWasmBackend({ threads: 2 });
+    const end = backend.exports.memory.buffer.byteLength;
+    const a = backend.alloc('float32', 16 * 1024), c = backend.alloc('float32', 16 * 64);
+    // B's rows (transB: one per column of C) run past the end of memory from row 40 on: only the worker's
+    // share (columns 32…63) reads there.
+    const b = new WasmBuf(backend, 'float32', 64 * 1024, end - 40 * 4096);
+    const plan: MatmulPlan = { m: 16, n: 64, k: 1024, transA: false, transB: true, batch: 1, strideA: 0, strideB: 0, bias: null };
+    expect(() => backend.matmul(a, b, c, plan)).toThrow("wasm kernel 'matmul' trapped: a worker thread trapped");
+    expect(backend.broken).toBe(true);
+    backend.close();
+  });
+
+  it.each([
+    [{ threads: 0 }, 'init: threads must be an integer from 1 to 16, got 0'],
+    [{ threads: 2.5 }, 'init: threads must be an integer from 1 to 16, got 2.5'],
+    [{ threads: 64 }, 'init: threads must be an integer from 1 to 16, got 64'],
+    [{ threads: 2, build: 'scalar' as const }, "init: threads need the 'simd-threads' build, not 'scalar'"],
+  ])('refuses %j', async (options, message) => {
+    await expect(createWasmBackend(options)).rejects.toThrow(message);
+  });
+});
