@@ -1,13 +1,16 @@
-// The contenders, all in this process: wasmgrad's wasm backend once per build the engine runs, wasmgrad's pure-TS
-// ref backend, and TensorFlow.js 4.22 on its wasm (XNNPACK, SIMD, single-threaded in Node) and cpu backends.
+// The contenders, all in this process: wasmgrad's wasm backend once per build the engine runs, the same with
+// init({ threads }) over every core (the simd-threads build, where the engine shares memory), wasmgrad's pure-TS ref
+// backend, and TensorFlow.js 4.22 on its wasm (XNNPACK, SIMD, single-threaded in Node) and cpu backends.
 // activate() makes a contender current before its inputs are built and before it is timed.
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createWasmBackend, memory, refBackend, setBackend, supportedBuilds } from '../dist/index.js';
 import type { Backend, BuildName } from '../dist/index.js';
+import { engineSupports } from '../dist/backend/wasm/loader.js';
 
 // In tfjs 4.22 the PROD flag only silences console warnings (e.g. the hint to install tfjs-node); no check is skipped.
 tf.enableProdMode();
@@ -15,7 +18,7 @@ tf.enableProdMode();
 export { tf };
 
 export interface Contender {
-  /** wasm-relaxed, wasm-simd, wasm-scalar, ref, tfjs-wasm, tfjs-cpu */
+  /** wasm-relaxed, wasm-simd, wasm-scalar, wasm-simd-threads, ref, tfjs-wasm, tfjs-cpu */
   readonly name: string;
   readonly lib: 'wasmgrad' | 'tfjs';
   /** The wasm build (wasmgrad wasm contenders only). */
@@ -31,14 +34,18 @@ export interface Contender {
   liveTensors(): number;
 }
 
-function wasmContender(build: BuildName, first: Backend): Contender {
+/** Threads of the wasm-simd-threads contender: every core. */
+export const THREADS = availableParallelism();
+
+function wasmContender(build: BuildName, first: Awaited<ReturnType<typeof createWasmBackend>>, threads = 1): Contender {
   let backend = first;
   return {
     name: `wasm-${build}`, lib: 'wasmgrad', build, slow: false,
     backend: () => backend,
     activate: async () => setBackend(backend),
     fresh: async () => {
-      backend = await createWasmBackend({ build });
+      backend.close();
+      backend = await createWasmBackend({ build, threads });
     },
     liveTensors: () => memory().tensors,
   };
@@ -67,6 +74,9 @@ export function tfjsWasmDir(): string {
 export async function makeContenders(options: { tfjs?: boolean } = {}): Promise<Contender[]> {
   const out: Contender[] = [];
   for (const build of supportedBuilds()) out.push(wasmContender(build, await createWasmBackend({ build })));
+  if (THREADS > 1 && engineSupports('simd-threads')) {
+    out.push(wasmContender('simd-threads', await createWasmBackend({ threads: THREADS }), THREADS));
+  }
   out.push({
     name: 'ref', lib: 'wasmgrad', slow: true,
     backend: () => refBackend(),

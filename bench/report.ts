@@ -118,7 +118,8 @@ export function markdown(rep: Report): string {
     '',
     `${env.date} · Node ${env.node} · V8 ${env.v8} · ${env.cpu} × ${env.cpus} (${env.cpuFlags || 'flags unknown'}) · load average (1/5/15 min) ` +
       `${env.loadavgStart.map((v) => v.toFixed(2)).join(' ')} at start, ${env.loadavgEnd.map((v) => v.toFixed(2)).join(' ')} at end · ` +
-      `${env.durationS.toFixed(0)} s · builds: ${env.builds.join(', ')} · TensorFlow.js ${env.tfjs} (wasm backend single-threaded in Node)`,
+      `${env.durationS.toFixed(0)} s · builds: ${env.builds.join(', ')}` +
+      (names.includes('wasm-simd-threads') ? ` · wasm-simd-threads: init({ threads: ${env.cpus} })` : '') + ` · TensorFlow.js ${env.tfjs} (wasm backend single-threaded in Node)`,
     '',
     env.method,
     '',
@@ -175,7 +176,7 @@ export function markdown(rep: Report): string {
 }
 
 const COLORS: Record<string, string> = {
-  'wasm-relaxed': '#1b5e20', 'wasm-simd': '#43a047', 'wasm-scalar': '#a5d6a7', ref: '#9e9e9e',
+  'wasm-relaxed': '#1b5e20', 'wasm-simd': '#43a047', 'wasm-scalar': '#a5d6a7', 'wasm-simd-threads': '#00695c', ref: '#9e9e9e',
   'tfjs-wasm': '#ef6c00', 'tfjs-cpu': '#ffcc80',
 };
 

@@ -124,7 +124,7 @@ export function trainCase(b: number): Case {
     higherIsBetter: true,
     value: (ms) => b / (ms / 1000),
     extra: { unit: 'ms/step', value: (ms) => ms },
-    ratioTargets: Object.fromEntries(['wasm-relaxed', 'wasm-simd'].map((n) => [n, { 'tfjs-wasm': 12, ref: 30 }])),
+    ratioTargets: Object.fromEntries(['wasm-relaxed', 'wasm-simd', 'wasm-simd-threads'].map((n) => [n, { 'tfjs-wasm': 12, ref: 30 }])),
     prepare: (c): Prepared => {
       if (c.lib === 'tfjs') {
         // tfjs's layout: W [in, out], logits = relu(X·W1 + b1)·W2 + b2.

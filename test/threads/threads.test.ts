@@ -1,11 +1,12 @@
-// init({ threads }): the simd-threads build shares large matrix products between worker threads over one shared
-// linear memory. Every share takes the same blocked path as the whole product, so the results must be
-// bit-identical to the single-threaded simd build, product by product and over a whole training run.
+// init({ threads }): the simd-threads build shares large matrix products (by columns) and optimizer updates (by
+// elements) between worker threads over one shared linear memory. Every share of a product takes the same blocked
+// path as the whole product, so the results must be bit-identical to the single-threaded simd build, call by call
+// and over a whole training run.
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
   backendInfo, Generator, init, memory, nn, optim, setBackend, tensor, tidy, type Tensor,
 } from '../../src/index.js';
-import type { Backend, MatmulPlan } from '../../src/backend/types.js';
+import type { Backend, Buf, MatmulPlan } from '../../src/backend/types.js';
 import { createWasmBackend, WasmBuf, type WasmBackend } from '../../src/backend/wasm/index.js';
 import { ThreadPool } from '../../src/backend/wasm/threads.js';
 import { expectNoLeaks } from '../helpers/api.js';
@@ -63,7 +64,8 @@ describe('threads', () => {
       const run = vi.spyOn(ThreadPool.prototype, 'run');
       const shared = product(threaded, plan, a, b, biasValues);
       expect(run).toHaveBeenCalledTimes(1); // the product really was shared...
-      const parts = run.mock.calls[0]![1];
+      expect(run.mock.calls[0]![0]).toBe('matmul_f32_cols');
+      const parts = run.mock.calls[0]![1].map((share) => [share[13]!, share[14]!] as const);
       expect(parts.length).toBeGreaterThan(1);
       expect(parts.every(([j0, j1]) => j1 - j0 > 8)).toBe(true); // ...in shares wider than the skinny limit
       expect(parts.map(([j0]) => j0)).toEqual([0, ...parts.slice(0, -1).map(([, j1]) => j1)]);
@@ -73,6 +75,32 @@ describe('threads', () => {
       const differing = alone.findIndex((v, i) => !Object.is(v, shared[i]));
       expect(differing).toBe(-1);
     });
+
+  it.each(['sgd', 'adam', 'rmsprop', 'adagrad'] as const)('%s updates of 100,003 elements are shared and bit-identical', (name) => {
+    const n = 100_003;
+    const rand = mulberry32(n);
+    const values = Array.from({ length: 5 }, () => Float32Array.from({ length: n }, () => Math.fround(rand() * 2 - 1)));
+    const step = (backend: Backend) => {
+      const bufs = values.map((v, i) => {
+        const buf = backend.alloc('float32', n);
+        backend.write(buf, i >= 2 ? v.map(Math.abs) : v); // optimizer state such as squares stays ≥ 0
+        return buf;
+      });
+      const [p, g, s1, s2, s3] = bufs as [Buf, Buf, Buf, Buf, Buf];
+      if (name === 'sgd') backend.sgd(p, g, s1, n, { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: true, firstStep: false });
+      if (name === 'adam') backend.adam(p, g, s1, s2, n, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: true, bc1: 0.1, bc2: 0.001 });
+      if (name === 'rmsprop') backend.rmsprop(p, g, s1, s2, s3, n, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0.9, centered: true });
+      if (name === 'adagrad') backend.adagrad(p, g, s1, n, { clr: 0.01, eps: 1e-10, weightDecay: 0 });
+      const out = bufs.map((b) => Array.from(backend.read(b)));
+      for (const b of bufs) backend.free(b);
+      return out;
+    };
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    const shared = step(threaded);
+    expect(run.mock.calls.map((c) => c[0])).toEqual([`${name}_f32`]);
+    expect(run.mock.calls[0]![1]).toHaveLength(3);
+    expect(shared).toEqual(step(single));
+  });
 
   it('keeps small and skinny products on the calling thread', () => {
     const run = vi.spyOn(ThreadPool.prototype, 'run');

@@ -10,7 +10,7 @@ import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from './codes.js';
 import type { KernelExports } from './exports.js';
 import { ALIGN, Heap } from './heap.js';
 import { compileBuild, engineSupports, supportedBuilds, type WasmSource } from './loader.js';
-import { ThreadPool, type Part } from './threads.js';
+import { ThreadPool } from './threads.js';
 
 export class WasmBuf implements Buf {
   live = true;
@@ -42,6 +42,11 @@ const MAX_THREADS = 16;
 const SPLIT_MIN_FLOPS = 1 << 20;
 /** The narrowest share of columns: wider than the skinny-product limit (8), a multiple of the tile width. */
 const SPLIT_MIN_COLUMNS = 16;
+/** Optimizer updates of fewer elements run on one thread. */
+const SPLIT_MIN_ELEMENTS = 1 << 16;
+
+/** Column ranges [j0, j1) of one product, or element ranges [offset, offset + count) of an update. */
+type Range = [start: number, end: number];
 const BINARY = new Map(BINARY_CODES.map((op, i) => [op, i]));
 const UNARY = new Map(UNARY_CODES.map((op, i) => [op, i]));
 const REDUCE = new Map(REDUCE_CODES.map((op, i) => [op, i]));
@@ -76,8 +81,9 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
   // The shared memory is declared at its wasm32 maximum (it cannot be raised later); the heap enforces the limit.
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  const pool = threads > 1 ? await ThreadPool.start(module, memory, threads - 1) : null;
-  return new WasmBackend(instance.exports as unknown as KernelExports, build, limitBytes, pool);
+  const exports = instance.exports as unknown as KernelExports;
+  const pool = threads > 1 ? await ThreadPool.start(module, memory, exports, threads - 1) : null;
+  return new WasmBackend(exports, build, limitBytes, pool);
 }
 
 /** Pads a plan to exactly 4 dims, or calls `fn` once per index of the leading dims when there are more. */
@@ -191,24 +197,23 @@ export class WasmBackend implements Backend {
         this.exports.matmul_f32(pa, pb, pc, bias, p.m, p.n, p.k, ta, tb, p.batch, p.strideA, p.strideB, ws));
       return;
     }
-    // Every share gets its own scratch space; the workers' pointers travel with their job.
-    const ws = parts.map(([j0, j1], i) => this.ensureWorkspace(i, this.exports.matmul_ws_bytes(p.m, j1 - j0, p.k, ta, tb)));
-    const args = [pa, pb, pc, bias, p.m, p.n, p.k, ta, tb, p.batch, p.strideA, p.strideB];
-    this.run('matmul', () => this.pool!.run(args, parts, ws, ([j0, j1]) =>
-      this.exports.matmul_f32_cols(pa, pb, pc, bias, p.m, p.n, p.k, ta, tb, p.batch, p.strideA, p.strideB, ws[0]!, j0, j1)));
+    // Every share gets its own scratch space.
+    const shares = parts.map(([j0, j1], i) => [pa, pb, pc, bias, p.m, p.n, p.k, ta, tb, p.batch, p.strideA, p.strideB,
+      this.ensureWorkspace(i, this.exports.matmul_ws_bytes(p.m, j1 - j0, p.k, ta, tb)), j0, j1]);
+    this.run('matmul', () => this.pool!.run('matmul_f32_cols', shares));
   }
 
   /**
    * How a product is shared between threads: column ranges, each wider than 8 so that every share takes the
    * blocked path, as the whole product would (then the split result is bit-identical to the unsplit one).
    */
-  private split(p: MatmulPlan): Part[] {
+  private split(p: MatmulPlan): Range[] {
     const threads = this.threads;
     if (threads < 2 || p.k === 0 || p.m <= 8 || 2 * p.m * p.n * p.k * p.batch < SPLIT_MIN_FLOPS) return [];
     const count = Math.min(threads, Math.floor(p.n / SPLIT_MIN_COLUMNS));
     if (count < 2) return [];
     const width = Math.ceil(p.n / count / 8) * 8;
-    const parts: Part[] = [];
+    const parts: Range[] = [];
     for (let j = 0; j < p.n; j += width) parts.push([j, Math.min(p.n, j + width)]);
     const last = parts[parts.length - 1]!;
     if (last[1] - last[0] <= 8) {
@@ -313,27 +318,47 @@ export class WasmBackend implements Backend {
   sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void {
     const [pp, pg] = this.ptrs('sgd', p, g);
     const pm = momentumBuf ? this.own(momentumBuf, 'sgd').ptr : 0;
-    this.run('sgd', () => this.exports.sgd_f32(pp, pg, pm, n, h.lr, h.momentum, h.dampening, h.weightDecay,
-      +h.nesterov, +h.firstStep));
+    this.update('sgd', 'sgd_f32', [pp, pg, pm], n,
+      [h.lr, h.momentum, h.dampening, h.weightDecay, +h.nesterov, +h.firstStep]);
   }
 
   adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamParams): void {
     const [pp, pg, pm, pv] = this.ptrs('adam', p, g, m, v);
-    this.run('adam', () => this.exports.adam_f32(pp, pg, pm, pv, n, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay,
-      +h.decoupled, h.bc1, h.bc2));
+    this.update('adam', 'adam_f32', [pp, pg, pm, pv], n,
+      [h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, +h.decoupled, h.bc1, h.bc2]);
   }
 
   rmsprop(p: Buf, g: Buf, sq: Buf, momentumBuf: Buf | null, gradAvg: Buf | null, n: number, h: RmspropParams): void {
     const [pp, pg, ps] = this.ptrs('rmsprop', p, g, sq);
     const pm = momentumBuf ? this.own(momentumBuf, 'rmsprop').ptr : 0;
     const pa = gradAvg ? this.own(gradAvg, 'rmsprop').ptr : 0;
-    this.run('rmsprop', () => this.exports.rmsprop_f32(pp, pg, ps, pm, pa, n, h.lr, h.alpha, h.eps, h.weightDecay,
-      h.momentum, +h.centered));
+    this.update('rmsprop', 'rmsprop_f32', [pp, pg, ps, pm, pa], n,
+      [h.lr, h.alpha, h.eps, h.weightDecay, h.momentum, +h.centered]);
   }
 
   adagrad(p: Buf, g: Buf, sum: Buf, n: number, h: AdagradParams): void {
     const [pp, pg, ps] = this.ptrs('adagrad', p, g, sum);
-    this.run('adagrad', () => this.exports.adagrad_f32(pp, pg, ps, n, h.clr, h.eps, h.weightDecay));
+    this.update('adagrad', 'adagrad_f32', [pp, pg, ps], n, [h.clr, h.eps, h.weightDecay]);
+  }
+
+  /**
+   * An optimizer update kernel(...pointers, n, ...hyper), element by element, so large ones are shared between
+   * threads as ranges of elements (each pointer advanced, 0 = absent stays 0): bit-identical to one call.
+   */
+  private update(name: string, kernel: 'sgd_f32' | 'adam_f32' | 'rmsprop_f32' | 'adagrad_f32', pointers: number[],
+    n: number, hyper: number[]): void {
+    const shares = this.ranges(n).map(([from, to]) => [...pointers.map((ptr) => (ptr ? ptr + 4 * from : 0)), to - from, ...hyper]);
+    if (shares.length > 1) this.run(name, () => this.pool!.run(kernel, shares));
+    else this.run(name, () => (this.exports[kernel] as (...args: number[]) => void)(...pointers, n, ...hyper));
+  }
+
+  /** Element ranges of an update, one per thread, each a multiple of 16 elements (a cache line) but the last. */
+  private ranges(n: number): Range[] {
+    const count = this.threads < 2 || n < SPLIT_MIN_ELEMENTS ? 1 : this.threads;
+    const width = Math.ceil(n / count / 16) * 16;
+    const out: Range[] = [];
+    for (let from = 0; from < n || out.length === 0; from += width) out.push([from, Math.min(n, from + width)]);
+    return out;
   }
 
   /** A fresh view: never cached, because memory.grow detaches the old buffer. */

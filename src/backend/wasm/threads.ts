@@ -1,23 +1,28 @@
 // Worker threads for the simd-threads build: each worker instantiates the same module over the same shared
-// linear memory and runs its share of a product when the calling thread asks. A call stays synchronous: the
-// caller posts the jobs, computes its own share, then waits for the workers (spinning: a browser's main thread
-// may not block in Atomics.wait). Workers spin for a while after a job, so the next one in a training step starts
-// without a wake-up, then sleep in Atomics.wait.
+// linear memory and runs a share of a kernel call (a block of a product's columns, a range of an optimizer
+// update) when the calling thread asks. A call stays synchronous: the caller posts the shares, runs its own, then
+// waits for the workers (spinning: a browser's main thread may not block in Atomics.wait). Workers spin for a
+// while after a job, so the next one in a training step starts without a wake-up, then sleep in Atomics.wait.
 import { isNode, nodeModule } from '../../platform.js';
+import type { KernelExports } from './exports.js';
 
-/** Control block states (Int32Array word 0). */
+/** The kernels a worker can run: a job names one by its index here. */
+const KERNELS = ['matmul_f32_cols', 'sgd_f32', 'adam_f32', 'rmsprop_f32', 'adagrad_f32'] as const;
+export type ThreadKernel = (typeof KERNELS)[number];
+
+/** Control block: an Int32 state word, then (from byte 8) float64 words: the kernel's index and its arguments. */
 const IDLE = 0, JOB = 1, DONE = 2, FAILED = 3, STOP = 4;
-/** Words 1…ARGS of the control block hold the job's arguments (matmul_f32_cols: 15 numbers). */
-const ARGS = 15;
-/** Indices of the arguments that are pointers (read back as unsigned). */
-const POINTERS = [0, 1, 2, 3, 12];
+const MAX_ARGS = 16;
+const CONTROL_BYTES = 8 + 8 * (1 + MAX_ARGS);
 
 /**
  * The worker's program, as text so it needs no file of its own (bundlers, blob URLs). It receives
- * { module, memory, control }, answers 'ready' (or an error message), then serves jobs until STOP.
+ * { module, memory, control }, answers 'ready' (or an error message), then serves jobs until STOP. Arguments
+ * travel as float64: exact for every pointer and size, and the wasm call converts them to i32 / f64 as declared.
  */
 const WORKER_SOURCE = `
 const SPIN_MS = 2;
+const KERNELS = ${JSON.stringify(KERNELS)};
 function serve(module, memory, control, post) {
   let ex;
   try {
@@ -27,23 +32,21 @@ function serve(module, memory, control, post) {
     return;
   }
   post('ready');
-  const ctl = new Int32Array(control);
-  const pointers = new Set(${JSON.stringify(POINTERS)});
+  const state = new Int32Array(control, 0, 1);
+  const words = new Float64Array(control, 8);
   for (;;) {
-    let since = 0, spins = 0, state;
-    while ((state = Atomics.load(ctl, 0)) !== ${JOB}) {
-      if (state === ${STOP}) return;
+    let since = 0, spins = 0, s;
+    while ((s = Atomics.load(state, 0)) !== ${JOB}) {
+      if (s === ${STOP}) return;
       if ((++spins & 1023) === 0) {
         const now = performance.now();
         if (since === 0) since = now;
-        else if (now - since > SPIN_MS) { Atomics.wait(ctl, 0, state); since = 0; }
+        else if (now - since > SPIN_MS) { Atomics.wait(state, 0, s); since = 0; }
       }
     }
-    const args = [];
-    for (let i = 0; i < ${ARGS}; i++) args.push(pointers.has(i) ? ctl[1 + i] >>> 0 : ctl[1 + i]);
     let result = ${DONE};
-    try { ex.matmul_f32_cols(...args); } catch (e) { result = ${FAILED}; }
-    Atomics.store(ctl, 0, result);
+    try { ex[KERNELS[words[0]]](...words.subarray(1, 1 + ex[KERNELS[words[0]]].length)); } catch (e) { result = ${FAILED}; }
+    Atomics.store(state, 0, result);
   }
 }
 if (typeof require === 'function') {
@@ -57,7 +60,8 @@ if (typeof require === 'function') {
 `;
 
 interface WorkerHandle {
-  control: Int32Array;
+  state: Int32Array;
+  words: Float64Array;
   stop(): void;
 }
 
@@ -74,8 +78,9 @@ export function threadsAvailable(): boolean {
 }
 
 async function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<WorkerHandle> {
-  const control = new Int32Array(new SharedArrayBuffer(4 * (1 + ARGS)));
-  const message = { module, memory, control: control.buffer };
+  const control = new SharedArrayBuffer(CONTROL_BYTES);
+  const handle = { state: new Int32Array(control, 0, 1), words: new Float64Array(control, 8) };
+  const message = { module, memory, control };
   if (isNode()) {
     const { Worker } = await nodeModule<typeof import('node:worker_threads')>('node:worker_threads');
     const worker = new Worker(WORKER_SOURCE, { eval: true });
@@ -86,7 +91,7 @@ async function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memor
     });
     worker.postMessage(message);
     ready(await answer);
-    return { control, stop: () => void worker.terminate() };
+    return { ...handle, stop: () => void worker.terminate() };
   }
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
   const worker = new Worker(url);
@@ -97,23 +102,21 @@ async function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memor
   });
   worker.postMessage(message);
   await ready(await answer);
-  return { control, stop: () => worker.terminate() };
+  return { ...handle, stop: () => worker.terminate() };
 }
 
 function ready(answer: unknown): void {
   if (answer !== 'ready') throw new Error(`wasm backend: a worker thread could not start: ${String(answer)}`);
 }
 
-/** Column ranges [j0, j1) of one product, one per thread (the caller's first). */
-export type Part = [j0: number, j1: number];
-
 export class ThreadPool {
   private closed = false;
 
-  private constructor(private readonly workers: WorkerHandle[]) {}
+  private constructor(private readonly exports: KernelExports, private readonly workers: WorkerHandle[]) {}
 
-  /** Starts `count` workers over `memory` (the module's imported shared memory). */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number): Promise<ThreadPool> {
+  /** Starts `count` workers over `memory`, the shared memory of the instance whose `exports` the caller uses. */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, exports: KernelExports,
+    count: number): Promise<ThreadPool> {
     const started = await Promise.allSettled(Array.from({ length: count }, () => startWorker(module, memory)));
     const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -121,7 +124,7 @@ export class ThreadPool {
       for (const w of workers) w.stop();
       throw failed.reason;
     }
-    return new ThreadPool(workers);
+    return new ThreadPool(exports, workers);
   }
 
   /** Worker threads running (0 once closed). */
@@ -130,21 +133,22 @@ export class ThreadPool {
   }
 
   /**
-   * Runs matmul_f32_cols(...args, ws[i], j0, j1) for every part i (args: its first 12 arguments): part 0 on this
-   * thread through `own`, the others on the workers. Returns when all are done; a trap in a worker becomes a
-   * WebAssembly.RuntimeError here.
+   * Calls `kernel` once per share (its arguments): the first share on this thread, the others on the workers
+   * (at most size + 1 shares). Returns when all are done; a trap in a worker becomes a WebAssembly.RuntimeError.
    */
-  run(args: readonly number[], parts: readonly Part[], ws: readonly number[], own: (part: Part) => void): void {
-    const busy = this.workers.slice(0, parts.length - 1);
+  run(kernel: ThreadKernel, shares: readonly (readonly number[])[]): void {
+    const fn = this.exports[kernel] as (...args: number[]) => void;
+    const busy = this.workers.slice(0, shares.length - 1);
     busy.forEach((w, i) => {
-      w.control.set([...args, ws[i + 1]!, ...parts[i + 1]!], 1);
-      Atomics.store(w.control, 0, JOB);
-      Atomics.notify(w.control, 0);
+      w.words[0] = KERNELS.indexOf(kernel);
+      w.words.set(shares[i + 1]!, 1);
+      Atomics.store(w.state, 0, JOB);
+      Atomics.notify(w.state, 0);
     });
     let error: unknown = null;
     const started = performance.now();
     try {
-      own(parts[0]!);
+      fn(...shares[0]!);
     } catch (e) {
       error = e;
     }
@@ -153,26 +157,26 @@ export class ThreadPool {
     let failed = false;
     for (const w of busy) {
       let state: number;
-      for (let spins = 0; (state = Atomics.load(w.control, 0)) === JOB; spins++) {
+      for (let spins = 0; (state = Atomics.load(w.state, 0)) === JOB; spins++) {
         if ((spins & 0xfffff) === 0 && performance.now() > deadline) {
           this.close();
           throw new WebAssembly.RuntimeError('a worker thread stopped answering; its threads were closed');
         }
       }
       failed ||= state === FAILED;
-      Atomics.store(w.control, 0, IDLE);
+      Atomics.store(w.state, 0, IDLE);
     }
     if (error) throw error;
     if (failed) throw new WebAssembly.RuntimeError('a worker thread trapped');
   }
 
-  /** Stops the workers; later products run on the calling thread alone. */
+  /** Stops the workers; later calls run on the calling thread alone. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const w of this.workers) {
-      Atomics.store(w.control, 0, STOP);
-      Atomics.notify(w.control, 0);
+      Atomics.store(w.state, 0, STOP);
+      Atomics.notify(w.state, 0);
       w.stop();
     }
   }
