@@ -1,11 +1,32 @@
 // Shared by the CLI commands: choosing the backend, and flag parsers whose messages say what is allowed.
 import { InvalidArgumentError } from 'commander';
+import { availableParallelism } from 'node:os';
 import { init } from '../backend/registry.js';
 import type { BuildName } from '../backend/types.js';
+import { engineSupports } from '../backend/wasm/loader.js';
 
-export async function initBackend(name: string, build = 'auto'): Promise<void> {
+/**
+ * Makes the backend current. threads 'auto': every core (at most 16) with the automatic wasm build where the engine
+ * shares memory (the results are the same as on one thread), else one.
+ */
+export async function initBackend(name: string, build = 'auto', threads: number | 'auto' = 1): Promise<void> {
   if (name !== 'wasm' && name !== 'ref') throw new Error(`--backend must be 'wasm' or 'ref', got '${name}'`);
-  await init(name === 'ref' ? { backend: 'ref' } : { backend: 'wasm', build: build as BuildName | 'auto' });
+  if (threads !== 'auto' && threads > 1 && (name === 'ref' || build !== 'auto')) {
+    throw new Error(`--threads ${threads} needs the wasm backend with --build auto`);
+  }
+  const n = threads !== 'auto' ? threads
+    : name === 'wasm' && build === 'auto' && engineSupports('simd-threads') ? Math.min(availableParallelism(), 16) : 1;
+  await init(name === 'ref' ? { backend: 'ref' } : { backend: 'wasm', build: build as BuildName | 'auto', threads: n });
+}
+
+/** --threads: a positive integer or 'auto'. */
+export function threadCount(value: string): number | 'auto' {
+  const n = Number(value);
+  if (value === 'auto') return value;
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 16) {
+    throw new InvalidArgumentError("--threads must be an integer from 1 to 16, or 'auto'.");
+  }
+  return n;
 }
 
 function parser(check: (x: number) => boolean, what: string) {

@@ -12,18 +12,18 @@ import { csvData } from '../train/csv-data.js';
 import { digitsData } from '../train/data.js';
 import { ACTIVATION_NAMES } from '../train/model.js';
 import { DEFAULTS, OPTIMIZERS, SCHEDULES, Trainer, type EpochMetrics, type TrainConfig, type TrainData } from '../train/trainer.js';
-import { initBackend, intList, nonNegative, positiveInt, positiveNumber, probability } from './common.js';
+import { initBackend, intList, nonNegative, positiveInt, positiveNumber, probability, threadCount } from './common.js';
 
 interface TrainFlags {
   data?: string; target?: string; task: 'auto' | 'classification' | 'regression'; valSplit: number;
   hidden: number[]; activation: TrainConfig['activation']; dropout: number; epochs: number; batchSize: number;
   lr: number; optimizer: TrainConfig['optimizer']; momentum: number; weightDecay: number; l2: number;
-  schedule: TrainConfig['schedule']; seed: number; backend: string; build: string; out?: string; resume?: string;
+  schedule: TrainConfig['schedule']; seed: number; backend: string; build: string; threads: number | 'auto'; out?: string; resume?: string;
   json?: boolean; progress: boolean;
 }
 
 export interface TrainSummary {
-  backend: string; build: string; data: string; config: TrainConfig; epochs: EpochMetrics[]; seconds: number;
+  backend: string; build: string; threads: number; data: string; config: TrainConfig; epochs: EpochMetrics[]; seconds: number;
   final: EpochMetrics | null; files: Record<string, string>; interrupted: boolean;
 }
 
@@ -53,7 +53,7 @@ function metricsCsv(rows: EpochMetrics[]): string {
 export async function runTrain(flags: TrainFlags, log: (line: string) => void = console.log): Promise<TrainSummary> {
   if (flags.data && !flags.target) throw new Error('--data needs --target <column> (the column to predict)');
   if (flags.target && !flags.data) throw new Error('--target only applies with --data <file.csv>');
-  await initBackend(flags.backend, flags.build);
+  await initBackend(flags.backend, flags.build, flags.threads);
   const resumeBytes = flags.resume ? new Uint8Array(await readFile(flags.resume).catch((e: Error) => {
     throw new Error(`--resume: cannot read ${flags.resume}: ${e.message}`);
   })) : null;
@@ -88,7 +88,7 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void = 
         `${data.info.inputDim} features, ${data.info.task === 'classification' ? `${data.info.outputDim} classes` : 'regression'})`);
       log(`model ${[data.info.inputDim, ...config.hidden, data.info.outputDim].join('-')} ${config.activation}, ${config.optimizer} lr ${config.lr}, ` +
         `batch ${config.batchSize}, ${config.epochs} epochs, schedule ${config.schedule}${config.l2 ? `, L2 λ=${config.l2}` : ''}; ` +
-        `backend ${info.backend}${info.backend === 'wasm' ? ` (${info.build})` : ''}${resumeBytes ? `; resumed after epoch ${trainer.epoch}` : ''}`);
+        `backend ${info.backend}${info.backend === 'wasm' ? ` (${info.build}${info.threads > 1 ? `, ${info.threads} threads` : ''})` : ''}${resumeBytes ? `; resumed after epoch ${trainer.epoch}` : ''}`);
     }
     let interrupted = false;
     const onSigint = () => {
@@ -119,7 +119,7 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void = 
     const history = trainer.history;
     await writeFileAtomic(files.model, trainer.modelBytes());
     const summary: TrainSummary = {
-      backend: info.backend, build: info.build, data: flags.data ?? 'digits (embedded)', config, epochs: history, seconds,
+      backend: info.backend, build: info.build, threads: info.threads, data: flags.data ?? 'digits (embedded)', config, epochs: history, seconds,
       final: history[history.length - 1] ?? null, files, interrupted,
     };
     await writeFile(files.metricsJson, JSON.stringify({ ...summary, memory: memory() }, null, 2) + '\n');
@@ -172,6 +172,8 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'random seed (init, shuffling, dropout, splits)', nonNegative('--seed'), d.seed)
     .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'ref']).default('wasm'))
     .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'simd', 'relaxed', 'scalar']).default('auto'))
+    .option('--threads <n>', "threads sharing large products and updates, or 'auto' for every core (same results as 1)",
+      threadCount, 'auto')
     .option('--out <dir>', 'output directory (default runs/<data name>)')
     .option('--resume <checkpoint>', 'continue from a checkpoint written by train')
     .option('--json', 'print one JSON summary and nothing else')

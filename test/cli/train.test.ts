@@ -142,12 +142,23 @@ describe('wasmgrad train (CLI)', () => {
     [['train', '--data', 'x.csv'], 'wasmgrad: --data needs --target <column>'],
     [['train', '--resume', '/nonexistent.ckpt'], 'wasmgrad: --resume: cannot read /nonexistent.ckpt'],
     [['predict'], "required option '--model <file>' not specified"],
+    [['train', '--threads', 'many'], "--threads must be an integer from 1 to 16, or 'auto'."],
+    [['train', '--threads', '2', '--build', 'scalar'], '--threads 2 needs the wasm backend with --build auto'],
     [['nonsense'], "unknown command 'nonsense'"],
   ])('fails cleanly: %j', async (args, message) => {
     const r = await cli(args);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(message);
     expect(r.stdout).toBe('');
+  });
+
+  it('--threads 2 trains to the same bytes as one thread', async () => {
+    const [one, two] = [tmp(), tmp()];
+    const args = ['train', '--epochs', '1', '--hidden', '256', '--json'];
+    const a = JSON.parse((await cli([...args, '--threads', '1', '--out', one])).stdout);
+    const b = JSON.parse((await cli([...args, '--threads', '2', '--out', two])).stdout);
+    expect([a.build, a.threads, b.build, b.threads]).toEqual(['simd', 1, 'simd-threads', 2]);
+    expect(readFileSync(join(two, 'model.safetensors')).equals(readFileSync(join(one, 'model.safetensors')))).toBe(true);
   });
 
   it('--version prints the package version', async () => {
