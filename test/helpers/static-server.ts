@@ -8,7 +8,9 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml', '.json': 'application/json', '.gz': 'application/gzip',
 };
 
-export async function serve(root: string): Promise<{ url: string; close: () => Promise<void>; requests: string[] }> {
+/** Serves `root`; `headers` go on every response (e.g. COOP/COEP to make pages cross-origin isolated). */
+export async function serve(root: string, headers: Record<string, string> = {}):
+  Promise<{ url: string; close: () => Promise<void>; requests: string[] }> {
   const requests: string[] = [];
   const server: Server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url!, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
@@ -16,7 +18,7 @@ export async function serve(root: string): Promise<{ url: string; close: () => P
     const file = path.endsWith('/') ? `${path}index.html` : path;
     try {
       const body = await readFile(join(root, file));
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...headers });
       res.end(body);
     } catch {
       res.writeHead(404);
