@@ -58,7 +58,8 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
     throw new Error(`init: threads must be an integer from 1 to ${MAX_THREADS}, got ${options.threads}`);
   }
   if (threads > 1 && requested !== 'auto' && requested !== 'simd-threads') {
-    throw new Error(`init: threads need the 'simd-threads' build, not '${requested}' (leave build out, or pass 'simd-threads')`);
+    throw new Error(`init: threads need the 'simd-threads' build, not '${requested}' ` +
+      "(leave build out, or pass 'simd-threads')");
   }
   const build = threads > 1 ? 'simd-threads' : requested === 'auto' ? supportedBuilds()[0]! : requested;
   if (!engineSupports(build)) {
@@ -347,7 +348,8 @@ export class WasmBackend implements Backend {
    */
   private update(name: string, kernel: 'sgd_f32' | 'adam_f32' | 'rmsprop_f32' | 'adagrad_f32', pointers: number[],
     n: number, hyper: number[]): void {
-    const shares = this.ranges(n).map(([from, to]) => [...pointers.map((ptr) => (ptr ? ptr + 4 * from : 0)), to - from, ...hyper]);
+    const shares = this.ranges(n).map(([from, to]) =>
+      [...pointers.map((ptr) => (ptr ? ptr + 4 * from : 0)), to - from, ...hyper]);
     if (shares.length > 1) this.run(name, () => this.pool!.run(kernel, shares));
     else this.run(name, () => (this.exports[kernel] as (...args: number[]) => void)(...pointers, n, ...hyper));
   }

@@ -62,6 +62,8 @@ if (typeof require === 'function') {
 interface WorkerHandle {
   state: Int32Array;
   words: Float64Array;
+  /** Set when the worker died (an error outside any kernel): the pool then closes instead of waiting for it. */
+  dead: boolean;
   stop(): void;
 }
 
@@ -77,36 +79,41 @@ export function threadsAvailable(): boolean {
   }
 }
 
+/** Starts one worker and waits for its 'ready'; a worker that fails to start is stopped and its error thrown. */
 async function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<WorkerHandle> {
   const control = new SharedArrayBuffer(CONTROL_BYTES);
-  const handle = { state: new Int32Array(control, 0, 1), words: new Float64Array(control, 8) };
-  const message = { module, memory, control };
+  let answered: (answer: unknown) => void = () => {};
+  const answer = new Promise<unknown>((resolve) => (answered = resolve));
+  const views = { state: new Int32Array(control, 0, 1), words: new Float64Array(control, 8), dead: false };
+  let handle: WorkerHandle;
+  const died = (error: unknown) => {
+    handle.dead = true;
+    answered(error instanceof Error ? error.message : String(error));
+  };
   if (isNode()) {
     const { Worker } = await nodeModule<typeof import('node:worker_threads')>('node:worker_threads');
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref(); // an idle pool never keeps a Node process alive
-    const answer = new Promise<unknown>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
-    worker.postMessage(message);
-    ready(await answer);
-    return { ...handle, stop: () => void worker.terminate() };
+    worker.once('message', answered);
+    worker.on('error', died);
+    worker.on('exit', () => (handle.dead = true));
+    handle = { ...views, stop: () => void worker.terminate() };
+    worker.postMessage({ module, memory, control });
+  } else {
+    const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+    const worker = new Worker(url);
+    URL.revokeObjectURL(url);
+    worker.onmessage = (e) => answered(e.data);
+    worker.onerror = (e) => died(e.message);
+    handle = { ...views, stop: () => worker.terminate() };
+    worker.postMessage({ module, memory, control });
   }
-  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-  const worker = new Worker(url);
-  URL.revokeObjectURL(url);
-  const answer = new Promise<unknown>((resolve, reject) => {
-    worker.onmessage = (e) => resolve(e.data);
-    worker.onerror = (e) => reject(new Error(e.message));
-  });
-  worker.postMessage(message);
-  await ready(await answer);
-  return { ...handle, stop: () => worker.terminate() };
-}
-
-function ready(answer: unknown): void {
-  if (answer !== 'ready') throw new Error(`wasm backend: a worker thread could not start: ${String(answer)}`);
+  const first = await answer;
+  if (first !== 'ready') {
+    handle.stop();
+    throw new Error(`wasm backend: a worker thread could not start: ${String(first)}`);
+  }
+  return handle;
 }
 
 export class ThreadPool {
@@ -139,6 +146,10 @@ export class ThreadPool {
   run(kernel: ThreadKernel, shares: readonly (readonly number[])[]): void {
     const fn = this.exports[kernel] as (...args: number[]) => void;
     const busy = this.workers.slice(0, shares.length - 1);
+    if (busy.some((w) => w.dead)) {
+      this.close();
+      throw new WebAssembly.RuntimeError('a worker thread died; its threads were closed');
+    }
     busy.forEach((w, i) => {
       w.words[0] = KERNELS.indexOf(kernel);
       w.words.set(shares[i + 1]!, 1);
