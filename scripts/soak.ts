@@ -1,12 +1,14 @@
 // Long-run check: trains the digits MLP step after step and reports live tensors, buffers, bytes, peak bytes
 // and the wasm heap extent every `every` steps. All of them must stay flat after the first report.
-// `npm run soak` runs 100,000 steps (`-- --steps N --every M` to change); CI runs 2,000 in test/soak.test.ts.
+// `npm run soak` runs 100,000 steps (`-- --steps N --every M --threads T` to change); CI runs 2,000 in
+// test/soak.test.ts, on one thread and on two.
 import { init, keep, loadDigits, memory, nn, optim, resetPeak, tensor, tidy, toFloat, type MemoryInfo } from '../src/index.js';
 
 export interface SoakReport { step: number; loss: number; memory: MemoryInfo }
 
-export async function soak(steps: number, every: number, report: (r: SoakReport) => void = () => {}): Promise<SoakReport[]> {
-  await init({ build: 'simd' });
+export async function soak(steps: number, every: number, report: (r: SoakReport) => void = () => {},
+  threads = 1): Promise<SoakReport[]> {
+  await init(threads > 1 ? { threads } : { build: 'simd' });
   const { train } = await loadDigits();
   const x = keep(tensor(toFloat(train.images), { shape: [train.n, 784] }));
   const y = keep(tensor(Int32Array.from(train.labels)));
@@ -57,11 +59,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const steps = arg('--steps', 100_000);
   const every = arg('--every', 10_000);
+  const threads = arg('--threads', 1);
   const started = performance.now();
   console.log('step       loss   tensors  buffers      bytes  peakBytes  heapBytes');
   const reports = await soak(steps, every, ({ step, loss, memory: m }) => console.log(
     `${String(step).padStart(7)} ${loss.toFixed(4).padStart(9)} ${String(m.tensors).padStart(9)} ${String(m.buffers).padStart(8)} ` +
-    `${String(m.bytes).padStart(10)} ${String(m.peakBytes).padStart(10)} ${String(m.heapBytes).padStart(10)}`));
+    `${String(m.bytes).padStart(10)} ${String(m.peakBytes).padStart(10)} ${String(m.heapBytes).padStart(10)}`), threads);
   const moved = drift(reports);
   console.log(`${steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s: ` +
     (moved.length ? `NOT flat: ${moved.join(', ')} changed` : 'memory flat'));

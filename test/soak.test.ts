@@ -3,8 +3,8 @@
 import { expect, it } from 'vitest';
 import { drift, soak } from '../scripts/soak.js';
 
-it('memory stays flat over 2,000 training steps', async () => {
-  const reports = await soak(2000, 250);
+it.each([1, 2])('memory stays flat over 2,000 training steps on %i thread(s)', async (threads) => {
+  const reports = await soak(2000, 250, undefined, threads);
   expect(reports).toHaveLength(8);
   expect(drift(reports)).toEqual([]);
   expect(reports[7]!.loss).toBeLessThan(reports[0]!.loss);
