@@ -18,7 +18,7 @@ export interface BackendInfo {
   supportedBuilds: BuildName[];
   /** Linear memory limit in MB (wasm), or Infinity. */
   maxMemoryMB: number;
-  /** Threads that share large matrix products (init({ threads })); 1 for the ref backend. */
+  /** Threads that share large products and optimizer updates (init({ threads })); 1 for the ref backend. */
   threads: number;
 }
 
@@ -38,7 +38,11 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
       : build === 'auto' ? wasm?.build === supportedBuilds()[0] : wasm?.build === build;
     const reuse = wasm && !wasm.broken && sameBuild && wasm.threads === threads
       && wasmOptions.maxMemoryMB === undefined && wasmOptions.wasm === undefined;
-    if (!reuse) wasm = await createWasmBackend(wasmOptions);
+    if (!reuse) {
+      const previous = wasm;
+      wasm = await createWasmBackend(wasmOptions);
+      previous?.close(); // its worker threads, if any: tensors still on it keep working on this thread
+    }
     current = wasm!;
   }
   return backendInfo();

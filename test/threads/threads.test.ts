@@ -4,7 +4,7 @@
 // and over a whole training run.
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  backendInfo, Generator, init, memory, nn, optim, setBackend, tensor, tidy, type Tensor,
+  backendInfo, Generator, getBackend, init, memory, nn, optim, setBackend, tensor, tidy, type Tensor,
 } from '../../src/index.js';
 import type { Backend, Buf, MatmulPlan } from '../../src/backend/types.js';
 import { createWasmBackend, WasmBuf, type WasmBackend } from '../../src/backend/wasm/index.js';
@@ -41,7 +41,9 @@ describe('threads', () => {
     const info = await init({ threads: 2 });
     expect(info).toMatchObject({ backend: 'wasm', build: 'simd-threads', threads: 2 });
     expect(backendInfo().threads).toBe(2);
+    const previous = getBackend() as WasmBackend;
     expect((await init({ build: 'simd' })).threads).toBe(1);
+    expect(previous.threads).toBe(1); // init() stopped the workers of the backend it replaced
   });
 
   it.each<[number, number, number, boolean, boolean, boolean, number, number?]>([

@@ -30,8 +30,9 @@ export interface WasmOptions {
   /** The .wasm itself (bytes, URL, Response or compiled module) for hosts where the default location fails. */
   wasm?: WasmSource;
   /**
-   * Threads that share large matrix products (default 1): more than 1 loads the simd-threads build (shared
-   * memory; in browsers only on cross-origin-isolated pages) and starts threads − 1 workers.
+   * Threads that share large matrix products and optimizer updates (default 1): more than 1 loads the
+   * simd-threads build (shared memory; in browsers only on cross-origin-isolated pages) and starts threads − 1
+   * workers. Results are bit-identical to the simd build on one thread.
    */
   threads?: number;
 }
@@ -128,7 +129,7 @@ export class WasmBackend implements Backend {
     if (pool) closeWhenCollected.register(this, pool);
   }
 
-  /** Threads that share large products: 1 + running workers. */
+  /** Threads that share large products and updates: 1 + running workers. */
   get threads(): number {
     return 1 + (this.pool?.size ?? 0);
   }
