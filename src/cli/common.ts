@@ -6,8 +6,8 @@ import type { BuildName } from '../backend/types.js';
 import { engineSupports } from '../backend/wasm/loader.js';
 
 /**
- * Makes the backend current. threads 'auto': every core (at most 16) with the automatic wasm build where the engine
- * shares memory (the results are the same as on one thread), else one.
+ * Makes the backend current. threads 'auto': every core (at most 16) where the engine shares memory, with the
+ * simd-threads build (its results are those of the simd build on one thread), else one thread.
  */
 export async function initBackend(name: string, build = 'auto', threads: number | 'auto' = 1): Promise<void> {
   if (name !== 'wasm' && name !== 'ref') throw new Error(`--backend must be 'wasm' or 'ref', got '${name}'`);
@@ -21,8 +21,8 @@ export async function initBackend(name: string, build = 'auto', threads: number 
 
 /** --threads: a positive integer or 'auto'. */
 export function threadCount(value: string): number | 'auto' {
-  const n = Number(value);
   if (value === 'auto') return value;
+  const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 16) {
     throw new InvalidArgumentError("--threads must be an integer from 1 to 16, or 'auto'.");
   }

@@ -172,7 +172,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'random seed (init, shuffling, dropout, splits)', nonNegative('--seed'), d.seed)
     .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'ref']).default('wasm'))
     .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'simd', 'relaxed', 'scalar']).default('auto'))
-    .option('--threads <n>', "threads sharing large products and updates, or 'auto' for every core (same results as 1)",
+    .option('--threads <n>', "threads sharing large products and updates, or 'auto' for every core (results as the simd build's)",
       threadCount, 'auto')
     .option('--out <dir>', 'output directory (default runs/<data name>)')
     .option('--resume <checkpoint>', 'continue from a checkpoint written by train')
