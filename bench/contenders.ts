@@ -35,7 +35,7 @@ export interface Contender {
 }
 
 /** Threads of the wasm-simd-threads contender: every core. */
-export const THREADS = availableParallelism();
+const THREADS = availableParallelism();
 
 function wasmContender(build: BuildName, first: Awaited<ReturnType<typeof createWasmBackend>>, threads = 1): Contender {
   let backend = first;

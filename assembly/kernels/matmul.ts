@@ -794,12 +794,11 @@ export function matmul_f32(a: usize, b: usize, c: usize, bias: usize, m: i32, n:
     for (let t = 0; t < batch; t++) fillRows(c + <usize>t * cBytes, m, n, bias);
     return;
   }
-  // Element strides of op(A)[i][p] (row i, depth p) and op(B)[p][j] (column j, depth p).
-  const aRow = transA ? 1 : k, aDepth = transA ? m : 1;
-  const bCol = transB ? k : 1, bDepth = transB ? 1 : n;
-  const ldc = <usize>n << 2;
   if (ASC_FEATURE_SIMD) {
     if (min(m, n) <= SKINNY) {
+      const aRow = transA ? 1 : k, aDepth = transA ? m : 1;
+      const bCol = transB ? k : 1, bDepth = transB ? 1 : n;
+      const ldc = <usize>n << 2;
       // The small dimension becomes the rows of C' (swapped when it is n).
       const swap = n < m;
       for (let t = 0; t < batch; t++) {
@@ -812,25 +811,22 @@ export function matmul_f32(a: usize, b: usize, c: usize, bias: usize, m: i32, n:
       return;
     }
   }
-  if (swapOrientation(m, n, k)) {
-    // Cᵀ = op(B)ᵀ·op(A)ᵀ: the columns of op(B) become the rows of the packed "A" operand and vice versa.
-    gemm(b, bCol, bDepth, strideB, a, aRow, aDepth, strideA, c, cBytes, ldc, true, bias, n, m, k, batch, ws);
-  } else {
-    gemm(a, aRow, aDepth, strideA, b, bCol, bDepth, strideB, c, cBytes, ldc, false, bias, m, n, k, batch, ws);
-  }
+  matmul_f32_cols(a, b, c, bias, m, n, k, transA, transB, batch, strideA, strideB, ws, 0, n);
 }
 
 /**
- * Columns [j0, j1) of the product matmul_f32 computes (same arguments), by the blocked path alone: a thread's share
- * of a product split by columns. Each element is summed in the same order as by matmul_f32's blocked path (depth
- * blocks depend on k alone), so a split product is bit-identical to an unsplit one; the caller splits only products
- * that take the blocked path (m and every part wider than 8 in SIMD builds, k > 0). ws: matmul_ws_bytes(m, j1 − j0, …).
+ * Columns [j0, j1) of the product matmul_f32 computes (same arguments), by the blocked path alone: the whole
+ * product's blocked path, or a thread's share of a product split by columns. Each element is summed in the same
+ * order whatever the columns (depth blocks depend on k alone), so a split product is bit-identical to an unsplit
+ * one; the caller splits only products that take the blocked path (m and every part wider than 8 in SIMD builds,
+ * k > 0). ws: matmul_ws_bytes(m, j1 − j0, …).
  */
 export function matmul_f32_cols(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k: i32,
                                 transA: i32, transB: i32, batch: i32, strideA: i32, strideB: i32, ws: usize,
                                 j0: i32, j1: i32): void {
   const N = j1 - j0;
   if (m <= 0 || N <= 0 || batch <= 0 || k <= 0) return;
+  // Element strides of op(A)[i][p] (row i, depth p) and op(B)[p][j] (column j, depth p).
   const aRow = transA ? 1 : k, aDepth = transA ? m : 1;
   const bCol = transB ? k : 1, bDepth = transB ? 1 : n;
   const cBytes = <usize>m * <usize>n << 2;
@@ -839,6 +835,7 @@ export function matmul_f32_cols(a: usize, b: usize, c: usize, bias: usize, m: i3
   const cj = c + (<usize>j0 << 2);
   const biasj: usize = bias == 0 ? 0 : bias + (<usize>j0 << 2);
   if (swapOrientation(m, N, k)) {
+    // Cᵀ = op(B)ᵀ·op(A)ᵀ: the columns of op(B) become the rows of the packed "A" operand and vice versa.
     gemm(bj, bCol, bDepth, strideB, a, aRow, aDepth, strideA, cj, cBytes, ldc, true, biasj, N, m, k, batch, ws);
   } else {
     gemm(a, aRow, aDepth, strideA, bj, bCol, bDepth, strideB, cj, cBytes, ldc, false, biasj, m, N, k, batch, ws);

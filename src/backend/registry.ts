@@ -3,7 +3,7 @@
 import { RefBackend } from './ref/index.js';
 import type { Backend, BuildName } from './types.js';
 import { supportedBuilds } from './wasm/loader.js';
-import { createWasmBackend, WasmBackend, type WasmOptions } from './wasm/index.js';
+import { createWasmBackend, requestedThreads, WasmBackend, type WasmOptions } from './wasm/index.js';
 
 export interface InitOptions extends WasmOptions {
   /** Backend to make current (default 'wasm'). */
@@ -33,7 +33,7 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
     current = ref;
   } else {
     const build = wasmOptions.build ?? 'auto';
-    const threads = wasmOptions.threads ?? (build === 'simd-threads' ? 2 : 1);
+    const threads = requestedThreads(wasmOptions);
     const sameBuild = threads > 1 ? wasm?.build === 'simd-threads'
       : build === 'auto' ? wasm?.build === supportedBuilds()[0] : wasm?.build === build;
     const reuse = wasm && !wasm.broken && sameBuild && wasm.threads === threads

@@ -51,12 +51,11 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     await f.rm(tmp, { force: true });
     throw e;
   }
-  await removeStaleTemporaries(path);
+  await removeStaleTemporaries(f, path);
 }
 
 /** Removes `<path>.tmp-<pid>-<time>` files whose writing process no longer runs (killed while saving). */
-async function removeStaleTemporaries(path: string): Promise<void> {
-  const f = await nodeFs();
+async function removeStaleTemporaries(f: Awaited<ReturnType<typeof nodeFs>>, path: string): Promise<void> {
   const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
   const dir = path.slice(0, slash + 1); // '' or ending in a separator
   const prefix = `${path.slice(slash + 1)}.tmp-`;

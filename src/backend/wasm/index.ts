@@ -52,9 +52,14 @@ const BINARY = new Map(BINARY_CODES.map((op, i) => [op, i]));
 const UNARY = new Map(UNARY_CODES.map((op, i) => [op, i]));
 const REDUCE = new Map(REDUCE_CODES.map((op, i) => [op, i]));
 
+/** The threads a set of options asks for: `threads`, else 2 for the simd-threads build and 1 for the others. */
+export function requestedThreads(options: WasmOptions): number {
+  return options.threads ?? (options.build === 'simd-threads' ? 2 : 1);
+}
+
 export async function createWasmBackend(options: WasmOptions = {}): Promise<WasmBackend> {
   const requested = options.build ?? 'auto';
-  const threads = options.threads ?? (requested === 'simd-threads' ? 2 : 1);
+  const threads = requestedThreads(options);
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new Error(`init: threads must be an integer from 1 to ${MAX_THREADS}, got ${options.threads}`);
   }
@@ -349,18 +354,26 @@ export class WasmBackend implements Backend {
    */
   private update(name: string, kernel: 'sgd_f32' | 'adam_f32' | 'rmsprop_f32' | 'adagrad_f32', pointers: number[],
     n: number, hyper: number[]): void {
-    const shares = this.ranges(n).map(([from, to]) =>
+    const ranges = this.ranges(n);
+    if (ranges.length < 2) {
+      this.run(name, () => (this.exports[kernel] as (...args: number[]) => void)(...pointers, n, ...hyper));
+      return;
+    }
+    const shares = ranges.map(([from, to]) =>
       [...pointers.map((ptr) => (ptr ? ptr + 4 * from : 0)), to - from, ...hyper]);
-    if (shares.length > 1) this.run(name, () => this.pool!.run(kernel, shares));
-    else this.run(name, () => (this.exports[kernel] as (...args: number[]) => void)(...pointers, n, ...hyper));
+    this.run(name, () => this.pool!.run(kernel, shares));
   }
 
-  /** Element ranges of an update, one per thread, each a multiple of 16 elements (a cache line) but the last. */
+  /**
+   * How an update is shared between threads: element ranges, one per thread, each a multiple of 16 elements (a
+   * cache line) but the last; none for one thread or a small update.
+   */
   private ranges(n: number): Range[] {
-    const count = this.threads < 2 || n < SPLIT_MIN_ELEMENTS ? 1 : this.threads;
-    const width = Math.ceil(n / count / 16) * 16;
+    const threads = this.threads;
+    if (threads < 2 || n < SPLIT_MIN_ELEMENTS) return [];
+    const width = Math.ceil(n / threads / 16) * 16;
     const out: Range[] = [];
-    for (let from = 0; from < n || out.length === 0; from += width) out.push([from, Math.min(n, from + width)]);
+    for (let from = 0; from < n; from += width) out.push([from, Math.min(n, from + width)]);
     return out;
   }
 
