@@ -106,8 +106,8 @@ const API_CASES: [string, () => unknown, string | RegExp][] = [
     return inner!.data();
   }, 'use: tensor [2] was used after it was disposed'],
   ['item() of a tensor with several values', () => world.a.item(), 'item: the tensor has 6 elements (shape [2,3]), not 1'],
-  ['invalid Adam betas', () => new optim.Adam(world.model.parameters(), { betas: [0.9, 1] }), 'Adam: invalid β2 1 (must be in [0, 1))'],
-  ['negative learning rate', () => new optim.SGD(world.model.parameters(), { lr: -0.1 }), 'SGD: invalid learning rate -0.1 (must be ≥ 0)'],
+  ['invalid Adam betas', () => new optim.Adam(world.model.parameters(), { betas: [0.9, 1] }), 'Adam: betas must be a pair [β1, β2] of numbers in [0, 1), got [0.9, 1]'],
+  ['negative learning rate', () => new optim.SGD(world.model.parameters(), { lr: -0.1 }), 'SGD: lr must be a number ≥ 0, got -0.1'],
   ['optimizer over a tensor that needs no gradient', () => new optim.SGD([world.a], { lr: 0.1 }), 'must be a leaf tensor that requires grad'],
   ['loadStateDict with a missing key', () => world.model.loadStateDict({ '0.weight': world.model.stateDict()['0.weight']! }),
     'loadStateDict: missing: 0.bias, 2.weight, 2.bias (nothing was loaded)'],

@@ -3,6 +3,7 @@
 // rule needs. Saved tensors are extra handles on the same storage, outside every scope, so tidy() can dispose
 // the forward's tensor objects while the graph still holds what backward will read.
 import type { NDArray } from '../kernels/index.js';
+import { describe } from '../options.js';
 import { Node, type BackwardFn, type Edge, type LocalFormula } from './node.js';
 import { engine } from './scope.js';
 import { Tensor } from './tensor.js';
@@ -31,6 +32,26 @@ export function checkAlive(op: string, xs: readonly TensorLike[]): void {
   }
 }
 
+/** Throws unless `value` is a Tensor (`api: name must be a Tensor, got …`). */
+export function checkTensor(api: string, name: string, value: unknown): asserts value is Tensor {
+  if (!(value instanceof Tensor)) throw new Error(`${api}: ${name} must be a Tensor, got ${describe(value)}${arrayHint(value)}`);
+}
+
+/** A Tensor, or an array (any iterable) of tensors, as an array; an error names the first entry that is not one. */
+export function tensorList(api: string, name: string, value: unknown): Tensor[] {
+  if (value instanceof Tensor) return [value];
+  if (value === null || typeof value !== 'object' || !(Symbol.iterator in value)) {
+    const isModule = typeof (value as { parameters?: unknown } | null)?.parameters === 'function';
+    throw new Error(`${api}: ${name} must be a Tensor or an array of tensors, got ${describe(value)}` +
+      (isModule ? '; pass model.parameters()' : ''));
+  }
+  const list = [...(value as Iterable<unknown>)];
+  list.forEach((t, i) => checkTensor(api, `${name}[${i}]`, t));
+  return list as Tensor[];
+}
+
+const arrayHint = (v: unknown) => (Array.isArray(v) ? ' (make one with tensor(...))' : '');
+
 /** Wraps a kernel result (its storage is handed over) as a tensor. */
 export function fromKernel(a: NDArray): Tensor {
   return new Tensor(a.buf, a.shape);
@@ -50,7 +71,7 @@ export function toTensors(op: string, xs: readonly TensorLike[]): { tensors: Ten
   const temps: Tensor[] = [];
   const tensors = xs.map((x) => {
     if (x instanceof Tensor) return x;
-    if (typeof x !== 'number') throw new Error(`${op}: expected a tensor or a number, got ${typeof x}`);
+    if (typeof x !== 'number') throw new Error(`${op}: expected a tensor or a number, got ${describe(x)}${arrayHint(x)}`);
     const t = scalarLike(x, like);
     temps.push(t);
     return t;

@@ -1,21 +1,22 @@
 // Adagrad — torch.optim.Adagrad's update: g ← g + wd·p;  sum ← sum + g²;  p ← p − clr·g / (√sum + ε)
 // with clr = lr / (1 + (t − 1)·lrDecay).
 import type { Tensor } from '../autograd/tensor.js';
-import { check, Optimizer, type ParamState, type ParamsInput } from './optimizer.js';
+import { number } from '../options.js';
+import { Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
 
 export interface AdagradOptions { lr: number; lrDecay: number; weightDecay: number; eps: number; initialAccumulatorValue: number }
 
+const SPEC = {
+  hyper: {
+    lr: number({ ge: 0 }), lrDecay: number({ ge: 0 }), weightDecay: number({ ge: 0 }), eps: number({ ge: 0 }),
+    initialAccumulatorValue: number({ ge: 0 }),
+  },
+  unsupported: pytorchOnly('maximize', 'foreach', 'differentiable', 'fused'),
+};
+
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
-    super('Adagrad', params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, eps: 1e-10, initialAccumulatorValue: 0, ...options });
-  }
-
-  protected validate(h: AdagradOptions): void {
-    check(Number.isFinite(h.lr) && h.lr >= 0, 'Adagrad', `invalid learning rate ${h.lr} (must be ≥ 0)`);
-    check(h.lrDecay >= 0, 'Adagrad', `invalid lrDecay ${h.lrDecay} (must be ≥ 0)`);
-    check(h.weightDecay >= 0, 'Adagrad', `invalid weightDecay ${h.weightDecay} (must be ≥ 0)`);
-    check(h.eps >= 0, 'Adagrad', `invalid eps ${h.eps} (must be ≥ 0)`);
-    check(h.initialAccumulatorValue >= 0, 'Adagrad', `invalid initialAccumulatorValue ${h.initialAccumulatorValue} (must be ≥ 0)`);
+    super('Adagrad', params, options, { lr: 1e-2, lrDecay: 0, weightDecay: 0, eps: 1e-10, initialAccumulatorValue: 0 }, SPEC);
   }
 
   protected buffersFor(): string[] {

@@ -2,22 +2,21 @@
 //   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  p ← p − (lr / (1 − β1ᵗ))·m / (√v / √(1 − β2ᵗ) + ε)
 // Adam adds weight decay to the gradient (g ← g + wd·p); AdamW decays the weights directly (p ← p·(1 − lr·wd)).
 import type { Tensor } from '../autograd/tensor.js';
-import { check, Optimizer, type ParamState, type ParamsInput } from './optimizer.js';
+import { number, type Check } from '../options.js';
+import { Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
 
 export interface AdamOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number }
 
+const beta = number({ ge: 0, lt: 1 });
+const betas: Check = { what: 'a pair [β1, β2] of numbers in [0, 1)', ok: (v) => Array.isArray(v) && v.length === 2 && v.every(beta.ok) };
+
+const SPEC = {
+  hyper: { lr: number({ ge: 0 }), betas, eps: number({ ge: 0 }), weightDecay: number({ ge: 0 }) },
+  unsupported: pytorchOnly('amsgrad', 'maximize', 'foreach', 'capturable', 'differentiable', 'fused'),
+};
+
 abstract class AdamBase extends Optimizer<AdamOptions> {
   protected abstract readonly decoupled: boolean;
-
-  protected validate(h: AdamOptions): void {
-    const n = this.name;
-    check(Number.isFinite(h.lr) && h.lr >= 0, n, `invalid learning rate ${h.lr} (must be ≥ 0)`);
-    check(Array.isArray(h.betas) && h.betas.length === 2, n, `betas must be a pair [β1, β2], got ${JSON.stringify(h.betas)}`);
-    check(h.betas[0] >= 0 && h.betas[0] < 1, n, `invalid β1 ${h.betas[0]} (must be in [0, 1))`);
-    check(h.betas[1] >= 0 && h.betas[1] < 1, n, `invalid β2 ${h.betas[1]} (must be in [0, 1))`);
-    check(h.eps >= 0, n, `invalid eps ${h.eps} (must be ≥ 0)`);
-    check(h.weightDecay >= 0, n, `invalid weightDecay ${h.weightDecay} (must be ≥ 0)`);
-  }
 
   protected buffersFor(): string[] {
     return ['expAvg', 'expAvgSq'];
@@ -35,13 +34,13 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super('Adam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...options });
+    super('Adam', params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 }, SPEC);
   }
 }
 
 export class AdamW extends AdamBase {
   protected readonly decoupled = true;
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super('AdamW', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, ...options });
+    super('AdamW', params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2 }, SPEC);
   }
 }

@@ -2,17 +2,19 @@
 // step(), zeroGrad(), stateDict() / loadStateDict(). The per-element update itself runs in the backend's
 // optimizer kernel (wasm or ref), in place on the parameter's storage: no copies, nothing allocated per step
 // once the state exists.
+import { tensorList } from '../autograd/op.js';
 import { noGrad } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
 import type { TypedArray } from '../backend/types.js';
 import { fmt } from '../kernels/shape.js';
+import { checkKeys, checkValue, describe, given, isPlainObject, type Check, type Unsupported } from '../options.js';
 
 export interface Hyper { lr: number }
 
 export type ParamGroup<H extends Hyper> = H & { params: Tensor[] };
 
-/** Parameters, or groups of them with hyperparameters that override the optimizer's defaults. */
-export type ParamsInput<H extends Hyper> = readonly Tensor[] | readonly (Partial<H> & { params: readonly Tensor[] })[];
+/** Parameters (one tensor, or an array of them), or groups of them with hyperparameters that override the defaults. */
+export type ParamsInput<H extends Hyper> = Tensor | readonly Tensor[] | readonly (Partial<H> & { params: Tensor | readonly Tensor[] })[];
 
 export interface ParamState {
   step: number;
@@ -25,6 +27,26 @@ export interface OptimizerStateDict {
   state: Record<number, { step: number; buffers: Record<string, { shape: readonly number[]; data: TypedArray }> }>;
 }
 
+/** What an optimizer accepts: each hyperparameter with its check, and the PyTorch options it knowingly lacks. */
+export interface OptimizerSpec {
+  hyper: Readonly<Record<string, Check>>;
+  unsupported: Unsupported;
+}
+
+const PYTORCH_ONLY: Unsupported = {
+  maximize: 'minimise the negated objective instead',
+  foreach: "a PyTorch implementation switch; wasmgrad's update is always one fused kernel per parameter",
+  fused: "a PyTorch implementation switch; wasmgrad's update is always one fused kernel per parameter",
+  capturable: 'CUDA graph capture does not apply here',
+  differentiable: 'optimizer steps are not recorded for autograd',
+  amsgrad: 'the AMSGrad variant is not implemented',
+};
+
+/** The PyTorch options of one optimizer that wasmgrad lacks, with the reason for each. */
+export function pytorchOnly(...names: (keyof typeof PYTORCH_ONLY)[]): Unsupported {
+  return Object.fromEntries(names.map((n) => [n, PYTORCH_ONLY[n]!]));
+}
+
 export function check(ok: boolean, optimizer: string, message: string): void {
   if (!ok) throw new Error(`${optimizer}: ${message}`);
 }
@@ -33,26 +55,39 @@ export abstract class Optimizer<H extends Hyper> {
   readonly paramGroups: ParamGroup<H>[];
   protected readonly state = new Map<Tensor, ParamState>();
 
-  constructor(readonly name: string, params: ParamsInput<H>, defaults: H) {
-    const groups = params.length > 0 && !('params' in params[0]!)
-      ? [{ params: params as readonly Tensor[] }]
-      : (params as readonly (Partial<H> & { params: readonly Tensor[] })[]);
-    check(groups.length > 0 && groups.every((g) => g.params.length > 0), name, 'needs at least one parameter');
-    const seen = new Set<Tensor>();
-    this.paramGroups = groups.map((g) => {
-      const group = { ...defaults, ...g, params: [...g.params] } as ParamGroup<H>;
-      for (const p of group.params) {
-        check(p.requiresGrad && p.isLeaf, name, `parameter ${p.name ?? fmt(p.shape)} must be a leaf tensor that requires grad`);
-        check(!seen.has(p), name, `parameter ${p.name ?? fmt(p.shape)} appears in more than one group`);
-        seen.add(p);
-      }
+  /**
+   * `options` are the defaults of every group (over the optimizer's own `defaults`); a group's own options win.
+   * Everything is checked: the names and values of the options, and the parameters (leaves that require a
+   * gradient, each listed once).
+   */
+  constructor(readonly name: string, params: ParamsInput<H>, options: unknown, defaults: Partial<H>,
+    private readonly spec: OptimizerSpec) {
+    checkKeys(name, options, Object.keys(spec.hyper), spec.unsupported);
+    const seen = new Map<Tensor, string>();
+    this.paramGroups = groupsOf(name, params).map(({ params: ps, hyper, label }) => {
+      const group = { ...defaults, ...given(options as Partial<H>), ...given(hyper), params: ps } as ParamGroup<H>;
+      ps.forEach((p, i) => {
+        const where = `${label}params[${i}]`;
+        const what = `parameter ${p.name ? `'${p.name}'` : fmt(p.shape)}`;
+        check(!p.isDisposed, name, `${what} (${where}) was disposed`);
+        check(p.requiresGrad && p.isLeaf, name, `${what} (${where}) must be a leaf tensor that requires grad`);
+        const first = seen.get(p);
+        check(first === undefined, name, `${what} is listed twice, as ${first} and as ${where}; list each parameter once`);
+        seen.set(p, where);
+      });
       this.validate(group);
       return group;
     });
   }
 
-  /** Throws a clear error for an invalid hyperparameter (called for every group at construction). */
-  protected abstract validate(h: H): void;
+  /**
+   * Throws a clear error unless h holds exactly this optimizer's hyperparameters (and params), each a valid
+   * value: called for every group at construction and by loadStateDict.
+   */
+  protected validate(h: H): void {
+    checkKeys(this.name, h, [...Object.keys(this.spec.hyper), 'params'], this.spec.unsupported);
+    for (const [k, c] of Object.entries(this.spec.hyper)) checkValue(this.name, k, (h as unknown as Record<string, unknown>)[k], c);
+  }
 
   /** Names of the state buffers a parameter needs under these hyperparameters (allocated zero-filled). */
   protected abstract buffersFor(h: H): string[];
@@ -172,4 +207,26 @@ function zerosFor(p: Tensor): Tensor {
   const t = new Tensor(buf, p.shape);
   t.moveToScope(null);
   return t;
+}
+
+/**
+ * The groups a params argument describes: tensors (one group), or groups { params, ...hyperparameters }; each
+ * with the label its parameters are named by in messages ('group 1, ').
+ */
+function groupsOf(name: string, params: unknown): { params: Tensor[]; hyper: Record<string, unknown>; label: string }[] {
+  const items = params instanceof Tensor ? [params]
+    : params !== null && typeof params === 'object' && Symbol.iterator in params ? [...(params as Iterable<unknown>)] : null;
+  if (!items) {
+    const isModule = typeof (params as { parameters?: unknown } | null)?.parameters === 'function';
+    throw new Error(`${name}: params must be an array of tensors (model.parameters()) or of parameter groups ` +
+      `{ params, ...options }, got ${describe(params)}${isModule ? '; pass model.parameters()' : ''}`);
+  }
+  check(items.length > 0, name, 'needs at least one parameter');
+  if (!items.every(isPlainObject)) return [{ params: tensorList(name, 'params', items), hyper: {}, label: '' }];
+  return items.map((group, g) => {
+    const { params: ps, ...hyper } = group as Record<string, unknown>;
+    const list = tensorList(name, `group ${g}: params`, ps);
+    check(list.length > 0, name, `group ${g} needs at least one parameter`);
+    return { params: list, hyper, label: `group ${g}, ` };
+  });
 }

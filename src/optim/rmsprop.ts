@@ -2,21 +2,22 @@
 //   g ← g + wd·p;  sq ← α·sq + (1 − α)·g²;  avg ← √(sq − ḡ²) + ε (centered, ḡ ← α·ḡ + (1 − α)·g) or √sq + ε;
 //   buf ← μ·buf + g/avg, p ← p − lr·buf (momentum)  or  p ← p − lr·g/avg
 import type { Tensor } from '../autograd/tensor.js';
-import { check, Optimizer, type ParamState, type ParamsInput } from './optimizer.js';
+import { boolean, number } from '../options.js';
+import { Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
 
 export interface RmspropOptions { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean }
 
+const SPEC = {
+  hyper: {
+    lr: number({ ge: 0 }), alpha: number({ ge: 0, le: 1 }), eps: number({ ge: 0 }), weightDecay: number({ ge: 0 }),
+    momentum: number({ ge: 0 }), centered: boolean,
+  },
+  unsupported: pytorchOnly('maximize', 'foreach', 'capturable', 'differentiable'),
+};
+
 export class RMSprop extends Optimizer<RmspropOptions> {
   constructor(params: ParamsInput<RmspropOptions>, options: Partial<RmspropOptions> = {}) {
-    super('RMSprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, ...options });
-  }
-
-  protected validate(h: RmspropOptions): void {
-    check(Number.isFinite(h.lr) && h.lr >= 0, 'RMSprop', `invalid learning rate ${h.lr} (must be ≥ 0)`);
-    check(h.alpha >= 0 && h.alpha <= 1, 'RMSprop', `invalid alpha ${h.alpha} (must be in [0, 1])`);
-    check(h.eps >= 0, 'RMSprop', `invalid eps ${h.eps} (must be ≥ 0)`);
-    check(h.weightDecay >= 0, 'RMSprop', `invalid weightDecay ${h.weightDecay} (must be ≥ 0)`);
-    check(h.momentum >= 0, 'RMSprop', `invalid momentum ${h.momentum} (must be ≥ 0)`);
+    super('RMSprop', params, options, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false }, SPEC);
   }
 
   protected buffersFor(h: RmspropOptions): string[] {

@@ -1,20 +1,24 @@
 // SGD with momentum, dampening, Nesterov and weight decay — torch.optim.SGD's update:
 //   g ← g + wd·p;  buf ← g (first step) or μ·buf + (1 − dampening)·g;  g ← g + μ·buf (Nesterov) or buf;  p ← p − lr·g
 import type { Tensor } from '../autograd/tensor.js';
-import { check, Optimizer, type ParamState, type ParamsInput } from './optimizer.js';
+import { boolean, number } from '../options.js';
+import { check, Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
 
 export interface SgdOptions { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }
 
+const SPEC = {
+  hyper: { lr: number({ ge: 0 }), momentum: number({ ge: 0 }), dampening: number({ ge: 0, le: 1 }), weightDecay: number({ ge: 0 }), nesterov: boolean },
+  unsupported: pytorchOnly('maximize', 'foreach', 'differentiable', 'fused'),
+};
+
 export class SGD extends Optimizer<SgdOptions> {
+  /** lr has no default: give it here or in every parameter group. */
   constructor(params: ParamsInput<SgdOptions>, options: Partial<SgdOptions> & { lr: number }) {
-    super('SGD', params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options });
+    super('SGD', params, options, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false }, SPEC);
   }
 
-  protected validate(h: SgdOptions): void {
-    check(Number.isFinite(h.lr) && h.lr >= 0, 'SGD', `invalid learning rate ${h.lr} (must be ≥ 0)`);
-    check(h.momentum >= 0, 'SGD', `invalid momentum ${h.momentum} (must be ≥ 0)`);
-    check(h.dampening >= 0 && h.dampening <= 1, 'SGD', `invalid dampening ${h.dampening} (must be in [0, 1])`);
-    check(h.weightDecay >= 0, 'SGD', `invalid weightDecay ${h.weightDecay} (must be ≥ 0)`);
+  protected override validate(h: SgdOptions): void {
+    super.validate(h);
     check(!h.nesterov || (h.momentum > 0 && h.dampening === 0), 'SGD', 'Nesterov momentum requires momentum > 0 and dampening = 0');
   }
 
