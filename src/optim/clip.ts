@@ -1,13 +1,17 @@
 // Gradient clipping, as torch.nn.utils: clipGradNorm scales all gradients together so their global norm is at
 // most maxNorm (and returns the norm before clipping); clipGradValue clamps each gradient element.
+import { tensorList } from '../autograd/op.js';
 import { noGrad } from '../autograd/scope.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
+import { checkValue, number } from '../options.js';
 
-export function clipGradNorm(params: readonly Tensor[], maxNorm: number, normType = 2): number {
-  if (!(maxNorm >= 0)) throw new Error(`clipGradNorm: maxNorm must be ≥ 0, got ${maxNorm}`);
-  if (!(normType > 0)) throw new Error(`clipGradNorm: normType must be > 0 or Infinity, got ${normType}`);
-  const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+/** params: a tensor or an array of them (model.parameters()). */
+export function clipGradNorm(params: Tensor | readonly Tensor[], maxNorm: number, normType = 2): number {
+  const list = tensorList('clipGradNorm', 'params', params);
+  checkValue('clipGradNorm', 'maxNorm', maxNorm, number({ ge: 0, le: Infinity }));
+  checkValue('clipGradNorm', 'normType', normType, number({ gt: 0, le: Infinity }));
+  const grads = list.map((p) => p.grad).filter((g): g is Tensor => g !== null);
   if (!grads.length) return 0;
   const total = noGrad(() => {
     let acc = 0;
@@ -34,9 +38,10 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number, normTyp
   return total;
 }
 
-export function clipGradValue(params: readonly Tensor[], clipValue: number): void {
-  if (!(clipValue >= 0)) throw new Error(`clipGradValue: clipValue must be ≥ 0, got ${clipValue}`);
-  for (const p of params) {
+export function clipGradValue(params: Tensor | readonly Tensor[], clipValue: number): void {
+  const list = tensorList('clipGradValue', 'params', params);
+  checkValue('clipGradValue', 'clipValue', clipValue, number({ ge: 0, le: Infinity }));
+  for (const p of list) {
     const g = p.grad;
     if (!g) continue;
     const hi = scalar(g, clipValue);

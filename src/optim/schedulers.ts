@@ -1,7 +1,16 @@
 // Learning-rate schedules with PyTorch's names and formulas (closed forms of torch.optim.lr_scheduler). Call
 // scheduler.step() once per epoch (or per batch for OneCycleLR) after optimizer.step(); each sets every
 // parameter group's lr from the group's initial lr and the number of steps taken.
-import type { Hyper, Optimizer } from './optimizer.js';
+import { Tensor } from '../autograd/tensor.js';
+import { checkOptions, checkValue, describe, integer, number, oneOf, type Check } from '../options.js';
+import { Optimizer, type Hyper } from './optimizer.js';
+
+/** Checks that a scheduler was given an optimizer (the first argument of every scheduler). */
+function checkOptimizer(api: string, optimizer: unknown): void {
+  if (!(optimizer instanceof Optimizer)) {
+    throw new Error(`${api}: the first argument must be an optimizer (e.g. new optim.SGD(...)), got ${describe(optimizer)}`);
+  }
+}
 
 export interface SchedulerState { lastEpoch: number; baseLrs: number[]; [k: string]: number | number[] }
 
@@ -10,6 +19,7 @@ export abstract class LRScheduler {
   readonly baseLrs: number[];
 
   constructor(readonly optimizer: Optimizer<Hyper>) {
+    checkOptimizer(this.constructor.name, optimizer);
     this.baseLrs = optimizer.paramGroups.map((g) => g.lr);
   }
 
@@ -43,15 +53,19 @@ export abstract class LRScheduler {
   }
 }
 
-const positiveInt = (name: string, what: string, v: number) => {
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: ${what} must be a positive integer, got ${v}`);
-};
+/** Checks a scheduler's positional numbers, named as in its signature. */
+function checkArgs(api: string, args: Record<string, [value: unknown, check: Check]>): void {
+  for (const [name, [value, check]] of Object.entries(args)) checkValue(api, name, value, check);
+}
+
+const positiveInt = integer({ ge: 1 });
+const positive = number({ gt: 0 });
 
 /** lr = base·γ^⌊epoch / stepSize⌋. */
 export class StepLR extends LRScheduler {
   constructor(optimizer: Optimizer<Hyper>, readonly stepSize: number, readonly gamma = 0.1) {
     super(optimizer);
-    positiveInt('StepLR', 'stepSize', stepSize);
+    checkArgs('StepLR', { stepSize: [stepSize, positiveInt], gamma: [gamma, positive] });
   }
   protected lrAt(epoch: number, base: number): number {
     return base * this.gamma ** Math.floor(epoch / this.stepSize);
@@ -62,7 +76,7 @@ export class StepLR extends LRScheduler {
 export class ExponentialLR extends LRScheduler {
   constructor(optimizer: Optimizer<Hyper>, readonly gamma: number) {
     super(optimizer);
-    if (!(gamma > 0)) throw new Error(`ExponentialLR: gamma must be > 0, got ${gamma}`);
+    checkArgs('ExponentialLR', { gamma: [gamma, positive] });
   }
   protected lrAt(epoch: number, base: number): number {
     return base * this.gamma ** epoch;
@@ -73,7 +87,7 @@ export class ExponentialLR extends LRScheduler {
 export class CosineAnnealingLR extends LRScheduler {
   constructor(optimizer: Optimizer<Hyper>, readonly tMax: number, readonly etaMin = 0) {
     super(optimizer);
-    positiveInt('CosineAnnealingLR', 'tMax', tMax);
+    checkArgs('CosineAnnealingLR', { tMax: [tMax, positiveInt], etaMin: [etaMin, number({ ge: 0 })] });
   }
   protected lrAt(epoch: number, base: number): number {
     return this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2;
@@ -84,9 +98,10 @@ export class CosineAnnealingLR extends LRScheduler {
 export class LinearLR extends LRScheduler {
   constructor(optimizer: Optimizer<Hyper>, readonly startFactor = 1 / 3, readonly endFactor = 1, readonly totalIters = 5) {
     super(optimizer);
-    if (!(startFactor > 0 && startFactor <= 1)) throw new Error(`LinearLR: startFactor must be in (0, 1], got ${startFactor}`);
-    if (!(endFactor >= 0 && endFactor <= 1)) throw new Error(`LinearLR: endFactor must be in [0, 1], got ${endFactor}`);
-    positiveInt('LinearLR', 'totalIters', totalIters);
+    checkArgs('LinearLR', {
+      startFactor: [startFactor, number({ gt: 0, le: 1 })], endFactor: [endFactor, number({ ge: 0, le: 1 })],
+      totalIters: [totalIters, positiveInt],
+    });
     this.apply();
   }
   protected lrAt(epoch: number, base: number): number {
@@ -102,9 +117,10 @@ export class OneCycleLR extends LRScheduler {
   constructor(optimizer: Optimizer<Hyper>, readonly maxLr: number, readonly totalSteps: number,
     readonly pctStart = 0.3, readonly divFactor = 25, readonly finalDivFactor = 1e4) {
     super(optimizer);
-    positiveInt('OneCycleLR', 'totalSteps', totalSteps);
-    if (!(maxLr > 0)) throw new Error(`OneCycleLR: maxLr must be > 0, got ${maxLr}`);
-    if (!(pctStart > 0 && pctStart < 1)) throw new Error(`OneCycleLR: pctStart must be in (0, 1), got ${pctStart}`);
+    checkArgs('OneCycleLR', {
+      maxLr: [maxLr, positive], totalSteps: [totalSteps, positiveInt], pctStart: [pctStart, number({ gt: 0, lt: 1 })],
+      divFactor: [divFactor, positive], finalDivFactor: [finalDivFactor, positive],
+    });
     this.apply();
   }
   protected lrAt(epoch: number): number {
@@ -127,12 +143,24 @@ export class ReduceLROnPlateau {
   constructor(readonly optimizer: Optimizer<Hyper>, readonly options: {
     mode?: 'min' | 'max'; factor?: number; patience?: number; threshold?: number; cooldown?: number; minLr?: number;
   } = {}) {
-    const factor = options.factor ?? 0.1;
-    if (!(factor > 0 && factor < 1)) throw new Error(`ReduceLROnPlateau: factor must be in (0, 1), got ${factor}`);
+    checkOptimizer('ReduceLROnPlateau', optimizer);
+    checkOptions('ReduceLROnPlateau', options, {
+      mode: oneOf('min', 'max'), factor: number({ gt: 0, lt: 1 }), patience: integer({ ge: 0 }), threshold: number({ ge: 0 }),
+      cooldown: integer({ ge: 0 }), minLr: number({ ge: 0 }),
+    }, {
+      thresholdMode: "only PyTorch's default, 'rel', is implemented",
+      eps: 'every reduction is applied, however small',
+      verbose: 'read getLastLr() after step()',
+    });
     this.best = (options.mode ?? 'min') === 'min' ? Infinity : -Infinity;
   }
 
-  step(metric: number): void {
+  /** The metric may be a number or a one-element tensor (a loss), as PyTorch accepts; NaN never counts as better. */
+  step(value: number | Tensor): void {
+    const metric = value instanceof Tensor && value.size === 1 ? value.item() : value;
+    if (typeof metric !== 'number') {
+      throw new Error(`ReduceLROnPlateau: step(metric) needs the metric to watch, a number or a one-element tensor, got ${describe(value)}`);
+    }
     const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, cooldown = 0, minLr = 0 } = this.options;
     const better = mode === 'min' ? metric < this.best * (1 - threshold) : metric > this.best * (1 + threshold);
     if (better) {

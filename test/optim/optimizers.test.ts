@@ -113,16 +113,16 @@ describe.each(BACKENDS)('optimizers on %s', (name) => {
     await useBackend(name);
     expectNoLeaks(() => tidy(() => {
       const p = [tensor([1], { requiresGrad: true })];
-      expect(() => new optim.SGD(p, { lr: -1 })).toThrow('SGD: invalid learning rate -1 (must be ≥ 0)');
+      expect(() => new optim.SGD(p, { lr: -1 })).toThrow('SGD: lr must be a number ≥ 0, got -1');
       expect(() => new optim.SGD(p, { lr: 0.1, nesterov: true })).toThrow('SGD: Nesterov momentum requires momentum > 0 and dampening = 0');
-      expect(() => new optim.Adam(p, { betas: [1, 0.999] })).toThrow('Adam: invalid β1 1 (must be in [0, 1))');
-      expect(() => new optim.AdamW(p, { betas: [0.9, -0.1] })).toThrow('AdamW: invalid β2 -0.1 (must be in [0, 1))');
-      expect(() => new optim.Adam(p, { eps: -1 })).toThrow('Adam: invalid eps -1');
-      expect(() => new optim.RMSprop(p, { alpha: 1.5 })).toThrow('RMSprop: invalid alpha 1.5 (must be in [0, 1])');
-      expect(() => new optim.Adagrad(p, { lrDecay: -0.1 })).toThrow('Adagrad: invalid lrDecay -0.1');
+      expect(() => new optim.Adam(p, { betas: [1, 0.999] })).toThrow('Adam: betas must be a pair [β1, β2] of numbers in [0, 1), got [1, 0.999]');
+      expect(() => new optim.AdamW(p, { betas: [0.9, -0.1] })).toThrow('AdamW: betas must be a pair [β1, β2] of numbers in [0, 1), got [0.9, -0.1]');
+      expect(() => new optim.Adam(p, { eps: -1 })).toThrow('Adam: eps must be a number ≥ 0, got -1');
+      expect(() => new optim.RMSprop(p, { alpha: 1.5 })).toThrow('RMSprop: alpha must be in [0, 1], got 1.5');
+      expect(() => new optim.Adagrad(p, { lrDecay: -0.1 })).toThrow('Adagrad: lrDecay must be a number ≥ 0, got -0.1');
       expect(() => new optim.SGD([], { lr: 0.1 })).toThrow('SGD: needs at least one parameter');
       expect(() => new optim.SGD([tensor([1])], { lr: 0.1 })).toThrow('must be a leaf tensor that requires grad');
-      expect(() => new optim.SGD([p[0]!, p[0]!], { lr: 0.1 })).toThrow('appears in more than one group');
+      expect(() => new optim.SGD([p[0]!, p[0]!], { lr: 0.1 })).toThrow('SGD: parameter [1] is listed twice, as params[0] and as params[1]; list each parameter once');
     }));
   });
 
@@ -174,13 +174,13 @@ describe.each(BACKENDS)('optimizers on %s', (name) => {
 });
 
 describe('learning-rate schedules (PyTorch formulas)', () => {
-  const lrs = (make: (o: optim.Optimizer<{ lr: number }>) => { step(m?: number): void }, n: number, metrics?: number[]) => {
+  const lrs = (make: (o: optim.Optimizer<{ lr: number }>) => { step(m: number): void }, n: number, metrics?: number[]) => {
     const p = keep(tensor([1], { requiresGrad: true }));
     const opt = new optim.SGD([p], { lr: 1 });
     const s = make(opt);
     const out = [opt.paramGroups[0]!.lr];
     for (let i = 0; i < n; i++) {
-      s.step(metrics?.[i]);
+      s.step(metrics?.[i]!); // only ReduceLROnPlateau reads it
       out.push(opt.paramGroups[0]!.lr);
     }
     p.dispose();
