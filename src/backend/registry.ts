@@ -1,9 +1,10 @@
 // Which backend new tensors go to. The ref backend is always there; `await init()` loads the best wasm build
 // the engine supports and makes it current. There is no top-level await anywhere in the package.
+import { checkOptions, describe, oneOf } from '../options.js';
 import { RefBackend } from './ref/index.js';
 import type { Backend, BuildName } from './types.js';
 import { supportedBuilds } from './wasm/loader.js';
-import { createWasmBackend, requestedThreads, WasmBackend, type WasmOptions } from './wasm/index.js';
+import { loadWasmBackend, requestedThreads, WASM_OPTIONS, WasmBackend, type WasmOptions } from './wasm/index.js';
 
 export interface InitOptions extends WasmOptions {
   /** Backend to make current (default 'wasm'). */
@@ -28,8 +29,11 @@ let current: Backend = ref;
 
 /** Loads the wasm backend (once per set of options) and makes the requested backend current. */
 export async function init(options: InitOptions = {}): Promise<BackendInfo> {
+  checkOptions('init', options, { backend: oneOf('wasm', 'ref'), ...WASM_OPTIONS });
   const { backend = 'wasm', ...wasmOptions } = options;
   if (backend === 'ref') {
+    const wasmOnly = Object.keys(wasmOptions).filter((k) => wasmOptions[k as keyof WasmOptions] !== undefined);
+    if (wasmOnly.length) throw new Error(`init: ${wasmOnly.join(', ')}: options of the wasm backend, not of backend 'ref'`);
     current = ref;
   } else {
     const build = wasmOptions.build ?? 'auto';
@@ -40,7 +44,7 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
       && wasmOptions.maxMemoryMB === undefined && wasmOptions.wasm === undefined;
     if (!reuse) {
       const previous = wasm;
-      wasm = await createWasmBackend(wasmOptions);
+      wasm = await loadWasmBackend('init', wasmOptions);
       previous?.close(); // its worker threads, if any: tensors still on it keep working on this thread
     }
     current = wasm!;
@@ -53,10 +57,12 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
  * own (e.g. one from createWasmBackend, to run several builds side by side).
  */
 export function setBackend(backend: 'wasm' | 'ref' | Backend): void {
-  if (typeof backend === 'object') current = backend;
-  else if (backend === 'ref') current = ref;
-  else if (wasm) current = wasm;
-  else throw new Error("setBackend('wasm'): the wasm backend is not loaded yet; call `await init()` first");
+  if (backend === 'ref') current = ref;
+  else if (backend === 'wasm') {
+    if (!wasm) throw new Error("setBackend('wasm'): the wasm backend is not loaded yet; call `await init()` first");
+    current = wasm;
+  } else if (typeof backend === 'object' && backend !== null && typeof backend.alloc === 'function') current = backend;
+  else throw new Error(`setBackend: expected 'wasm', 'ref' or a backend object (e.g. from createWasmBackend), got ${describe(backend)}`);
 }
 
 export function getBackend(): Backend {

@@ -123,7 +123,7 @@ describe('wasm backend memory', () => {
   });
 
   it('rejects a bad maxMemoryMB', async () => {
-    await expect(createWasmBackend({ maxMemoryMB: 0 })).rejects.toThrow(/maxMemoryMB must be in/);
-    await expect(createWasmBackend({ maxMemoryMB: 5000 })).rejects.toThrow(/maxMemoryMB must be in/);
+    await expect(createWasmBackend({ maxMemoryMB: 0 })).rejects.toThrow('createWasmBackend: maxMemoryMB must be in (0, 4096], got 0');
+    await expect(createWasmBackend({ maxMemoryMB: 5000 })).rejects.toThrow('createWasmBackend: maxMemoryMB must be in (0, 4096], got 5000');
   });
 });

@@ -171,10 +171,10 @@ describe('threads', () => {
   });
 
   it.each([
-    [{ threads: 0 }, 'init: threads must be an integer from 1 to 16, got 0'],
-    [{ threads: 2.5 }, 'init: threads must be an integer from 1 to 16, got 2.5'],
-    [{ threads: 64 }, 'init: threads must be an integer from 1 to 16, got 64'],
-    [{ threads: 2, build: 'scalar' as const }, "init: threads need the 'simd-threads' build, not 'scalar'"],
+    [{ threads: 0 }, 'createWasmBackend: threads must be an integer from 1 to 16, got 0'],
+    [{ threads: 2.5 }, 'createWasmBackend: threads must be an integer from 1 to 16, got 2.5'],
+    [{ threads: 64 }, 'createWasmBackend: threads must be an integer from 1 to 16, got 64'],
+    [{ threads: 2, build: 'scalar' as const }, "createWasmBackend: threads need the 'simd-threads' build, not 'scalar'"],
   ])('refuses %j', async (options, message) => {
     await expect(createWasmBackend(options)).rejects.toThrow(message);
   });

@@ -6,6 +6,7 @@ import type {
   MemoryStats, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp, UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';
+import { any, checkOptions, integer, number, oneOf } from '../../options.js';
 import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from './codes.js';
 import type { KernelExports } from './exports.js';
 import { ALIGN, Heap } from './heap.js';
@@ -57,14 +58,25 @@ export function requestedThreads(options: WasmOptions): number {
   return options.threads ?? (options.build === 'simd-threads' ? 2 : 1);
 }
 
-export async function createWasmBackend(options: WasmOptions = {}): Promise<WasmBackend> {
+/** The options of createWasmBackend (and of init, which adds `backend`), checked before anything loads. */
+export const WASM_OPTIONS = {
+  build: oneOf(...(['auto', 'relaxed', 'simd', 'scalar', 'simd-threads', 'debug'] satisfies (BuildName | 'auto')[])),
+  maxMemoryMB: number({ gt: 0, le: WASM32_MAX_MB }),
+  wasm: any,
+  threads: integer({ ge: 1, le: MAX_THREADS }),
+};
+
+export function createWasmBackend(options: WasmOptions = {}): Promise<WasmBackend> {
+  return loadWasmBackend('createWasmBackend', options);
+}
+
+/** createWasmBackend, with errors that start with `api` (init passes its own name). */
+export async function loadWasmBackend(api: string, options: WasmOptions): Promise<WasmBackend> {
+  checkOptions(api, options, WASM_OPTIONS);
   const requested = options.build ?? 'auto';
   const threads = requestedThreads(options);
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw new Error(`init: threads must be an integer from 1 to ${MAX_THREADS}, got ${options.threads}`);
-  }
   if (threads > 1 && requested !== 'auto' && requested !== 'simd-threads') {
-    throw new Error(`init: threads need the 'simd-threads' build, not '${requested}' ` +
+    throw new Error(`${api}: threads need the 'simd-threads' build, not '${requested}' ` +
       "(leave build out, or pass 'simd-threads')");
   }
   const build = threads > 1 ? 'simd-threads' : requested === 'auto' ? supportedBuilds()[0]! : requested;
@@ -76,21 +88,34 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
     );
   }
   const maxMB = options.maxMemoryMB ?? WASM32_MAX_MB;
-  if (!(maxMB > 0 && maxMB <= WASM32_MAX_MB)) {
-    throw new Error(`init: maxMemoryMB must be in (0, ${WASM32_MAX_MB}], got ${maxMB}`);
-  }
   const module = await compileBuild(build, options.wasm);
   const limitBytes = Math.floor(maxMB * 16) * 65536;
   if (build !== 'simd-threads') {
     const instance = await WebAssembly.instantiate(module, {});
+    checkLimit(api, build, maxMB, limitBytes, (instance.exports as unknown as KernelExports).memory);
     return new WasmBackend(instance.exports as unknown as KernelExports, build, limitBytes);
   }
   // The shared memory is declared at its wasm32 maximum (it cannot be raised later); the heap enforces the limit.
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
+  checkLimit(api, build, maxMB, limitBytes, memory);
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as KernelExports;
   const pool = threads > 1 ? await ThreadPool.start(module, memory, exports, threads - 1) : null;
   return new WasmBackend(exports, build, limitBytes, pool);
+}
+
+/**
+ * The smallest limit a build runs under: the memory it starts with (its static data and stack, or the shared
+ * memory of the threads build) and one 64 KB page for tensors. Below it, memory() would report a limit smaller
+ * than the memory in use.
+ */
+function checkLimit(api: string, build: BuildName, maxMB: number, limitBytes: number, memory: WebAssembly.Memory): void {
+  const own = memory.buffer.byteLength;
+  const minMB = (own + 65536) / 1048576;
+  if (limitBytes < own + 65536) {
+    throw new Error(`${api}: maxMemoryMB must be at least ${minMB} for the '${build}' build (its own ${own / 1024} KB of ` +
+      `memory and a 64 KB page for tensors), got ${maxMB}`);
+  }
 }
 
 /** Pads a plan to exactly 4 dims, or calls `fn` once per index of the leading dims when there are more. */
