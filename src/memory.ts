@@ -2,6 +2,7 @@
 import { engine } from './autograd/scope.js';
 import { getBackend } from './backend/registry.js';
 import type { Backend } from './backend/types.js';
+import { describe } from './options.js';
 
 export interface MemoryInfo {
   /** Live (not disposed) tensor objects, on every backend. Views share storage, so tensors ≥ buffers. */
@@ -19,6 +20,7 @@ export interface MemoryInfo {
 }
 
 export function memory(backend: Backend = getBackend()): MemoryInfo {
+  if (typeof backend?.memory !== 'function') throw new Error(`memory: expected a backend (or nothing for the current one), got ${describe(backend)}`);
   const m = backend.memory();
   return {
     tensors: engine.liveTensors,

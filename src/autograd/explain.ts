@@ -6,7 +6,7 @@ import { fmt } from '../kernels/shape.js';
 import { runBackward } from './backward.js';
 import { opSymbol, tensorLabel } from './graph.js';
 import type { Node } from './node.js';
-import { checkAlive } from './op.js';
+import { checkAlive, checkTensor } from './op.js';
 import { Tensor } from './tensor.js';
 
 /** A value as the table shows it: all numbers when small, else its shape and norm. */
@@ -82,6 +82,7 @@ function formula(node: Node, out: string, ins: string[]): string {
 
 /** Explains the backward pass from the scalar J (which must still have its graph). */
 export function explain(J: Tensor): Explanation {
+  checkTensor('explain', 'J', J);
   checkAlive('explain', [J]);
   if (J.size !== 1) throw new Error(`explain: J must be a scalar objective, got shape ${fmt(J.shape)}`);
   if (!J.node) throw new Error('explain: J has no graph (it is a leaf, or was computed without gradients)');

@@ -3,10 +3,14 @@
 // and leaving every .grad untouched). Functional gradients are themselves differentiable when their input
 // already requires a gradient, which is how gradients of gradients are taken.
 import { fmt } from '../kernels/shape.js';
+import { boolean, checkOptions, describe, isPlainObject } from '../options.js';
 import { runBackward, type BackwardOptions } from './backward.js';
-import { checkAlive } from './op.js';
+import { checkAlive, checkTensor, tensorList } from './op.js';
 import { currentScope, isGradEnabled, tidy, withGradMode } from './scope.js';
 import { Tensor } from './tensor.js';
+
+const BACKWARD_OPTIONS = { retainGraph: boolean, createGraph: boolean };
+const NOT_IN_BACKWARD = { inputs: 'to differentiate with respect to chosen tensors, use gradients(y, xs) or grads(f)' };
 
 /** The upstream gradient to start from: ones for a scalar output, else the caller's tensor (checked). */
 function seedFor(y: Tensor, grad: Tensor | undefined, what: string): { seed: Tensor; own: boolean } {
@@ -21,6 +25,7 @@ function seedFor(y: Tensor, grad: Tensor | undefined, what: string): { seed: Ten
     seed.moveToScope(null);
     return { seed, own: true };
   }
+  checkTensor(what, 'the gradient', grad);
   checkAlive(what, [grad]);
   if (fmt(grad.shape) !== fmt(y.shape) || grad.dtype !== y.dtype) {
     throw new Error(`${what}: the gradient ${fmt(grad.shape)} ${grad.dtype} must match the output ${fmt(y.shape)} ${y.dtype}`);
@@ -28,16 +33,22 @@ function seedFor(y: Tensor, grad: Tensor | undefined, what: string): { seed: Ten
   return { seed: grad, own: false };
 }
 
-/** Backward from y: accumulates ∂y/∂leaf into every leaf's .grad. */
-export function backward(y: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
+/**
+ * Backward from y: accumulates ∂y/∂leaf into every leaf's .grad. The options may come first when there is no
+ * upstream gradient, as PyTorch's keyword arguments read: y.backward({ retainGraph: true }).
+ */
+export function backward(y: Tensor, grad?: Tensor | BackwardOptions, options?: BackwardOptions): void {
+  if (isPlainObject(grad) && options === undefined) [grad, options] = [undefined, grad];
+  checkTensor('backward', 'the output', y);
+  checkOptions('backward', options, BACKWARD_OPTIONS, NOT_IN_BACKWARD);
   checkAlive('backward', [y]);
   if (!y.requiresGrad) {
     throw new Error('backward: this tensor does not require a gradient: none of the tensors it was computed from ' +
       'has requiresGrad set (or it was computed inside noGrad)');
   }
-  const { seed, own } = seedFor(y, grad, 'backward');
+  const { seed, own } = seedFor(y, grad as Tensor | undefined, 'backward');
   try {
-    runBackward(y, seed, options);
+    runBackward(y, seed, options ?? {});
   } finally {
     if (own) seed.dispose();
   }
@@ -48,6 +59,9 @@ export function backward(y: Tensor, grad?: Tensor, options: BackwardOptions = {}
  * no path reaches come back as zeros.
  */
 export function gradients(y: Tensor, xs: readonly Tensor[], grad?: Tensor, options: BackwardOptions = {}): Tensor[] {
+  checkTensor('gradients', 'y', y);
+  xs = tensorList('gradients', 'xs', xs);
+  checkOptions('gradients', options, BACKWARD_OPTIONS);
   checkAlive('gradients', [y, ...xs]);
   const { seed, own } = seedFor(y, grad, 'gradients');
   try {
@@ -80,7 +94,7 @@ function traced(f: Fn, xs: readonly Tensor[], dy: Tensor | undefined, what: stri
   const higherOrder = isGradEnabled() && xs.some((x) => x.requiresGrad);
   return tidy(() => {
     const inputs = xs.map((x) => (x.requiresGrad ? x : x.detach().requiresGrad_()));
-    const value = withGradMode(true, () => f(...inputs));
+    const value = withGradMode(true, () => f(...inputs), what);
     if (!(value instanceof Tensor)) throw new Error(`${what}: the function must return a Tensor`);
     const grads = gradients(value, inputs, dy, { createGraph: higherOrder });
     return { value, grads };
@@ -89,7 +103,9 @@ function traced(f: Fn, xs: readonly Tensor[], dy: Tensor | undefined, what: stri
 
 /** grad(f)(x): the gradient of f at x (f returns a scalar, or pass dy). */
 export function grad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => Tensor {
+  checkFunction('grad', f);
   return (x, dy) => {
+    checkTensor('grad', 'the input', x);
     const { value, grads } = traced(f as Fn, [x], dy, 'grad');
     value.dispose();
     return grads[0]!;
@@ -98,8 +114,9 @@ export function grad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => Tens
 
 /** grads(f)(xs): the gradient of f with respect to each of its inputs. */
 export function grads(f: Fn): (xs: readonly Tensor[], dy?: Tensor) => Tensor[] {
+  checkFunction('grads', f);
   return (xs, dy) => {
-    const { value, grads: gs } = traced(f, xs, dy, 'grads');
+    const { value, grads: gs } = traced(f, tensorList('grads', 'xs', xs), dy, 'grads');
     value.dispose();
     return gs;
   };
@@ -107,7 +124,9 @@ export function grads(f: Fn): (xs: readonly Tensor[], dy?: Tensor) => Tensor[] {
 
 /** valueAndGrad(f)(x): f(x) and its gradient, from one forward pass. */
 export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => { value: Tensor; grad: Tensor } {
+  checkFunction('valueAndGrad', f);
   return (x, dy) => {
+    checkTensor('valueAndGrad', 'the input', x);
     const { value, grads: gs } = traced(f as Fn, [x], dy, 'valueAndGrad');
     return { value, grad: gs[0]! };
   };
@@ -115,5 +134,10 @@ export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor)
 
 /** valueAndGrads(f)(xs): f(...xs) and its gradient with respect to each input. */
 export function valueAndGrads(f: Fn): (xs: readonly Tensor[], dy?: Tensor) => { value: Tensor; grads: Tensor[] } {
-  return (xs, dy) => traced(f, xs, dy, 'valueAndGrads');
+  checkFunction('valueAndGrads', f);
+  return (xs, dy) => traced(f, tensorList('valueAndGrads', 'xs', xs), dy, 'valueAndGrads');
+}
+
+function checkFunction(api: string, f: unknown): void {
+  if (typeof f !== 'function') throw new Error(`${api}: expected a function, got ${describe(f)}`);
 }

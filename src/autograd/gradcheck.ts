@@ -4,8 +4,10 @@
 // are checked element by element; large ones along random directions (|F(x+εu) − F(x−εu)|/2ε vs ⟨∇F, u⟩).
 import { refBackend } from '../backend/registry.js';
 import { fromValues } from '../creation.js';
+import { checkOptions, describe, integer, number } from '../options.js';
 import { Generator } from '../random.js';
 import { grads } from './functional.js';
+import { tensorList } from './op.js';
 import { noGrad, tidy } from './scope.js';
 import type { Tensor } from './tensor.js';
 
@@ -31,7 +33,16 @@ export interface GradcheckResult {
   checks: number;
 }
 
-export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
+const GRADCHECK_OPTIONS = {
+  eps: number({ gt: 0 }), atol: number({ ge: 0 }), rtol: number({ ge: 0 }), maxElements: integer({ ge: 0 }),
+  directions: integer({ ge: 1 }), seed: integer(),
+};
+
+/** inputs: a tensor or an array of them, passed to f in order. */
+export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor | readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
+  if (typeof f !== 'function') throw new Error(`gradcheck: expected a function, got ${describe(f)}`);
+  inputs = tensorList('gradcheck', 'inputs', inputs);
+  checkOptions('gradcheck', options, GRADCHECK_OPTIONS, { raiseException: 'gradcheck returns { passed, failures } and never throws for a mismatch' });
   const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, maxElements = 64, directions = 3, seed = 0 } = options;
   const rng = new Generator(seed);
   const ref = refBackend();

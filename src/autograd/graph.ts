@@ -1,8 +1,9 @@
 // The computational graph as data, drawn the way the seed draws it: tensors are white boxes (x, z, h, o, L, s,
 // J, y), trainable parameters blue boxes (W1, W2), operators light-blue circles (× matmul, φ activation,
 // ℓ₂ regulariser, + sum, l loss). Exported as DOT, Mermaid, or SVG rendered by Graphviz compiled to WebAssembly.
+import { describe } from '../options.js';
 import type { Node } from './node.js';
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
 
 export type GraphNodeKind = 'tensor' | 'parameter' | 'operator';
 
@@ -36,12 +37,19 @@ export function opSymbol(op: string): string {
   return op;
 }
 
+function checkGraph(api: string, graph: unknown): void {
+  if (!Array.isArray((graph as Graph | null)?.nodes) || !Array.isArray((graph as Graph).edges)) {
+    throw new Error(`${api}: expected a graph from graphOf(tensor), got ${describe(graph)}`);
+  }
+}
+
 export function tensorLabel(t: Tensor): string {
   return t.name ?? `t${t.id}`;
 }
 
 /** The graph that produced `root`, walking back from its node (or just `root` for a leaf). */
 export function graphOf(root: Tensor): Graph {
+  if (!(root instanceof Tensor)) throw new Error(`graphOf: expected a Tensor, got ${describe(root)}`);
   const nodes = new Map<string, GraphNode>();
   const edges: GraphEdge[] = [];
   const addTensor = (t: Tensor, kind: 'tensor' | 'parameter') => {
@@ -85,6 +93,7 @@ const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').r
 
 /** Graphviz DOT, left to right as data flows, with the seed's legend. */
 export function toDot(graph: Graph, title = 'computational graph'): string {
+  checkGraph('toDot', graph);
   const lines = [`digraph ${quote(title)} {`, '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=12];',
     '  edge [color="#555555", arrowsize=0.7];'];
   for (const n of graph.nodes) {
@@ -102,6 +111,7 @@ export function toDot(graph: Graph, title = 'computational graph'): string {
 
 /** Mermaid flowchart with the same three classes of node. */
 export function toMermaid(graph: Graph): string {
+  checkGraph('toMermaid', graph);
   const text = (s: string) => s.replace(/"/g, '#quot;');
   const lines = ['flowchart LR'];
   for (const n of graph.nodes) {
@@ -117,6 +127,7 @@ export function toMermaid(graph: Graph): string {
 
 /** SVG rendered from the DOT by Graphviz (compiled to WebAssembly, @viz-js/viz), loaded on first use. */
 export async function toSvg(graph: Graph, title?: string): Promise<string> {
+  checkGraph('toSvg', graph);
   const { instance } = await import('@viz-js/viz');
   const viz = await instance();
   return viz.renderString(toDot(graph, title), { format: 'svg' });

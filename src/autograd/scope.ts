@@ -1,6 +1,7 @@
 // Lifetimes and modes: which tensors a tidy() scope will dispose, whether ops record the graph (noGrad), and
 // the opt-in numeric checks. JavaScript has no destructors, so every tensor belongs to the innermost open scope
 // (or to none) until it is disposed, kept, or returned from the scope.
+import { describe } from '../options.js';
 import { Tensor } from './tensor.js';
 
 export type Scope = Set<Tensor>;
@@ -33,6 +34,7 @@ export function tidy<T>(fn: () => T): T;
 export function tidy<T>(name: string, fn: () => T): T;
 export function tidy<T>(a: string | (() => T), b?: () => T): T {
   const fn = typeof a === 'function' ? a : b!;
+  if (typeof fn !== 'function') throw new Error(`tidy: expected a function (or a name and a function), got ${describe(b ?? a)}`);
   const scope: Scope = new Set();
   engine.scopes.push(scope);
   let result: T;
@@ -60,24 +62,36 @@ export function tidy<T>(a: string | (() => T), b?: () => T): T {
 
 /** Takes t out of every scope: it lives until disposed by hand. Returns t. */
 export function keep<T extends Tensor>(t: T): T {
+  if (!(t instanceof Tensor)) throw new Error(`keep: expected a Tensor, got ${describe(t)}`);
   t.markKept();
   return t;
 }
 
 /** Runs fn without recording the graph (inference, optimizer updates). */
 export function noGrad<T>(fn: () => T): T {
-  return withGradMode(false, fn);
+  return withGradMode(false, fn, 'noGrad');
 }
 
-/** Runs fn with graph recording on or off, restoring the previous mode afterwards. */
-export function withGradMode<T>(enabled: boolean, fn: () => T): T {
+/**
+ * Runs fn with graph recording on or off, restoring the previous mode afterwards. fn must be synchronous: the
+ * mode would be restored at an async function's first await, so the rest of it would run in the wrong mode.
+ * Errors name `api`, the public function that called this.
+ */
+export function withGradMode<T>(enabled: boolean, fn: () => T, api = 'withGradMode'): T {
+  if (typeof fn !== 'function') throw new Error(`${api}: expected a function, got ${describe(fn)}`);
   const before = engine.gradEnabled;
   engine.gradEnabled = enabled;
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } finally {
     engine.gradEnabled = before;
   }
+  if (result instanceof Promise) {
+    throw new Error(`${api}: the function must be synchronous (it returned a Promise): the grad mode would end at its ` +
+      `first await and the rest would run with gradients ${before ? 'recorded' : 'off'}; wrap the synchronous parts in ${api} instead`);
+  }
+  return result;
 }
 
 export function isGradEnabled(): boolean {

@@ -58,7 +58,8 @@ setEngineOps({
 
 declare module '../autograd/tensor.js' {
   interface Tensor {
-    backward(grad?: Tensor, options?: BackwardOptions): void;
+    /** backward(), backward(grad), backward(options) or backward(grad, options). */
+    backward(grad?: Tensor | BackwardOptions, options?: BackwardOptions): void;
     add(b: TensorLike): Tensor;
     sub(b: TensorLike): Tensor;
     mul(b: TensorLike): Tensor;
@@ -104,7 +105,7 @@ declare module '../autograd/tensor.js' {
 }
 
 const methods: Partial<Record<keyof Tensor, (this: Tensor, ...args: never[]) => unknown>> = {
-  backward(grad?: Tensor, options?: BackwardOptions) { backward(this, grad, options); },
+  backward(grad?: Tensor | BackwardOptions, options?: BackwardOptions) { backward(this, grad, options); },
   add(b: TensorLike) { return add(this, b); },
   sub(b: TensorLike) { return sub(this, b); },
   mul(b: TensorLike) { return mul(this, b); },
