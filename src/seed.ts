@@ -8,6 +8,7 @@ import { gelu } from './ops/gelu.js';
 import { l2Penalty } from './ops/l2Penalty.js';
 import { matmul } from './ops/matmul.js';
 import { mseLoss } from './ops/mseLoss.js';
+import { checkOptions, integer, number, oneOf } from './options.js';
 import { relu } from './ops/relu.js';
 import { sigmoid } from './ops/sigmoid.js';
 import { tanh } from './ops/tanh.js';
@@ -16,6 +17,7 @@ export interface SeedLinear { w: Tensor; b: Tensor; x: Tensor; y: Tensor; yhat: 
 
 /** The worked example: forward pass only (call L.backward() or explain(L) next). */
 export function seedLinear(values = { x: 2, y: 3, w: 0.5, b: 0.1 }): SeedLinear {
+  checkOptions('seedLinear', values, { x: number(), y: number(), w: number(), b: number() });
   const w = tensor(values.w, { requiresGrad: true, name: 'w' });
   const b = tensor(values.b, { requiresGrad: true, name: 'b' });
   const x = tensor(values.x, { name: 'x' });
@@ -44,9 +46,12 @@ export interface SeedNetwork {
 
 /** The seed's two-layer network with the L2 term, on random values (seeded). */
 export function seedNetwork(options: SeedNetworkOptions = {}): SeedNetwork {
+  checkOptions('seedNetwork', options, {
+    d: integer({ ge: 1 }), h: integer({ ge: 1 }), q: integer({ ge: 1 }), activation: oneOf(...Object.keys(ACTIVATIONS)),
+    loss: oneOf('mse', 'crossEntropy'), lambda: number({ ge: 0 }), seed: integer(),
+  });
   const { d = 3, h: hidden = 4, q = 2, activation = 'relu', loss = 'mse', lambda = 0.1, seed = 0 } = options;
-  const phi = ACTIVATIONS[activation];
-  if (!phi) throw new Error(`seedNetwork: unknown activation '${activation}' (use ${Object.keys(ACTIVATIONS).join(', ')})`);
+  const phi = ACTIVATIONS[activation]!;
   const x = randn([d], { seed, name: 'x' });
   const W1 = randn([hidden, d], { seed: seed + 1, std: 0.5, requiresGrad: true, name: 'W1' });
   const W2 = randn([q, hidden], { seed: seed + 2, std: 0.5, requiresGrad: true, name: 'W2' });

@@ -1,11 +1,13 @@
 // Datasets and batching. A TensorDataset keeps its features and targets as tensors on the backend (for the wasm
 // backend: in linear memory, uploaded once); a DataLoader picks each batch with the gather kernel, so a training
 // step moves only the batch's indices from JavaScript, never the data.
+import { checkTensor } from '../autograd/op.js';
 import { noGrad } from '../autograd/scope.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { fromValues } from '../creation.js';
 import { fmt } from '../kernels/shape.js';
 import { gather } from '../ops/gather.js';
+import { boolean, checkOptions, describe, instanceOf, integer } from '../options.js';
 import { Generator } from '../random.js';
 
 export class TensorDataset {
@@ -13,6 +15,8 @@ export class TensorDataset {
 
   /** features [n, ...], targets [n] (int32 class indices) or [n, ...] (float regression targets). */
   constructor(readonly features: Tensor, readonly targets: Tensor) {
+    checkTensor('TensorDataset', 'features', features);
+    checkTensor('TensorDataset', 'targets', targets);
     if (features.rank === 0 || targets.rank === 0 || features.shape[0] !== targets.shape[0]) {
       throw new Error(`TensorDataset: features ${fmt(features.shape)} and targets ${fmt(targets.shape)} need the same first dimension`);
     }
@@ -45,6 +49,15 @@ export interface DataLoaderOptions {
   seed?: number;
 }
 
+const NO_WORKERS = 'batches are gathered on the backend in the calling thread';
+const NOT_IN_DATALOADER = {
+  numWorkers: NO_WORKERS, prefetchFactor: NO_WORKERS, persistentWorkers: NO_WORKERS, workerInitFn: NO_WORKERS, timeout: NO_WORKERS,
+  pinMemory: 'tensors already live in backend memory',
+  sampler: 'use shuffle (and seed or generator) for the order',
+  batchSampler: 'use batchSize, shuffle and dropLast',
+  collateFn: 'batches are gathered rows of the TensorDataset; transform them in the training loop',
+};
+
 export class DataLoader {
   readonly batchSize: number;
   readonly shuffle: boolean;
@@ -52,10 +65,13 @@ export class DataLoader {
   readonly generator: Generator;
 
   constructor(readonly dataset: TensorDataset, options: DataLoaderOptions = {}) {
-    this.batchSize = options.batchSize ?? 32;
-    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0) {
-      throw new Error(`DataLoader: batchSize must be a positive integer, got ${options.batchSize}`);
+    if (!(dataset instanceof TensorDataset)) {
+      throw new Error(`DataLoader: dataset must be a TensorDataset (new TensorDataset(features, targets)), got ${describe(dataset)}`);
     }
+    checkOptions('DataLoader', options, {
+      batchSize: integer({ ge: 1 }), shuffle: boolean, dropLast: boolean, generator: instanceOf(Generator), seed: integer(),
+    }, NOT_IN_DATALOADER);
+    this.batchSize = options.batchSize ?? 32;
     this.shuffle = options.shuffle ?? false;
     this.dropLast = options.dropLast ?? false;
     this.generator = options.generator ?? new Generator(options.seed ?? 0);

@@ -6,6 +6,7 @@
 // never a huge allocation or a read out of bounds.
 import type { Tensor } from '../autograd/tensor.js';
 import { fmt, sizeOf } from '../kernels/shape.js';
+import { checkOptions, integer } from '../options.js';
 
 type Dtype = 'F32' | 'F64' | 'I32' | 'F16' | 'BF16' | 'I64' | 'U8';
 const SIZE: Record<Dtype, number> = { F32: 4, F64: 8, I32: 4, F16: 2, BF16: 2, I64: 8, U8: 1 };
@@ -63,6 +64,7 @@ function fail(message: string): never {
 
 /** Parses and validates safetensors bytes. */
 export function fromSafetensors(bytes: Uint8Array, options: { maxHeaderBytes?: number } = {}): Safetensors {
+  checkOptions('fromSafetensors', options, { maxHeaderBytes: integer({ ge: 0 }) });
   const maxHeader = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, but the header length alone takes 8`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);

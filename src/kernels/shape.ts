@@ -1,5 +1,6 @@
 // Pure shape arithmetic: broadcasting (NumPy rules), strides, and collapsing an iteration space to as few
 // dimensions as possible so the kernels see ≤ 4 dims in nearly every case.
+import { describe } from '../options.js';
 
 export type Shape = readonly number[];
 
@@ -18,8 +19,16 @@ export function stridesOf(shape: Shape): number[] {
 }
 
 export function checkShape(shape: Shape, what: string): void {
+  if (!Array.isArray(shape)) throw new Error(`${what}: shape must be an array of integers ≥ 0, got ${describe(shape)}`);
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) throw new Error(`${what}: invalid shape ${fmt(shape)} (dimensions must be integers ≥ 0)`);
+  }
+}
+
+/** Throws unless `value` is an array of integers (a shape, a permutation, slice bounds), naming the op. */
+export function checkInts(op: string, name: string, value: unknown): void {
+  if (!Array.isArray(value) || !value.every((v) => Number.isSafeInteger(v))) {
+    throw new Error(`${op}: ${name} must be an array of integers, got ${describe(value)}`);
   }
 }
 
@@ -70,6 +79,9 @@ export function collapse(dims: Shape, strides: number[][]): { dims: number[]; st
 /** Normalises reduction axes (negative allowed; undefined = all), rejecting out-of-range and repeated ones. */
 export function normalizeAxes(kernel: string, shape: Shape, axes?: number | readonly number[]): number[] {
   if (axes === undefined) return shape.map((_, i) => i);
+  if (typeof axes !== 'number' && !(Array.isArray(axes) && axes.every((a) => typeof a === 'number'))) {
+    throw new Error(`${kernel}: axes must be an integer or an array of integers, got ${describe(axes)}`);
+  }
   const list = typeof axes === 'number' ? [axes] : [...axes];
   const out = list.map((a) => {
     if (!Number.isInteger(a) || a < -shape.length || a >= Math.max(shape.length, 1)) {

@@ -6,6 +6,7 @@ import { relu } from '../ops/relu.js';
 import { sigmoid } from '../ops/sigmoid.js';
 import { softplus } from '../ops/softplus.js';
 import { tanh } from '../ops/tanh.js';
+import { checkValue, number } from '../options.js';
 import { Module } from './module.js';
 
 export class ReLU extends Module {
@@ -21,12 +22,18 @@ export class GELU extends Module {
   forward(x: Tensor): Tensor { return gelu(x); }
 }
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) { super(); }
+  constructor(readonly negativeSlope = 0.01) {
+    super();
+    checkValue('LeakyReLU', 'negativeSlope', negativeSlope, number());
+  }
   forward(x: Tensor): Tensor { return leakyRelu(x, this.negativeSlope); }
   protected override extraRepr(): string { return `negativeSlope=${this.negativeSlope}`; }
 }
 export class Softplus extends Module {
-  constructor(readonly beta = 1) { super(); }
+  constructor(readonly beta = 1) {
+    super();
+    checkValue('Softplus', 'beta', beta, number({ gt: 0 }));
+  }
   forward(x: Tensor): Tensor { return softplus(x, this.beta); }
   protected override extraRepr(): string { return `beta=${this.beta}`; }
 }

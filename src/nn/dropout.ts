@@ -3,7 +3,8 @@
 import type { Tensor } from '../autograd/tensor.js';
 import { fromValues } from '../creation.js';
 import { mul } from '../ops/mul.js';
-import { globalGenerator, type Generator } from '../random.js';
+import { checkOptions, checkValue, instanceOf, number } from '../options.js';
+import { globalGenerator, Generator } from '../random.js';
 import { Module } from './module.js';
 
 export class Dropout extends Module {
@@ -11,7 +12,8 @@ export class Dropout extends Module {
 
   constructor(readonly p = 0.5, options: { generator?: Generator } = {}) {
     super();
-    if (!(p >= 0 && p < 1)) throw new Error(`Dropout: p must be in [0, 1), got ${p}`);
+    checkValue('Dropout', 'p', p, number({ ge: 0, lt: 1 }));
+    checkOptions('Dropout', options, { generator: instanceOf(Generator) }, { inplace: 'ops never overwrite their inputs' });
     this.generator = options.generator ?? globalGenerator;
   }
 

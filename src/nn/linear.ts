@@ -3,7 +3,8 @@
 import { fromValues } from '../creation.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { linear } from '../ops/linear.js';
-import { globalGenerator, type Generator } from '../random.js';
+import { boolean, checkOptions, checkValue, instanceOf, integer } from '../options.js';
+import { globalGenerator, Generator } from '../random.js';
 import { Module, parameter } from './module.js';
 
 export interface LinearOptions { bias?: boolean; generator?: Generator }
@@ -14,9 +15,12 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
     super();
-    for (const [what, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`Linear: ${what} must be a positive integer, got ${v}`);
-    }
+    checkValue('Linear', 'inFeatures', inFeatures, integer({ ge: 1 }));
+    checkValue('Linear', 'outFeatures', outFeatures, integer({ ge: 1 }));
+    checkOptions('Linear', options, { bias: boolean, generator: instanceOf(Generator) }, {
+      device: 'parameters live on the current backend (see setBackend)',
+      dtype: 'parameters are float32 on the backend they are made on',
+    });
     const g = options.generator ?? globalGenerator;
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = parameter(fromValues(g.uniform(outFeatures * inFeatures, -bound, bound), [outFeatures, inFeatures]), 'weight');

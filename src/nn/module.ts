@@ -5,6 +5,7 @@ import { keep, noGrad } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
+import { boolean, checkOptions } from '../options.js';
 
 const PARAMETER = Symbol('parameter');
 
@@ -103,6 +104,7 @@ export abstract class Module {
    * default), missing and unexpected names are an error; a shape mismatch always is. The error lists them all.
    */
   loadStateDict(values: StateValues, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+    checkOptions('loadStateDict', options, { strict: boolean }, { assign: 'values are always copied into the existing parameters' });
     const strict = options.strict ?? true;
     const params = new Map(this.namedParameters());
     const missing = [...params.keys()].filter((k) => !(k in values));

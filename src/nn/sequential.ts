@@ -1,13 +1,17 @@
 // Sequential: runs its modules in order; they are named '0', '1', … as in PyTorch, so parameters read
 // '0.weight', '2.bias'.
 import type { Tensor } from '../autograd/tensor.js';
+import { describe } from '../options.js';
 import { Module } from './module.js';
 
 export class Sequential extends Module {
   constructor(...modules: Module[]) {
     super();
     modules.forEach((m, i) => {
-      if (!(m instanceof Module)) throw new Error(`Sequential: argument ${i} is not a Module`);
+      if (!(m instanceof Module)) {
+        throw new Error(`Sequential: argument ${i} must be a Module, got ${describe(m)}` +
+          (Array.isArray(m) ? '; pass the modules as separate arguments, new Sequential(a, b, …)' : ''));
+      }
       (this as unknown as Record<string, Module>)[String(i)] = m;
     });
   }

@@ -5,13 +5,16 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
 import { mul } from './mul.js';
-import { checkReduction, reduceLoss, type Reduction } from './reduction.js';
+import { checkLoss, reduceLoss, type Reduction } from './reduction.js';
 import { sigmoid } from './sigmoid.js';
 import { sub } from './sub.js';
 
 export function bceWithLogits(logits: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  checkLoss('bceWithLogits', logits, target, options, {}, {
+    weight: 'per-element weights are not implemented; multiply the reduction: none losses instead',
+    posWeight: 'positive-class weights are not implemented',
+  });
   const { reduction = 'mean' } = options;
-  checkReduction('bceWithLogits', reduction);
   if (fmt(logits.shape) !== fmt(target.shape)) {
     throw new Error(`bceWithLogits: logits ${fmt(logits.shape)} and target ${fmt(target.shape)} must have the same shape`);
   }

@@ -3,9 +3,11 @@ import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { normalizeAxis } from '../kernels/shape.js';
+import { describe } from '../options.js';
 import { slice } from './slice.js';
 
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(xs)) throw new Error(`concat: expected an array of tensors, got ${describe(xs)}`);
   if (xs.length === 0) throw new Error('concat: needs at least one tensor');
   return apply({
     op: 'concat',

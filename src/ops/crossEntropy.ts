@@ -2,12 +2,13 @@
 // smoothing s (target (1−s)·onehot + s/c), reduced by 'mean' (over the batch, PyTorch's default), 'sum' or
 // 'none' (one loss per row). One fused kernel computes the row losses and keeps the softmax; the backward is
 // (softmax − target) · upstream · (1/n for 'mean'), also one kernel, whatever the reduction.
-import { apply, fromKernel } from '../autograd/op.js';
+import { apply, checkTensor, fromKernel } from '../autograd/op.js';
 import { isGradEnabled } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
 import { fromValues } from '../creation.js';
 import * as K from '../kernels/index.js';
-import { checkReduction, reduceLoss, type Reduction } from './reduction.js';
+import { checkOptions, describe, number } from '../options.js';
+import { REDUCTION, reduceLoss, type Reduction } from './reduction.js';
 
 export interface CrossEntropyOptions {
   reduction?: Reduction;
@@ -17,8 +18,15 @@ export interface CrossEntropyOptions {
 
 /** Labels may be an int32 tensor or plain class indices. */
 export function crossEntropy(logits: Tensor, target: Tensor | readonly number[], options: CrossEntropyOptions = {}): Tensor {
+  checkTensor('crossEntropy', 'logits', logits);
+  if (!(target instanceof Tensor) && !Array.isArray(target)) {
+    throw new Error(`crossEntropy: target must be an int32 tensor or an array of class indices, got ${describe(target)}`);
+  }
+  checkOptions('crossEntropy', options, { reduction: REDUCTION, labelSmoothing: number({ ge: 0, le: 1 }) }, {
+    weight: 'class weights are not implemented; weight the reduction: none losses instead',
+    ignoreIndex: "drop the rows to ignore first (gather), or weight the reduction: 'none' losses",
+  });
   const { reduction = 'mean', labelSmoothing = 0 } = options;
-  checkReduction('crossEntropy', reduction);
   const labels = target instanceof Tensor ? target
     : fromValues(target, [target.length], { dtype: 'int32', backend: logits.backend });
   let probs: Tensor | null = null;

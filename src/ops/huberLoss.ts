@@ -7,13 +7,13 @@ import { fmt } from '../kernels/shape.js';
 import { maximum, minimum } from './maximum.js';
 import { mul } from './mul.js';
 import { neg } from './neg.js';
-import { checkReduction, reduceLoss, type Reduction } from './reduction.js';
+import { number } from '../options.js';
+import { checkLoss, reduceLoss, type Reduction } from './reduction.js';
 import { sub } from './sub.js';
 
 export function huberLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor {
+  checkLoss('huberLoss', input, target, options, { delta: number({ gt: 0 }) });
   const { reduction = 'mean', delta = 1 } = options;
-  checkReduction('huberLoss', reduction);
-  if (!(delta > 0)) throw new Error(`huberLoss: delta must be > 0, got ${delta}`);
   if (fmt(input.shape) !== fmt(target.shape)) {
     throw new Error(`huberLoss: input ${fmt(input.shape)} and target ${fmt(target.shape)} must have the same shape`);
   }

@@ -1,13 +1,16 @@
 // l2Penalty: the seed's regularisation term s = λ/2 · Σᵢ ‖Wᵢ‖² (squared Frobenius norms), one "ℓ₂" node over
 // all the weights it covers. ∂s/∂Wᵢ = λ·Wᵢ — the extra stream the seed merges into the weight gradients.
-import { apply } from '../autograd/op.js';
+import { apply, tensorList } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
+import { checkValue, number } from '../options.js';
 import { mul } from './mul.js';
 
-export function l2Penalty(params: readonly Tensor[], lambda: number): Tensor {
+/** params: a tensor or an array of them. */
+export function l2Penalty(params: Tensor | readonly Tensor[], lambda: number): Tensor {
+  params = tensorList('l2Penalty', 'params', params);
   if (params.length === 0) throw new Error('l2Penalty: needs at least one tensor');
-  if (!(lambda >= 0)) throw new Error(`l2Penalty: lambda must be ≥ 0, got ${lambda}`);
+  checkValue('l2Penalty', 'lambda', lambda, number({ ge: 0 }));
   return apply({
     op: 'l2Penalty',
     inputs: params,

@@ -2,9 +2,11 @@
 import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
+import { checkValue, number } from '../options.js';
 import { activationGrad } from './activationGrad.js';
 
 export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
+  checkValue('leakyRelu', 'alpha', alpha, number());
   return apply({
     op: 'leakyRelu',
     inputs: [x],

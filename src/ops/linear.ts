@@ -1,6 +1,6 @@
 // linear: y = x·Wᵀ + b with W of shape [out, in] (PyTorch's convention), as one fused kernel call. Leading dims
 // of x are folded into rows. Backward: dx = g·W, dW = gᵀ·x, db = Σ_rows g.
-import { apply, checkAlive } from '../autograd/op.js';
+import { apply, checkAlive, checkTensor } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
@@ -9,6 +9,9 @@ import { reshape } from './reshape.js';
 import { sum } from './sum.js';
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  checkTensor('linear', 'input', x);
+  checkTensor('linear', 'weight', weight);
+  if (bias !== null) checkTensor('linear', 'bias', bias);
   checkAlive('linear', [x, weight, ...(bias ? [bias] : [])]);
   if (weight.rank !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
   const [outF, inF] = weight.shape as [number, number];

@@ -5,6 +5,7 @@
 // Backward (PyTorch's derivatives.yaml, with the flags): for C = A·B, dA = G·Bᵀ and dB = Aᵀ·G — the seed's
 // "multiply by the transpose of the other input". A 2-D operand broadcast over a batch sums its gradient over it.
 import { apply } from '../autograd/op.js';
+import { boolean, checkOptions } from '../options.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { reshape } from './reshape.js';
@@ -13,6 +14,7 @@ import { sum } from './sum.js';
 export interface MatmulOptions { transA?: boolean; transB?: boolean }
 
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  checkOptions('matmul', options, { transA: boolean, transB: boolean });
   const { transA = false, transB = false } = options;
   return apply({
     op: 'matmul',

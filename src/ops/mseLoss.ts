@@ -7,12 +7,13 @@ import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
 import { mul } from './mul.js';
 import { neg } from './neg.js';
-import { checkReduction, reduceLoss, type Reduction } from './reduction.js';
+import { number } from '../options.js';
+import { checkLoss, reduceLoss, type Reduction } from './reduction.js';
 import { sub } from './sub.js';
 
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; scale?: number } = {}): Tensor {
+  checkLoss('mseLoss', input, target, options, { scale: number() });
   const { reduction = 'mean', scale = 1 } = options;
-  checkReduction('mseLoss', reduction);
   if (fmt(input.shape) !== fmt(target.shape)) {
     throw new Error(`mseLoss: input ${fmt(input.shape)} and target ${fmt(target.shape)} must have the same shape`);
   }

@@ -3,9 +3,10 @@
 import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
-import { normalizeAxis } from '../kernels/shape.js';
+import { checkInts, normalizeAxis } from '../kernels/shape.js';
 
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  checkInts('permute', 'perm', perm);
   return apply({
     op: 'permute',
     inputs: [x],

@@ -1,12 +1,18 @@
 // How losses reduce their per-element values: 'mean' (PyTorch's default), 'sum' or 'none'. Shared by the loss ops.
+import { checkTensor } from '../autograd/op.js';
+import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
+import { checkOptions, oneOf, type Check } from '../options.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
+export const REDUCTION = oneOf('mean', 'sum', 'none');
 
-export function checkReduction(op: string, reduction: string): void {
-  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
-    throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
-  }
+/** Checks a loss's two tensors and its options (reduction and the loss's own). */
+export function checkLoss(op: string, input: unknown, target: unknown, options: unknown,
+  spec: Record<string, Check> = {}, unsupported: Record<string, string> = {}): asserts input is Tensor {
+  checkTensor(op, 'input', input);
+  checkTensor(op, 'target', target);
+  checkOptions(op, options, { reduction: REDUCTION, ...spec }, unsupported);
 }
 
 /** Reduces per-element losses (a kernel result, consumed) as `reduction` says, times scale. */

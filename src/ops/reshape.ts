@@ -2,7 +2,7 @@
 // storage with x instead of copying. Its gradient is the upstream gradient reshaped back.
 import { apply } from '../autograd/op.js';
 import { Tensor } from '../autograd/tensor.js';
-import { fmt, sizeOf } from '../kernels/shape.js';
+import { checkInts, fmt, sizeOf } from '../kernels/shape.js';
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape(x, shape);
@@ -29,6 +29,7 @@ export function flatten(x: Tensor, startDim = 0): Tensor {
 }
 
 function inferShape(x: Tensor, shape: readonly number[]): number[] {
+  checkInts('reshape', 'shape', shape);
   const unknown = shape.filter((d) => d === -1).length;
   const known = sizeOf(shape.filter((d) => d !== -1));
   const bad = unknown > 1 || shape.some((d) => !Number.isInteger(d) || d < -1) ||

@@ -3,8 +3,11 @@
 import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
+import { checkInts } from '../kernels/shape.js';
 
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
+  checkInts('slice', 'begin', begin);
+  if (size !== undefined) checkInts('slice', 'size', size);
   const full = x.shape.map((d, i) => {
     const s = size?.[i] ?? -1;
     return s === -1 ? d - (begin[i] ?? 0) : s;

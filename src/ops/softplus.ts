@@ -3,9 +3,11 @@
 import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
+import { checkValue, number } from '../options.js';
 import { activationGrad } from './activationGrad.js';
 
 export function softplus(x: Tensor, beta = 1): Tensor {
+  checkValue('softplus', 'beta', beta, number({ gt: 0 }));
   return apply({
     op: 'softplus',
     inputs: [x],

@@ -140,7 +140,7 @@ describe.each(BACKENDS)('nn on %s', (name) => {
       expectClose(nn.huberLoss(tensor([0.5, -3]), tensor([0, 0]), { reduction: 'sum' }).item(), hub[0]! + hub[1]!, 1e-6, 1e-7, 'huber');
       expectClose(nn.mseLoss(tensor([1, 2]), tensor([0, 0]), { reduction: 'none' }).data(), [1, 4], 1e-7, 0, 'mse none');
       expect(() => nn.mseLoss(tensor([1, 2]), tensor([1, 2, 3]))).toThrow('mseLoss: input [2] and target [3] must have the same shape');
-      expect(() => nn.mseLoss(tensor([1]), tensor([1]), { reduction: 'avg' as 'mean' })).toThrow("mseLoss: reduction must be 'mean', 'sum' or 'none', got 'avg'");
+      expect(() => nn.mseLoss(tensor([1]), tensor([1]), { reduction: 'avg' as 'mean' })).toThrow("mseLoss: reduction must be 'mean', 'sum' or 'none', got the string 'avg'");
     }));
   });
 
