@@ -11,8 +11,8 @@ import { sub } from './sub.js';
 
 export function bceWithLogits(logits: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
   checkLoss('bceWithLogits', logits, target, options, {}, {
-    weight: 'per-element weights are not implemented; multiply the reduction: none losses instead',
-    posWeight: 'positive-class weights are not implemented',
+    weight: "weights are not implemented; use reduction: 'none' and weight the losses",
+    posWeight: "positive-class weights are not implemented; use reduction: 'none' and weight the losses",
   });
   const { reduction = 'mean' } = options;
   if (fmt(logits.shape) !== fmt(target.shape)) {

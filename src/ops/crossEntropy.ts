@@ -23,8 +23,8 @@ export function crossEntropy(logits: Tensor, target: Tensor | readonly number[],
     throw new Error(`crossEntropy: target must be an int32 tensor or an array of class indices, got ${describe(target)}`);
   }
   checkOptions('crossEntropy', options, { reduction: REDUCTION, labelSmoothing: number({ ge: 0, le: 1 }) }, {
-    weight: 'class weights are not implemented; weight the reduction: none losses instead',
-    ignoreIndex: "drop the rows to ignore first (gather), or weight the reduction: 'none' losses",
+    weight: "class weights are not implemented; use reduction: 'none' and weight the losses",
+    ignoreIndex: "leave those rows out first, or use reduction: 'none' and weight them 0",
   });
   const { reduction = 'mean', labelSmoothing = 0 } = options;
   const labels = target instanceof Tensor ? target
