@@ -28,16 +28,20 @@ function valuesOf(tensors: Record<string, LoadedTensor>, prefix: string): StateV
   return out;
 }
 
+let saves = 0;
+
 /**
- * Writes bytes to `path` atomically: temporary file `<path>.tmp-<pid>-<time>`, fsync, rename. A failed write
- * removes its temporary file; a process killed mid-save leaves one behind, which the next save to the same path
- * removes once that process is gone.
+ * Writes bytes to `path` atomically: temporary file `<path>.tmp-<pid>-<n>-<random>` (unique to this call, so
+ * saves running at the same time never share one), fsync, rename. A failed write removes its temporary file; a
+ * process killed mid-save leaves one behind, which the next save to the same path removes once that process is
+ * gone.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const f = await nodeFs();
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const tmp = `${path}.tmp-${process.pid}-${++saves}-${random}`;
   try {
-    const handle = await f.open(tmp, 'w');
+    const handle = await f.open(tmp, 'wx'); // 'x': never write into a file that already exists
     try {
       await handle.writeFile(bytes);
       await handle.sync();
@@ -52,13 +56,16 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   await removeStaleTemporaries(f, path);
 }
 
-/** Removes `<path>.tmp-<pid>-<time>` files whose writing process no longer runs (killed while saving). */
+/**
+ * Removes `<path>.tmp-<pid>-…` files whose writing process no longer runs (killed while saving); both this
+ * version's names and 0.1.0's `<path>.tmp-<pid>-<time>`.
+ */
 async function removeStaleTemporaries(f: Awaited<ReturnType<typeof nodeFs>>, path: string): Promise<void> {
   const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
   const dir = path.slice(0, slash + 1); // '' or ending in a separator
   const prefix = `${path.slice(slash + 1)}.tmp-`;
   for (const name of await f.readdir(dir || '.')) {
-    const pid = name.startsWith(prefix) ? /^(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    const pid = name.startsWith(prefix) ? /^(\d+)-\d+(?:-[0-9a-f]+)?$/.exec(name.slice(prefix.length))?.[1] : undefined;
     if (pid !== undefined && !processRuns(Number(pid))) await f.rm(dir + name, { force: true });
   }
 }
