@@ -27,7 +27,7 @@ export interface LoadedTensor {
 export interface Safetensors {
   /** The tensors by name (an object without prototype: any name, '__proto__' included, is just a name). */
   tensors: Record<string, LoadedTensor>;
-  /** The file's __metadata__, without the checksum. */
+  /** The file's __metadata__, without the checksum (an object without prototype too). */
   metadata: Record<string, string>;
   /** Whether the file carried a wasmgrad checksum (which then matched: a mismatch is an error). */
   verified: boolean;
