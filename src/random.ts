@@ -1,6 +1,7 @@
 // Seeded random numbers that are the same on every backend and in every JavaScript engine: a 32-bit
 // xoshiro128** generator (integer arithmetic only) for uniforms, Box–Muller for normals. The global generator's
 // state can be saved and restored (checkpoints resume the exact random stream).
+import { show, staged, type Staged } from './staging.js';
 
 export type RngState = [number, number, number, number];
 
@@ -98,11 +99,25 @@ export class Generator {
   }
 
   setState(state: readonly number[]): void {
-    if (state.length !== 4 || state.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
-      throw new Error(`setState: expected 4 unsigned 32-bit integers, got [${state.join(',')}]`);
-    }
-    this.s.set(state);
+    this.stageState(state).commit();
   }
+
+  /** setState's validation and staging (see Staged): a checkpoint restores generators with its other objects. */
+  stageState(state: unknown): Staged {
+    const next = checkRngState(state, 'setState');
+    return staged(() => this.s.set(next));
+  }
+}
+
+/** `state` as a generator state (4 unsigned 32-bit integers, not all zero), or an error starting with `what`. */
+export function checkRngState(state: unknown, what: string): Uint32Array {
+  const valid = (Array.isArray(state) || state instanceof Uint32Array) && state.length === 4 &&
+    Array.prototype.every.call(state, (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff);
+  if (!valid) throw new Error(`${what}: expected 4 unsigned 32-bit integers, got ${show(state)}`);
+  const next = Uint32Array.from(state as ArrayLike<number>);
+  // xoshiro's one forbidden state: it would draw zeros forever (seed() never produces it).
+  if (next.every((v) => v === 0)) throw new Error(`${what}: the state [0,0,0,0] is invalid (the generator would only draw zeros)`);
+  return next;
 }
 
 const rotl = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;

@@ -23,7 +23,7 @@ export async function loadModel(path: string): Promise<{ model: Sequential; info
   const bytes = new Uint8Array(await readFile(path).catch((e: Error) => {
     throw new Error(`--model: cannot read ${path}: ${e.message}`);
   }));
-  const file = fromSafetensors(bytes);
+  const file = fromSafetensors(bytes, { path });
   const meta = file.metadata.wasmgrad_model;
   if (!meta) throw new Error(`--model: ${path} has no wasmgrad model description (was it written by wasmgrad train?)`);
   const { mlp, data } = JSON.parse(meta) as { mlp: MlpConfig; data: DataInfo };

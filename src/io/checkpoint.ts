@@ -5,6 +5,8 @@
 //                          (tensors for the numbers, __metadata__ JSON for the rest), written atomically:
 //                          a temporary file is written and synced, then renamed over the old checkpoint, so a
 //                          crash mid-save leaves the previous checkpoint intact.
+// Loading is all-or-nothing: the file's checksum, the model, the optimizer, the scheduler and every generator are
+// all validated and staged before any of them changes (see src/staging.ts).
 // Node's fs is imported on first use only, so the browser build never sees it; in browsers use the byte forms
 // (toSafetensors / fromSafetensors, checkpointToBytes / checkpointFromBytes).
 import type { Tensor } from '../autograd/tensor.js';
@@ -13,33 +15,33 @@ import { fromValues } from '../creation.js';
 import type { Module, StateValues } from '../nn/module.js';
 import type { Hyper, Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
 import { nodeFs } from '../platform.js';
-import { globalGenerator, type Generator, type RngState } from '../random.js';
-import { fromSafetensors, toSafetensors, type LoadedTensor } from './safetensors.js';
+import { globalGenerator, type Generator } from '../random.js';
+import { isRecord, show, stageAll, type Staged, type Stateful } from '../staging.js';
+import { fromSafetensors, toSafetensors, type LoadedTensor, type Safetensors } from './safetensors.js';
 
-
-/** Loaded tensors as values a module or optimizer can take (float data only). */
-function asValues(tensors: Record<string, LoadedTensor>, prefix: string, what: string): StateValues {
-  const out: StateValues = {};
+/** Loaded tensors whose names start with `prefix`, without it, as values a module can take (it checks them). */
+function valuesOf(tensors: Record<string, LoadedTensor>, prefix: string): StateValues {
+  const out: StateValues = Object.create(null);
   for (const [k, t] of Object.entries(tensors)) {
-    if (!k.startsWith(prefix)) continue;
-    if (t.data instanceof BigInt64Array || t.dtype === 'U8' || t.dtype === 'I32') {
-      throw new Error(`${what}: tensor '${k}' has dtype ${t.dtype}; parameters need floating-point data`);
-    }
-    out[k.slice(prefix.length)] = { shape: t.shape, data: t.data as Float32Array | Float64Array };
+    if (k.startsWith(prefix)) out[k.slice(prefix.length)] = t as unknown as StateValues[string];
   }
   return out;
 }
 
+let saves = 0;
+
 /**
- * Writes bytes to `path` atomically: temporary file `<path>.tmp-<pid>-<time>`, fsync, rename. A failed write
- * removes its temporary file; a process killed mid-save leaves one behind, which the next save to the same path
- * removes once that process is gone.
+ * Writes bytes to `path` atomically: temporary file `<path>.tmp-<pid>-<n>-<random>` (unique to this call, so
+ * saves running at the same time never share one), fsync, rename. A failed write removes its temporary file; a
+ * process killed mid-save leaves one behind, which the next save to the same path removes once that process is
+ * gone.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const f = await nodeFs();
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const tmp = `${path}.tmp-${process.pid}-${++saves}-${random}`;
   try {
-    const handle = await f.open(tmp, 'w');
+    const handle = await f.open(tmp, 'wx'); // 'x': never write into a file that already exists
     try {
       await handle.writeFile(bytes);
       await handle.sync();
@@ -54,13 +56,16 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   await removeStaleTemporaries(f, path);
 }
 
-/** Removes `<path>.tmp-<pid>-<time>` files whose writing process no longer runs (killed while saving). */
+/**
+ * Removes `<path>.tmp-<pid>-…` files whose writing process no longer runs (killed while saving); both this
+ * version's names and 0.1.0's `<path>.tmp-<pid>-<time>`.
+ */
 async function removeStaleTemporaries(f: Awaited<ReturnType<typeof nodeFs>>, path: string): Promise<void> {
   const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
   const dir = path.slice(0, slash + 1); // '' or ending in a separator
   const prefix = `${path.slice(slash + 1)}.tmp-`;
   for (const name of await f.readdir(dir || '.')) {
-    const pid = name.startsWith(prefix) ? /^(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    const pid = name.startsWith(prefix) ? /^(\d+)-\d+(?:-[0-9a-f]+)?$/.exec(name.slice(prefix.length))?.[1] : undefined;
     if (pid !== undefined && !processRuns(Number(pid))) await f.rm(dir + name, { force: true });
   }
 }
@@ -74,6 +79,14 @@ function processRuns(pid: number): boolean {
   }
 }
 
+async function readBytes(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await (await nodeFs()).readFile(path));
+  } catch (e) {
+    throw new Error(`${what}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /** Saves a model's parameters as safetensors (names from namedParameters(), e.g. '0.weight'). */
 export async function save(model: Module, path: string, metadata: Record<string, string> = {}): Promise<void> {
   await writeFileAtomic(path, toSafetensors(model.stateDict(), { format: 'pt', ...metadata }));
@@ -81,18 +94,16 @@ export async function save(model: Module, path: string, metadata: Record<string,
 
 /** Loads parameters saved by save() (or by PyTorch's safetensors) into a model; checked before anything changes. */
 export async function load(model: Module, path: string, options: { strict?: boolean } = {}): Promise<Record<string, string>> {
-  const bytes = new Uint8Array(await (await nodeFs()).readFile(path));
-  const file = fromSafetensors(bytes);
-  model.loadStateDict(asValues(file.tensors, '', `load ${path}`), options);
+  const file = fromSafetensors(await readBytes(path, 'load'), { path });
+  model.loadStateDict(valuesOf(file.tensors, ''), options);
   return file.metadata;
 }
-
-interface StateDictLike<S> { stateDict(): S; loadStateDict(s: S): void }
 
 export interface Checkpoint {
   model: Module;
   optimizer?: Optimizer<Hyper>;
-  scheduler?: StateDictLike<object>;
+  /** A scheduler (LRScheduler or ReduceLROnPlateau, or anything with stateDict() and stageStateDict()). */
+  scheduler?: Stateful;
   /** Training progress (steps or epochs done), restored as is. */
   step?: number;
   /** Generators whose state is saved; default: the global one. */
@@ -101,38 +112,59 @@ export interface Checkpoint {
   extra?: unknown;
 }
 
-const FORMAT = 'wasmgrad-checkpoint-1';
+/** The current format: tagged optimizer and scheduler states, and a checksum over the whole file. */
+const FORMAT = 'wasmgrad-checkpoint-2';
+/** Written by wasmgrad 0.1.0: no checksum, no type tags. Still read. */
+const FORMAT_1 = 'wasmgrad-checkpoint-1';
+
+/** What a checkpoint's __metadata__.wasmgrad holds (the tensors hold the numbers). */
+interface CheckpointMeta {
+  format: typeof FORMAT | typeof FORMAT_1;
+  step: number;
+  optimizer: (Omit<OptimizerStateDict, 'state'> & { state: Record<string, { step: number; buffers: string[] }> }) | null;
+  scheduler: object | null;
+  rng: Record<string, unknown>;
+  extra: unknown;
+}
 
 /** A checkpoint as safetensors bytes (browsers: store them in IndexedDB, download them, …). */
 export function checkpointToBytes(c: Checkpoint): Uint8Array {
-  const tensors: Record<string, Tensor> = {};
+  const step = c.step ?? 0;
+  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`checkpointToBytes: step must be an integer ≥ 0, got ${show(step)}`);
+  const tensors: Record<string, Tensor> = Object.create(null);
   for (const [k, p] of Object.entries(c.model.stateDict())) tensors[`model.${k}`] = p;
   const temps: Tensor[] = [];
-  let optimizer: Omit<OptimizerStateDict, 'state'> & { state: Record<number, { step: number; buffers: string[] }> } | null = null;
   try {
+    let optimizer: CheckpointMeta['optimizer'] = null;
     if (c.optimizer) {
-      const sd = c.optimizer.stateDict();
-      const state: Record<number, { step: number; buffers: string[] }> = {};
-      for (const [i, s] of Object.entries(sd.state)) {
-        state[Number(i)] = { step: s.step, buffers: Object.keys(s.buffers) };
+      const { state: full, ...sd } = c.optimizer.stateDict();
+      const state: Record<string, { step: number; buffers: string[] }> = {};
+      for (const [i, s] of Object.entries(full)) {
+        state[i] = { step: s.step, buffers: Object.keys(s.buffers) };
         for (const [b, v] of Object.entries(s.buffers)) {
           const t = fromValues(v.data, v.shape, { backend: refBackend() });
           temps.push(t);
           tensors[`optimizer.${i}.${b}`] = t;
         }
       }
-      optimizer = { paramGroups: sd.paramGroups, state };
+      optimizer = { ...sd, state };
     }
     const generators = c.generators ?? { global: globalGenerator };
-    const meta = {
+    const meta: CheckpointMeta = {
       format: FORMAT,
-      step: c.step ?? 0,
+      step,
       optimizer,
       scheduler: c.scheduler?.stateDict() ?? null,
       rng: Object.fromEntries(Object.entries(generators).map(([k, g]) => [k, g.getState()])),
       extra: c.extra ?? null,
     };
-    return toSafetensors(tensors, { format: 'pt', wasmgrad: JSON.stringify(meta) });
+    let text: string;
+    try {
+      text = JSON.stringify(meta);
+    } catch (e) {
+      throw new Error(`checkpointToBytes: extra must be JSON-serialisable: ${(e as Error).message}`, { cause: e });
+    }
+    return toSafetensors(tensors, { format: 'pt', wasmgrad: text });
   } finally {
     for (const t of temps) t.dispose();
   }
@@ -140,59 +172,100 @@ export function checkpointToBytes(c: Checkpoint): Uint8Array {
 
 export interface Restored { step: number; extra: unknown }
 
-/** Restores a checkpoint into the given objects; everything is validated before any of them changes. */
-export function checkpointFromBytes(bytes: Uint8Array, c: Checkpoint): Restored {
-  const file = fromSafetensors(bytes);
-  let meta: { format: string; step: number; optimizer: OptimizerStateDict & { state: Record<number, { step: number; buffers: string[] }> } | null;
-    scheduler: object | null; rng: Record<string, RngState>; extra: unknown };
+function fail(message: string): never {
+  throw new Error(`loadCheckpoint: ${message}`);
+}
+
+/**
+ * Parses a checkpoint file and validates its metadata (format, checksum, the shape of every part); `path` names
+ * the file in the message for bytes that are not a safetensors file.
+ */
+export function readCheckpoint(bytes: Uint8Array, path?: string): { file: Safetensors; meta: CheckpointMeta } {
+  const file = fromSafetensors(bytes, { path });
+  const text = file.metadata.wasmgrad;
+  if (text === undefined) fail('not a wasmgrad checkpoint (its metadata has no wasmgrad entry)');
+  let meta: unknown;
   try {
-    meta = JSON.parse(file.metadata.wasmgrad ?? 'null');
+    meta = JSON.parse(text);
   } catch {
-    throw new Error('loadCheckpoint: the checkpoint metadata is not valid JSON');
+    fail('the checkpoint metadata is not valid JSON');
   }
-  if (meta?.format !== FORMAT) throw new Error(`loadCheckpoint: not a wasmgrad checkpoint (format ${meta?.format ?? 'missing'})`);
-  const modelValues = asValues(file.tensors, 'model.', 'loadCheckpoint');
+  if (!isRecord(meta)) fail('the checkpoint metadata must be a JSON object');
+  if (meta.format !== FORMAT && meta.format !== FORMAT_1) {
+    fail(typeof meta.format === 'string' && meta.format.startsWith('wasmgrad-checkpoint-')
+      ? `format ${meta.format} is newer than this wasmgrad reads (${FORMAT_1}, ${FORMAT})`
+      : `not a wasmgrad checkpoint (format ${show(meta.format)})`);
+  }
+  if (meta.format === FORMAT && !file.verified) {
+    fail(`the checkpoint has no checksum, which every ${FORMAT} file carries: it was changed after it was written`);
+  }
+  if (!Number.isSafeInteger(meta.step) || (meta.step as number) < 0) fail(`step must be an integer ≥ 0, got ${show(meta.step)}`);
+  const opt = meta.optimizer;
+  if (opt !== null) {
+    if (!isRecord(opt) || !isRecord(opt.state)) fail(`the optimizer entry must be null or { paramGroups, state }, got ${show(opt)}`);
+    for (const [i, s] of Object.entries(opt.state as object)) {
+      if (!isRecord(s) || !Array.isArray(s.buffers) || !s.buffers.every((b) => typeof b === 'string')) {
+        fail(`the optimizer state of parameter ${i} must be { step, buffers: [names] }, got ${show(s)}`);
+      }
+    }
+  }
+  if (meta.scheduler !== null && !isRecord(meta.scheduler)) fail(`the scheduler entry must be null or an object, got ${show(meta.scheduler)}`);
+  if (!isRecord(meta.rng)) fail(`the rng entry must map generator names to states, got ${show(meta.rng)}`);
+  return { file, meta: meta as unknown as CheckpointMeta };
+}
+
+/**
+ * Validates a checkpoint against the given objects and stages the load (see Staged): nothing changes until
+ * `staged.commit()`. Errors name the part that does not fit.
+ */
+export function stageCheckpoint(bytes: Uint8Array, c: Checkpoint, path?: string): Restored & { staged: Staged } {
+  const { file, meta } = readCheckpoint(bytes, path);
   const generators = c.generators ?? { global: globalGenerator };
-  for (const k of Object.keys(generators)) {
-    if (!meta.rng?.[k]) throw new Error(`loadCheckpoint: no state saved for generator '${k}'`);
-  }
-  if (c.optimizer && !meta.optimizer) throw new Error('loadCheckpoint: the checkpoint has no optimizer state');
-  if (c.scheduler && !meta.scheduler) throw new Error('loadCheckpoint: the checkpoint has no scheduler state');
+  for (const k of Object.keys(generators)) if (!Object.hasOwn(meta.rng, k)) fail(`no state saved for generator '${k}'`);
+  if (c.optimizer && !meta.optimizer) fail('the checkpoint has no optimizer state');
+  if (c.scheduler && !meta.scheduler) fail('the checkpoint has no scheduler state');
+
+  // Every tensor is the model's or a listed optimizer buffer; the optimizer's state takes its buffers by name.
+  const optimizerTensors = new Set<string>();
   let optimizerState: OptimizerStateDict | null = null;
-  if (c.optimizer && meta.optimizer) {
+  if (meta.optimizer) {
     const state: OptimizerStateDict['state'] = {};
     for (const [i, s] of Object.entries(meta.optimizer.state)) {
-      const buffers: OptimizerStateDict['state'][number]['buffers'] = {};
+      const buffers: Record<string, LoadedTensor> = Object.create(null);
       for (const b of s.buffers) {
-        const t = file.tensors[`optimizer.${i}.${b}`];
-        if (!t || !(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
-          throw new Error(`loadCheckpoint: optimizer buffer '${b}' of parameter ${i} is missing or not floating-point`);
-        }
-        buffers[b] = { shape: t.shape, data: t.data };
+        const name = `optimizer.${i}.${b}`;
+        if (!Object.hasOwn(file.tensors, name)) fail(`the optimizer buffer '${b}' of parameter ${i} is missing`);
+        buffers[b] = file.tensors[name]!;
+        optimizerTensors.add(name);
       }
-      state[Number(i)] = { step: s.step, buffers };
+      state[i as unknown as number] = { step: s.step, buffers: buffers as unknown as OptimizerStateDict['state'][number]['buffers'] };
     }
-    optimizerState = { paramGroups: meta.optimizer.paramGroups, state };
+    optimizerState = { ...meta.optimizer, state };
   }
-  // Dry runs first: a model or optimizer that does not fit throws here, before anything is changed.
-  const params = new Map(c.model.namedParameters());
-  for (const [k, v] of Object.entries(modelValues)) {
-    const p = params.get(k);
-    if (p && p.shape.join() !== v.shape.join()) {
-      throw new Error(`loadCheckpoint: parameter '${k}' has shape [${p.shape}] in the model, [${v.shape}] in the checkpoint`);
+  const stray = Object.keys(file.tensors).filter((k) => !k.startsWith('model.') && !optimizerTensors.has(k));
+  if (stray.length) fail(`unexpected tensors ${stray.map((k) => `'${k}'`).join(', ')}`);
+
+  const part = (what: string, stage: () => Staged) => () => {
+    try {
+      return stage();
+    } catch (e) {
+      throw new Error(`loadCheckpoint: ${what}: ${(e as Error).message}`, { cause: e });
     }
-  }
-  const missing = [...params.keys()].filter((k) => !(k in modelValues));
-  const unexpected = Object.keys(modelValues).filter((k) => !params.has(k));
-  if (missing.length || unexpected.length) {
-    throw new Error(`loadCheckpoint: the model does not match (missing: ${missing.join(', ') || 'none'}; unexpected: ${unexpected.join(', ') || 'none'})`);
-  }
-  if (c.optimizer && optimizerState) c.optimizer.checkStateDict(optimizerState);
-  c.model.loadStateDict(modelValues);
-  if (c.optimizer && optimizerState) c.optimizer.loadStateDict(optimizerState);
-  if (c.scheduler && meta.scheduler) c.scheduler.loadStateDict(meta.scheduler);
-  for (const [k, g] of Object.entries(generators)) g.setState(meta.rng[k]!);
-  return { step: meta.step, extra: meta.extra };
+  };
+  const staged = stageAll([
+    part('model', () => c.model.stageStateDict(valuesOf(file.tensors, 'model.'))),
+    ...(c.optimizer ? [part('optimizer', () => c.optimizer!.stageStateDict(optimizerState!))] : []),
+    ...(c.scheduler ? [part('scheduler', () => c.scheduler!.stageStateDict(meta.scheduler))] : []),
+    ...Object.entries(generators).map(([k, g]) => part(`generator '${k}'`, () => g.stageState(meta.rng[k]))),
+  ]);
+  return { step: meta.step, extra: meta.extra, staged };
+}
+
+/** Restores a checkpoint into the given objects; everything is validated before any of them changes. */
+export function checkpointFromBytes(bytes: Uint8Array, c: Checkpoint): Restored {
+  const { step, extra, staged } = stageCheckpoint(bytes, c);
+  staged.commit();
+  return { step, extra };
 }
 
 export async function saveCheckpoint(path: string, c: Checkpoint): Promise<void> {
@@ -200,6 +273,7 @@ export async function saveCheckpoint(path: string, c: Checkpoint): Promise<void>
 }
 
 export async function loadCheckpoint(path: string, c: Checkpoint): Promise<Restored> {
-  return checkpointFromBytes(new Uint8Array(await (await nodeFs()).readFile(path)), c);
+  const { step, extra, staged } = stageCheckpoint(await readBytes(path, 'loadCheckpoint'), c, path);
+  staged.commit();
+  return { step, extra };
 }
-

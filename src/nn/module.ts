@@ -4,8 +4,9 @@
 import { keep, noGrad } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
-import { fmt } from '../kernels/shape.js';
+import { fmt, sizeOf } from '../kernels/shape.js';
 import { boolean, checkOptions } from '../options.js';
+import { isRecord, show, staged, type Staged } from '../staging.js';
 
 const PARAMETER = Symbol('parameter');
 
@@ -25,6 +26,39 @@ export type StateDict = Record<string, Tensor>;
 
 /** Values to load into a module: tensors, or plain data read from a file. */
 export type StateValues = Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>;
+
+/**
+ * Checks one value against its parameter and returns the write that loads it, or what is wrong with it. The
+ * write cannot fail: data from another backend or dtype, or from another parameter of the same module (which an
+ * earlier write could change), is read now.
+ */
+function stageValue(v: unknown, p: Tensor, params: ReadonlySet<Tensor>): (() => void) | { kind: string; detail: string } {
+  if (v instanceof Tensor) {
+    if (v.isDisposed) return { kind: 'disposed', detail: 'the tensor was disposed' };
+    if (v.dtype === 'int32') return { kind: 'wrong dtype', detail: `int32 data for a ${p.dtype} parameter` };
+    if (fmt(v.shape) !== fmt(p.shape)) return { kind: 'wrong shape', detail: `expected ${fmt(p.shape)}, got ${fmt(v.shape)}` };
+    const aliased = v !== p && params.has(v);
+    if (v.backend === p.backend && v.dtype === p.dtype && !aliased) return () => K.copyInto(p, v, p.shape.map(() => 0));
+    const data = v.data();
+    return () => p.backend.write(p.buf, data);
+  }
+  if (!isRecord(v) || !Array.isArray(v.shape) || !v.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    return { kind: 'not a tensor', detail: `expected a Tensor or { shape, data }, got ${show(v)}` };
+  }
+  const { shape, data } = v as { shape: number[]; data: unknown };
+  const floats = data instanceof Float32Array || data instanceof Float64Array ||
+    (Array.isArray(data) && data.every((x) => typeof x === 'number'));
+  if (!floats) {
+    const what = ArrayBuffer.isView(data) ? `integer data (${data.constructor.name})` : show(data);
+    return { kind: 'wrong dtype', detail: `${what} for a ${p.dtype} parameter (expected Float32Array, Float64Array or numbers)` };
+  }
+  if (fmt(shape) !== fmt(p.shape)) return { kind: 'wrong shape', detail: `expected ${fmt(p.shape)}, got ${fmt(shape)}` };
+  const values = data as ArrayLike<number>;
+  if (values.length !== sizeOf(shape)) {
+    return { kind: 'wrong size', detail: `shape ${fmt(shape)} holds ${sizeOf(shape)} values, the data has ${values.length}` };
+  }
+  return () => p.backend.write(p.buf, values);
+}
 
 // Calling a module runs its forward: `model(x)` as in PyTorch.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
@@ -101,35 +135,41 @@ export abstract class Module {
 
   /**
    * Copies values into the parameters. Everything is checked before anything is written: with strict (the
-   * default), missing and unexpected names are an error; a shape mismatch always is. The error lists them all.
+   * default), missing and unexpected names are an error; a value of the wrong shape, size or dtype, or a
+   * disposed tensor, always is. The error lists every problem.
    */
   loadStateDict(values: StateValues, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+    const { missing, unexpected, commit } = this.stageStateDict(values, options);
+    commit();
+    return { missing, unexpected };
+  }
+
+  /** loadStateDict's validation and staging (see Staged): throws, changing nothing, if any value does not fit. */
+  stageStateDict(values: StateValues, options: { strict?: boolean } = {}): Staged & { missing: string[]; unexpected: string[] } {
     checkOptions('loadStateDict', options, { strict: boolean }, { assign: 'values are always copied into the existing parameters' });
+    if (!isRecord(values)) throw new Error(`loadStateDict: expected an object of named values, got ${show(values)}`);
     const strict = options.strict ?? true;
     const params = new Map(this.namedParameters());
-    const missing = [...params.keys()].filter((k) => !(k in values));
-    const unexpected = Object.keys(values).filter((k) => !params.has(k));
-    const misshaped = [...params].filter(([k, p]) => k in values && fmt(values[k]!.shape) !== fmt(p.shape))
-      .map(([k, p]) => `${k}: expected ${fmt(p.shape)}, got ${fmt(values[k]!.shape)}`);
-    const problems = [
+    const given = new Map(Object.entries(values)); // own keys only: names like 'constructor' or '__proto__' work
+    const missing = [...params.keys()].filter((k) => !given.has(k));
+    const unexpected = [...given.keys()].filter((k) => !params.has(k));
+    const problems = new Map<string, string[]>(); // kind of problem → 'name: detail'
+    const writes: (() => void)[] = [];
+    const own = new Set(params.values());
+    for (const [k, p] of params) {
+      if (p.isDisposed) throw new Error(`loadStateDict: parameter '${k}' of this module was disposed`);
+      if (!given.has(k)) continue;
+      const r = stageValue(given.get(k), p, own);
+      if (typeof r === 'function') writes.push(r);
+      else problems.set(r.kind, [...(problems.get(r.kind) ?? []), `${k}: ${r.detail}`]);
+    }
+    const report = [
       ...(strict && missing.length ? [`missing: ${missing.join(', ')}`] : []),
       ...(strict && unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []),
-      ...(misshaped.length ? [`wrong shape: ${misshaped.join('; ')}`] : []),
+      ...[...problems].map(([kind, list]) => `${kind}: ${list.join('; ')}`),
     ];
-    if (problems.length) throw new Error(`loadStateDict: ${problems.join(' | ')} (nothing was loaded)`);
-    noGrad(() => {
-      for (const [k, p] of params) {
-        const v = values[k];
-        if (!v) continue;
-        if (v instanceof Tensor) {
-          if (v.backend === p.backend && v.dtype === p.dtype) K.copyInto(p, v, p.shape.map(() => 0));
-          else p.backend.write(p.buf, v.data());
-        } else {
-          p.backend.write(p.buf, v.data);
-        }
-      }
-    });
-    return { missing, unexpected };
+    if (report.length) throw new Error(`loadStateDict: ${report.join(' | ')} (nothing was loaded)`);
+    return { missing, unexpected, ...staged(() => noGrad(() => writes.forEach((w) => w()))) };
   }
 
   /** Frees every parameter (and its gradient). The module cannot be used afterwards. */

@@ -8,6 +8,7 @@ import { Tensor } from '../autograd/tensor.js';
 import type { TypedArray } from '../backend/types.js';
 import { fmt } from '../kernels/shape.js';
 import { checkKeys, checkValue, describe, given, isPlainObject, type Check, type Unsupported } from '../options.js';
+import { isRecord, show, type Staged } from '../staging.js';
 
 export interface Hyper { lr: number }
 
@@ -23,6 +24,8 @@ export interface ParamState {
 
 /** A serialisable snapshot: hyperparameters per group, and each parameter's step and buffers (by index). */
 export interface OptimizerStateDict {
+  /** The optimizer's name ('SGD', 'Adam', …); state dicts of wasmgrad 0.1.0 have none. */
+  optimizer?: string;
   paramGroups: (Record<string, number | boolean | number[]> & { params: number[] })[];
   state: Record<number, { step: number; buffers: Record<string, { shape: readonly number[]; data: TypedArray }> }>;
 }
@@ -148,50 +151,146 @@ export abstract class Optimizer<H extends Hyper> {
         buffers: Object.fromEntries(Object.entries(s.buffers).map(([k, t]) => [k, { shape: t.shape, data: t.data() }])),
       };
     });
-    return { paramGroups, state };
+    return { optimizer: this.name, paramGroups, state };
   }
 
-  /** Throws if `sd` does not fit this optimizer (its groups, parameters and shapes); changes nothing. */
+  /** Throws if `sd` does not fit this optimizer (see loadStateDict); changes nothing. */
   checkStateDict(sd: OptimizerStateDict): void {
-    const all = this.allParams();
-    check(sd.paramGroups?.length === this.paramGroups.length, this.name,
-      `loadStateDict: the state has ${sd.paramGroups?.length} parameter groups, this optimizer ${this.paramGroups.length}`);
-    sd.paramGroups.forEach((g, i) => {
-      const mine = this.paramGroups[i]!.params.map((p) => all.indexOf(p));
-      check(JSON.stringify(g.params) === JSON.stringify(mine), this.name,
-        `loadStateDict: group ${i} holds parameters [${g.params}], expected [${mine}]`);
-      const { params: _, ...h } = g;
-      this.validate({ ...this.paramGroups[i]!, ...h } as unknown as H);
-    });
-    for (const [key, s] of Object.entries(sd.state ?? {})) {
-      const p = all[Number(key)];
-      check(p !== undefined, this.name, `loadStateDict: state for parameter ${key}, which does not exist`);
-      check(Number.isInteger(s.step) && s.step >= 0, this.name, `loadStateDict: bad step ${s.step} for parameter ${key}`);
-      for (const [b, v] of Object.entries(s.buffers)) {
-        check(fmt(v.shape) === fmt(p!.shape) && v.data.length === p!.size, this.name,
-          `loadStateDict: buffer '${b}' of parameter ${key} has shape ${fmt(v.shape)}, the parameter ${fmt(p!.shape)}`);
-      }
-    }
+    this.readStateDict(sd);
   }
 
-  /** Restores hyperparameters and state; everything is validated before anything changes. */
+  /**
+   * Restores hyperparameters and state. Everything is validated before anything changes: the optimizer type,
+   * the groups and their parameters, every hyperparameter, each parameter's step and buffers (names, shapes,
+   * sizes, floating-point data).
+   */
   loadStateDict(sd: OptimizerStateDict): void {
-    this.checkStateDict(sd);
-    const all = this.allParams();
-    sd.paramGroups.forEach((g, i) => {
-      const { params: _, ...h } = g;
-      Object.assign(this.paramGroups[i]!, h);
-    });
-    this.disposeState();
-    for (const [key, s] of Object.entries(sd.state ?? {})) {
-      const p = all[Number(key)]!;
-      const buffers: Record<string, Tensor> = {};
-      for (const [b, v] of Object.entries(s.buffers)) {
-        buffers[b] = zerosFor(p);
-        p.backend.write(buffers[b]!.buf, v.data);
+    this.stageStateDict(sd).commit();
+  }
+
+  /**
+   * loadStateDict's validation and staging (see Staged): the new state buffers are allocated here, so running
+   * out of memory throws before anything changes; commit() swaps them in and frees the old ones.
+   */
+  stageStateDict(sd: OptimizerStateDict): Staged {
+    const { groups, states } = this.readStateDict(sd);
+    const created: Tensor[] = [];
+    const next = new Map<Tensor, ParamState>();
+    try {
+      for (const { p, step, buffers } of states) {
+        const tensors: Record<string, Tensor> = {};
+        for (const [b, data] of buffers) {
+          const t = zerosFor(p);
+          created.push(t);
+          p.backend.write(t.buf, data);
+          tensors[b] = t;
+        }
+        next.set(p, { step, buffers: tensors });
       }
-      this.state.set(p, { step: s.step, buffers });
+    } catch (e) {
+      for (const t of created) t.dispose();
+      throw e;
     }
+    return {
+      commit: () => {
+        groups.forEach((h, i) => Object.assign(this.paramGroups[i]!, h));
+        this.disposeState();
+        for (const [p, s] of next) this.state.set(p, s);
+      },
+      abort: () => {
+        for (const t of created) t.dispose();
+      },
+    };
+  }
+
+  /** Validates a state dict against this optimizer and returns what loading it sets; throws naming the problem. */
+  private readStateDict(sd: OptimizerStateDict): {
+    groups: Record<string, unknown>[];
+    states: { p: Tensor; step: number; buffers: [string, ArrayLike<number>][] }[];
+  } {
+    const fail = (message: string): never => {
+      throw new Error(`${this.name}: loadStateDict: ${message}`);
+    };
+    if (!isRecord(sd)) fail(`expected a state dict { optimizer, paramGroups, state }, got ${show(sd)}`);
+    if (sd.optimizer !== undefined && sd.optimizer !== this.name) {
+      fail(typeof sd.optimizer === 'string'
+        ? `this state was saved by ${sd.optimizer}; it cannot be loaded into ${this.name} (continue it with ${sd.optimizer})`
+        : `the optimizer type must be a name, got ${show(sd.optimizer)}`);
+    }
+    if (!Array.isArray(sd.paramGroups) || sd.paramGroups.length !== this.paramGroups.length) {
+      fail(`the state has ${Array.isArray(sd.paramGroups) ? sd.paramGroups.length : 'no list of'} parameter groups, this optimizer ${this.paramGroups.length}`);
+    }
+    const all = this.allParams();
+    const groups = sd.paramGroups.map((g: unknown, i) => this.readGroup(g, i, all, fail));
+    if (!isRecord(sd.state)) fail(`state must map parameter indices to { step, buffers }, got ${show(sd.state)}`);
+    const states = Object.entries(sd.state).map(([key, s]) => this.readParamState(key, s, all, groups, fail));
+    return { groups, states };
+  }
+
+  /** Validates the state of parameter `key`: its step, and exactly the buffers these hyperparameters use. */
+  private readParamState(key: string, s: unknown, all: Tensor[], groups: Record<string, unknown>[], fail: (m: string) => never) {
+    const i = Number(key);
+    if (String(i) !== key || !Number.isInteger(i) || i < 0 || i >= all.length) {
+      fail(`state for parameter ${key}, which does not exist (this optimizer has parameters 0 to ${all.length - 1})`);
+    }
+    const p = all[i]!;
+    if (!isRecord(s)) return fail(`the state of parameter ${key} must be { step, buffers }, got ${show(s)}`);
+    if (!Number.isSafeInteger(s.step) || (s.step as number) < 0) fail(`parameter ${key}: step must be an integer ≥ 0, got ${show(s.step)}`);
+    const given = s.buffers;
+    if (!isRecord(given)) return fail(`parameter ${key}: buffers must map names to { shape, data }, got ${show(given)}`);
+    const h = groups[this.paramGroups.findIndex((g) => g.params.includes(p))]!;
+    const expected = this.buffersFor(h as unknown as H);
+    const names = Object.keys(given);
+    if (names.length !== expected.length || expected.some((b) => !names.includes(b))) {
+      fail(`parameter ${key} has buffers [${names.join(', ')}]; ${this.name} with these hyperparameters keeps [${expected.join(', ')}]`);
+    }
+    const buffers = expected.map((b): [string, ArrayLike<number>] => {
+      const v = given[b];
+      const shape = isRecord(v) ? v.shape : undefined;
+      const data = isRecord(v) ? v.data : undefined;
+      if (!Array.isArray(shape) || fmt(shape) !== fmt(p.shape)) {
+        fail(`buffer '${b}' of parameter ${key} has shape ${Array.isArray(shape) ? fmt(shape) : show(shape)}, the parameter ${fmt(p.shape)}`);
+      }
+      if (!(data instanceof Float32Array || data instanceof Float64Array || (Array.isArray(data) && data.every((x) => typeof x === 'number')))) {
+        fail(`buffer '${b}' of parameter ${key} must hold floating-point data, got ${show(data)}`);
+      }
+      const values = data as ArrayLike<number>;
+      if (values.length !== p.size) fail(`buffer '${b}' of parameter ${key} has ${values.length} values, its shape ${fmt(p.shape)} holds ${p.size}`);
+      return [b, values];
+    });
+    return { p, step: s.step as number, buffers };
+  }
+
+  /** Validates group i of a state dict (its parameters, and hyperparameters of the same names and kinds as ours). */
+  private readGroup(g: unknown, i: number, all: Tensor[], fail: (m: string) => never): Record<string, unknown> {
+    if (!isRecord(g)) fail(`group ${i} must be an object of hyperparameters and params, got ${show(g)}`);
+    const { params, ...h } = g;
+    const mine = this.paramGroups[i]!;
+    const indices = mine.params.map((p) => all.indexOf(p));
+    if (!Array.isArray(params) || params.join() !== indices.join() || params.some((x) => typeof x !== 'number')) {
+      fail(`group ${i} holds parameters ${show(params)}, expected [${indices}]`);
+    }
+    const ours = Object.keys(mine).filter((k) => k !== 'params');
+    const theirs = Object.keys(h);
+    if (ours.length !== theirs.length || ours.some((k) => !Object.hasOwn(h, k))) {
+      // Without a type tag (files of wasmgrad 0.1.0) this is also how another optimizer's state is recognised.
+      fail(`group ${i} has the hyperparameters {${theirs.join(', ')}}, ${this.name} has {${ours.join(', ')}}: ` +
+        'was the state saved by another optimizer?');
+    }
+    for (const k of ours) {
+      const [a, b] = [(mine as unknown as Record<string, unknown>)[k], h[k]];
+      const same = Array.isArray(a)
+        ? Array.isArray(b) && b.length === a.length && b.every((x) => typeof x === 'number')
+        : typeof b === typeof a;
+      if (!same) fail(`group ${i}: ${k} must be ${Array.isArray(a) ? `a list of ${a.length} numbers` : `a ${typeof a}`}, got ${show(b)}`);
+    }
+    const copy = structuredClone(h);
+    try {
+      this.validate({ ...copy, params: mine.params } as unknown as H);
+    } catch (e) {
+      fail(`group ${i}: ${(e as Error).message.replace(`${this.name}: `, '')}`);
+    }
+    return copy;
   }
 
   /** Frees the state buffers (the parameters are the model's). */

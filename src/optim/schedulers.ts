@@ -3,6 +3,7 @@
 // parameter group's lr from the group's initial lr and the number of steps taken.
 import { Tensor } from '../autograd/tensor.js';
 import { checkOptions, checkValue, describe, integer, number, oneOf, type Check } from '../options.js';
+import { isRecord, show, staged, type Staged } from '../staging.js';
 import { Optimizer, type Hyper } from './optimizer.js';
 
 /** Checks that a scheduler was given an optimizer (the first argument of every scheduler). */
@@ -12,7 +13,12 @@ function checkOptimizer(api: string, optimizer: unknown): void {
   }
 }
 
-export interface SchedulerState { lastEpoch: number; baseLrs: number[]; [k: string]: number | number[] }
+export interface SchedulerState {
+  /** The scheduler's name ('StepLR', …); states of wasmgrad 0.1.0 have none. */
+  scheduler?: string;
+  lastEpoch: number;
+  baseLrs: number[];
+}
 
 export abstract class LRScheduler {
   lastEpoch = 0;
@@ -40,17 +46,51 @@ export abstract class LRScheduler {
   }
 
   stateDict(): SchedulerState {
-    return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs] };
+    return { scheduler: schedulerName(this), lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs] };
   }
 
+  /** Restores the step count and initial lrs, and sets the optimizer's lrs from them; validated first. */
   loadStateDict(s: SchedulerState): void {
-    if (!Number.isInteger(s.lastEpoch) || s.baseLrs.length !== this.baseLrs.length) {
-      throw new Error(`${this.constructor.name}: loadStateDict: state does not fit this scheduler`);
-    }
-    this.lastEpoch = s.lastEpoch;
-    this.baseLrs.splice(0, this.baseLrs.length, ...s.baseLrs);
-    this.apply();
+    this.stageStateDict(s).commit();
   }
+
+  /** loadStateDict's validation and staging (see Staged). */
+  stageStateDict(s: unknown): Staged {
+    const fail = readState(s, schedulerName(this), ['lastEpoch', 'baseLrs']);
+    const { lastEpoch, baseLrs } = s as { lastEpoch: unknown; baseLrs: unknown };
+    if (!Number.isSafeInteger(lastEpoch) || (lastEpoch as number) < 0) fail(`lastEpoch must be an integer ≥ 0, got ${show(lastEpoch)}`);
+    if (!Array.isArray(baseLrs) || baseLrs.length !== this.baseLrs.length ||
+      !baseLrs.every((lr) => typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) {
+      fail(`baseLrs must be ${this.baseLrs.length} finite learning rates ≥ 0 (one per parameter group), got ${show(baseLrs)}`);
+    }
+    const lrs = [...(baseLrs as number[])];
+    return staged(() => {
+      this.lastEpoch = lastEpoch as number;
+      this.baseLrs.splice(0, this.baseLrs.length, ...lrs);
+      this.apply();
+    });
+  }
+}
+
+/**
+ * Checks that `s` is an object with exactly the keys `keys` (plus the type tag) and, when tagged, the tag `name`;
+ * returns the function that throws the scheduler's errors. An untagged state (wasmgrad 0.1.0) is recognised by
+ * its keys.
+ */
+function readState(s: unknown, name: string, keys: string[]): (message: string) => never {
+  const fail = (message: string): never => {
+    throw new Error(`${name}: loadStateDict: ${message}`);
+  };
+  if (!isRecord(s)) fail(`expected a state object, got ${show(s)}`);
+  const state = s as Record<string, unknown>;
+  if (state.scheduler !== undefined && state.scheduler !== name) {
+    fail(`this state was saved by ${show(state.scheduler)}; it cannot be loaded into ${name}`);
+  }
+  const theirs = Object.keys(state).filter((k) => k !== 'scheduler');
+  if (theirs.length !== keys.length || keys.some((k) => !Object.hasOwn(state, k))) {
+    fail(`the state has {${theirs.join(', ')}}, ${name} keeps {${keys.join(', ')}}: was it saved by another scheduler?`);
+  }
+  return fail;
 }
 
 /** Checks a scheduler's positional numbers, named as in its signature. */
@@ -182,13 +222,40 @@ export class ReduceLROnPlateau {
     return this.optimizer.paramGroups.map((g) => g.lr);
   }
 
-  stateDict(): { best: number; badEpochs: number; cooldownLeft: number } {
-    return { best: this.best, badEpochs: this.badEpochs, cooldownLeft: this.cooldownLeft };
+  stateDict(): { scheduler: string; best: number; badEpochs: number; cooldownLeft: number } {
+    return { scheduler: 'ReduceLROnPlateau', best: this.best, badEpochs: this.badEpochs, cooldownLeft: this.cooldownLeft };
   }
 
-  loadStateDict(s: { best: number; badEpochs: number; cooldownLeft: number }): void {
-    this.best = s.best;
-    this.badEpochs = s.badEpochs;
-    this.cooldownLeft = s.cooldownLeft;
+  loadStateDict(s: { best: number | null; badEpochs: number; cooldownLeft: number }): void {
+    this.stageStateDict(s).commit();
   }
+
+  /**
+   * loadStateDict's validation and staging (see Staged). `best` may be null: JSON (a checkpoint) writes the
+   * ±Infinity of "no metric seen yet" as null.
+   */
+  stageStateDict(s: unknown): Staged {
+    const fail = readState(s, 'ReduceLROnPlateau', ['best', 'badEpochs', 'cooldownLeft']);
+    const { best, badEpochs, cooldownLeft } = s as Record<string, unknown>;
+    if (best !== null && (typeof best !== 'number' || Number.isNaN(best))) fail(`best must be a number or null, got ${show(best)}`);
+    for (const [k, v] of [['badEpochs', badEpochs], ['cooldownLeft', cooldownLeft]] as const) {
+      if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`${k} must be an integer ≥ 0, got ${show(v)}`);
+    }
+    const none = (this.options.mode ?? 'min') === 'min' ? Infinity : -Infinity;
+    return staged(() => {
+      this.best = best === null ? none : (best as number);
+      this.badEpochs = badEpochs as number;
+      this.cooldownLeft = cooldownLeft as number;
+    });
+  }
+}
+
+// The names saved in state dicts, spelled out: class names do not survive minifying bundlers.
+const SCHEDULER_NAMES = new Map<unknown, string>([
+  [StepLR, 'StepLR'], [ExponentialLR, 'ExponentialLR'], [CosineAnnealingLR, 'CosineAnnealingLR'], [LinearLR, 'LinearLR'],
+  [OneCycleLR, 'OneCycleLR'],
+]);
+
+function schedulerName(s: LRScheduler): string {
+  return SCHEDULER_NAMES.get(s.constructor) ?? s.constructor.name;
 }

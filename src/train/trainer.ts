@@ -5,7 +5,7 @@ import '../ops/index.js'; // Tensor methods (J.backward()) and the backward engi
 import { noGrad, tidy } from '../autograd/scope.js';
 import type { Tensor } from '../autograd/tensor.js';
 import type { TensorDataset } from '../data/dataset.js';
-import { checkpointFromBytes, checkpointToBytes } from '../io/checkpoint.js';
+import { checkpointToBytes, readCheckpoint, stageCheckpoint } from '../io/checkpoint.js';
 import { toSafetensors } from '../io/safetensors.js';
 import { crossEntropy, mseLoss } from '../nn/losses.js';
 import type { Sequential } from '../nn/sequential.js';
@@ -16,8 +16,9 @@ import type { Hyper, Optimizer } from '../optim/optimizer.js';
 import { RMSprop } from '../optim/rmsprop.js';
 import { CosineAnnealingLR, ExponentialLR, LinearLR, type LRScheduler, OneCycleLR, StepLR } from '../optim/schedulers.js';
 import { SGD } from '../optim/sgd.js';
-import { Generator } from '../random.js';
-import { buildMlp, weightsOf, type ActivationName, type MlpConfig } from './model.js';
+import { checkRngState, Generator } from '../random.js';
+import { isRecord, show, stageAll, staged, type Staged } from '../staging.js';
+import { ACTIVATION_NAMES, buildMlp, weightsOf, type ActivationName, type MlpConfig } from './model.js';
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'] as const;
 export const SCHEDULES = ['none', 'step', 'cosine', 'exponential', 'linear', 'onecycle'] as const;
@@ -222,36 +223,54 @@ export class Trainer {
     });
   }
 
-  /** Restores a checkpoint taken by checkpointBytes() of a trainer with the same configuration. */
+  /**
+   * Restores a checkpoint taken by checkpointBytes() of a trainer with the same configuration. All of it is
+   * validated (checksum, model, optimizer, schedule, generators and this trainer's progress) before anything
+   * changes: after an error the trainer is as it was.
+   */
   restore(bytes: Uint8Array): void {
-    const r = checkpointFromBytes(bytes, {
+    const checkpoint = stageCheckpoint(bytes, {
       model: this.model, optimizer: this.optimizer, scheduler: this.scheduler ?? undefined,
       generators: { shuffle: this.shuffle, dropout: this.dropoutGen },
     });
-    const extra = r.extra as { batchInEpoch: number; epochStartState: number[] | null; history: EpochMetrics[] };
-    this.epoch = r.step;
-    this.batchInEpoch = extra.batchInEpoch;
-    this.epochStartState = extra.epochStartState;
-    this.history.splice(0, this.history.length, ...extra.history);
+    stageAll([() => checkpoint.staged, () => this.stageProgress(checkpoint.step, checkpoint.extra)]).commit();
   }
 
-  /** The configuration stored in a checkpoint (to rebuild a trainer before restore()). */
+  /** Validates the progress saved in a checkpoint (epochs, position in the epoch, history) and stages it. */
+  private stageProgress(epoch: number, extra: unknown): Staged {
+    const invalid = "resume: the checkpoint's progress is invalid";
+    const fail = (message: string): never => {
+      throw new Error(`${invalid}: ${message}`);
+    };
+    if (!isRecord(extra)) return fail('it has no training progress (was it written by wasmgrad train?)');
+    const { batchInEpoch, epochStartState, history } = extra;
+    if (!Number.isSafeInteger(batchInEpoch) || (batchInEpoch as number) < 0 || (batchInEpoch as number) >= this.batchesPerEpoch) {
+      fail(`batchInEpoch must be an integer in [0, ${this.batchesPerEpoch}), got ${show(batchInEpoch)}`);
+    }
+    // The shuffle state the epoch started from: an unfinished epoch needs it to draw the same order again.
+    const start = epochStartState === null && batchInEpoch === 0 ? null : checkRngState(epochStartState, `${invalid}: epochStartState`);
+    if (!Array.isArray(history)) return fail(`history must be a list of epoch metrics, got ${show(history)}`);
+    const metrics = history.map((m: unknown, i) => epochMetrics(m) ?? fail(`history entry ${i} is not a record of epoch metrics`));
+    return staged(() => {
+      this.epoch = epoch;
+      this.batchInEpoch = batchInEpoch as number;
+      this.epochStartState = start && Array.from(start);
+      this.history.length = 0;
+      for (const m of metrics) this.history.push(m);
+    });
+  }
+
+  /** The configuration stored in a checkpoint (to rebuild a trainer before restore()); validated. */
   static configOf(bytes: Uint8Array): TrainConfig {
-    const probe = JSON.parse(decodeMetadata(bytes)) as { extra?: { config?: TrainConfig } };
-    if (!probe.extra?.config) throw new Error('resume: the checkpoint was not written by wasmgrad train');
-    return probe.extra.config;
+    const { extra } = readCheckpoint(bytes).meta;
+    if (!isRecord(extra) || !Object.hasOwn(extra, 'config')) throw new Error('resume: the checkpoint was not written by wasmgrad train');
+    return configFrom(extra.config);
   }
 
   dispose(): void {
     this.optimizer.disposeState();
     this.model.dispose();
   }
-}
-
-function decodeMetadata(bytes: Uint8Array): string {
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as { __metadata__?: { wasmgrad?: string } };
-  return header.__metadata__?.wasmgrad ?? '{}';
 }
 
 /** How many rows' argmax equals the label. */
@@ -266,6 +285,43 @@ export function countCorrect(logits: Tensor, labels: Tensor): number {
   } finally {
     pred.dispose();
   }
+}
+
+const METRIC_KEYS = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'lr', 'seconds', 'samplesPerSecond'] as const;
+
+/**
+ * One epoch's metrics read back from JSON, or null if they are not. JSON writes NaN and ±Infinity (a diverged
+ * loss) as null: those come back as NaN; the accuracies are null for regression.
+ */
+function epochMetrics(m: unknown): EpochMetrics | null {
+  if (!isRecord(m) || !METRIC_KEYS.every((k) => typeof m[k] === 'number' || m[k] === null)) return null;
+  return Object.fromEntries(METRIC_KEYS.map((k) => [k, m[k] === null && !k.endsWith('Accuracy') ? NaN : m[k]])) as unknown as EpochMetrics;
+}
+
+/** A configuration read from a checkpoint: the settings of TrainConfig, each of the right kind, and valid. */
+function configFrom(c: unknown): TrainConfig {
+  const fail = (message: string): never => {
+    throw new Error(`resume: the checkpoint's configuration ${message}`);
+  };
+  if (!isRecord(c)) return fail(`must be an object, got ${show(c)}`);
+  const unknown = Object.keys(c).filter((k) => !Object.hasOwn(DEFAULTS, k));
+  if (unknown.length) fail(`has unknown settings: ${unknown.join(', ')}`);
+  const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = { optimizer: OPTIMIZERS, schedule: SCHEDULES, activation: ACTIVATION_NAMES };
+  for (const [k, d] of Object.entries(DEFAULTS) as [keyof TrainConfig, unknown][]) {
+    if (!Object.hasOwn(c, k)) fail(`has no '${k}'`);
+    const v = c[k];
+    const ok = Array.isArray(d) ? Array.isArray(v) && v.every((x) => typeof x === 'number')
+      : choices[k] ? typeof v === 'string' && choices[k].includes(v)
+        : typeof v === typeof d;
+    if (!ok) fail(`has an invalid '${k}': ${show(v)}`);
+  }
+  const config = structuredClone(c) as unknown as TrainConfig;
+  try {
+    validateConfig(config);
+  } catch (e) {
+    fail(`is invalid: ${(e as Error).message}`);
+  }
+  return config;
 }
 
 export function validateConfig(c: TrainConfig): void {

@@ -40,11 +40,14 @@ describe('safetensors format', () => {
       const path = join(dir, 'm.safetensors');
       writeFileSync(path, toSafetensors({ '0.weight': tensor([[0.5, -1.25], [3, 4]]), '0.bias': tensor([1e-3, 2]) }, { format: 'pt' }));
       const script = [
-        'import json, struct, sys, array',
+        'import json, struct, sys, array, zlib',
         'b = open(sys.argv[1], "rb").read()',
         'n = struct.unpack("<Q", b[:8])[0]',
         'h = json.loads(b[8:8 + n])',
         'out = {}',
+        '# the checksum: zlib\'s CRC-32 of the file with its 8 digits (first in the header) read as zeros',
+        'at = 8 + len(\'{"__metadata__":{"wasmgrad_crc32":"\')',
+        'out["crc ok"] = b[at:at + 8].decode() == h["__metadata__"]["wasmgrad_crc32"] == "%08x" % zlib.crc32(b[:at] + b"00000000" + b[at + 8:])',
         'for k, v in h.items():',
         '    if k == "__metadata__": out[k] = v; continue',
         '    s, e = v["data_offsets"]',
@@ -54,7 +57,8 @@ describe('safetensors format', () => {
       ].join('\n');
       const parsed = JSON.parse(execFileSync('python3', ['-c', script, path], { encoding: 'utf8' }));
       expect(parsed).toEqual({
-        __metadata__: { format: 'pt' },
+        'crc ok': true,
+        __metadata__: { format: 'pt', wasmgrad_crc32: expect.stringMatching(/^[0-9a-f]{8}$/) },
         '0.weight': ['F32', [2, 2], [0.5, -1.25, 3, 4]],
         '0.bias': ['F32', [2], [Math.fround(1e-3), 2]],
       });
@@ -76,7 +80,7 @@ describe('safetensors format', () => {
     ['truncated file', new Uint8Array(5), 'safetensors: truncated: 5 bytes, but the header length alone takes 8'],
     ['header length beyond the file', (() => { const b = file(ok, f32([1, 2])); new DataView(b.buffer).setBigUint64(0, 9999n, true); return b; })(),
       'safetensors: header length 9999 runs past the end of the file'],
-    ['header over the size limit', (() => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true); return b; })(),
+    ['header over the size limit', (() => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true); b[8] = 0x7b; return b; })(),
       'safetensors: header length 1099511627776 exceeds the limit of 104857600 bytes'],
     ['invalid JSON', file(null, f32([1, 2]), '{"w": {'), 'safetensors: the header is not valid JSON'],
     ['header not an object', file([1, 2]), 'safetensors: the header must be a JSON object'],
