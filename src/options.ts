@@ -21,7 +21,7 @@ export type Unsupported = Readonly<Record<string, string>>;
 /** How a value appears in a message: strings quoted (so '0.1' is not mistaken for 0.1), objects by their kind. */
 export function describe(value: unknown): string {
   switch (typeof value) {
-    case 'string': return `the string '${value}'`;
+    case 'string': return `the string '${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
     case 'bigint': return `the BigInt ${value}n`;
     case 'object': case 'function': break;
     default: return String(value); // numbers, booleans, undefined, symbols
@@ -37,8 +37,10 @@ export function describe(value: unknown): string {
   const kind = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name || 'object';
   if (kind === 'Function') return 'a function';
   if (kind === 'AsyncFunction') return 'an async function';
+  const article = /^[AEIOU]/.test(kind) ? 'an' : 'a';
+  if (ArrayBuffer.isView(value) && 'length' in value) return `${article} ${kind} of length ${value.length as number}`;
   const shape = (value as { shape?: unknown }).shape;
-  return `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}${Array.isArray(shape) ? ` of shape [${shape.join(',')}]` : ''}`;
+  return `${article} ${kind}${Array.isArray(shape) ? ` of shape [${shape.join(',')}]` : ''}`;
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

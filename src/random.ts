@@ -1,7 +1,8 @@
 // Seeded random numbers that are the same on every backend and in every JavaScript engine: a 32-bit
 // xoshiro128** generator (integer arithmetic only) for uniforms, Box–Muller for normals. The global generator's
 // state can be saved and restored (checkpoints resume the exact random stream).
-import { show, staged, type Staged } from './staging.js';
+import { describe } from './options.js';
+import { staged, type Staged } from './staging.js';
 
 export type RngState = [number, number, number, number];
 
@@ -113,7 +114,7 @@ export class Generator {
 export function checkRngState(state: unknown, what: string): Uint32Array {
   const valid = (Array.isArray(state) || state instanceof Uint32Array) && state.length === 4 &&
     Array.prototype.every.call(state, (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff);
-  if (!valid) throw new Error(`${what}: expected 4 unsigned 32-bit integers, got ${show(state)}`);
+  if (!valid) throw new Error(`${what}: expected 4 unsigned 32-bit integers, got ${describe(state)}`);
   const next = Uint32Array.from(state as ArrayLike<number>);
   // xoshiro's one forbidden state: it would draw zeros forever (seed() never produces it).
   if (next.every((v) => v === 0)) throw new Error(`${what}: the state [0,0,0,0] is invalid (the generator would only draw zeros)`);

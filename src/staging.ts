@@ -44,17 +44,3 @@ export function stageAll(stagers: readonly (() => Staged)[]): Staged {
     abort: abortAll,
   };
 }
-
-/** A plain object (not null, not an array): what a state dict or a JSON object read from a file must be. */
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A short, safe rendering of any value for an error message (never throws, even for BigInt or cycles). */
-export function show(v: unknown): string {
-  if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === null || v === undefined) return String(v);
-  if (Array.isArray(v)) return v.length > 8 ? `[${v.slice(0, 8).map(show).join(',')},…] (${v.length} items)` : `[${v.map(show).join(',')}]`;
-  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<unknown>).length})`;
-  return typeof v === 'object' ? `an object (${v.constructor?.name ?? 'no prototype'})` : typeof v;
-}

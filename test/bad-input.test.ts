@@ -129,7 +129,7 @@ const API_CASES: [string, () => unknown, string | RegExp][] = [
     return fromSafetensors(bytes);
   }, 'safetensors: the header is not valid JSON'],
   ['safetensors: unknown dtype', () => fromSafetensors(safetensorsOf({ t: { dtype: 'F8', shape: [8], data_offsets: [0, 8] } })),
-    "safetensors: tensor 't': unknown dtype 'F8'"],
+    "safetensors: tensor 't': dtype must be one of F32, F64, I32, F16, BF16, I64, U8, got the string 'F8'"],
   ['safetensors: overlapping tensors', () => fromSafetensors(safetensorsOf({
     p: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, q: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
   })), /^safetensors: tensors '[pq]' and '[pq]' overlap$/],

@@ -20,7 +20,7 @@ describe('Generator', () => {
     const next = Array.from(g.uniform(5));
     g.setState(state);
     expect(Array.from(g.uniform(5))).toEqual(next);
-    expect(() => g.setState([1, 2, 3])).toThrow('setState: expected 4 unsigned 32-bit integers, got [1,2,3]');
+    expect(() => g.setState([1, 2, 3])).toThrow('setState: expected 4 unsigned 32-bit integers, got [1, 2, 3]');
   });
 
   it('uniform, normal and permutation have the expected statistics', () => {

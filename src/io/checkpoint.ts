@@ -16,7 +16,8 @@ import type { Module, StateValues } from '../nn/module.js';
 import type { Hyper, Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
 import { nodeFs } from '../platform.js';
 import { globalGenerator, type Generator } from '../random.js';
-import { isRecord, show, stageAll, type Staged, type Stateful } from '../staging.js';
+import { describe, isPlainObject } from '../options.js';
+import { stageAll, type Staged, type Stateful } from '../staging.js';
 import { fromSafetensors, toSafetensors, type LoadedTensor, type Safetensors } from './safetensors.js';
 
 /** Loaded tensors whose names start with `prefix`, without it, as values a module can take (it checks them). */
@@ -130,7 +131,7 @@ interface CheckpointMeta {
 /** A checkpoint as safetensors bytes (browsers: store them in IndexedDB, download them, …). */
 export function checkpointToBytes(c: Checkpoint): Uint8Array {
   const step = c.step ?? 0;
-  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`checkpointToBytes: step must be an integer ≥ 0, got ${show(step)}`);
+  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`checkpointToBytes: step must be an integer ≥ 0, got ${describe(step)}`);
   const tensors: Record<string, Tensor> = Object.create(null);
   for (const [k, p] of Object.entries(c.model.stateDict())) tensors[`model.${k}`] = p;
   const temps: Tensor[] = [];
@@ -190,27 +191,27 @@ export function readCheckpoint(bytes: Uint8Array, path?: string): { file: Safete
   } catch {
     fail('the checkpoint metadata is not valid JSON');
   }
-  if (!isRecord(meta)) fail('the checkpoint metadata must be a JSON object');
+  if (!isPlainObject(meta)) fail('the checkpoint metadata must be a JSON object');
   if (meta.format !== FORMAT && meta.format !== FORMAT_1) {
     fail(typeof meta.format === 'string' && meta.format.startsWith('wasmgrad-checkpoint-')
       ? `format ${meta.format} is newer than this wasmgrad reads (${FORMAT_1}, ${FORMAT})`
-      : `not a wasmgrad checkpoint (format ${show(meta.format)})`);
+      : `not a wasmgrad checkpoint (format ${describe(meta.format)})`);
   }
   if (meta.format === FORMAT && !file.verified) {
     fail(`the checkpoint has no checksum, which every ${FORMAT} file carries: it was changed after it was written`);
   }
-  if (!Number.isSafeInteger(meta.step) || (meta.step as number) < 0) fail(`step must be an integer ≥ 0, got ${show(meta.step)}`);
+  if (!Number.isSafeInteger(meta.step) || (meta.step as number) < 0) fail(`step must be an integer ≥ 0, got ${describe(meta.step)}`);
   const opt = meta.optimizer;
   if (opt !== null) {
-    if (!isRecord(opt) || !isRecord(opt.state)) fail(`the optimizer entry must be null or { paramGroups, state }, got ${show(opt)}`);
+    if (!isPlainObject(opt) || !isPlainObject(opt.state)) fail(`the optimizer entry must be null or { paramGroups, state }, got ${describe(opt)}`);
     for (const [i, s] of Object.entries(opt.state as object)) {
-      if (!isRecord(s) || !Array.isArray(s.buffers) || !s.buffers.every((b) => typeof b === 'string')) {
-        fail(`the optimizer state of parameter ${i} must be { step, buffers: [names] }, got ${show(s)}`);
+      if (!isPlainObject(s) || !Array.isArray(s.buffers) || !s.buffers.every((b) => typeof b === 'string')) {
+        fail(`the optimizer state of parameter ${i} must be { step, buffers: [names] }, got ${describe(s)}`);
       }
     }
   }
-  if (meta.scheduler !== null && !isRecord(meta.scheduler)) fail(`the scheduler entry must be null or an object, got ${show(meta.scheduler)}`);
-  if (!isRecord(meta.rng)) fail(`the rng entry must map generator names to states, got ${show(meta.rng)}`);
+  if (meta.scheduler !== null && !isPlainObject(meta.scheduler)) fail(`the scheduler entry must be null or an object, got ${describe(meta.scheduler)}`);
+  if (!isPlainObject(meta.rng)) fail(`the rng entry must map generator names to states, got ${describe(meta.rng)}`);
   return { file, meta: meta as unknown as CheckpointMeta };
 }
 

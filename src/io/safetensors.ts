@@ -11,8 +11,7 @@
 // never a huge allocation or a read out of bounds.
 import { Tensor } from '../autograd/tensor.js';
 import { fmt, sizeOf } from '../kernels/shape.js';
-import { checkOptions, integer, string } from '../options.js';
-import { isRecord, show } from '../staging.js';
+import { checkOptions, describe, integer, isPlainObject, string } from '../options.js';
 import { crc32Update } from './crc32.js';
 
 type Dtype = 'F32' | 'F64' | 'I32' | 'F16' | 'BF16' | 'I64' | 'U8';
@@ -47,12 +46,12 @@ const PLACEHOLDER = new TextEncoder().encode('00000000');
 
 /** Serialises named tensors (e.g. model.stateDict()) and string metadata to safetensors bytes, with a checksum. */
 export function toSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
-  if (!isRecord(tensors)) throw new Error(`toSafetensors: expected an object of named tensors, got ${show(tensors)}`);
-  if (!isRecord(metadata)) throw new Error(`toSafetensors: metadata must map strings to strings, got ${show(metadata)}`);
+  if (!isPlainObject(tensors)) throw new Error(`toSafetensors: expected an object of named tensors, got ${describe(tensors)}`);
+  if (!isPlainObject(metadata)) throw new Error(`toSafetensors: metadata must map strings to strings, got ${describe(metadata)}`);
   const meta = Object.entries(metadata);
   for (const [k, v] of meta) {
     if (k === CHECKSUM_KEY) throw new Error(`toSafetensors: the metadata key '${CHECKSUM_KEY}' is reserved for the file's checksum`);
-    if (typeof v !== 'string') throw new Error(`toSafetensors: metadata '${k}' must be a string, got ${show(v)}`);
+    if (typeof v !== 'string') throw new Error(`toSafetensors: metadata '${k}' must be a string, got ${describe(v)}`);
   }
   // The header is written piece by piece, not as one object: the checksum must come first (an object would list
   // names like '0' before it), and a name like '__proto__' must stay an ordinary name.
@@ -62,7 +61,7 @@ export function toSafetensors(tensors: Record<string, Tensor>, metadata: Record<
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     if (name === '__metadata__') throw new Error("toSafetensors: '__metadata__' cannot be a tensor name");
-    if (!(t instanceof Tensor)) throw new Error(`toSafetensors: '${name}' must be a Tensor, got ${show(t)}`);
+    if (!(t instanceof Tensor)) throw new Error(`toSafetensors: '${name}' must be a Tensor, got ${describe(t)}`);
     if (t.isDisposed) throw new Error(`toSafetensors: tensor '${name}' was disposed`);
     const data = t.data();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -96,7 +95,7 @@ function fail(message: string): never {
  */
 export function fromSafetensors(bytes: Uint8Array, options: { maxHeaderBytes?: number; path?: string } = {}): Safetensors {
   checkOptions('fromSafetensors', options, { maxHeaderBytes: integer({ ge: 0 }), path: string });
-  if (!(bytes instanceof Uint8Array)) fail(`expected the bytes of a file (a Uint8Array), got ${show(bytes)}`);
+  if (!(bytes instanceof Uint8Array)) fail(`expected the bytes of a file (a Uint8Array), got ${describe(bytes)}`);
   const maxHeader = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, but the header length alone takes 8`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
@@ -119,7 +118,7 @@ export function fromSafetensors(bytes: Uint8Array, options: { maxHeaderBytes?: n
   } catch (e) {
     fail(`the header is not valid JSON: ${(e as Error).message}`);
   }
-  if (!isRecord(header)) fail('the header must be a JSON object');
+  if (!isPlainObject(header)) fail('the header must be a JSON object');
   const { __metadata__: meta, ...entries } = header;
   const metadata = checkMetadata(meta);
   if (Object.hasOwn(metadata, CHECKSUM_KEY)) {
@@ -128,17 +127,17 @@ export function fromSafetensors(bytes: Uint8Array, options: { maxHeaderBytes?: n
   }
 
   const specs = Object.entries(entries).map(([name, spec]) => {
-    if (!isRecord(spec)) fail(`tensor '${name}': entry must be an object`);
+    if (!isPlainObject(spec)) fail(`tensor '${name}': entry must be an object`);
     const s = spec as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof s.dtype !== 'string' || !Object.hasOwn(SIZE, s.dtype)) fail(`tensor '${name}': unknown dtype ${show(s.dtype)}`);
+    if (typeof s.dtype !== 'string' || !Object.hasOwn(SIZE, s.dtype)) fail(`tensor '${name}': dtype must be one of ${Object.keys(SIZE).join(', ')}, got ${describe(s.dtype)}`);
     const dtype = s.dtype as Dtype;
     if (!Array.isArray(s.shape) || !s.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`tensor '${name}': shape must be a list of non-negative integers, got ${show(s.shape)}`);
+      fail(`tensor '${name}': shape must be a list of non-negative integers, got ${describe(s.shape)}`);
     }
     const shape = s.shape as number[];
     const off = s.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0) || off[0] > off[1]) {
-      fail(`tensor '${name}': data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got ${show(off)}`);
+      fail(`tensor '${name}': data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got ${describe(off)}`);
     }
     const [begin, end] = off as [number, number];
     if (end > dataLen) fail(`tensor '${name}': data_offsets [${begin}, ${end}] run past the data (${dataLen} bytes)`);
@@ -205,7 +204,7 @@ function mismatch(bytes: Uint8Array, dataStart: number, dataLen: number): string
 function checkMetadata(meta: unknown): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
   if (meta === undefined) return out;
-  if (!isRecord(meta) || !Object.values(meta).every((v) => typeof v === 'string')) fail('__metadata__ must map strings to strings');
+  if (!isPlainObject(meta) || !Object.values(meta).every((v) => typeof v === 'string')) fail('__metadata__ must map strings to strings');
   return Object.assign(out, meta);
 }
 

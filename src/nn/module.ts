@@ -5,8 +5,8 @@ import { keep, noGrad } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { fmt, sizeOf } from '../kernels/shape.js';
-import { boolean, checkOptions } from '../options.js';
-import { isRecord, show, staged, type Staged } from '../staging.js';
+import { boolean, checkOptions, describe, isPlainObject } from '../options.js';
+import { staged, type Staged } from '../staging.js';
 
 const PARAMETER = Symbol('parameter');
 
@@ -42,14 +42,14 @@ function stageValue(v: unknown, p: Tensor, params: ReadonlySet<Tensor>): (() => 
     const data = v.data();
     return () => p.backend.write(p.buf, data);
   }
-  if (!isRecord(v) || !Array.isArray(v.shape) || !v.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    return { kind: 'not a tensor', detail: `expected a Tensor or { shape, data }, got ${show(v)}` };
+  if (!isPlainObject(v) || !Array.isArray(v.shape) || !v.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    return { kind: 'not a tensor', detail: `expected a Tensor or { shape, data }, got ${describe(v)}` };
   }
   const { shape, data } = v as { shape: number[]; data: unknown };
   const floats = data instanceof Float32Array || data instanceof Float64Array ||
     (Array.isArray(data) && data.every((x) => typeof x === 'number'));
   if (!floats) {
-    const what = ArrayBuffer.isView(data) ? `integer data (${data.constructor.name})` : show(data);
+    const what = ArrayBuffer.isView(data) ? `integer data (${data.constructor.name})` : describe(data);
     return { kind: 'wrong dtype', detail: `${what} for a ${p.dtype} parameter (expected Float32Array, Float64Array or numbers)` };
   }
   if (fmt(shape) !== fmt(p.shape)) return { kind: 'wrong shape', detail: `expected ${fmt(p.shape)}, got ${fmt(shape)}` };
@@ -147,7 +147,7 @@ export abstract class Module {
   /** loadStateDict's validation and staging (see Staged): throws, changing nothing, if any value does not fit. */
   stageStateDict(values: StateValues, options: { strict?: boolean } = {}): Staged & { missing: string[]; unexpected: string[] } {
     checkOptions('loadStateDict', options, { strict: boolean }, { assign: 'values are always copied into the existing parameters' });
-    if (!isRecord(values)) throw new Error(`loadStateDict: expected an object of named values, got ${show(values)}`);
+    if (!isPlainObject(values)) throw new Error(`loadStateDict: expected an object of named values, got ${describe(values)}`);
     const strict = options.strict ?? true;
     const params = new Map(this.namedParameters());
     const given = new Map(Object.entries(values)); // own keys only: names like 'constructor' or '__proto__' work

@@ -8,7 +8,7 @@ import { Tensor } from '../autograd/tensor.js';
 import type { TypedArray } from '../backend/types.js';
 import { fmt } from '../kernels/shape.js';
 import { checkKeys, checkValue, describe, given, isPlainObject, type Check, type Unsupported } from '../options.js';
-import { isRecord, show, type Staged } from '../staging.js';
+import type { Staged } from '../staging.js';
 
 export interface Hyper { lr: number }
 
@@ -211,18 +211,18 @@ export abstract class Optimizer<H extends Hyper> {
     const fail = (message: string): never => {
       throw new Error(`${this.name}: loadStateDict: ${message}`);
     };
-    if (!isRecord(sd)) fail(`expected a state dict { optimizer, paramGroups, state }, got ${show(sd)}`);
+    if (!isPlainObject(sd)) fail(`expected a state dict { optimizer, paramGroups, state }, got ${describe(sd)}`);
     if (sd.optimizer !== undefined && sd.optimizer !== this.name) {
       fail(typeof sd.optimizer === 'string'
         ? `this state was saved by ${sd.optimizer}; it cannot be loaded into ${this.name} (continue it with ${sd.optimizer})`
-        : `the optimizer type must be a name, got ${show(sd.optimizer)}`);
+        : `the optimizer type must be a name, got ${describe(sd.optimizer)}`);
     }
     if (!Array.isArray(sd.paramGroups) || sd.paramGroups.length !== this.paramGroups.length) {
       fail(`the state has ${Array.isArray(sd.paramGroups) ? sd.paramGroups.length : 'no list of'} parameter groups, this optimizer ${this.paramGroups.length}`);
     }
     const all = this.allParams();
-    const groups = sd.paramGroups.map((g: unknown, i) => this.readGroup(g, i, all, fail));
-    if (!isRecord(sd.state)) fail(`state must map parameter indices to { step, buffers }, got ${show(sd.state)}`);
+    const groups = sd.paramGroups.map((g: unknown, i) => this.readGroup(g, i, all, sd.optimizer === this.name, fail));
+    if (!isPlainObject(sd.state)) fail(`state must map parameter indices to { step, buffers }, got ${describe(sd.state)}`);
     const states = Object.entries(sd.state).map(([key, s]) => this.readParamState(key, s, all, groups, fail));
     return { groups, states };
   }
@@ -234,10 +234,10 @@ export abstract class Optimizer<H extends Hyper> {
       fail(`state for parameter ${key}, which does not exist (this optimizer has parameters 0 to ${all.length - 1})`);
     }
     const p = all[i]!;
-    if (!isRecord(s)) return fail(`the state of parameter ${key} must be { step, buffers }, got ${show(s)}`);
-    if (!Number.isSafeInteger(s.step) || (s.step as number) < 0) fail(`parameter ${key}: step must be an integer ≥ 0, got ${show(s.step)}`);
+    if (!isPlainObject(s)) return fail(`the state of parameter ${key} must be { step, buffers }, got ${describe(s)}`);
+    if (!Number.isSafeInteger(s.step) || (s.step as number) < 0) fail(`parameter ${key}: step must be an integer ≥ 0, got ${describe(s.step)}`);
     const given = s.buffers;
-    if (!isRecord(given)) return fail(`parameter ${key}: buffers must map names to { shape, data }, got ${show(given)}`);
+    if (!isPlainObject(given)) return fail(`parameter ${key}: buffers must map names to { shape, data }, got ${describe(given)}`);
     const h = groups[this.paramGroups.findIndex((g) => g.params.includes(p))]!;
     const expected = this.buffersFor(h as unknown as H);
     const names = Object.keys(given);
@@ -246,13 +246,13 @@ export abstract class Optimizer<H extends Hyper> {
     }
     const buffers = expected.map((b): [string, ArrayLike<number>] => {
       const v = given[b];
-      const shape = isRecord(v) ? v.shape : undefined;
-      const data = isRecord(v) ? v.data : undefined;
+      const shape = isPlainObject(v) ? v.shape : undefined;
+      const data = isPlainObject(v) ? v.data : undefined;
       if (!Array.isArray(shape) || fmt(shape) !== fmt(p.shape)) {
-        fail(`buffer '${b}' of parameter ${key} has shape ${Array.isArray(shape) ? fmt(shape) : show(shape)}, the parameter ${fmt(p.shape)}`);
+        fail(`buffer '${b}' of parameter ${key} has shape ${Array.isArray(shape) ? fmt(shape) : describe(shape)}, the parameter ${fmt(p.shape)}`);
       }
       if (!(data instanceof Float32Array || data instanceof Float64Array || (Array.isArray(data) && data.every((x) => typeof x === 'number')))) {
-        fail(`buffer '${b}' of parameter ${key} must hold floating-point data, got ${show(data)}`);
+        fail(`buffer '${b}' of parameter ${key} must hold floating-point data, got ${describe(data)}`);
       }
       const values = data as ArrayLike<number>;
       if (values.length !== p.size) fail(`buffer '${b}' of parameter ${key} has ${values.length} values, its shape ${fmt(p.shape)} holds ${p.size}`);
@@ -261,28 +261,24 @@ export abstract class Optimizer<H extends Hyper> {
     return { p, step: s.step as number, buffers };
   }
 
-  /** Validates group i of a state dict (its parameters, and hyperparameters of the same names and kinds as ours). */
-  private readGroup(g: unknown, i: number, all: Tensor[], fail: (m: string) => never): Record<string, unknown> {
-    if (!isRecord(g)) fail(`group ${i} must be an object of hyperparameters and params, got ${show(g)}`);
+  /** Validates group i of a state dict: its parameters, and this optimizer's hyperparameters with valid values. */
+  private readGroup(g: unknown, i: number, all: Tensor[], tagged: boolean, fail: (m: string) => never): Record<string, unknown> {
+    if (!isPlainObject(g)) fail(`group ${i} must be an object of hyperparameters and params, got ${describe(g)}`);
     const { params, ...h } = g;
     const mine = this.paramGroups[i]!;
     const indices = mine.params.map((p) => all.indexOf(p));
     if (!Array.isArray(params) || params.join() !== indices.join() || params.some((x) => typeof x !== 'number')) {
-      fail(`group ${i} holds parameters ${show(params)}, expected [${indices}]`);
+      fail(`group ${i} holds parameters ${describe(params)}, expected [${indices}]`);
     }
     const ours = Object.keys(mine).filter((k) => k !== 'params');
     const theirs = Object.keys(h);
-    if (ours.length !== theirs.length || ours.some((k) => !Object.hasOwn(h, k))) {
-      // Without a type tag (files of wasmgrad 0.1.0) this is also how another optimizer's state is recognised.
-      fail(`group ${i} has the hyperparameters {${theirs.join(', ')}}, ${this.name} has {${ours.join(', ')}}: ` +
-        'was the state saved by another optimizer?');
-    }
-    for (const k of ours) {
-      const [a, b] = [(mine as unknown as Record<string, unknown>)[k], h[k]];
-      const same = Array.isArray(a)
-        ? Array.isArray(b) && b.length === a.length && b.every((x) => typeof x === 'number')
-        : typeof b === typeof a;
-      if (!same) fail(`group ${i}: ${k} must be ${Array.isArray(a) ? `a list of ${a.length} numbers` : `a ${typeof a}`}, got ${show(b)}`);
+    // A missing name is said here; an unknown one in a state tagged as ours is validate()'s (it suggests the name
+    // meant). Without a tag (files of wasmgrad 0.1.0) a different set of names is how another optimizer's state
+    // is recognised.
+    const missing = ours.some((k) => !Object.hasOwn(h, k));
+    if (missing || (!tagged && ours.length !== theirs.length)) {
+      fail(`group ${i} has the hyperparameters {${theirs.join(', ')}}, ${this.name} has {${ours.join(', ')}}` +
+        (tagged ? '' : ': was the state saved by another optimizer?'));
     }
     const copy = structuredClone(h);
     try {

@@ -2,8 +2,8 @@
 // scheduler.step() once per epoch (or per batch for OneCycleLR) after optimizer.step(); each sets every
 // parameter group's lr from the group's initial lr and the number of steps taken.
 import { Tensor } from '../autograd/tensor.js';
-import { checkOptions, checkValue, describe, integer, number, oneOf, type Check } from '../options.js';
-import { isRecord, show, staged, type Staged } from '../staging.js';
+import { checkOptions, checkValue, describe, integer, isPlainObject, number, oneOf, type Check } from '../options.js';
+import { staged, type Staged } from '../staging.js';
 import { Optimizer, type Hyper } from './optimizer.js';
 
 /** Checks that a scheduler was given an optimizer (the first argument of every scheduler). */
@@ -58,10 +58,10 @@ export abstract class LRScheduler {
   stageStateDict(s: unknown): Staged {
     const fail = readState(s, schedulerName(this), ['lastEpoch', 'baseLrs']);
     const { lastEpoch, baseLrs } = s as { lastEpoch: unknown; baseLrs: unknown };
-    if (!Number.isSafeInteger(lastEpoch) || (lastEpoch as number) < 0) fail(`lastEpoch must be an integer ≥ 0, got ${show(lastEpoch)}`);
+    if (!Number.isSafeInteger(lastEpoch) || (lastEpoch as number) < 0) fail(`lastEpoch must be an integer ≥ 0, got ${describe(lastEpoch)}`);
     if (!Array.isArray(baseLrs) || baseLrs.length !== this.baseLrs.length ||
       !baseLrs.every((lr) => typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) {
-      fail(`baseLrs must be ${this.baseLrs.length} finite learning rates ≥ 0 (one per parameter group), got ${show(baseLrs)}`);
+      fail(`baseLrs must be ${this.baseLrs.length} finite learning rates ≥ 0 (one per parameter group), got ${describe(baseLrs)}`);
     }
     const lrs = [...(baseLrs as number[])];
     return staged(() => {
@@ -81,10 +81,11 @@ function readState(s: unknown, name: string, keys: string[]): (message: string) 
   const fail = (message: string): never => {
     throw new Error(`${name}: loadStateDict: ${message}`);
   };
-  if (!isRecord(s)) fail(`expected a state object, got ${show(s)}`);
+  if (!isPlainObject(s)) fail(`expected a state object, got ${describe(s)}`);
   const state = s as Record<string, unknown>;
   if (state.scheduler !== undefined && state.scheduler !== name) {
-    fail(`this state was saved by ${show(state.scheduler)}; it cannot be loaded into ${name}`);
+    fail(typeof state.scheduler === 'string' ? `this state was saved by ${state.scheduler}; it cannot be loaded into ${name}`
+      : `the scheduler type must be a name, got ${describe(state.scheduler)}`);
   }
   const theirs = Object.keys(state).filter((k) => k !== 'scheduler');
   if (theirs.length !== keys.length || keys.some((k) => !Object.hasOwn(state, k))) {
@@ -237,9 +238,9 @@ export class ReduceLROnPlateau {
   stageStateDict(s: unknown): Staged {
     const fail = readState(s, 'ReduceLROnPlateau', ['best', 'badEpochs', 'cooldownLeft']);
     const { best, badEpochs, cooldownLeft } = s as Record<string, unknown>;
-    if (best !== null && (typeof best !== 'number' || Number.isNaN(best))) fail(`best must be a number or null, got ${show(best)}`);
+    if (best !== null && (typeof best !== 'number' || Number.isNaN(best))) fail(`best must be a number or null, got ${describe(best)}`);
     for (const [k, v] of [['badEpochs', badEpochs], ['cooldownLeft', cooldownLeft]] as const) {
-      if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`${k} must be an integer ≥ 0, got ${show(v)}`);
+      if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`${k} must be an integer ≥ 0, got ${describe(v)}`);
     }
     const none = (this.options.mode ?? 'min') === 'min' ? Infinity : -Infinity;
     return staged(() => {

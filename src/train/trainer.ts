@@ -17,7 +17,8 @@ import { RMSprop } from '../optim/rmsprop.js';
 import { CosineAnnealingLR, ExponentialLR, LinearLR, type LRScheduler, OneCycleLR, StepLR } from '../optim/schedulers.js';
 import { SGD } from '../optim/sgd.js';
 import { checkRngState, Generator } from '../random.js';
-import { isRecord, show, stageAll, staged, type Staged } from '../staging.js';
+import { describe, isPlainObject } from '../options.js';
+import { stageAll, staged, type Staged } from '../staging.js';
 import { ACTIVATION_NAMES, buildMlp, weightsOf, type ActivationName, type MlpConfig } from './model.js';
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'] as const;
@@ -242,14 +243,14 @@ export class Trainer {
     const fail = (message: string): never => {
       throw new Error(`${invalid}: ${message}`);
     };
-    if (!isRecord(extra)) return fail('it has no training progress (was it written by wasmgrad train?)');
+    if (!isPlainObject(extra)) return fail('it has no training progress (was it written by wasmgrad train?)');
     const { batchInEpoch, epochStartState, history } = extra;
     if (!Number.isSafeInteger(batchInEpoch) || (batchInEpoch as number) < 0 || (batchInEpoch as number) >= this.batchesPerEpoch) {
-      fail(`batchInEpoch must be an integer in [0, ${this.batchesPerEpoch}), got ${show(batchInEpoch)}`);
+      fail(`batchInEpoch must be an integer in [0, ${this.batchesPerEpoch}), got ${describe(batchInEpoch)}`);
     }
     // The shuffle state the epoch started from: an unfinished epoch needs it to draw the same order again.
     const start = epochStartState === null && batchInEpoch === 0 ? null : checkRngState(epochStartState, `${invalid}: epochStartState`);
-    if (!Array.isArray(history)) return fail(`history must be a list of epoch metrics, got ${show(history)}`);
+    if (!Array.isArray(history)) return fail(`history must be a list of epoch metrics, got ${describe(history)}`);
     const metrics = history.map((m: unknown, i) => epochMetrics(m) ?? fail(`history entry ${i} is not a record of epoch metrics`));
     return staged(() => {
       this.epoch = epoch;
@@ -263,7 +264,7 @@ export class Trainer {
   /** The configuration stored in a checkpoint (to rebuild a trainer before restore()); validated. */
   static configOf(bytes: Uint8Array): TrainConfig {
     const { extra } = readCheckpoint(bytes).meta;
-    if (!isRecord(extra) || !Object.hasOwn(extra, 'config')) throw new Error('resume: the checkpoint was not written by wasmgrad train');
+    if (!isPlainObject(extra) || !Object.hasOwn(extra, 'config')) throw new Error('resume: the checkpoint was not written by wasmgrad train');
     return configFrom(extra.config);
   }
 
@@ -294,7 +295,7 @@ const METRIC_KEYS = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAcc
  * loss) as null: those come back as NaN; the accuracies are null for regression.
  */
 function epochMetrics(m: unknown): EpochMetrics | null {
-  if (!isRecord(m) || !METRIC_KEYS.every((k) => typeof m[k] === 'number' || m[k] === null)) return null;
+  if (!isPlainObject(m) || !METRIC_KEYS.every((k) => typeof m[k] === 'number' || m[k] === null)) return null;
   return Object.fromEntries(METRIC_KEYS.map((k) => [k, m[k] === null && !k.endsWith('Accuracy') ? NaN : m[k]])) as unknown as EpochMetrics;
 }
 
@@ -303,7 +304,7 @@ function configFrom(c: unknown): TrainConfig {
   const fail = (message: string): never => {
     throw new Error(`resume: the checkpoint's configuration ${message}`);
   };
-  if (!isRecord(c)) return fail(`must be an object, got ${show(c)}`);
+  if (!isPlainObject(c)) return fail(`must be an object, got ${describe(c)}`);
   const unknown = Object.keys(c).filter((k) => !Object.hasOwn(DEFAULTS, k));
   if (unknown.length) fail(`has unknown settings: ${unknown.join(', ')}`);
   const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = { optimizer: OPTIMIZERS, schedule: SCHEDULES, activation: ACTIVATION_NAMES };
@@ -313,7 +314,7 @@ function configFrom(c: unknown): TrainConfig {
     const ok = Array.isArray(d) ? Array.isArray(v) && v.every((x) => typeof x === 'number')
       : choices[k] ? typeof v === 'string' && choices[k].includes(v)
         : typeof v === typeof d;
-    if (!ok) fail(`has an invalid '${k}': ${show(v)}`);
+    if (!ok) fail(`has an invalid '${k}': ${describe(v)}`);
   }
   const config = structuredClone(c) as unknown as TrainConfig;
   try {

@@ -142,9 +142,9 @@ const CASES: [string, () => unknown, string | RegExp][] = [
     return world.model.loadStateDict(values({ '2.bias': t }));
   }, 'loadStateDict: disposed: 2.bias: the tensor was disposed (nothing was loaded)'],
   ['module: numbers as strings', () => world.model.loadStateDict(values({ '2.bias': { shape: [2], data: ['1', '2'] } })),
-    "loadStateDict: wrong dtype: 2.bias: ['1','2'] for a float32 parameter"],
+    "loadStateDict: wrong dtype: 2.bias: ['1', '2'] for a float32 parameter"],
   ['module: not a tensor', () => world.model.loadStateDict(values({ '2.bias': 'weights' })),
-    "loadStateDict: not a tensor: 2.bias: expected a Tensor or { shape, data }, got 'weights' (nothing was loaded)"],
+    "loadStateDict: not a tensor: 2.bias: expected a Tensor or { shape, data }, got the string 'weights' (nothing was loaded)"],
   ['module: every problem at once', () => world.model.loadStateDict(values({
     '0.bias': { shape: [5], data: new Float32Array(5) }, '2.bias': { shape: [2], data: new Float32Array(1) }, extra: tensor([1]),
   })), 'loadStateDict: unexpected: extra | wrong shape: 0.bias: expected [4], got [5] | wrong size: 2.bias: shape [2] holds 2 values, the data has 1'],
@@ -159,15 +159,15 @@ const CASES: [string, () => unknown, string | RegExp][] = [
   ['optimizer: an AdamW state into Adam', () => world.opt.loadStateDict(adamState((sd) => (sd.optimizer = 'AdamW'))),
     'Adam: loadStateDict: this state was saved by AdamW; it cannot be loaded into Adam (continue it with AdamW)'],
   ['optimizer: a learning rate as a string', () => world.opt.loadStateDict(adamState((sd) => ((sd.paramGroups[0] as Record<string, unknown>).lr = '0.1'))),
-    "Adam: loadStateDict: group 0: lr must be a number, got '0.1'"],
+    "Adam: loadStateDict: group 0: lr must be a number ≥ 0, got the string '0.1'"],
   ['optimizer: a NaN learning rate', () => world.opt.loadStateDict(adamState((sd) => (sd.paramGroups[0]!.lr = NaN))),
-    'Adam: loadStateDict: group 0: invalid learning rate NaN'],
+    'Adam: loadStateDict: group 0: lr must be a number ≥ 0, got NaN'],
   ['optimizer: β2 out of range', () => world.opt.loadStateDict(adamState((sd) => (sd.paramGroups[0]!.betas = [0.9, 1]))),
-    'Adam: loadStateDict: group 0: invalid β2 1 (must be in [0, 1))'],
+    'Adam: loadStateDict: group 0: betas must be a pair [β1, β2] of numbers in [0, 1), got [0.9, 1]'],
   ['optimizer: a hyperparameter missing', () => world.opt.loadStateDict(adamState((sd) => delete sd.paramGroups[0]!.eps)),
     'Adam: loadStateDict: group 0 has the hyperparameters {lr, betas, weightDecay}, Adam has {lr, betas, eps, weightDecay}'],
   ['optimizer: groups over other parameters', () => world.opt.loadStateDict(adamState((sd) => (sd.paramGroups[0]!.params = [0, 1, 2]))),
-    'Adam: loadStateDict: group 0 holds parameters [0,1,2], expected [0,1,2,3]'],
+    'Adam: loadStateDict: group 0 holds parameters [0, 1, 2], expected [0,1,2,3]'],
   ['optimizer: a buffer it does not keep', () => world.opt.loadStateDict(adamState((sd) => {
     sd.state[0]!.buffers.momentumBuffer = sd.state[0]!.buffers.expAvg!;
   })), 'Adam: loadStateDict: parameter 0 has buffers [expAvg, expAvgSq, momentumBuffer]; Adam with these hyperparameters keeps [expAvg, expAvgSq]'],
@@ -184,17 +184,17 @@ const CASES: [string, () => unknown, string | RegExp][] = [
   })), "Adam: loadStateDict: buffer 'expAvg' of parameter 1 has 3 values, its shape [4] holds 4"],
   ['optimizer: integer buffer data', () => world.opt.loadStateDict(adamState((sd) => {
     sd.state[1]!.buffers.expAvg!.data = new Int32Array(4);
-  })), "Adam: loadStateDict: buffer 'expAvg' of parameter 1 must hold floating-point data, got Int32Array(4)"],
+  })), "Adam: loadStateDict: buffer 'expAvg' of parameter 1 must hold floating-point data, got an Int32Array of length 4"],
 
   // Schedules
   ['schedule: a CosineAnnealingLR state into StepLR', () => world.sched.loadStateDict({ scheduler: 'CosineAnnealingLR', lastEpoch: 1, baseLrs: [0.01] }),
-    "StepLR: loadStateDict: this state was saved by 'CosineAnnealingLR'; it cannot be loaded into StepLR"],
+    'StepLR: loadStateDict: this state was saved by CosineAnnealingLR; it cannot be loaded into StepLR'],
   ['schedule: a ReduceLROnPlateau state of wasmgrad 0.1.0 into StepLR', () => world.sched.loadStateDict({ best: 1, badEpochs: 0, cooldownLeft: 0 } as never),
     'StepLR: loadStateDict: the state has {best, badEpochs, cooldownLeft}, StepLR keeps {lastEpoch, baseLrs}: was it saved by another scheduler?'],
   ['schedule: a negative lastEpoch', () => world.sched.loadStateDict({ lastEpoch: -1, baseLrs: [0.01] }),
     'StepLR: loadStateDict: lastEpoch must be an integer ≥ 0, got -1'],
   ['schedule: baseLrs for two groups', () => world.sched.loadStateDict({ lastEpoch: 1, baseLrs: [0.01, 0.02] }),
-    'StepLR: loadStateDict: baseLrs must be 1 finite learning rates ≥ 0 (one per parameter group), got [0.01,0.02]'],
+    'StepLR: loadStateDict: baseLrs must be 1 finite learning rates ≥ 0 (one per parameter group), got [0.01, 0.02]'],
   ['schedule: a NaN base lr', () => world.sched.loadStateDict({ lastEpoch: 1, baseLrs: [NaN] }),
     'StepLR: loadStateDict: baseLrs must be 1 finite learning rates ≥ 0 (one per parameter group), got [NaN]'],
   ['plateau: a fractional badEpochs', () => world.plateau.loadStateDict({ best: 0.5, badEpochs: 1.5, cooldownLeft: 0 }),
@@ -205,8 +205,8 @@ const CASES: [string, () => unknown, string | RegExp][] = [
   // Generator.setState
   ['generator: the all-zero state', () => world.gen.setState([0, 0, 0, 0]),
     'setState: the state [0,0,0,0] is invalid (the generator would only draw zeros)'],
-  ['generator: a fraction', () => world.gen.setState([1, 2, 3, 4.5]), 'setState: expected 4 unsigned 32-bit integers, got [1,2,3,4.5]'],
-  ['generator: a string', () => world.gen.setState('1,2,3,4' as never), "setState: expected 4 unsigned 32-bit integers, got '1,2,3,4'"],
+  ['generator: a fraction', () => world.gen.setState([1, 2, 3, 4.5]), 'setState: expected 4 unsigned 32-bit integers, got [1, 2, 3, 4.5]'],
+  ['generator: a string', () => world.gen.setState('1,2,3,4' as never), "setState: expected 4 unsigned 32-bit integers, got the string '1,2,3,4'"],
 
   // Safetensors files
   ['file: a gap between tensors', () => fromSafetensors(rawSafetensors({
@@ -387,9 +387,9 @@ describe('a trainer resuming from a bad checkpoint', () => {
       'safetensors: not a safetensors file'],
     ['configOf: a flipped bit', () => Trainer.configOf(flipped(good, 100)), 'safetensors: the file is corrupt (checksum mismatch)'],
     ['configOf: hidden sizes as a string', () => Trainer.configOf(progress((e) => (e.config.hidden = '5,5'))),
-      "resume: the checkpoint's configuration has an invalid 'hidden': '5,5'"],
+      "resume: the checkpoint's configuration has an invalid 'hidden': the string '5,5'"],
     ['configOf: an unknown optimizer', () => Trainer.configOf(progress((e) => (e.config.optimizer = 'lion'))),
-      "resume: the checkpoint's configuration has an invalid 'optimizer': 'lion'"],
+      "resume: the checkpoint's configuration has an invalid 'optimizer': the string 'lion'"],
     ['configOf: a setting missing', () => Trainer.configOf(progress((e) => delete e.config.lr)), "resume: the checkpoint's configuration has no 'lr'"],
     ['configOf: an unknown setting', () => Trainer.configOf(progress((e) => (e.config.learningRate = 1))),
       "resume: the checkpoint's configuration has unknown settings: learningRate"],

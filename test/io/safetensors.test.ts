@@ -84,7 +84,7 @@ describe('safetensors format', () => {
       'safetensors: header length 1099511627776 exceeds the limit of 104857600 bytes'],
     ['invalid JSON', file(null, f32([1, 2]), '{"w": {'), 'safetensors: the header is not valid JSON'],
     ['header not an object', file([1, 2]), 'safetensors: the header must be a JSON object'],
-    ['unknown dtype', file({ w: { dtype: 'Q4', shape: [2], data_offsets: [0, 8] } }, f32([1, 2])), "safetensors: tensor 'w': unknown dtype 'Q4'"],
+    ['unknown dtype', file({ w: { dtype: 'Q4', shape: [2], data_offsets: [0, 8] } }, f32([1, 2])), "safetensors: tensor 'w': dtype must be one of F32, F64, I32, F16, BF16, I64, U8, got the string 'Q4'"],
     ['bad shape', file({ w: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, f32([1, 2])), "safetensors: tensor 'w': shape must be a list of non-negative integers"],
     ['offsets out of range', file({ w: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, f32([1, 2])),
       "safetensors: tensor 'w': data_offsets [4, 12] run past the data (8 bytes)"],
