@@ -25,6 +25,8 @@ interface TrainFlags {
 export interface TrainSummary {
   backend: string; build: string; threads: number; data: string; config: TrainConfig; epochs: EpochMetrics[]; seconds: number;
   final: EpochMetrics | null; files: Record<string, string>; interrupted: boolean;
+  /** What was done to the data that the user should know (numeric class labels merged or renamed). */
+  notes: string[];
 }
 
 function progressLine(epoch: number, total: number, batch: number, batches: number, loss: number, acc: number | null, sps: number): string {
@@ -62,12 +64,13 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void = 
     batchSize: flags.batchSize, lr: flags.lr, optimizer: flags.optimizer, momentum: flags.momentum,
     weightDecay: flags.weightDecay, l2: flags.l2, schedule: flags.schedule, seed: flags.seed,
   };
-  let data: TrainData;
+  let data: TrainData, notes: string[] = [];
   if (flags.data) {
-    const text = await readFile(flags.data, 'utf8').catch((e: Error) => {
-      throw new Error(`--data: cannot read ${flags.data}: ${e.message}`);
-    });
-    data = csvData(text, { target: flags.target!, task: flags.task, valSplit: flags.valSplit, seed: config.seed });
+    const csv = await csvData(flags.data, { target: flags.target!, task: flags.task, valSplit: flags.valSplit, seed: config.seed })
+      .catch((e: NodeJS.ErrnoException) => {
+        throw e.syscall ? new Error(`--data: cannot read ${flags.data}: ${e.message}`) : e;
+      });
+    ({ notes, ...data } = csv);
   } else data = await digitsData();
   const dataName = flags.data ? basename(flags.data, extname(flags.data)) : 'digits';
   const out = flags.out ?? join('runs', dataName);
@@ -89,6 +92,7 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void = 
       log(`model ${[data.info.inputDim, ...config.hidden, data.info.outputDim].join('-')} ${config.activation}, ${config.optimizer} lr ${config.lr}, ` +
         `batch ${config.batchSize}, ${config.epochs} epochs, schedule ${config.schedule}${config.l2 ? `, L2 λ=${config.l2}` : ''}; ` +
         `backend ${info.backend}${info.backend === 'wasm' ? ` (${info.build}${info.threads > 1 ? `, ${info.threads} threads` : ''})` : ''}${resumeBytes ? `; resumed after epoch ${trainer.epoch}` : ''}`);
+      for (const note of notes) log(`note: ${note}`);
     }
     let interrupted = false;
     const onSigint = () => {
@@ -120,7 +124,7 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void = 
     await writeFileAtomic(files.model, trainer.modelBytes());
     const summary: TrainSummary = {
       backend: info.backend, build: info.build, threads: info.threads, data: flags.data ?? 'digits (embedded)', config, epochs: history, seconds,
-      final: history[history.length - 1] ?? null, files, interrupted,
+      final: history[history.length - 1] ?? null, files, interrupted, notes,
     };
     await writeFile(files.metricsJson, JSON.stringify({ ...summary, memory: memory() }, null, 2) + '\n');
     await writeFile(files.metricsCsv, metricsCsv(history));
