@@ -23,6 +23,14 @@ registerExplain(program);
 registerGraph(program);
 registerBench(program);
 
+// A reader that goes away (`wasmgrad explain | head -1`) is not our error: the rest of the output is dropped,
+// and train stops where it can save (see watchStops). Any other write error ends the process as before.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

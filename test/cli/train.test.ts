@@ -106,10 +106,45 @@ describe('wasmgrad train (CLI)', () => {
     child.kill('SIGINT');
     const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
     expect(code).toBe(130);
-    expect(stdout).toContain(`interrupted: checkpoint saved to ${join(out, 'checkpoint.ckpt')}`);
+    expect(stdout).toContain(`interrupted (SIGINT): checkpoint saved to ${join(out, 'checkpoint.ckpt')}`);
     const r = await cli(['train', '--epochs', '3', '--resume', join(out, 'checkpoint.ckpt'), '--out', out, '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).epochs.length).toBe(3);
+  });
+
+  it('SIGTERM mid-epoch saves a checkpoint like Ctrl-C and exits 143; resuming finishes the run', async () => {
+    const out = tmp();
+    const child = spawn(process.execPath, [CLI, 'train', '--epochs', '2', '--hidden', '32', '--out', out, '--backend', 'ref']);
+    let stdout = '';
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      if (stdout.includes('backend ref')) resolve(); // the header: training has started, no epoch is done
+    }));
+    child.kill('SIGTERM');
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    expect(code).toBe(143);
+    expect(stdout).toContain(`interrupted (SIGTERM): checkpoint saved to ${join(out, 'checkpoint.ckpt')}`);
+    expect(stdout).not.toContain('epoch 1/2');
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics).toMatchObject({ interrupted: true, signal: 'SIGTERM', epochs: [] });
+    const r = await cli(['train', '--epochs', '2', '--resume', join(out, 'checkpoint.ckpt'), '--out', out, '--backend', 'ref']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('resumed after epoch 0');
+    expect(r.stdout).toMatch(/epoch 2\/2 .*test acc/);
+  });
+
+  it('a reader that closes stdout early (train | head -1) stops training without a stack trace, keeping a checkpoint', async () => {
+    const out = tmp();
+    const child = spawn(process.execPath, [CLI, 'train', '--epochs', '50', '--hidden', '32', '--out', out, '--backend', 'ref']);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy(); // what head does after its first line
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    expect(stderr).toBe('');
+    expect(code).toBe(141); // 128 + SIGPIPE, as for a C program in the same pipe
+    expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))).toMatchObject({ interrupted: true, signal: 'SIGPIPE' });
+    expect(existsSync(join(out, 'checkpoint.ckpt'))).toBe(true);
   });
 
   it('trains on a CSV: classification by class name, and regression', async () => {
