@@ -221,7 +221,7 @@ class TableBuilder {
   /** Which numeric labels were written otherwise than their class name (merged or renamed). */
   private spellingNotes(numbers: number[]): string[] {
     const changed = numbers.flatMap((v) => {
-      const written = [...this.spellings!.get(v)!];
+      const written = [...this.spellings!.get(v)!].sort();
       return written.length === 1 && written[0] === String(v) ? [] : [`${v} (written ${written.join(', ')})`];
     });
     if (!changed.length) return [];

@@ -147,6 +147,27 @@ describe('wasmgrad train (CLI)', () => {
     expect(existsSync(join(out, 'checkpoint.ckpt'))).toBe(true);
   });
 
+  it('numeric class labels spelt differently are one class: a note says so, and predict scores them alike', async () => {
+    const dir = tmp();
+    const spell = ['0', '0.0', '00', '1', '1.0', '+1'];
+    const text = csv(300).split('\n').map((line, i) => {
+      if (i === 0 || !line) return line;
+      const cells = line.split(',');
+      cells[2] = spell[(cells[2] === 'pos' ? 3 : 0) + (i % 3)]!;
+      return cells.join(',');
+    }).join('\n');
+    writeFileSync(join(dir, 'spelt.csv'), text);
+    const args = ['train', '--data', join(dir, 'spelt.csv'), '--target', 'label', '--epochs', '30', '--hidden', '16', '--lr', '0.01', '--out', dir];
+    const note = "note: the target 'label' has numeric labels: each number is one class, named in its shortest form: " +
+      '0 (written 0, 0.0, 00), 1 (written +1, 1, 1.0)';
+    expect((await cli(args)).stdout).toContain(`${note}\n`);
+    const s = JSON.parse((await cli([...args, '--json'])).stdout);
+    expect(s.notes).toEqual([note.slice('note: '.length)]);
+    expect(s.final.testAccuracy).toBeGreaterThan(0.9);
+    const p = JSON.parse((await cli(['predict', '--model', join(dir, 'model.safetensors'), '--data', join(dir, 'spelt.csv'), '--json'])).stdout);
+    expect(p.accuracy).toBeGreaterThan(0.9);
+  });
+
   it('trains on a CSV: classification by class name, and regression', async () => {
     const dir = tmp();
     const file = join(dir, 'data.csv');

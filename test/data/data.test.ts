@@ -111,7 +111,7 @@ describe('CSV values that would train garbage', () => {
     expect(t.classes).toEqual(['0', '1', '2.5']);
     expect(Array.from(t.targets)).toEqual([1, 1, 1, 1, 2, 2, 0, 0, 1]);
     expect(t.notes).toEqual(["the target 'y' has numeric labels: each number is one class, named in its shortest form: " +
-      '0 (written -0, 0), 1 (written 1, 1.0, 01), 2.5 (written 2.50, +2.5)']);
+      '0 (written -0, 0), 1 (written 01, 1, 1.0), 2.5 (written +2.5, 2.50)']);
     expect(parseCsv('x,y\n1,0\n2,1\n', 'y').notes).toEqual([]); // nothing merged or renamed: no note
   });
 
