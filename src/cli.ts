@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import './ops/index.js';
 import { registerBench } from './cli/bench.js';
+import { exitCodeOf } from './cli/common.js';
 import { registerExplain } from './cli/explain.js';
 import { registerGraph } from './cli/graph.js';
 import { registerPredict } from './cli/predict.js';
@@ -23,13 +24,21 @@ registerExplain(program);
 registerGraph(program);
 registerBench(program);
 
-// A reader that goes away (`wasmgrad explain | head -1`) is not our error: the rest of the output is dropped,
-// and train stops where it can save (see watchStops). Any other write error ends the process as before.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-  });
-}
+// Output that cannot be written is dropped, not a crash: a reader that went away (`wasmgrad train | head -1`,
+// EPIPE) ends with 141, as a C program killed by SIGPIPE would, and train stops where it can save (watchStops);
+// a device that refuses it (ENOSPC on a full disk) is said once on stderr, and the command ends with 1.
+let stdoutFailed = false;
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (stdoutFailed) return;
+  stdoutFailed = true;
+  if (e.code === 'EPIPE') {
+    process.exitCode = exitCodeOf('SIGPIPE');
+  } else {
+    console.error(`wasmgrad: cannot write to stdout: ${e.message}`);
+    process.exitCode = 1;
+  }
+});
+process.stderr.on('error', () => {}); // nowhere left to say it
 
 try {
   await program.parseAsync(process.argv);

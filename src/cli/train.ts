@@ -205,7 +205,7 @@ export function registerTrain(program: Command): void {
     .option('--threads <n>', "threads sharing large products and updates, or 'auto' for every core (results as the simd build's)",
       threadCount, 'auto')
     .option('--out <dir>', 'output directory (default runs/<data name>)')
-    .option('--resume <checkpoint>', 'continue from a checkpoint written by train')
+    .option('--resume <checkpoint>', 'continue from a checkpoint written by train (flags that define the run may be left out; given, they must match it)')
     .option('--json', 'print one JSON summary and nothing else')
     .option('--no-progress', 'no progress bar (it is off anyway when stdout is not a terminal)')
     .action(async (flags: TrainFlags, command: Command) => {

@@ -1,6 +1,6 @@
 // The main job end to end: `wasmgrad train` on the digits and on a CSV, resume, predict, and clean failures.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -145,6 +145,17 @@ describe('wasmgrad train (CLI)', () => {
     expect(code).toBe(141); // 128 + SIGPIPE, as for a C program in the same pipe
     expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))).toMatchObject({ interrupted: true, signal: 'SIGPIPE' });
     expect(existsSync(join(out, 'checkpoint.ckpt'))).toBe(true);
+  });
+
+  it.runIf(existsSync('/dev/full'))('stdout on a full device: said once on stderr, without a stack trace, exit 1', async () => {
+    const full = openSync('/dev/full', 'w');
+    const child = spawn(process.execPath, [CLI, 'explain'], { stdio: ['ignore', full, 'pipe'] });
+    closeSync(full);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    expect(stderr).toBe('wasmgrad: cannot write to stdout: ENOSPC: no space left on device, write\n');
+    expect(code).toBe(1);
   });
 
   it('numeric class labels spelt differently are one class: a note says so, and predict scores them alike', async () => {
