@@ -1,4 +1,5 @@
-// Shared by the CLI commands: choosing the backend, and flag parsers whose messages say what is allowed.
+// Shared by the CLI commands: choosing the backend, flag parsers whose messages say what is allowed, stopping
+// cleanly on a signal, and checking an output directory before any work.
 import { InvalidArgumentError } from 'commander';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, constants } from 'node:os';
@@ -67,21 +68,23 @@ export const exitCodeOf = (signal: StopSignal): number => 128 + constants.signal
  * watched, none of them ends the process: the command checks `signal` and stops at a point it can save.
  */
 export function watchStops(): { readonly signal: StopSignal | null; close(): void } {
-  const state: { signal: StopSignal | null; close(): void } = {
-    signal: null,
-    close: () => {
+  let signal: StopSignal | null = null;
+  const onInt = () => void (signal ??= 'SIGINT');
+  const onTerm = () => void (signal ??= 'SIGTERM');
+  const onStdoutError = (e: NodeJS.ErrnoException) => void (e.code === 'EPIPE' && (signal ??= 'SIGPIPE'));
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  process.stdout.on('error', onStdoutError);
+  return {
+    get signal() {
+      return signal;
+    },
+    close() {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       process.stdout.off('error', onStdoutError);
     },
   };
-  const onInt = () => void (state.signal ??= 'SIGINT');
-  const onTerm = () => void (state.signal ??= 'SIGTERM');
-  const onStdoutError = (e: NodeJS.ErrnoException) => void (e.code === 'EPIPE' && (state.signal ??= 'SIGPIPE'));
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  process.stdout.on('error', onStdoutError);
-  return state;
 }
 
 /**
@@ -89,15 +92,15 @@ export function watchStops(): { readonly signal: StopSignal | null; close(): voi
  * the child still fails with ENOENT (under /proc, below a dangling symlink); here each missing level is made
  * once, after its parent, and its error is final.
  */
-export async function makeDir(dir: string): Promise<void> {
+export async function makeDir(dir: string, parentMade = false): Promise<void> {
   try {
     await mkdir(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' && (await stat(dir)).isDirectory()) return;
-    if (code !== 'ENOENT' || dirname(dir) === dir) throw e;
+    if (code !== 'ENOENT' || parentMade || dirname(dir) === dir) throw e;
     await makeDir(dirname(dir));
-    await mkdir(dir);
+    await makeDir(dir, true);
   }
 }
 
@@ -105,7 +108,7 @@ export async function makeDir(dir: string): Promise<void> {
  * Makes an output directory and proves it writable with a probe file, so that a bad --out (read-only, under a
  * file, no permission) is reported before any work, with the OS's reason.
  */
-export async function checkOutDir(dir: string, flag = '--out'): Promise<void> {
+export async function checkOutDir(dir: string): Promise<void> {
   const probe = join(dir, `.wasmgrad-probe-${process.pid}`);
   try {
     await makeDir(dir);
@@ -113,6 +116,6 @@ export async function checkOutDir(dir: string, flag = '--out'): Promise<void> {
     await rm(probe);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new Error(`${flag}: cannot write to ${dir}: ${err.code === 'EEXIST' ? 'it exists and is not a directory' : err.message}`);
+    throw new Error(`--out: cannot write to ${dir}: ${err.code === 'EEXIST' ? 'it exists and is not a directory' : err.message}`);
   }
 }
