@@ -114,6 +114,9 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
       trainer.restore(resumeBytes);
       if (trainer.epoch >= config.epochs) throw new Error(`--resume: the checkpoint has already done ${trainer.epoch} epochs; ask for more with --epochs`);
     }
+    // From here on a signal stops training at a point it can save (watched before the header is printed, so
+    // that one sent as soon as it shows is caught).
+    const stops = watchStops();
     const info = backendInfo();
     if (!flags.json) {
       log(`wasmgrad train: ${dataName} (${data.train.length} train / ${data.test.length} ${flags.data ? 'validation' : 'test'} rows, ` +
@@ -123,7 +126,6 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
         `backend ${info.backend}${info.backend === 'wasm' ? ` (${info.build}${info.threads > 1 ? `, ${info.threads} threads` : ''})` : ''}${resumeBytes ? `; resumed after epoch ${trainer.epoch}` : ''}`);
       for (const note of notes) log(`note: ${note}`);
     }
-    const stops = watchStops();
     const tty = flags.progress && !flags.json && process.stdout.isTTY === true;
     const started = performance.now();
     try {

@@ -127,7 +127,7 @@ describe('wasmgrad train (CLI)', () => {
     expect(stdout).not.toContain('epoch 1/2');
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(metrics).toMatchObject({ interrupted: true, signal: 'SIGTERM', epochs: [] });
-    const r = await cli(['train', '--epochs', '2', '--resume', join(out, 'checkpoint.ckpt'), '--out', out, '--backend', 'ref']);
+    const r = await cli(['train', '--epochs', '2', '--resume', join(out, 'checkpoint.ckpt'), '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('resumed after epoch 0');
     expect(r.stdout).toMatch(/epoch 2\/2 .*test acc/);
