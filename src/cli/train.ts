@@ -92,10 +92,10 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
     batchSize: flags.batchSize, lr: flags.lr, optimizer: flags.optimizer, momentum: flags.momentum,
     weightDecay: flags.weightDecay, l2: flags.l2, schedule: flags.schedule, seed: flags.seed,
   };
+  await initBackend(flags.backend, flags.build, flags.threads);
   const dataName = flags.data ? basename(flags.data, extname(flags.data)) : 'digits';
   const out = flags.out ?? join('runs', dataName);
   await checkOutDir(out);
-  await initBackend(flags.backend, flags.build, flags.threads);
   let data: TrainData, notes: string[] = [];
   if (flags.data) {
     const csv = await csvData(flags.data, { target: flags.target!, task: flags.task, valSplit: flags.valSplit, seed: config.seed })
