@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import './ops/index.js';
 import { registerBench } from './cli/bench.js';
+import { exitCodeOf } from './cli/common.js';
 import { registerExplain } from './cli/explain.js';
 import { registerGraph } from './cli/graph.js';
 import { registerPredict } from './cli/predict.js';
@@ -22,6 +23,22 @@ registerPredict(program);
 registerExplain(program);
 registerGraph(program);
 registerBench(program);
+
+// Output that cannot be written is dropped, not a crash: a reader that went away (`wasmgrad train | head -1`,
+// EPIPE) ends with 141, as a C program killed by SIGPIPE would, and train stops where it can save (watchStops);
+// a device that refuses it (ENOSPC on a full disk) is said once on stderr, and the command ends with 1.
+let stdoutFailed = false;
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (stdoutFailed) return;
+  stdoutFailed = true;
+  if (e.code === 'EPIPE') {
+    process.exitCode = exitCodeOf('SIGPIPE');
+  } else {
+    console.error(`wasmgrad: cannot write to stdout: ${e.message}`);
+    process.exitCode = 1;
+  }
+});
+process.stderr.on('error', () => {}); // nowhere left to say it
 
 try {
   await program.parseAsync(process.argv);

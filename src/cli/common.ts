@@ -1,6 +1,9 @@
-// Shared by the CLI commands: choosing the backend, and flag parsers whose messages say what is allowed.
+// Shared by the CLI commands: choosing the backend, flag parsers whose messages say what is allowed, stopping
+// cleanly on a signal, and checking an output directory before any work.
 import { InvalidArgumentError } from 'commander';
-import { availableParallelism } from 'node:os';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism, constants } from 'node:os';
+import { dirname, join } from 'node:path';
 import { init } from '../backend/registry.js';
 import type { BuildName } from '../backend/types.js';
 import { engineSupports } from '../backend/wasm/loader.js';
@@ -51,4 +54,68 @@ export function intList(flag: string) {
     }
     return nums;
   };
+}
+
+/** Why a long command was asked to stop, as a signal: SIGPIPE stands for stdout's reader going away (EPIPE). */
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGPIPE';
+
+/** The shell's exit code for a process ended by `signal`: 128 + its number (SIGINT 130, SIGTERM 143, SIGPIPE 141). */
+export const exitCodeOf = (signal: StopSignal): number => 128 + constants.signals[signal];
+
+/**
+ * Watches for requests to stop: Ctrl-C (SIGINT), SIGTERM (`kill`, a service manager, a container stopping), and
+ * the reader of stdout going away (`wasmgrad train | head -1`, where a C program would get SIGPIPE). While
+ * watched, none of them ends the process: the command checks `signal` and stops at a point it can save.
+ */
+export function watchStops(): { readonly signal: StopSignal | null; close(): void } {
+  let signal: StopSignal | null = null;
+  const onInt = () => void (signal ??= 'SIGINT');
+  const onTerm = () => void (signal ??= 'SIGTERM');
+  const onStdoutError = (e: NodeJS.ErrnoException) => void (e.code === 'EPIPE' && (signal ??= 'SIGPIPE'));
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  process.stdout.on('error', onStdoutError);
+  return {
+    get signal() {
+      return signal;
+    },
+    close() {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      process.stdout.off('error', onStdoutError);
+    },
+  };
+}
+
+/**
+ * mkdir -p that always ends. Node's mkdir({ recursive: true }) spins forever where a parent exists but making
+ * the child still fails with ENOENT (under /proc, below a dangling symlink); here each missing level is made
+ * once, after its parent, and its error is final.
+ */
+export async function makeDir(dir: string, parentMade = false): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && (await stat(dir)).isDirectory()) return;
+    if (code !== 'ENOENT' || parentMade || dirname(dir) === dir) throw e;
+    await makeDir(dirname(dir));
+    await makeDir(dir, true);
+  }
+}
+
+/**
+ * Makes an output directory and proves it writable with a probe file, so that a bad --out (read-only, under a
+ * file, no permission) is reported before any work, with the OS's reason.
+ */
+export async function checkOutDir(dir: string): Promise<void> {
+  const probe = join(dir, `.wasmgrad-probe-${process.pid}`);
+  try {
+    await makeDir(dir);
+    await writeFile(probe, '');
+    await rm(probe);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(`--out: cannot write to ${dir}: ${err.code === 'EEXIST' ? 'it exists and is not a directory' : err.message}`);
+  }
 }

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { noGrad, tidy } from '../autograd/scope.js';
 import { fromValues } from '../creation.js';
+import { classLabel } from '../data/csv.js';
 import { loadDigits, toFloat } from '../data/digits.js';
 import { fromSafetensors } from '../io/safetensors.js';
 import type { Sequential } from '../nn/sequential.js';
@@ -58,7 +59,7 @@ function csvInputs(text: string, info: DataInfo): { x: Float32Array; n: number; 
     x[r * d + j] = (v - mean[j]!) / std[j]!;
   }));
   const t = info.target ? header.indexOf(info.target) : -1;
-  const truth = t < 0 ? null : rows.map((row) => (info.task === 'regression' ? Number(row[t]) : row[t]!));
+  const truth = t < 0 ? null : rows.map((row) => (info.task === 'regression' ? Number(row[t]) : classLabel(row[t]!)));
   return { x, n: rows.length, truth };
 }
 

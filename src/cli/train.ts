@@ -1,8 +1,9 @@
 // `wasmgrad train`: trains an MLP on the embedded digits (the default) or on a CSV, with a progress bar per
 // epoch, a summary table, and files: model.safetensors, checkpoint.ckpt, metrics.json, metrics.csv, chart.svg.
-// Ctrl-C saves a checkpoint (it resumes exactly, even mid-epoch) before exiting; --resume continues from one.
+// Ctrl-C, SIGTERM or a closed stdout save a checkpoint (it resumes exactly, even mid-epoch) before exiting;
+// --resume continues from one.
 import { Option, type Command } from 'commander';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { backendInfo } from '../backend/registry.js';
 import { writeFileAtomic } from '../io/checkpoint.js';
@@ -12,7 +13,9 @@ import { csvData } from '../train/csv-data.js';
 import { digitsData } from '../train/data.js';
 import { ACTIVATION_NAMES } from '../train/model.js';
 import { DEFAULTS, OPTIMIZERS, SCHEDULES, Trainer, type EpochMetrics, type TrainConfig, type TrainData } from '../train/trainer.js';
-import { initBackend, intList, nonNegative, positiveInt, positiveNumber, probability, threadCount } from './common.js';
+import {
+  checkOutDir, exitCodeOf, initBackend, intList, nonNegative, positiveInt, positiveNumber, probability, threadCount, watchStops, type StopSignal,
+} from './common.js';
 
 interface TrainFlags {
   data?: string; target?: string; task: 'auto' | 'classification' | 'regression'; valSplit: number;
@@ -25,6 +28,10 @@ interface TrainFlags {
 export interface TrainSummary {
   backend: string; build: string; threads: number; data: string; config: TrainConfig; epochs: EpochMetrics[]; seconds: number;
   final: EpochMetrics | null; files: Record<string, string>; interrupted: boolean;
+  /** What interrupted the run (SIGPIPE: stdout's reader went away), or null. */
+  signal: StopSignal | null;
+  /** What was done to the data that the user should know (numeric class labels merged or renamed). */
+  notes: string[];
 }
 
 function progressLine(epoch: number, total: number, batch: number, batches: number, loss: number, acc: number | null, sps: number): string {
@@ -50,28 +57,53 @@ function metricsCsv(rows: EpochMetrics[]): string {
   return [keys.join(','), ...rows.map((m) => keys.map((k) => m[k] ?? '').join(','))].join('\n') + '\n';
 }
 
-export async function runTrain(flags: TrainFlags, log: (line: string) => void = console.log): Promise<TrainSummary> {
+/** The flags that define a run (every TrainConfig field but epochs, which is the total to reach). */
+const RUN_FLAGS = (Object.keys(DEFAULTS) as (keyof TrainConfig)[]).filter((k) => k !== 'epochs');
+const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * The configuration to continue a checkpoint's run with. A run-defining flag the user gave that differs from the
+ * checkpoint's is refused, all of them in one message, rather than silently ignored or half applied.
+ */
+function resumedConfig(bytes: Uint8Array, flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean): TrainConfig {
+  const saved = Trainer.configOf(bytes);
+  const conflicts = RUN_FLAGS.filter((k) => given(k) && String(flags[k]) !== String(saved[k]))
+    .map((k) => `${flagName(k)} ${String(flags[k])} (the checkpoint: ${String(saved[k])})`);
+  if (conflicts.length) {
+    throw new Error(`--resume: ${conflicts.join(', ')} ${conflicts.length === 1 ? 'differs' : 'differ'} from the checkpoint's run; ` +
+      'leave them out to continue that run, or start a new run without --resume');
+  }
+  return { ...saved, epochs: flags.epochs };
+}
+
+/**
+ * `given(flag)`: whether the user gave the flag (not its default); with --resume, only given flags can conflict
+ * with the checkpoint.
+ */
+export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean,
+  log: (line: string) => void = console.log): Promise<TrainSummary> {
   if (flags.data && !flags.target) throw new Error('--data needs --target <column> (the column to predict)');
   if (flags.target && !flags.data) throw new Error('--target only applies with --data <file.csv>');
-  await initBackend(flags.backend, flags.build, flags.threads);
   const resumeBytes = flags.resume ? new Uint8Array(await readFile(flags.resume).catch((e: Error) => {
     throw new Error(`--resume: cannot read ${flags.resume}: ${e.message}`);
   })) : null;
-  const config: TrainConfig = resumeBytes ? { ...Trainer.configOf(resumeBytes), epochs: flags.epochs } : {
+  const config: TrainConfig = resumeBytes ? resumedConfig(resumeBytes, flags, given) : {
     hidden: flags.hidden, activation: flags.activation, dropout: flags.dropout, epochs: flags.epochs,
     batchSize: flags.batchSize, lr: flags.lr, optimizer: flags.optimizer, momentum: flags.momentum,
     weightDecay: flags.weightDecay, l2: flags.l2, schedule: flags.schedule, seed: flags.seed,
   };
-  let data: TrainData;
-  if (flags.data) {
-    const text = await readFile(flags.data, 'utf8').catch((e: Error) => {
-      throw new Error(`--data: cannot read ${flags.data}: ${e.message}`);
-    });
-    data = csvData(text, { target: flags.target!, task: flags.task, valSplit: flags.valSplit, seed: config.seed });
-  } else data = await digitsData();
+  await initBackend(flags.backend, flags.build, flags.threads);
   const dataName = flags.data ? basename(flags.data, extname(flags.data)) : 'digits';
   const out = flags.out ?? join('runs', dataName);
-  await mkdir(out, { recursive: true });
+  await checkOutDir(out);
+  let data: TrainData, notes: string[] = [];
+  if (flags.data) {
+    const csv = await csvData(flags.data, { target: flags.target!, task: flags.task, valSplit: flags.valSplit, seed: config.seed })
+      .catch((e: NodeJS.ErrnoException) => {
+        throw e.syscall ? new Error(`--data: cannot read ${flags.data}: ${e.message}`) : e;
+      });
+    ({ notes, ...data } = csv);
+  } else data = await digitsData();
   const files = {
     model: join(out, 'model.safetensors'), checkpoint: join(out, 'checkpoint.ckpt'), metricsJson: join(out, 'metrics.json'),
     metricsCsv: join(out, 'metrics.csv'), chart: join(out, 'chart.svg'),
@@ -82,6 +114,9 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void = 
       trainer.restore(resumeBytes);
       if (trainer.epoch >= config.epochs) throw new Error(`--resume: the checkpoint has already done ${trainer.epoch} epochs; ask for more with --epochs`);
     }
+    // From here on a signal stops training at a point it can save (watched before the header is printed, so
+    // that one sent as soon as it shows is caught).
+    const stops = watchStops();
     const info = backendInfo();
     if (!flags.json) {
       log(`wasmgrad train: ${dataName} (${data.train.length} train / ${data.test.length} ${flags.data ? 'validation' : 'test'} rows, ` +
@@ -89,19 +124,15 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void = 
       log(`model ${[data.info.inputDim, ...config.hidden, data.info.outputDim].join('-')} ${config.activation}, ${config.optimizer} lr ${config.lr}, ` +
         `batch ${config.batchSize}, ${config.epochs} epochs, schedule ${config.schedule}${config.l2 ? `, L2 λ=${config.l2}` : ''}; ` +
         `backend ${info.backend}${info.backend === 'wasm' ? ` (${info.build}${info.threads > 1 ? `, ${info.threads} threads` : ''})` : ''}${resumeBytes ? `; resumed after epoch ${trainer.epoch}` : ''}`);
+      for (const note of notes) log(`note: ${note}`);
     }
-    let interrupted = false;
-    const onSigint = () => {
-      interrupted = true;
-    };
-    process.on('SIGINT', onSigint);
     const tty = flags.progress && !flags.json && process.stdout.isTTY === true;
     const started = performance.now();
     try {
-      while (trainer.epoch < config.epochs && !interrupted) {
+      while (trainer.epoch < config.epochs && !stops.signal) {
         const epoch = trainer.epoch + 1;
         const m = await trainer.trainEpoch({
-          shouldStop: () => interrupted,
+          shouldStop: () => stops.signal !== null,
           onBatch: tty ? (b, n, loss, acc, sps) => process.stdout.write(`\r${progressLine(epoch, config.epochs, b, n, loss, acc, sps)}`) : undefined,
         });
         if (tty) process.stdout.write('\r\x1b[2K');
@@ -113,14 +144,15 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void = 
         await writeFileAtomic(files.checkpoint, trainer.checkpointBytes());
       }
     } finally {
-      process.off('SIGINT', onSigint);
+      stops.close();
     }
+    const signal = stops.signal, interrupted = signal !== null;
     const seconds = (performance.now() - started) / 1000;
     const history = trainer.history;
     await writeFileAtomic(files.model, trainer.modelBytes());
     const summary: TrainSummary = {
       backend: info.backend, build: info.build, threads: info.threads, data: flags.data ?? 'digits (embedded)', config, epochs: history, seconds,
-      final: history[history.length - 1] ?? null, files, interrupted,
+      final: history[history.length - 1] ?? null, files, interrupted, signal, notes,
     };
     await writeFile(files.metricsJson, JSON.stringify({ ...summary, memory: memory() }, null, 2) + '\n');
     await writeFile(files.metricsCsv, metricsCsv(history));
@@ -131,7 +163,7 @@ export async function runTrain(flags: TrainFlags, log: (line: string) => void = 
     if (flags.json) {
       log(JSON.stringify(summary));
     } else {
-      if (interrupted) log(`\ninterrupted: checkpoint saved to ${files.checkpoint} (continue with --resume ${files.checkpoint})`);
+      if (interrupted) log(`\ninterrupted (${signal}): checkpoint saved to ${files.checkpoint} (continue with --resume ${files.checkpoint})`);
       if (history.length) {
         log(`\n${summaryTable(history)}\n`);
         const acc = history.map((m) => m.testAccuracy).filter((v): v is number => v !== null);
@@ -175,11 +207,11 @@ export function registerTrain(program: Command): void {
     .option('--threads <n>', "threads sharing large products and updates, or 'auto' for every core (results as the simd build's)",
       threadCount, 'auto')
     .option('--out <dir>', 'output directory (default runs/<data name>)')
-    .option('--resume <checkpoint>', 'continue from a checkpoint written by train')
+    .option('--resume <checkpoint>', 'continue from a checkpoint written by train (flags that define the run may be left out; given, they must match it)')
     .option('--json', 'print one JSON summary and nothing else')
     .option('--no-progress', 'no progress bar (it is off anyway when stdout is not a terminal)')
-    .action(async (flags: TrainFlags) => {
-      const summary = await runTrain(flags);
-      if (summary.interrupted) process.exitCode = 130;
+    .action(async (flags: TrainFlags, command: Command) => {
+      const summary = await runTrain(flags, (flag) => command.getOptionValueSource(flag) === 'cli');
+      if (summary.signal) process.exitCode = exitCodeOf(summary.signal);
     });
 }

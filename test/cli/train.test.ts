@@ -1,6 +1,6 @@
 // The main job end to end: `wasmgrad train` on the digits and on a CSV, resume, predict, and clean failures.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -106,10 +106,77 @@ describe('wasmgrad train (CLI)', () => {
     child.kill('SIGINT');
     const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
     expect(code).toBe(130);
-    expect(stdout).toContain(`interrupted: checkpoint saved to ${join(out, 'checkpoint.ckpt')}`);
+    expect(stdout).toContain(`interrupted (SIGINT): checkpoint saved to ${join(out, 'checkpoint.ckpt')}`);
     const r = await cli(['train', '--epochs', '3', '--resume', join(out, 'checkpoint.ckpt'), '--out', out, '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).epochs.length).toBe(3);
+  });
+
+  it('SIGTERM mid-epoch saves a checkpoint like Ctrl-C and exits 143; resuming finishes the run', async () => {
+    const out = tmp();
+    const child = spawn(process.execPath, [CLI, 'train', '--epochs', '2', '--hidden', '32', '--out', out, '--backend', 'ref']);
+    let stdout = '';
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      if (stdout.includes('backend ref')) resolve(); // the header: training has started, no epoch is done
+    }));
+    child.kill('SIGTERM');
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    expect(code).toBe(143);
+    expect(stdout).toContain(`interrupted (SIGTERM): checkpoint saved to ${join(out, 'checkpoint.ckpt')}`);
+    expect(stdout).not.toContain('epoch 1/2');
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics).toMatchObject({ interrupted: true, signal: 'SIGTERM', epochs: [] });
+    const r = await cli(['train', '--epochs', '2', '--resume', join(out, 'checkpoint.ckpt'), '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('resumed after epoch 0');
+    expect(r.stdout).toMatch(/epoch 2\/2 .*test acc/);
+  });
+
+  it('a reader that closes stdout early (train | head -1) stops training without a stack trace, keeping a checkpoint', async () => {
+    const out = tmp();
+    const child = spawn(process.execPath, [CLI, 'train', '--epochs', '50', '--hidden', '32', '--out', out, '--backend', 'ref']);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy(); // what head does after its first line
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    expect(stderr).toBe('');
+    expect(code).toBe(141); // 128 + SIGPIPE, as for a C program in the same pipe
+    expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))).toMatchObject({ interrupted: true, signal: 'SIGPIPE' });
+    expect(existsSync(join(out, 'checkpoint.ckpt'))).toBe(true);
+  });
+
+  it.runIf(existsSync('/dev/full'))('stdout on a full device: said once on stderr, without a stack trace, exit 1', async () => {
+    const full = openSync('/dev/full', 'w');
+    const child = spawn(process.execPath, [CLI, 'explain'], { stdio: ['ignore', full, 'pipe'] });
+    closeSync(full);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    expect(stderr).toBe('wasmgrad: cannot write to stdout: ENOSPC: no space left on device, write\n');
+    expect(code).toBe(1);
+  });
+
+  it('numeric class labels spelt differently are one class: a note says so, and predict scores them alike', async () => {
+    const dir = tmp();
+    const spell = ['0', '0.0', '00', '1', '1.0', '+1'];
+    const text = csv(300).split('\n').map((line, i) => {
+      if (i === 0 || !line) return line;
+      const cells = line.split(',');
+      cells[2] = spell[(cells[2] === 'pos' ? 3 : 0) + (i % 3)]!;
+      return cells.join(',');
+    }).join('\n');
+    writeFileSync(join(dir, 'spelt.csv'), text);
+    const args = ['train', '--data', join(dir, 'spelt.csv'), '--target', 'label', '--epochs', '30', '--hidden', '16', '--lr', '0.01', '--out', dir];
+    const note = "note: the target 'label' has numeric labels: each number is one class, named in its shortest form: " +
+      '0 (written 0, 0.0, 00), 1 (written +1, 1, 1.0)';
+    expect((await cli(args)).stdout).toContain(`${note}\n`);
+    const s = JSON.parse((await cli([...args, '--json'])).stdout);
+    expect(s.notes).toEqual([note.slice('note: '.length)]);
+    expect(s.final.testAccuracy).toBeGreaterThan(0.9);
+    const p = JSON.parse((await cli(['predict', '--model', join(dir, 'model.safetensors'), '--data', join(dir, 'spelt.csv'), '--json'])).stdout);
+    expect(p.accuracy).toBeGreaterThan(0.9);
   });
 
   it('trains on a CSV: classification by class name, and regression', async () => {

@@ -2,6 +2,9 @@
 // elements) between worker threads over one shared linear memory. Every share of a product takes the same blocked
 // path as the whole product, so the results must be bit-identical to the single-threaded simd build, call by call
 // and over a whole training run.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
   backendInfo, Generator, getBackend, init, memory, nn, optim, setBackend, tensor, tidy, type Tensor,
@@ -177,5 +180,39 @@ describe('threads', () => {
     [{ threads: 2, build: 'scalar' as const }, "createWasmBackend: threads need the 'simd-threads' build, not 'scalar'"],
   ])('refuses %j', async (options, message) => {
     await expect(createWasmBackend(options)).rejects.toThrow(message);
+  });
+});
+
+describe('threads in a program given to node as text', () => {
+  // Node evaluates a worker's text as an ES module when the parent runs under --input-type=module (-e or
+  // stdin): the workers must start there too. The child uses the built package (dist/), as a user would.
+  const dist = (file: string) => pathToFileURL(join(import.meta.dirname, '../../dist', file)).href;
+  const program = `
+    import { init, randn, matmul, backendInfo } from '${dist('index.js')}';
+    import { ThreadPool } from '${dist('backend/wasm/threads.js')}';
+    let shared = 0;
+    const run = ThreadPool.prototype.run;
+    ThreadPool.prototype.run = function (...args) { shared++; return run.apply(this, args); };
+    const product = async (options) => {
+      await init(options);
+      const a = randn([256, 256], { seed: 1 }), b = randn([256, 256], { seed: 2 });
+      return Array.from(matmul(a, b).data());
+    };
+    const two = await product({ threads: 2 });
+    const threads = backendInfo().threads;
+    const one = await product({ build: 'simd' });
+    console.log(JSON.stringify({ threads, shared, identical: two.every((v, i) => Object.is(v, one[i])) }));
+  `;
+  const node = (args: string[], stdin?: string) => new Promise<string>((resolve, reject) => {
+    const child = execFile(process.execPath, args, { timeout: 60_000 }, (error, stdout, stderr) =>
+      (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)));
+    child.stdin!.end(stdin ?? '');
+  });
+
+  it.each([
+    ['node --input-type=module -e', () => node(['--input-type=module', '-e', program])],
+    ['node --input-type=module < program', () => node(['--input-type=module'], program)],
+  ])('%s: init({ threads: 2 }) starts its workers and shares a product', async (_form, start) => {
+    expect(JSON.parse(await start())).toEqual({ threads: 2, shared: 1, identical: true });
   });
 });

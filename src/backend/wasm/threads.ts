@@ -20,7 +20,7 @@ const CONTROL_BYTES = 8 + 8 * (1 + MAX_ARGS);
  * { module, memory, control }, answers 'ready' (or an error message), then serves jobs until STOP. Arguments
  * travel as float64: exact for every pointer and size, and the wasm call converts them to i32 / f64 as declared.
  */
-const WORKER_SOURCE = `
+const SERVE_SOURCE = `
 const SPIN_MS = 2;
 const KERNELS = ${JSON.stringify(KERNELS)};
 function serve(module, memory, control, post) {
@@ -49,14 +49,20 @@ function serve(module, memory, control, post) {
     Atomics.store(state, 0, result);
   }
 }
-if (typeof require === 'function') {
-  const { parentPort } = require('node:worker_threads');
-  parentPort.once('message', ({ module, memory, control }) =>
-    serve(module, memory, control, (m) => parentPort.postMessage(m)));
-} else {
-  self.onmessage = ({ data: { module, memory, control } }) =>
-    serve(module, memory, control, (m) => self.postMessage(m));
-}
+`;
+
+/**
+ * How the program gets its first message. Node evaluates a worker's text as CommonJS or as an ES module
+ * depending on the parent's flags (an ES module under `node --input-type=module`, with -e or from stdin), so the
+ * Node start uses import(), which both have, never `require` or an `import` statement; parentPort holds the
+ * message until then. A browser runs the text as a classic worker script.
+ */
+const NODE_START = `
+import('node:worker_threads').then(({ parentPort }) => parentPort.once('message', ({ module, memory, control }) =>
+  serve(module, memory, control, (m) => parentPort.postMessage(m))));
+`;
+const BROWSER_START = `
+self.onmessage = ({ data: { module, memory, control } }) => serve(module, memory, control, (m) => self.postMessage(m));
 `;
 
 interface WorkerHandle {
@@ -92,7 +98,7 @@ async function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memor
   };
   if (isNode()) {
     const { Worker } = await nodeModule<typeof import('node:worker_threads')>('node:worker_threads');
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(SERVE_SOURCE + NODE_START, { eval: true });
     worker.unref(); // an idle pool never keeps a Node process alive
     worker.once('message', answered);
     worker.on('error', died);
@@ -100,7 +106,7 @@ async function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memor
     handle = { ...views, stop: () => void worker.terminate() };
     worker.postMessage({ module, memory, control });
   } else {
-    const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+    const url = URL.createObjectURL(new Blob([SERVE_SOURCE + BROWSER_START], { type: 'text/javascript' }));
     const worker = new Worker(url);
     URL.revokeObjectURL(url);
     worker.onmessage = (e) => answered(e.data);
