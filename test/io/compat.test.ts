@@ -63,7 +63,7 @@ describe('checkpoints of wasmgrad 0.1.0', () => {
       const bytes = fixture('trainer-v1.ckpt');
       const config = Trainer.configOf(bytes);
       expect(config).toMatchObject({ hidden: [4], epochs: 2, batchSize: 8, optimizer: 'adam', schedule: 'cosine' });
-      const data = csvData(readFileSync(join(import.meta.dirname, 'fixtures', 'tiny.csv'), 'utf8'), { target: 'y', seed: config.seed });
+      const data = await csvData(join(import.meta.dirname, 'fixtures', 'tiny.csv'), { target: 'y', seed: config.seed });
       const trainer = new Trainer({ ...config, epochs: 3 }, data);
       trainer.restore(bytes);
       expect(trainer.epoch).toBe(2);
