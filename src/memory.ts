@@ -1,10 +1,13 @@
 // memory(): what is alive right now — tensor objects (across backends) and the current backend's storage.
-import { engine } from './autograd/scope.js';
+import { census } from './autograd/census.js';
 import { getBackend } from './backend/registry.js';
 import type { Backend } from './backend/types.js';
 
 export interface MemoryInfo {
-  /** Live (not disposed) tensor objects, on every backend. Views share storage, so tensors ≥ buffers. */
+  /**
+   * Live tensor objects on every backend: neither disposed nor collected (a tensor the program dropped without
+   * dispose() counts until the garbage collector finds it). Views share storage, so tensors ≥ buffers.
+   */
   tensors: number;
   /** Live storage buffers on the backend. */
   buffers: number;
@@ -21,7 +24,7 @@ export interface MemoryInfo {
 export function memory(backend: Backend = getBackend()): MemoryInfo {
   const m = backend.memory();
   return {
-    tensors: engine.liveTensors,
+    tensors: census.live,
     buffers: m.buffers,
     bytes: m.bytesInUse,
     peakBytes: m.peakBytes,

@@ -3,8 +3,9 @@
 // detach share memory instead of copying; the memory goes back to the backend when the last holder lets go.
 import type { Backend, Buf, DType, TypedArray } from '../backend/types.js';
 import { fmt, sizeOf } from '../kernels/shape.js';
+import { census, countTensor, DIRECT, uncountTensor } from './census.js';
 import type { Node } from './node.js';
-import { engine, track, type Scope } from './scope.js';
+import { track, type Scope } from './scope.js';
 
 let nextTensorId = 1;
 
@@ -23,6 +24,12 @@ class Storage {
   }
 }
 
+/**
+ * What a tensor holds that must be given back: its storage reference and its census entry (origin; null for an
+ * internal handle, which is not counted).
+ */
+interface Lease { readonly storage: Storage; origin: string | null }
+
 export type NestedArray = number | NestedArray[];
 
 export class Tensor {
@@ -39,10 +46,9 @@ export class Tensor {
   private leafOrigin: Tensor | null = null;
   /** A saved handle of an op's own output points at that op's node without holding it (no cycle). */
   private weakNode = false;
-  /** Internal handles (a node's saved tensors) are not counted in memory().tensors; their bytes are. */
-  private internal = false;
   private kept = false;
-  private storage: Storage | null;
+  /** Its storage reference and census entry; null once disposed. */
+  private lease: Lease | null;
   private scope: Scope | null;
 
   /**
@@ -60,11 +66,12 @@ export class Tensor {
       storage.release();
       throw new Error(`Tensor: shape ${fmt(shape)} does not match ${storage.buf.size} elements`);
     }
-    this.storage = storage;
+    const origin = census.origin ?? (source instanceof Tensor ? source.lease!.origin : null) ?? DIRECT;
+    this.lease = { storage, origin };
     this.shape = Object.freeze([...shape]);
     this.name = options.name;
     if (options.requiresGrad) this.requiresGrad = true;
-    engine.liveTensors++;
+    countTensor(origin);
     this.scope = track(this);
   }
 
@@ -87,7 +94,7 @@ export class Tensor {
     return this.node === null;
   }
   get isDisposed(): boolean {
-    return this.storage === null;
+    return this.lease === null;
   }
 
   get requiresGrad(): boolean {
@@ -140,8 +147,9 @@ export class Tensor {
   /** Frees the tensor's storage (once no view shares it) and its .grad. Disposing twice is an error. */
   dispose(): void {
     const storage = this.alive('dispose');
-    this.storage = null;
-    if (!this.internal) engine.liveTensors--;
+    const { origin } = this.lease!;
+    this.lease = null;
+    if (origin !== null) uncountTensor(origin);
     this.scope?.delete(this);
     this.scope = null;
     storage.release();
@@ -170,8 +178,8 @@ export class Tensor {
   savedHandle(ownNode: Node | null): Tensor {
     const h = new Tensor(this, this.shape);
     h.moveToScope(null);
-    h.internal = true;
-    engine.liveTensors--;
+    uncountTensor(h.lease!.origin!);
+    h.lease!.origin = null; // internal: not counted in memory().tensors; its bytes are
     if (this.requiresGrad) {
       h._requiresGrad = true;
       h.leafOrigin = this.node ? null : this.gradLeaf;
@@ -224,10 +232,10 @@ export class Tensor {
   }
 
   private alive(what: string): Storage {
-    if (!this.storage) {
+    if (!this.lease) {
       throw new Error(`${what}: tensor${this.name ? ` '${this.name}'` : ''} ${fmt(this.shape)} was used after it was disposed`);
     }
-    return this.storage;
+    return this.lease.storage;
   }
 }
 
