@@ -1,0 +1,146 @@
+// Memory mistakes users make: tensors too large for any backend. Huge creations fail with our out-of-memory
+// message (never "Invalid array length" or a process abort) and leave memory, the random stream and the objects as
+// they were, and an out-of-memory error says who holds the memory.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  arange, full, globalGenerator, init, keep, memory, nn, ones, optim, rand, randn, refBackend, tensor, tidy, zeros,
+  type Tensor,
+} from '../../src/index.js';
+
+interface World { model: nn.Sequential; opt: optim.Adam; x: Tensor }
+let world: World;
+
+beforeAll(async () => {
+  await init({ build: 'simd' });
+  const model = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 2));
+  world = { model, opt: new optim.Adam(model.parameters(), { lr: 0.01 }), x: keep(tensor([[1, 2, 3], [4, 5, 6]])) };
+});
+
+afterAll(() => {
+  world.opt.disposeState();
+  world.model.dispose();
+  world.x.dispose();
+});
+
+/** The objects still work: a training step. */
+function stillUsable(): void {
+  const { model, opt, x } = world;
+  tidy(() => {
+    opt.zeroGrad();
+    const loss = nn.crossEntropy(model(x), [0, 1]);
+    loss.backward();
+    opt.step();
+    expect(Number.isFinite(loss.item())).toBe(true);
+  });
+}
+
+const OOM = 'wasm backend: out of memory allocating';
+/** Our message on the wasm backend: what was asked for, why it cannot be had, then the live tensors. */
+const wasmOOM = (bytes: number | string, why: RegExp) => new RegExp(`^${OOM} ${bytes} bytes: ${why.source}`);
+/** Past what wasm32 can address, whatever the limit. */
+const WASM32 = /more than the 4096\.0 MB a wasm32 memory can address \([\d.]+ MB in use\)\. \d+ tensors are alive: /;
+/** Past maxMemoryMB (64 here). */
+const LIMIT = new RegExp('the heap would reach [\\d.]+ MB, over the limit of 64\\.0 MB ' +
+  '\\([\\d.]+ MB in use; raise it with init\\(\\{ maxMemoryMB \\}\\)\\)\\. \\d+ tensors are alive: ');
+/** Past the engine's longest typed array (Node 20: 2³² elements), or past what it can allocate, on the ref backend. */
+const ENGINE = (elements: number) => new RegExp(`^ref backend: out of memory allocating ${elements * 4} bytes: the engine ` +
+  `refused a float32 array of ${elements} elements \\((Invalid typed array length: ${elements}|Array buffer allocation ` +
+  'failed); [\\d.]+ MB in use\\)\\. \\d+ tensors are alive: ');
+
+const HUGE: [string, () => unknown, RegExp][] = [
+  ['zeros of 1e9 elements over maxMemoryMB', () => zeros([1e9]), wasmOOM(4000000000, LIMIT)],
+  ['ones of 1e9 elements over maxMemoryMB', () => ones([1e9]), wasmOOM(4000000000, LIMIT)],
+  ['randn of 1e9 elements over maxMemoryMB', () => randn([1e9]), wasmOOM(4000000000, LIMIT)],
+  ['rand of 1e9 elements over maxMemoryMB', () => rand([1e9]), wasmOOM(4000000000, LIMIT)],
+  ['arange of 1e9 elements over maxMemoryMB', () => arange(1e9), wasmOOM(4000000000, LIMIT)],
+  ['full of 2³¹ elements', () => full([2 ** 31], 1), wasmOOM(8589934592, WASM32)],
+  ['randn of 2³¹ elements', () => randn([2 ** 31]), wasmOOM(8589934592, WASM32)],
+  ['zeros of 2⁴⁰ elements', () => zeros([2 ** 40]), wasmOOM(4398046511104, WASM32)],
+  ['rand of 2⁴⁰ elements', () => rand([2 ** 20, 2 ** 20]), wasmOOM(4398046511104, WASM32)],
+  ['arange of 2⁴⁰ elements', () => arange(2 ** 40), wasmOOM(4398046511104, WASM32)],
+  ['zeros of 2⁹⁰ elements', () => zeros([2 ** 30, 2 ** 30, 2 ** 30]), wasmOOM('\\S+', WASM32)],
+  ['ref: zeros of 2³³ elements', () => zeros([2 ** 33], { backend: refBackend() }), ENGINE(2 ** 33)],
+  ['ref: randn of 2⁴⁰ elements', () => randn([2 ** 40], { backend: refBackend() }), ENGINE(2 ** 40)],
+  ['ref: arange of 2⁴⁰ elements', () => arange(0, 2 ** 40, 1, { backend: refBackend() }), ENGINE(2 ** 40)],
+];
+
+describe('tensors too large for the backend', () => {
+  beforeAll(async () => {
+    await init({ build: 'simd', maxMemoryMB: 64 });
+  });
+  afterAll(async () => {
+    await init({ build: 'simd' });
+  });
+
+  it.each(HUGE)('%s: our out-of-memory error; memory, random stream and objects unchanged', (_name, bad, message) => {
+    const before = memory();
+    const rng = globalGenerator.getState();
+    expect(() => tidy(() => bad())).toThrow(message);
+    expect(memory()).toMatchObject({ tensors: before.tensors, bytes: before.bytes });
+    expect(globalGenerator.getState()).toEqual(rng);
+    stillUsable();
+  });
+
+  it('a large tensor under maxMemoryMB still works, with every value written', () => {
+    tidy(() => {
+      const n = 2 << 20; // 8 MB
+      const x = randn([n], { seed: 1 });
+      const ones_ = ones([n]);
+      expect(x.add(ones_).sub(x).sum().item()).toBeCloseTo(n, -2);
+      expect(arange(n).max().item()).toBe(n - 1);
+    });
+    stillUsable();
+  });
+});
+
+const run = promisify(execFile);
+
+describe('the ref backend when the engine refuses an allocation', () => {
+  // An address-space limit makes V8 refuse large ArrayBuffers ("Array buffer allocation failed") without the machine
+  // running out of memory. wasm memories cannot be reserved under such a limit, so this child uses the ref backend.
+  it.each([
+    ['zeros([1e9])', 4000000000, 1000000000],
+    ['randn([2 ** 31])', 8589934592, 2147483648],
+    ['ones([2 ** 31 - 1])', 8589934588, 2147483647],
+  ])('%s reports our out-of-memory error', async (call, bytes, elements) => {
+    const script = "import('./dist/index.js').then(({ init, zeros, randn, ones, memory }) => init({ backend: 'ref' }).then(() => {" +
+      `try { ${call}; console.log('allocated'); } catch (e) { console.log(e.name + ': ' + e.message); }` +
+      "console.log('tensors ' + memory().tensors + ', bytes ' + memory().bytes); }))";
+    const { stdout } = await run('bash', ['-c', `ulimit -v 3000000 && exec "${process.execPath}" --input-type=module -e "${script}"`],
+      { cwd: join(import.meta.dirname, '../..') });
+    expect(stdout).toContain(`OutOfMemoryError: ref backend: out of memory allocating ${bytes} bytes: the engine refused a ` +
+      `float32 array of ${elements} elements (Array buffer allocation failed; 0.0 MB in use). No tensors are alive`);
+    expect(stdout).toContain('tensors 0, bytes 0');
+  });
+});
+
+describe('an out-of-memory error says who holds the memory', () => {
+  afterAll(async () => {
+    await init({ build: 'simd' });
+  });
+
+  it('how many tensors are alive, and the ops that made most of them', async () => {
+    await init({ build: 'simd', maxMemoryMB: 16 });
+    tidy(() => {
+      const h = ones([1000]).named('h');
+      for (let i = 0; i < 40; i++) h.relu();
+      for (let i = 0; i < 20; i++) h.mul(2);
+      for (let i = 0; i < 30; i++) zeros([10]);
+      expect(() => tensor(new Float32Array(8 << 20))).toThrow(new RegExp(
+        `^${OOM} 33554432 bytes: the heap would reach [\\d.]+ MB, over the limit of 16\\.0 MB \\([\\d.]+ MB in use; raise it ` +
+        "with init\\(\\{ maxMemoryMB \\}\\)\\)\\. \\d+ tensors are alive: 40 from 'relu', 30 from zeros\\(\\), 20 from 'mul' and " +
+        '\\d+ from \\d+ others; free those you no longer need with tidy\\(\\) or dispose\\(\\)$'));
+    });
+    stillUsable();
+  });
+
+  it('on the ref backend too', () => {
+    tidy(() => {
+      for (let i = 0; i < 5; i++) tensor([1, 2], { backend: refBackend() }).exp();
+      expect(() => zeros([2 ** 40], { backend: refBackend() })).toThrow(/\. \d+ tensors are alive: \d+ from [^;]*5 from 'exp'/);
+    });
+  });
+});
