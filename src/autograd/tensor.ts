@@ -1,6 +1,8 @@
 // Tensor: a shaped, typed block of storage on one backend, plus what autograd needs — whether it requires a
 // gradient, its accumulated .grad, and the node that produced it. Storage is reference counted so reshape and
 // detach share memory instead of copying; the memory goes back to the backend when the last holder lets go.
+// A tensor the program drops without dispose() gives its storage reference back when the garbage collector finds
+// it (see `reclaim`).
 import type { Backend, Buf, DType, TypedArray } from '../backend/types.js';
 import { fmt, sizeOf } from '../kernels/shape.js';
 import { census, countTensor, DIRECT, uncountTensor } from './census.js';
@@ -26,9 +28,23 @@ class Storage {
 
 /**
  * What a tensor holds that must be given back: its storage reference and its census entry (origin; null for an
- * internal handle, which is not counted).
+ * internal handle, which is not counted). The safety net keeps this, never the tensor, which it would keep alive.
  */
 interface Lease { readonly storage: Storage; origin: string | null }
+
+/**
+ * The safety net for tensors dropped without dispose(), such as a training loop that forgot tidy(): when the
+ * garbage collector finds one, its storage reference is released (a view's storage stays while other tensors
+ * share it) and it leaves the census. Node reference counts are left alone: a node's saved tensors are watched
+ * too, so once the node is unreachable they are reclaimed the same way. The collector runs on its own schedule
+ * and the release waits for the event loop, so this bounds a leak rather than replacing tidy(). Tensors inside a
+ * tidy() scope are not watched (the scope holds them and disposes them): a tensor is watched once it is outside
+ * every scope.
+ */
+const reclaim = new FinalizationRegistry<Lease>(({ storage, origin }) => {
+  storage.release();
+  if (origin !== null) uncountTensor(origin);
+});
 
 export type NestedArray = number | NestedArray[];
 
@@ -50,6 +66,8 @@ export class Tensor {
   /** Its storage reference and census entry; null once disposed. */
   private lease: Lease | null;
   private scope: Scope | null;
+  /** Whether `reclaim` watches this tensor (it has been outside every scope). */
+  private watched = false;
 
   /**
    * Wraps a buffer the caller hands over (not copied), or shares another tensor's storage under a new shape of
@@ -73,6 +91,7 @@ export class Tensor {
     if (options.requiresGrad) this.requiresGrad = true;
     countTensor(origin);
     this.scope = track(this);
+    if (!this.scope) this.watch();
   }
 
   get buf(): Buf {
@@ -149,6 +168,7 @@ export class Tensor {
     const storage = this.alive('dispose');
     const { origin } = this.lease!;
     this.lease = null;
+    if (this.watched) reclaim.unregister(this);
     if (origin !== null) uncountTensor(origin);
     this.scope?.delete(this);
     this.scope = null;
@@ -199,8 +219,16 @@ export class Tensor {
   moveToScope(scope: Scope | null): void {
     this.scope?.delete(this);
     this.scope = scope;
-    scope?.add(this);
+    if (scope) scope.add(this);
+    else this.watch();
     this.kept = false;
+  }
+
+  /** Puts the tensor under the safety net (once): from now on no scope will dispose it. */
+  private watch(): void {
+    if (this.watched) return;
+    reclaim.register(this, this.lease!, this);
+    this.watched = true;
   }
 
   /** Whether keep() took this tensor out of every scope. */

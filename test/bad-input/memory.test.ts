@@ -1,14 +1,29 @@
-// Memory mistakes users make: tensors too large for any backend. Huge creations fail with our out-of-memory
-// message (never "Invalid array length" or a process abort) and leave memory, the random stream and the objects as
-// they were, and an out-of-memory error says who holds the memory.
+// Memory mistakes users make: tensors too large for any backend, and tensors dropped without tidy() or dispose().
+// Huge creations fail with our out-of-memory message (never "Invalid array length" or a process abort) and leave
+// memory, the random stream and the objects as they were; an out-of-memory error says who holds the memory; and a
+// tensor the program can no longer reach gives its memory back when the garbage collector finds it.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   arange, full, globalGenerator, init, keep, memory, nn, ones, optim, rand, randn, refBackend, tensor, tidy, zeros,
   type Tensor,
 } from '../../src/index.js';
+
+setFlagsFromString('--expose-gc');
+/** A full garbage collection (V8's gc(), exposed for this test file only). */
+const gc = runInNewContext('gc') as () => void;
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+/** Collects garbage and lets finalizers run (they wait for the event loop). */
+async function collect(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await tick();
+  }
+}
 
 interface World { model: nn.Sequential; opt: optim.Adam; x: Tensor }
 let world: World;
@@ -142,5 +157,127 @@ describe('an out-of-memory error says who holds the memory', () => {
       for (let i = 0; i < 5; i++) tensor([1, 2], { backend: refBackend() }).exp();
       expect(() => zeros([2 ** 40], { backend: refBackend() })).toThrow(/\. \d+ tensors are alive: \d+ from [^;]*5 from 'exp'/);
     });
+  });
+});
+
+describe('tensors dropped without dispose()', () => {
+  /** Runs fn (which must not let its tensors escape), then collects: memory() must be back where it started. */
+  async function expectReclaimed(fn: () => void): Promise<void> {
+    await collect();
+    const before = memory();
+    fn();
+    expect(memory().tensors).toBeGreaterThan(before.tensors);
+    await collect();
+    expect(memory()).toMatchObject({ tensors: before.tensors, buffers: before.buffers, bytes: before.bytes });
+  }
+
+  it('a tensor nobody can reach gives its storage back and leaves memory().tensors', async () => {
+    await expectReclaimed(() => {
+      tensor([1, 2, 3]);
+      randn([100, 100]).relu();
+    });
+  });
+
+  it('kept tensors and tensors returned from tidy() are reclaimed once unreachable', async () => {
+    await expectReclaimed(() => {
+      keep(zeros([10]));
+      tidy(() => ones([3]).mul(2));
+    });
+  });
+
+  it('a graph dropped before backward() gives back its outputs and its saved tensors', async () => {
+    const w = keep(randn([8, 8], { requiresGrad: true }));
+    await expectReclaimed(() => {
+      const x = randn([4, 8]);
+      x.matmul(w).relu().sigmoid().sum();
+    });
+    w.dispose();
+  });
+
+  it('a graph dropped after backward() too, and the gradient stays with its parameter', async () => {
+    const w = keep(randn([8, 8], { requiresGrad: true }));
+    await expectReclaimed(() => {
+      randn([4, 8]).matmul(w).tanh().sum().backward();
+      w.grad!.dispose();
+      w.grad = null;
+    });
+    w.dispose();
+  });
+
+  it('a view keeps the storage it shares: dropping it releases only its own reference', async () => {
+    await collect();
+    const before = memory();
+    const x = tensor([1, 2, 3, 4, 5, 6]);
+    (() => {
+      x.reshape([2, 3]);
+      x.reshape([3, 2]).detach();
+    })();
+    await collect();
+    expect(memory()).toMatchObject({ tensors: before.tensors + 1, buffers: before.buffers + 1 });
+    expect(Array.from(x.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    x.dispose();
+    expect(memory()).toMatchObject({ tensors: before.tensors, buffers: before.buffers, bytes: before.bytes });
+  });
+
+  it('a disposed tensor is not released a second time when collected', async () => {
+    await collect();
+    const before = memory();
+    (() => {
+      const x = tensor([1, 2, 3]);
+      const v = x.reshape([3, 1]);
+      v.dispose();
+      x.dispose();
+    })();
+    await collect();
+    expect(memory()).toMatchObject({ tensors: before.tensors, buffers: before.buffers, bytes: before.bytes });
+    stillUsable();
+  });
+
+  it('a tensor the program can still reach is never reclaimed, even when only a closure holds it', async () => {
+    await collect();
+    const before = memory();
+    const held = tidy(() => {
+      const inner = ones([5]).mul(3);
+      return { read: () => Array.from(inner.data()), inner };
+    });
+    await collect();
+    expect(held.read()).toEqual([3, 3, 3, 3, 3]);
+    held.inner.dispose();
+    expect(memory()).toMatchObject({ tensors: before.tensors, bytes: before.bytes });
+  });
+});
+
+const LEAK_CHILD = join(import.meta.dirname, '../helpers/leak-child.mjs');
+interface Sample { step: number; tensors: number; bytes: number; heapBytes: number }
+interface LeakRun { baseline: Sample; samples: Sample[]; end: Sample; afterCollect: Sample; peakHeapBytes: number; stderr: string }
+
+/**
+ * Trains `steps` steps without tidy() in a fresh process (test/helpers/leak-child.mjs, on dist/). gc() is exposed
+ * for the baseline and the final collection; only mode 'gc' calls it during the loop.
+ */
+async function leakyLoop(steps: number, mode: 'gc' | 'await' | 'sync'): Promise<LeakRun> {
+  const { stdout, stderr } = await run(process.execPath, ['--expose-gc', LEAK_CHILD, String(steps), mode]);
+  return { ...(JSON.parse(stdout) as Omit<LeakRun, 'stderr'>), stderr };
+}
+
+describe('a training loop that forgets tidy()', () => {
+  // Each step leaves 4 tensors (two activations, the logits and the loss) and about 68 KB on the wasm heap.
+  const PER_STEP = 4;
+
+  it('stays bounded when the garbage collector runs: its heap plateaus at a few MB', async () => {
+    const r = await leakyLoop(1500, 'gc');
+    expect(r.stderr).toBe('');
+    // without the safety net: 6,000 tensors and about 100 MB by now
+    expect(r.peakHeapBytes).toBeLessThan(r.baseline.heapBytes + 8 * 1048576);
+    for (const s of r.samples) expect(s.tensors).toBe(r.baseline.tensors);
+    expect(r.afterCollect).toMatchObject({ tensors: r.baseline.tensors, bytes: r.baseline.bytes });
+  });
+
+  it('stays well below what it leaks when V8 collects on its own schedule (a loop that awaits)', async () => {
+    const steps = 2000;
+    const r = await leakyLoop(steps, 'await');
+    expect(r.stderr).toBe('');
+    expect(Math.max(...r.samples.map((s) => s.tensors))).toBeLessThan((PER_STEP * steps) / 2);
+    expect(r.afterCollect).toMatchObject({ tensors: r.baseline.tensors, bytes: r.baseline.bytes });
   });
 });
