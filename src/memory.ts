@@ -33,6 +33,8 @@ export function memory(backend: Backend = getBackend()): MemoryInfo {
   };
 }
 
+export { warnOnLeaks } from './autograd/census.js';
+
 /** Starts a new peak measurement from the bytes in use now. */
 export function resetPeak(backend: Backend = getBackend()): void {
   backend.resetPeak();

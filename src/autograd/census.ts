@@ -1,6 +1,7 @@
 // The census of live tensors: how many the program holds and what made them — an op's name while it runs, or
 // 'tensor()', 'zeros()', … — kept as counters updated on creation, dispose() and garbage collection, so reading it
-// costs nothing. It feeds memory().tensors and the out-of-memory message (who holds the memory).
+// costs nothing. It feeds memory().tensors, the out-of-memory message (who holds the memory), and a one-time
+// warning when the count climbs past what programs hold on purpose, the usual sign of a loop that forgot tidy().
 // Internal handles (a node's saved tensors) are not counted; their bytes are the backend's to report.
 import { setHoldersReport } from '../backend/oom.js';
 
@@ -16,9 +17,17 @@ export const DIRECT = 'tensor()';
 
 const liveByOrigin = new Map<string, number>();
 
+/**
+ * The live count that triggers the warning. A model's parameters, a dataset and a step's tensors come to tens or
+ * hundreds; ten thousand at once means tensors are piling up. (From the count alone, growth cannot be told from
+ * size: "it has doubled since it was half" is this same line; anything finer would need a notion of step.)
+ */
+const WARN_AT = 10000;
+let warnAt = WARN_AT;
+
 export function countTensor(origin: string): void {
   liveByOrigin.set(origin, (liveByOrigin.get(origin) ?? 0) + 1);
-  census.live++;
+  if (++census.live === warnAt) warnOfGrowth();
 }
 
 export function uncountTensor(origin: string): void {
@@ -37,6 +46,18 @@ export function withOrigin<T>(origin: string, fn: () => T): T {
   } finally {
     census.origin = outer;
   }
+}
+
+function warnOfGrowth(): void {
+  warnAt = Infinity;
+  console.warn(`wasmgrad: ${fmtCount(census.live)} tensors are alive (${byOrigin()}). Is a loop creating tensors ` +
+    'without freeing them? Wrap each step in tidy(() => …), or dispose() the tensors you no longer need. ' +
+    '(Shown once; warnOnLeaks(false) turns it off.)');
+}
+
+/** Turns the one-time warning when 10,000 tensors are alive at once on (again) or off. */
+export function warnOnLeaks(on: boolean): void {
+  warnAt = on ? WARN_AT : Infinity;
 }
 
 /**

@@ -1,16 +1,17 @@
 // Memory mistakes users make: tensors too large for any backend, and tensors dropped without tidy() or dispose().
 // Huge creations fail with our out-of-memory message (never "Invalid array length" or a process abort) and leave
-// memory, the random stream and the objects as they were; an out-of-memory error says who holds the memory; and a
-// tensor the program can no longer reach gives its memory back when the garbage collector finds it.
+// memory, the random stream and the objects as they were; an out-of-memory error says who holds the memory; a
+// tensor the program can no longer reach gives its memory back when the garbage collector finds it; and a loop
+// whose live tensors keep growing gets one warning.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  arange, full, globalGenerator, init, keep, memory, nn, ones, optim, rand, randn, refBackend, tensor, tidy, zeros,
-  type Tensor,
+  arange, full, globalGenerator, init, keep, memory, nn, ones, optim, rand, randn, refBackend, tensor, tidy, warnOnLeaks,
+  zeros, type Tensor,
 } from '../../src/index.js';
 
 setFlagsFromString('--expose-gc');
@@ -279,5 +280,51 @@ describe('a training loop that forgets tidy()', () => {
     expect(r.stderr).toBe('');
     expect(Math.max(...r.samples.map((s) => s.tensors))).toBeLessThan((PER_STEP * steps) / 2);
     expect(r.afterCollect).toMatchObject({ tensors: r.baseline.tensors, bytes: r.baseline.bytes });
+  });
+
+  it('warns once when it never yields, and gives everything back when it returns', async () => {
+    const steps = 2600;
+    const r = await leakyLoop(steps, 'sync');
+    expect(r.stderr.match(/wasmgrad: /g)).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp("^wasmgrad: 10,000 tensors are alive \\(4,99\\d from 'linear', 2,49\\d from 'relu', " +
+      "2,49\\d from 'crossEntropy' and \\d+ from \\d+ others\\)\\. Is a loop creating tensors without freeing them\\? " +
+      'Wrap each step in tidy\\(\\(\\) => …\\), or dispose\\(\\) the tensors you no longer need\\. ' +
+      '\\(Shown once; warnOnLeaks\\(false\\) turns it off\\.\\)\n$'));
+    expect(r.end.tensors).toBe(r.baseline.tensors + PER_STEP * steps); // finalizers wait for the event loop
+    expect(r.afterCollect).toMatchObject({ tensors: r.baseline.tensors, bytes: r.baseline.bytes });
+  });
+});
+
+describe('the warning when tensors pile up', () => {
+  afterAll(() => warnOnLeaks(true));
+
+  /** Makes tensors until `count` are alive; returns them. */
+  const upTo = (count: number): Tensor[] => Array.from({ length: count - memory().tensors }, () => keep(tensor([0])));
+
+  it('fires once when 10,000 tensors are alive, naming where they came from', () => {
+    warnOnLeaks(true);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      upTo(12000).forEach((t) => t.dispose());
+      upTo(12000).forEach((t) => t.dispose());
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![0]).toMatch(/^wasmgrad: 10,000 tensors are alive \((9,9\d\d|10,000) from tensor\(\)[^)]*\)\. .* tidy\(/);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('stays quiet below 10,000, for tidy() loops, and when turned off', () => {
+    warnOnLeaks(true);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      for (let round = 0; round < 3; round++) upTo(9999).forEach((t) => t.dispose());
+      for (let step = 0; step < 300; step++) stillUsable();
+      warnOnLeaks(false);
+      upTo(12000).forEach((t) => t.dispose());
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
