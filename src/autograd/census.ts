@@ -32,9 +32,7 @@ export function countTensor(origin: string): void {
 
 export function uncountTensor(origin: string): void {
   census.live--;
-  const left = liveByOrigin.get(origin)! - 1;
-  if (left === 0) liveByOrigin.delete(origin);
-  else liveByOrigin.set(origin, left);
+  liveByOrigin.set(origin, liveByOrigin.get(origin)! - 1); // a zero stays: origins are few, and reused
 }
 
 /** Runs fn with `origin` as what creates tensors (for the creation functions). */
@@ -73,7 +71,7 @@ export function describeLiveTensors(): string {
 
 /** The live tensors by origin, largest first: three origins by name, the rest summed. */
 function byOrigin(): string {
-  const top = [...liveByOrigin].sort((a, b) => b[1] - a[1]);
+  const top = [...liveByOrigin].filter(([, count]) => count > 0).sort((a, b) => b[1] - a[1]);
   const parts = top.slice(0, 3).map(([origin, count]) => `${fmtCount(count)} from ${label(origin)}`);
   const rest = top.slice(3);
   if (rest.length === 1) parts.push(`${fmtCount(rest[0]![1])} from ${label(rest[0]![0])}`);
