@@ -13,6 +13,7 @@ import {
   arange, full, globalGenerator, init, keep, memory, nn, ones, optim, rand, randn, refBackend, tensor, tidy, warnOnLeaks,
   zeros, type Tensor,
 } from '../../src/index.js';
+import { expectNoLeaks } from '../helpers/api.js';
 
 setFlagsFromString('--expose-gc');
 /** A full garbage collection (V8's gc(), exposed for this test file only). */
@@ -140,7 +141,7 @@ describe('an out-of-memory error says who holds the memory', () => {
 
   it('how many tensors are alive, and the ops that made most of them', async () => {
     await init({ build: 'simd', maxMemoryMB: 16 });
-    tidy(() => {
+    expectNoLeaks(() => tidy(() => {
       const h = ones([1000]).named('h');
       for (let i = 0; i < 40; i++) h.relu();
       for (let i = 0; i < 20; i++) h.mul(2);
@@ -149,15 +150,15 @@ describe('an out-of-memory error says who holds the memory', () => {
         `^${OOM} 33554432 bytes: the heap would reach [\\d.]+ MB, over the limit of 16\\.0 MB \\([\\d.]+ MB in use; raise it ` +
         "with init\\(\\{ maxMemoryMB \\}\\)\\)\\. \\d+ tensors are alive: 40 from 'relu', 30 from zeros\\(\\), 20 from 'mul' and " +
         '\\d+ from \\d+ others; free those you no longer need with tidy\\(\\) or dispose\\(\\)$'));
-    });
+    }));
     stillUsable();
   });
 
   it('on the ref backend too', () => {
-    tidy(() => {
+    expectNoLeaks(() => tidy(() => {
       for (let i = 0; i < 5; i++) tensor([1, 2], { backend: refBackend() }).exp();
       expect(() => zeros([2 ** 40], { backend: refBackend() })).toThrow(/\. \d+ tensors are alive: \d+ from [^;]*5 from 'exp'/);
-    });
+    }));
   });
 });
 
@@ -305,8 +306,10 @@ describe('the warning when tensors pile up', () => {
     warnOnLeaks(true);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
-      upTo(12000).forEach((t) => t.dispose());
-      upTo(12000).forEach((t) => t.dispose());
+      expectNoLeaks(() => {
+        upTo(12000).forEach((t) => t.dispose());
+        upTo(12000).forEach((t) => t.dispose());
+      });
       expect(warn).toHaveBeenCalledTimes(1);
       expect(warn.mock.calls[0]![0]).toMatch(/^wasmgrad: 10,000 tensors are alive \((9,9\d\d|10,000) from tensor\(\)[^)]*\)\. .* tidy\(/);
     } finally {
