@@ -1,8 +1,11 @@
 // Creating tensors: from nested arrays or typed arrays, constants, ranges and seeded random values. Values are
-// produced in TypeScript and written once, so the same call gives the same numbers on every backend.
+// produced in TypeScript and written once, so the same call gives the same numbers on every backend. Constants,
+// ranges and random values allocate their storage first (so memory limits apply before any work) and go straight
+// to typed memory: a fill kernel, or chunks of at most CHUNK values, never one JavaScript array of every value.
+import { withOrigin } from './autograd/census.js';
 import { Tensor, type NestedArray } from './autograd/tensor.js';
 import { getBackend } from './backend/registry.js';
-import type { Backend, DType, TypedArray } from './backend/types.js';
+import type { Backend, Buf, DType, TypedArray } from './backend/types.js';
 import { checkShape, fmt, sizeOf } from './kernels/shape.js';
 import { boolean, checkOptions, describe, given, instanceOf, integer, number, oneOf, string, type Check } from './options.js';
 import { globalGenerator, Generator } from './random.js';
@@ -80,27 +83,25 @@ function elements(shape: readonly number[], what: string): number {
   return sizeOf(shape);
 }
 
+/** The backend and dtype options ask for (float32 on the current backend by default), checked. */
+function placement(api: string, options: TensorOptions): { backend: Backend; dtype: DType } {
+  const dtype = options.dtype ?? 'float32';
+  if (!DTYPES.includes(dtype)) throw new Error(`${api}: unknown dtype '${dtype}'; use ${DTYPES.map((d) => `'${d}'`).join(', ')}`);
+  const backend = options.backend ?? getBackend();
+  if (!backend.dtypes.includes(dtype)) {
+    throw new Error(`${api}: the ${backend.name} backend does not store ${dtype} (it stores ${backend.dtypes.join(', ')})` +
+      (dtype === 'float64' ? "; pass { backend: refBackend() } or setBackend('ref') for float64" : ''));
+  }
+  return { backend, dtype };
+}
+
 /** Writes values into new storage on the chosen backend and wraps it (float32 unless options.dtype says). */
 export function fromValues(values: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
-  const dtype = options.dtype ?? 'float32';
-  if (!DTYPES.includes(dtype)) throw new Error(`tensor: unknown dtype '${dtype}'; use ${DTYPES.map((d) => `'${d}'`).join(', ')}`);
+  const { backend, dtype } = placement('tensor', options);
   if (values.length !== elements(shape, 'tensor')) {
     throw new Error(`tensor: ${values.length} values do not fill shape ${fmt(shape)} (${sizeOf(shape)} elements)`);
   }
-  if (dtype === 'int32') {
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (!Number.isInteger(v)) throw new Error(`tensor: int32 data must be integers, got ${v} at index ${i}`);
-      if (v < -2147483648 || v > 2147483647) {
-        throw new Error(`tensor: int32 data must be in [-2147483648, 2147483647], got ${v} at index ${i}`);
-      }
-    }
-  }
-  const backend = options.backend ?? getBackend();
-  if (!backend.dtypes.includes(dtype)) {
-    throw new Error(`tensor: the ${backend.name} backend does not store ${dtype} (it stores ${backend.dtypes.join(', ')})` +
-      (dtype === 'float64' ? "; pass { backend: refBackend() } or setBackend('ref') for float64" : ''));
-  }
+  if (dtype === 'int32') for (let i = 0; i < values.length; i++) checkInt32('tensor', values[i]!, i);
   const buf = backend.alloc(dtype, values.length);
   try {
     backend.write(buf, values);
@@ -138,17 +139,16 @@ function checkData(data: unknown): void {
 
 export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
   if (typeof value !== 'number') throw new Error(`full: value must be a number, got ${describe(value)}`);
-  checked('full', options);
-  return fromValues(new Array<number>(elements(shape, 'full')).fill(value), shape, options);
+  return constant('full', shape, value, checked('full', options));
 }
 
-export const zeros = (shape: readonly number[], options?: TensorOptions) => full(shape, 0, checked('zeros', options));
-export const ones = (shape: readonly number[], options?: TensorOptions) => full(shape, 1, checked('ones', options));
+export const zeros = (shape: readonly number[], options?: TensorOptions) => constant('zeros', shape, 0, checked('zeros', options));
+export const ones = (shape: readonly number[], options?: TensorOptions) => constant('ones', shape, 1, checked('ones', options));
 
 /** A tensor of x's shape, dtype and backend filled with value. */
 export function fullLike(x: Tensor, value: number, options: TensorOptions = {}): Tensor {
   checked('fullLike', options);
-  return full(x.shape, value, { dtype: x.dtype, backend: x.backend, ...given(options) });
+  return constant('fullLike', x.shape, value, { dtype: x.dtype, backend: x.backend, ...given(options) });
 }
 export const zerosLike = (x: Tensor, options?: TensorOptions) => fullLike(x, 0, checked('zerosLike', options));
 export const onesLike = (x: Tensor, options?: TensorOptions) => fullLike(x, 1, checked('onesLike', options));
@@ -160,7 +160,12 @@ export function arange(start: number, stop?: number, step = 1, options: TensorOp
   if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new Error(`arange: start and stop must be finite numbers, got ${start} and ${stop}`);
   if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a nonzero finite number, got ${step}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
-  return fromValues(Array.from({ length: n }, (_, i) => start + i * step), [n], options);
+  return allocated('arange', [n], n, options, (buf) => writeInChunks(buf, n, (chunk, offset) => {
+    for (let i = 0; i < chunk.length; i++) {
+      chunk[i] = start + (offset + i) * step;
+      if (buf.dtype === 'int32') checkInt32('arange', chunk[i]!, offset + i);
+    }
+  }));
 }
 
 function generatorFor(options: RandomOptions): Generator {
@@ -171,13 +176,69 @@ function generatorFor(options: RandomOptions): Generator {
 /** Normal N(mean, std²) values. */
 export function randn(shape: readonly number[], options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   checked('randn', options, { ...RANDOM_OPTIONS, mean: number(), std: number({ ge: 0 }) });
-  return fromValues(generatorFor(options).normal(elements(shape, 'randn'), options.mean ?? 0, options.std ?? 1), shape,
-    { dtype: 'float32', ...options });
+  const { mean = 0, std = 1 } = options;
+  return random('randn', shape, options, (g, chunk) => g.fillNormal(chunk, mean, std));
 }
 
 /** Uniform values in [low, high) (default [0, 1)). */
 export function rand(shape: readonly number[], options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
   checked('rand', options, { ...RANDOM_OPTIONS, low: number(), high: number() });
-  return fromValues(generatorFor(options).uniform(elements(shape, 'rand'), options.low ?? 0, options.high ?? 1), shape,
-    { dtype: 'float32', ...options });
+  const { low = 0, high = 1 } = options;
+  return random('rand', shape, options, (g, chunk) => g.fillUniform(chunk, low, high));
+}
+
+/** Values made and written this many at a time: even, so the normals' pairs never straddle two chunks. */
+const CHUNK = 1 << 16;
+
+/**
+ * New storage for `n` elements (shape checked by the caller) on the backend and dtype the options ask for,
+ * allocated before any value is made, then filled by `fill` and wrapped; freed again if filling throws.
+ */
+function allocated(api: string, shape: readonly number[], n: number, options: TensorOptions, fill: (buf: Buf) => void): Tensor {
+  const { backend, dtype } = placement(api, options);
+  const buf = backend.alloc(dtype, n);
+  try {
+    fill(buf);
+  } catch (e) {
+    backend.free(buf);
+    throw e;
+  }
+  return withOrigin(`${api}()`, () => new Tensor(buf, shape, options));
+}
+
+/** full, zeros, ones: one value everywhere, written by the backend's fill kernel. */
+function constant(api: string, shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
+  return allocated(api, shape, elements(shape, api), options, (buf) => {
+    if (buf.dtype === 'int32') checkInt32(api, value);
+    buf.backend.fill(buf, value, 0, buf.size);
+  });
+}
+
+/** randn, rand: float values from the options' generator, made in chunks in the order of one long stream. */
+function random(api: string, shape: readonly number[], options: RandomOptions,
+  generate: (g: Generator, chunk: Float64Array) => void): Tensor {
+  if (options.dtype === 'int32') throw new Error(`${api}: random values need a floating-point dtype (float32 or float64), not int32`);
+  const n = elements(shape, api);
+  return allocated(api, shape, n, { dtype: 'float32', ...options }, (buf) => {
+    const g = generatorFor(options);
+    writeInChunks(buf, n, (chunk) => generate(g, chunk));
+  });
+}
+
+/** Writes buf's n values in chunks: `make(chunk, offset)` puts the values of [offset, offset + chunk.length) in chunk. */
+function writeInChunks(buf: Buf, n: number, make: (chunk: Float64Array, offset: number) => void): void {
+  const chunk = new Float64Array(Math.min(n, CHUNK));
+  for (let offset = 0; offset < n; offset += CHUNK) {
+    const part = offset + CHUNK <= n ? chunk : chunk.subarray(0, n - offset);
+    make(part, offset);
+    buf.backend.write(buf, part, offset);
+  }
+}
+
+/** Throws unless v is an int32: an integer in [−2³¹, 2³¹). */
+function checkInt32(api: string, v: number, index?: number): void {
+  if ((v | 0) !== v) {
+    throw new Error(`${api}: int32 values must be integers in [-2147483648, 2147483647], got ${v}` +
+      (index === undefined ? '' : ` at index ${index}`));
+  }
 }

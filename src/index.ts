@@ -8,7 +8,7 @@ export type { Backend, BuildName, DType, TypedArray } from './backend/types.js';
 export { createWasmBackend } from './backend/wasm/index.js';
 export type { WasmOptions } from './backend/wasm/index.js';
 export { supportedBuilds } from './backend/wasm/loader.js';
-export { memory, resetPeak } from './memory.js';
+export { memory, resetPeak, warnOnLeaks } from './memory.js';
 export type { MemoryInfo } from './memory.js';
 
 export { Tensor } from './autograd/tensor.js';

@@ -1,11 +1,14 @@
 // memory(): what is alive right now — tensor objects (across backends) and the current backend's storage.
-import { engine } from './autograd/scope.js';
+import { census } from './autograd/census.js';
 import { getBackend } from './backend/registry.js';
 import type { Backend } from './backend/types.js';
 import { describe } from './options.js';
 
 export interface MemoryInfo {
-  /** Live (not disposed) tensor objects, on every backend. Views share storage, so tensors ≥ buffers. */
+  /**
+   * Live tensor objects on every backend: neither disposed nor collected (a tensor the program dropped without
+   * dispose() counts until the garbage collector finds it). Views share storage, so tensors ≥ buffers.
+   */
   tensors: number;
   /** Live storage buffers on the backend. */
   buffers: number;
@@ -23,7 +26,7 @@ export function memory(backend: Backend = getBackend()): MemoryInfo {
   if (typeof backend?.memory !== 'function') throw new Error(`memory: expected a backend (or nothing for the current one), got ${describe(backend)}`);
   const m = backend.memory();
   return {
-    tensors: engine.liveTensors,
+    tensors: census.live,
     buffers: m.buffers,
     bytes: m.bytesInUse,
     peakBytes: m.peakBytes,
@@ -31,6 +34,8 @@ export function memory(backend: Backend = getBackend()): MemoryInfo {
     limitBytes: m.limitBytes,
   };
 }
+
+export { warnOnLeaks } from './autograd/census.js';
 
 /** Starts a new peak measurement from the bytes in use now. */
 export function resetPeak(backend: Backend = getBackend()): void {

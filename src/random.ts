@@ -67,14 +67,26 @@ export class Generator {
 
   /** n uniforms in [lo, hi). */
   uniform(n: number, lo = 0, hi = 1): Float64Array {
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * this.next();
+    return this.fillUniform(new Float64Array(n), lo, hi);
+  }
+
+  /** Fills out with uniforms in [lo, hi): the next out.length values of the stream uniform() draws from. */
+  fillUniform(out: Float64Array, lo = 0, hi = 1): Float64Array {
+    for (let i = 0; i < out.length; i++) out[i] = lo + (hi - lo) * this.next();
     return out;
   }
 
   /** n normals N(mean, std²) by Box–Muller, two per pair of uniforms. */
   normal(n: number, mean = 0, std = 1): Float64Array {
-    const out = new Float64Array(n);
+    return this.fillNormal(new Float64Array(n), mean, std);
+  }
+
+  /**
+   * Fills out with normals N(mean, std²), two per pair of uniforms (an odd length drops the last pair's second).
+   * Filling even-length arrays one after another gives the same values as one normal() call of their total length.
+   */
+  fillNormal(out: Float64Array, mean = 0, std = 1): Float64Array {
+    const n = out.length;
     for (let i = 0; i < n; i += 2) {
       const u1 = 1 - this.next(); // (0, 1]: log never sees 0
       const u2 = this.next();

@@ -70,7 +70,7 @@ const API_CASES: [string, () => unknown, string | RegExp][] = [
     "tensor: the wasm backend does not store float64 (it stores float32, int32); pass { backend: refBackend() } or setBackend('ref') for float64"],
   ['requiresGrad on integer data', () => tensor([1, 2], { dtype: 'int32', requiresGrad: true }),
     'requiresGrad: only floating-point tensors can require gradients (this one is int32)'],
-  ['non-integer int32 data', () => tensor([1.5], { dtype: 'int32' }), 'tensor: int32 data must be integers, got 1.5 at index 0'],
+  ['non-integer int32 data', () => tensor([1.5], { dtype: 'int32' }), 'tensor: int32 values must be integers in [-2147483648, 2147483647], got 1.5 at index 0'],
   ['ragged nested array', () => tensor([[1, 2], [3]]), 'tensor: ragged nested array: expected length 2 at [1], got 1'],
   ['reshape to another size', () => reshape(world.a, [4, 2]), 'reshape: cannot reshape [2,3] (6 elements) to [4,2]'],
   ['axis out of range', () => world.a.sum(2), 'sum: axis 2 is out of range for shape [2,3]'],

@@ -4,6 +4,7 @@
 // the forward's tensor objects while the graph still holds what backward will read.
 import type { NDArray } from '../kernels/index.js';
 import { describe } from '../options.js';
+import { census } from './census.js';
 import { Node, type BackwardFn, type Edge, type LocalFormula } from './node.js';
 import { engine } from './scope.js';
 import { Tensor } from './tensor.js';
@@ -81,6 +82,8 @@ export function toTensors(op: string, xs: readonly TensorLike[]): { tensors: Ten
 
 export function apply(spec: OpSpec): Tensor {
   const { tensors: xs, temps } = toTensors(spec.op, spec.inputs);
+  const outer = census.origin;
+  census.origin = spec.op; // the tensors made from here on count as this op's (memory reports)
   try {
     const result = spec.forward(xs);
     const out = result instanceof Tensor ? result : new Tensor(result.buf, result.shape);
@@ -88,6 +91,7 @@ export function apply(spec: OpSpec): Tensor {
     if (engine.gradEnabled && xs.some((x) => x.requiresGrad)) record(spec, xs, out);
     return out;
   } finally {
+    census.origin = outer;
     for (const t of temps) t.dispose();
   }
 }

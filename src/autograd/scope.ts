@@ -12,7 +12,6 @@ export const engine = {
   /** When on, every op checks its output (and backward its gradients) for NaN/Infinity and names the op. */
   checkNumerics: false,
   scopes: [] as Scope[],
-  liveTensors: 0,
 };
 
 export function currentScope(): Scope | null {

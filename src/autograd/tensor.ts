@@ -1,10 +1,13 @@
 // Tensor: a shaped, typed block of storage on one backend, plus what autograd needs — whether it requires a
 // gradient, its accumulated .grad, and the node that produced it. Storage is reference counted so reshape and
 // detach share memory instead of copying; the memory goes back to the backend when the last holder lets go.
+// A tensor the program drops without dispose() gives its storage reference back when the garbage collector finds
+// it (see `reclaim`).
 import type { Backend, Buf, DType, TypedArray } from '../backend/types.js';
 import { fmt, sizeOf } from '../kernels/shape.js';
+import { census, countTensor, DIRECT, uncountTensor } from './census.js';
 import type { Node } from './node.js';
-import { engine, track, type Scope } from './scope.js';
+import { track, type Scope } from './scope.js';
 
 let nextTensorId = 1;
 
@@ -23,6 +26,26 @@ class Storage {
   }
 }
 
+/**
+ * What a tensor holds that must be given back: its storage reference and its census entry (origin; null for an
+ * internal handle, which is not counted). The safety net keeps this, never the tensor, which it would keep alive.
+ */
+interface Lease { readonly storage: Storage; origin: string | null }
+
+/**
+ * The safety net for tensors dropped without dispose(), such as a training loop that forgot tidy(): when the
+ * garbage collector finds one, its storage reference is released (a view's storage stays while other tensors
+ * share it) and it leaves the census. Node reference counts are left alone: a node's saved tensors are watched
+ * too, so once the node is unreachable they are reclaimed the same way. The collector runs on its own schedule
+ * and the release waits for the event loop, so this bounds a leak rather than replacing tidy(). Tensors inside a
+ * tidy() scope are not watched (the scope holds them and disposes them): a tensor is watched once it is outside
+ * every scope.
+ */
+const reclaim = new FinalizationRegistry<Lease>(({ storage, origin }) => {
+  storage.release();
+  if (origin !== null) uncountTensor(origin);
+});
+
 export type NestedArray = number | NestedArray[];
 
 export class Tensor {
@@ -39,11 +62,12 @@ export class Tensor {
   private leafOrigin: Tensor | null = null;
   /** A saved handle of an op's own output points at that op's node without holding it (no cycle). */
   private weakNode = false;
-  /** Internal handles (a node's saved tensors) are not counted in memory().tensors; their bytes are. */
-  private internal = false;
   private kept = false;
-  private storage: Storage | null;
+  /** Its storage reference and census entry; null once disposed. */
+  private lease: Lease | null;
   private scope: Scope | null;
+  /** Whether `reclaim` watches this tensor (it has been outside every scope). */
+  private watched = false;
 
   /**
    * Wraps a buffer the caller hands over (not copied), or shares another tensor's storage under a new shape of
@@ -60,12 +84,14 @@ export class Tensor {
       storage.release();
       throw new Error(`Tensor: shape ${fmt(shape)} does not match ${storage.buf.size} elements`);
     }
-    this.storage = storage;
+    const origin = census.origin ?? (source instanceof Tensor ? source.lease!.origin : null) ?? DIRECT;
+    this.lease = { storage, origin };
     this.shape = Object.freeze([...shape]);
     this.name = options.name;
     if (options.requiresGrad) this.requiresGrad = true;
-    engine.liveTensors++;
+    countTensor(origin);
     this.scope = track(this);
+    if (!this.scope) this.watch();
   }
 
   get buf(): Buf {
@@ -87,7 +113,7 @@ export class Tensor {
     return this.node === null;
   }
   get isDisposed(): boolean {
-    return this.storage === null;
+    return this.lease === null;
   }
 
   get requiresGrad(): boolean {
@@ -140,8 +166,10 @@ export class Tensor {
   /** Frees the tensor's storage (once no view shares it) and its .grad. Disposing twice is an error. */
   dispose(): void {
     const storage = this.alive('dispose');
-    this.storage = null;
-    if (!this.internal) engine.liveTensors--;
+    const { origin } = this.lease!;
+    this.lease = null;
+    if (this.watched) reclaim.unregister(this);
+    if (origin !== null) uncountTensor(origin);
     this.scope?.delete(this);
     this.scope = null;
     storage.release();
@@ -170,8 +198,8 @@ export class Tensor {
   savedHandle(ownNode: Node | null): Tensor {
     const h = new Tensor(this, this.shape);
     h.moveToScope(null);
-    h.internal = true;
-    engine.liveTensors--;
+    uncountTensor(h.lease!.origin!);
+    h.lease!.origin = null; // internal: not counted in memory().tensors; its bytes are
     if (this.requiresGrad) {
       h._requiresGrad = true;
       h.leafOrigin = this.node ? null : this.gradLeaf;
@@ -191,8 +219,16 @@ export class Tensor {
   moveToScope(scope: Scope | null): void {
     this.scope?.delete(this);
     this.scope = scope;
-    scope?.add(this);
+    if (scope) scope.add(this);
+    else this.watch();
     this.kept = false;
+  }
+
+  /** Puts the tensor under the safety net (once): from now on no scope will dispose it. */
+  private watch(): void {
+    if (this.watched) return;
+    reclaim.register(this, this.lease!, this);
+    this.watched = true;
   }
 
   /** Whether keep() took this tensor out of every scope. */
@@ -224,10 +260,10 @@ export class Tensor {
   }
 
   private alive(what: string): Storage {
-    if (!this.storage) {
+    if (!this.lease) {
       throw new Error(`${what}: tensor${this.name ? ` '${this.name}'` : ''} ${fmt(this.shape)} was used after it was disposed`);
     }
-    return this.storage;
+    return this.lease.storage;
   }
 }
 

@@ -90,7 +90,7 @@ describe.each(BACKENDS)('tensors on %s', (name) => {
   });
 
   it.each([
-    ['a negative dimension', () => zeros([-1]), 'full: invalid shape [-1] (dimensions must be integers ≥ 0)'],
+    ['a negative dimension', () => zeros([-1]), 'zeros: invalid shape [-1] (dimensions must be integers ≥ 0)'],
     ['a fractional dimension', () => randn([2.5]), 'randn: invalid shape [2.5] (dimensions must be integers ≥ 0)'],
     ['a shape the data does not fill', () => tensor([1, 2, 3], { shape: [2, 2] }), 'tensor: 3 values do not fill shape [2,2] (4 elements)'],
     ['an unknown dtype', () => tensor([1], { dtype: 'bool' as 'int32' }), "tensor: dtype must be 'float32', 'float64' or 'int32', got the string 'bool'"],

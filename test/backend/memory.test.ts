@@ -63,6 +63,14 @@ describe('wasm heap', () => {
     const b = heap.alloc(1000);
     expect(b).toBeGreaterThan(a);
   });
+
+  it('says how much is in use, and past what wasm32 addresses says that instead of suggesting a higher limit', () => {
+    const { heap } = fresh(1, 2 ** 32);
+    heap.alloc(3 * 65536);
+    expect(() => heap.alloc(2 ** 32)).toThrow(OutOfMemoryError);
+    expect(() => heap.alloc(2 ** 32)).toThrow(
+      /^wasm backend: out of memory allocating 4294967296 bytes: more than the 4096\.0 MB a wasm32 memory can address \(0\.2 MB in use\)/);
+  });
 });
 
 describe('wasm backend memory', () => {
@@ -120,6 +128,17 @@ describe('wasm backend memory', () => {
     const ref = new RefBackend();
     const r = ref.alloc('float32', 4);
     expect(() => be.read(r)).toThrow(/'ref' backend was passed to the wasm backend/);
+  });
+
+  it('the ref backend turns an array the engine refuses into an out-of-memory error, and keeps working', () => {
+    const ref = new RefBackend();
+    const a = ref.alloc('float32', 3);
+    expect(() => ref.alloc('float32', 2 ** 40)).toThrow(OutOfMemoryError);
+    expect(() => ref.alloc('float64', 2 ** 40))
+      .toThrow(/^ref backend: out of memory allocating 8796093022208 bytes: the engine refused a float64 array of 1099511627776 elements \(.+; 0\.0 MB in use\)/);
+    expect(ref.memory()).toMatchObject({ buffers: 1, bytesInUse: 12 });
+    ref.write(a, [1, 2, 3]);
+    expect(Array.from(ref.read(a))).toEqual([1, 2, 3]);
   });
 
   it('rejects a bad maxMemoryMB', async () => {

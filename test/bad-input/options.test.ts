@@ -173,8 +173,8 @@ const MESSAGE_CASES: [string, () => unknown, string | RegExp][] = [
   ['a BigInt64Array', () => tensor(new BigInt64Array([1n, 2n]) as never),
     'tensor: BigInt64Array data is not supported; convert it to numbers first, e.g. Int32Array.from(data, Number) or Float64Array.from(data, Number)'],
   ['BigInt values', () => tensor([[1, 2], [3n, 4]] as never), 'tensor: expected a number at [1][0], got the BigInt 3n; convert BigInt values with Number()'],
-  ['int32 data of 2³¹', () => tensor([0, 2147483648], { dtype: 'int32' }), 'tensor: int32 data must be in [-2147483648, 2147483647], got 2147483648 at index 1'],
-  ['int32 data below −2³¹', () => tensor([-2147483649], { dtype: 'int32' }), 'tensor: int32 data must be in [-2147483648, 2147483647], got -2147483649 at index 0'],
+  ['int32 data of 2³¹', () => tensor([0, 2147483648], { dtype: 'int32' }), 'tensor: int32 values must be integers in [-2147483648, 2147483647], got 2147483648 at index 1'],
+  ['int32 data below −2³¹', () => tensor([-2147483649], { dtype: 'int32' }), 'tensor: int32 values must be integers in [-2147483648, 2147483647], got -2147483649 at index 0'],
   ['backward({ retainGraph }) after the graph was freed', () => {
     const J = world.w.square().sum();
     J.backward();
@@ -183,7 +183,7 @@ const MESSAGE_CASES: [string, () => unknown, string | RegExp][] = [
   ['a number as the upstream gradient', () => world.w.mul(2).backward(1 as never), 'backward: the gradient must be a Tensor, got 1'],
   // a Tensor where an array is expected
   ['a Tensor as tensor data', () => tensor(world.x as never), 'tensor: the data is already a Tensor; use x.clone() for a copy, or x.detach() to share its storage'],
-  ['a Tensor as a shape', () => zeros(tensor([2]) as never), 'full: shape must be an array of integers ≥ 0, got a Tensor of shape [1]'],
+  ['a Tensor as a shape', () => zeros(tensor([2]) as never), 'zeros: shape must be an array of integers ≥ 0, got a Tensor of shape [1]'],
   ['a Tensor as axes', () => world.x.sum(tensor([0]) as never), 'sum: axes must be an integer or an array of integers, got a Tensor of shape [1]'],
   ['a string axis', () => world.x.sum('0' as never), "sum: axes must be an integer or an array of integers, got the string '0'"],
   ['a Tensor as the list of concat', () => concat(world.x as never), 'concat: expected an array of tensors, got a Tensor of shape [2,3]'],
@@ -210,7 +210,7 @@ const MESSAGE_CASES: [string, () => unknown, string | RegExp][] = [
   ['keep of a number', () => keep(3 as never), 'keep: expected a Tensor, got 3'],
   ['memory of a string', () => memory('wasm' as never), "memory: expected a backend (or nothing for the current one), got the string 'wasm'"],
   // undefined shapes and shape-like arguments
-  ['zeros(undefined)', () => zeros(undefined as never), 'full: shape must be an array of integers ≥ 0, got undefined'],
+  ['zeros(undefined)', () => zeros(undefined as never), 'zeros: shape must be an array of integers ≥ 0, got undefined'],
   ['randn(3)', () => randn(3 as never), 'randn: shape must be an array of integers ≥ 0, got 3'],
   ['a number as the tensor shape option', () => tensor([1, 2, 3], { shape: 3 as never }), 'tensor: shape must be an array of integers ≥ 0, got 3'],
   ['reshape(undefined)', () => reshape(world.x, undefined as never), 'reshape: shape must be an array of integers, got undefined'],

@@ -5,6 +5,7 @@ import type {
   ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp, UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';
+import { mb, outOfMemory } from '../oom.js';
 import * as binaryK from './binary.js';
 import * as copyK from './copy.js';
 import * as matmulK from './matmul.js';
@@ -38,12 +39,24 @@ export class RefBackend implements Backend {
   private peakBytes = 0;
 
   alloc(dtype: DType, size: number): RefBuf {
-    if (!Number.isSafeInteger(size) || size < 0) throw new Error(`ref backend: invalid buffer size ${size}`);
+    if (!Number.isInteger(size) || size < 0) throw new Error(`ref backend: invalid buffer size ${size}`);
     const bytes = size * BYTES_PER_ELEMENT[dtype];
+    const data = this.typedArray(dtype, size, bytes);
     this.buffers++;
     this.bytesInUse += bytes;
     if (this.bytesInUse > this.peakBytes) this.peakBytes = this.bytesInUse;
-    return new RefBuf(this, dtype, new ARRAY[dtype](size));
+    return new RefBuf(this, dtype, data);
+  }
+
+  /** A new typed array; the engine refusing one (past its length limit, or out of memory) is our out-of-memory error. */
+  private typedArray(dtype: DType, size: number, bytes: number): TypedArray {
+    try {
+      return new ARRAY[dtype](size);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw outOfMemory(`ref backend: out of memory allocating ${bytes} bytes: the engine refused a ${dtype} array of ` +
+        `${size} elements (${e.message}; ${mb(this.bytesInUse)} MB in use)`);
+    }
   }
 
   free(buf: Buf): void {

@@ -2,19 +2,17 @@
 // heap base: the kernels never allocate. Freed blocks go to an address-ordered free list, are merged with free
 // neighbours, and are reused best-fit, so a training loop that frees and allocates the same sizes every step
 // stops growing after its first step. The list stays short (tens of blocks), so a linear scan is cheap.
+import { mb, outOfMemory } from '../oom.js';
 
 /** Blocks start on 64-byte boundaries: a cache line, and v128 loads never straddle one. */
 export const ALIGN = 64;
 const PAGE = 65536;
+/** The most a wasm32 memory can address. */
+const WASM32_BYTES = 2 ** 32;
 
 interface FreeBlock { ptr: number; bytes: number }
 
-export class OutOfMemoryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'OutOfMemoryError';
-  }
-}
+export { OutOfMemoryError } from '../oom.js';
 
 export class Heap {
   private readonly freeList: FreeBlock[] = [];
@@ -98,14 +96,21 @@ export class Heap {
     }
   }
 
+  /** Bytes in live blocks (alignment included), for out-of-memory messages. */
+  private bytesInUse(): number {
+    return this.freeList.reduce((live, b) => live - b.bytes, this.top - this.base);
+  }
+
   private ensureCapacity(end: number, requested: number): void {
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;
     if (end > this.limitBytes) {
-      throw new OutOfMemoryError(
-        `wasm backend: out of memory allocating ${requested} bytes: the heap would reach ${mb(end)} MB, ` +
-          `over the limit of ${mb(this.limitBytes)} MB (raise it with init({ maxMemoryMB }) or free tensors)`,
-      );
+      const inUse = `${mb(this.bytesInUse())} MB in use`;
+      const why = end > WASM32_BYTES
+        ? `more than the ${mb(WASM32_BYTES)} MB a wasm32 memory can address (${inUse})`
+        : `the heap would reach ${mb(end)} MB, over the limit of ${mb(this.limitBytes)} MB (${inUse}` +
+          (this.limitBytes < WASM32_BYTES ? '; raise it with init({ maxMemoryMB }))' : ')');
+      throw outOfMemory(`wasm backend: out of memory allocating ${requested} bytes: ${why}`);
     }
     // Grow by at least a quarter of the current size so a growing workload does not grow page by page.
     const target = Math.min(this.limitBytes, Math.max(end, have + (have >> 2)));
@@ -113,13 +118,10 @@ export class Heap {
     try {
       this.memory.grow(pages);
     } catch (e) {
-      throw new OutOfMemoryError(
-        `wasm backend: the engine refused to grow linear memory to ${mb(have + pages * PAGE)} MB ` +
-          `for an allocation of ${requested} bytes (${(e as Error).message})`,
-      );
+      throw outOfMemory(`wasm backend: out of memory allocating ${requested} bytes: the engine refused to grow ` +
+        `linear memory to ${mb(have + pages * PAGE)} MB (${(e as Error).message}; ${mb(this.bytesInUse())} MB in use)`);
     }
   }
 }
 
 const roundUp = (x: number, a: number) => Math.ceil(x / a) * a;
-const mb = (bytes: number) => (bytes / 1048576).toFixed(1);

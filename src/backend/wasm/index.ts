@@ -173,7 +173,7 @@ export class WasmBackend implements Backend {
     if (dtype === 'float64') {
       throw new Error("wasm backend: float64 is not supported (float32 and int32 are); use the 'ref' backend for float64");
     }
-    if (!Number.isSafeInteger(size) || size < 0) throw new Error(`wasm backend: invalid buffer size ${size}`);
+    if (!Number.isInteger(size) || size < 0) throw new Error(`wasm backend: invalid buffer size ${size}`);
     const bytes = size * BYTES_PER_ELEMENT[dtype];
     const ptr = this.heap.alloc(bytes);
     this.buffers++;
