@@ -91,7 +91,7 @@ describe.each(BACKENDS)('creation on %s', (name) => {
       'arange: int32 values must be integers in [-2147483648, 2147483647], got 0.5 at index 1'],
     ['random values of dtype int32', () => randn([2], { dtype: 'int32' }),
       'randn: random values need a floating-point dtype (float32 or float64), not int32'],
-    ['an unknown dtype', () => zeros([2], { dtype: 'bool' as 'int32' }), "zeros: unknown dtype 'bool'; use 'float32', 'float64', 'int32'"],
+    ['an unknown dtype', () => zeros([2], { dtype: 'bool' as 'int32' }), "zeros: dtype must be 'float32', 'float64' or 'int32', got the string 'bool'"],
   ])('refuses %s, and the memory is unchanged', async (_what, make, message) => {
     await useBackend(name);
     expectNoLeaks(() => expect(make).toThrow(message));
