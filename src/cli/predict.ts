@@ -3,17 +3,17 @@
 // truth is known, accuracy (classification) or mean squared error (regression).
 import { Option, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { parse } from 'csv-parse/sync';
 import { noGrad, tidy } from '../autograd/scope.js';
 import { fromValues } from '../creation.js';
-import { classLabel } from '../data/csv.js';
+import { classLabel, eachRecord, featureValue } from '../data/csv.js';
 import { loadDigits, toFloat } from '../data/digits.js';
 import { fromSafetensors } from '../io/safetensors.js';
 import type { Sequential } from '../nn/sequential.js';
 import { argMax } from '../ops/max.js';
 import { softmax } from '../ops/softmax.js';
 import { Generator } from '../random.js';
-import { buildMlp, type MlpConfig } from '../train/model.js';
+import { describe, isPlainObject } from '../options.js';
+import { ACTIVATION_NAMES, buildMlp, type MlpConfig } from '../train/model.js';
 import type { DataInfo } from '../train/trainer.js';
 import { initBackend, positiveInt } from './common.js';
 
@@ -27,7 +27,7 @@ export async function loadModel(path: string): Promise<{ model: Sequential; info
   const file = fromSafetensors(bytes, { path });
   const meta = file.metadata.wasmgrad_model;
   if (!meta) throw new Error(`--model: ${path} has no wasmgrad model description (was it written by wasmgrad train?)`);
-  const { mlp, data } = JSON.parse(meta) as { mlp: MlpConfig; data: DataInfo };
+  const { mlp, data } = readDescription(meta, path);
   const model = buildMlp(mlp, new Generator(0), new Generator(0));
   try {
     model.loadStateDict(Object.fromEntries(Object.entries(file.tensors).map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }])));
@@ -38,29 +38,72 @@ export async function loadModel(path: string): Promise<{ model: Sequential; info
   return { model: model.eval(), info: data };
 }
 
-/** Features (standardised as in training) and, when the CSV has the target column, the truth. */
-function csvInputs(text: string, info: DataInfo): { x: Float32Array; n: number; truth: (string | number)[] | null } {
-  const records = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
-  if (records.length < 2) throw new Error('CSV: needs a header row and at least one data row');
-  const header = records[0]!;
-  const names = info.featureNames ?? [];
-  const cols = names.map((f) => {
-    const c = header.indexOf(f);
-    if (c < 0) throw new Error(`CSV: feature column '${f}' (used in training) is missing; the columns are: ${header.join(', ')}`);
-    return c;
-  });
-  const rows = records.slice(1);
-  const d = names.length;
-  const x = new Float32Array(rows.length * d);
+/**
+ * The model description train saved with the weights, checked: a damaged or hand-made one is a clear error, never
+ * an engine's TypeError from building a model out of it.
+ */
+function readDescription(text: string, path: string): { mlp: MlpConfig; data: DataInfo } {
+  const bad = (what: string): never => {
+    throw new Error(`--model: ${path} has an invalid model description: ${what}`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    bad('it is not JSON');
+  }
+  const { mlp, data } = (isPlainObject(parsed) ? parsed : bad('it is not an object')) as { mlp: unknown; data: unknown };
+  if (!isPlainObject(mlp) || !isPlainObject(data)) return bad('it needs the objects mlp and data');
+  const width = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+  const numbers = (v: unknown, n: number) => Array.isArray(v) && v.length === n && v.every((x) => Number.isFinite(x));
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (!width(mlp.inputDim) || !width(mlp.outputDim) || !Array.isArray(mlp.hidden) || !mlp.hidden.every(width)) bad('layer widths');
+  if (!(ACTIVATION_NAMES as readonly unknown[]).includes(mlp.activation)) bad(`activation ${describe(mlp.activation)}`);
+  if (!(typeof mlp.dropout === 'number' && mlp.dropout >= 0 && mlp.dropout < 1)) bad(`dropout ${describe(mlp.dropout)}`);
+  const d = mlp.inputDim as number;
+  if (data.inputDim !== d || data.outputDim !== mlp.outputDim) bad('the data does not match the layer widths');
+  if (data.kind !== 'digits' && data.kind !== 'csv') bad(`kind ${describe(data.kind)}`);
+  if (data.task !== 'classification' && data.task !== 'regression') bad(`task ${describe(data.task)}`);
+  if (!strings(data.classes) || (data.task === 'classification' && (data.classes as string[]).length !== mlp.outputDim)) bad('class names');
+  if (data.kind === 'csv') {
+    const s = data.standardizer as { mean?: unknown; std?: unknown } | undefined;
+    if (!strings(data.featureNames) || (data.featureNames as string[]).length !== d) bad('feature names');
+    if (!isPlainObject(s) || !numbers(s.mean, d) || !numbers(s.std, d)) bad('the standardizer');
+    if (data.target !== undefined && typeof data.target !== 'string') bad(`target ${describe(data.target)}`);
+  }
+  return { mlp: mlp as unknown as MlpConfig, data: data as unknown as DataInfo };
+}
+
+/**
+ * Features (standardised as in training) and, when the CSV has the target column, the truth. The file is streamed
+ * and its cells checked as train checks them (decimal numbers within float32's range).
+ */
+async function csvInputs(path: string, info: DataInfo): Promise<{ x: Float32Array; n: number; truth: (string | number)[] | null }> {
+  const names = info.featureNames!;
   const { mean, std } = info.standardizer!;
-  rows.forEach((row, r) => cols.forEach((c, j) => {
-    const v = row[c] === '' ? NaN : Number(row[c]);
-    if (!Number.isFinite(v)) throw new Error(`CSV line ${r + 2}, column '${header[c]}': ${row[c] === '' ? 'empty value' : `'${row[c]}' is not a number`}`);
-    x[r * d + j] = (v - mean[j]!) / std[j]!;
-  }));
-  const t = info.target ? header.indexOf(info.target) : -1;
-  const truth = t < 0 ? null : rows.map((row) => (info.task === 'regression' ? Number(row[t]) : classLabel(row[t]!)));
-  return { x, n: rows.length, truth };
+  let header: string[] | null = null;
+  let cols: number[] = [];
+  let t = -1;
+  const x: number[] = [];
+  const truth: (string | number)[] = [];
+  await eachRecord(path, (record, line) => {
+    if (!header) {
+      header = record;
+      cols = names.map((f) => {
+        const c = record.indexOf(f);
+        if (c < 0) throw new Error(`CSV: feature column '${f}' (used in training) is missing; the columns are: ${record.join(', ')}`);
+        if (record.lastIndexOf(f) !== c) throw new Error(`CSV: the column name '${f}' appears more than once; give each column its own name`);
+        return c;
+      });
+      t = info.target ? record.indexOf(info.target) : -1;
+      return;
+    }
+    cols.forEach((c, j) => x.push((featureValue(record[c]!, line, names[j]!) - mean[j]!) / std[j]!));
+    if (t >= 0) truth.push(info.task === 'regression' ? featureValue(record[t]!, line, info.target!) : classLabel(record[t]!));
+  });
+  const n = x.length / names.length;
+  if (n === 0) throw new Error('CSV: needs a header row and at least one data row');
+  return { x: Float32Array.from(x), n, truth: t < 0 ? null : truth };
 }
 
 export function predictBatch(model: Sequential, info: DataInfo, x: Float32Array, n: number): Prediction[] {
@@ -80,10 +123,9 @@ export async function runPredict(opts: { model: string; data?: string; limit: nu
     let x: Float32Array, n: number, truth: (string | number)[] | null;
     if (opts.data) {
       if (info.kind !== 'csv') throw new Error('--data: this model was trained on the embedded digits, not on a CSV');
-      const text = await readFile(opts.data, 'utf8').catch((e: Error) => {
-        throw new Error(`--data: cannot read ${opts.data}: ${e.message}`);
-      });
-      ({ x, n, truth } = csvInputs(text, info));
+      ({ x, n, truth } = await csvInputs(opts.data, info).catch((e: Error & { syscall?: string }) => {
+        throw e.syscall ? new Error(`--data: cannot read ${opts.data}: ${e.message}`) : e;
+      }));
     } else {
       if (info.kind !== 'digits') throw new Error('this model was trained on a CSV: pass the rows to predict with --data <file.csv>');
       const { test } = await loadDigits();

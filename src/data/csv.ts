@@ -43,7 +43,7 @@ export function parseCsv(text: string, target: string, task: Task | 'auto' = 'au
   } catch (e) {
     throw csvError(e);
   }
-  for (const { info, record } of records) table.add(record, info.lines);
+  for (const { info, record } of records) table.add(record.map((cell) => cell.trim()), info.lines);
   return table.finish();
 }
 
@@ -53,15 +53,23 @@ export function parseCsv(text: string, target: string, task: Task | 'auto' = 'au
  */
 export async function readCsv(path: string, target: string, task: Task | 'auto' = 'auto'): Promise<Table> {
   const table = new TableBuilder(target, task);
+  await eachRecord(path, (record, line) => table.add(record, line));
+  return table.finish();
+}
+
+/**
+ * Streams a CSV file's records (the header first) to `use`, with the line each ends on; each cell trimmed (csv-parse
+ * trims around fields; quoted fields keep their spaces, which would make ' 1' text and ' a' a second column a).
+ */
+export async function eachRecord(path: string, use: (record: string[], line: number) => void): Promise<void> {
   // pipeline forwards a read error to the parser, whose iteration then throws it; leaving the loop early
   // (an error of ours) destroys both streams.
   const records = pipeline(createReadStream(path), parseStream(OPTIONS), () => {});
   try {
-    for await (const { info, record } of records as AsyncIterable<Parsed>) table.add(record, info.lines);
+    for await (const { info, record } of records as AsyncIterable<Parsed>) use(record.map((cell) => cell.trim()), info.lines);
   } catch (e) {
     throw csvError(e);
   }
-  return table.finish();
 }
 
 function csvError(e: unknown): unknown {
@@ -77,6 +85,17 @@ function numberOf(cell: string): number {
 
 /** What a number becomes in float32, the type the model trains in: Infinity beyond ±3.4028235e38. */
 const fitsFloat32 = (v: number) => Number.isFinite(Math.fround(v));
+
+/** A feature cell as the model takes it: a decimal number within float32's range, else an error naming the cell. */
+export function featureValue(cell: string, line: number, column: string): number {
+  const v = numberOf(cell);
+  if (!Number.isFinite(v)) throw new Error(`CSV line ${line}, column '${column}': ${cell === '' ? 'empty value' : `'${cell}' is not a number`}`);
+  if (!fitsFloat32(v)) {
+    throw new Error(`CSV line ${line}, column '${column}': ${cell} is beyond float32's range (±3.4028235e38) and would ` +
+      'become Infinity; rescale the column');
+  }
+  return v;
+}
 
 /** A class label as training names it: trimmed; a number by its value in shortest form ('1.0', '01' → '1'). */
 export function classLabel(cell: string): string {
@@ -125,10 +144,8 @@ class TableBuilder {
 
   constructor(private readonly target: string, private readonly task: Task | 'auto') {}
 
-  add(record: string[], line: number): void {
-    // csv-parse trims around fields; quoted fields keep their spaces, which would make ' 1' text and ' a' a
-    // second column a: every name and value is taken trimmed.
-    const cells = record.map((cell) => cell.trim());
+  /** A record, its cells trimmed. */
+  add(cells: string[], line: number): void {
     if (this.t < 0) this.setHeader(cells);
     else this.addRow(cells, line);
   }
@@ -148,18 +165,7 @@ class TableBuilder {
   }
 
   private addRow(row: string[], line: number): void {
-    row.forEach((cell, c) => {
-      if (c === this.t) return this.addTarget(cell, line);
-      const v = numberOf(cell);
-      if (!Number.isFinite(v)) {
-        throw new Error(`CSV line ${line}, column '${this.header[c]}': ${cell === '' ? 'empty value' : `'${cell}' is not a number`}`);
-      }
-      if (!fitsFloat32(v)) {
-        throw new Error(`CSV line ${line}, column '${this.header[c]}': ${cell} is beyond float32's range ` +
-          '(±3.4028235e38) and would become Infinity; rescale the column');
-      }
-      this.features.push(v);
-    });
+    row.forEach((cell, c) => (c === this.t ? this.addTarget(cell, line) : this.features.push(featureValue(cell, line, this.header[c]!))));
     this.n++;
   }
 

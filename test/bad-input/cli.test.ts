@@ -132,3 +132,54 @@ describe('--resume with flags that contradict the checkpoint', () => {
     expect(JSON.parse(r.stdout).epochs).toHaveLength(2);
   }, 60_000);
 });
+
+describe('predict checks what it reads as train does', () => {
+  /** A model trained on a two-feature CSV (x, y; label c), for predict to read. */
+  const csvRun = join(dir, 'csv-run');
+  beforeAll(async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 2 ? 'odd' : 'even'}`);
+    const r = await cli(['train', '--data', file('train.csv', `x,y,c\n${rows.join('\n')}\n`), '--target', 'c', '--epochs', '1',
+      '--hidden', '4', '--out', csvRun, '--json']);
+    expect(r.code).toBe(0);
+  }, 120_000);
+
+  it.each([
+    ['a feature beyond float32', 'x,y\n1,2\n3,1e39\n', "CSV line 3, column 'y': 1e39 is beyond float32's range"],
+    ['a feature in hexadecimal', 'x,y\n0x10,2\n', "CSV line 2, column 'x': '0x10' is not a number"],
+    ['a feature column twice', 'x,y,x\n1,2,3\n', "CSV: the column name 'x' appears more than once"],
+  ])('%s in --data is refused with its place', async (_name, text, message) => {
+    const r = await cli(['predict', '--model', join(csvRun, 'model.safetensors'), '--data', file('predict.csv', text)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`wasmgrad: ${message}`);
+  });
+
+  it('columns it does not use may hold anything, and the truth column gives the accuracy', async () => {
+    const r = await cli(['predict', '--model', join(csvRun, 'model.safetensors'), '--json',
+      '--data', file('extra.csv', 'note,x,y,c\nhello,1,2,odd\n,4,0,even\n')]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { n: number; accuracy: number };
+    expect(out.n).toBe(2);
+    expect(out.accuracy).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a model description that does not describe a model is our error, not an engine TypeError', async () => {
+    const { fromSafetensors, toSafetensors, tensor } = await import('../../src/index.js');
+    const real = fromSafetensors(new Uint8Array(readFileSync(join(csvRun, 'model.safetensors'))));
+    const description = JSON.parse(real.metadata.wasmgrad_model!) as { mlp: Record<string, unknown> };
+    for (const [change, message] of [
+      [(d: { mlp: Record<string, unknown> }) => (d.mlp.activation = 'swish'), "activation the string 'swish'"],
+      [(d: { mlp: Record<string, unknown> }) => (d.mlp.hidden = [4, -1]), 'layer widths'],
+      [(d: { mlp: Record<string, unknown> }) => delete (d as Partial<typeof d>).mlp, 'it needs the objects mlp and data'],
+    ] as const) {
+      const d = structuredClone(description);
+      change(d);
+      // Re-sealed with a valid checksum, as a tool that edits files would: only the description is wrong.
+      const tensors = Object.fromEntries(Object.entries(real.tensors).map(([k, t]) => [k, tensor(t.data as Float32Array, { shape: t.shape })]));
+      const path = file('edited.safetensors', '');
+      writeFileSync(path, toSafetensors(tensors, { format: 'pt', wasmgrad_model: JSON.stringify(d) }));
+      for (const t of Object.values(tensors)) t.dispose();
+      const r = await cli(['predict', '--model', path]);
+      expect(r.stderr).toBe(`wasmgrad: --model: ${path} has an invalid model description: ${message}\n`);
+    }
+  });
+});
