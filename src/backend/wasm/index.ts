@@ -130,7 +130,8 @@ export class WasmBackend implements Backend {
     private readonly pool: ThreadPool | null = null,
   ) {
     const base = Math.ceil(exports.heap_base() / ALIGN) * ALIGN;
-    this.heap = new Heap(exports.memory, base, limitBytes);
+    // The debug build guards every block and checks the guards after every kernel (see heap.ts).
+    this.heap = new Heap(exports.memory, base, limitBytes, build === 'debug');
     if (pool) closeWhenCollected.register(this, pool);
   }
 
@@ -407,7 +408,10 @@ export class WasmBackend implements Backend {
     return w.ptr;
   }
 
-  /** Runs a kernel; a trap inside it becomes an Error that names the kernel. */
+  /**
+   * Runs a kernel; a trap inside it becomes an Error that names the kernel. In the debug build, the guards of
+   * every live block are checked afterwards, so a kernel that wrote outside its blocks is named at once.
+   */
   private run(kernel: string, fn: () => void): void {
     try {
       fn();
@@ -418,6 +422,13 @@ export class WasmBackend implements Backend {
           'call init() again for a fresh backend)', { cause: e });
       }
       throw e;
+    }
+    const broken = this.heap.checkGuards();
+    if (broken) {
+      this.broken = true;
+      throw new Error(`wasm kernel '${kernel}' wrote outside the blocks it was handed: the guard words ${broken.side} ` +
+        `the block of ${broken.bytes} bytes at offset ${broken.ptr} were overwritten (debug build; memory may be ` +
+        'corrupt, call init() again for a fresh backend)');
     }
   }
 }
