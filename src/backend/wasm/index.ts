@@ -169,14 +169,13 @@ export class WasmBackend implements Backend {
 
   read(buf: Buf, offset = 0, length = buf.size - offset): TypedArray {
     const b = this.own(buf, 'read');
+    checkRange('read', b, offset, length);
     return this.view(b, offset, length).slice();
   }
 
   write(buf: Buf, src: ArrayLike<number>, offset = 0): void {
     const b = this.own(buf, 'write');
-    if (offset < 0 || offset + src.length > b.size) {
-      throw new Error(`wasm backend: write of ${src.length} elements at ${offset} overflows a buffer of ${b.size}`);
-    }
+    checkRange('write', b, offset, src.length);
     this.view(b, offset, src.length).set(src);
   }
 
@@ -435,6 +434,13 @@ export class WasmBackend implements Backend {
 
 /** Worker threads of a backend nobody can reach any more are stopped. */
 const closeWhenCollected = new FinalizationRegistry<ThreadPool>((pool) => pool.close());
+
+/** A read or write of `length` elements at `offset` stays inside the buffer (a view would reach past it). */
+function checkRange(what: 'read' | 'write', b: WasmBuf, offset: number, length: number): void {
+  if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= b.size)) {
+    throw new Error(`wasm backend: ${what} of ${length} elements at ${offset} overflows a buffer of ${b.size}`);
+  }
+}
 
 function denseStrides(dims: number[]): number[] {
   const s = new Array<number>(dims.length);
