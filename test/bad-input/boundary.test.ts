@@ -1,0 +1,107 @@
+// Bad input at the memory boundary, and failures in the middle of a step: whatever is assigned to .grad is checked
+// before any kernel reads it; an optimizer step updates every parameter or none; out of memory in the middle of an
+// op, a kernel's scratch space or a step leaks nothing, and training goes on afterwards.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWasmBackend, init, keep, memory, nn, optim, refBackend, tensor, tidy, type Tensor } from '../../src/index.js';
+import { expectNoLeaks } from '../helpers/api.js';
+
+interface World { w: Tensor; model: nn.Sequential; opt: optim.Adam; x: Tensor }
+let world: World;
+
+beforeAll(async () => {
+  await init({ build: 'simd' });
+  const model = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 2));
+  world = {
+    w: keep(tensor([0.5, -1, 2], { requiresGrad: true, name: 'w' })),
+    model,
+    opt: new optim.Adam(model.parameters(), { lr: 0.01 }),
+    x: keep(tensor([[1, 2, 3], [4, 5, 6]])),
+  };
+});
+
+afterAll(() => {
+  world.opt.disposeState();
+  world.model.dispose();
+  world.w.dispose();
+  world.x.dispose();
+});
+
+/** The objects still work: a gradient into .grad, and a training step. */
+function stillUsable(): void {
+  const { w, model, opt, x } = world;
+  tidy(() => {
+    w.grad?.dispose();
+    w.grad = null;
+    w.square().sum().backward();
+    expect(Array.from(w.grad!.data())).toEqual([1, -2, 4]);
+    opt.zeroGrad();
+    const loss = nn.crossEntropy(model(x), [0, 1]);
+    loss.backward();
+    opt.step();
+    expect(Number.isFinite(loss.item())).toBe(true);
+  });
+}
+
+describe('assigning .grad', () => {
+  const CASES: [string, () => unknown, string][] = [
+    ['a gradient of another shape', () => tensor([1, 2]),
+      "grad: the gradient of tensor 'w' [3] has shape [2] (a gradient must have its tensor's shape)"],
+    ['a gradient of another rank', () => tensor([[1, 2, 3]]),
+      "grad: the gradient of tensor 'w' [3] has shape [1,3] (a gradient must have its tensor's shape)"],
+    ['an int32 gradient', () => tensor([1, 2, 3], { dtype: 'int32' }),
+      "grad: the gradient of tensor 'w' [3] is int32, not float32 (a gradient must have its tensor's dtype)"],
+    ['a gradient on the ref backend', () => tensor([1, 2, 3], { backend: refBackend() }),
+      "grad: the gradient of tensor 'w' [3] is on the ref backend (a gradient must live on its tensor's backend)"],
+    ['a disposed gradient', () => {
+      const g = tensor([1, 2, 3]);
+      g.dispose();
+      return g;
+    }, "grad: the gradient of tensor 'w' [3] was disposed"],
+    ['the tensor itself', () => world.w, 'grad: a tensor cannot be its own gradient'],
+    ['an array', () => [1, 2, 3], 'grad: a gradient must be a Tensor or null, got an array'],
+    ['a number', () => 3, 'grad: a gradient must be a Tensor or null, got number'],
+    ['undefined', () => undefined, 'grad: a gradient must be a Tensor or null, got undefined'],
+  ];
+
+  it.each(CASES)('%s is refused, and .grad keeps its value', (_name, make, message) => {
+    const { w } = world;
+    tidy(() => {
+      w.grad = keep(tensor([7, 8, 9]));
+      const before = memory();
+      expect(() => tidy(() => {
+        w.grad = make() as Tensor;
+      })).toThrow(message);
+      expect(memory()).toMatchObject({ tensors: before.tensors, bytes: before.bytes });
+      expect(Array.from(w.grad.data())).toEqual([7, 8, 9]);
+    });
+    stillUsable();
+  });
+
+  it('a gradient on another wasm backend, a float64 gradient, and a disposed tensor', async () => {
+    const other = await createWasmBackend({ build: 'simd' });
+    tidy(() => {
+      expect(() => {
+        world.w.grad = tensor([1, 2, 3], { backend: other });
+      }).toThrow("grad: the gradient of tensor 'w' [3] is on another wasm backend");
+      const r = tensor([1, 2], { backend: refBackend(), name: 'r' });
+      expect(() => {
+        r.grad = tensor([1, 2], { backend: refBackend(), dtype: 'float64' });
+      }).toThrow("grad: the gradient of tensor 'r' [2] is float64, not float32");
+      r.dispose();
+      expect(() => {
+        r.grad = tensor([1, 2], { backend: refBackend() });
+      }).toThrow("grad: tensor 'r' [2] was disposed; it can take no gradient");
+      r.grad = null; // always allowed
+    });
+    stillUsable();
+  });
+
+  it('a gradient of the right shape, dtype and backend is taken, and backward accumulates into it', () => {
+    expectNoLeaks(() => tidy(() => {
+      const p = tensor([1, 2], { requiresGrad: true });
+      p.grad = tensor([10, 20]);
+      p.square().sum().backward();
+      expect(Array.from(p.grad.data())).toEqual([12, 24]);
+    }));
+  });
+});
