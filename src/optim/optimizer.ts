@@ -5,6 +5,7 @@
 import { noGrad } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
 import type { TypedArray } from '../backend/types.js';
+import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
 
 export interface Hyper { lr: number }
@@ -167,9 +168,9 @@ export abstract class Optimizer<H extends Hyper> {
 }
 
 function zerosFor(p: Tensor): Tensor {
-  const buf = p.backend.alloc(p.dtype, p.size);
-  p.backend.fill(buf, 0, 0, p.size);
-  const t = new Tensor(buf, p.shape);
+  const z = K.empty(p.backend, p.dtype, p.shape);
+  K.fill(z, 0);
+  const t = new Tensor(z.buf, z.shape);
   t.moveToScope(null);
   return t;
 }

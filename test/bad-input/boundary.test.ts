@@ -2,7 +2,10 @@
 // before any kernel reads it; an optimizer step updates every parameter or none; out of memory in the middle of an
 // op, a kernel's scratch space or a step leaks nothing, and training goes on afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWasmBackend, init, keep, memory, nn, optim, refBackend, tensor, tidy, type Tensor } from '../../src/index.js';
+import {
+  createWasmBackend, init, keep, matmul, memory, nn, optim, randn, refBackend, setBackend, tensor, tidy, type Tensor,
+} from '../../src/index.js';
+import type { WasmBackend } from '../../src/backend/wasm/index.js';
 import { expectNoLeaks } from '../helpers/api.js';
 
 interface World { w: Tensor; model: nn.Sequential; opt: optim.Adam; x: Tensor }
@@ -103,5 +106,73 @@ describe('assigning .grad', () => {
       p.square().sum().backward();
       expect(Array.from(p.grad.data())).toEqual([12, 24]);
     }));
+  });
+});
+
+describe('out of memory inside a kernel or an op leaks nothing', () => {
+  it("a matmul whose output fits but whose scratch space does not: our error, memory as it was", async () => {
+    const be = await createWasmBackend({ build: 'simd', maxMemoryMB: 16 }) as WasmBackend;
+    setBackend(be);
+    try {
+      tidy(() => {
+        const a = randn([128, 256], { seed: 1 }), b = randn([256, 128], { seed: 2 });
+        const out = 128 * 128 * 4;
+        const scratch = be.exports.matmul_ws_bytes(128, 128, 256, 0, 0);
+        expect(scratch).toBeGreaterThan(out);
+        // Fill memory up to where the output still fits and its scratch space does not.
+        const base = Math.ceil(be.exports.heap_base() / 64) * 64;
+        const room = be.memory().limitBytes - base - be.memory().heapBytes;
+        const filler = tensor(new Float32Array(Math.floor((room - out - scratch / 2) / 64) * 16));
+        const before = memory();
+        expect(() => matmul(a, b)).toThrow(/out of memory/);
+        expect(memory()).toMatchObject({ tensors: before.tensors, buffers: before.buffers, bytes: before.bytes });
+        filler.dispose();
+        const c = matmul(a, b);
+        expect(c.shape).toEqual([128, 128]);
+      });
+      expect(memory().bytes).toBe(0);
+    } finally {
+      await init({ build: 'simd' });
+    }
+  });
+
+  it('training goes on after out of memory inside tidy: same model and optimizer, a smaller batch', async () => {
+    // A wide output layer (1,000 classes, as a vocabulary), so that batches fail at different points: the logits,
+    // the softmax kept for the backward, the backward's gradient of the logits.
+    setBackend(await createWasmBackend({ build: 'simd', maxMemoryMB: 16 }));
+    try {
+      const model = new nn.Sequential(new nn.Linear(64, 32), new nn.ReLU(), new nn.Linear(32, 1000));
+      const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+      const step = (batch: number, seed: number) => tidy(() => {
+        const x = randn([batch, 64], { seed });
+        const y = tensor(Int32Array.from({ length: batch }, (_, i) => (i * 7 + seed) % 1000));
+        opt.zeroGrad();
+        const loss = nn.crossEntropy(model(x), y);
+        loss.backward();
+        opt.step();
+        return loss.item();
+      });
+      step(64, 0);
+      const flat = memory();
+      let failures = 0;
+      for (const big of [1500, 1750, 2000, 2500, 4000]) {
+        try {
+          step(big, big);
+        } catch (e) {
+          expect((e as Error).message).toMatch(/^wasm backend: out of memory/);
+          failures++;
+        }
+        opt.zeroGrad();
+        for (let i = 1; i <= 3; i++) expect(Number.isFinite(step(64, big + i))).toBe(true);
+        expect(memory()).toMatchObject({ tensors: flat.tensors, buffers: flat.buffers, bytes: flat.bytes });
+      }
+      expect(failures).toBe(5);
+      opt.disposeState();
+      model.dispose();
+      expect(memory().bytes).toBe(0);
+    } finally {
+      await init({ build: 'simd' });
+    }
+    stillUsable();
   });
 });
