@@ -109,6 +109,105 @@ describe('assigning .grad', () => {
   });
 });
 
+// Each optimizer with the state it can have, and its number of state buffers per parameter: SGD's momentum,
+// Adam's two moments, RMSprop's three buffers, Adagrad's sum.
+const OPTIMIZERS: [string, (ps: Tensor[]) => optim.Optimizer<{ lr: number }>, number][] = [
+  ['SGD', (ps) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9 }), 1],
+  ['Adam', (ps) => new optim.Adam(ps, { lr: 0.1 }), 2],
+  ['RMSprop', (ps) => new optim.RMSprop(ps, { lr: 0.1, momentum: 0.5, centered: true }), 3],
+  ['Adagrad', (ps) => new optim.Adagrad(ps, { lr: 0.1, initialAccumulatorValue: 0.5 }), 1],
+];
+
+/** A digest of every parameter's values and every state buffer's step and values (parameters can be megabytes). */
+function snapshot(ps: Tensor[], opt: optim.Optimizer<{ lr: number }>): string[] {
+  const digest = (values: ArrayLike<number>) => {
+    let h = 0x811c9dc5;
+    for (const w of new Uint32Array(Float32Array.from(values).buffer)) h = Math.imul(h ^ w, 0x01000193);
+    return `${values.length}:${(h >>> 0).toString(16)}`;
+  };
+  const state = Object.entries(opt.stateDict().state).map(([i, s]) =>
+    `${i}@${s.step}: ${Object.entries(s.buffers).map(([name, b]) => `${name} ${digest(b.data)}`).join(', ')}`);
+  return [...ps.map((p) => digest(p.data())), ...state];
+}
+
+describe('optimizer.step() is all or nothing', () => {
+  it.each(OPTIMIZERS)('%s: a gradient disposed after it was assigned stops the step before anything changes', (name, make) => {
+    expectNoLeaks(() => tidy(() => {
+      const a = tensor([1, 2, 3], { requiresGrad: true, name: 'a' });
+      const b = tensor([4, 5], { requiresGrad: true, name: 'b' });
+      const c = tensor([6], { requiresGrad: true, name: 'c' });
+      const ps = [a, b, c];
+      const opt = make(ps);
+      // One good step on a only, so that a has state to keep.
+      a.grad = tensor([0.1, 0.2, 0.3]);
+      opt.step();
+      const before = snapshot(ps, opt);
+      a.grad = tensor([1, 1, 1]);
+      b.grad = tensor([1, 1]);
+      c.grad = tensor([1]);
+      c.grad.dispose(); // by hand, while still assigned
+      const mem = memory();
+      expect(() => opt.step()).toThrow(`${name}: the gradient of tensor 'c' [1] was disposed; nothing was updated`);
+      expect(snapshot(ps, opt)).toEqual(before);
+      expect(memory()).toMatchObject({ tensors: mem.tensors, buffers: mem.buffers, bytes: mem.bytes });
+      // zeroGrad() copes with the disposed gradient, and the next step runs.
+      opt.zeroGrad();
+      for (const p of ps) p.grad = tensor(new Array(p.size).fill(1));
+      opt.step();
+      expect(ps.every((p) => p.data().every(Number.isFinite))).toBe(true);
+      expect(Object.keys(opt.stateDict().state)).toEqual(['0', '1', '2']);
+      opt.disposeState();
+    }));
+  });
+
+  it('clipGradNorm and clipGradValue check every gradient before touching any', () => {
+    expectNoLeaks(() => tidy(() => {
+      const a = tensor([3, 4], { requiresGrad: true, name: 'a' });
+      const b = tensor([1], { requiresGrad: true, name: 'b' });
+      a.grad = tensor([30, 40]);
+      b.grad = tensor([5]);
+      b.grad.dispose();
+      expect(() => optim.clipGradNorm([a, b], 1)).toThrow("clipGradNorm: the gradient of tensor 'b' [1] was disposed");
+      expect(() => optim.clipGradValue([a, b], 1)).toThrow("clipGradValue: the gradient of tensor 'b' [1] was disposed");
+      expect(Array.from(a.grad.data())).toEqual([30, 40]);
+    }));
+  });
+
+  it.each(OPTIMIZERS)('%s: out of memory while allocating state part-way changes nothing and leaks nothing', async (_name, make, k) => {
+    // 16 MB hold two big parameters of S bytes, their gradients and the first one's k state buffers: (4 + k)·S,
+    // but not the second one's: (4 + 2k)·S.
+    setBackend(await createWasmBackend({ build: 'simd', maxMemoryMB: 16 }));
+    const floats = Math.floor((16 << 20) / (4 + 1.5 * k) / 64) * 16;
+    try {
+      tidy(() => {
+        const small = tensor([1, 2, 3], { requiresGrad: true });
+        const big1 = randn([floats], { seed: 1 }).requiresGrad_();
+        const big2 = randn([floats], { seed: 2 }).requiresGrad_();
+        const ps = [small, big1, big2];
+        const opt = make(ps);
+        small.grad = tensor([0.1, 0.2, 0.3]);
+        opt.step(); // small has state now
+        for (const p of ps) p.grad = tidy(() => p.mul(0.5));
+        const before = snapshot(ps, opt);
+        const mem = memory();
+        expect(() => opt.step()).toThrow(/out of memory/);
+        expect(snapshot(ps, opt)).toEqual(before);
+        expect(memory()).toMatchObject({ tensors: mem.tensors, buffers: mem.buffers, bytes: mem.bytes });
+        // Without big2's gradient the state fits, and the step runs.
+        big2.grad!.dispose();
+        big2.grad = null;
+        opt.step();
+        expect(Object.keys(opt.stateDict().state)).toEqual(['0', '1']);
+        opt.disposeState();
+      });
+      expect(memory().bytes).toBe(0);
+    } finally {
+      await init({ build: 'simd' });
+    }
+    stillUsable();
+  });
+});
+
 describe('out of memory inside a kernel or an op leaks nothing', () => {
   it("a matmul whose output fits but whose scratch space does not: our error, memory as it was", async () => {
     const be = await createWasmBackend({ build: 'simd', maxMemoryMB: 16 }) as WasmBackend;
