@@ -4,7 +4,7 @@
 // shape is a clear Error and never an out-of-bounds write. This is the only caller of the backends' kernels
 // (the optimizers' in-place updates included): a kernel never sees a buffer it could overrun.
 // A kernel that fails after allocating (out of memory in its scratch space, a trap) frees what it allocated:
-// every entry point runs inside freeOnError().
+// every entry point that allocates runs inside freeOnError().
 import type {
   AdagradParams, AdamParams, Backend, BinaryOp, Buf, DType, ReduceOp, RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
 } from '../backend/types.js';
@@ -40,7 +40,8 @@ let allocated: NDArray[] | null = null;
  * Runs fn and returns its result; if fn throws, first frees every array that empty() allocated inside it (nested
  * kernels included) and that is still live. So a kernel, or an op made of several kernels, that fails part-way
  * (out of memory for its scratch space or its second output, a trap) leaks nothing. On success the arrays are the
- * caller's, and an enclosing freeOnError() takes them over.
+ * caller's, and an enclosing freeOnError() takes them over. An array handed to a Tensor inside fn would be freed
+ * under it: wrap arrays in tensors after fn has returned.
  */
 export function freeOnError<T>(fn: () => T): T {
   const outer = allocated;
