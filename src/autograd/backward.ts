@@ -120,17 +120,24 @@ export function runBackward(root: Tensor, seed: Tensor, run: BackwardRun = {}): 
           'pass { retainGraph: true } to the first backward() to run it twice');
       }
       const grads = nodeGradients(node, upstream, createGraph);
-      onStep?.({ node, upstream, grads });
-      grads.forEach((g, i) => {
-        const edge = node.edges[i];
-        if (!g) return;
-        if (!edge) g.dispose();
-        else if (edge.leaf) toLeaf(edge.leaf, g);
-        else {
-          const acc = pending.get(edge.node);
-          pending.set(edge.node, acc ? sum(acc, g, createGraph) : g);
-        }
-      });
+      // The gradients not handed on yet: disposed if handing one on fails (out of memory while summing).
+      const rest = new Set(grads.filter((g) => g !== null));
+      try {
+        onStep?.({ node, upstream, grads });
+        grads.forEach((g, i) => {
+          const edge = node.edges[i];
+          if (!g) return;
+          rest.delete(g);
+          if (!edge) g.dispose();
+          else if (edge.leaf) toLeaf(edge.leaf, g);
+          else {
+            const acc = pending.get(edge.node);
+            pending.set(edge.node, acc ? sum(acc, g, createGraph) : g);
+          }
+        });
+      } finally {
+        for (const g of rest) g.dispose();
+      }
       if (!retain) node.freeSaved();
       pending.delete(node);
       if (upstream !== seed) upstream.dispose();
@@ -177,37 +184,54 @@ function nodeGradients(node: Node, upstream: Tensor, createGraph: boolean): (Ten
   });
 }
 
-/** acc + g; in place when nothing else shares acc's storage and no graph is being recorded. Consumes both. */
+/**
+ * acc + g; in place when nothing else shares acc's storage and no graph is being recorded. Consumes both; if it
+ * fails (out of memory), it still consumes g, and acc stays with its holder.
+ */
 function sum(acc: Tensor, g: Tensor, createGraph: boolean): Tensor {
-  if (!createGraph && acc.ownsStorage()) {
-    K.axpy(1, g, acc);
+  return consuming(g, () => {
+    if (!createGraph && acc.ownsStorage()) {
+      K.axpy(1, g, acc);
+      g.dispose();
+      return acc;
+    }
+    const out = withGradMode(createGraph, () => ops.add(acc, g));
+    out.moveToScope(null);
+    acc.dispose();
     g.dispose();
-    return acc;
-  }
-  const out = withGradMode(createGraph, () => ops.add(acc, g));
-  out.moveToScope(null);
-  acc.dispose();
-  g.dispose();
-  return out;
+    return out;
+  });
 }
 
-/** leaf.grad += g (consumes g). */
+/** leaf.grad += g (consumes g, also when it fails: then leaf.grad is as it was). */
 function accumulateLeaf(leaf: Tensor, g: Tensor, createGraph: boolean): void {
   if (leaf.isDisposed) {
     g.dispose();
     return;
   }
-  const old = leaf.grad;
-  if (!old) {
-    // Take g itself unless it shares storage that a later in-place accumulation could write through.
-    leaf.grad = createGraph || g.ownsStorage() ? g : ops.copy(g);
-  } else if (createGraph) {
-    leaf.grad = withGradMode(true, () => ops.add(old, g));
-    old.dispose();
-  } else {
-    K.axpy(1, g, old);
+  consuming(g, () => {
+    const old = leaf.grad;
+    if (!old) {
+      // Take g itself unless it shares storage that a later in-place accumulation could write through.
+      leaf.grad = createGraph || g.ownsStorage() ? g : ops.copy(g);
+    } else if (createGraph) {
+      leaf.grad = withGradMode(true, () => ops.add(old, g));
+      old.dispose();
+    } else {
+      K.axpy(1, g, old);
+    }
+    const now = leaf.grad!;
+    now.moveToScope(null);
+    if (now !== g) g.dispose();
+  });
+}
+
+/** Runs fn, which disposes g or hands it on; if fn throws before that, g is disposed, since nothing holds it. */
+function consuming<T>(g: Tensor, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!g.isDisposed) g.dispose();
+    throw e;
   }
-  const now = leaf.grad!;
-  now.moveToScope(null);
-  if (now !== g) g.dispose();
 }

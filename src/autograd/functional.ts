@@ -2,6 +2,7 @@
 // functional forms grad / grads / valueAndGrad / valueAndGrads (TensorFlow.js and JAX style, returning gradients
 // and leaving every .grad untouched). Functional gradients are themselves differentiable when their input
 // already requires a gradient, which is how gradients of gradients are taken.
+import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
 import { boolean, checkOptions, describe, isPlainObject } from '../options.js';
 import { runBackward, type BackwardOptions } from './backward.js';
@@ -78,9 +79,9 @@ export function gradients(y: Tensor, xs: readonly Tensor[], grad?: Tensor, optio
 }
 
 function zerosOf(x: Tensor): Tensor {
-  const buf = x.backend.alloc(x.dtype, x.size);
-  x.backend.fill(buf, 0, 0, x.size);
-  return new Tensor(buf, x.shape);
+  const z = K.empty(x.backend, x.dtype, x.shape);
+  K.fill(z, 0);
+  return new Tensor(z.buf, z.shape);
 }
 
 type Fn = (...xs: Tensor[]) => Tensor;

@@ -2,7 +2,7 @@
 // and — when grad mode is on and an input requires a gradient — records a Node with the tensors the backward
 // rule needs. Saved tensors are extra handles on the same storage, outside every scope, so tidy() can dispose
 // the forward's tensor objects while the graph still holds what backward will read.
-import type { NDArray } from '../kernels/index.js';
+import { freeOnError, type NDArray } from '../kernels/index.js';
 import { describe } from '../options.js';
 import { census } from './census.js';
 import { Node, type BackwardFn, type Edge, type LocalFormula } from './node.js';
@@ -14,7 +14,10 @@ export type TensorLike = Tensor | number;
 export interface OpSpec {
   op: string;
   inputs: readonly TensorLike[];
-  /** Computes the result from the inputs (numbers already turned into scalar tensors); a Tensor result is a view. */
+  /**
+   * Computes the result from the inputs (numbers already turned into scalar tensors); a Tensor result is a view.
+   * If it throws, the kernel arrays it allocated are freed (so it must not wrap them in tensors before returning).
+   */
   forward: (xs: Tensor[]) => NDArray | Tensor;
   /** The gradient rule: upstream gradient and saved tensors in, one gradient (or null) per input out. */
   backward?: BackwardFn;
@@ -85,7 +88,7 @@ export function apply(spec: OpSpec): Tensor {
   const outer = census.origin;
   census.origin = spec.op; // the tensors made from here on count as this op's (memory reports)
   try {
-    const result = spec.forward(xs);
+    const result = freeOnError(() => spec.forward(xs));
     const out = result instanceof Tensor ? result : new Tensor(result.buf, result.shape);
     if (engine.checkNumerics) assertFinite(spec.op, out, 'output (forward)');
     if (engine.gradEnabled && xs.some((x) => x.requiresGrad)) record(spec, xs, out);

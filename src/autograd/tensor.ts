@@ -51,8 +51,7 @@ export type NestedArray = number | NestedArray[];
 export class Tensor {
   readonly id = nextTensorId++;
   readonly shape: readonly number[];
-  /** The accumulated gradient (leaf tensors that require grad), like PyTorch's .grad. */
-  grad: Tensor | null = null;
+  private _grad: Tensor | null = null;
   /** The op that produced this tensor; null for leaves. */
   node: Node | null = null;
   /** A display name for graphs and explain() ('W1', 'x', …). */
@@ -114,6 +113,24 @@ export class Tensor {
   }
   get isDisposed(): boolean {
     return this.lease === null;
+  }
+
+  /**
+   * The accumulated gradient (leaf tensors that require grad), like PyTorch's .grad. What is assigned is checked,
+   * as PyTorch does: null, or a live tensor with exactly this tensor's shape, dtype and backend, so the optimizers'
+   * kernels never read a gradient of the wrong size. An assigned gradient stays in the tidy() scope that made it
+   * (a step after that scope ended says so); backward() makes its gradients outside every scope.
+   */
+  get grad(): Tensor | null {
+    return this._grad;
+  }
+  set grad(g: Tensor | null) {
+    if (g !== null) {
+      if (this.isDisposed) throw new Error(`grad: ${this.describe()} was disposed; it can take no gradient`);
+      const problem = gradProblem(this, g);
+      if (problem) throw new Error(`grad: ${problem}`);
+    }
+    this._grad = g;
   }
 
   get requiresGrad(): boolean {
@@ -259,12 +276,39 @@ export class Tensor {
     return this.toString();
   }
 
+  /** `tensor 'W1' [2,3]`, or `tensor [2,3]` without a name: how messages refer to it. */
+  describe(): string {
+    return `tensor${this.name ? ` '${this.name}'` : ''} ${fmt(this.shape)}`;
+  }
+
   private alive(what: string): Storage {
     if (!this.lease) {
       throw new Error(`${what}: tensor${this.name ? ` '${this.name}'` : ''} ${fmt(this.shape)} was used after it was disposed`);
     }
     return this.lease.storage;
   }
+}
+
+/**
+ * Why `g` cannot be the gradient of the live tensor `t`, or null if it can: it must be another live Tensor with
+ * t's shape, dtype and backend. Checked when .grad is assigned, and again by the optimizers and clipping before
+ * they touch any gradient (a gradient may have been disposed since).
+ */
+export function gradProblem(t: Tensor, g: unknown): string | null {
+  if (!(g instanceof Tensor)) {
+    const got = g === null ? 'null' : Array.isArray(g) ? 'an array' : typeof g === 'object' ? 'an object' : typeof g;
+    return `a gradient must be a Tensor or null, got ${got}`;
+  }
+  if (g === t) return 'a tensor cannot be its own gradient';
+  const of = `the gradient of ${t.describe()}`;
+  if (g.isDisposed) return `${of} was disposed`;
+  if (g.backend !== t.backend) {
+    const where = g.backend.name === t.backend.name ? `another ${g.backend.name} backend` : `the ${g.backend.name} backend`;
+    return `${of} is on ${where} (a gradient must live on its tensor's backend)`;
+  }
+  if (g.dtype !== t.dtype) return `${of} is ${g.dtype}, not ${t.dtype} (a gradient must have its tensor's dtype)`;
+  if (fmt(g.shape) !== fmt(t.shape)) return `${of} has shape ${fmt(g.shape)} (a gradient must have its tensor's shape)`;
+  return null;
 }
 
 /** Nested arrays as text, NaN and ±Infinity included (JSON.stringify would print them as null). */

@@ -1,8 +1,13 @@
 // The kernel layer: shape-level, validated entry points over any Backend. Every function checks dtypes, shapes
 // and buffer sizes, builds the plan the backend expects, allocates the output on the inputs' backend and returns
 // it; the caller owns (and frees) what it gets back. Errors name the kernel and the shapes involved, so a wrong
-// shape is a clear Error and never an out-of-bounds write.
-import type { Backend, BinaryOp, Buf, DType, ReduceOp, UnaryGradOp, UnaryOp } from '../backend/types.js';
+// shape is a clear Error and never an out-of-bounds write. This is the only caller of the backends' kernels
+// (the optimizers' in-place updates included): a kernel never sees a buffer it could overrun.
+// A kernel that fails after allocating (out of memory in its scratch space, a trap) frees what it allocated:
+// every entry point that allocates runs inside freeOnError().
+import type {
+  AdagradParams, AdamParams, Backend, BinaryOp, Buf, DType, ReduceOp, RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
+} from '../backend/types.js';
 import {
   broadcastShapes, broadcastStrides, checkShape, collapse, fmt, normalizeAxes, normalizeAxis, sizeOf, stridesOf,
   type Shape,
@@ -19,11 +24,39 @@ export function empty(backend: Backend, dtype: DType, shape: Shape): NDArray {
   if (!backend.dtypes.includes(dtype)) {
     throw new Error(`alloc: the ${backend.name} backend does not store ${dtype} (it stores ${backend.dtypes.join(', ')})`);
   }
-  return { buf: backend.alloc(dtype, sizeOf(shape)), shape: [...shape] };
+  const x = { buf: backend.alloc(dtype, sizeOf(shape)), shape: [...shape] };
+  allocated?.push(x);
+  return x;
 }
 
 export function free(x: NDArray): void {
   x.buf.backend.free(x.buf);
+}
+
+/** The arrays empty() made since the innermost freeOnError() began (null outside every one). */
+let allocated: NDArray[] | null = null;
+
+/**
+ * Runs fn and returns its result; if fn throws, first frees every array that empty() allocated inside it (nested
+ * kernels included) and that is still live. So a kernel, or an op made of several kernels, that fails part-way
+ * (out of memory for its scratch space or its second output, a trap) leaks nothing. On success the arrays are the
+ * caller's, and an enclosing freeOnError() takes them over. An array handed to a Tensor inside fn would be freed
+ * under it: wrap arrays in tensors after fn has returned.
+ */
+export function freeOnError<T>(fn: () => T): T {
+  const outer = allocated;
+  const mine: NDArray[] = [];
+  allocated = mine;
+  try {
+    return fn();
+  } catch (e) {
+    for (const x of mine) if (x.buf.live) free(x);
+    mine.length = 0;
+    throw e;
+  } finally {
+    allocated = outer;
+    outer?.push(...mine);
+  }
 }
 
 function check(kernel: string, ...xs: NDArray[]): Backend {
@@ -81,14 +114,16 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
   }
   const batch = sizeOf(batchShape);
   const outShape = [...batchShape, ...(a.shape.length === 1 ? [] : [m]), ...(b.shape.length === 1 ? [] : [n])];
-  const out = empty(backend, dtype, outShape);
-  backend.matmul(a.buf, b.buf, out.buf, {
-    m, n, k, transA, transB, batch,
-    strideA: aBatch.length ? m * k : 0,
-    strideB: bBatch.length ? k * n : 0,
-    bias: bias ? bias.buf : null,
+  return freeOnError(() => {
+    const out = empty(backend, dtype, outShape);
+    backend.matmul(a.buf, b.buf, out.buf, {
+      m, n, k, transA, transB, batch,
+      strideA: aBatch.length ? m * k : 0,
+      strideB: bBatch.length ? k * n : 0,
+      bias: bias ? bias.buf : null,
+    });
+    return out;
   });
-  return out;
 }
 
 /** Elementwise a op b with broadcasting; comparisons give 1/0 in the inputs' dtype. */
@@ -96,11 +131,13 @@ export function binary(op: BinaryOp, a: NDArray, b: NDArray): NDArray {
   const backend = check(op, a, b);
   const dtype = checkFloat(op, a, b);
   const outShape = broadcastShapes(op, a.shape, b.shape);
-  const out = empty(backend, dtype, outShape);
-  if (out.buf.size === 0) return out;
-  const { dims, strides } = collapse(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
-  backend.binary(op, a.buf, b.buf, out.buf, { dims, aStrides: strides[0]!, bStrides: strides[1]! });
-  return out;
+  return freeOnError(() => {
+    const out = empty(backend, dtype, outShape);
+    if (out.buf.size === 0) return out;
+    const { dims, strides } = collapse(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
+    backend.binary(op, a.buf, b.buf, out.buf, { dims, aStrides: strides[0]!, bStrides: strides[1]! });
+    return out;
+  });
 }
 
 /** cond ≠ 0 ? a : b, all three broadcast together. */
@@ -108,20 +145,24 @@ export function where(cond: NDArray, a: NDArray, b: NDArray): NDArray {
   const backend = check('where', cond, a, b);
   const dtype = checkFloat('where', cond, a, b);
   const outShape = broadcastShapes('where', cond.shape, a.shape, b.shape);
-  const out = empty(backend, dtype, outShape);
-  if (out.buf.size === 0) return out;
-  const { dims, strides } = collapse(outShape,
-    [cond.shape, a.shape, b.shape].map((s) => broadcastStrides(s, outShape)));
-  backend.where(cond.buf, a.buf, b.buf, out.buf, { dims, condStrides: strides[0]!, aStrides: strides[1]!, bStrides: strides[2]! });
-  return out;
+  return freeOnError(() => {
+    const out = empty(backend, dtype, outShape);
+    if (out.buf.size === 0) return out;
+    const { dims, strides } = collapse(outShape,
+      [cond.shape, a.shape, b.shape].map((s) => broadcastStrides(s, outShape)));
+    backend.where(cond.buf, a.buf, b.buf, out.buf, { dims, condStrides: strides[0]!, aStrides: strides[1]!, bStrides: strides[2]! });
+    return out;
+  });
 }
 
 export function unary(op: UnaryOp, x: NDArray, alpha = 0): NDArray {
   const backend = check(op, x);
   const dtype = checkFloat(op, x);
-  const out = empty(backend, dtype, x.shape);
-  backend.unary(op, x.buf, out.buf, out.buf.size, alpha);
-  return out;
+  return freeOnError(() => {
+    const out = empty(backend, dtype, x.shape);
+    backend.unary(op, x.buf, out.buf, out.buf.size, alpha);
+    return out;
+  });
 }
 
 /** dx = dy · f′ for the fused backward kernels; `saved` is x or y as UNARY_GRAD_READS says. */
@@ -131,9 +172,11 @@ export function unaryGrad(op: UnaryGradOp, saved: NDArray, dy: NDArray, alpha = 
   if (fmt(saved.shape) !== fmt(dy.shape)) {
     throw new Error(`${op}Grad: shapes differ: ${fmt(saved.shape)} and ${fmt(dy.shape)}`);
   }
-  const dx = empty(backend, dtype, dy.shape);
-  backend.unaryGrad(op, saved.buf, dy.buf, dx.buf, dx.buf.size, alpha);
-  return dx;
+  return freeOnError(() => {
+    const dx = empty(backend, dtype, dy.shape);
+    backend.unaryGrad(op, saved.buf, dy.buf, dx.buf, dx.buf.size, alpha);
+    return dx;
+  });
 }
 
 /** Views shape as [outer, r, inner] around one contiguous block of axes. */
@@ -160,18 +203,20 @@ export function reduce(op: ReduceOp, x: NDArray, axes?: number | readonly number
   const real = ax.filter((i) => x.shape[i] !== 1);
   const contiguous = real.length === 0 || real.every((a, i) => i === 0 || (a > real[i - 1]! &&
     x.shape.slice(real[i - 1]! + 1, a).every((d) => d === 1)));
-  let src = x;
-  let [outer, r, inner] = real.length ? around(x.shape, real[0]!, real[real.length - 1]!) : [sizeOf(x.shape), 1, 1];
-  if (!contiguous) {
-    const keep = x.shape.map((_, i) => i).filter((i) => !ax.includes(i));
-    src = permute(x, [...keep, ...ax]);
-    [outer, r, inner] = [sizeOf(keep.map((i) => x.shape[i]!)), sizeOf(ax.map((i) => x.shape[i]!)), 1];
-  }
-  const out = empty(backend, dtype, outShape);
-  const argmax = op === 'max' ? empty(backend, 'int32', outShape) : null;
-  backend.reduce(op, src.buf, out.buf, outer, r, inner, argmax ? argmax.buf : null);
-  if (src !== x) free(src);
-  return { out, argmax };
+  return freeOnError(() => {
+    let src = x;
+    let [outer, r, inner] = real.length ? around(x.shape, real[0]!, real[real.length - 1]!) : [sizeOf(x.shape), 1, 1];
+    if (!contiguous) {
+      const keep = x.shape.map((_, i) => i).filter((i) => !ax.includes(i));
+      src = permute(x, [...keep, ...ax]);
+      [outer, r, inner] = [sizeOf(keep.map((i) => x.shape[i]!)), sizeOf(ax.map((i) => x.shape[i]!)), 1];
+    }
+    const out = empty(backend, dtype, outShape);
+    const argmax = op === 'max' ? empty(backend, 'int32', outShape) : null;
+    backend.reduce(op, src.buf, out.buf, outer, r, inner, argmax ? argmax.buf : null);
+    if (src !== x) free(src);
+    return { out, argmax };
+  });
 }
 
 /** Sums a broadcast gradient back down to `shape` (the reverse of broadcasting `shape` up to g.shape). */
@@ -190,9 +235,11 @@ export function softmax(x: NDArray, axis = -1, log = false): NDArray {
   const backend = check(name, x);
   const dtype = checkFloat(name, x);
   const a = normalizeAxis(name, x.shape, axis);
-  const out = empty(backend, dtype, x.shape);
-  if (out.buf.size > 0) backend.softmax(x.buf, out.buf, ...around(x.shape, a, a), log);
-  return out;
+  return freeOnError(() => {
+    const out = empty(backend, dtype, x.shape);
+    if (out.buf.size > 0) backend.softmax(x.buf, out.buf, ...around(x.shape, a, a), log);
+    return out;
+  });
 }
 
 export function softmaxGrad(y: NDArray, dy: NDArray, axis = -1, log = false): NDArray {
@@ -201,9 +248,11 @@ export function softmaxGrad(y: NDArray, dy: NDArray, axis = -1, log = false): ND
   const dtype = checkFloat(name, y, dy);
   if (fmt(y.shape) !== fmt(dy.shape)) throw new Error(`${name}: shapes differ: ${fmt(y.shape)} and ${fmt(dy.shape)}`);
   const a = normalizeAxis(name, y.shape, axis);
-  const dx = empty(backend, dtype, y.shape);
-  if (dx.buf.size > 0) backend.softmaxGrad(y.buf, dy.buf, dx.buf, ...around(y.shape, a, a), log);
-  return dx;
+  return freeOnError(() => {
+    const dx = empty(backend, dtype, y.shape);
+    if (dx.buf.size > 0) backend.softmaxGrad(y.buf, dy.buf, dx.buf, ...around(y.shape, a, a), log);
+    return dx;
+  });
 }
 
 function checkLabels(kernel: string, logits: NDArray, labels: NDArray): [number, number] {
@@ -229,10 +278,12 @@ export function crossEntropy(logits: NDArray, labels: NDArray, smoothing = 0): {
   const dtype = checkFloat('crossEntropy', logits);
   checkSmoothing('crossEntropy', smoothing);
   const [n, c] = checkLabels('crossEntropy', logits, labels);
-  const losses = empty(backend, dtype, [n]);
-  const probs = empty(backend, dtype, [n, c]);
-  backend.crossEntropy(logits.buf, labels.buf, losses.buf, probs.buf, n, c, smoothing);
-  return { losses, probs };
+  return freeOnError(() => {
+    const losses = empty(backend, dtype, [n]);
+    const probs = empty(backend, dtype, [n, c]);
+    backend.crossEntropy(logits.buf, labels.buf, losses.buf, probs.buf, n, c, smoothing);
+    return { losses, probs };
+  });
 }
 
 /** d logits = (probs − target) · dloss · scale, with dloss per row ([n]) or one value ([] or [1]). */
@@ -245,9 +296,11 @@ export function crossEntropyGrad(probs: NDArray, labels: NDArray, dloss: NDArray
   if (size !== 1 && !(dloss.shape.length === 1 && size === n)) {
     throw new Error(`crossEntropyGrad: upstream gradient must be a scalar or [${n}], got ${fmt(dloss.shape)}`);
   }
-  const dx = empty(backend, dtype, [n, c]);
-  backend.crossEntropyGrad(probs.buf, labels.buf, dloss.buf, size === 1 && n !== 1 ? 0 : 1, scale, dx.buf, n, c, smoothing);
-  return dx;
+  return freeOnError(() => {
+    const dx = empty(backend, dtype, [n, c]);
+    backend.crossEntropyGrad(probs.buf, labels.buf, dloss.buf, size === 1 && n !== 1 ? 0 : 1, scale, dx.buf, n, c, smoothing);
+    return dx;
+  });
 }
 
 /** A dense copy of x with its axes permuted (out.shape[i] = x.shape[perm[i]]). */
@@ -258,12 +311,14 @@ export function permute(x: NDArray, perm: readonly number[]): NDArray {
     throw new Error(`permute: [${perm.join(',')}] is not a permutation of the ${rank} axes of ${fmt(x.shape)}`);
   }
   const outShape = perm.map((p) => x.shape[p]!);
-  const out = empty(backend, x.buf.dtype, outShape);
-  if (out.buf.size === 0) return out;
-  const xs = stridesOf(x.shape);
-  const { dims, strides } = collapse(outShape, [perm.map((p) => xs[p]!), stridesOf(outShape)]);
-  backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset: 0, outStrides: strides[1]!, outOffset: 0 });
-  return out;
+  return freeOnError(() => {
+    const out = empty(backend, x.buf.dtype, outShape);
+    if (out.buf.size === 0) return out;
+    const xs = stridesOf(x.shape);
+    const { dims, strides } = collapse(outShape, [perm.map((p) => xs[p]!), stridesOf(outShape)]);
+    backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset: 0, outStrides: strides[1]!, outOffset: 0 });
+    return out;
+  });
 }
 
 /** A dense copy of x broadcast to `shape`. */
@@ -272,11 +327,13 @@ export function broadcastTo(x: NDArray, shape: Shape): NDArray {
   checkShape(shape, 'broadcastTo');
   const target = broadcastShapes('broadcastTo', x.shape, shape);
   if (fmt(target) !== fmt(shape)) throw new Error(`broadcastTo: ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}`);
-  const out = empty(backend, x.buf.dtype, shape);
-  if (out.buf.size === 0) return out;
-  const { dims, strides } = collapse(shape, [broadcastStrides(x.shape, shape), stridesOf(shape)]);
-  backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset: 0, outStrides: strides[1]!, outOffset: 0 });
-  return out;
+  return freeOnError(() => {
+    const out = empty(backend, x.buf.dtype, shape);
+    if (out.buf.size === 0) return out;
+    const { dims, strides } = collapse(shape, [broadcastStrides(x.shape, shape), stridesOf(shape)]);
+    backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset: 0, outStrides: strides[1]!, outOffset: 0 });
+    return out;
+  });
 }
 
 function checkSlice(kernel: string, shape: Shape, begin: readonly number[], size: readonly number[]): void {
@@ -289,13 +346,15 @@ function checkSlice(kernel: string, shape: Shape, begin: readonly number[], size
 export function slice(x: NDArray, begin: readonly number[], size: readonly number[]): NDArray {
   const backend = check('slice', x);
   checkSlice('slice', x.shape, begin, size);
-  const out = empty(backend, x.buf.dtype, size);
-  if (out.buf.size === 0) return out;
-  const xs = stridesOf(x.shape);
-  const { dims, strides } = collapse(size, [xs, stridesOf(size)]);
-  const xOffset = begin.reduce((acc, b, i) => acc + b * xs[i]!, 0);
-  backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset, outStrides: strides[1]!, outOffset: 0 });
-  return out;
+  return freeOnError(() => {
+    const out = empty(backend, x.buf.dtype, size);
+    if (out.buf.size === 0) return out;
+    const xs = stridesOf(x.shape);
+    const { dims, strides } = collapse(size, [xs, stridesOf(size)]);
+    const xOffset = begin.reduce((acc, b, i) => acc + b * xs[i]!, 0);
+    backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset, outStrides: strides[1]!, outOffset: 0 });
+    return out;
+  });
 }
 
 /** Copies src into the region of dst that starts at `begin` (the backward of slice, and concat's building block). */
@@ -327,13 +386,15 @@ export function concat(xs: readonly NDArray[], axis: number): NDArray {
   }
   const outShape = [...first.shape];
   outShape[a] = xs.reduce((acc, x) => acc + x.shape[a]!, 0);
-  const out = empty(backend, first.buf.dtype, outShape);
-  let at = 0;
-  for (const x of xs) {
-    copyInto(out, x, outShape.map((_, i) => (i === a ? at : 0)));
-    at += x.shape[a]!;
-  }
-  return out;
+  return freeOnError(() => {
+    const out = empty(backend, first.buf.dtype, outShape);
+    let at = 0;
+    for (const x of xs) {
+      copyInto(out, x, outShape.map((_, i) => (i === a ? at : 0)));
+      at += x.shape[a]!;
+    }
+    return out;
+  });
 }
 
 export function fill(x: NDArray, value: number): void {
@@ -341,13 +402,16 @@ export function fill(x: NDArray, value: number): void {
   backend.fill(x.buf, value, 0, x.buf.size);
 }
 
-/** alpha·x as a new array. */
-export function scale(x: NDArray, alpha: number): NDArray {
-  const backend = check('scale', x);
-  const dtype = checkFloat('scale', x);
-  const out = empty(backend, dtype, x.shape);
-  backend.scale(x.buf, out.buf, out.buf.size, alpha);
-  return out;
+/** alpha·x as a new array, or into `out` (x's shape and dtype; x itself scales in place). */
+export function scale(x: NDArray, alpha: number, out?: NDArray): NDArray {
+  const backend = check('scale', x, ...(out ? [out] : []));
+  const dtype = checkFloat('scale', x, ...(out ? [out] : []));
+  if (out && fmt(out.shape) !== fmt(x.shape)) throw new Error(`scale: out has shape ${fmt(out.shape)}, x ${fmt(x.shape)}`);
+  return freeOnError(() => {
+    const into = out ?? empty(backend, dtype, x.shape);
+    backend.scale(x.buf, into.buf, into.buf.size, alpha);
+    return into;
+  });
 }
 
 /** y += alpha·x in place (same shapes). */
@@ -371,9 +435,11 @@ export function gather(x: NDArray, idx: NDArray, axis = 0): NDArray {
   const a = normalizeAxis('gather', x.shape, axis);
   checkIndices('gather', idx, x.shape[a]!);
   const outShape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
-  const out = empty(backend, x.buf.dtype, outShape);
-  if (out.buf.size > 0) backend.gather(x.buf, idx.buf, out.buf, ...around(x.shape, a, a), idx.buf.size);
-  return out;
+  return freeOnError(() => {
+    const out = empty(backend, x.buf.dtype, outShape);
+    if (out.buf.size > 0) backend.gather(x.buf, idx.buf, out.buf, ...around(x.shape, a, a), idx.buf.size);
+    return out;
+  });
 }
 
 /** The gradient of gather: a zero array of `shape` with dy's rows added at the indices (repeats accumulate). */
@@ -384,8 +450,50 @@ export function scatterAdd(dy: NDArray, idx: NDArray, shape: Shape, axis = 0): N
   checkIndices('scatterAdd', idx, shape[a]!);
   const expected = [...shape.slice(0, a), ...idx.shape, ...shape.slice(a + 1)];
   if (fmt(expected) !== fmt(dy.shape)) throw new Error(`scatterAdd: gradient ${fmt(dy.shape)} should be ${fmt(expected)}`);
-  const dx = empty(backend, dtype, shape);
-  backend.fill(dx.buf, 0, 0, dx.buf.size);
-  if (dy.buf.size > 0) backend.scatterAdd(dy.buf, idx.buf, dx.buf, ...around(shape, a, a), idx.buf.size);
-  return dx;
+  return freeOnError(() => {
+    const dx = empty(backend, dtype, shape);
+    backend.fill(dx.buf, 0, 0, dx.buf.size);
+    if (dy.buf.size > 0) backend.scatterAdd(dy.buf, idx.buf, dx.buf, ...around(shape, a, a), idx.buf.size);
+    return dx;
+  });
+}
+
+// ---- Optimizer updates, in place on the parameter and its state --------------------------------------------
+
+/** An update's arrays (absent state is null): alive, on one backend, of one float dtype, all of p's shape. */
+function checkUpdate(kernel: string, p: NDArray, g: NDArray, state: (NDArray | null)[]): Backend {
+  const xs = [p, g, ...state.filter((x): x is NDArray => x !== null)];
+  const backend = check(kernel, ...xs);
+  checkFloat(kernel, ...xs);
+  for (const x of xs.slice(1)) {
+    if (fmt(x.shape) !== fmt(p.shape)) {
+      throw new Error(`${kernel}: ${x === g ? 'the gradient' : 'a state buffer'} has shape ${fmt(x.shape)}, the parameter ${fmt(p.shape)}`);
+    }
+  }
+  return backend;
+}
+
+/** SGD (momentum, dampening, Nesterov, weight decay) on p in place; momentumBuf is null without momentum. */
+export function sgd(p: NDArray, g: NDArray, momentumBuf: NDArray | null, h: SgdParams): void {
+  const backend = checkUpdate('sgd', p, g, [momentumBuf]);
+  backend.sgd(p.buf, g.buf, momentumBuf?.buf ?? null, p.buf.size, h);
+}
+
+/** Adam / AdamW on p in place, with its first and second moments m and v. */
+export function adam(p: NDArray, g: NDArray, m: NDArray, v: NDArray, h: AdamParams): void {
+  const backend = checkUpdate('adam', p, g, [m, v]);
+  backend.adam(p.buf, g.buf, m.buf, v.buf, p.buf.size, h);
+}
+
+/** RMSprop on p in place; momentumBuf and gradAvg are null unless momentum > 0 and centered. */
+export function rmsprop(p: NDArray, g: NDArray, sq: NDArray, momentumBuf: NDArray | null, gradAvg: NDArray | null,
+  h: RmspropParams): void {
+  const backend = checkUpdate('rmsprop', p, g, [sq, momentumBuf, gradAvg]);
+  backend.rmsprop(p.buf, g.buf, sq.buf, momentumBuf?.buf ?? null, gradAvg?.buf ?? null, p.buf.size, h);
+}
+
+/** Adagrad on p in place, with its running sum of squared gradients. */
+export function adagrad(p: NDArray, g: NDArray, sum: NDArray, h: AdagradParams): void {
+  const backend = checkUpdate('adagrad', p, g, [sum]);
+  backend.adagrad(p.buf, g.buf, sum.buf, p.buf.size, h);
 }

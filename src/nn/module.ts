@@ -110,10 +110,10 @@ export abstract class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
-  /** Drops every parameter's gradient (PyTorch's set_to_none behaviour). */
+  /** Drops every parameter's gradient (PyTorch's set_to_none behaviour), also one disposed since it was assigned. */
   zeroGrad(): void {
     for (const p of this.parameters()) {
-      p.grad?.dispose();
+      if (p.grad && !p.grad.isDisposed) p.grad.dispose();
       p.grad = null;
     }
   }

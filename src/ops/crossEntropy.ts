@@ -29,6 +29,9 @@ export function crossEntropy(logits: Tensor, target: Tensor | readonly number[],
   const { reduction = 'mean', labelSmoothing = 0 } = options;
   const labels = target instanceof Tensor ? target
     : fromValues(target, [target.length], { dtype: 'int32', backend: logits.backend });
+  // The softmax the forward kernel keeps for the backward: an array, wrapped in a tensor only when the graph saves
+  // it (after the forward succeeded; a failed forward frees the array itself).
+  let probsArray: K.NDArray | null = null;
   let probs: Tensor | null = null;
   try {
     return apply({
@@ -36,10 +39,10 @@ export function crossEntropy(logits: Tensor, target: Tensor | readonly number[],
       inputs: [logits, labels],
       forward: ([l, y]) => {
         const r = K.crossEntropy(l!, y!, labelSmoothing);
-        probs = new Tensor(r.probs.buf, r.probs.shape);
+        probsArray = r.probs;
         return reduceLoss(r.losses, reduction, 1);
       },
-      save: ([, y]) => [probs!, y!],
+      save: ([, y]) => [(probs = fromKernel(probsArray!)), y!],
       backward: (g, [p, y]) => {
         if (isGradEnabled()) {
           throw new Error('crossEntropy: gradients of its gradient are not supported (its backward is one fused kernel); ' +
@@ -52,7 +55,9 @@ export function crossEntropy(logits: Tensor, target: Tensor | readonly number[],
       local: () => ['softmax − onehot', '—'],
     });
   } finally {
-    (probs as Tensor | null)?.dispose();
+    const saved = probs as Tensor | null, array = probsArray as K.NDArray | null;
+    if (saved) saved.dispose(); // the graph keeps its own handle
+    else if (array?.buf.live) K.free(array); // no graph was recorded
     if (labels !== target) labels.dispose();
   }
 }

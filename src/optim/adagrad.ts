@@ -1,6 +1,7 @@
 // Adagrad — torch.optim.Adagrad's update: g ← g + wd·p;  sum ← sum + g²;  p ← p − clr·g / (√sum + ε)
 // with clr = lr / (1 + (t − 1)·lrDecay).
 import type { Tensor } from '../autograd/tensor.js';
+import * as K from '../kernels/index.js';
 import { number } from '../options.js';
 import { Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
 
@@ -26,12 +27,12 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   protected override stateOf(p: Tensor, h: AdagradOptions): ParamState {
     const fresh = !this.state.has(p);
     const s = super.stateOf(p, h);
-    if (fresh && h.initialAccumulatorValue !== 0) p.backend.fill(s.buffers.sum!.buf, h.initialAccumulatorValue, 0, p.size);
+    if (fresh && h.initialAccumulatorValue !== 0) K.fill(s.buffers.sum!, h.initialAccumulatorValue);
     return s;
   }
 
   protected update(p: Tensor, grad: Tensor, h: AdagradOptions, state: ParamState): void {
-    p.backend.adagrad(p.buf, grad.buf, state.buffers.sum!.buf, p.size, {
+    K.adagrad(p, grad, state.buffers.sum!, {
       clr: h.lr / (1 + (state.step - 1) * h.lrDecay), eps: h.eps, weightDecay: h.weightDecay,
     });
   }

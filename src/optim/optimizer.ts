@@ -4,8 +4,9 @@
 // once the state exists.
 import { tensorList } from '../autograd/op.js';
 import { noGrad } from '../autograd/scope.js';
-import { Tensor } from '../autograd/tensor.js';
+import { gradProblem, Tensor } from '../autograd/tensor.js';
 import type { TypedArray } from '../backend/types.js';
+import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
 import { checkKeys, checkValue, describe, given, isPlainObject, type Check, type Unsupported } from '../options.js';
 import type { Staged } from '../staging.js';
@@ -98,38 +99,69 @@ export abstract class Optimizer<H extends Hyper> {
   /** Applies one update to p in place. `state.step` has already been incremented. */
   protected abstract update(p: Tensor, grad: Tensor, h: H, state: ParamState): void;
 
-  /** One optimisation step over every parameter that has a gradient. */
+  /**
+   * One optimisation step over every parameter that has a gradient, all or nothing: every gradient is checked and
+   * every missing state buffer allocated before the first parameter changes. If that fails (a disposed gradient,
+   * out of memory), no parameter and no existing state has changed, and the state allocated here is freed again.
+   */
   step(): void {
     noGrad(() => {
-      for (const group of this.paramGroups) {
-        for (const p of group.params) {
-          if (!p.grad) continue;
-          const state = this.stateOf(p, group);
-          state.step++;
-          this.update(p, p.grad, group, state);
+      const work = this.paramGroups.flatMap((group) =>
+        group.params.filter((p) => p.grad !== null).map((p) => ({ p, grad: p.grad!, group })));
+      for (const { p, grad } of work) {
+        const problem = gradProblem(p, grad);
+        if (problem) throw new Error(`${this.name}: ${problem}; nothing was updated`);
+      }
+      const fresh: Tensor[] = [];
+      try {
+        for (const { p, group } of work) {
+          if (!this.state.has(p)) fresh.push(p);
+          this.stateOf(p, group);
         }
+      } catch (e) {
+        for (const p of fresh) this.dropState(p);
+        throw e;
+      }
+      for (const { p, grad, group } of work) {
+        const state = this.state.get(p)!;
+        state.step++;
+        this.update(p, grad, group, state);
       }
     });
   }
 
+  /** Drops every parameter's gradient (PyTorch's set_to_none), also one disposed since it was assigned. */
   zeroGrad(): void {
     for (const group of this.paramGroups) {
       for (const p of group.params) {
-        p.grad?.dispose();
+        if (p.grad && !p.grad.isDisposed) p.grad.dispose();
         p.grad = null;
       }
     }
   }
 
+  /** p's state, allocated zero-filled on first use; an allocation that fails frees the buffers made before it. */
   protected stateOf(p: Tensor, h: H): ParamState {
     let s = this.state.get(p);
     if (!s) {
       const buffers: Record<string, Tensor> = {};
-      for (const b of this.buffersFor(h)) buffers[b] = zerosFor(p);
+      try {
+        for (const b of this.buffersFor(h)) buffers[b] = zerosFor(p);
+      } catch (e) {
+        for (const t of Object.values(buffers)) t.dispose();
+        throw e;
+      }
       s = { step: 0, buffers };
       this.state.set(p, s);
     }
     return s;
+  }
+
+  private dropState(p: Tensor): void {
+    const s = this.state.get(p);
+    if (!s) return;
+    for (const t of Object.values(s.buffers)) t.dispose();
+    this.state.delete(p);
   }
 
   private allParams(): Tensor[] {
@@ -297,9 +329,9 @@ export abstract class Optimizer<H extends Hyper> {
 }
 
 function zerosFor(p: Tensor): Tensor {
-  const buf = p.backend.alloc(p.dtype, p.size);
-  p.backend.fill(buf, 0, 0, p.size);
-  const t = new Tensor(buf, p.shape);
+  const z = K.empty(p.backend, p.dtype, p.shape);
+  K.fill(z, 0);
+  const t = new Tensor(z.buf, z.shape);
   t.moveToScope(null);
   return t;
 }

@@ -2,6 +2,7 @@
 //   g ← g + wd·p;  sq ← α·sq + (1 − α)·g²;  avg ← √(sq − ḡ²) + ε (centered, ḡ ← α·ḡ + (1 − α)·g) or √sq + ε;
 //   buf ← μ·buf + g/avg, p ← p − lr·buf (momentum)  or  p ← p − lr·g/avg
 import type { Tensor } from '../autograd/tensor.js';
+import * as K from '../kernels/index.js';
 import { boolean, number } from '../options.js';
 import { Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
 
@@ -26,7 +27,7 @@ export class RMSprop extends Optimizer<RmspropOptions> {
 
   protected update(p: Tensor, grad: Tensor, h: RmspropOptions, state: ParamState): void {
     const b = state.buffers;
-    p.backend.rmsprop(p.buf, grad.buf, b.squareAvg!.buf, b.momentumBuffer?.buf ?? null, b.gradAvg?.buf ?? null, p.size, {
+    K.rmsprop(p, grad, b.squareAvg!, b.momentumBuffer ?? null, b.gradAvg ?? null, {
       lr: h.lr, alpha: h.alpha, eps: h.eps, weightDecay: h.weightDecay, momentum: h.momentum, centered: h.centered,
     });
   }

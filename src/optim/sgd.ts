@@ -1,6 +1,7 @@
 // SGD with momentum, dampening, Nesterov and weight decay — torch.optim.SGD's update:
 //   g ← g + wd·p;  buf ← g (first step) or μ·buf + (1 − dampening)·g;  g ← g + μ·buf (Nesterov) or buf;  p ← p − lr·g
 import type { Tensor } from '../autograd/tensor.js';
+import * as K from '../kernels/index.js';
 import { boolean, number } from '../options.js';
 import { check, Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
 
@@ -27,7 +28,7 @@ export class SGD extends Optimizer<SgdOptions> {
   }
 
   protected update(p: Tensor, grad: Tensor, h: SgdOptions, state: ParamState): void {
-    p.backend.sgd(p.buf, grad.buf, state.buffers.momentumBuffer?.buf ?? null, p.size, {
+    K.sgd(p, grad, state.buffers.momentumBuffer ?? null, {
       lr: h.lr, momentum: h.momentum, dampening: h.dampening, weightDecay: h.weightDecay, nesterov: h.nesterov,
       firstStep: state.step === 1,
     });

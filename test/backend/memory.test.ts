@@ -141,6 +141,22 @@ describe('wasm backend memory', () => {
     expect(Array.from(ref.read(a))).toEqual([1, 2, 3]);
   });
 
+  it('reads and writes stay inside the buffer, on both backends', async () => {
+    for (const be of [await createWasmBackend({ build: 'simd' }), new RefBackend()]) {
+      const a = be.alloc('float32', 4), b = be.alloc('float32', 4);
+      be.write(b, [7, 7, 7, 7]);
+      expect(() => be.read(a, 0, 5)).toThrow(`${be.name} backend: read of 5 elements at 0 overflows a buffer of 4`);
+      expect(() => be.read(a, 3, 2)).toThrow(`${be.name} backend: read of 2 elements at 3 overflows a buffer of 4`);
+      expect(() => be.read(a, -1, 1)).toThrow(`${be.name} backend: read of 1 elements at -1 overflows a buffer of 4`);
+      expect(() => be.read(a, 0.5, 1)).toThrow('read of 1 elements at 0.5 overflows');
+      expect(() => be.write(a, [1, 2], 3)).toThrow(`${be.name} backend: write of 2 elements at 3 overflows a buffer of 4`);
+      expect(Array.from(be.read(a, 1, 3))).toHaveLength(3);
+      expect(Array.from(be.read(b))).toEqual([7, 7, 7, 7]);
+      be.free(a);
+      be.free(b);
+    }
+  });
+
   it('rejects a bad maxMemoryMB', async () => {
     await expect(createWasmBackend({ maxMemoryMB: 0 })).rejects.toThrow('createWasmBackend: maxMemoryMB must be in (0, 4096], got 0');
     await expect(createWasmBackend({ maxMemoryMB: 5000 })).rejects.toThrow('createWasmBackend: maxMemoryMB must be in (0, 4096], got 5000');

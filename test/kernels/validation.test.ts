@@ -77,3 +77,80 @@ describe('kernel layer: bad input', () => {
     expect(() => K.binary('add', arr(a!, [3]), arr(b!, [3]))).toThrow(`add: inputs live on different backends (ref, wasm)`);
   });
 });
+
+describe('kernel layer: optimizer updates', () => {
+  const sgd = { lr: 0.5, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, firstStep: true };
+  const adam = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, bc1: 0.1, bc2: 0.001 };
+  const rms = { lr: 0.1, alpha: 0.9, eps: 1e-8, weightDecay: 0, momentum: 0.5, centered: true };
+
+  it('check every buffer before the update: alive, one backend, float, exactly the parameter\'s shape', () => {
+    const [ref, wasm] = backends as [Labelled, Labelled];
+    for (const l of backends) {
+      const p = arr(l, [4], 'float32', [1, 2, 3, 4]), g = arr(l, [4], 'float32', [2, 2, 2, 2]);
+      const made = [p, g];
+      const a = (shape: number[], dtype: 'float32' | 'int32' = 'float32') => {
+        const x = arr(l, shape, dtype);
+        made.push(x);
+        return x;
+      };
+      expect(() => K.sgd(p, a([5]), null, sgd), l.label).toThrow('sgd: the gradient has shape [5], the parameter [4]');
+      expect(() => K.sgd(p, a([2, 2]), null, sgd)).toThrow('sgd: the gradient has shape [2,2], the parameter [4]');
+      expect(() => K.adam(p, g, a([4]), a([3]), adam)).toThrow('adam: a state buffer has shape [3], the parameter [4]');
+      expect(() => K.rmsprop(p, g, a([4]), a([4]), a([8]), rms)).toThrow('rmsprop: a state buffer has shape [8], the parameter [4]');
+      expect(() => K.adagrad(p, a([4], 'int32'), a([4]), { clr: 0.1, eps: 1e-10, weightDecay: 0 }))
+        .toThrow('adagrad: expects float32 or float64 data, got int32');
+      // A shape that claims more elements than its buffer holds is caught too.
+      expect(() => K.sgd(p, { buf: g.buf, shape: [5] }, null, sgd)).toThrow('sgd: shape [5] does not match a buffer of 4');
+      const freed = arr(l, [4]);
+      K.free(freed);
+      expect(() => K.sgd(p, freed, null, sgd)).toThrow('sgd: input was used after it was freed');
+      expect(Array.from(l.backend.read(p.buf))).toEqual([1, 2, 3, 4]); // nothing ran
+      K.sgd(p, g, null, sgd);
+      expect(Array.from(l.backend.read(p.buf))).toEqual([0, 1, 2, 3]);
+      for (const x of made) K.free(x);
+    }
+    const p = arr(ref, [2]), g = arr(wasm, [2]);
+    expect(() => K.sgd(p, g, null, sgd)).toThrow('sgd: inputs live on different backends (ref, wasm)');
+    K.free(p);
+    K.free(g);
+  });
+
+  it('scale into out checks out like an input, and scales in place', () => {
+    for (const l of backends) {
+      const x = arr(l, [3], 'float32', [1, 2, 3]), wrong = arr(l, [4]);
+      expect(() => K.scale(x, 2, wrong), l.label).toThrow('scale: out has shape [4], x [3]');
+      expect(K.scale(x, 2, x)).toBe(x);
+      expect(Array.from(l.backend.read(x.buf))).toEqual([2, 4, 6]);
+      K.free(x);
+      K.free(wrong);
+    }
+  });
+});
+
+describe('kernel layer: a failure part-way frees what was allocated', () => {
+  it('freeOnError frees the arrays allocated inside it, nested kernels included, once', () => {
+    for (const l of backends) {
+      const x = arr(l, [2, 3], 'float32', [1, 2, 3, 4, 5, 6]);
+      const start = l.backend.memory();
+      expect(() => K.freeOnError(() => {
+        const e = K.unary('exp', x); // kept until the failure
+        K.free(K.unary('neg', e)); // freed already: not freed twice
+        K.reduce('sum', x, [0, 1]); // an inner kernel's outputs
+        K.binary('add', e, arr(l, [4])); // fails after all that
+      }), l.label).toThrow('add: shapes [2,3] and [4] are not broadcastable');
+      // Everything made inside is freed: exp's output, sum's, and the [4] array made for the failing add.
+      expect(l.backend.memory()).toMatchObject({ buffers: start.buffers, bytesInUse: start.bytesInUse });
+      // On success the caller owns everything, and an enclosing scope frees it on a later failure.
+      let kept: NDArray | null = null;
+      expect(() => K.freeOnError(() => {
+        kept = K.freeOnError(() => K.unary('exp', x));
+        throw new Error('later');
+      })).toThrow('later');
+      expect(kept!.buf.live).toBe(false);
+      const out = K.freeOnError(() => K.unary('exp', x));
+      expect(out.buf.live).toBe(true);
+      K.free(out);
+      K.free(x);
+    }
+  });
+});

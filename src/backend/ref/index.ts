@@ -67,14 +67,14 @@ export class RefBackend implements Backend {
   }
 
   read(buf: Buf, offset = 0, length = buf.size - offset): TypedArray {
-    return this.own(buf, 'read').data.slice(offset, offset + length);
+    const b = this.own(buf, 'read');
+    checkRange('read', b, offset, length);
+    return b.data.slice(offset, offset + length);
   }
 
   write(buf: Buf, src: ArrayLike<number>, offset = 0): void {
     const b = this.own(buf, 'write');
-    if (offset < 0 || offset + src.length > b.size) {
-      throw new Error(`ref backend: write of ${src.length} elements at ${offset} overflows a buffer of ${b.size}`);
-    }
+    checkRange('write', b, offset, src.length);
     b.data.set(src, offset);
   }
 
@@ -161,5 +161,12 @@ export class RefBackend implements Backend {
 
   private d(buf: Buf): TypedArray {
     return this.own(buf, 'ref').data;
+  }
+}
+
+/** A read or write of `length` elements at `offset` stays inside the buffer, as on the wasm backend. */
+function checkRange(what: 'read' | 'write', b: RefBuf, offset: number, length: number): void {
+  if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= b.size)) {
+    throw new Error(`ref backend: ${what} of ${length} elements at ${offset} overflows a buffer of ${b.size}`);
   }
 }

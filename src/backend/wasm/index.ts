@@ -155,7 +155,8 @@ export class WasmBackend implements Backend {
     private readonly pool: ThreadPool | null = null,
   ) {
     const base = Math.ceil(exports.heap_base() / ALIGN) * ALIGN;
-    this.heap = new Heap(exports.memory, base, limitBytes);
+    // The debug build guards every block and checks the guards after every kernel (see heap.ts).
+    this.heap = new Heap(exports.memory, base, limitBytes, build === 'debug');
     if (pool) closeWhenCollected.register(this, pool);
   }
 
@@ -193,14 +194,13 @@ export class WasmBackend implements Backend {
 
   read(buf: Buf, offset = 0, length = buf.size - offset): TypedArray {
     const b = this.own(buf, 'read');
+    checkRange('read', b, offset, length);
     return this.view(b, offset, length).slice();
   }
 
   write(buf: Buf, src: ArrayLike<number>, offset = 0): void {
     const b = this.own(buf, 'write');
-    if (offset < 0 || offset + src.length > b.size) {
-      throw new Error(`wasm backend: write of ${src.length} elements at ${offset} overflows a buffer of ${b.size}`);
-    }
+    checkRange('write', b, offset, src.length);
     this.view(b, offset, src.length).set(src);
   }
 
@@ -432,7 +432,10 @@ export class WasmBackend implements Backend {
     return w.ptr;
   }
 
-  /** Runs a kernel; a trap inside it becomes an Error that names the kernel. */
+  /**
+   * Runs a kernel; a trap inside it becomes an Error that names the kernel. In the debug build, the guards of
+   * every live block are checked afterwards, so a kernel that wrote outside its blocks is named at once.
+   */
   private run(kernel: string, fn: () => void): void {
     try {
       fn();
@@ -444,11 +447,25 @@ export class WasmBackend implements Backend {
       }
       throw e;
     }
+    const broken = this.heap.checkGuards();
+    if (broken) {
+      this.broken = true;
+      throw new Error(`wasm kernel '${kernel}' wrote outside the blocks it was handed: the guard words ${broken.side} ` +
+        `the block of ${broken.bytes} bytes at offset ${broken.ptr} were overwritten (debug build; memory may be ` +
+        'corrupt, call init() again for a fresh backend)');
+    }
   }
 }
 
 /** Worker threads of a backend nobody can reach any more are stopped. */
 const closeWhenCollected = new FinalizationRegistry<ThreadPool>((pool) => pool.close());
+
+/** A read or write of `length` elements at `offset` stays inside the buffer (a view would reach past it). */
+function checkRange(what: 'read' | 'write', b: WasmBuf, offset: number, length: number): void {
+  if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= b.size)) {
+    throw new Error(`wasm backend: ${what} of ${length} elements at ${offset} overflows a buffer of ${b.size}`);
+  }
+}
 
 function denseStrides(dims: number[]): number[] {
   const s = new Array<number>(dims.length);
