@@ -12,11 +12,11 @@
 import type { Tensor } from '../autograd/tensor.js';
 import { refBackend } from '../backend/registry.js';
 import { fromValues } from '../creation.js';
-import type { Module, StateValues } from '../nn/module.js';
-import type { Hyper, Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
+import { Module, type StateValues } from '../nn/module.js';
+import { checkOptions, describe, instanceOf, isPlainObject, type Check } from '../options.js';
+import { Optimizer, type Hyper, type OptimizerStateDict } from '../optim/optimizer.js';
 import { nodeFs } from '../platform.js';
-import { globalGenerator, type Generator } from '../random.js';
-import { describe, isPlainObject } from '../options.js';
+import { globalGenerator, Generator } from '../random.js';
 import { stageAll, type Staged, type Stateful } from '../staging.js';
 import { fromSafetensors, toSafetensors, type LoadedTensor, type Safetensors } from './safetensors.js';
 
@@ -128,10 +128,26 @@ interface CheckpointMeta {
   extra: unknown;
 }
 
+/** What a Checkpoint may hold: a misspelt name (`optim`) would otherwise leave that part out without a word. */
+const CHECKPOINT: Record<keyof Checkpoint, Check> = {
+  model: instanceOf(Module, 'a module'),
+  optimizer: instanceOf(Optimizer, 'an optimizer'),
+  scheduler: { what: 'a scheduler', ok: (v) => typeof (v as Partial<Stateful> | null)?.stageStateDict === 'function' },
+  step: { what: 'an integer ≥ 0', ok: (v) => Number.isSafeInteger(v) && (v as number) >= 0 },
+  generators: { what: 'an object of named Generators', ok: (v) => isPlainObject(v) && Object.values(v).every((g) => g instanceof Generator) },
+  extra: { what: 'anything JSON can hold', ok: () => true },
+};
+
+function checkCheckpoint(api: string, c: Checkpoint): void {
+  if (!isPlainObject(c)) throw new Error(`${api}: expected { model, optimizer?, scheduler?, … }, got ${describe(c)}`);
+  checkOptions(api, c, CHECKPOINT);
+  if (!c.model) throw new Error(`${api}: the checkpoint needs its model ({ model, … })`);
+}
+
 /** A checkpoint as safetensors bytes (browsers: store them in IndexedDB, download them, …). */
 export function checkpointToBytes(c: Checkpoint): Uint8Array {
+  checkCheckpoint('checkpointToBytes', c);
   const step = c.step ?? 0;
-  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`checkpointToBytes: step must be an integer ≥ 0, got ${describe(step)}`);
   const tensors: Record<string, Tensor> = Object.create(null);
   for (const [k, p] of Object.entries(c.model.stateDict())) tensors[`model.${k}`] = p;
   const temps: Tensor[] = [];
@@ -220,6 +236,7 @@ export function readCheckpoint(bytes: Uint8Array, path?: string): { file: Safete
  * `staged.commit()`. Errors name the part that does not fit.
  */
 export function stageCheckpoint(bytes: Uint8Array, c: Checkpoint, path?: string): Restored & { staged: Staged } {
+  checkCheckpoint('loadCheckpoint', c);
   const { file, meta } = readCheckpoint(bytes, path);
   const generators = c.generators ?? { global: globalGenerator };
   for (const k of Object.keys(generators)) if (!Object.hasOwn(meta.rng, k)) fail(`no state saved for generator '${k}'`);

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkNumerics, concat, createWasmBackend, fromSafetensors, gather, init, keep, memory, nn, optim, refBackend, reshape,
   setBackend, tensor, tidy, toSafetensors, type Tensor,
-} from '../src/index.js';
-import { expectClose } from './helpers/fixtures.js';
+} from '../../src/index.js';
+import { expectClose } from '../helpers/fixtures.js';
 
 interface World { a: Tensor; b: Tensor; w: Tensor; model: nn.Sequential; opt: optim.Adam }
 let world: World;
@@ -194,7 +194,7 @@ describe('bad input through the API', () => {
   });
 });
 
-const CLI = join(import.meta.dirname, '../dist/cli.js');
+const CLI = join(import.meta.dirname, '../../dist/cli.js');
 const run = promisify(execFile);
 async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
   try {
