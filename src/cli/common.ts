@@ -43,6 +43,7 @@ function parser(check: (x: number) => boolean, what: string) {
 export const positiveInt = parser((x) => Number.isInteger(x) && x > 0, 'a positive integer');
 export const positiveNumber = parser((x) => Number.isFinite(x) && x > 0, 'a number > 0');
 export const nonNegative = parser((x) => Number.isFinite(x) && x >= 0, 'a number ≥ 0');
+export const nonNegativeInt = parser((x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0');
 export const probability = parser((x) => x >= 0 && x < 1, 'a number in [0, 1)');
 
 export function intList(flag: string) {

@@ -14,7 +14,7 @@ import { digitsData } from '../train/data.js';
 import { ACTIVATION_NAMES } from '../train/model.js';
 import { DEFAULTS, OPTIMIZERS, SCHEDULES, Trainer, type EpochMetrics, type TrainConfig, type TrainData } from '../train/trainer.js';
 import {
-  checkOutDir, exitCodeOf, initBackend, intList, nonNegative, positiveInt, positiveNumber, probability, threadCount, watchStops, type StopSignal,
+  checkOutDir, exitCodeOf, initBackend, intList, nonNegative, nonNegativeInt, positiveInt, positiveNumber, probability, threadCount, watchStops, type StopSignal,
 } from './common.js';
 
 interface TrainFlags {
@@ -201,7 +201,7 @@ export function registerTrain(program: Command): void {
     .option('--weight-decay <wd>', 'optimizer weight decay', nonNegative('--weight-decay'), d.weightDecay)
     .option('--l2 <lambda>', "the seed's L2 term: adds λ/2·Σ‖W‖² to the loss", nonNegative('--l2'), d.l2)
     .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(SCHEDULES).default(d.schedule))
-    .option('--seed <n>', 'random seed (init, shuffling, dropout, splits)', nonNegative('--seed'), d.seed)
+    .option('--seed <n>', 'random seed (init, shuffling, dropout, splits)', nonNegativeInt('--seed'), d.seed)
     .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'ref']).default('wasm'))
     .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'simd', 'relaxed', 'scalar']).default('auto'))
     .option('--threads <n>', "threads sharing large products and updates, or 'auto' for every core (results as the simd build's)",

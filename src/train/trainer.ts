@@ -17,7 +17,7 @@ import { RMSprop } from '../optim/rmsprop.js';
 import { CosineAnnealingLR, ExponentialLR, LinearLR, type LRScheduler, OneCycleLR, StepLR } from '../optim/schedulers.js';
 import { SGD } from '../optim/sgd.js';
 import { checkRngState, Generator } from '../random.js';
-import { describe, isPlainObject } from '../options.js';
+import { checkOptions, describe, integer, isPlainObject, number, oneOf, type Check } from '../options.js';
 import { stageAll, staged, type Staged } from '../staging.js';
 import { ACTIVATION_NAMES, buildMlp, weightsOf, type ActivationName, type MlpConfig } from './model.js';
 
@@ -299,42 +299,36 @@ function epochMetrics(m: unknown): EpochMetrics | null {
   return Object.fromEntries(METRIC_KEYS.map((k) => [k, m[k] === null && !k.endsWith('Accuracy') ? NaN : m[k]])) as unknown as EpochMetrics;
 }
 
-/** A configuration read from a checkpoint: the settings of TrainConfig, each of the right kind, and valid. */
+/** A configuration read from a checkpoint: every setting of TrainConfig, each valid. */
 function configFrom(c: unknown): TrainConfig {
-  const fail = (message: string): never => {
-    throw new Error(`resume: the checkpoint's configuration ${message}`);
-  };
-  if (!isPlainObject(c)) return fail(`must be an object, got ${describe(c)}`);
-  const unknown = Object.keys(c).filter((k) => !Object.hasOwn(DEFAULTS, k));
-  if (unknown.length) fail(`has unknown settings: ${unknown.join(', ')}`);
-  const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = { optimizer: OPTIMIZERS, schedule: SCHEDULES, activation: ACTIVATION_NAMES };
-  for (const [k, d] of Object.entries(DEFAULTS) as [keyof TrainConfig, unknown][]) {
-    if (!Object.hasOwn(c, k)) fail(`has no '${k}'`);
-    const v = c[k];
-    const ok = Array.isArray(d) ? Array.isArray(v) && v.every((x) => typeof x === 'number')
-      : choices[k] ? typeof v === 'string' && choices[k].includes(v)
-        : typeof v === typeof d;
-    if (!ok) fail(`has an invalid '${k}': ${describe(v)}`);
-  }
-  const config = structuredClone(c) as unknown as TrainConfig;
   try {
-    validateConfig(config);
+    validateConfig(c as TrainConfig, 'configuration');
   } catch (e) {
-    fail(`is invalid: ${(e as Error).message}`);
+    throw new Error(`resume: the checkpoint's ${(e as Error).message}`);
   }
-  return config;
+  return structuredClone(c) as TrainConfig;
 }
 
-export function validateConfig(c: TrainConfig): void {
-  const positiveInt = (k: keyof TrainConfig, v: number) => {
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`${k} must be a positive integer, got ${v}`);
-  };
-  if (!c.hidden.length) throw new Error('hidden must list at least one layer width');
-  c.hidden.forEach((h) => positiveInt('hidden', h));
-  positiveInt('epochs', c.epochs);
-  positiveInt('batchSize', c.batchSize);
-  if (!(c.lr > 0)) throw new Error(`lr must be > 0, got ${c.lr}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${c.dropout}`);
-  if (!(c.l2 >= 0)) throw new Error(`l2 must be ≥ 0, got ${c.l2}`);
-  if (!(c.weightDecay >= 0)) throw new Error(`weightDecay must be ≥ 0, got ${c.weightDecay}`);
+/** What each setting of a TrainConfig must be. */
+const CONFIG: Record<keyof TrainConfig, Check> = {
+  hidden: { what: 'a list of positive integers (layer widths)', ok: (v) => Array.isArray(v) && v.length > 0 && v.every((h) => Number.isSafeInteger(h) && h > 0) },
+  activation: oneOf(...ACTIVATION_NAMES),
+  dropout: number({ ge: 0, lt: 1 }),
+  epochs: integer({ ge: 1 }),
+  batchSize: integer({ ge: 1 }),
+  lr: number({ gt: 0 }),
+  optimizer: oneOf(...OPTIMIZERS),
+  momentum: number({ ge: 0 }),
+  weightDecay: number({ ge: 0 }),
+  l2: number({ ge: 0 }),
+  schedule: oneOf(...SCHEDULES),
+  seed: integer({ ge: 0 }),
+};
+
+/** Throws unless c holds every setting of TrainConfig and nothing else, each valid; `api` names c in messages. */
+export function validateConfig(c: TrainConfig, api = 'Trainer'): void {
+  if (!isPlainObject(c)) throw new Error(`${api}: expected a training configuration, got ${describe(c)}`);
+  checkOptions(api, c, CONFIG);
+  const missing = Object.keys(CONFIG).filter((k) => c[k as keyof TrainConfig] === undefined);
+  if (missing.length) throw new Error(`${api}: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`);
 }

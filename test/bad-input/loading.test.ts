@@ -395,14 +395,14 @@ describe('a trainer resuming from a bad checkpoint', () => {
       'safetensors: not a safetensors file'],
     ['configOf: a flipped bit', () => Trainer.configOf(flipped(good, 100)), 'safetensors: the file is corrupt (checksum mismatch)'],
     ['configOf: hidden sizes as a string', () => Trainer.configOf(progress((e) => (e.config.hidden = '5,5'))),
-      "resume: the checkpoint's configuration has an invalid 'hidden': the string '5,5'"],
+      "resume: the checkpoint's configuration: hidden must be a list of positive integers (layer widths), got the string '5,5'"],
     ['configOf: an unknown optimizer', () => Trainer.configOf(progress((e) => (e.config.optimizer = 'lion'))),
-      "resume: the checkpoint's configuration has an invalid 'optimizer': the string 'lion'"],
-    ['configOf: a setting missing', () => Trainer.configOf(progress((e) => delete e.config.lr)), "resume: the checkpoint's configuration has no 'lr'"],
+      "resume: the checkpoint's configuration: optimizer must be 'sgd', 'adam', 'adamw' or 'rmsprop', got the string 'lion'"],
+    ['configOf: a setting missing', () => Trainer.configOf(progress((e) => delete e.config.lr)), "resume: the checkpoint's configuration: lr is missing"],
     ['configOf: an unknown setting', () => Trainer.configOf(progress((e) => (e.config.learningRate = 1))),
-      "resume: the checkpoint's configuration has unknown settings: learningRate"],
+      "resume: the checkpoint's configuration: unknown option 'learningRate'; did you mean 'lr'?"],
     ['configOf: an invalid value', () => Trainer.configOf(progress((e) => (e.config.batchSize = 0))),
-      "resume: the checkpoint's configuration is invalid: batchSize must be a positive integer, got 0"],
+      "resume: the checkpoint's configuration: batchSize must be a positive integer, got 0"],
   ])('%s', (_name, bad, message) => {
     const state = Buffer.from(trainer.checkpointBytes()).toString('hex');
     const before = memory();

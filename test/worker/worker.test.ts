@@ -31,6 +31,7 @@ describe('TrainingClient with a node:worker_threads worker', () => {
       expect(stopped.stopped).toBe(true);
       expect(stopped.history.length).toBeLessThan(50);
       await expect(client.train({ epochs: 0 })).rejects.toThrow('epochs must be a positive integer, got 0');
+      await expect(client.train({ learning_rate: 0.1 } as never)).rejects.toThrow("Trainer: unknown option 'learning_rate'; did you mean 'lr'?");
     } finally {
       client.terminate();
     }
