@@ -22,12 +22,22 @@ export function serveTraining(port: Port): (request: WorkerRequest) => Promise<v
     try {
       await init(req.backend === 'ref' ? { backend: 'ref' } : { build: req.build ?? 'auto' });
       const config = { ...DEFAULTS, ...req.config };
+      // The previous run's model stays (for predict) unless the new run can start: a bad config changes nothing.
+      const data = await digitsData();
+      let next: Trainer;
+      try {
+        next = new Trainer(config, data);
+      } catch (e) {
+        data.train.dispose();
+        data.test.dispose();
+        throw e;
+      }
       if (trainer) {
         trainer.dispose();
         trainer.data.train.dispose();
         trainer.data.test.dispose();
       }
-      trainer = new Trainer(config, await digitsData());
+      trainer = next;
       post({ type: 'started', backend: backendInfo(), config, trainSize: trainer.data.train.length, testSize: trainer.data.test.length });
       while (trainer.epoch < config.epochs && !stopRequested) {
         const epoch = trainer.epoch + 1;

@@ -32,6 +32,8 @@ describe('TrainingClient with a node:worker_threads worker', () => {
       expect(stopped.history.length).toBeLessThan(50);
       await expect(client.train({ epochs: 0 })).rejects.toThrow('epochs must be a positive integer, got 0');
       await expect(client.train({ learning_rate: 0.1 } as never)).rejects.toThrow("Trainer: unknown option 'learning_rate'; did you mean 'lr'?");
+      // A run that could not start changed nothing: the stopped run's model still predicts.
+      expect((await client.predict(toFloat(test.images.subarray(0, 784)), 1)).length).toBe(10);
     } finally {
       client.terminate();
     }
