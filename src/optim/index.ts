@@ -1,5 +1,5 @@
 export { Optimizer } from './optimizer.js';
-export type { OptimizerStateDict, ParamGroup, ParamsInput, ParamState } from './optimizer.js';
+export type { Hyper, OptimizerStateDict, ParamGroup, ParamsInput, ParamState } from './optimizer.js';
 export { SGD } from './sgd.js';
 export type { SgdOptions } from './sgd.js';
 export { Adam, AdamW } from './adam.js';

@@ -1,6 +1,6 @@
 // The seed document, as tests: its worked example (ŷ = w·x + b) and its two-layer network with the L2 term,
 // against PyTorch's values, on both backends.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import {
   crossEntropy, gradients, l2Penalty, matmul, mseLoss, noGrad, relu, sigmoid, tanh, tensor, tidy, type Tensor,
 } from '../../src/index.js';

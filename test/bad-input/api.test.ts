@@ -11,57 +11,33 @@ import {
   setBackend, tensor, tidy, toSafetensors, type Tensor,
 } from '../../src/index.js';
 import { expectClose } from '../helpers/fixtures.js';
+import { rawSafetensors } from '../helpers/safetensors.js';
+import { disposeWorld, makeWorld, stillUsable as stillUsableWorld, type World } from '../helpers/world.js';
 
-interface World { a: Tensor; b: Tensor; w: Tensor; model: nn.Sequential; opt: optim.Adam }
 let world: World;
+/** A second tensor, for arithmetic with world.x. */
+let b: Tensor;
 
 beforeAll(async () => {
   await init({ build: 'simd' });
-  const model = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 2));
-  world = {
-    a: keep(tensor([[1, 2, 3], [4, 5, 6]])),
-    b: keep(tensor([10, 20, 30])),
-    w: keep(tensor([0.5, -1, 2], { requiresGrad: true })),
-    model,
-    opt: new optim.Adam(model.parameters(), { lr: 0.01 }),
-  };
+  world = makeWorld((params) => new optim.Adam(params, { lr: 0.01 }));
+  b = keep(tensor([10, 20, 30]));
 });
 
 afterAll(() => {
-  world.opt.disposeState();
-  world.model.dispose();
-  for (const t of [world.a, world.b, world.w]) t.dispose();
+  disposeWorld(world);
+  b.dispose();
 });
 
 /** The objects still work: arithmetic, a gradient, and a training step. */
 function stillUsable(): void {
-  const { a, b, w, model, opt } = world;
-  tidy(() => {
-    expect(Array.from(a.add(b).data())).toEqual([11, 22, 33, 14, 25, 36]);
-    w.grad?.dispose();
-    w.grad = null;
-    w.square().sum().backward();
-    expect(Array.from(w.grad!.data())).toEqual([1, -2, 4]);
-    opt.zeroGrad();
-    const loss = nn.crossEntropy(model(a), [0, 1]);
-    loss.backward();
-    opt.step();
-    expect(Number.isFinite(loss.item())).toBe(true);
-  });
+  expect(tidy(() => Array.from(world.x.add(b).data()))).toEqual([11, 22, 33, 14, 25, 36]);
+  stillUsableWorld(world);
 }
 
-const safetensorsOf = (header: object, data = new Uint8Array(8)) => {
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-};
-
 const API_CASES: [string, () => unknown, string | RegExp][] = [
-  ['non-broadcastable shapes', () => world.a.add(tensor([1, 2])), 'add: shapes [2,3] and [2] are not broadcastable'],
-  ['matmul inner mismatch', () => world.a.matmul(world.a), 'matmul: inner dimensions differ: [2,3]·[2,3] (3 ≠ 2)'],
+  ['non-broadcastable shapes', () => world.x.add(tensor([1, 2])), 'add: shapes [2,3] and [2] are not broadcastable'],
+  ['matmul inner mismatch', () => world.x.matmul(world.x), 'matmul: inner dimensions differ: [2,3]·[2,3] (3 ≠ 2)'],
   ['matmul batch mismatch', () => tensor([[[1]], [[2]]]).matmul(tensor([[[1]], [[2]], [[3]]])), 'matmul: batch dimensions differ'],
   ['mixed float dtypes', () => tensor([1], { backend: refBackend() }).add(tensor([1], { dtype: 'float64', backend: refBackend() })),
     'add: dtypes differ (float32 and float64)'],
@@ -72,16 +48,16 @@ const API_CASES: [string, () => unknown, string | RegExp][] = [
     'requiresGrad: only floating-point tensors can require gradients (this one is int32)'],
   ['non-integer int32 data', () => tensor([1.5], { dtype: 'int32' }), 'tensor: int32 values must be integers in [-2147483648, 2147483647], got 1.5 at index 0'],
   ['ragged nested array', () => tensor([[1, 2], [3]]), 'tensor: ragged nested array: expected length 2 at [1], got 1'],
-  ['reshape to another size', () => reshape(world.a, [4, 2]), 'reshape: cannot reshape [2,3] (6 elements) to [4,2]'],
-  ['axis out of range', () => world.a.sum(2), 'sum: axis 2 is out of range for shape [2,3]'],
+  ['reshape to another size', () => reshape(world.x, [4, 2]), 'reshape: cannot reshape [2,3] (6 elements) to [4,2]'],
+  ['axis out of range', () => world.x.sum(2), 'sum: axis 2 is out of range for shape [2,3]'],
   ['concat of scalars', () => concat([tensor(1), tensor(2)]),
     'concat: scalars (shape []) have no axis to join along; reshape them to [1] first'],
-  ['label out of range', () => nn.crossEntropy(world.a, [0, 3]), 'crossEntropy: label 3 at row 1 is out of range [0, 3)'],
-  ['index out of range', () => gather(world.a, tensor([0, 2], { dtype: 'int32' })), 'gather: index 2 at position 1 is out of range [0, 2)'],
+  ['label out of range', () => nn.crossEntropy(world.x, [0, 3]), 'crossEntropy: label 3 at row 1 is out of range [0, 3)'],
+  ['index out of range', () => gather(world.x, tensor([0, 2], { dtype: 'int32' })), 'gather: index 2 at position 1 is out of range [0, 2)'],
   ['wrong input width for a Linear', () => world.model(tensor([[1, 2]])), 'linear: input [1,2] should end in 3 features to match weight [4,3]'],
   ['backward on a non-scalar without a gradient', () => world.w.mul(2).backward(),
     'backward: a gradient can only be implied for a scalar output; this output has shape [3]'],
-  ['backward on a tensor that needs no gradient', () => world.a.sum().backward(), 'backward: this tensor does not require a gradient'],
+  ['backward on a tensor that needs no gradient', () => world.x.sum().backward(), 'backward: this tensor does not require a gradient'],
   ['backward twice', () => {
     const J = world.w.square().sum();
     J.backward();
@@ -105,37 +81,37 @@ const API_CASES: [string, () => unknown, string | RegExp][] = [
     });
     return inner!.data();
   }, 'use: tensor [2] was used after it was disposed'],
-  ['item() of a tensor with several values', () => world.a.item(), 'item: the tensor has 6 elements (shape [2,3]), not 1'],
+  ['item() of a tensor with several values', () => world.x.item(), 'item: the tensor has 6 elements (shape [2,3]), not 1'],
   ['invalid Adam betas', () => new optim.Adam(world.model.parameters(), { betas: [0.9, 1] }), 'Adam: betas must be a pair [β1, β2] of numbers in [0, 1), got [0.9, 1]'],
   ['negative learning rate', () => new optim.SGD(world.model.parameters(), { lr: -0.1 }), 'SGD: lr must be a number ≥ 0, got -0.1'],
-  ['optimizer over a tensor that needs no gradient', () => new optim.SGD([world.a], { lr: 0.1 }), 'must be a leaf tensor that requires grad'],
+  ['optimizer over a tensor that needs no gradient', () => new optim.SGD([world.x], { lr: 0.1 }), 'must be a leaf tensor that requires grad'],
   ['loadStateDict with a missing key', () => world.model.loadStateDict({ '0.weight': world.model.stateDict()['0.weight']! }),
     'loadStateDict: missing: 0.bias, 2.weight, 2.bias (nothing was loaded)'],
-  ['loadStateDict with an extra key', () => world.model.loadStateDict({ ...world.model.stateDict(), '9.weight': world.b }),
+  ['loadStateDict with an extra key', () => world.model.loadStateDict({ ...world.model.stateDict(), '9.weight': b }),
     'loadStateDict: unexpected: 9.weight (nothing was loaded)'],
-  ['loadStateDict with a mis-shaped entry', () => world.model.loadStateDict({ ...world.model.stateDict(), '2.bias': world.b }),
+  ['loadStateDict with a mis-shaped entry', () => world.model.loadStateDict({ ...world.model.stateDict(), '2.bias': b }),
     'loadStateDict: wrong shape: 2.bias: expected [2], got [3] (nothing was loaded)'],
-  ['safetensors: truncated', () => fromSafetensors(toSafetensors({ b: world.b }).subarray(0, 6)), 'safetensors: truncated: 6 bytes'],
+  ['safetensors: truncated', () => fromSafetensors(toSafetensors({ b: b }).subarray(0, 6)), 'safetensors: truncated: 6 bytes'],
   ['safetensors: header length past the end', () => {
-    const bytes = toSafetensors({ b: world.b });
+    const bytes = toSafetensors({ b: b });
     new DataView(bytes.buffer).setBigUint64(0, 5000n, true);
     return fromSafetensors(bytes);
   }, 'safetensors: header length 5000 runs past the end of the file'],
-  ['safetensors: header over the limit', () => fromSafetensors(toSafetensors({ b: world.b }), { maxHeaderBytes: 16 }),
+  ['safetensors: header over the limit', () => fromSafetensors(toSafetensors({ b: b }), { maxHeaderBytes: 16 }),
     /^safetensors: header length \d+ exceeds the limit of 16 bytes$/],
   ['safetensors: bad JSON', () => {
-    const bytes = toSafetensors({ b: world.b });
+    const bytes = toSafetensors({ b: b });
     bytes[8] = 0x5b; // '[' where '{' was
     return fromSafetensors(bytes);
   }, 'safetensors: the header is not valid JSON'],
-  ['safetensors: unknown dtype', () => fromSafetensors(safetensorsOf({ t: { dtype: 'F8', shape: [8], data_offsets: [0, 8] } })),
+  ['safetensors: unknown dtype', () => fromSafetensors(rawSafetensors({ t: { dtype: 'F8', shape: [8], data_offsets: [0, 8] } }, new Uint8Array(8))),
     "safetensors: tensor 't': dtype must be one of F32, F64, I32, F16, BF16, I64, U8, got the string 'F8'"],
-  ['safetensors: overlapping tensors', () => fromSafetensors(safetensorsOf({
+  ['safetensors: overlapping tensors', () => fromSafetensors(rawSafetensors({
     p: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, q: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
-  })), /^safetensors: tensors '[pq]' and '[pq]' overlap$/],
-  ['safetensors: offsets outside the data', () => fromSafetensors(safetensorsOf({ t: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } })),
+  }, new Uint8Array(8))), /^safetensors: tensors '[pq]' and '[pq]' overlap$/],
+  ['safetensors: offsets outside the data', () => fromSafetensors(rawSafetensors({ t: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8))),
     "safetensors: tensor 't': data_offsets [0, 16] run past the data (8 bytes)"],
-  ['safetensors: shape does not match the bytes', () => fromSafetensors(safetensorsOf({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } })),
+  ['safetensors: shape does not match the bytes', () => fromSafetensors(rawSafetensors({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8))),
     "safetensors: tensor 't': shape [3] of F32 needs 12 bytes, data_offsets give 8"],
 ];
 

@@ -7,43 +7,18 @@ import {
 } from '../../src/index.js';
 import type { WasmBackend } from '../../src/backend/wasm/index.js';
 import { expectNoLeaks } from '../helpers/api.js';
+import { disposeWorld, makeWorld, stillUsable as stillUsableWorld, type World } from '../helpers/world.js';
 
-interface World { w: Tensor; model: nn.Sequential; opt: optim.Adam; x: Tensor }
 let world: World;
 
 beforeAll(async () => {
   await init({ build: 'simd' });
-  const model = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 2));
-  world = {
-    w: keep(tensor([0.5, -1, 2], { requiresGrad: true, name: 'w' })),
-    model,
-    opt: new optim.Adam(model.parameters(), { lr: 0.01 }),
-    x: keep(tensor([[1, 2, 3], [4, 5, 6]])),
-  };
+  world = makeWorld((params) => new optim.Adam(params, { lr: 0.01 }));
 });
 
-afterAll(() => {
-  world.opt.disposeState();
-  world.model.dispose();
-  world.w.dispose();
-  world.x.dispose();
-});
+afterAll(() => disposeWorld(world));
 
-/** The objects still work: a gradient into .grad, and a training step. */
-function stillUsable(): void {
-  const { w, model, opt, x } = world;
-  tidy(() => {
-    w.grad?.dispose();
-    w.grad = null;
-    w.square().sum().backward();
-    expect(Array.from(w.grad!.data())).toEqual([1, -2, 4]);
-    opt.zeroGrad();
-    const loss = nn.crossEntropy(model(x), [0, 1]);
-    loss.backward();
-    opt.step();
-    expect(Number.isFinite(loss.item())).toBe(true);
-  });
-}
+const stillUsable = () => stillUsableWorld(world);
 
 describe('assigning .grad', () => {
   const CASES: [string, () => unknown, string][] = [

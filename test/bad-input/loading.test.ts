@@ -11,6 +11,7 @@ import {
 } from '../../src/index.js';
 import type { OptimizerStateDict } from '../../src/optim/optimizer.js';
 import { DEFAULTS, Trainer, type TrainConfig, type TrainData } from '../../src/train/trainer.js';
+import { rawSafetensors } from '../helpers/safetensors.js';
 
 interface World {
   model: nn.Sequential; opt: optim.Adam; sched: optim.StepLR; plateau: optim.ReduceLROnPlateau; gen: Generator;
@@ -106,16 +107,6 @@ function editCheckpoint(edit: (meta: Record<string, any>, tensors: Record<string
   } finally {
     for (const t of Object.values(tensors)) if (!t.isDisposed) t.dispose();
   }
-}
-
-/** Raw safetensors bytes from a header object and data (no checksum: as other tools write them). */
-function rawSafetensors(header: object, data: Uint8Array): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
 }
 
 const f32 = (...v: number[]) => new Uint8Array(new Float32Array(v).buffer);

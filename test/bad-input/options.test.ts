@@ -10,43 +10,18 @@ import {
   slice, tensor, TensorDataset, tidy, toDot, zeros, type Tensor,
 } from '../../src/index.js';
 import { expectNoLeaks } from '../helpers/api.js';
+import { disposeWorld, makeWorld, stillUsable as stillUsableWorld, type World } from '../helpers/world.js';
 
-interface World { x: Tensor; w: Tensor; model: nn.Sequential; opt: optim.SGD }
 let world: World;
 
 beforeAll(async () => {
   await init({ build: 'simd' });
-  const model = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 2));
-  world = {
-    x: keep(tensor([[1, 2, 3], [4, 5, 6]])),
-    w: keep(tensor([0.5, -1, 2], { requiresGrad: true, name: 'w' })),
-    model,
-    opt: new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }),
-  };
+  world = makeWorld((params) => new optim.SGD(params, { lr: 0.1, momentum: 0.9 }));
 });
 
-afterAll(() => {
-  world.opt.disposeState();
-  world.model.dispose();
-  world.x.dispose();
-  world.w.dispose();
-});
+afterAll(() => disposeWorld(world));
 
-/** The objects still work: a gradient, and a training step that changes the model. */
-function stillUsable(): void {
-  const { x, w, model, opt } = world;
-  tidy(() => {
-    w.grad?.dispose();
-    w.grad = null;
-    w.square().sum().backward();
-    expect(Array.from(w.grad!.data())).toEqual([1, -2, 4]);
-    opt.zeroGrad();
-    const before = model.parameters()[0]!.data();
-    nn.crossEntropy(model(x), [0, 1]).backward();
-    opt.step();
-    expect(model.parameters()[0]!.data()).not.toEqual(before);
-  });
-}
+const stillUsable = () => stillUsableWorld(world);
 
 const p = () => world.w;
 const params = () => world.model.parameters();

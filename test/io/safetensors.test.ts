@@ -6,16 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromSafetensors, Generator, load, nn, save, tensor, tidy, toSafetensors } from '../../src/index.js';
 import { BACKENDS, expectNoLeaks, useBackend } from '../helpers/api.js';
-
-/** Builds a file from a header object and raw data bytes, for corruption tests. */
-function file(header: unknown, data = new Uint8Array(0), headerText?: string): Uint8Array {
-  const json = new TextEncoder().encode(headerText ?? JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
+import { rawSafetensors as file } from '../helpers/safetensors.js';
 
 const f32 = (values: number[]) => new Uint8Array(new Float32Array(values).buffer);
 

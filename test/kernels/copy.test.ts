@@ -5,7 +5,7 @@
 // otherwise; axpy 2^-24·(|y| + |αx|) + 1 ulp (float32 rounds the product before the sum).
 import { describe, expect, it } from 'vitest';
 import { RefBackend } from '../../src/backend/ref/index.js';
-import type { Backend, Buf, CopyPlan, DType, TypedArray } from '../../src/backend/types.js';
+import type { CopyPlan, TypedArray } from '../../src/backend/types.js';
 import { loadBackends } from '../helpers/backends.js';
 import { mulberry32 } from '../helpers/random.js';
 import { withBufs } from '../helpers/bufs.js';

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { RefBackend } from '../../src/backend/ref/index.js';
 import { erf, erfc, gelu, geluDerivative, normalCdf, sigmoid, softplus } from '../../src/backend/ref/math.js';
 import type {
-  Backend, BinaryOp, BroadcastPlan, Buf, DType, TypedArray, UnaryGradOp, UnaryOp, WherePlan,
+  Backend, BinaryOp, BroadcastPlan, DType, TypedArray, UnaryGradOp, UnaryOp, WherePlan,
 } from '../../src/backend/types.js';
 import { loadBackends } from '../helpers/backends.js';
 import { mulberry32 } from '../helpers/random.js';

@@ -6,7 +6,7 @@
 // bounded by ~70·2^-24·Σ|x| whatever r is; the float64 ref rounds once (exact against the oracle).
 import { describe, expect, it } from 'vitest';
 import { RefBackend } from '../../src/backend/ref/index.js';
-import type { Backend, Buf, DType, ReduceOp, TypedArray } from '../../src/backend/types.js';
+import type { Backend, DType, ReduceOp, TypedArray } from '../../src/backend/types.js';
 import { loadBackends } from '../helpers/backends.js';
 import { mulberry32 } from '../helpers/random.js';
 import { withBufs } from '../helpers/bufs.js';

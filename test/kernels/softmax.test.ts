@@ -10,7 +10,6 @@
 //                 atol 2^-23·|g|.
 import { describe, expect, it } from 'vitest';
 import { RefBackend } from '../../src/backend/ref/index.js';
-import type { Backend, Buf, DType, TypedArray } from '../../src/backend/types.js';
 import { loadBackends } from '../helpers/backends.js';
 import { mulberry32 } from '../helpers/random.js';
 import { withBufs } from '../helpers/bufs.js';

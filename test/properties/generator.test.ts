@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as wg from '../../src/index.js';
-import { build, graphArb, makeGraph, recipeArb, STEP_KINDS, toCode } from './graphs.js';
+import { build, graphArb, makeGraph, STEP_KINDS, toCode } from './graphs.js';
 import { SEED } from './config.js';
 
 describe('random graphs', () => {
