@@ -75,7 +75,7 @@ export async function makeContenders(options: { tfjs?: boolean } = {}): Promise<
   const out: Contender[] = [];
   for (const build of supportedBuilds()) out.push(wasmContender(build, await createWasmBackend({ build })));
   if (THREADS > 1 && engineSupports('simd-threads')) {
-    out.push(wasmContender('simd-threads', await createWasmBackend({ threads: THREADS }), THREADS));
+    out.push(wasmContender('simd-threads', await createWasmBackend({ build: 'simd-threads', threads: THREADS }), THREADS));
   }
   out.push({
     name: 'ref', lib: 'wasmgrad', slow: true,

@@ -8,6 +8,11 @@ import { TrainingClient, type WorkerEvent } from 'wasmgrad/worker';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const client = new TrainingClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }));
 
+// Worker threads share memory, which browsers give only to cross-origin-isolated pages (COOP + COEP headers):
+// there, train on every core (init takes at most 16 threads); elsewhere on one thread, and say why.
+const threads = crossOriginIsolated ? Math.min(navigator.hardwareConcurrency || 1, 16) : 1;
+$('threads-note').hidden = crossOriginIsolated;
+
 // ── live chart ────────────────────────────────────────────────────────────────────────────────────────────
 const series: [number[], (number | null)[], (number | null)[]] = [[], [], []];
 const chart = new uPlot({
@@ -23,6 +28,7 @@ function onEvent(e: WorkerEvent): void {
   if (e.type === 'started') {
     void showGraph(e.config.hidden[0]!);
     $('build').textContent = e.backend.backend === 'wasm' ? `wasm ${e.backend.build}` : 'ref';
+    $('threads').textContent = String(e.backend.threads);
     $('status').textContent = `Training ${[784, ...e.config.hidden, 10].join('-')} on ${e.trainSize} digits…`;
   } else if (e.type === 'batch') {
     series[0].push(e.epoch - 1 + e.batch / e.batches);
@@ -53,7 +59,8 @@ $('train').addEventListener('click', async () => {
   $<HTMLButtonElement>('train').disabled = true;
   $<HTMLButtonElement>('stop').disabled = false;
   try {
-    await client.train({ hidden: [Number($<HTMLInputElement>('hidden').value)], epochs: Number($<HTMLInputElement>('epochs').value), dropout: 0.2 });
+    await client.train({ hidden: [Number($<HTMLInputElement>('hidden').value)], epochs: Number($<HTMLInputElement>('epochs').value), dropout: 0.2 },
+      { threads });
   } finally {
     $<HTMLButtonElement>('train').disabled = false;
     $<HTMLButtonElement>('stop').disabled = true;

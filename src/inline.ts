@@ -1,5 +1,5 @@
 // wasmgrad/inline: the same API, with the .wasm builds embedded as base64, for bundlers and hosts that do not
-// copy or serve the .wasm files next to the JavaScript. About 270 KB larger than the default entry.
+// copy or serve the .wasm files next to the JavaScript. About 340 KB larger than the default entry.
 import { registerBuild } from './backend/wasm/loader.js';
 import { builds } from './backend/wasm/inline-builds.js';
 

@@ -3,7 +3,7 @@
 import { checkOptions, describe, oneOf } from '../options.js';
 import { RefBackend } from './ref/index.js';
 import type { Backend, BuildName } from './types.js';
-import { supportedBuilds } from './wasm/loader.js';
+import { chooseBuild, supportedBuilds } from './wasm/loader.js';
 import { loadWasmBackend, requestedThreads, WASM_OPTIONS, WasmBackend, type WasmOptions } from './wasm/index.js';
 
 export interface InitOptions extends WasmOptions {
@@ -36,10 +36,8 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
     if (wasmOnly.length) throw new Error(`init: ${wasmOnly.join(', ')}: options of the wasm backend, not of backend 'ref'`);
     current = ref;
   } else {
-    const build = wasmOptions.build ?? 'auto';
     const threads = requestedThreads(wasmOptions);
-    const sameBuild = threads > 1 ? wasm?.build === 'simd-threads'
-      : build === 'auto' ? wasm?.build === supportedBuilds()[0] : wasm?.build === build;
+    const sameBuild = wasm?.build === chooseBuild(wasmOptions.build ?? 'auto', threads);
     const reuse = wasm && !wasm.broken && sameBuild && wasm.threads === threads
       && wasmOptions.maxMemoryMB === undefined && wasmOptions.wasm === undefined;
     if (!reuse) {

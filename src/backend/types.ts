@@ -81,7 +81,7 @@ export interface MemoryStats {
   limitBytes: number;
 }
 
-export type BuildName = 'simd' | 'scalar' | 'relaxed' | 'debug' | 'simd-threads';
+export type BuildName = 'simd' | 'scalar' | 'relaxed' | 'debug' | 'simd-threads' | 'relaxed-simd-threads';
 
 export interface Backend {
   readonly name: 'ref' | 'wasm';

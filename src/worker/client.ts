@@ -1,7 +1,6 @@
 // The page side: drives a training worker and turns its messages into events and promises.
 import type { TrainConfig } from '../train/trainer.js';
-import type { BuildName } from '../backend/types.js';
-import type { WorkerEvent, WorkerRequest } from './protocol.js';
+import type { TrainBackendOptions, WorkerEvent, WorkerRequest } from './protocol.js';
 
 /** What TrainingClient needs from a worker: a Web Worker or a node:worker_threads Worker both fit. */
 export interface WorkerLike {
@@ -32,8 +31,12 @@ export class TrainingClient {
     return () => this.listeners.delete(f);
   }
 
-  /** Starts training; resolves with the 'done' event (or rejects with the worker's error). */
-  train(config: Partial<TrainConfig> = {}, options: { build?: BuildName | 'auto'; backend?: 'wasm' | 'ref' } = {}): Promise<Extract<WorkerEvent, { type: 'done' }>> {
+  /**
+   * Starts training; resolves with the 'done' event (or rejects with the worker's error). `options` are init()'s
+   * backend, build and threads, for the worker's backend (threads > 1 needs shared memory: in browsers, a
+   * cross-origin-isolated page).
+   */
+  train(config: Partial<TrainConfig> = {}, options: TrainBackendOptions = {}): Promise<Extract<WorkerEvent, { type: 'done' }>> {
     return new Promise((resolve, reject) => {
       const off = this.onEvent((e) => {
         if (e.type === 'done') {

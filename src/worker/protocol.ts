@@ -1,10 +1,12 @@
 // Messages between a page (or a Node thread) and a training worker. Everything is structured-cloneable.
-import type { BackendInfo } from '../backend/registry.js';
-import type { BuildName } from '../backend/types.js';
+import type { BackendInfo, InitOptions } from '../backend/registry.js';
 import type { EpochMetrics, TrainConfig } from '../train/trainer.js';
 
+/** How the worker loads its backend: init()'s options, passed through as they are (checked by init). */
+export type TrainBackendOptions = Pick<InitOptions, 'backend' | 'build' | 'threads'>;
+
 export type WorkerRequest =
-  | { type: 'train'; config?: Partial<TrainConfig>; build?: BuildName | 'auto'; backend?: 'wasm' | 'ref' }
+  | ({ type: 'train'; config?: Partial<TrainConfig> } & TrainBackendOptions)
   | { type: 'stop' }
   | { type: 'predict'; id: number; inputs: Float32Array; n: number };
 

@@ -20,7 +20,7 @@ export function serveTraining(port: Port): (request: WorkerRequest) => Promise<v
     busy = true;
     stopRequested = false;
     try {
-      await init(req.backend === 'ref' ? { backend: 'ref' } : { build: req.build ?? 'auto' });
+      await init({ backend: req.backend, build: req.build, threads: req.threads });
       const config = { ...DEFAULTS, ...req.config };
       // The previous run's model stays (for predict) unless the new run can start: a bad config changes nothing.
       const data = await digitsData();

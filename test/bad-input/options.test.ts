@@ -301,8 +301,8 @@ describe('init and createWasmBackend', () => {
   it.each([
     [{ max_memory_mb: 64 }, "init: unknown option 'max_memory_mb'; did you mean 'maxMemoryMB'?"],
     [{ numThreads: 2 }, "init: unknown option 'numThreads'; did you mean 'threads'?"],
-    [{ build: 'simd128' }, "init: build must be 'auto', 'relaxed', 'simd', 'scalar', 'simd-threads' or 'debug', got the string 'simd128'"],
-    [{ build: 'smid' }, "init: build must be 'auto', 'relaxed', 'simd', 'scalar', 'simd-threads' or 'debug', got the string 'smid'; did you mean 'simd'?"],
+    [{ build: 'simd128' }, "init: build must be 'auto', 'relaxed', 'simd', 'scalar', 'simd-threads', 'relaxed-simd-threads' or 'debug', got the string 'simd128'"],
+    [{ build: 'smid' }, "init: build must be 'auto', 'relaxed', 'simd', 'scalar', 'simd-threads', 'relaxed-simd-threads' or 'debug', got the string 'smid'; did you mean 'simd'?"],
     [{ backend: 'webgl' }, "init: backend must be 'wasm' or 'ref', got the string 'webgl'"],
     [{ backend: 'ref', threads: 2 }, "init: threads: options of the wasm backend, not of backend 'ref'"],
     [{ maxMemoryMB: '64' }, "init: maxMemoryMB must be in (0, 4096], got the string '64'"],
@@ -311,7 +311,7 @@ describe('init and createWasmBackend', () => {
     [{ build: 'simd', maxMemoryMB: 0.0625 },
       "init: maxMemoryMB must be at least 0.125 for the 'simd' build (its own 64 KB of memory and a 64 KB page for tensors), got 0.0625"],
     [{ threads: 2, maxMemoryMB: 1 },
-      "init: maxMemoryMB must be at least 1.0625 for the 'simd-threads' build (its own 1024 KB of memory and a 64 KB page for tensors), got 1"],
+      "init: maxMemoryMB must be at least 1.0625 for the 'relaxed-simd-threads' build (its own 1024 KB of memory and a 64 KB page for tensors), got 1"],
     ['simd', "init: options must be an object such as { backend: … }, got the string 'simd'"],
   ])('init(%j) is refused and the backend in use stays', async (options, message) => {
     const before = memory();

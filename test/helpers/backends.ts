@@ -1,6 +1,6 @@
 // Every backend the tests run against: the reference backend and one wasm backend per build this engine can
 // load (relaxed only where the engine validates it; vitest passes --experimental-wasm-relaxed-simd to Node), and
-// the simd-threads build with two threads where the engine shares memory (Node; cross-origin-isolated pages).
+// each threads build with two threads where the engine runs it (shared memory: Node; cross-origin-isolated pages).
 import { RefBackend } from '../../src/backend/ref/index.js';
 import type { Backend } from '../../src/backend/types.js';
 import { createWasmBackend } from '../../src/backend/wasm/index.js';
@@ -13,8 +13,8 @@ export async function loadBackends(): Promise<Labelled[]> {
   for (const build of [...supportedBuilds(), 'debug' as const]) {
     list.push({ label: `wasm-${build}`, backend: await createWasmBackend({ build }) });
   }
-  if (engineSupports('simd-threads')) {
-    list.push({ label: 'wasm-simd-threads', backend: await createWasmBackend({ build: 'simd-threads', threads: 2 }) });
+  for (const build of ['relaxed-simd-threads', 'simd-threads'] as const) {
+    if (engineSupports(build)) list.push({ label: `wasm-${build}`, backend: await createWasmBackend({ build, threads: 2 }) });
   }
   return list;
 }

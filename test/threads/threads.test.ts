@@ -16,7 +16,7 @@ import { expectNoLeaks } from '../helpers/api.js';
 import { mulberry32 } from '../helpers/random.js';
 
 const single = await createWasmBackend({ build: 'simd' });
-const threaded = await createWasmBackend({ threads: 3 });
+const threaded = await createWasmBackend({ build: 'simd-threads', threads: 3 });
 afterEach(() => vi.restoreAllMocks());
 afterAll(() => {
   threaded.close();
@@ -41,7 +41,7 @@ describe('threads', () => {
   it('init({ threads }) loads the simd-threads build and reports the threads', async () => {
     expect(threaded.build).toBe('simd-threads');
     expect(threaded.threads).toBe(3);
-    const info = await init({ threads: 2 });
+    const info = await init({ build: 'simd-threads', threads: 2 });
     expect(info).toMatchObject({ backend: 'wasm', build: 'simd-threads', threads: 2 });
     expect(backendInfo().threads).toBe(2);
     const previous = getBackend() as WasmBackend;
@@ -177,7 +177,7 @@ describe('threads', () => {
     [{ threads: 0 }, 'createWasmBackend: threads must be an integer from 1 to 16, got 0'],
     [{ threads: 2.5 }, 'createWasmBackend: threads must be an integer from 1 to 16, got 2.5'],
     [{ threads: 64 }, 'createWasmBackend: threads must be an integer from 1 to 16, got 64'],
-    [{ threads: 2, build: 'scalar' as const }, "createWasmBackend: threads need the 'simd-threads' build, not 'scalar'"],
+    [{ threads: 2, build: 'scalar' as const }, "createWasmBackend: threads need a threads build ('relaxed-simd-threads' or 'simd-threads'), not 'scalar'"],
   ])('refuses %j', async (options, message) => {
     await expect(createWasmBackend(options)).rejects.toThrow(message);
   });

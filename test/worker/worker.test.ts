@@ -2,7 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { fromSafetensors, loadDigits, toFloat } from '../../src/index.js';
-import { TrainingClient, type WorkerEvent } from '../../src/worker/index.js';
+import { TrainingClient, type TrainBackendOptions, type WorkerEvent } from '../../src/worker/index.js';
 
 const script = new URL('../../dist/worker/train-worker.js', import.meta.url);
 
@@ -37,5 +37,24 @@ describe('TrainingClient with a node:worker_threads worker', () => {
     } finally {
       client.terminate();
     }
+  });
+
+  it('trains on the threads it is asked for, to the same bytes as the same build on one thread', async () => {
+    const run = async (options: TrainBackendOptions) => {
+      const client = new TrainingClient(new Worker(script));
+      let started: Extract<WorkerEvent, { type: 'started' }> | undefined;
+      client.onEvent((e) => e.type === 'started' && (started = e));
+      try {
+        const done = await client.train({ epochs: 1, hidden: [128], batchSize: 256 }, options);
+        return { backend: started!.backend, model: done.model };
+      } finally {
+        client.terminate();
+      }
+    };
+    // vitest runs Node with relaxed SIMD, which the worker thread shares: threads: 2 loads relaxed-simd-threads.
+    const [shared, alone] = [await run({ threads: 2 }), await run({ build: 'relaxed' })];
+    expect(shared.backend).toMatchObject({ build: 'relaxed-simd-threads', threads: 2 });
+    expect(alone.backend).toMatchObject({ build: 'relaxed', threads: 1 });
+    expect(Buffer.from(shared.model).equals(Buffer.from(alone.model))).toBe(true);
   });
 });

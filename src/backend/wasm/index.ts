@@ -10,7 +10,7 @@ import { any, checkOptions, integer, number, oneOf } from '../../options.js';
 import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from './codes.js';
 import type { KernelExports } from './exports.js';
 import { ALIGN, Heap } from './heap.js';
-import { compileBuild, engineSupports, supportedBuilds, type WasmSource } from './loader.js';
+import { chooseBuild, compileBuild, isThreadsBuild, missingFeatures, supportedBuilds, type WasmSource } from './loader.js';
 import { ThreadPool } from './threads.js';
 
 export class WasmBuf implements Buf {
@@ -24,16 +24,20 @@ export class WasmBuf implements Buf {
 }
 
 export interface WasmOptions {
-  /** Which build to load; 'auto' (default) picks the best the engine validates: relaxed, simd, scalar. */
+  /**
+   * Which build to load; 'auto' (default) picks the best the engine validates: relaxed, simd, scalar, or with
+   * threads > 1 relaxed-simd-threads, simd-threads.
+   */
   build?: BuildName | 'auto';
   /** Upper bound on linear memory, in MB (default 4096, the wasm32 maximum). */
   maxMemoryMB?: number;
   /** The .wasm itself (bytes, URL, Response or compiled module) for hosts where the default location fails. */
   wasm?: WasmSource;
   /**
-   * Threads that share large matrix products and optimizer updates (default 1): more than 1 loads the
-   * simd-threads build (shared memory; in browsers only on cross-origin-isolated pages) and starts threads − 1
-   * workers. Results are bit-identical to the simd build on one thread.
+   * Threads that share large matrix products and optimizer updates (default 1): more than 1 loads a threads
+   * build (shared memory; in browsers only on cross-origin-isolated pages) and starts threads − 1 workers.
+   * Results are bit-identical to one thread of the same build without threads (relaxed-simd-threads: relaxed;
+   * simd-threads: simd).
    */
   threads?: number;
 }
@@ -53,14 +57,14 @@ const BINARY = new Map(BINARY_CODES.map((op, i) => [op, i]));
 const UNARY = new Map(UNARY_CODES.map((op, i) => [op, i]));
 const REDUCE = new Map(REDUCE_CODES.map((op, i) => [op, i]));
 
-/** The threads a set of options asks for: `threads`, else 2 for the simd-threads build and 1 for the others. */
+/** The threads a set of options asks for: `threads`, else 2 for a threads build and 1 for the others. */
 export function requestedThreads(options: WasmOptions): number {
-  return options.threads ?? (options.build === 'simd-threads' ? 2 : 1);
+  return options.threads ?? (isThreadsBuild(options.build) ? 2 : 1);
 }
 
 /** The options of createWasmBackend (and of init, which adds `backend`), checked before anything loads. */
 export const WASM_OPTIONS = {
-  build: oneOf(...(['auto', 'relaxed', 'simd', 'scalar', 'simd-threads', 'debug'] satisfies (BuildName | 'auto')[])),
+  build: oneOf(...(['auto', 'relaxed', 'simd', 'scalar', 'simd-threads', 'relaxed-simd-threads', 'debug'] satisfies (BuildName | 'auto')[])),
   maxMemoryMB: number({ gt: 0, le: WASM32_MAX_MB }),
   wasm: any,
   threads: integer({ ge: 1, le: MAX_THREADS }),
@@ -73,24 +77,21 @@ export function createWasmBackend(options: WasmOptions = {}): Promise<WasmBacken
 /** createWasmBackend, with errors that start with `api` (init passes its own name). */
 export async function loadWasmBackend(api: string, options: WasmOptions): Promise<WasmBackend> {
   checkOptions(api, options, WASM_OPTIONS);
-  const requested = options.build ?? 'auto';
   const threads = requestedThreads(options);
-  if (threads > 1 && requested !== 'auto' && requested !== 'simd-threads') {
-    throw new Error(`${api}: threads need the 'simd-threads' build, not '${requested}' ` +
-      "(leave build out, or pass 'simd-threads')");
+  const build = chooseBuild(options.build ?? 'auto', threads);
+  if (threads > 1 && !isThreadsBuild(build)) {
+    throw new Error(`${api}: threads need a threads build ('relaxed-simd-threads' or 'simd-threads'), not ` +
+      `'${build}' (leave build out, or pass one of those)`);
   }
-  const build = threads > 1 ? 'simd-threads' : requested === 'auto' ? supportedBuilds()[0]! : requested;
-  if (!engineSupports(build)) {
-    throw new Error(
-      `wasm backend: this engine cannot run the '${build}' build (it runs: ${supportedBuilds().join(', ')})` +
-        (build === 'relaxed' ? '; Node 20 needs --experimental-wasm-relaxed-simd' : '') +
-        (build === 'simd-threads' ? '; it needs SharedArrayBuffer (in browsers, a cross-origin-isolated page)' : ''),
-    );
+  const missing = missingFeatures(build);
+  if (missing.length) {
+    throw new Error(`${api}: this engine cannot run the '${build}' build (it runs: ${supportedBuilds().join(', ')}); ` +
+      `it needs ${missing.join(' and ')}`);
   }
   const maxMB = options.maxMemoryMB ?? WASM32_MAX_MB;
   const module = await compileBuild(build, options.wasm);
   const limitBytes = Math.floor(maxMB * 16) * 65536;
-  if (build !== 'simd-threads') {
+  if (!isThreadsBuild(build)) {
     const instance = await WebAssembly.instantiate(module, {});
     checkLimit(api, build, maxMB, limitBytes, (instance.exports as unknown as KernelExports).memory);
     return new WasmBackend(instance.exports as unknown as KernelExports, build, limitBytes);

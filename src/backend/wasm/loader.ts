@@ -13,13 +13,22 @@ const BUILD_URLS: Record<BuildName, () => URL> = {
   simd: () => new URL('../../../build/simd.wasm', import.meta.url),
   scalar: () => new URL('../../../build/scalar.wasm', import.meta.url),
   'simd-threads': () => new URL('../../../build/simd-threads.wasm', import.meta.url),
+  'relaxed-simd-threads': () => new URL('../../../build/relaxed-simd-threads.wasm', import.meta.url),
   // Through a variable, so bundlers do not copy this 400 KB development build into every app (in a bundle,
   // load it with init({ build: 'debug', wasm: url })).
   debug: () => new URL('../../../build/debug.wasm', moduleUrl),
 };
 
-/** Best first; `debug` is only loaded when asked for by name, `simd-threads` with init({ threads }). */
+/** Best first; `debug` is only loaded when asked for by name, the threads builds with init({ threads }). */
 export const AUTO_ORDER: readonly BuildName[] = ['relaxed', 'simd', 'scalar'];
+
+/** The builds over shared memory, best first: the ones worker threads can share. */
+const THREADS_ORDER: readonly BuildName[] = ['relaxed-simd-threads', 'simd-threads'];
+
+/** Whether a build runs over shared memory, so worker threads can share its kernels. */
+export function isThreadsBuild(build: string | undefined): boolean {
+  return (THREADS_ORDER as readonly (string | undefined)[]).includes(build);
+}
 
 // Feature probes: the smallest modules that use one v128.const (SIMD) or one f32x4.relaxed_madd (relaxed SIMD).
 // Validating them tells which build the engine accepts without fetching every build.
@@ -35,18 +44,39 @@ const probe = (body: number[]) =>
 const SIMD_PROBE = probe([...V128_CONST_ZERO, 0x0b]);
 const RELAXED_PROBE = probe([...V128_CONST_ZERO, ...V128_CONST_ZERO, ...V128_CONST_ZERO, 0xfd, 0x85, 0x02, 0x0b]);
 
-/** Whether this engine can run a build (validated with a probe module, not by loading the build). */
+/**
+ * What this engine lacks to run a build, each said with where to get it; empty when it runs the build. The
+ * features are validated with the probe modules, not by loading the build.
+ */
+export function missingFeatures(build: BuildName): string[] {
+  if (typeof WebAssembly !== 'object') return ['WebAssembly'];
+  const missing: string[] = [];
+  if (build !== 'scalar' && !WebAssembly.validate(SIMD_PROBE)) missing.push('WebAssembly SIMD');
+  else if ((build === 'relaxed' || build === 'relaxed-simd-threads') && !WebAssembly.validate(RELAXED_PROBE)) {
+    missing.push('relaxed SIMD (Chromium has it; Node 20 needs --experimental-wasm-relaxed-simd)');
+  }
+  if (isThreadsBuild(build) && !threadsAvailable()) missing.push('SharedArrayBuffer (in browsers, a cross-origin-isolated page)');
+  return missing;
+}
+
+/** Whether this engine can run a build. */
 export function engineSupports(build: BuildName): boolean {
-  if (typeof WebAssembly !== 'object') return false;
-  if (build === 'scalar') return true;
-  if (build === 'relaxed') return WebAssembly.validate(RELAXED_PROBE);
-  if (build === 'simd-threads') return WebAssembly.validate(SIMD_PROBE) && threadsAvailable();
-  return WebAssembly.validate(SIMD_PROBE);
+  return missingFeatures(build).length === 0;
 }
 
 /** The builds this engine can run, best first. */
 export function supportedBuilds(): BuildName[] {
   return AUTO_ORDER.filter(engineSupports);
+}
+
+/**
+ * The build a request loads: a named build as named; 'auto' the best the engine runs, among the threads builds
+ * when more than one thread is asked for (simd-threads where none runs, so the error names what is missing).
+ */
+export function chooseBuild(requested: BuildName | 'auto', threads: number): BuildName {
+  if (requested !== 'auto') return requested;
+  if (threads > 1) return THREADS_ORDER.find(engineSupports) ?? 'simd-threads';
+  return supportedBuilds()[0]!;
 }
 
 export type WasmSource = BufferSource | WebAssembly.Module | URL | string | Response;
