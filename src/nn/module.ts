@@ -48,8 +48,11 @@ type IntegerData = Int32Array | BigInt64Array;
 /** Values to load into a module: tensors, or plain data read from a file. */
 export type StateValues = Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> | BigInt64Array }>;
 
-/** A state tensor to load into, and what it is called in messages ('float32 parameter', 'int32 buffer'). */
+/** A state tensor to load into, and whether it is a parameter or a buffer. */
 interface Target { t: Tensor; kind: 'parameter' | 'buffer' }
+
+/** How messages name a target: 'a float32 parameter', 'an int32 buffer'. */
+const targetName = ({ t, kind }: Target) => `${t.dtype === 'int32' ? 'an' : 'a'} ${t.dtype} ${kind}`;
 
 const INT32_MIN = -(2 ** 31), INT32_MAX = 2 ** 31 - 1;
 
@@ -58,9 +61,9 @@ const INT32_MIN = -(2 ** 31), INT32_MAX = 2 ** 31 - 1;
  * (Float32Array, Float64Array, numbers), an int32 target integers (Int32Array, BigInt64Array, integer numbers)
  * that fit in int32.
  */
-function plainValues(data: unknown, { t, kind }: Target): ArrayLike<number> | { kind: string; detail: string } {
-  const what = `a ${t.dtype} ${kind}`;
-  if (t.dtype === 'int32') {
+function plainValues(data: unknown, target: Target): ArrayLike<number> | { kind: string; detail: string } {
+  const what = targetName(target);
+  if (target.t.dtype === 'int32') {
     const ints = data instanceof Int32Array || data instanceof BigInt64Array ||
       (Array.isArray(data) && data.every((x) => Number.isSafeInteger(x)));
     if (!ints) {
@@ -91,7 +94,7 @@ function stageValue(v: unknown, target: Target, own: ReadonlySet<Tensor>): (() =
   if (v instanceof Tensor) {
     if (v.isDisposed) return { kind: 'disposed', detail: 'the tensor was disposed' };
     if ((v.dtype === 'int32') !== (p.dtype === 'int32')) {
-      return { kind: 'wrong dtype', detail: `${v.dtype} data for a ${p.dtype} ${target.kind}` };
+      return { kind: 'wrong dtype', detail: `${v.dtype} data for ${targetName(target)}` };
     }
     if (fmt(v.shape) !== fmt(p.shape)) return { kind: 'wrong shape', detail: `expected ${fmt(p.shape)}, got ${fmt(v.shape)}` };
     const aliased = v !== p && own.has(v);
