@@ -76,11 +76,16 @@ const WINDOWS: WindowCase[] = [
   { name: '3-D input', shape: [5, 3, 4], win: win(2, 1) },
   { name: 'empty batch', shape: [0, 3, 4, 4], win: win(2) },
   { name: 'LeNet size', shape: [4, 16, 28, 28], win: win(2) },
+  // wide rows: four outputs at a time with SIMD in the middle, the scalar loop at the borders and the tail
+  { name: 'wide, stride 1, padding', shape: [2, 3, 9, 21], win: win(3, 1, 1) },
+  { name: 'wide, stride 3 (lane by lane)', shape: [1, 2, 8, 30], win: win([2, 3], [1, 3]) },
+  { name: 'wide, stride 2, ceilMode', shape: [1, 5, 12, 23], win: win(2, 2, 0, 1, true) },
 ];
 const DILATED: WindowCase[] = [
   { name: 'dilation 2', shape: [1, 2, 9, 8], win: win(3, 1, 2, 2) },
   { name: 'dilation [2,3], ceilMode', shape: [2, 3, 11, 10], win: win([2, 3], [2, 3], 1, [2, 3], true) },
   { name: 'dilated windows entirely in the padding', shape: [1, 2, 1, 4], win: win(2, 1, 2, 3) },
+  { name: 'wide, dilation 2, stride 2', shape: [1, 2, 10, 40], win: win(3, 2, 1, 2) },
 ];
 const AVERAGE: WindowCase[] = [
   ...WINDOWS,
@@ -155,6 +160,18 @@ describe('avgPool2d', () => {
         expect(mismatch(out.data, want.data, (i) => t * 2 ** -24 * scale[i]!), what).toBeNull();
         expect(mismatch(grad(backend, dtype, dy), wantGrad, (i) => t * 2 ** -24 * gradScale[i]!), `${what} grad`).toBeNull();
       }
+    }
+  });
+});
+
+describe('pooling: SIMD and scalar paths', () => {
+  it('give the same bits on every wasm build (each lane visits its window in the scalar order)', () => {
+    const wasm = backends.filter((b) => b.backend.name === 'wasm');
+    for (const [k, c] of AVERAGE.entries()) {
+      const x = random(size(c.shape), 700 + k, (r) => 4 * r() - 2);
+      const results = wasm.map(({ backend }) => withArrays(backend, 'float32', [{ data: x, shape: c.shape }],
+        ([a]) => [K.avgPool2d(a!, c.win, c.countIncludePad, c.divisor)])[0]!.data);
+      for (const [i, r] of results.entries()) expect(Array.from(r), `${c.name} on ${wasm[i]!.label}`).toEqual(Array.from(results[0]!));
     }
   });
 });

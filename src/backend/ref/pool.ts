@@ -22,7 +22,8 @@ export function maxPool2d(x: TypedArray, out: TypedArray, indices: Int32Array, p
             const xx = ox * p.sw - p.pw + j * p.dw;
             if (xx < 0 || xx >= p.w) continue;
             const v = x[xb + y * p.w + xx]!;
-            if (at < 0 || v > best || v !== v) {
+            if (at < 0) at = y * p.w + xx; // PyTorch starts from −∞ at the window's first position
+            if (v > best || v !== v) {
               best = v;
               at = y * p.w + xx;
             }
