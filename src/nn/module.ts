@@ -67,7 +67,7 @@ function plainValues(data: unknown, target: Target): ArrayLike<number> | { kind:
     const ints = data instanceof Int32Array || data instanceof BigInt64Array ||
       (Array.isArray(data) && data.every((x) => Number.isSafeInteger(x)));
     if (!ints) {
-      const got = ArrayBuffer.isView(data) ? `floating-point data (${data.constructor.name})` : describe(data);
+      const got = ArrayBuffer.isView(data) ? `${data.constructor.name} data` : describe(data);
       return { kind: 'wrong dtype', detail: `${got} for ${what} (expected Int32Array, BigInt64Array or integers)` };
     }
     const values = Array.from(data as IntegerData | number[], Number);
@@ -123,7 +123,7 @@ export interface Module {
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export abstract class Module {
-  /** Training mode (dropout active); eval() turns it off. */
+  /** Training mode (dropout active, batch norm normalising with and updating batch statistics); eval() turns it off. */
   training!: boolean;
 
   constructor() {
@@ -153,7 +153,7 @@ export abstract class Module {
 
   /** Every parameter of this module and its submodules, with PyTorch-style dotted names. */
   namedParameters(prefix = ''): [string, Tensor][] {
-    return this.named(prefix, isParameter);
+    return this.namedOf('parameter', prefix);
   }
 
   parameters(): Tensor[] {
@@ -162,22 +162,21 @@ export abstract class Module {
 
   /** Every buffer of this module and its submodules (running statistics, …), with dotted names. */
   namedBuffers(prefix = ''): [string, Tensor][] {
-    return this.named(prefix, isBuffer);
+    return this.namedOf('buffer', prefix);
   }
 
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, b]) => b);
   }
 
-  /** This module's own properties that pass `test`, then its submodules' (recursively), with dotted names. */
-  private named(prefix: string, test: (v: unknown) => v is Tensor): [string, Tensor][] {
-    const out: [string, Tensor][] = [];
-    for (const [key, value] of Object.entries(this)) if (test(value)) out.push([prefix + key, value]);
-    for (const [key, child] of this.namedChildren()) out.push(...child.named(`${prefix}${key}.`, test));
-    return out;
+  private namedOf(kind: Target['kind'], prefix: string): [string, Tensor][] {
+    return this.namedState(prefix).filter(([, s]) => s.kind === kind).map(([k, { t }]) => [k, t]);
   }
 
-  /** The state in PyTorch's state_dict order: each module's parameters, then its buffers, then its submodules'. */
+  /**
+   * The whole state in PyTorch's state_dict order: this module's parameters, then its buffers (each in the order
+   * they were assigned), then its submodules' state.
+   */
   private namedState(prefix = ''): [string, Target][] {
     const own: [string, Target][] = [];
     for (const kind of ['parameter', 'buffer'] as const) {
