@@ -10,3 +10,5 @@ export * from './kernels/reduce';
 export * from './kernels/softmax';
 export * from './kernels/copy';
 export * from './kernels/optim';
+export * from './kernels/pool';
+export * from './kernels/batchnorm';

@@ -58,6 +58,22 @@ export interface WherePlan extends BroadcastPlan { condStrides: number[] }
 /** out[outOffset + Σ i·outStrides] = x[xOffset + Σ i·xStrides] for every index i of dims (permute, expand, slice, concat). */
 export interface CopyPlan { dims: number[]; xStrides: number[]; xOffset: number; outStrides: number[]; outOffset: number }
 
+/** The sizes of a pooling call: `planes` (N·C) input planes of h×w, row-major, and as many output planes of oh×ow. */
+export interface PoolSizes { planes: number; h: number; w: number; oh: number; ow: number }
+
+/**
+ * A 2-D pooling window: output (i, j) looks at rows i·sh − ph + a·dh (a < kh) and columns j·sw − pw + b·dw
+ * (b < kw); positions outside the plane are padding. For the average (dh = dw = 1), divisor > 0 replaces the
+ * count, and countIncludePad counts the padding up to the padded border (PyTorch's rules).
+ */
+export interface Pool2dPlan extends PoolSizes {
+  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+  countIncludePad: boolean; divisor: number;
+}
+
+/** x viewed as [n, c, l]: batch normalisation of each channel over its n·l values; eps is added to the variance. */
+export interface BatchNormPlan { n: number; c: number; l: number; eps: number }
+
 export interface SgdParams { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; firstStep: boolean }
 /** bc1 = 1 − β1^t and bc2 = 1 − β2^t, computed once per step by the optimizer. decoupled = AdamW. */
 export interface AdamParams {
@@ -131,6 +147,36 @@ export interface Backend {
   gather(x: Buf, idx: Buf, out: Buf, outer: number, r: number, inner: number, nIdx: number): void;
   /** dx[o, idx[j], i] += dy[o,j,i]: the gradient of gather (dx is not cleared first). */
   scatterAdd(dy: Buf, idx: Buf, dx: Buf, outer: number, r: number, inner: number, nIdx: number): void;
+
+  /** 2-D max pooling (see Pool2dPlan); indices (int32, out's shape) get each maximum's position row·w + column in its plane. */
+  maxPool2d(x: Buf, out: Buf, indices: Buf, plan: Pool2dPlan): void;
+  /**
+   * dx = 0, then dx[plane, indices[plane, o]] += dy[plane, o]; index −1 (a window without a position in the plane)
+   * is skipped. Returns the position of the first index outside [−1, h·w) (skipped, never written), or −1.
+   */
+  maxPool2dGrad(dy: Buf, indices: Buf, dx: Buf, sizes: PoolSizes): number;
+  /** out[plane, o] = x[plane, indices[plane, o]] (0 for −1): the gradient of maxPool2dGrad. Returns as it does. */
+  maxPool2dGather(x: Buf, indices: Buf, out: Buf, sizes: PoolSizes): number;
+  avgPool2d(x: Buf, out: Buf, plan: Pool2dPlan): void;
+  /** dx = 0, then each window's positions get dy / divisor. */
+  avgPool2dGrad(dy: Buf, dx: Buf, plan: Pool2dPlan): void;
+  /** Averages over PyTorch's adaptive windows [⌊i·h/oh⌋, ⌈(i+1)·h/oh⌉) × the same for columns. */
+  adaptiveAvgPool2d(x: Buf, out: Buf, sizes: PoolSizes): void;
+  adaptiveAvgPool2dGrad(dy: Buf, dx: Buf, sizes: PoolSizes): void;
+  /**
+   * Per-channel mean and biased variance ([c] each); with running buffers, also updates them in place:
+   * (1 − momentum)·running + momentum·batch, the variance unbiased (n·l ≥ 2).
+   */
+  batchNormStats(x: Buf, mean: Buf, variance: Buf, runningMean: Buf | null, runningVar: Buf | null, momentum: number,
+    plan: BatchNormPlan): void;
+  /** out = (x − mean)/√(var + eps)·weight + bias per channel; weight and bias may be null (1 and 0). */
+  batchNorm(x: Buf, out: Buf, mean: Buf, variance: Buf, weight: Buf | null, bias: Buf | null, plan: BatchNormPlan): void;
+  /**
+   * The backward of batchNorm: dx (training: mean and var were the batch's and depend on x; evaluation: they are
+   * constants), dweight, dbias; each output may be null when not wanted.
+   */
+  batchNormGrad(x: Buf, dy: Buf, mean: Buf, variance: Buf, weight: Buf | null, dx: Buf | null, dweight: Buf | null,
+    dbias: Buf | null, training: boolean, plan: BatchNormPlan): void;
 
   // Optimizer updates, in place, per element (PyTorch's formulas; see src/optim/).
   sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void;

@@ -6,8 +6,10 @@
 // A kernel that fails after allocating (out of memory in its scratch space, a trap) frees what it allocated:
 // every entry point that allocates runs inside freeOnError().
 import type {
-  AdagradParams, AdamParams, Backend, BinaryOp, Buf, DType, ReduceOp, RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
+  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, Buf, DType, Pool2dPlan, PoolSizes, ReduceOp,
+  RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
 } from '../backend/types.js';
+import { describe } from '../options.js';
 import {
   broadcastShapes, broadcastStrides, checkShape, collapse, fmt, normalizeAxes, normalizeAxis, sizeOf, stridesOf,
   type Shape,
@@ -455,6 +457,279 @@ export function scatterAdd(dy: NDArray, idx: NDArray, shape: Shape, axis = 0): N
     backend.fill(dx.buf, 0, 0, dx.buf.size);
     if (dy.buf.size > 0) backend.scatterAdd(dy.buf, idx.buf, dx.buf, ...around(shape, a, a), idx.buf.size);
     return dx;
+  });
+}
+
+// ---- Pooling and batch normalisation (NCHW) -------------------------------------------------------------
+
+/** A pooling window per spatial axis, [height, width] each (the average has dilation [1, 1]). */
+export interface Pool2dWindow {
+  kernel: readonly [number, number];
+  stride: readonly [number, number];
+  padding: readonly [number, number];
+  dilation: readonly [number, number];
+  ceilMode: boolean;
+}
+
+/**
+ * The input's planes, checked: [C,H,W] or [N,C,H,W] with C, H, W > 0 (a batch of 0 is allowed, as in PyTorch).
+ * Returns the plane count N·C, h and w.
+ */
+function planesOf(kernel: string, shape: Shape): [number, number, number] {
+  if (shape.length !== 3 && shape.length !== 4) {
+    throw new Error(`${kernel}: expected a 3-D [C,H,W] or 4-D [N,C,H,W] input, got ${fmt(shape)}`);
+  }
+  const [h, w] = shape.slice(-2) as [number, number];
+  if (shape.slice(-3).some((d) => d === 0)) {
+    throw new Error(`${kernel}: input ${fmt(shape)} has an empty channel, height or width dimension`);
+  }
+  return [sizeOf(shape.slice(0, -2)), h, w];
+}
+
+/** PyTorch's pooling output length, or 0 and less when the window does not fit. */
+function pooledLength(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
+  let n = Math.floor((size + 2 * p - d * (k - 1) - 1 + (ceil ? s - 1 : 0)) / s) + 1;
+  if (ceil && (n - 1) * s >= size + p) n--; // the last window must start inside the input or its left padding
+  return n;
+}
+
+/** Checks a window against an input shape and plans the pooling (PyTorch's rules and their limits). */
+function poolPlan(kernel: string, shape: Shape, win: Pool2dWindow, countIncludePad = true, divisor = 0): Pool2dPlan {
+  const [planes, h, w] = planesOf(kernel, shape);
+  const pairs = { kernel: [win.kernel, 1], stride: [win.stride, 1], padding: [win.padding, 0], dilation: [win.dilation, 1] } as const;
+  for (const [name, [v, min]] of Object.entries(pairs)) {
+    if (!Array.isArray(v) || v.length !== 2 || !v.every((d) => Number.isSafeInteger(d) && d >= min)) {
+      throw new Error(`${kernel}: ${name} must be a pair of integers ≥ ${min}, got ${describe(v)}`);
+    }
+  }
+  if (!Number.isSafeInteger(divisor) || divisor < 0) throw new Error(`${kernel}: divisor must be an integer ≥ 0, got ${describe(divisor)}`);
+  const [kh, kw] = win.kernel, [sh, sw] = win.stride, [ph, pw] = win.padding, [dh, dw] = win.dilation;
+  if (2 * ph > dh * (kh - 1) + 1 || 2 * pw > dw * (kw - 1) + 1) {
+    throw new Error(`${kernel}: padding [${ph},${pw}] must be at most half the kernel size [${kh},${kw}]` +
+      `${dh > 1 || dw > 1 ? ` dilated by [${dh},${dw}]` : ''} (as in PyTorch)`);
+  }
+  const oh = pooledLength(h, kh, sh, ph, dh, win.ceilMode), ow = pooledLength(w, kw, sw, pw, dw, win.ceilMode);
+  if (oh < 1 || ow < 1) {
+    throw new Error(`${kernel}: the output would be empty: input ${fmt(shape)} is smaller than the kernel [${kh},${kw}]` +
+      `${dh > 1 || dw > 1 ? ` dilated by [${dh},${dw}]` : ''} with padding [${ph},${pw}]`);
+  }
+  return { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisor };
+}
+
+/** An input shape with its last two dims replaced by oh, ow. */
+const pooledShape = (shape: Shape, oh: number, ow: number): number[] => [...shape.slice(0, -2), oh, ow];
+
+/**
+ * 2-D max pooling of [C,H,W] or [N,C,H,W] (PyTorch's max_pool2d). indices (int32, out's shape) hold each
+ * maximum's position row·W + column in its plane (−1 for a window outside the plane); the caller frees both.
+ */
+export function maxPool2d(x: NDArray, win: Pool2dWindow): { out: NDArray; indices: NDArray } {
+  const backend = check('maxPool2d', x);
+  const dtype = checkFloat('maxPool2d', x);
+  const plan = poolPlan('maxPool2d', x.shape, win);
+  return freeOnError(() => {
+    const out = empty(backend, dtype, pooledShape(x.shape, plan.oh, plan.ow));
+    const indices = empty(backend, 'int32', out.shape);
+    if (plan.planes > 0) backend.maxPool2d(x.buf, out.buf, indices.buf, plan);
+    return { out, indices };
+  });
+}
+
+/** The sizes of a pooling's backward: `pooled` (the output's shape) must be `inputShape` with other [oh, ow ≥ 1]. */
+function gradSizes(kernel: string, pooled: Shape, inputShape: Shape): PoolSizes {
+  checkShape(inputShape, kernel);
+  const [planes, h, w] = planesOf(kernel, inputShape);
+  const [oh, ow] = pooled.slice(-2) as [number, number];
+  if (pooled.length !== inputShape.length || fmt(pooled) !== fmt(pooledShape(inputShape, oh, ow)) || oh === 0 || ow === 0) {
+    throw new Error(`${kernel}: gradient ${fmt(pooled)} does not fit an input ${fmt(inputShape)}`);
+  }
+  return { planes, h, w, oh, ow };
+}
+
+/** A backend's report of a bad index (its position, or −1) as our error. */
+function checkPoolIndex(kernel: string, bad: number, indices: NDArray, inSize: number): void {
+  if (bad >= 0) {
+    const value = indices.buf.backend.read(indices.buf, bad, 1)[0];
+    throw new Error(`${kernel}: index ${value} at position ${bad} is out of range [-1, ${inSize}) for its plane`);
+  }
+}
+
+/** The gradient of maxPool2d: dy added at the positions `indices` point to, in a zero array of `inputShape`. */
+export function maxPool2dGrad(dy: NDArray, indices: NDArray, inputShape: Shape): NDArray {
+  const backend = check('maxPool2dGrad', dy, indices);
+  const dtype = checkFloat('maxPool2dGrad', dy);
+  checkInt('maxPool2dGrad', 'indices', indices);
+  const sizes = gradSizes('maxPool2dGrad', dy.shape, inputShape);
+  if (fmt(indices.shape) !== fmt(dy.shape)) throw new Error(`maxPool2dGrad: indices ${fmt(indices.shape)} and gradient ${fmt(dy.shape)} differ`);
+  return freeOnError(() => {
+    const dx = empty(backend, dtype, inputShape);
+    const bad = sizes.planes > 0 ? backend.maxPool2dGrad(dy.buf, indices.buf, dx.buf, sizes) : -1;
+    checkPoolIndex('maxPool2dGrad', bad, indices, sizes.h * sizes.w);
+    return dx;
+  });
+}
+
+/** x's values at `indices` (one per output of maxPool2d, −1 giving 0): the gradient of maxPool2dGrad. */
+export function maxPool2dGather(x: NDArray, indices: NDArray): NDArray {
+  const backend = check('maxPool2dGather', x, indices);
+  const dtype = checkFloat('maxPool2dGather', x);
+  checkInt('maxPool2dGather', 'indices', indices);
+  const sizes = gradSizes('maxPool2dGather', indices.shape, x.shape);
+  return freeOnError(() => {
+    const out = empty(backend, dtype, indices.shape);
+    const bad = sizes.planes > 0 ? backend.maxPool2dGather(x.buf, indices.buf, out.buf, sizes) : -1;
+    checkPoolIndex('maxPool2dGather', bad, indices, sizes.h * sizes.w);
+    return out;
+  });
+}
+
+/**
+ * 2-D average pooling (PyTorch's avg_pool2d): countIncludePad counts the zero padding in the divisor, and a
+ * divisor > 0 replaces the count altogether (divisor_override).
+ */
+export function avgPool2d(x: NDArray, win: Pool2dWindow, countIncludePad = true, divisor = 0): NDArray {
+  const backend = check('avgPool2d', x);
+  const dtype = checkFloat('avgPool2d', x);
+  const plan = poolPlan('avgPool2d', x.shape, { ...win, dilation: [1, 1] }, countIncludePad, divisor);
+  return freeOnError(() => {
+    const out = empty(backend, dtype, pooledShape(x.shape, plan.oh, plan.ow));
+    if (plan.planes > 0) backend.avgPool2d(x.buf, out.buf, plan);
+    return out;
+  });
+}
+
+/** The gradient of avgPool2d with the same window, for an input of `inputShape`. */
+export function avgPool2dGrad(dy: NDArray, inputShape: Shape, win: Pool2dWindow, countIncludePad = true, divisor = 0): NDArray {
+  const backend = check('avgPool2dGrad', dy);
+  const dtype = checkFloat('avgPool2dGrad', dy);
+  checkShape(inputShape, 'avgPool2dGrad');
+  const plan = poolPlan('avgPool2dGrad', inputShape, { ...win, dilation: [1, 1] }, countIncludePad, divisor);
+  const expected = pooledShape(inputShape, plan.oh, plan.ow);
+  if (fmt(dy.shape) !== fmt(expected)) {
+    throw new Error(`avgPool2dGrad: gradient ${fmt(dy.shape)} should be ${fmt(expected)} for an input ${fmt(inputShape)}`);
+  }
+  return freeOnError(() => {
+    const dx = empty(backend, dtype, inputShape);
+    if (plan.planes > 0) backend.avgPool2dGrad(dy.buf, dx.buf, plan);
+    return dx;
+  });
+}
+
+/** Adaptive average pooling to [oh, ow] (PyTorch's adaptive_avg_pool2d windows). */
+export function adaptiveAvgPool2d(x: NDArray, outputSize: readonly [number, number]): NDArray {
+  const backend = check('adaptiveAvgPool2d', x);
+  const dtype = checkFloat('adaptiveAvgPool2d', x);
+  const [planes, h, w] = planesOf('adaptiveAvgPool2d', x.shape);
+  if (!Array.isArray(outputSize) || outputSize.length !== 2 || !outputSize.every((d) => Number.isSafeInteger(d) && d >= 1)) {
+    throw new Error(`adaptiveAvgPool2d: outputSize must be a pair of integers ≥ 1, got ${describe(outputSize)}`);
+  }
+  const [oh, ow] = outputSize;
+  return freeOnError(() => {
+    const out = empty(backend, dtype, pooledShape(x.shape, oh, ow));
+    if (planes > 0) backend.adaptiveAvgPool2d(x.buf, out.buf, { planes, h, w, oh, ow });
+    return out;
+  });
+}
+
+/** The gradient of adaptiveAvgPool2d for an input of `inputShape` (the output size is dy's). */
+export function adaptiveAvgPool2dGrad(dy: NDArray, inputShape: Shape): NDArray {
+  const backend = check('adaptiveAvgPool2dGrad', dy);
+  const dtype = checkFloat('adaptiveAvgPool2dGrad', dy);
+  const sizes = gradSizes('adaptiveAvgPool2dGrad', dy.shape, inputShape);
+  return freeOnError(() => {
+    const dx = empty(backend, dtype, inputShape);
+    if (sizes.planes > 0) backend.adaptiveAvgPool2dGrad(dy.buf, dx.buf, sizes);
+    return dx;
+  });
+}
+
+export interface BatchNormArrays {
+  weight?: NDArray | null;
+  bias?: NDArray | null;
+  /** Updated in place when training; read when not. */
+  runningMean?: NDArray | null;
+  runningVar?: NDArray | null;
+}
+
+export interface BatchNormSettings {
+  training: boolean;
+  momentum: number;
+  eps: number;
+}
+
+/** x as [n, c, l] after checking it ([N,C,…] with rank ≥ 2) and the per-channel arrays ([C] each, x's dtype). */
+function batchNormPlan(kernel: string, x: NDArray, perChannel: Record<string, NDArray | null | undefined>, eps: number): BatchNormPlan {
+  if (x.shape.length < 2) throw new Error(`${kernel}: expected an input [N,C] or [N,C,…] of rank ≥ 2, got ${fmt(x.shape)}`);
+  const [n, c] = x.shape as [number, number];
+  for (const [name, a] of Object.entries(perChannel)) {
+    if (a && (a.shape.length !== 1 || a.shape[0] !== c)) {
+      throw new Error(`${kernel}: ${name} must have shape [${c}] for input ${fmt(x.shape)} (its ${c} channels), got ${fmt(a.shape)}`);
+    }
+  }
+  if (!(typeof eps === 'number' && eps >= 0 && eps < Infinity)) throw new Error(`${kernel}: eps must be a number ≥ 0, got ${describe(eps)}`);
+  return { n, c, l: sizeOf(x.shape.slice(2)), eps };
+}
+
+/**
+ * Batch normalisation (PyTorch's batch_norm) of x [N,C,…] per channel. Training: the batch's mean and biased
+ * variance normalise, and running buffers (if given) move towards them by `momentum`, with the unbiased variance;
+ * more than one value per channel is needed. Evaluation: the running statistics normalise. Returns the output and
+ * the mean and variance used ([C] each; copies, never the running buffers), which the caller frees.
+ */
+export function batchNorm(x: NDArray, arrays: BatchNormArrays, settings: BatchNormSettings): { out: NDArray; mean: NDArray; variance: NDArray } {
+  const { weight = null, bias = null, runningMean = null, runningVar = null } = arrays;
+  const { training, momentum, eps } = settings;
+  const given = [x, weight, bias, runningMean, runningVar].filter((a): a is NDArray => a !== null);
+  const backend = check('batchNorm', ...given);
+  const dtype = checkFloat('batchNorm', ...given);
+  const plan = batchNormPlan('batchNorm', x, { weight, bias, runningMean, runningVar }, eps);
+  if ((runningMean === null) !== (runningVar === null)) throw new Error('batchNorm: give both runningMean and runningVar, or neither');
+  if (!training && !runningMean) throw new Error('batchNorm: evaluation (training: false) normalises with runningMean and runningVar, which are missing');
+  if (!(typeof momentum === 'number' && Number.isFinite(momentum))) throw new Error(`batchNorm: momentum must be a number, got ${describe(momentum)}`);
+  const m = plan.n * plan.l;
+  if (training && m === 1) {
+    throw new Error(`batchNorm: expected more than 1 value per channel when training, got input ${fmt(x.shape)}`);
+  }
+  return freeOnError(() => {
+    const out = empty(backend, dtype, x.shape);
+    const mean = empty(backend, dtype, [plan.c]);
+    const variance = empty(backend, dtype, [plan.c]);
+    if (!training) {
+      copyInto(mean, runningMean!, [0]);
+      copyInto(variance, runningVar!, [0]);
+    } else if (m > 0) {
+      backend.batchNormStats(x.buf, mean.buf, variance.buf, runningMean?.buf ?? null, runningVar?.buf ?? null, momentum, plan);
+    } else {
+      // An empty batch: no statistics, nothing to update (as PyTorch); 0 and 1 keep the backward's sums at 0.
+      backend.fill(mean.buf, 0, 0, plan.c);
+      backend.fill(variance.buf, 1, 0, plan.c);
+    }
+    if (out.buf.size > 0) backend.batchNorm(x.buf, out.buf, mean.buf, variance.buf, weight?.buf ?? null, bias?.buf ?? null, plan);
+    return { out, mean, variance };
+  });
+}
+
+/**
+ * The backward of batchNorm from its input, the upstream gradient and the mean and variance it used: the gradient
+ * of x (when need.x; with training the statistics depend on x), of weight and of bias (when asked); the rest null.
+ */
+export function batchNormGrad(x: NDArray, dy: NDArray, mean: NDArray, variance: NDArray, weight: NDArray | null,
+  settings: { training: boolean; eps: number }, need: { x: boolean; weight: boolean; bias: boolean }):
+  { dx: NDArray | null; dweight: NDArray | null; dbias: NDArray | null } {
+  const given = [x, dy, mean, variance, ...(weight ? [weight] : [])];
+  const backend = check('batchNormGrad', ...given);
+  const dtype = checkFloat('batchNormGrad', ...given);
+  const plan = batchNormPlan('batchNormGrad', x, { mean, variance, weight }, settings.eps);
+  if (fmt(dy.shape) !== fmt(x.shape)) throw new Error(`batchNormGrad: gradient ${fmt(dy.shape)} and input ${fmt(x.shape)} differ`);
+  return freeOnError(() => {
+    const dx = need.x ? empty(backend, dtype, x.shape) : null;
+    const dweight = need.weight ? empty(backend, dtype, [plan.c]) : null;
+    const dbias = need.bias ? empty(backend, dtype, [plan.c]) : null;
+    if (plan.c > 0) {
+      backend.batchNormGrad(x.buf, dy.buf, mean.buf, variance.buf, weight?.buf ?? null, dx?.buf ?? null,
+        dweight?.buf ?? null, dbias?.buf ?? null, settings.training, plan);
+    }
+    return { dx, dweight, dbias };
   });
 }
 

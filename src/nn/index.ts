@@ -1,4 +1,4 @@
-export { Module, parameter, isParameter } from './module.js';
+export { Module, parameter, isParameter, buffer, isBuffer } from './module.js';
 export type { StateDict, StateValues } from './module.js';
 export { Linear } from './linear.js';
 export type { LinearOptions } from './linear.js';
@@ -6,6 +6,9 @@ export { Sequential } from './sequential.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus } from './activations.js';
 export { Dropout } from './dropout.js';
 export { Flatten } from './flatten.js';
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling.js';
+export { BatchNorm1d, BatchNorm2d } from './batchnorm.js';
+export type { BatchNormOptions } from './batchnorm.js';
 export * as init from './init.js';
 export { crossEntropy, mseLoss, bceWithLogits, huberLoss, l2Penalty } from './losses.js';
 export type { CrossEntropyOptions, Reduction } from './losses.js';

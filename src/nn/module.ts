@@ -1,6 +1,8 @@
 // Module: the base of every layer and model, shaped like PyTorch's nn.Module. A module is callable
-// (model(x) runs forward), finds its parameters and submodules among its own properties (in the order they
-// were assigned), names them with dotted paths ('0.weight'), and saves / restores them through a state dict.
+// (model(x) runs forward), finds its parameters, buffers and submodules among its own properties (in the order
+// they were assigned), names them with dotted paths ('0.weight'), and saves / restores them through a state dict.
+// Buffers (PyTorch's register_buffer) are state that is saved and loaded but not trained, such as batch norm's
+// running statistics: they are in stateDict() but never in parameters(), so optimizers never see them.
 import { keep, noGrad } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
@@ -9,6 +11,7 @@ import { boolean, checkOptions, describe, isPlainObject } from '../options.js';
 import { staged, type Staged } from '../staging.js';
 
 const PARAMETER = Symbol('parameter');
+const BUFFER = Symbol('buffer');
 
 /** Marks t as a trainable parameter: it requires a gradient and lives until the module is disposed. */
 export function parameter(t: Tensor, name?: string): Tensor {
@@ -22,22 +25,79 @@ export function isParameter(v: unknown): v is Tensor {
   return v instanceof Tensor && (v as unknown as Record<symbol, boolean>)[PARAMETER] === true;
 }
 
+/**
+ * Marks t as a buffer: state of the module that stateDict() saves and loadStateDict() restores but that is not
+ * trained (PyTorch's register_buffer). It needs no gradient and lives until the module is disposed.
+ */
+export function buffer(t: Tensor, name?: string): Tensor {
+  if (t.requiresGrad) throw new Error('buffer: a buffer is not trained, so it cannot require a gradient (use parameter())');
+  if (name && !t.name) t.name = name;
+  (t as unknown as Record<symbol, boolean>)[BUFFER] = true;
+  return keep(t);
+}
+
+export function isBuffer(v: unknown): v is Tensor {
+  return v instanceof Tensor && (v as unknown as Record<symbol, boolean>)[BUFFER] === true;
+}
+
 export type StateDict = Record<string, Tensor>;
 
+/** Integer data as a file gives it: I32, or I64 (PyTorch saves integer buffers such as num_batches_tracked so). */
+type IntegerData = Int32Array | BigInt64Array;
+
 /** Values to load into a module: tensors, or plain data read from a file. */
-export type StateValues = Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>;
+export type StateValues = Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> | BigInt64Array }>;
+
+/** A state tensor to load into, and whether it is a parameter or a buffer. */
+interface Target { t: Tensor; kind: 'parameter' | 'buffer' }
+
+/** How messages name a target: 'a float32 parameter', 'an int32 buffer'. */
+const targetName = ({ t, kind }: Target) => `${t.dtype === 'int32' ? 'an' : 'a'} ${t.dtype} ${kind}`;
+
+const INT32_MIN = -(2 ** 31), INT32_MAX = 2 ** 31 - 1;
 
 /**
- * Checks one value against its parameter and returns the write that loads it, or what is wrong with it. The
- * write cannot fail: data from another backend or dtype, or from another parameter of the same module (which an
+ * Plain data as the values of a target of its dtype, or what is wrong with it: a float target takes floats
+ * (Float32Array, Float64Array, numbers), an int32 target integers (Int32Array, BigInt64Array, integer numbers)
+ * that fit in int32.
+ */
+function plainValues(data: unknown, target: Target): ArrayLike<number> | { kind: string; detail: string } {
+  const what = targetName(target);
+  if (target.t.dtype === 'int32') {
+    const ints = data instanceof Int32Array || data instanceof BigInt64Array ||
+      (Array.isArray(data) && data.every((x) => Number.isSafeInteger(x)));
+    if (!ints) {
+      const got = ArrayBuffer.isView(data) ? `${data.constructor.name} data` : describe(data);
+      return { kind: 'wrong dtype', detail: `${got} for ${what} (expected Int32Array, BigInt64Array or integers)` };
+    }
+    const values = Array.from(data as IntegerData | number[], Number);
+    const bad = values.find((x) => x < INT32_MIN || x > INT32_MAX);
+    if (bad !== undefined) return { kind: 'out of range', detail: `${bad} does not fit in ${what}` };
+    return values;
+  }
+  const floats = data instanceof Float32Array || data instanceof Float64Array ||
+    (Array.isArray(data) && data.every((x) => typeof x === 'number'));
+  if (!floats) {
+    const got = ArrayBuffer.isView(data) ? `integer data (${data.constructor.name})` : describe(data);
+    return { kind: 'wrong dtype', detail: `${got} for ${what} (expected Float32Array, Float64Array or numbers)` };
+  }
+  return data as ArrayLike<number>;
+}
+
+/**
+ * Checks one value against its parameter or buffer and returns the write that loads it, or what is wrong with it.
+ * The write cannot fail: data from another backend or dtype, or from another tensor of the same module (which an
  * earlier write could change), is read now.
  */
-function stageValue(v: unknown, p: Tensor, params: ReadonlySet<Tensor>): (() => void) | { kind: string; detail: string } {
+function stageValue(v: unknown, target: Target, own: ReadonlySet<Tensor>): (() => void) | { kind: string; detail: string } {
+  const { t: p } = target;
   if (v instanceof Tensor) {
     if (v.isDisposed) return { kind: 'disposed', detail: 'the tensor was disposed' };
-    if (v.dtype === 'int32') return { kind: 'wrong dtype', detail: `int32 data for a ${p.dtype} parameter` };
+    if ((v.dtype === 'int32') !== (p.dtype === 'int32')) {
+      return { kind: 'wrong dtype', detail: `${v.dtype} data for ${targetName(target)}` };
+    }
     if (fmt(v.shape) !== fmt(p.shape)) return { kind: 'wrong shape', detail: `expected ${fmt(p.shape)}, got ${fmt(v.shape)}` };
-    const aliased = v !== p && params.has(v);
+    const aliased = v !== p && own.has(v);
     if (v.backend === p.backend && v.dtype === p.dtype && !aliased) return () => K.copyInto(p, v, p.shape.map(() => 0));
     const data = v.data();
     return () => p.backend.write(p.buf, data);
@@ -46,14 +106,9 @@ function stageValue(v: unknown, p: Tensor, params: ReadonlySet<Tensor>): (() => 
     return { kind: 'not a tensor', detail: `expected a Tensor or { shape, data }, got ${describe(v)}` };
   }
   const { shape, data } = v as { shape: number[]; data: unknown };
-  const floats = data instanceof Float32Array || data instanceof Float64Array ||
-    (Array.isArray(data) && data.every((x) => typeof x === 'number'));
-  if (!floats) {
-    const what = ArrayBuffer.isView(data) ? `integer data (${data.constructor.name})` : describe(data);
-    return { kind: 'wrong dtype', detail: `${what} for a ${p.dtype} parameter (expected Float32Array, Float64Array or numbers)` };
-  }
+  const values = plainValues(data, target);
+  if ('detail' in values) return values;
   if (fmt(shape) !== fmt(p.shape)) return { kind: 'wrong shape', detail: `expected ${fmt(p.shape)}, got ${fmt(shape)}` };
-  const values = data as ArrayLike<number>;
   if (values.length !== sizeOf(shape)) {
     return { kind: 'wrong size', detail: `shape ${fmt(shape)} holds ${sizeOf(shape)} values, the data has ${values.length}` };
   }
@@ -68,7 +123,7 @@ export interface Module {
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export abstract class Module {
-  /** Training mode (dropout active); eval() turns it off. */
+  /** Training mode (dropout active, batch norm normalising with and updating batch statistics); eval() turns it off. */
   training!: boolean;
 
   constructor() {
@@ -98,16 +153,38 @@ export abstract class Module {
 
   /** Every parameter of this module and its submodules, with PyTorch-style dotted names. */
   namedParameters(prefix = ''): [string, Tensor][] {
-    const out: [string, Tensor][] = [];
-    for (const [key, value] of Object.entries(this)) {
-      if (isParameter(value)) out.push([prefix + key, value]);
-    }
-    for (const [key, child] of this.namedChildren()) out.push(...child.namedParameters(`${prefix}${key}.`));
-    return out;
+    return this.namedOf('parameter', prefix);
   }
 
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Every buffer of this module and its submodules (running statistics, …), with dotted names. */
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    return this.namedOf('buffer', prefix);
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  private namedOf(kind: Target['kind'], prefix: string): [string, Tensor][] {
+    return this.namedState(prefix).filter(([, s]) => s.kind === kind).map(([k, { t }]) => [k, t]);
+  }
+
+  /**
+   * The whole state in PyTorch's state_dict order: this module's parameters, then its buffers (each in the order
+   * they were assigned), then its submodules' state.
+   */
+  private namedState(prefix = ''): [string, Target][] {
+    const own: [string, Target][] = [];
+    for (const kind of ['parameter', 'buffer'] as const) {
+      for (const [key, value] of Object.entries(this)) {
+        if (kind === 'parameter' ? isParameter(value) : isBuffer(value)) own.push([prefix + key, { t: value, kind }]);
+      }
+    }
+    return [...own, ...this.namedChildren().flatMap(([key, child]) => child.namedState(`${prefix}${key}.`))];
   }
 
   /** Drops every parameter's gradient (PyTorch's set_to_none behaviour), also one disposed since it was assigned. */
@@ -128,15 +205,16 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** The parameters by name (the live tensors, not copies). */
+  /** The parameters and buffers by name, in PyTorch's order (the live tensors, not copies). */
   stateDict(): StateDict {
-    return Object.fromEntries(this.namedParameters());
+    return Object.fromEntries(this.namedState().map(([k, { t }]) => [k, t]));
   }
 
   /**
-   * Copies values into the parameters. Everything is checked before anything is written: with strict (the
-   * default), missing and unexpected names are an error; a value of the wrong shape, size or dtype, or a
-   * disposed tensor, always is. The error lists every problem.
+   * Copies values into the parameters and buffers. Everything is checked before anything is written: with strict
+   * (the default), missing and unexpected names are an error; a value of the wrong shape, size or dtype (integer
+   * buffers take integer data, which may come as I64 from a PyTorch file), or a disposed tensor, always is. The
+   * error lists every problem.
    */
   loadStateDict(values: StateValues, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
     const { missing, unexpected, commit } = this.stageStateDict(values, options);
@@ -149,17 +227,17 @@ export abstract class Module {
     checkOptions('loadStateDict', options, { strict: boolean }, { assign: 'values are always copied into the existing parameters' });
     if (!isPlainObject(values)) throw new Error(`loadStateDict: expected an object of named values, got ${describe(values)}`);
     const strict = options.strict ?? true;
-    const params = new Map(this.namedParameters());
+    const state = new Map(this.namedState());
     const given = new Map(Object.entries(values)); // own keys only: names like 'constructor' or '__proto__' work
-    const missing = [...params.keys()].filter((k) => !given.has(k));
-    const unexpected = [...given.keys()].filter((k) => !params.has(k));
+    const missing = [...state.keys()].filter((k) => !given.has(k));
+    const unexpected = [...given.keys()].filter((k) => !state.has(k));
     const problems = new Map<string, string[]>(); // kind of problem → 'name: detail'
     const writes: (() => void)[] = [];
-    const own = new Set(params.values());
-    for (const [k, p] of params) {
-      if (p.isDisposed) throw new Error(`loadStateDict: parameter '${k}' of this module was disposed`);
+    const own = new Set([...state.values()].map(({ t }) => t));
+    for (const [k, target] of state) {
+      if (target.t.isDisposed) throw new Error(`loadStateDict: ${target.kind} '${k}' of this module was disposed`);
       if (!given.has(k)) continue;
-      const r = stageValue(given.get(k), p, own);
+      const r = stageValue(given.get(k), target, own);
       if (typeof r === 'function') writes.push(r);
       else problems.set(r.kind, [...(problems.get(r.kind) ?? []), `${k}: ${r.detail}`]);
     }
@@ -172,9 +250,9 @@ export abstract class Module {
     return { missing, unexpected, ...staged(() => noGrad(() => writes.forEach((w) => w()))) };
   }
 
-  /** Frees every parameter (and its gradient). The module cannot be used afterwards. */
+  /** Frees every parameter (and its gradient) and every buffer. The module cannot be used afterwards. */
   dispose(): void {
-    for (const p of this.parameters()) if (!p.isDisposed) p.dispose();
+    for (const t of [...this.parameters(), ...this.buffers()]) if (!t.isDisposed) t.dispose();
   }
 
   /** A one-line-per-module summary, like printing a PyTorch model. */

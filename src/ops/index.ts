@@ -48,6 +48,13 @@ export { indexSelect, scatterAdd } from './gather.js';
 export { linear } from './linear.js';
 export { sumTo } from './sumTo.js';
 export { where } from './where.js';
+export { maxPool2d } from './maxPool2d.js';
+export { avgPool2d } from './avgPool2d.js';
+export { adaptiveAvgPool2d } from './adaptiveAvgPool2d.js';
+export type { AdaptiveSize } from './adaptiveAvgPool2d.js';
+export type { AvgPool2dOptions, MaxPool2dOptions, Size2 } from './pool2d.js';
+export { batchNorm } from './batchNorm.js';
+export type { BatchNormOptions } from './batchNorm.js';
 export type { Axes, MatmulOptions };
 
 setEngineOps({

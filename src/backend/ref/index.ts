@@ -1,15 +1,17 @@
 // The reference backend: every kernel as plain TypeScript loops over typed arrays (one file per kernel family,
 // beside this one). It is the fallback, the oracle the wasm kernels are tested against, and the benchmark baseline.
 import type {
-  AdagradParams, AdamParams, Backend, BinaryOp, BroadcastPlan, Buf, CopyPlan, DType, MatmulPlan, MemoryStats,
-  ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp, UnaryOp, WherePlan,
+  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, CopyPlan, DType, MatmulPlan,
+  MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp, UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';
 import { mb, outOfMemory } from '../oom.js';
+import * as batchNormK from './batchnorm.js';
 import * as binaryK from './binary.js';
 import * as copyK from './copy.js';
 import * as matmulK from './matmul.js';
 import * as optimK from './optim.js';
+import * as poolK from './pool.js';
 import * as reduceK from './reduce.js';
 import * as softmaxK from './softmax.js';
 import * as unaryK from './unary.js';
@@ -137,6 +139,40 @@ export class RefBackend implements Backend {
   scatterAdd(dy: Buf, idx: Buf, dx: Buf, outer: number, r: number, inner: number, nIdx: number): void {
     copyK.scatterAdd(this.d(dy), this.d(idx) as Int32Array, this.d(dx), outer, r, inner, nIdx);
   }
+  maxPool2d(x: Buf, out: Buf, indices: Buf, plan: Pool2dPlan): void {
+    poolK.maxPool2d(this.d(x), this.d(out), this.d(indices) as Int32Array, plan);
+  }
+  maxPool2dGrad(dy: Buf, indices: Buf, dx: Buf, sizes: PoolSizes): number {
+    return poolK.maxPool2dGrad(this.d(dy), this.d(indices) as Int32Array, this.d(dx), sizes);
+  }
+  maxPool2dGather(x: Buf, indices: Buf, out: Buf, sizes: PoolSizes): number {
+    return poolK.maxPool2dGather(this.d(x), this.d(indices) as Int32Array, this.d(out), sizes);
+  }
+  avgPool2d(x: Buf, out: Buf, plan: Pool2dPlan): void {
+    poolK.avgPool2d(this.d(x), this.d(out), plan);
+  }
+  avgPool2dGrad(dy: Buf, dx: Buf, plan: Pool2dPlan): void {
+    poolK.avgPool2dGrad(this.d(dy), this.d(dx), plan);
+  }
+  adaptiveAvgPool2d(x: Buf, out: Buf, sizes: PoolSizes): void {
+    poolK.adaptiveAvgPool2d(this.d(x), this.d(out), sizes);
+  }
+  adaptiveAvgPool2dGrad(dy: Buf, dx: Buf, sizes: PoolSizes): void {
+    poolK.adaptiveAvgPool2dGrad(this.d(dy), this.d(dx), sizes);
+  }
+  batchNormStats(x: Buf, mean: Buf, variance: Buf, runningMean: Buf | null, runningVar: Buf | null, momentum: number,
+    plan: BatchNormPlan): void {
+    batchNormK.batchNormStats(this.d(x), this.d(mean), this.d(variance), this.maybe(runningMean), this.maybe(runningVar),
+      momentum, plan);
+  }
+  batchNorm(x: Buf, out: Buf, mean: Buf, variance: Buf, weight: Buf | null, bias: Buf | null, plan: BatchNormPlan): void {
+    batchNormK.batchNorm(this.d(x), this.d(out), this.d(mean), this.d(variance), this.maybe(weight), this.maybe(bias), plan);
+  }
+  batchNormGrad(x: Buf, dy: Buf, mean: Buf, variance: Buf, weight: Buf | null, dx: Buf | null, dweight: Buf | null,
+    dbias: Buf | null, training: boolean, plan: BatchNormPlan): void {
+    batchNormK.batchNormGrad(this.d(x), this.d(dy), this.d(mean), this.d(variance), this.maybe(weight), this.maybe(dx),
+      this.maybe(dweight), this.maybe(dbias), training, plan);
+  }
   sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void {
     optimK.sgd(this.d(p), this.d(g), momentumBuf ? this.d(momentumBuf) : null, n, h);
   }
@@ -161,6 +197,10 @@ export class RefBackend implements Backend {
 
   private d(buf: Buf): TypedArray {
     return this.own(buf, 'ref').data;
+  }
+
+  private maybe(buf: Buf | null): TypedArray | null {
+    return buf ? this.d(buf) : null;
   }
 }
 

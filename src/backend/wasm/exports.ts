@@ -34,6 +34,23 @@ export interface KernelExports {
   gather_32(x: Ptr, idx: Ptr, out: Ptr, outer: number, r: number, inner: number, nIdx: number): void;
   scatter_add_f32(dy: Ptr, idx: Ptr, dx: Ptr, outer: number, r: number, inner: number, nIdx: number): void;
 
+  max_pool2d_f32(x: Ptr, out: Ptr, idx: Ptr, planes: number, h: number, w: number, oh: number, ow: number,
+    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number): void;
+  max_pool2d_grad_f32(dy: Ptr, idx: Ptr, dx: Ptr, planes: number, inSize: number, outSize: number): number;
+  max_pool2d_gather_f32(x: Ptr, idx: Ptr, out: Ptr, planes: number, inSize: number, outSize: number): number;
+  avg_pool2d_f32(x: Ptr, out: Ptr, planes: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, countIncludePad: number, divisor: number): void;
+  avg_pool2d_grad_f32(dy: Ptr, dx: Ptr, planes: number, h: number, w: number, oh: number, ow: number, kh: number,
+    kw: number, sh: number, sw: number, ph: number, pw: number, countIncludePad: number, divisor: number): void;
+  adaptive_avg_pool2d_f32(x: Ptr, out: Ptr, planes: number, h: number, w: number, oh: number, ow: number): void;
+  adaptive_avg_pool2d_grad_f32(dy: Ptr, dx: Ptr, planes: number, h: number, w: number, oh: number, ow: number): void;
+  batch_norm_stats_f32(x: Ptr, mean: Ptr, variance: Ptr, runMean: Ptr, runVar: Ptr, momentum: number, n: number,
+    c: number, l: number, c0: number, c1: number): void;
+  batch_norm_f32(x: Ptr, out: Ptr, mean: Ptr, variance: Ptr, weight: Ptr, bias: Ptr, eps: number, n: number,
+    c: number, l: number, c0: number, c1: number): void;
+  batch_norm_grad_f32(x: Ptr, dy: Ptr, mean: Ptr, variance: Ptr, weight: Ptr, dx: Ptr, dweight: Ptr, dbias: Ptr,
+    training: number, eps: number, n: number, c: number, l: number, c0: number, c1: number): void;
+
   sgd_f32(p: Ptr, g: Ptr, buf: Ptr, n: number, lr: number, momentum: number, dampening: number,
     weightDecay: number, nesterov: number, firstStep: number): void;
   adam_f32(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,

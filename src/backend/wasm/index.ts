@@ -2,8 +2,9 @@
 // a kernel are computed right before the call, and typed-array views are created per read/write, so no view is
 // ever used after memory.grow has detached it.
 import type {
-  AdagradParams, AdamParams, Backend, BinaryOp, BroadcastPlan, Buf, BuildName, CopyPlan, DType, MatmulPlan,
-  MemoryStats, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp, UnaryOp, WherePlan,
+  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, BuildName, CopyPlan, DType,
+  MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp,
+  UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';
 import { any, checkOptions, integer, number, oneOf } from '../../options.js';
@@ -346,6 +347,75 @@ export class WasmBackend implements Backend {
   scatterAdd(dy: Buf, idx: Buf, dx: Buf, outer: number, r: number, inner: number, nIdx: number): void {
     const [pdy, pi, pdx] = this.ptrs('scatterAdd', dy, idx, dx);
     this.run('scatterAdd', () => this.exports.scatter_add_f32(pdy, pi, pdx, outer, r, inner, nIdx));
+  }
+
+  maxPool2d(x: Buf, out: Buf, indices: Buf, p: Pool2dPlan): void {
+    const [px, po, pi] = this.ptrs('maxPool2d', x, out, indices);
+    this.run('maxPool2d', () => this.exports.max_pool2d_f32(px, po, pi, p.planes, p.h, p.w, p.oh, p.ow,
+      p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw));
+  }
+
+  maxPool2dGrad(dy: Buf, indices: Buf, dx: Buf, s: PoolSizes): number {
+    const [pdy, pi, pdx] = this.ptrs('maxPool2dGrad', dy, indices, dx);
+    let bad = -1;
+    this.run('maxPool2dGrad', () => {
+      bad = this.exports.max_pool2d_grad_f32(pdy, pi, pdx, s.planes, s.h * s.w, s.oh * s.ow);
+    });
+    return bad;
+  }
+
+  maxPool2dGather(x: Buf, indices: Buf, out: Buf, s: PoolSizes): number {
+    const [px, pi, po] = this.ptrs('maxPool2dGather', x, indices, out);
+    let bad = -1;
+    this.run('maxPool2dGather', () => {
+      bad = this.exports.max_pool2d_gather_f32(px, pi, po, s.planes, s.h * s.w, s.oh * s.ow);
+    });
+    return bad;
+  }
+
+  avgPool2d(x: Buf, out: Buf, p: Pool2dPlan): void {
+    const [px, po] = this.ptrs('avgPool2d', x, out);
+    this.run('avgPool2d', () => this.exports.avg_pool2d_f32(px, po, p.planes, p.h, p.w, p.oh, p.ow, p.kh, p.kw,
+      p.sh, p.sw, p.ph, p.pw, +p.countIncludePad, p.divisor));
+  }
+
+  avgPool2dGrad(dy: Buf, dx: Buf, p: Pool2dPlan): void {
+    const [pdy, pdx] = this.ptrs('avgPool2dGrad', dy, dx);
+    this.run('avgPool2dGrad', () => this.exports.avg_pool2d_grad_f32(pdy, pdx, p.planes, p.h, p.w, p.oh, p.ow,
+      p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, +p.countIncludePad, p.divisor));
+  }
+
+  adaptiveAvgPool2d(x: Buf, out: Buf, s: PoolSizes): void {
+    const [px, po] = this.ptrs('adaptiveAvgPool2d', x, out);
+    this.run('adaptiveAvgPool2d', () => this.exports.adaptive_avg_pool2d_f32(px, po, s.planes, s.h, s.w, s.oh, s.ow));
+  }
+
+  adaptiveAvgPool2dGrad(dy: Buf, dx: Buf, s: PoolSizes): void {
+    const [pdy, pdx] = this.ptrs('adaptiveAvgPool2dGrad', dy, dx);
+    this.run('adaptiveAvgPool2dGrad', () =>
+      this.exports.adaptive_avg_pool2d_grad_f32(pdy, pdx, s.planes, s.h, s.w, s.oh, s.ow));
+  }
+
+  batchNormStats(x: Buf, mean: Buf, variance: Buf, runningMean: Buf | null, runningVar: Buf | null, momentum: number,
+    p: BatchNormPlan): void {
+    const [px, pm, pv] = this.ptrs('batchNormStats', x, mean, variance);
+    const [prm, prv] = [runningMean, runningVar].map((b) => (b ? this.own(b, 'batchNormStats').ptr : 0));
+    this.run('batchNormStats', () =>
+      this.exports.batch_norm_stats_f32(px, pm, pv, prm!, prv!, momentum, p.n, p.c, p.l, 0, p.c));
+  }
+
+  batchNorm(x: Buf, out: Buf, mean: Buf, variance: Buf, weight: Buf | null, bias: Buf | null, p: BatchNormPlan): void {
+    const [px, po, pm, pv] = this.ptrs('batchNorm', x, out, mean, variance);
+    const [pw, pb] = [weight, bias].map((b) => (b ? this.own(b, 'batchNorm').ptr : 0));
+    this.run('batchNorm', () => this.exports.batch_norm_f32(px, po, pm, pv, pw!, pb!, p.eps, p.n, p.c, p.l, 0, p.c));
+  }
+
+  batchNormGrad(x: Buf, dy: Buf, mean: Buf, variance: Buf, weight: Buf | null, dx: Buf | null, dweight: Buf | null,
+    dbias: Buf | null, training: boolean, p: BatchNormPlan): void {
+    const [px, pdy, pm, pv] = this.ptrs('batchNormGrad', x, dy, mean, variance);
+    const [pw, pdx, pdw, pdb] = [weight, dx, dweight, dbias].map((b) => (b ? this.own(b, 'batchNormGrad').ptr : 0));
+    this.run('batchNormGrad', () => this.exports.batch_norm_grad_f32(px, pdy, pm, pv, pw!, pdx!, pdw!, pdb!, +training,
+      p.eps, p.n, p.c, p.l, 0, p.c));
   }
 
   sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void {
