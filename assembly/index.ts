@@ -10,3 +10,4 @@ export * from './kernels/reduce';
 export * from './kernels/softmax';
 export * from './kernels/copy';
 export * from './kernels/optim';
+export * from './kernels/conv';

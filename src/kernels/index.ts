@@ -6,7 +6,8 @@
 // A kernel that fails after allocating (out of memory in its scratch space, a trap) frees what it allocated:
 // every entry point that allocates runs inside freeOnError().
 import type {
-  AdagradParams, AdamParams, Backend, BinaryOp, Buf, DType, ReduceOp, RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
+  AdagradParams, AdamParams, Backend, BinaryOp, Buf, ConvPlan, DType, ReduceOp, RmspropParams, SgdParams, UnaryGradOp,
+  UnaryOp,
 } from '../backend/types.js';
 import {
   broadcastShapes, broadcastStrides, checkShape, collapse, fmt, normalizeAxes, normalizeAxis, sizeOf, stridesOf,
@@ -455,6 +456,138 @@ export function scatterAdd(dy: NDArray, idx: NDArray, shape: Shape, axis = 0): N
     backend.fill(dx.buf, 0, 0, dx.buf.size);
     if (dy.buf.size > 0) backend.scatterAdd(dy.buf, idx.buf, dx.buf, ...around(shape, a, a), idx.buf.size);
     return dx;
+  });
+}
+
+// ---- Convolution ----------------------------------------------------------------------------------------------
+
+/**
+ * The geometry of a convolution over 1 or 2 spatial dims (conv1d, conv2d: the length of `stride` says which), one
+ * entry per spatial dim: padding is [before, after] (zeros on each side of the input).
+ */
+export interface ConvGeometry {
+  stride: readonly number[];
+  padding: readonly (readonly [number, number])[];
+  dilation: readonly number[];
+  groups: number;
+}
+
+const SPATIAL = ['length', 'height, width'];
+const KERNEL = ['kernel_length', 'kernel_height, kernel_width'];
+
+/** The kernel name of a convolution of this geometry ('conv1d', 'conv2d'), with `suffix`. */
+function convName(g: ConvGeometry, suffix: string): string {
+  const rank = Array.isArray(g?.stride) && (g.stride.length === 1 || g.stride.length === 2) ? g.stride.length : 2;
+  return `conv${rank}d${suffix}`;
+}
+
+function checkGeometry(name: string, g: ConvGeometry): number {
+  const rank = g.stride.length;
+  const ints = (v: readonly unknown[], min: number) => v.length === rank && v.every((d) => Number.isSafeInteger(d) && (d as number) >= min);
+  const pairs = Array.isArray(g.padding) && ints(g.padding.map((p) => (Array.isArray(p) && p.length === 2 ? Math.min(p[0], p[1]) : -1)), 0);
+  if (!ints(g.stride, 1) || !ints(g.dilation, 1) || !pairs || !(Number.isSafeInteger(g.groups) && g.groups >= 1)) {
+    throw new Error(`${name}: invalid geometry: stride [${g.stride.join(',')}] and dilation [${g.dilation.join(',')}] must be ` +
+      `${rank} integers ≥ 1, padding ${JSON.stringify(g.padding)} ${rank} pairs of integers ≥ 0, groups ${g.groups} an integer ≥ 1`);
+  }
+  return rank;
+}
+
+/**
+ * Checks the shapes of a convolution of x by a weight under geometry g (errors start with `name` and show the
+ * shapes) and returns the backend's 2-D plan (a 1-D convolution is one of height 1) and the output shape.
+ */
+function convPlan(name: string, xShape: Shape, wShape: Shape, g: ConvGeometry): { plan: ConvPlan; outShape: number[] } {
+  const rank = checkGeometry(name, g);
+  if (xShape.length !== rank + 2) {
+    throw new Error(`${name}: input must be ${rank + 2}-D [batch, channels, ${SPATIAL[rank - 1]}], got ${fmt(xShape)}`);
+  }
+  if (wShape.length !== rank + 2) {
+    throw new Error(`${name}: weight must be ${rank + 2}-D [out_channels, in_channels/groups, ${KERNEL[rank - 1]}], got ${fmt(wShape)}`);
+  }
+  const [n, c, ...size] = xShape as number[];
+  const [o, cg, ...kernel] = wShape as number[];
+  const groups = g.groups;
+  if (c === 0 || size.includes(0)) {
+    throw new Error(`${name}: input ${fmt(xShape)} has a dimension of size 0 other than the batch`);
+  }
+  if (wShape.includes(0)) throw new Error(`${name}: weight ${fmt(wShape)} has a dimension of size 0`);
+  if (c % groups !== 0) throw new Error(`${name}: input ${fmt(xShape)} has ${c} channels, which groups=${groups} does not divide`);
+  if (o % groups !== 0) {
+    throw new Error(`${name}: weight ${fmt(wShape)} has ${o} output channels, which groups=${groups} does not divide`);
+  }
+  if (c !== cg * groups) {
+    throw new Error(`${name}: input ${fmt(xShape)} has ${c} channels, but weight ${fmt(wShape)} with groups=${groups} ` +
+      `expects ${cg * groups} (weight.shape[1]·groups)`);
+  }
+  const out = size.map((s, i) => {
+    const [before, after] = g.padding[i]!;
+    const span = g.dilation[i]! * (kernel[i]! - 1) + 1;
+    return s + before + after < span ? 0 : Math.floor((s + before + after - span) / g.stride[i]!) + 1;
+  });
+  if (out.includes(0)) {
+    const padded = size.map((s, i) => s + g.padding[i]![0] + g.padding[i]![1]);
+    const span = kernel.map((k, i) => g.dilation[i]! * (k - 1) + 1);
+    throw new Error(`${name}: kernel ${fmt(kernel)} (dilation [${g.dilation.join(',')}], so spanning ${fmt(span)}) is larger ` +
+      `than the padded input ${fmt(padded)} (input ${fmt(xShape)}, padding ${JSON.stringify(g.padding)}): the output would be empty`);
+  }
+  // Height 1 for conv1d: the plan's second spatial dim is the length.
+  const at = (v: readonly number[], i: number, one: number) => (rank === 1 ? (i === 0 ? one : v[0]!) : v[i]!);
+  const plan: ConvPlan = {
+    n, c, h: at(size, 0, 1), w: at(size, 1, 1), o, kh: at(kernel, 0, 1), kw: at(kernel, 1, 1),
+    oh: at(out, 0, 1), ow: at(out, 1, 1),
+    strideH: at(g.stride, 0, 1), strideW: at(g.stride, 1, 1),
+    padH: rank === 1 ? 0 : g.padding[0]![0], padW: g.padding[rank - 1]![0],
+    dilationH: at(g.dilation, 0, 1), dilationW: at(g.dilation, 1, 1), groups,
+  };
+  return { plan, outShape: [n, o, ...out] };
+}
+
+/**
+ * conv1d / conv2d in PyTorch's layouts: x [batch, in, ...size], weight [out, in/groups, ...kernel], optional bias
+ * [out]; the output is [batch, out, ...size'] (rank from g.stride's length).
+ */
+export function conv(x: NDArray, weight: NDArray, bias: NDArray | null, g: ConvGeometry): NDArray {
+  const name = convName(g, '');
+  const backend = check(name, x, weight, ...(bias ? [bias] : []));
+  const dtype = checkFloat(name, x, weight, ...(bias ? [bias] : []));
+  const { plan, outShape } = convPlan(name, x.shape, weight.shape, g);
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== plan.o)) {
+    throw new Error(`${name}: bias must have shape [${plan.o}] for weight ${fmt(weight.shape)}, got ${fmt(bias.shape)}`);
+  }
+  return freeOnError(() => {
+    const out = empty(backend, dtype, outShape);
+    if (out.buf.size > 0) backend.conv2d(x.buf, weight.buf, bias ? bias.buf : null, out.buf, plan);
+    return out;
+  });
+}
+
+/** The gradient of sum(conv(x, weight)·dy) with respect to x, for an x of shape inputShape. */
+export function convInputGrad(dy: NDArray, weight: NDArray, inputShape: Shape, g: ConvGeometry): NDArray {
+  const name = convName(g, 'InputGrad');
+  const backend = check(name, dy, weight);
+  const dtype = checkFloat(name, dy, weight);
+  checkShape(inputShape, name);
+  const { plan, outShape } = convPlan(name, inputShape, weight.shape, g);
+  if (fmt(dy.shape) !== fmt(outShape)) throw new Error(`${name}: gradient ${fmt(dy.shape)} should be ${fmt(outShape)}`);
+  return freeOnError(() => {
+    const dx = empty(backend, dtype, inputShape);
+    if (dx.buf.size > 0) backend.conv2dInputGrad(dy.buf, weight.buf, dx.buf, plan);
+    return dx;
+  });
+}
+
+/** The gradient of sum(conv(x, weight)·dy) with respect to weight, for a weight of shape weightShape. */
+export function convWeightGrad(x: NDArray, dy: NDArray, weightShape: Shape, g: ConvGeometry): NDArray {
+  const name = convName(g, 'WeightGrad');
+  const backend = check(name, x, dy);
+  const dtype = checkFloat(name, x, dy);
+  checkShape(weightShape, name);
+  const { plan, outShape } = convPlan(name, x.shape, weightShape, g);
+  if (fmt(dy.shape) !== fmt(outShape)) throw new Error(`${name}: gradient ${fmt(dy.shape)} should be ${fmt(outShape)}`);
+  return freeOnError(() => {
+    const dw = empty(backend, dtype, weightShape);
+    backend.conv2dWeightGrad(x.buf, dy.buf, dw.buf, plan); // a batch of 0 gives zeros
+    return dw;
   });
 }
 
