@@ -475,21 +475,26 @@ export interface ConvGeometry {
 const SPATIAL = ['length', 'height, width'];
 const KERNEL = ['kernel_length', 'kernel_height, kernel_width'];
 
-/** The kernel name of a convolution of this geometry ('conv1d', 'conv2d'), with `suffix`. */
-function convName(g: ConvGeometry, suffix: string): string {
-  const rank = Array.isArray(g?.stride) && (g.stride.length === 1 || g.stride.length === 2) ? g.stride.length : 2;
-  return `conv${rank}d${suffix}`;
+const isInts = (v: unknown, length: number, min: number) =>
+  Array.isArray(v) && v.length === length && v.every((d) => Number.isSafeInteger(d) && d >= min);
+
+/** The spatial rank of a geometry (1 or 2), or 0 if it is not a geometry of this shape. */
+function rankOf(g: ConvGeometry): number {
+  const rank = Array.isArray(g?.stride) ? g.stride.length : 0;
+  const ok = (rank === 1 || rank === 2) && isInts(g.stride, rank, 1) && isInts(g.dilation, rank, 1) &&
+    Array.isArray(g.padding) && g.padding.length === rank && g.padding.every((p) => isInts(p, 2, 0)) &&
+    Number.isSafeInteger(g.groups) && g.groups >= 1;
+  return ok ? rank : 0;
 }
 
-function checkGeometry(name: string, g: ConvGeometry): number {
-  const rank = g.stride.length;
-  const ints = (v: readonly unknown[], min: number) => v.length === rank && v.every((d) => Number.isSafeInteger(d) && (d as number) >= min);
-  const pairs = Array.isArray(g.padding) && ints(g.padding.map((p) => (Array.isArray(p) && p.length === 2 ? Math.min(p[0], p[1]) : -1)), 0);
-  if (!ints(g.stride, 1) || !ints(g.dilation, 1) || !pairs || !(Number.isSafeInteger(g.groups) && g.groups >= 1)) {
-    throw new Error(`${name}: invalid geometry: stride [${g.stride.join(',')}] and dilation [${g.dilation.join(',')}] must be ` +
-      `${rank} integers ≥ 1, padding ${JSON.stringify(g.padding)} ${rank} pairs of integers ≥ 0, groups ${g.groups} an integer ≥ 1`);
+/** The kernel name of a convolution of this geometry ('conv1d', 'conv2d'), with `suffix`; checks the geometry. */
+function convName(g: ConvGeometry, suffix: string): string {
+  const rank = rankOf(g);
+  if (rank === 0) {
+    throw new Error(`conv${suffix}: the geometry must hold stride and dilation (1 or 2 integers ≥ 1, one per spatial dim), ` +
+      `padding (a pair [before, after] of integers ≥ 0 per dim) and groups (an integer ≥ 1), got ${JSON.stringify(g)}`);
   }
-  return rank;
+  return `conv${rank}d${suffix}`;
 }
 
 /**
@@ -497,7 +502,7 @@ function checkGeometry(name: string, g: ConvGeometry): number {
  * shapes) and returns the backend's 2-D plan (a 1-D convolution is one of height 1) and the output shape.
  */
 function convPlan(name: string, xShape: Shape, wShape: Shape, g: ConvGeometry): { plan: ConvPlan; outShape: number[] } {
-  const rank = checkGeometry(name, g);
+  const rank = g.stride.length; // checked by convName
   if (xShape.length !== rank + 2) {
     throw new Error(`${name}: input must be ${rank + 2}-D [batch, channels, ${SPATIAL[rank - 1]}], got ${fmt(xShape)}`);
   }
