@@ -1,9 +1,12 @@
 // Bad input to the convolutions (conv1d, conv2d, nn.Conv1d, nn.Conv2d, and their kernel entry points): each wrong
 // call fails with a message that names the op and the shapes, memory is unchanged, and the same tensors, layers,
-// model and optimizer keep working.
+// model and optimizer keep working. And running out of memory anywhere in a convnet's training step (an output,
+// the kernels' scratch, a gradient of a gradient) leaks nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Heap, OutOfMemoryError } from '../../src/backend/wasm/heap.js';
 import {
-  conv1d, conv2d, init, kernels, keep, memory, nn, optim, refBackend, tensor, tidy, type Tensor,
+  conv1d, conv2d, createWasmBackend, grads, init, kernels, keep, memory, nn, optim, randn, refBackend, setBackend, tensor,
+  tidy, type Tensor,
 } from '../../src/index.js';
 import { disposeWorld, makeWorld, stillUsable as stillUsableWorld, type World } from '../helpers/world.js';
 
@@ -165,5 +168,94 @@ describe('bad input to convolutions', () => {
     expect(memory()).toMatchObject({ tensors: before.tensors, bytes: before.bytes });
     expect(memory(refBackend()).bytes).toBe(refBefore.bytes);
     stillUsable();
+  });
+});
+
+/** A convnet step: conv2d (+bias), a strided grouped conv2d, conv1d, linear, a second-order term, and Adam. */
+function convStep(ps: Tensor[], x: Tensor, y: Tensor, opt: optim.Optimizer<{ lr: number }>): number {
+  return tidy(() => {
+    opt.zeroGrad();
+    const [w1, b1, w2, w3, w4] = ps as [Tensor, Tensor, Tensor, Tensor, Tensor];
+    const h = conv2d(x, w1, b1, { padding: 'same' }).relu();
+    const h2 = conv2d(h, w2, null, { stride: 2, groups: 2 }).relu(); // [4, 4, 3, 3]
+    const h3 = conv1d(h2.reshape([4, 4, 9]), w3, null, { dilation: 2 }); // [4, 3, 5]
+    const logits = h3.flatten(1).matmul(w4);
+    const penalty = grads((a: Tensor, w: Tensor) => conv2d(a, w).square().sum())([x, w1])[1]!.square().mean();
+    const loss = nn.crossEntropy(logits, y).add(penalty.mul(1e-4));
+    loss.backward();
+    opt.step();
+    return loss.item();
+  });
+}
+
+describe('out of memory in a convnet training step', () => {
+  it('at any allocation: leaks nothing, and the same parameters and optimizer train on', async () => {
+    let k = 0;
+    for (; ; k++) {
+      const be = await createWasmBackend({ build: 'simd' });
+      setBackend(be);
+      const heap = (be as unknown as { heap: Heap }).heap;
+      const alloc = heap.alloc.bind(heap);
+      let countdown = -1;
+      heap.alloc = (bytes) => {
+        if (countdown >= 0 && countdown-- === 0) throw new OutOfMemoryError(`allocation ${k} fails`);
+        return alloc(bytes);
+      };
+      const ps = [randn([4, 2, 4, 3], { seed: 1 }), randn([4], { seed: 2 }), randn([4, 2, 2, 2], { seed: 3 }),
+        randn([3, 4, 3], { seed: 4 }), randn([15, 3], { seed: 5 })].map((p) => keep(p.requiresGrad_()));
+      const x = keep(randn([4, 2, 6, 6], { seed: 6 }));
+      const y = keep(tensor([0, 1, 2, 1], { dtype: 'int32' }));
+      const opt = new optim.Adam(ps, { lr: 1e-3 });
+      const values = ps.map((p) => Array.from(p.data()));
+      const before = memory();
+      countdown = k;
+      let failed = true;
+      try {
+        convStep(ps, x, y, opt);
+        failed = false;
+      } catch (e) {
+        expect((e as Error).message, `allocation ${k}`).toBe(`allocation ${k} fails`);
+      }
+      countdown = -1;
+      if (failed) {
+        expect(ps.map((p) => Array.from(p.data())), `allocation ${k}`).toEqual(values);
+        opt.zeroGrad();
+        expect(memory(), `allocation ${k}`).toMatchObject({ tensors: before.tensors, buffers: before.buffers, bytes: before.bytes });
+        expect(Number.isFinite(convStep(ps, x, y, opt)), `allocation ${k}`).toBe(true);
+      }
+      opt.disposeState();
+      for (const t of [...ps, x, y]) t.dispose();
+      if (!failed) break; // k is past the step's last allocation
+    }
+    expect(k).toBeGreaterThan(50); // the step allocates that often, the kernels' scratch included
+    await init({ build: 'simd' });
+  });
+
+  it('a kernel entry point whose scratch does not fit frees its output (called directly, outside any op)', async () => {
+    const be = await createWasmBackend({ build: 'simd' });
+    setBackend(be);
+    try {
+      const g: kernels.ConvGeometry = { stride: [1, 1], padding: [[1, 1], [1, 1]], dilation: [1, 1], groups: 1 };
+      const [a, v, dy] = [randn([2, 3, 6, 6]), randn([4, 3, 3, 3]), randn([2, 4, 6, 6])];
+      const heap = (be as unknown as { heap: Heap }).heap;
+      const alloc = heap.alloc.bind(heap);
+      heap.alloc = (bytes) => {
+        if (bytes > 4096) throw new OutOfMemoryError('no room for the scratch');
+        return alloc(bytes);
+      };
+      const before = memory();
+      for (const call of [() => kernels.conv(a, v, null, g), () => kernels.convInputGrad(dy, v, a.shape, g),
+        () => kernels.convWeightGrad(a, dy, v.shape, g)]) {
+        expect(call).toThrow('no room for the scratch');
+        expect(memory()).toMatchObject({ tensors: before.tensors, buffers: before.buffers, bytes: before.bytes });
+      }
+      heap.alloc = alloc;
+      const out = kernels.conv(a, v, null, g);
+      expect(out.shape).toEqual([2, 4, 6, 6]);
+      kernels.free(out);
+      [a, v, dy].forEach((t) => t.dispose());
+    } finally {
+      await init({ build: 'simd' });
+    }
   });
 });
