@@ -169,13 +169,14 @@ function im2col(xg: usize, q0: i32, q1: i32, r0: i32, r1: i32, col: usize): void
         zeroF32(dst, ow);
         continue;
       }
-      // Input column first + x·sW of row ih, for output columns from ≤ x < to.
-      const src = xc + (<usize>(ih * w + first) << 2);
+      // Output columns from ≤ x < to read input columns first + x·sW of row ih, the first of them at src.
+      const src = xc + (<usize>(ih * w + first + from * sW) << 2);
+      const d = dst + (<usize>from << 2);
       zeroF32(dst, from);
       if (sW == 1) {
-        copyF32(dst + (<usize>from << 2), src + (<usize>from << 2), to - from);
+        copyF32(d, src, to - from);
       } else {
-        for (let x = from; x < to; x++) store<f32>(dst + (<usize>x << 2), load<f32>(src + (<usize>(x * sW) << 2)));
+        for (let x = 0; x < to - from; x++) store<f32>(d + (<usize>x << 2), load<f32>(src + (<usize>(x * sW) << 2)));
       }
       zeroF32(dst + (<usize>to << 2), ow - to);
     }
@@ -197,13 +198,14 @@ function col2im(dcol: usize, r0: i32, r1: i32, dxg: usize): void {
     let ih = r0 * sH - padH + i * dilationH;
     for (let r = r0; r < r1; r++, ih += sH, src += rowBytes) {
       if (<u32>ih >= <u32>h || from == to) continue;
-      const dst = dc + (<usize>(ih * w + first) << 2);
+      const dst = dc + (<usize>(ih * w + first + from * sW) << 2);
+      const s = src + (<usize>from << 2);
       if (sW == 1) {
-        addF32(dst + (<usize>from << 2), src + (<usize>from << 2), to - from);
+        addF32(dst, s, to - from);
       } else {
-        for (let x = from; x < to; x++) {
+        for (let x = 0; x < to - from; x++) {
           const d = dst + (<usize>(x * sW) << 2);
-          store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>x << 2)));
+          store<f32>(d, load<f32>(d) + load<f32>(s + (<usize>x << 2)));
         }
       }
     }

@@ -7,8 +7,6 @@
 import type { Tensor } from '../autograd/tensor.js';
 import { convolution, type ConvOptions } from './convolution.js';
 
-export type { ConvOptions };
-
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: ConvOptions = {}): Tensor {
   return convolution(2, x, weight, bias, options);
 }

@@ -43,7 +43,7 @@ export { abs, add, argMax, broadcastTo, clone, div, equal, exp, flatten, gather,
 export { expand } from './broadcastTo.js';
 export { conv1d } from './conv1d.js';
 export { conv2d } from './conv2d.js';
-export type { ConvOptions, Padding } from './convolution.js';
+export type { ConvOptions } from './convolution.js';
 export { concat } from './concat.js';
 export { crossEntropy } from './crossEntropy.js';
 export type { CrossEntropyOptions } from './crossEntropy.js';
