@@ -535,15 +535,12 @@ function convPlan(name: string, xShape: Shape, wShape: Shape, g: ConvGeometry): 
     throw new Error(`${name}: kernel ${fmt(kernel)} (dilation [${g.dilation.join(',')}], so spanning ${fmt(span)}) is larger ` +
       `than the padded input ${fmt(padded)} (input ${fmt(xShape)}, padding ${JSON.stringify(g.padding)}): the output would be empty`);
   }
-  // Height 1 for conv1d: the plan's second spatial dim is the length.
-  const at = (v: readonly number[], i: number, one: number) => (rank === 1 ? (i === 0 ? one : v[0]!) : v[i]!);
-  const plan: ConvPlan = {
-    n, c, h: at(size, 0, 1), w: at(size, 1, 1), o, kh: at(kernel, 0, 1), kw: at(kernel, 1, 1),
-    oh: at(out, 0, 1), ow: at(out, 1, 1),
-    strideH: at(g.stride, 0, 1), strideW: at(g.stride, 1, 1),
-    padH: rank === 1 ? 0 : g.padding[0]![0], padW: g.padding[rank - 1]![0],
-    dilationH: at(g.dilation, 0, 1), dilationW: at(g.dilation, 1, 1), groups,
-  };
+  // conv1d is conv2d of height 1: each per-dim list gains a first entry (1, or 0 padding).
+  const two = (v: readonly number[], first: number) => (rank === 1 ? [first, v[0]!] : [v[0]!, v[1]!]);
+  const [h, w] = two(size, 1), [kh, kw] = two(kernel, 1), [oh, ow] = two(out, 1);
+  const [strideH, strideW] = two(g.stride, 1), [dilationH, dilationW] = two(g.dilation, 1);
+  const [padH, padW] = two(g.padding.map((p) => p[0]), 0);
+  const plan: ConvPlan = { n, c, h, w, o, kh, kw, oh, ow, strideH, strideW, padH, padW, dilationH, dilationW, groups };
   return { plan, outShape: [n, o, ...out] };
 }
 
