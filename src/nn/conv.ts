@@ -4,7 +4,9 @@
 // (false: none) and a `generator` for the init.
 import type { Tensor } from '../autograd/tensor.js';
 import { zeros } from '../creation.js';
-import { CONV_UNSUPPORTED, convGeometry, convolution, convOptionChecks, type ConvOptions } from '../ops/convolution.js';
+import {
+  CONV_UNSUPPORTED, convGeometry, convolution, convOptionChecks, integersPerDim, perDimValues, type ConvOptions,
+} from '../ops/convolution.js';
 import { boolean, checkOptions, checkValue, instanceOf, integer } from '../options.js';
 import { globalGenerator, Generator } from '../random.js';
 import { fans, kaimingUniform, uniform } from './init.js';
@@ -15,7 +17,6 @@ export interface ConvLayerOptions extends ConvOptions {
   generator?: Generator;
 }
 
-const perDim = (v: number | readonly number[], rank: number) => (typeof v === 'number' ? Array<number>(rank).fill(v) : [...v]);
 const list = (v: readonly number[]) => `[${v.join(', ')}]`;
 
 /** What Conv1d and Conv2d share; `rank` is the number of spatial dims. */
@@ -35,7 +36,7 @@ abstract class ConvNd extends Module {
     const api = `Conv${rank}d`;
     checkValue(api, 'inChannels', inChannels, integer({ ge: 1 }));
     checkValue(api, 'outChannels', outChannels, integer({ ge: 1 }));
-    checkValue(api, 'kernelSize', kernelSize, convOptionChecks(rank).stride);
+    checkValue(api, 'kernelSize', kernelSize, integersPerDim(rank, 1));
     checkOptions(api, options, { ...convOptionChecks(rank), bias: boolean, generator: instanceOf(Generator) }, {
       ...CONV_UNSUPPORTED,
       device: 'parameters live on the current backend (see setBackend)',
@@ -45,11 +46,11 @@ abstract class ConvNd extends Module {
     for (const [name, channels] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
       if (channels % groups !== 0) throw new Error(`${api}: ${name} ${channels} is not divisible by groups=${groups}`);
     }
-    this.kernelSize = perDim(kernelSize, rank);
+    this.kernelSize = perDimValues(kernelSize, rank);
     convGeometry(api, this.kernelSize, options); // refuses 'same' with a stride, as PyTorch does
-    this.stride = perDim(stride, rank);
-    this.padding = typeof padding === 'string' ? padding : perDim(padding, rank);
-    this.dilation = perDim(dilation, rank);
+    this.stride = perDimValues(stride, rank);
+    this.padding = typeof padding === 'string' ? padding : perDimValues(padding, rank);
+    this.dilation = perDimValues(dilation, rank);
     this.groups = groups;
 
     const g = options.generator ?? globalGenerator;

@@ -31,8 +31,8 @@ const DIMS = ['[length]', '[height, width]'];
 
 const isInt = (v: unknown, min: number) => Number.isSafeInteger(v) && (v as number) >= min;
 
-/** An integer ≥ min, or one per spatial dim. */
-function perDim(rank: number, min: number): Check {
+/** An integer ≥ min, or one per spatial dim (stride, dilation, a layer's kernel size). */
+export function integersPerDim(rank: number, min: number): Check {
   return {
     what: `an integer ≥ ${min} or an array ${DIMS[rank - 1]} of them`,
     ok: (v) => isInt(v, min) || (Array.isArray(v) && v.length === rank && v.every((d) => isInt(d, min))),
@@ -42,21 +42,24 @@ function perDim(rank: number, min: number): Check {
 function paddingCheck(rank: number): Check {
   return {
     what: `an integer ≥ 0, an array ${DIMS[rank - 1]} of them, 'same' or 'valid'`,
-    ok: (v) => v === 'same' || v === 'valid' || perDim(rank, 0).ok(v),
+    ok: (v) => v === 'same' || v === 'valid' || integersPerDim(rank, 0).ok(v),
     names: ['same', 'valid'],
   };
 }
 
 /** The option checks of conv1d / conv2d (and of nn.Conv1d / nn.Conv2d, which add their own). */
 export function convOptionChecks(rank: number): Record<keyof ConvOptions, Check> {
-  return { stride: perDim(rank, 1), padding: paddingCheck(rank), dilation: perDim(rank, 1), groups: integer({ ge: 1 }) };
+  const positive = integersPerDim(rank, 1);
+  return { stride: positive, padding: paddingCheck(rank), dilation: positive, groups: integer({ ge: 1 }) };
 }
 
 export const CONV_UNSUPPORTED = {
   paddingMode: "only zero padding is supported (PyTorch's padding_mode 'zeros')",
 };
 
-const perDimValues = (v: number | readonly number[], rank: number) => (typeof v === 'number' ? Array<number>(rank).fill(v) : [...v]);
+/** A per-dim option as one value per dim. */
+export const perDimValues = (v: number | readonly number[], rank: number): number[] =>
+  (typeof v === 'number' ? Array<number>(rank).fill(v) : [...v]);
 
 /**
  * Resolves checked options against a kernel size: 'valid' is no padding; 'same' pads dilation·(k − 1) in total,
