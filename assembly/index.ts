@@ -12,3 +12,4 @@ export * from './kernels/copy';
 export * from './kernels/optim';
 export * from './kernels/pool';
 export * from './kernels/batchnorm';
+export * from './kernels/conv';

@@ -47,6 +47,19 @@ export interface MatmulPlan {
 }
 
 /**
+ * The geometry of a 2-D convolution in PyTorch's layouts (conv1d is h = kh = oh = 1): x [n, c, h, w], weight
+ * [o, c/groups, kh, kw], out [n, o, oh, ow]. padH / padW are the zeros before the image; those after it follow from
+ * oh and ow (so padding may be asymmetric, as 'same' with an even kernel needs). Output (oh', ow') reads input
+ * rows oh'·strideH − padH + i·dilationH for i < kh, and columns likewise; taps outside the image read 0.
+ */
+export interface ConvPlan {
+  n: number; c: number; h: number; w: number;
+  o: number; kh: number; kw: number; oh: number; ow: number;
+  strideH: number; strideW: number; padH: number; padW: number;
+  dilationH: number; dilationW: number; groups: number;
+}
+
+/**
  * out[i0..i3] = a[Σ i·aStrides] op b[Σ i·bStrides] over dims (≤ 4 entries after collapsing, innermost last);
  * out is dense. A stride of 0 broadcasts that operand along the dimension.
  */
@@ -116,6 +129,12 @@ export interface Backend {
   resetPeak(): void;
 
   matmul(a: Buf, b: Buf, c: Buf, plan: MatmulPlan): void;
+  /** out = conv2d(x, weight) (+ bias [o] per output channel). */
+  conv2d(x: Buf, weight: Buf, bias: Buf | null, out: Buf, plan: ConvPlan): void;
+  /** dx = the gradient of sum(conv2d(x, weight)·dy) with respect to x (dx is written, not accumulated). */
+  conv2dInputGrad(dy: Buf, weight: Buf, dx: Buf, plan: ConvPlan): void;
+  /** dw = the gradient of sum(conv2d(x, weight)·dy) with respect to weight (written, not accumulated). */
+  conv2dWeightGrad(x: Buf, dy: Buf, dw: Buf, plan: ConvPlan): void;
   binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, plan: BroadcastPlan): void;
   where(cond: Buf, a: Buf, b: Buf, out: Buf, plan: WherePlan): void;
   /** out = f(x) elementwise; alpha is leakyRelu's slope, softplus's beta, unused otherwise. */

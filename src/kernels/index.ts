@@ -6,7 +6,7 @@
 // A kernel that fails after allocating (out of memory in its scratch space, a trap) frees what it allocated:
 // every entry point that allocates runs inside freeOnError().
 import type {
-  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, Buf, DType, Pool2dPlan, PoolSizes, ReduceOp,
+  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, Buf, ConvPlan, DType, Pool2dPlan, PoolSizes, ReduceOp,
   RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
 } from '../backend/types.js';
 import { describe } from '../options.js';
@@ -730,6 +730,140 @@ export function batchNormGrad(x: NDArray, dy: NDArray, mean: NDArray, variance: 
         dweight?.buf ?? null, dbias?.buf ?? null, settings.training, plan);
     }
     return { dx, dweight, dbias };
+  });
+}
+
+// ---- Convolution ----------------------------------------------------------------------------------------------
+
+/**
+ * The geometry of a convolution over 1 or 2 spatial dims (conv1d, conv2d: the length of `stride` says which), one
+ * entry per spatial dim: padding is [before, after] (zeros on each side of the input).
+ */
+export interface ConvGeometry {
+  stride: readonly number[];
+  padding: readonly (readonly [number, number])[];
+  dilation: readonly number[];
+  groups: number;
+}
+
+const SPATIAL = ['length', 'height, width'];
+const KERNEL = ['kernel_length', 'kernel_height, kernel_width'];
+
+const isInts = (v: unknown, length: number, min: number) =>
+  Array.isArray(v) && v.length === length && v.every((d) => Number.isSafeInteger(d) && d >= min);
+
+/** The spatial rank of a geometry (1 or 2), or 0 if it is not a geometry of this shape. */
+function rankOf(g: ConvGeometry): number {
+  const rank = Array.isArray(g?.stride) ? g.stride.length : 0;
+  const ok = (rank === 1 || rank === 2) && isInts(g.stride, rank, 1) && isInts(g.dilation, rank, 1) &&
+    Array.isArray(g.padding) && g.padding.length === rank && g.padding.every((p) => isInts(p, 2, 0)) &&
+    Number.isSafeInteger(g.groups) && g.groups >= 1;
+  return ok ? rank : 0;
+}
+
+/** The kernel name of a convolution of this geometry ('conv1d', 'conv2d'), with `suffix`; checks the geometry. */
+function convName(g: ConvGeometry, suffix: string): string {
+  const rank = rankOf(g);
+  if (rank === 0) {
+    throw new Error(`conv${suffix}: the geometry must hold stride and dilation (1 or 2 integers ≥ 1, one per spatial dim), ` +
+      `padding (a pair [before, after] of integers ≥ 0 per dim) and groups (an integer ≥ 1), got ${JSON.stringify(g)}`);
+  }
+  return `conv${rank}d${suffix}`;
+}
+
+/**
+ * Checks the shapes of a convolution of x by a weight under geometry g (errors start with `name` and show the
+ * shapes) and returns the backend's 2-D plan (a 1-D convolution is one of height 1) and the output shape.
+ */
+function convPlan(name: string, xShape: Shape, wShape: Shape, g: ConvGeometry): { plan: ConvPlan; outShape: number[] } {
+  const rank = g.stride.length; // checked by convName
+  if (xShape.length !== rank + 2) {
+    throw new Error(`${name}: input must be ${rank + 2}-D [batch, channels, ${SPATIAL[rank - 1]}], got ${fmt(xShape)}`);
+  }
+  if (wShape.length !== rank + 2) {
+    throw new Error(`${name}: weight must be ${rank + 2}-D [out_channels, in_channels/groups, ${KERNEL[rank - 1]}], got ${fmt(wShape)}`);
+  }
+  const [n, c, ...size] = xShape as number[];
+  const [o, cg, ...kernel] = wShape as number[];
+  const groups = g.groups;
+  if (c === 0 || size.includes(0)) {
+    throw new Error(`${name}: input ${fmt(xShape)} has a dimension of size 0 other than the batch`);
+  }
+  if (wShape.includes(0)) throw new Error(`${name}: weight ${fmt(wShape)} has a dimension of size 0`);
+  if (c % groups !== 0) throw new Error(`${name}: input ${fmt(xShape)} has ${c} channels, which groups=${groups} does not divide`);
+  if (o % groups !== 0) {
+    throw new Error(`${name}: weight ${fmt(wShape)} has ${o} output channels, which groups=${groups} does not divide`);
+  }
+  if (c !== cg * groups) {
+    throw new Error(`${name}: input ${fmt(xShape)} has ${c} channels, but weight ${fmt(wShape)} with groups=${groups} ` +
+      `expects ${cg * groups} (weight.shape[1]·groups)`);
+  }
+  const out = size.map((s, i) => {
+    const [before, after] = g.padding[i]!;
+    const span = g.dilation[i]! * (kernel[i]! - 1) + 1;
+    return s + before + after < span ? 0 : Math.floor((s + before + after - span) / g.stride[i]!) + 1;
+  });
+  if (out.includes(0)) {
+    const padded = size.map((s, i) => s + g.padding[i]![0] + g.padding[i]![1]);
+    const span = kernel.map((k, i) => g.dilation[i]! * (k - 1) + 1);
+    throw new Error(`${name}: kernel ${fmt(kernel)} (dilation [${g.dilation.join(',')}], so spanning ${fmt(span)}) is larger ` +
+      `than the padded input ${fmt(padded)} (input ${fmt(xShape)}, padding ${JSON.stringify(g.padding)}): the output would be empty`);
+  }
+  // conv1d is conv2d of height 1: each per-dim list gains a first entry (1, or 0 padding).
+  const two = (v: readonly number[], first: number) => (rank === 1 ? [first, v[0]!] : [v[0]!, v[1]!]);
+  const [h, w] = two(size, 1), [kh, kw] = two(kernel, 1), [oh, ow] = two(out, 1);
+  const [strideH, strideW] = two(g.stride, 1), [dilationH, dilationW] = two(g.dilation, 1);
+  const [padH, padW] = two(g.padding.map((p) => p[0]), 0);
+  const plan: ConvPlan = { n, c, h, w, o, kh, kw, oh, ow, strideH, strideW, padH, padW, dilationH, dilationW, groups };
+  return { plan, outShape: [n, o, ...out] };
+}
+
+/**
+ * conv1d / conv2d in PyTorch's layouts: x [batch, in, ...size], weight [out, in/groups, ...kernel], optional bias
+ * [out]; the output is [batch, out, ...size'] (rank from g.stride's length).
+ */
+export function conv(x: NDArray, weight: NDArray, bias: NDArray | null, g: ConvGeometry): NDArray {
+  const name = convName(g, '');
+  const backend = check(name, x, weight, ...(bias ? [bias] : []));
+  const dtype = checkFloat(name, x, weight, ...(bias ? [bias] : []));
+  const { plan, outShape } = convPlan(name, x.shape, weight.shape, g);
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== plan.o)) {
+    throw new Error(`${name}: bias must have shape [${plan.o}] for weight ${fmt(weight.shape)}, got ${fmt(bias.shape)}`);
+  }
+  return freeOnError(() => {
+    const out = empty(backend, dtype, outShape);
+    if (out.buf.size > 0) backend.conv2d(x.buf, weight.buf, bias ? bias.buf : null, out.buf, plan);
+    return out;
+  });
+}
+
+/** The gradient of sum(conv(x, weight)·dy) with respect to x, for an x of shape inputShape. */
+export function convInputGrad(dy: NDArray, weight: NDArray, inputShape: Shape, g: ConvGeometry): NDArray {
+  const name = convName(g, 'InputGrad');
+  const backend = check(name, dy, weight);
+  const dtype = checkFloat(name, dy, weight);
+  checkShape(inputShape, name);
+  const { plan, outShape } = convPlan(name, inputShape, weight.shape, g);
+  if (fmt(dy.shape) !== fmt(outShape)) throw new Error(`${name}: gradient ${fmt(dy.shape)} should be ${fmt(outShape)}`);
+  return freeOnError(() => {
+    const dx = empty(backend, dtype, inputShape);
+    if (dx.buf.size > 0) backend.conv2dInputGrad(dy.buf, weight.buf, dx.buf, plan);
+    return dx;
+  });
+}
+
+/** The gradient of sum(conv(x, weight)·dy) with respect to weight, for a weight of shape weightShape. */
+export function convWeightGrad(x: NDArray, dy: NDArray, weightShape: Shape, g: ConvGeometry): NDArray {
+  const name = convName(g, 'WeightGrad');
+  const backend = check(name, x, dy);
+  const dtype = checkFloat(name, x, dy);
+  checkShape(weightShape, name);
+  const { plan, outShape } = convPlan(name, x.shape, weightShape, g);
+  if (fmt(dy.shape) !== fmt(outShape)) throw new Error(`${name}: gradient ${fmt(dy.shape)} should be ${fmt(outShape)}`);
+  return freeOnError(() => {
+    const dw = empty(backend, dtype, weightShape);
+    backend.conv2dWeightGrad(x.buf, dy.buf, dw.buf, plan); // a batch of 0 gives zeros
+    return dw;
   });
 }
 

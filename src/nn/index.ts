@@ -2,6 +2,8 @@ export { Module, parameter, isParameter, buffer, isBuffer } from './module.js';
 export type { StateDict, StateValues } from './module.js';
 export { Linear } from './linear.js';
 export type { LinearOptions } from './linear.js';
+export { Conv1d, Conv2d } from './conv.js';
+export type { ConvLayerOptions } from './conv.js';
 export { Sequential } from './sequential.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus } from './activations.js';
 export { Dropout } from './dropout.js';

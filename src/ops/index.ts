@@ -41,6 +41,9 @@ export { abs, add, argMax, broadcastTo, clone, div, equal, exp, flatten, gather,
   leakyRelu, less, lessEqual, log, logSoftmax, matmul, max, maximum, mean, minimum, mul, neg, permute, pow, relu,
   reshape, sigmoid, sign, slice, softmax, softplus, sqrt, square, sub, sum, tanh, transpose };
 export { expand } from './broadcastTo.js';
+export { conv1d } from './conv1d.js';
+export { conv2d } from './conv2d.js';
+export type { ConvOptions } from './convolution.js';
 export { concat } from './concat.js';
 export { crossEntropy } from './crossEntropy.js';
 export type { CrossEntropyOptions } from './crossEntropy.js';

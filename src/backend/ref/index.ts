@@ -1,13 +1,14 @@
 // The reference backend: every kernel as plain TypeScript loops over typed arrays (one file per kernel family,
 // beside this one). It is the fallback, the oracle the wasm kernels are tested against, and the benchmark baseline.
 import type {
-  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, CopyPlan, DType, MatmulPlan,
+  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, ConvPlan, CopyPlan, DType, MatmulPlan,
   MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp, UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';
 import { mb, outOfMemory } from '../oom.js';
 import * as batchNormK from './batchnorm.js';
 import * as binaryK from './binary.js';
+import * as convK from './conv.js';
 import * as copyK from './copy.js';
 import * as matmulK from './matmul.js';
 import * as optimK from './optim.js';
@@ -91,6 +92,15 @@ export class RefBackend implements Backend {
 
   matmul(a: Buf, b: Buf, c: Buf, plan: MatmulPlan): void {
     matmulK.matmul(this.d(a), this.d(b), this.d(c), plan.bias ? this.d(plan.bias) : null, plan);
+  }
+  conv2d(x: Buf, weight: Buf, bias: Buf | null, out: Buf, plan: ConvPlan): void {
+    convK.conv2d(this.d(x), this.d(weight), bias ? this.d(bias) : null, this.d(out), plan);
+  }
+  conv2dInputGrad(dy: Buf, weight: Buf, dx: Buf, plan: ConvPlan): void {
+    convK.conv2dInputGrad(this.d(dy), this.d(weight), this.d(dx), plan);
+  }
+  conv2dWeightGrad(x: Buf, dy: Buf, dw: Buf, plan: ConvPlan): void {
+    convK.conv2dWeightGrad(this.d(x), this.d(dy), this.d(dw), plan);
   }
   binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, plan: BroadcastPlan): void {
     binaryK.binary(op, this.d(a), this.d(b), this.d(out), plan);

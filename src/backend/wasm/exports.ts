@@ -1,6 +1,10 @@
 // The typed surface of the .wasm module (assembly/index.ts). Pointers are byte offsets, sizes and strides are
 // elements, flags are 0/1.
 type Ptr = number;
+/** A ConvPlan as arguments, in its order (src/backend/types.ts). */
+export type ConvArgs = [n: number, c: number, h: number, w: number, o: number, kh: number, kw: number, oh: number,
+  ow: number, strideH: number, strideW: number, padH: number, padW: number, dilationH: number, dilationW: number,
+  groups: number];
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -11,6 +15,15 @@ export interface KernelExports {
   matmul_ws_bytes(m: number, n: number, k: number, transA: number, transB: number): number;
   matmul_f32_cols(a: Ptr, b: Ptr, c: Ptr, bias: Ptr, m: number, n: number, k: number, transA: number, transB: number,
     batch: number, strideA: number, strideB: number, ws: Ptr, j0: number, j1: number): void;
+
+  /** kind: 0 forward, 1 input gradient, 2 weight gradient; [r0, r1) as the kernel's range. */
+  conv2d_ws_bytes(kind: number, ...args: [...ConvArgs, r0: number, r1: number]): number;
+  /** Batch items [r0, r1). */
+  conv2d_f32(x: Ptr, w: Ptr, bias: Ptr, out: Ptr, ...args: [...ConvArgs, ws: Ptr, r0: number, r1: number]): void;
+  /** Batch items [r0, r1). */
+  conv2d_input_grad_f32(dy: Ptr, w: Ptr, dx: Ptr, ...args: [...ConvArgs, ws: Ptr, r0: number, r1: number]): void;
+  /** Columns [r0, r1) of dw viewed as [o, c/groups·kh·kw]. */
+  conv2d_weight_grad_f32(x: Ptr, dy: Ptr, dw: Ptr, ...args: [...ConvArgs, ws: Ptr, r0: number, r1: number]): void;
 
   binary_f32(op: number, a: Ptr, b: Ptr, out: Ptr, n0: number, n1: number, n2: number, n3: number,
     a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number): void;

@@ -2,14 +2,14 @@
 // a kernel are computed right before the call, and typed-array views are created per read/write, so no view is
 // ever used after memory.grow has detached it.
 import type {
-  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, BuildName, CopyPlan, DType,
-  MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp,
+  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, BuildName, ConvPlan, CopyPlan,
+  DType, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp,
   UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';
 import { any, checkOptions, integer, number, oneOf } from '../../options.js';
 import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from './codes.js';
-import type { KernelExports } from './exports.js';
+import type { ConvArgs, KernelExports } from './exports.js';
 import { ALIGN, Heap } from './heap.js';
 import { chooseBuild, compileBuild, isThreadsBuild, missingFeatures, supportedBuilds, type WasmSource } from './loader.js';
 import { ThreadPool } from './threads.js';
@@ -255,6 +255,29 @@ export class WasmBackend implements Backend {
       parts[parts.length - 1]![1] = p.n; // a thin remainder joins the share before it
     }
     return parts;
+  }
+
+  conv2d(x: Buf, weight: Buf, bias: Buf | null, out: Buf, p: ConvPlan): void {
+    const [px, pw, po] = this.ptrs('conv2d', x, weight, out);
+    const pb = bias ? this.own(bias, 'conv2d').ptr : 0;
+    const args = convArgs(p);
+    const ws = this.ensureWorkspace(0, this.exports.conv2d_ws_bytes(0, ...args, 0, p.n));
+    this.run('conv2d', () => this.exports.conv2d_f32(px, pw, pb, po, ...args, ws, 0, p.n));
+  }
+
+  conv2dInputGrad(dy: Buf, weight: Buf, dx: Buf, p: ConvPlan): void {
+    const [pdy, pw, pdx] = this.ptrs('conv2dInputGrad', dy, weight, dx);
+    const args = convArgs(p);
+    const ws = this.ensureWorkspace(0, this.exports.conv2d_ws_bytes(1, ...args, 0, p.n));
+    this.run('conv2dInputGrad', () => this.exports.conv2d_input_grad_f32(pdy, pw, pdx, ...args, ws, 0, p.n));
+  }
+
+  conv2dWeightGrad(x: Buf, dy: Buf, dw: Buf, p: ConvPlan): void {
+    const [px, pdy, pdw] = this.ptrs('conv2dWeightGrad', x, dy, dw);
+    const args = convArgs(p);
+    const cols = p.c / p.groups * p.kh * p.kw; // all columns of dw viewed as [o, c/groups·kh·kw]
+    const ws = this.ensureWorkspace(0, this.exports.conv2d_ws_bytes(2, ...args, 0, cols));
+    this.run('conv2dWeightGrad', () => this.exports.conv2d_weight_grad_f32(px, pdy, pdw, ...args, ws, 0, cols));
   }
 
   binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, p: BroadcastPlan): void {
@@ -546,4 +569,10 @@ function denseStrides(dims: number[]): number[] {
     acc *= dims[i]!;
   }
   return s;
+}
+
+/** A ConvPlan as the conv kernels' arguments, in their order. */
+function convArgs(p: ConvPlan): ConvArgs {
+  return [p.n, p.c, p.h, p.w, p.o, p.kh, p.kw, p.oh, p.ow, p.strideH, p.strideW, p.padH, p.padW, p.dilationH,
+    p.dilationW, p.groups];
 }
