@@ -2,7 +2,7 @@
 // shows the model's computational graph and the seed's worked example explained by the library.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { explain, graphOf, init, nn, relu, seedLinear, tensor, tidy, toSvg, zeros } from 'wasmgrad';
+import { explain, graphOf, init, nn, relu, seedLinear, tensor, tidy, toSvg, zeros, type Tensor } from 'wasmgrad';
 import { TrainingClient, type WorkerEvent } from 'wasmgrad/worker';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -26,10 +26,11 @@ const chart = new uPlot({
 let trained = false;
 function onEvent(e: WorkerEvent): void {
   if (e.type === 'started') {
-    void showGraph(e.config.hidden[0]!);
+    const cnn = e.config.model === 'cnn';
+    void (cnn ? showCnnGraph() : showGraph(e.config.hidden[0]!));
     $('build').textContent = e.backend.backend === 'wasm' ? `wasm ${e.backend.build}` : 'ref';
     $('threads').textContent = String(e.backend.threads);
-    $('status').textContent = `Training ${[784, ...e.config.hidden, 10].join('-')} on ${e.trainSize} digits…`;
+    $('status').textContent = `Training ${cnn ? 'the CNN' : `the ${[784, ...e.config.hidden, 10].join('-')} MLP`} on ${e.trainSize} digits…`;
   } else if (e.type === 'batch') {
     series[0].push(e.epoch - 1 + e.batch / e.batches);
     series[1].push(e.loss);
@@ -54,13 +55,18 @@ function onEvent(e: WorkerEvent): void {
 }
 client.onEvent(onEvent);
 
+// The hidden units are the MLP's; the CNN trains with its own defaults.
+const modelChoice = $<HTMLSelectElement>('model');
+modelChoice.addEventListener('change', () => ($<HTMLInputElement>('hidden').disabled = modelChoice.value === 'cnn'));
+
 $('train').addEventListener('click', async () => {
   series.forEach((s) => (s.length = 0));
   $<HTMLButtonElement>('train').disabled = true;
   $<HTMLButtonElement>('stop').disabled = false;
+  const epochs = Number($<HTMLInputElement>('epochs').value);
   try {
-    await client.train({ hidden: [Number($<HTMLInputElement>('hidden').value)], epochs: Number($<HTMLInputElement>('epochs').value), dropout: 0.2 },
-      { threads });
+    await client.train(modelChoice.value === 'cnn' ? { model: 'cnn', epochs }
+      : { model: 'mlp', hidden: [Number($<HTMLInputElement>('hidden').value)], epochs, dropout: 0.2 }, { threads });
   } finally {
     $<HTMLButtonElement>('train').disabled = false;
     $<HTMLButtonElement>('stop').disabled = true;
@@ -156,6 +162,25 @@ async function showGraph(hidden: number): Promise<void> {
     return g;
   });
   $('graph').innerHTML = await toSvg(graph, 'MLP');
+}
+
+/** The same for the CNN: two blocks conv → batch norm → φ → max pool, then the linear layer. */
+async function showCnnGraph(): Promise<void> {
+  await init();
+  const graph = tidy(() => {
+    const layers = [
+      new nn.Conv2d(1, 16, 5, { padding: 'same', bias: false }), new nn.BatchNorm2d(16), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Conv2d(16, 32, 5, { padding: 'same', bias: false }), new nn.BatchNorm2d(32), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Flatten(), new nn.Linear(32 * 7 * 7, 10)];
+    const model = new nn.Sequential(...layers);
+    for (const [name, p] of model.namedParameters()) p.name = name;
+    let h: Tensor = zeros([1, 1, 28, 28]).named('x');
+    layers.forEach((layer, i) => (h = layer(h).named(i === layers.length - 1 ? 'o' : `h${i + 1}`)));
+    const g = graphOf(nn.crossEntropy(h, tensor([0], { dtype: 'int32', name: 'y' })).named('L'));
+    model.dispose();
+    return g;
+  });
+  $('graph').innerHTML = await toSvg(graph, 'CNN');
 }
 
 async function showTheory(): Promise<void> {

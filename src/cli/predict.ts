@@ -13,36 +13,38 @@ import { argMax } from '../ops/max.js';
 import { softmax } from '../ops/softmax.js';
 import { Generator } from '../random.js';
 import { describe, isPlainObject } from '../options.js';
-import { ACTIVATION_NAMES, buildMlp, type MlpConfig } from '../train/model.js';
+import { ACTIVATION_NAMES, buildModel, cnnFeatures, inputShapeOf, type ModelDescription } from '../train/model.js';
 import type { DataInfo } from '../train/trainer.js';
 import { initBackend, positiveInt } from './common.js';
 
 export interface Prediction { row: number; prediction: string | number; confidence?: number; truth?: string | number }
 export interface PredictResult { n: number; accuracy: number | null; mse: number | null; predictions: Prediction[] }
 
-export async function loadModel(path: string): Promise<{ model: Sequential; info: DataInfo }> {
+export interface LoadedModel { model: Sequential; info: DataInfo; /** One input's shape. */ inputShape: number[] }
+
+export async function loadModel(path: string): Promise<LoadedModel> {
   const bytes = new Uint8Array(await readFile(path).catch((e: Error) => {
     throw new Error(`--model: cannot read ${path}: ${e.message}`);
   }));
   const file = fromSafetensors(bytes, { path });
   const meta = file.metadata.wasmgrad_model;
   if (!meta) throw new Error(`--model: ${path} has no wasmgrad model description (was it written by wasmgrad train?)`);
-  const { mlp, data } = readDescription(meta, path);
-  const model = buildMlp(mlp, new Generator(0), new Generator(0));
+  const { description, data } = readDescription(meta, path);
+  const model = buildModel(description, new Generator(0), new Generator(0));
   try {
     model.loadStateDict(Object.fromEntries(Object.entries(file.tensors).map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }])));
   } catch (e) {
     model.dispose();
     throw e;
   }
-  return { model: model.eval(), info: data };
+  return { model: model.eval(), info: data, inputShape: inputShapeOf(description) };
 }
 
 /**
  * The model description train saved with the weights, checked: a damaged or hand-made one is a clear error, never
  * an engine's TypeError from building a model out of it.
  */
-function readDescription(text: string, path: string): { mlp: MlpConfig; data: DataInfo } {
+function readDescription(text: string, path: string): { description: ModelDescription; data: DataInfo } {
   const bad = (what: string): never => {
     throw new Error(`--model: ${path} has an invalid model description: ${what}`);
   };
@@ -52,26 +54,40 @@ function readDescription(text: string, path: string): { mlp: MlpConfig; data: Da
   } catch {
     bad('it is not JSON');
   }
-  const { mlp, data } = (isPlainObject(parsed) ? parsed : bad('it is not an object')) as { mlp: unknown; data: unknown };
-  if (!isPlainObject(mlp) || !isPlainObject(data)) return bad('it needs the objects mlp and data');
+  const { mlp, cnn, data } = (isPlainObject(parsed) ? parsed : bad('it is not an object')) as { mlp: unknown; cnn: unknown; data: unknown };
+  // The architecture: an MLP or a CNN, described under its name.
+  const net = mlp ?? cnn;
+  if ((mlp === undefined) === (cnn === undefined) || !isPlainObject(net) || !isPlainObject(data)) {
+    return bad('it needs the object data and one of the objects mlp and cnn');
+  }
   const width = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+  const widths = (v: unknown): v is number[] => Array.isArray(v) && v.every(width);
   const numbers = (v: unknown, n: number) => Array.isArray(v) && v.length === n && v.every((x) => Number.isFinite(x));
   const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
-  if (!width(mlp.inputDim) || !width(mlp.outputDim) || !Array.isArray(mlp.hidden) || !mlp.hidden.every(width)) bad('layer widths');
-  if (!(ACTIVATION_NAMES as readonly unknown[]).includes(mlp.activation)) bad(`activation ${describe(mlp.activation)}`);
-  if (!(typeof mlp.dropout === 'number' && mlp.dropout >= 0 && mlp.dropout < 1)) bad(`dropout ${describe(mlp.dropout)}`);
-  const d = mlp.inputDim as number;
-  if (data.inputDim !== d || data.outputDim !== mlp.outputDim) bad('the data does not match the layer widths');
+  // What the two share: the fully connected layers (the CNN's head).
+  if (!width(net.outputDim) || !widths(net.hidden)) bad('layer widths');
+  if (!(ACTIVATION_NAMES as readonly unknown[]).includes(net.activation)) bad(`activation ${describe(net.activation)}`);
+  if (!(typeof net.dropout === 'number' && net.dropout >= 0 && net.dropout < 1)) bad(`dropout ${describe(net.dropout)}`);
+  const { inputShape, channels, kernelSize } = net;
+  if (net === cnn) {
+    if (!widths(inputShape) || inputShape.length !== 3) return bad(`input shape ${describe(inputShape)} (expected [channels, height, width])`);
+    if (!widths(channels) || !width(kernelSize)) return bad('convolution channels or kernel size');
+    const f = cnnFeatures({ inputShape, channels });
+    if (f.height < 1 || f.width < 1) bad(`${channels.length} poolings leave nothing of a ${inputShape.join('×')} image`);
+    if (data.kind !== 'digits') bad('a CNN is trained on the embedded digits');
+  } else if (!width(net.inputDim)) bad('layer widths');
+  const d = net === cnn ? (inputShape as number[]).reduce((a, b) => a * b, 1) : (net.inputDim as number);
+  if (data.inputDim !== d || data.outputDim !== net.outputDim) bad('the data does not match the layer widths');
   if (data.kind !== 'digits' && data.kind !== 'csv') bad(`kind ${describe(data.kind)}`);
   if (data.task !== 'classification' && data.task !== 'regression') bad(`task ${describe(data.task)}`);
-  if (!strings(data.classes) || (data.task === 'classification' && (data.classes as string[]).length !== mlp.outputDim)) bad('class names');
+  if (!strings(data.classes) || (data.task === 'classification' && (data.classes as string[]).length !== net.outputDim)) bad('class names');
   if (data.kind === 'csv') {
     const s = data.standardizer as { mean?: unknown; std?: unknown } | undefined;
     if (!strings(data.featureNames) || (data.featureNames as string[]).length !== d) bad('feature names');
     if (!isPlainObject(s) || !numbers(s.mean, d) || !numbers(s.std, d)) bad('the standardizer');
     if (data.target !== undefined && typeof data.target !== 'string') bad(`target ${describe(data.target)}`);
   }
-  return { mlp: mlp as unknown as MlpConfig, data: data as unknown as DataInfo };
+  return { description: (net === mlp ? { mlp } : { cnn }) as ModelDescription, data: data as unknown as DataInfo };
 }
 
 /**
@@ -106,19 +122,32 @@ async function csvInputs(path: string, info: DataInfo): Promise<{ x: Float32Arra
   return { x: Float32Array.from(x), n, truth: t < 0 ? null : truth };
 }
 
-export function predictBatch(model: Sequential, info: DataInfo, x: Float32Array, n: number): Prediction[] {
-  return tidy(() => noGrad(() => {
-    const out = model(fromValues(x, [n, info.inputDim]));
-    if (info.task === 'regression') return Array.from(out.data(), (v, row) => ({ row, prediction: v }));
-    const probs = softmax(out, -1).data();
-    const idx = argMax(out, -1).data();
-    return Array.from(idx, (k, row) => ({ row, prediction: info.classes[k]!, confidence: probs[row * info.outputDim + k]! }));
-  }));
+/**
+ * The model's predictions for n rows of x, a batch of 500 rows at a time: a CNN's activations for all 2,000 test
+ * digits at once would take half a gigabyte.
+ */
+export function predict({ model, info, inputShape }: LoadedModel, x: Float32Array, n: number, batchSize = 500): Prediction[] {
+  const size = x.length / n;
+  const predictions: Prediction[] = [];
+  for (let start = 0; start < n; start += batchSize) {
+    const rows = Math.min(batchSize, n - start);
+    tidy(() => noGrad(() => {
+      const out = model(fromValues(x.subarray(start * size, (start + rows) * size), [rows, ...inputShape]));
+      if (info.task === 'regression') {
+        out.data().forEach((v, i) => predictions.push({ row: start + i, prediction: v }));
+        return;
+      }
+      const probs = softmax(out, -1).data();
+      argMax(out, -1).data().forEach((k, i) => predictions.push({ row: start + i, prediction: info.classes[k]!, confidence: probs[i * info.outputDim + k]! }));
+    }));
+  }
+  return predictions;
 }
 
 export async function runPredict(opts: { model: string; data?: string; limit: number; backend: string; json?: boolean }, log = console.log): Promise<PredictResult> {
   await initBackend(opts.backend);
-  const { model, info } = await loadModel(opts.model);
+  const loaded = await loadModel(opts.model);
+  const { model, info } = loaded;
   try {
     let x: Float32Array, n: number, truth: (string | number)[] | null;
     if (opts.data) {
@@ -133,7 +162,7 @@ export async function runPredict(opts: { model: string; data?: string; limit: nu
       n = test.n;
       truth = Array.from(test.labels, String);
     }
-    const predictions = predictBatch(model, info, x, n);
+    const predictions = predict(loaded, x, n);
     if (truth) predictions.forEach((p, i) => (p.truth = truth![i]));
     const accuracy = truth && info.task === 'classification'
       ? predictions.filter((p) => p.prediction === String(p.truth)).length / n : null;

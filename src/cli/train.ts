@@ -1,4 +1,5 @@
-// `wasmgrad train`: trains an MLP on the embedded digits (the default) or on a CSV, with a progress bar per
+// `wasmgrad train`: trains an MLP on the embedded digits (the default) or on a CSV, or a CNN on the digits
+// (--model cnn), with a progress bar per
 // epoch, a summary table, and files: model.safetensors, checkpoint.ckpt, metrics.json, metrics.csv, chart.svg.
 // Ctrl-C, SIGTERM or a closed stdout save a checkpoint (it resumes exactly, even mid-epoch) before exiting;
 // --resume continues from one.
@@ -11,17 +12,19 @@ import { memory } from '../memory.js';
 import { asciiChart, trainingChart } from '../report/chart.js';
 import { csvData } from '../train/csv-data.js';
 import { digitsData } from '../train/data.js';
-import { ACTIVATION_NAMES } from '../train/model.js';
-import { DEFAULTS, OPTIMIZERS, SCHEDULES, Trainer, type EpochMetrics, type TrainConfig, type TrainData } from '../train/trainer.js';
+import { ACTIVATION_NAMES, architecture, MODEL_NAMES } from '../train/model.js';
+import {
+  CNN_DEFAULTS, DEFAULTS, defaultsFor, OPTIMIZERS, SCHEDULES, Trainer, type EpochMetrics, type TrainConfig, type TrainData,
+} from '../train/trainer.js';
 import {
   checkOutDir, exitCodeOf, initBackend, intList, nonNegative, nonNegativeInt, positiveInt, positiveNumber, probability, threadCount, watchStops, type StopSignal,
 } from './common.js';
 
 interface TrainFlags {
   data?: string; target?: string; task: 'auto' | 'classification' | 'regression'; valSplit: number;
-  hidden: number[]; activation: TrainConfig['activation']; dropout: number; epochs: number; batchSize: number;
+  model: TrainConfig['model']; hidden: number[]; activation: TrainConfig['activation']; dropout: number; epochs: number; batchSize: number;
   lr: number; optimizer: TrainConfig['optimizer']; momentum: number; weightDecay: number; l2: number;
-  schedule: TrainConfig['schedule']; seed: number; backend: string; build: string; threads: number | 'auto'; out?: string; resume?: string;
+  schedule: TrainConfig['schedule']; randomShift: number; seed: number; backend: string; build: string; threads: number | 'auto'; out?: string; resume?: string;
   json?: boolean; progress: boolean;
 }
 
@@ -57,8 +60,9 @@ function metricsCsv(rows: EpochMetrics[]): string {
   return [keys.join(','), ...rows.map((m) => keys.map((k) => m[k] ?? '').join(','))].join('\n') + '\n';
 }
 
+const SETTINGS = Object.keys(DEFAULTS) as (keyof TrainConfig)[];
 /** The flags that define a run (every TrainConfig field but epochs, which is the total to reach). */
-const RUN_FLAGS = (Object.keys(DEFAULTS) as (keyof TrainConfig)[]).filter((k) => k !== 'epochs');
+const RUN_FLAGS = SETTINGS.filter((k) => k !== 'epochs');
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /**
@@ -73,7 +77,13 @@ function resumedConfig(bytes: Uint8Array, flags: TrainFlags, given: (flag: keyof
     throw new Error(`--resume: ${conflicts.join(', ')} ${conflicts.length === 1 ? 'differs' : 'differ'} from the checkpoint's run; ` +
       'leave them out to continue that run, or start a new run without --resume');
   }
-  return { ...saved, epochs: flags.epochs };
+  return { ...saved, epochs: given('epochs') ? flags.epochs : defaultsFor(saved.model).epochs };
+}
+
+/** A new run's configuration: each setting as given, else the default of the chosen model. */
+function newConfig(flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean): TrainConfig {
+  const defaults = defaultsFor(flags.model);
+  return Object.fromEntries(SETTINGS.map((k) => [k, given(k) ? flags[k] : defaults[k]])) as unknown as TrainConfig;
 }
 
 /**
@@ -87,11 +97,13 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
   const resumeBytes = flags.resume ? new Uint8Array(await readFile(flags.resume).catch((e: Error) => {
     throw new Error(`--resume: cannot read ${flags.resume}: ${e.message}`);
   })) : null;
-  const config: TrainConfig = resumeBytes ? resumedConfig(resumeBytes, flags, given) : {
-    hidden: flags.hidden, activation: flags.activation, dropout: flags.dropout, epochs: flags.epochs,
-    batchSize: flags.batchSize, lr: flags.lr, optimizer: flags.optimizer, momentum: flags.momentum,
-    weightDecay: flags.weightDecay, l2: flags.l2, schedule: flags.schedule, seed: flags.seed,
-  };
+  const config = resumeBytes ? resumedConfig(resumeBytes, flags, given) : newConfig(flags, given);
+  if (flags.data && config.model === 'cnn') {
+    throw new Error("--model cnn trains on images (the embedded digits), and a CSV's rows are not images: leave out --data, or train an MLP on it");
+  }
+  if (flags.data && config.randomShift > 0) {
+    throw new Error("--random-shift moves images (the embedded digits), and a CSV's rows are not images: leave it out with --data");
+  }
   await initBackend(flags.backend, flags.build, flags.threads);
   const dataName = flags.data ? basename(flags.data, extname(flags.data)) : 'digits';
   const out = flags.out ?? join('runs', dataName);
@@ -121,8 +133,9 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
     if (!flags.json) {
       log(`wasmgrad train: ${dataName} (${data.train.length} train / ${data.test.length} ${flags.data ? 'validation' : 'test'} rows, ` +
         `${data.info.inputDim} features, ${data.info.task === 'classification' ? `${data.info.outputDim} classes` : 'regression'})`);
-      log(`model ${[data.info.inputDim, ...config.hidden, data.info.outputDim].join('-')} ${config.activation}, ${config.optimizer} lr ${config.lr}, ` +
-        `batch ${config.batchSize}, ${config.epochs} epochs, schedule ${config.schedule}${config.l2 ? `, L2 λ=${config.l2}` : ''}; ` +
+      log(`model ${architecture(trainer.description())}, ${config.optimizer} lr ${config.lr}, ` +
+        `batch ${config.batchSize}, ${config.epochs} epochs, schedule ${config.schedule}${config.l2 ? `, L2 λ=${config.l2}` : ''}` +
+        `${config.randomShift ? `, random shifts ±${config.randomShift} px` : ''}; ` +
         `backend ${info.backend}${info.backend === 'wasm' ? ` (${info.build}${info.threads > 1 ? `, ${info.threads} threads` : ''})` : ''}${resumeBytes ? `; resumed after epoch ${trainer.epoch}` : ''}`);
       for (const note of notes) log(`note: ${note}`);
     }
@@ -181,27 +194,42 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
   }
 }
 
+/**
+ * A flag for a setting of TrainConfig. Its default is the MLP's, and the help shows the CNN's beside it where they
+ * differ (runTrain takes the chosen model's default for each setting not given).
+ */
+function setting(flags: string, description: string, key: keyof TrainConfig): Option {
+  const show = (v: unknown) => (Array.isArray(v) ? v.join(',') || 'none' : String(v));
+  const [mlp, cnn] = [show(DEFAULTS[key]), show(CNN_DEFAULTS[key])];
+  return new Option(flags, description).default(DEFAULTS[key], mlp === cnn ? undefined : `${mlp}; --model cnn: ${cnn}`);
+}
+
 export function registerTrain(program: Command): void {
-  const d = DEFAULTS;
   program
     .command('train')
-    .description('train an MLP on the embedded handwritten digits, or on your CSV (--data file.csv --target column)')
+    .description('train an MLP or a CNN on the embedded handwritten digits, or an MLP on your CSV (--data file.csv --target column)')
     .option('--data <file.csv>', 'train on a CSV file instead of the embedded digits')
     .option('--target <column>', 'the CSV column to predict')
     .addOption(new Option('--task <kind>', 'classification or regression (auto: from the target column)').choices(['auto', 'classification', 'regression']).default('auto'))
     .option('--val-split <fraction>', 'share of CSV rows held out for validation', probability('--val-split'), 0.2)
-    .option('--hidden <widths>', 'hidden layer widths, comma-separated', intList('--hidden'), d.hidden)
-    .addOption(new Option('--activation <name>', 'activation φ').choices(ACTIVATION_NAMES).default(d.activation))
-    .option('--dropout <p>', 'dropout after each hidden layer', probability('--dropout'), d.dropout)
-    .option('--epochs <n>', 'epochs (with --resume: the total to reach)', positiveInt('--epochs'), d.epochs)
-    .option('--batch-size <n>', 'mini-batch size', positiveInt('--batch-size'), d.batchSize)
-    .option('--lr <rate>', 'learning rate', positiveNumber('--lr'), d.lr)
-    .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZERS).default(d.optimizer))
-    .option('--momentum <m>', 'SGD momentum', nonNegative('--momentum'), d.momentum)
-    .option('--weight-decay <wd>', 'optimizer weight decay', nonNegative('--weight-decay'), d.weightDecay)
-    .option('--l2 <lambda>', "the seed's L2 term: adds λ/2·Σ‖W‖² to the loss", nonNegative('--l2'), d.l2)
-    .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(SCHEDULES).default(d.schedule))
-    .option('--seed <n>', 'random seed (init, shuffling, dropout, splits)', nonNegativeInt('--seed'), d.seed)
+    .addOption(new Option('--model <name>', 'mlp, or cnn: conv5×5(16)-BN-ReLU-pool, conv5×5(32)-BN-ReLU-pool, linear (digits only)')
+      .choices(MODEL_NAMES).default(DEFAULTS.model))
+    .addOption(setting('--hidden <widths>', "hidden layer widths, comma-separated (the CNN's: after its convolutions)", 'hidden')
+      .argParser(intList('--hidden')))
+    .addOption(setting('--activation <name>', 'activation φ', 'activation').choices(ACTIVATION_NAMES))
+    .addOption(setting('--dropout <p>', "dropout after each hidden layer (the CNN's: also on its flattened features)", 'dropout')
+      .argParser(probability('--dropout')))
+    .addOption(setting('--epochs <n>', 'epochs (with --resume: the total to reach)', 'epochs').argParser(positiveInt('--epochs')))
+    .addOption(setting('--batch-size <n>', 'mini-batch size', 'batchSize').argParser(positiveInt('--batch-size')))
+    .addOption(setting('--lr <rate>', 'learning rate', 'lr').argParser(positiveNumber('--lr')))
+    .addOption(setting('--optimizer <name>', 'optimizer', 'optimizer').choices(OPTIMIZERS))
+    .addOption(setting('--momentum <m>', 'SGD momentum', 'momentum').argParser(nonNegative('--momentum')))
+    .addOption(setting('--weight-decay <wd>', 'optimizer weight decay', 'weightDecay').argParser(nonNegative('--weight-decay')))
+    .addOption(setting('--l2 <lambda>', "the seed's L2 term: adds λ/2·Σ‖W‖² to the loss", 'l2').argParser(nonNegative('--l2')))
+    .addOption(setting('--schedule <name>', 'learning-rate schedule', 'schedule').choices(SCHEDULES))
+    .addOption(setting('--random-shift <pixels>', 'move each training digit by up to this many pixels, a new offset every epoch', 'randomShift')
+      .argParser(nonNegativeInt('--random-shift')))
+    .addOption(setting('--seed <n>', 'random seed (init, shuffling, dropout, splits)', 'seed').argParser(nonNegativeInt('--seed')))
     .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'ref']).default('wasm'))
     .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'simd', 'relaxed', 'scalar']).default('auto'))
     .option('--threads <n>', "threads sharing large products and updates, or 'auto' for every core (results as the simd build's)",

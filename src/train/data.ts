@@ -14,7 +14,7 @@ function digitDataset(s: DigitSplit): TensorDataset {
 export async function digitsData(digits?: Digits): Promise<TrainData> {
   const d = digits ?? (await loadDigits());
   return {
-    info: { kind: 'digits', task: 'classification', inputDim: d.rows * d.cols, outputDim: 10,
+    info: { kind: 'digits', task: 'classification', inputDim: d.rows * d.cols, imageShape: [1, d.rows, d.cols], outputDim: 10,
       classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] },
     train: digitDataset(d.train),
     test: digitDataset(d.test),

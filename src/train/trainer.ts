@@ -1,6 +1,6 @@
-// The training loop behind `wasmgrad train`, the demo's worker and the benchmarks: an MLP, a loss (cross-entropy
-// or MSE) plus the seed's optional L2 term J = L + λ/2·Σ‖W‖², an optimizer, a schedule, and checkpoints that
-// resume exactly — even from the middle of an epoch.
+// The training loop behind `wasmgrad train`, the demo's worker and the benchmarks: an MLP or a CNN, a loss
+// (cross-entropy or MSE) plus the seed's optional L2 term J = L + λ/2·Σ‖W‖², an optimizer, a schedule, optional
+// random shifts of the training images, and checkpoints that resume exactly — even from the middle of an epoch.
 import '../ops/index.js'; // Tensor methods (J.backward()) and the backward engine's ops
 import { noGrad, tidy } from '../autograd/scope.js';
 import type { Tensor } from '../autograd/tensor.js';
@@ -19,12 +19,17 @@ import { SGD } from '../optim/sgd.js';
 import { checkRngState, Generator } from '../random.js';
 import { checkOptions, describe, integer, isPlainObject, number, oneOf, type Check } from '../options.js';
 import { stageAll, staged, type Staged } from '../staging.js';
-import { ACTIVATION_NAMES, buildMlp, weightsOf, type ActivationName, type MlpConfig } from './model.js';
+import { randomShift } from './augment.js';
+import {
+  ACTIVATION_NAMES, buildModel, CNN_BLOCKS, inputShapeOf, MODEL_NAMES, weightsOf, type ActivationName, type ModelDescription, type ModelName,
+} from './model.js';
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'] as const;
 export const SCHEDULES = ['none', 'step', 'cosine', 'exponential', 'linear', 'onecycle'] as const;
 
 export interface TrainConfig {
+  model: ModelName;
+  /** Widths of the hidden fully connected layers (the MLP's; the CNN's head after its convolutions). */
   hidden: number[];
   activation: ActivationName;
   dropout: number;
@@ -38,6 +43,8 @@ export interface TrainConfig {
   /** The seed's λ: adds λ/2·Σ‖W‖² over the weight matrices to the loss. */
   l2: number;
   schedule: (typeof SCHEDULES)[number];
+  /** Moves each training image by up to this many pixels in each direction, a new offset every epoch (0: off). */
+  randomShift: number;
   seed: number;
 }
 
@@ -46,15 +53,29 @@ export interface TrainConfig {
  * 20 epochs — about 96% test accuracy (PyTorch's 784-128-10 + Adam baseline on an 8k/2k split: 95.1%).
  */
 export const DEFAULTS: TrainConfig = {
-  hidden: [512], activation: 'relu', dropout: 0.3, epochs: 20, batchSize: 64, lr: 2e-3, optimizer: 'adam',
-  momentum: 0.9, weightDecay: 0, l2: 0, schedule: 'cosine', seed: 0,
+  model: 'mlp', hidden: [512], activation: 'relu', dropout: 0.3, epochs: 20, batchSize: 64, lr: 2e-3, optimizer: 'adam',
+  momentum: 0.9, weightDecay: 0, l2: 0, schedule: 'cosine', randomShift: 0, seed: 0,
 };
+
+/**
+ * Defaults for the CNN on the digits: conv5×5(16)-BN-ReLU-pool, conv5×5(32)-BN-ReLU-pool, linear; Adam at 2e-3
+ * annealed by a cosine schedule over 10 epochs, on digits shifted by up to 2 pixels — about 99% test accuracy
+ * (PyTorch's reference for this net, Adam 2e-3 for 10 epochs without schedule or shifts: 98.25–98.4%).
+ */
+export const CNN_DEFAULTS: TrainConfig = {
+  ...DEFAULTS, model: 'cnn', hidden: [], dropout: 0, epochs: 10, lr: 2e-3, schedule: 'cosine', randomShift: 2,
+};
+
+/** The defaults of a model. */
+export const defaultsFor = (model: ModelName): TrainConfig => (model === 'cnn' ? CNN_DEFAULTS : DEFAULTS);
 
 /** What the data is, saved with the model so predict can prepare inputs the same way. */
 export interface DataInfo {
   kind: 'digits' | 'csv';
   task: 'classification' | 'regression';
   inputDim: number;
+  /** Images (the digits): the shape of one, [channels, height, width], whose size is inputDim. */
+  imageShape?: number[];
   outputDim: number;
   classes: string[];
   featureNames?: string[];
@@ -110,6 +131,10 @@ export class Trainer {
   readonly scheduler: LRScheduler | null;
   readonly shuffle: Generator;
   readonly dropoutGen: Generator;
+  /** Draws the random shifts (only when config.randomShift > 0). */
+  readonly augmentGen: Generator | null;
+  /** The shape of one input of the model (a batch's rows are viewed as [n, ...inputShape]). */
+  readonly inputShape: number[];
   /** Completed epochs. */
   epoch = 0;
   /** Batches done in the current (unfinished) epoch, and the shuffle state it started from. */
@@ -120,18 +145,32 @@ export class Trainer {
 
   constructor(readonly config: TrainConfig, readonly data: TrainData) {
     validateConfig(config);
+    checkImages(config, data.info);
     const init = new Generator(config.seed);
     this.shuffle = new Generator(config.seed + 1);
     this.dropoutGen = new Generator(config.seed + 2);
-    this.model = buildMlp(this.mlpConfig(), init, this.dropoutGen);
+    this.augmentGen = config.randomShift > 0 ? new Generator(config.seed + 3) : null;
+    this.inputShape = inputShapeOf(this.description());
+    this.model = buildModel(this.description(), init, this.dropoutGen);
     this.optimizer = makeOptimizer(config, this.model.parameters());
     this.batchesPerEpoch = Math.ceil(data.train.length / config.batchSize);
     this.scheduler = makeScheduler(config, this.optimizer, this.batchesPerEpoch);
   }
 
-  mlpConfig(): MlpConfig {
+  /** The model's architecture, as saved with it. */
+  description(): ModelDescription {
     const { hidden, activation, dropout } = this.config;
-    return { inputDim: this.data.info.inputDim, hidden, outputDim: this.data.info.outputDim, activation, dropout };
+    const { inputDim, outputDim, imageShape } = this.data.info;
+    return this.config.model === 'cnn'
+      ? { cnn: { inputShape: imageShape!, channels: [...CNN_BLOCKS.channels], kernelSize: CNN_BLOCKS.kernelSize, hidden, outputDim, activation, dropout } }
+      : { mlp: { inputDim, hidden, outputDim, activation, dropout } };
+  }
+
+  /** A batch's rows as the model's inputs, shifted at random when training with randomShift. */
+  private inputs(x: Tensor, train: boolean): Tensor {
+    const n = x.shape[0]!;
+    if (!train || !this.augmentGen) return x.reshape([n, ...this.inputShape]);
+    return randomShift(x.reshape([n, ...this.data.info.imageShape!]), this.config.randomShift, this.augmentGen).reshape([n, ...this.inputShape]);
   }
 
   private loss(out: Tensor, y: Tensor): Tensor {
@@ -156,7 +195,7 @@ export class Trainer {
       const [loss, hits] = tidy(() => {
         const { x, y } = train.take(idx);
         this.optimizer.zeroGrad();
-        const out = this.model(x);
+        const out = this.model(this.inputs(x, true));
         const J = this.loss(out, y);
         J.backward();
         this.optimizer.step();
@@ -199,7 +238,7 @@ export class Trainer {
       const idx = Int32Array.from({ length: Math.min(batchSize, ds.length - start) }, (_, i) => start + i);
       tidy(() => noGrad(() => {
         const { x, y } = ds.take(idx);
-        const out = this.model(x);
+        const out = this.model(this.inputs(x, false));
         lossSum += (classify ? crossEntropy(out, y, { reduction: 'sum' }) : mseLoss(out, y, { reduction: 'sum' })).item();
         if (classify) correct += countCorrect(out, y);
       }));
@@ -212,14 +251,14 @@ export class Trainer {
   /** Model parameters as safetensors, with what predict needs to rebuild and feed the model. */
   modelBytes(): Uint8Array {
     return toSafetensors(this.model.stateDict(), {
-      format: 'pt', wasmgrad_model: JSON.stringify({ mlp: this.mlpConfig(), data: this.data.info }),
+      format: 'pt', wasmgrad_model: JSON.stringify({ ...this.description(), data: this.data.info }),
     });
   }
 
   checkpointBytes(): Uint8Array {
     return checkpointToBytes({
       model: this.model, optimizer: this.optimizer, scheduler: this.scheduler ?? undefined, step: this.epoch,
-      generators: { shuffle: this.shuffle, dropout: this.dropoutGen },
+      generators: this.generators(),
       extra: { config: this.config, batchInEpoch: this.batchInEpoch, epochStartState: this.epochStartState, history: this.history },
     });
   }
@@ -232,9 +271,14 @@ export class Trainer {
   restore(bytes: Uint8Array): void {
     const checkpoint = stageCheckpoint(bytes, {
       model: this.model, optimizer: this.optimizer, scheduler: this.scheduler ?? undefined,
-      generators: { shuffle: this.shuffle, dropout: this.dropoutGen },
+      generators: this.generators(),
     });
     stageAll([() => checkpoint.staged, () => this.stageProgress(checkpoint.step, checkpoint.extra)]).commit();
+  }
+
+  /** The generators a checkpoint saves (the augmentation's only when the run shifts images). */
+  private generators(): Record<string, Generator> {
+    return { shuffle: this.shuffle, dropout: this.dropoutGen, ...(this.augmentGen && { augment: this.augmentGen }) };
   }
 
   /** Validates the progress saved in a checkpoint (epochs, position in the epoch, history) and stages it. */
@@ -299,8 +343,12 @@ function epochMetrics(m: unknown): EpochMetrics | null {
   return Object.fromEntries(METRIC_KEYS.map((k) => [k, m[k] === null && !k.endsWith('Accuracy') ? NaN : m[k]])) as unknown as EpochMetrics;
 }
 
-/** A configuration read from a checkpoint: every setting of TrainConfig, each valid. */
-function configFrom(c: unknown): TrainConfig {
+/**
+ * A configuration read from a checkpoint: every setting of TrainConfig, each valid. Checkpoints written before
+ * the CNN have no model and randomShift: those were MLP runs without shifts.
+ */
+function configFrom(saved: unknown): TrainConfig {
+  const c = isPlainObject(saved) ? { model: 'mlp', randomShift: 0, ...saved } : saved;
   try {
     validateConfig(c as TrainConfig, 'configuration');
   } catch (e) {
@@ -311,7 +359,8 @@ function configFrom(c: unknown): TrainConfig {
 
 /** What each setting of a TrainConfig must be. */
 const CONFIG: Record<keyof TrainConfig, Check> = {
-  hidden: { what: 'a list of positive integers (layer widths)', ok: (v) => Array.isArray(v) && v.length > 0 && v.every((h) => Number.isSafeInteger(h) && h > 0) },
+  model: oneOf(...MODEL_NAMES),
+  hidden: { what: 'a list of positive integers (layer widths)', ok: (v) => Array.isArray(v) && v.every((h) => Number.isSafeInteger(h) && h > 0) },
   activation: oneOf(...ACTIVATION_NAMES),
   dropout: number({ ge: 0, lt: 1 }),
   epochs: integer({ ge: 1 }),
@@ -322,6 +371,7 @@ const CONFIG: Record<keyof TrainConfig, Check> = {
   weightDecay: number({ ge: 0 }),
   l2: number({ ge: 0 }),
   schedule: oneOf(...SCHEDULES),
+  randomShift: integer({ ge: 0 }),
   seed: integer({ ge: 0 }),
 };
 
@@ -331,4 +381,16 @@ export function validateConfig(c: TrainConfig, api = 'Trainer'): void {
   checkOptions(api, c, CONFIG);
   const missing = Object.keys(CONFIG).filter((k) => c[k as keyof TrainConfig] === undefined);
   if (missing.length) throw new Error(`${api}: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`);
+}
+
+/** The CNN and random shifts need images (the digits), and shifts smaller than them. */
+function checkImages(c: TrainConfig, info: DataInfo): void {
+  const [, height = 0, width = 0] = info.imageShape ?? [];
+  const needs = c.model === 'cnn' ? "model 'cnn'" : c.randomShift > 0 ? `randomShift ${c.randomShift}` : null;
+  if (needs && !info.imageShape) {
+    throw new Error(`Trainer: ${needs} needs images (the embedded digits); this data is a table of ${info.inputDim} features: use model 'mlp' without randomShift`);
+  }
+  if (c.randomShift > 0 && c.randomShift >= Math.min(height, width)) {
+    throw new Error(`Trainer: randomShift must be less than the images' height and width (${height}×${width}), got ${c.randomShift}`);
+  }
 }

@@ -1,4 +1,4 @@
-// The worker side: trains the digits model on request and posts progress back, so the page stays responsive.
+// The worker side: trains a digits model (the MLP or the CNN) on request and posts progress back, so the page stays responsive.
 // Runs in a Web Worker or a Node worker thread (see train-worker.ts), or anywhere with a message port.
 import { init, backendInfo } from '../backend/registry.js';
 import { noGrad, tidy } from '../autograd/scope.js';
@@ -6,7 +6,7 @@ import { fromValues } from '../creation.js';
 import { softmax } from '../ops/softmax.js';
 import { digitsData } from '../train/data.js';
 import '../ops/index.js'; // Tensor methods and the backward engine's ops
-import { DEFAULTS, Trainer } from '../train/trainer.js';
+import { defaultsFor, Trainer } from '../train/trainer.js';
 import type { Port, WorkerEvent, WorkerRequest } from './protocol.js';
 
 export function serveTraining(port: Port): (request: WorkerRequest) => Promise<void> {
@@ -21,7 +21,8 @@ export function serveTraining(port: Port): (request: WorkerRequest) => Promise<v
     stopRequested = false;
     try {
       await init({ backend: req.backend, build: req.build, threads: req.threads });
-      const config = { ...DEFAULTS, ...req.config };
+      // The chosen model's defaults, then the settings given (all checked by the Trainer).
+      const config = { ...defaultsFor(req.config?.model ?? 'mlp'), ...req.config };
       // The previous run's model stays (for predict) unless the new run can start: a bad config changes nothing.
       const data = await digitsData();
       let next: Trainer;
@@ -64,7 +65,7 @@ export function serveTraining(port: Port): (request: WorkerRequest) => Promise<v
     const model = trainer.model;
     const probabilities = tidy(() => noGrad(() => {
       model.eval();
-      const out = softmax(model(fromValues(req.inputs, [req.n, trainer!.data.info.inputDim])), -1);
+      const out = softmax(model(fromValues(req.inputs, [req.n, ...trainer!.inputShape])), -1);
       model.train();
       return Float32Array.from(out.data());
     }));

@@ -4,10 +4,10 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fromSafetensors, init, memory } from '../../src/index.js';
 import { digitsData } from '../../src/train/data.js';
-import { DEFAULTS, Trainer } from '../../src/train/trainer.js';
+import { CNN_DEFAULTS, DEFAULTS, Trainer } from '../../src/train/trainer.js';
 import { mulberry32 } from '../helpers/random.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli.js');
@@ -210,6 +210,13 @@ describe('wasmgrad train (CLI)', () => {
     [['train', '--resume', '/nonexistent.ckpt'], 'wasmgrad: --resume: cannot read /nonexistent.ckpt'],
     [['predict'], "required option '--model <file>' not specified"],
     [['train', '--threads', 'many'], "--threads must be an integer from 1 to 16, or 'auto'."],
+    [['train', '--model', 'rnn'], 'Allowed choices are mlp, cnn.'],
+    [['train', '--model', 'cnn', '--data', 'x.csv', '--target', 'y'],
+      "wasmgrad: --model cnn trains on images (the embedded digits), and a CSV's rows are not images: leave out --data, or train an MLP on it"],
+    [['train', '--random-shift', '1', '--data', 'x.csv', '--target', 'y'],
+      "wasmgrad: --random-shift moves images (the embedded digits), and a CSV's rows are not images: leave it out with --data"],
+    [['train', '--random-shift', '-1'], '--random-shift must be an integer ≥ 0.'],
+    [['train', '--model', 'cnn', '--random-shift', '28'], "wasmgrad: Trainer: randomShift must be less than the images' height and width (28×28), got 28"],
     [['train', '--threads', '2', '--build', 'scalar'], '--threads 2 needs the wasm backend with --build auto'],
     [['nonsense'], "unknown command 'nonsense'"],
   ])('fails cleanly: %j', async (args, message) => {
@@ -245,6 +252,63 @@ describe('wasmgrad train (CLI)', () => {
     const r = await cli(['train', '--data', join(dir, 'bad.csv'), '--target', 'label', '--epochs', '1', '--out', dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`wasmgrad: ${message}`);
+  });
+});
+
+describe('wasmgrad train --model cnn', () => {
+  /** One epoch of the CNN with its defaults, uninterrupted. */
+  const run = tmp();
+  let summary: { config: unknown; final: { testAccuracy: number }; epochs: unknown[] };
+  beforeAll(async () => {
+    const r = await cli(['train', '--model', 'cnn', '--epochs', '1', '--out', run, '--json']);
+    expect(r.stderr).toBe('');
+    summary = JSON.parse(r.stdout);
+  }, 180_000);
+
+  it('trains the CNN on the digits: its defaults, files written, accuracy above a floor, predict agrees', async () => {
+    expect(summary.config).toEqual({ ...CNN_DEFAULTS, epochs: 1 });
+    expect(summary.epochs).toHaveLength(1);
+    expect(summary.final.testAccuracy).toBeGreaterThan(0.93); // one epoch; chance is 0.1, the MLP's first epoch ≈ 0.92
+    for (const f of ['model.safetensors', 'checkpoint.ckpt', 'metrics.json', 'metrics.csv', 'chart.svg']) expect(existsSync(join(run, f))).toBe(true);
+    const file = fromSafetensors(new Uint8Array(readFileSync(join(run, 'model.safetensors'))));
+    expect(JSON.parse(file.metadata.wasmgrad_model!).cnn).toMatchObject({ inputShape: [1, 28, 28], channels: [16, 32], kernelSize: 5 });
+    expect(Object.keys(file.tensors)).toEqual(expect.arrayContaining(['0.weight', '1.running_mean', '1.running_var', '1.num_batches_tracked', '9.weight']));
+    const p = await cli(['predict', '--model', join(run, 'model.safetensors'), '--json', '--limit', '3']);
+    expect(p.code).toBe(0);
+    const pred = JSON.parse(p.stdout);
+    expect(pred.n).toBe(2000);
+    expect(pred.accuracy).toBeCloseTo(summary.final.testAccuracy, 6);
+    const csv = join(run, 'rows.csv');
+    writeFileSync(csv, 'a,b\n1,2\n');
+    const refused = await cli(['predict', '--model', join(run, 'model.safetensors'), '--data', csv]);
+    expect(refused).toMatchObject({ code: 1, stdout: '', stderr: 'wasmgrad: --data: this model was trained on the embedded digits, not on a CSV\n' });
+  });
+
+  it('SIGTERM mid-epoch saves a checkpoint; resuming gives the bytes of the uninterrupted run (shifts and batch norm included)', async () => {
+    const out = tmp();
+    const child = spawn(process.execPath, [CLI, 'train', '--model', 'cnn', '--epochs', '1', '--out', out]);
+    let stdout = '';
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      if (stdout.includes('backend wasm')) setTimeout(resolve, 1000); // the header: a second into the epoch
+    }));
+    child.kill('SIGTERM');
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    expect(code).toBe(143);
+    expect(stdout).toContain('model cnn 1×28×28 → conv5×5(16)-bn-relu-pool → conv5×5(32)-bn-relu-pool → 1568-10, adam lr 0.002, batch 64');
+    expect(stdout).toContain('random shifts ±2 px');
+    expect(stdout).not.toContain('epoch 1/1');
+    const r = await cli(['train', '--resume', join(out, 'checkpoint.ckpt'), '--out', out, '--json', '--epochs', '1']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).final.testAccuracy).toBe(summary.final.testAccuracy);
+    expect(readFileSync(join(out, 'model.safetensors')).equals(readFileSync(join(run, 'model.safetensors')))).toBe(true);
+  }, 180_000);
+
+  it('--resume refuses a --model other than the checkpoint\'s', async () => {
+    const r = await cli(['train', '--resume', join(run, 'checkpoint.ckpt'), '--model', 'mlp', '--epochs', '2', '--out', tmp()]);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe("wasmgrad: --resume: --model mlp (the checkpoint: cnn) differs from the checkpoint's run; " +
+      'leave them out to continue that run, or start a new run without --resume\n');
   });
 });
 

@@ -1,7 +1,8 @@
 // The demo page, built as static files and opened in Chromium: it trains in a Web Worker, shows the graph and
 // the seed's table, and reads a digit drawn on its canvas. Served with the headers of its _headers file (cross-origin
 // isolated) it trains on every core; served without them, on one thread with a note saying why. The Vite dev server
-// and preview send the same headers. Saves a screenshot to test/artifacts/demo.png.
+// and preview send the same headers. The CNN trains and reads digits there too. Saves screenshots to test/artifacts/
+// (demo.png, demo-cnn.png).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright';
@@ -59,6 +60,15 @@ async function train(page: Page, epochs: number): Promise<void> {
   await page.waitForFunction(() => document.querySelector('#status')!.textContent!.startsWith('Done'), null, { timeout: 90_000 });
 }
 
+/** Draws a "1": one vertical stroke through the middle of the canvas. */
+async function drawOne(page: Page): Promise<void> {
+  const box = (await page.locator('#canvas').boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+  await page.mouse.down();
+  for (let i = 1; i <= 20; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.035 * i));
+  await page.mouse.up();
+}
+
 describe('demo page', () => {
   it('ships a _headers file that makes the static build cross-origin isolated', () => {
     expect(headersFile(readFileSync(join(demo, 'dist/_headers'), 'utf8'))).toEqual(ISOLATION);
@@ -83,12 +93,7 @@ describe('demo page', () => {
       expect(await page.locator('#graph svg text').allTextContents()).toEqual(expect.arrayContaining(['×', 'φ', 'l', 'L']));
       expect(await page.locator('#explain tr').count()).toBe(4); // header + the seed's three steps
       expect(await page.textContent('#explain')).toContain('∂L/∂w = -3.8');
-      // draw a "1": one vertical stroke through the middle of the canvas
-      const box = (await page.locator('#canvas').boundingBox())!;
-      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
-      await page.mouse.down();
-      for (let i = 1; i <= 20; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.035 * i));
-      await page.mouse.up();
+      await drawOne(page);
       await page.waitForFunction(() => /^\d$/.test(document.querySelector('#prediction')!.textContent!));
       expect(await page.textContent('#prediction')).toBe('1');
       const shares = (await page.locator('#bars .bar').allTextContents()).map((t) => parseFloat(t.slice(1)));
@@ -103,6 +108,31 @@ describe('demo page', () => {
       await server.close();
     }
   });
+
+  it('trains the CNN when chosen, draws its graph, and reads a drawn digit with it', async () => {
+    const server = await serve(join(demo, 'dist'), headersFile(readFileSync(join(demo, 'dist/_headers'), 'utf8')));
+    const { page, errors, external } = await open(server.url);
+    try {
+      await page.selectOption('#model', 'cnn');
+      expect(await page.isDisabled('#hidden')).toBe(true); // the MLP's setting
+      await page.fill('#epochs', '1');
+      await page.click('#train');
+      await page.waitForFunction(() => document.querySelector('#status')!.textContent!.startsWith('Done'), null, { timeout: 240_000 });
+      expect(parseFloat((await page.textContent('#accuracy'))!)).toBeGreaterThan(93);
+      await page.waitForFunction(() => document.querySelector('#graph svg') && /conv2d/.test(document.querySelector('#graph')!.textContent!));
+      expect(await page.locator('#graph svg text').allTextContents()).toEqual(expect.arrayContaining(['conv2d', 'batchNorm', 'maxPool2d', 'φ', 'L']));
+      await drawOne(page);
+      await page.waitForFunction(() => /^\d$/.test(document.querySelector('#prediction')!.textContent!));
+      expect(await page.textContent('#prediction')).toBe('1');
+      mkdirSync(join(root, 'test/artifacts'), { recursive: true });
+      await page.screenshot({ path: join(root, 'test/artifacts/demo-cnn.png'), fullPage: true });
+      expect(errors).toEqual([]);
+      expect(external).toEqual([]);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  }, 300_000);
 
   it('not isolated: trains on one thread and says why', async () => {
     const server = await serve(join(demo, 'dist'));

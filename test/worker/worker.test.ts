@@ -2,6 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { fromSafetensors, loadDigits, toFloat } from '../../src/index.js';
+import { CNN_DEFAULTS } from '../../src/train/trainer.js';
 import { TrainingClient, type TrainBackendOptions, type WorkerEvent } from '../../src/worker/index.js';
 
 const script = new URL('../../dist/worker/train-worker.js', import.meta.url);
@@ -34,6 +35,30 @@ describe('TrainingClient with a node:worker_threads worker', () => {
       await expect(client.train({ learning_rate: 0.1 } as never)).rejects.toThrow("Trainer: unknown option 'learning_rate'; did you mean 'lr'?");
       // A run that could not start changed nothing: the stopped run's model still predicts.
       expect((await client.predict(toFloat(test.images.subarray(0, 784)), 1)).length).toBe(10);
+    } finally {
+      client.terminate();
+    }
+  });
+
+  it("trains and predicts with model: 'cnn' (its own defaults), reading [N,1,28,28] from the same flat inputs", async () => {
+    const client = new TrainingClient(new Worker(script));
+    let started: Extract<WorkerEvent, { type: 'started' }> | undefined;
+    client.onEvent((e) => e.type === 'started' && (started = e));
+    try {
+      await expect(client.train({ model: 'rnn' as never })).rejects.toThrow("Trainer: model must be 'mlp' or 'cnn', got the string 'rnn'");
+      const run = client.train({ model: 'cnn' });
+      await new Promise<void>((resolve) => client.onEvent((e) => e.type === 'batch' && resolve()));
+      client.stop();
+      const done = await run;
+      expect(started!.config).toEqual(CNN_DEFAULTS);
+      expect(done.stopped).toBe(true);
+      const file = fromSafetensors(done.model);
+      expect(JSON.parse(file.metadata.wasmgrad_model!).cnn).toMatchObject({ inputShape: [1, 28, 28], channels: [16, 32] });
+      expect(file.tensors['1.running_mean']!.shape).toEqual([16]);
+      const { test } = await loadDigits();
+      const probs = await client.predict(toFloat(test.images.subarray(0, 784 * 3)), 3);
+      expect(probs.length).toBe(30);
+      for (let r = 0; r < 3; r++) expect(probs.subarray(r * 10, r * 10 + 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     } finally {
       client.terminate();
     }
