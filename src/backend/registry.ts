@@ -4,7 +4,9 @@ import { checkOptions, describe, oneOf } from '../options.js';
 import { RefBackend } from './ref/index.js';
 import type { Backend, BuildName } from './types.js';
 import { supportedBuilds } from './wasm/loader.js';
-import { loadWasmBackend, requestedThreads, WASM_OPTIONS, WasmBackend, type WasmOptions } from './wasm/index.js';
+import {
+  isThreadsBuild, loadWasmBackend, requestedThreads, WASM_OPTIONS, WasmBackend, type WasmOptions,
+} from './wasm/index.js';
 
 export interface InitOptions extends WasmOptions {
   /** Backend to make current (default 'wasm'). */
@@ -19,8 +21,13 @@ export interface BackendInfo {
   supportedBuilds: BuildName[];
   /** Linear memory limit in MB (wasm), or Infinity. */
   maxMemoryMB: number;
-  /** Threads that share large products and optimizer updates (init({ threads })); 1 for the ref backend. */
+  /** Threads that share large kernel calls (init({ threads })); 1 for the ref backend. */
   threads: number;
+  /**
+   * Why the backend runs the threads it runs, when there is something to say: what threads: 'auto' chose and why
+   * (one thread where memory cannot be shared, say), or that more threads were asked for than there are cores.
+   */
+  threadsNote?: string;
 }
 
 const ref = new RefBackend();
@@ -38,9 +45,13 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   } else {
     const build = wasmOptions.build ?? 'auto';
     const threads = requestedThreads(wasmOptions);
-    const sameBuild = threads > 1 ? wasm?.build === 'simd-threads'
-      : build === 'auto' ? wasm?.build === supportedBuilds()[0] : wasm?.build === build;
-    const reuse = wasm && !wasm.broken && sameBuild && wasm.threads === threads
+    // The backend loaded is reused when it is what these options would load: the same threads option (its
+    // workers still running) and the same build, or for build 'auto' the one that 'auto' picks.
+    const sameThreads = wasm?.settings.threads === threads && !wasm.closed;
+    const sameBuild = threads === 'auto' ? wasm?.settings.build === build
+      : build !== 'auto' ? wasm?.build === build
+        : threads > 1 ? wasm !== null && isThreadsBuild(wasm.build) : wasm?.build === supportedBuilds()[0];
+    const reuse = wasm && !wasm.broken && sameThreads && sameBuild
       && wasmOptions.maxMemoryMB === undefined && wasmOptions.wasm === undefined;
     if (!reuse) {
       const previous = wasm;
@@ -80,5 +91,6 @@ export function backendInfo(): BackendInfo {
     supportedBuilds: supportedBuilds(),
     maxMemoryMB: current.memory().limitBytes / 1048576,
     threads: current instanceof WasmBackend ? current.threads : 1,
+    ...(current instanceof WasmBackend && current.threadsNote ? { threadsNote: current.threadsNote } : {}),
   };
 }
