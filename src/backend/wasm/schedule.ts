@@ -118,6 +118,7 @@ export class Scheduler {
       s.cost = s.cost * DECAY + cost;
       return;
     }
+    if (!this.adaptive) return;
     s.sharedMs = s.sharedMs * DECAY + ms;
     s.sharedCost = s.sharedCost * DECAY + cost;
     if (++s.sharedCalls < JUDGE_AFTER) return;
