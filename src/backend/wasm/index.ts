@@ -53,13 +53,13 @@ const BINARY = new Map(BINARY_CODES.map((op, i) => [op, i]));
 const UNARY = new Map(UNARY_CODES.map((op, i) => [op, i]));
 const REDUCE = new Map(REDUCE_CODES.map((op, i) => [op, i]));
 
-/** The threads a set of options asks for: `threads`, else 2 for the simd-threads build and 1 for the others. */
-export function requestedThreads(options: WasmOptions): number | 'auto' {
-  return options.threads ?? (options.build === 'simd-threads' ? 2 : 1);
-}
-
 /** Whether a build shares its memory between threads (its memory is imported, shared, and workers can run it). */
 export const isThreadsBuild = (build: BuildName): boolean => build.endsWith('-threads');
+
+/** The threads a set of options asks for: `threads`, else 2 for a threads build and 1 for the others. */
+export function requestedThreads(options: WasmOptions): number | 'auto' {
+  return options.threads ?? (options.build && options.build !== 'auto' && isThreadsBuild(options.build) ? 2 : 1);
+}
 
 /** The options of createWasmBackend (and of init, which adds `backend`), checked before anything loads. */
 export const WASM_OPTIONS = {

@@ -149,12 +149,13 @@ export function threadsAvailable(): boolean {
 
 /** Why this engine cannot share linear memory between threads, or null when it can. */
 export function threadsUnavailableReason(): string | null {
-  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') {
-    return 'this engine has no SharedArrayBuffer';
-  }
+  // A page that is not cross-origin isolated has no SharedArrayBuffer either: say the cause.
   if (!isNode() && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== true) {
     return 'the page is not cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin ' +
       'and Cross-Origin-Embedder-Policy: require-corp)';
+  }
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') {
+    return 'this engine has no SharedArrayBuffer';
   }
   try {
     const shared = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true } as WebAssembly.MemoryDescriptor);
