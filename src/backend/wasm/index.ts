@@ -239,7 +239,7 @@ export class WasmBackend implements Backend {
     if (pool) {
       closeWhenCollected.register(this, pool);
       this.scheduler = new Scheduler(1 + pool.size, pool.wakeMs, pool.chunkMs, settings.threads === 'auto');
-      this.measureMatmul();
+      this.measurePacking();
     }
   }
 
@@ -383,10 +383,13 @@ export class WasmBackend implements Backend {
 
   /**
    * The packing rate of the matmul kernel against its arithmetic, measured once on this thread: a product, and
-   * the same product in column chunks that each pack op(A) again. Also seeds the single-thread rate of products.
+   * the same product in column chunks that each pack op(A) again, alternately and until the engine's optimised
+   * code runs (the best time stops improving), the best of each. The product's rate seeds that of products.
    */
-  private measureMatmul(): void {
-    const [m, n, k, cols] = [96, 96, 128, 16];
+  private measurePacking(): void {
+    // Operands of 192 KB (like a batch of 64 digits), a product of ~10 MFLOP; 650 KB in all, which fits the least
+    // memory a threads build runs in.
+    const [m, n, k, cols] = [96, 96, 512, 16];
     const ex = this.exports;
     const bytes = [4 * m * k, 4 * k * n, 4 * m * n, ex.matmul_block_ws_bytes(m, n, k)];
     const ptrs = bytes.map((b) => this.heap.alloc(b));
@@ -394,23 +397,21 @@ export class WasmBackend implements Backend {
       const [a, b, c, ws] = ptrs as [number, number, number, number];
       ex.fill_f32(a, m * k, 0.5);
       ex.fill_f32(b, k * n, 0.25);
-      const best = (fn: () => void) => {
-        let ms = Infinity;
-        for (let r = 0; r < 5; r++) {
-          const t0 = performance.now();
-          fn();
-          ms = Math.min(ms, performance.now() - t0);
-        }
-        return ms;
+      const time = (fn: () => void) => {
+        const t0 = performance.now();
+        fn();
+        return performance.now() - t0;
       };
       const whole = () => ex.matmul_f32_block(a, b, c, 0, m, n, k, 0, 0, 1, 0, 0, ws, 0, m, 0, n);
       const chunked = () => {
         for (let j = 0; j < n; j += cols) ex.matmul_f32_block(a, b, c, 0, m, n, k, 0, 0, 1, 0, 0, ws, 0, m, j, j + cols);
       };
-      best(whole); // warm up (the engine optimises hot code after its first runs)
-      best(chunked);
-      const wholeMs = best(whole);
-      const chunkedMs = best(chunked);
+      let [wholeMs, chunkedMs] = [Infinity, Infinity];
+      for (let run = 0, sinceBest = 0; run < 50 && sinceBest < 8; run++, sinceBest++) {
+        const w = time(whole), ch = time(chunked);
+        if (w < wholeMs * 0.97 || ch < chunkedMs * 0.97) sinceBest = 0;
+        [wholeMs, chunkedMs] = [Math.min(wholeMs, w), Math.min(chunkedMs, ch)];
+      }
       const flops = 2 * m * n * k;
       const repacked = (n / cols - 1) * m * k;
       this.packFlops = Math.min(64, Math.max(1, ((chunkedMs - wholeMs) / wholeMs) * flops / repacked));

@@ -2,9 +2,13 @@
 // from rates measured on this machine, never from thresholds tuned to one.
 //
 // Each kernel class (a product, an elementwise op such as 'exp', a reduction, an optimizer update) has a rate:
-// milliseconds per unit of cost on one thread, learned from its calls that ran on one thread (a product's cost
-// is its FLOPs, every other kernel's the bytes it reads and writes). A call's single-thread time T is its cost
-// at that rate. Shared in c chunks by p threads, the estimate is
+// milliseconds per unit of cost on one thread (a product's cost is its FLOPs, every other kernel's the bytes it
+// reads and writes), the best seen in its calls that ran on one thread and were timed: a call that was preempted
+// only looks slower, so the best is the steadiest figure, and it may rise by 5% per timed call to follow a
+// machine that became slower for good. The first calls of a class run on one thread and are timed (the very first
+// is not counted: its code and memory are cold; products start from a rate measured when the pool starts
+// instead), and so does one in 64 of the calls worth sharing. A call's single-thread time T is its cost at that
+// rate. Shared in c chunks by p threads, the estimate is
 //     (T + (c − 1)·R + (p − 1)·W) / p  +  (T/c + R) / 2
 // where W is what waking a sleeping worker costs (measured when the pool starts: a worker that wakes late does
 // less of the work), R what each chunk adds (taking it; for a product also repacking the operand a chunk does
@@ -20,8 +24,14 @@
 // successful try resets the wait to 100 ms. A fixed number of threads (threads: 2) shares whatever the estimate
 // says is worth sharing, with no such check, so its behaviour does not depend on the machine's load.
 
-/** Decay of the running sums per new call: the last ~8 calls count. */
+/** Decay of the running sums of shared calls per new call: the last ~8 calls count. */
 const DECAY = 7 / 8;
+/** How much a class's single-thread rate may rise per timed call (it is the best seen otherwise). */
+const DRIFT = 1.05;
+/** Timed single-thread calls a class needs before its calls are shared (the first is not counted). */
+const LEARN_CALLS = 3;
+/** One in this many calls worth sharing runs on one thread instead, timed, to keep the single-thread rate current. */
+const SAMPLE_EVERY = 64;
 /** A shared call must be estimated to take at most this share of the single-thread time. */
 const WORTH = 0.8;
 /** Chunks per thread at most: enough to balance, few enough that taking chunks stays cheap. */
@@ -57,9 +67,12 @@ export interface Plan {
 }
 
 interface ClassState {
-  /** Decayed sums over single-thread calls: their milliseconds and their cost. */
-  ms: number;
-  cost: number;
+  /** Timed single-thread calls so far. */
+  calls: number;
+  /** Calls worth sharing so far. */
+  worth: number;
+  /** The single-thread rate, ms per unit of cost (Infinity until known). */
+  msPerUnit: number;
   /** 'auto': decayed sums over shared calls since the class was last judged, and how many. */
   sharedMs: number;
   sharedCost: number;
@@ -90,20 +103,24 @@ export class Scheduler {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Seeds a class's single-thread rate (ms per unit of cost), e.g. from a measurement when the pool starts. */
+  /**
+   * Seeds a class's single-thread rate (ms per unit of cost) from a measurement made when the pool starts, so
+   * that its first calls can be shared.
+   */
   seed(key: string, msPerUnit: number): void {
     const s = this.state(key);
-    s.ms = msPerUnit;
-    s.cost = 1;
+    s.msPerUnit = msPerUnit;
+    s.calls = LEARN_CALLS;
   }
 
   /** The plan for a call of class `key` costing `cost` units, cut along one of `cuts`. */
   decide(key: string, cost: number, cuts: readonly Cut[]): Decision {
     const s = this.state(key);
-    if (s.cost === 0) return { plan: null, timed: true }; // the single-thread rate is not known yet
-    const T = (cost * s.ms) / s.cost;
-    const plan = this.bestPlan(T, (T / cost), cuts);
+    if (s.calls < LEARN_CALLS || s.msPerUnit === Infinity) return { plan: null, timed: true }; // not known yet
+    const T = cost * s.msPerUnit;
+    const plan = this.bestPlan(T, s.msPerUnit, cuts);
     if (!plan) return { plan: null, timed: T >= this.wakeMs / 4 }; // calls near the line keep the rate current
+    if (++s.worth % SAMPLE_EVERY === 0) return { plan: null, timed: true };
     if (!this.adaptive) return { plan, timed: false };
     if (this.now() < s.retryAt) return { plan: null, timed: true };
     return { plan, timed: true };
@@ -113,16 +130,16 @@ export class Scheduler {
   record(key: string, cost: number, ms: number, shared: boolean): void {
     const s = this.state(key);
     if (!shared) {
-      if (ms < 4 * this.chunkMs) return; // too short to say more than the cost of a call
-      s.ms = s.ms * DECAY + ms;
-      s.cost = s.cost * DECAY + cost;
+      // The first call is cold; one too short says little more than the cost of a call.
+      if (++s.calls === 1 || ms < 4 * this.chunkMs) return;
+      s.msPerUnit = Math.min(ms / cost, s.msPerUnit * DRIFT);
       return;
     }
     if (!this.adaptive) return;
     s.sharedMs = s.sharedMs * DECAY + ms;
     s.sharedCost = s.sharedCost * DECAY + cost;
     if (++s.sharedCalls < JUDGE_AFTER) return;
-    const speedup = (s.sharedCost * s.ms) / s.cost / s.sharedMs;
+    const speedup = (s.sharedCost * s.msPerUnit) / s.sharedMs;
     if (speedup >= MIN_SPEEDUP) {
       s.backoffMs = 0;
       return;
@@ -140,7 +157,7 @@ export class Scheduler {
   private state(key: string): ClassState {
     let s = this.classes.get(key);
     if (!s) {
-      s = { ms: 0, cost: 0, sharedMs: 0, sharedCost: 0, sharedCalls: 0, backoffMs: 0, retryAt: 0 };
+      s = { calls: 0, worth: 0, msPerUnit: Infinity, sharedMs: 0, sharedCost: 0, sharedCalls: 0, backoffMs: 0, retryAt: 0 };
       this.classes.set(key, s);
     }
     return s;
