@@ -767,7 +767,18 @@ export function matmul_ws_bytes(m: i32, n: i32, k: i32, transA: i32, transB: i32
   if (ASC_FEATURE_SIMD) {
     if (min(m, n) <= SKINNY) return <i32>skinnyWsBytes(k);
   }
+  return matmul_block_ws_bytes(m, n, k);
+}
+
+/** Scratch bytes matmul_f32_block needs in ws for a block of m rows × n columns (depth k) of a product. */
+export function matmul_block_ws_bytes(m: i32, n: i32, k: i32): i32 {
+  if (m <= 0 || n <= 0 || k <= 0) return 0;
   return <i32>(swapOrientation(m, n, k) ? wsLayoutBytes(n, m, k) : wsLayoutBytes(m, n, k));
+}
+
+/** Rows of a micro-tile of the blocked path: row blocks that are a multiple of it waste no tile rows. */
+export function matmul_tile_rows(): i32 {
+  return MR;
 }
 
 /** C = bias (or 0) in every row: the k = 0 product. */
@@ -811,33 +822,36 @@ export function matmul_f32(a: usize, b: usize, c: usize, bias: usize, m: i32, n:
       return;
     }
   }
-  matmul_f32_cols(a, b, c, bias, m, n, k, transA, transB, batch, strideA, strideB, ws, 0, n);
+  matmul_f32_block(a, b, c, bias, m, n, k, transA, transB, batch, strideA, strideB, ws, 0, m, 0, n);
 }
 
 /**
- * Columns [j0, j1) of the product matmul_f32 computes (same arguments), by the blocked path alone: the whole
- * product's blocked path, or a thread's share of a product split by columns. Each element is summed in the same
- * order whatever the columns (depth blocks depend on k alone), so a split product is bit-identical to an unsplit
- * one; the caller splits only products that take the blocked path (m and every part wider than 8 in SIMD builds,
- * k > 0). ws: matmul_ws_bytes(m, j1 − j0, …).
+ * Rows [i0, i1) × columns [j0, j1) of the product matmul_f32 computes (same arguments), by the blocked path
+ * alone: the whole product's blocked path, or a thread's chunk of a product shared by rows or by columns. Each
+ * element is summed in the same order whatever the block (depth blocks depend on k alone, and every micro-tile
+ * sums its depths in order), so a shared product is bit-identical to an unshared one; the caller shares only
+ * products that take the blocked path (m and n wider than 8 in SIMD builds, k > 0).
+ * ws: matmul_block_ws_bytes(i1 − i0, j1 − j0, k).
  */
-export function matmul_f32_cols(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k: i32,
-                                transA: i32, transB: i32, batch: i32, strideA: i32, strideB: i32, ws: usize,
-                                j0: i32, j1: i32): void {
+export function matmul_f32_block(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k: i32,
+                                 transA: i32, transB: i32, batch: i32, strideA: i32, strideB: i32, ws: usize,
+                                 i0: i32, i1: i32, j0: i32, j1: i32): void {
+  const M = i1 - i0;
   const N = j1 - j0;
-  if (m <= 0 || N <= 0 || batch <= 0 || k <= 0) return;
+  if (M <= 0 || N <= 0 || batch <= 0 || k <= 0) return;
   // Element strides of op(A)[i][p] (row i, depth p) and op(B)[p][j] (column j, depth p).
   const aRow = transA ? 1 : k, aDepth = transA ? m : 1;
   const bCol = transB ? k : 1, bDepth = transB ? 1 : n;
   const cBytes = <usize>m * <usize>n << 2;
   const ldc = <usize>n << 2;
+  const ai = a + (<usize>i0 * <usize>aRow << 2);
   const bj = b + (<usize>j0 * <usize>bCol << 2);
-  const cj = c + (<usize>j0 << 2);
+  const cij = c + <usize>i0 * ldc + (<usize>j0 << 2); // C[i0][j0] in either orientation
   const biasj: usize = bias == 0 ? 0 : bias + (<usize>j0 << 2);
-  if (swapOrientation(m, N, k)) {
+  if (swapOrientation(M, N, k)) {
     // Cᵀ = op(B)ᵀ·op(A)ᵀ: the columns of op(B) become the rows of the packed "A" operand and vice versa.
-    gemm(bj, bCol, bDepth, strideB, a, aRow, aDepth, strideA, cj, cBytes, ldc, true, biasj, N, m, k, batch, ws);
+    gemm(bj, bCol, bDepth, strideB, ai, aRow, aDepth, strideA, cij, cBytes, ldc, true, biasj, N, M, k, batch, ws);
   } else {
-    gemm(a, aRow, aDepth, strideA, bj, bCol, bDepth, strideB, cj, cBytes, ldc, false, biasj, m, N, k, batch, ws);
+    gemm(ai, aRow, aDepth, strideA, bj, bCol, bDepth, strideB, cij, cBytes, ldc, false, biasj, M, N, k, batch, ws);
   }
 }

@@ -36,13 +36,13 @@ function sumRow(p: usize, n: i32): f64 {
   return total;
 }
 
-/** out[i] = Σ_j p[j·inner + i] for i < inner (divided by r when mean). */
-function sumColumns(p: usize, out: usize, r: i32, inner: i32, mean: bool): void {
+/** out[i] = Σ_j p[j·inner + i] for i < count (divided by r when mean). */
+function sumColumns(p: usize, out: usize, r: i32, inner: i32, count: i32, mean: bool): void {
   const rowBytes = <usize>inner << 2;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const rv = f32x4.splat(<f32>r);
-    for (; i + 16 <= inner; i += 16) {
+    for (; i + 16 <= count; i += 16) {
       let t0 = f32x4.splat(0);
       let t1 = f32x4.splat(0);
       let t2 = f32x4.splat(0);
@@ -79,7 +79,7 @@ function sumColumns(p: usize, out: usize, r: i32, inner: i32, mean: bool): void 
       v128.store(o, t2, 32);
       v128.store(o, t3, 48);
     }
-    for (; i + 4 <= inner; i += 4) {
+    for (; i + 4 <= count; i += 4) {
       let t = f32x4.splat(0);
       let q = p + (<usize>i << 2);
       let j = 0;
@@ -95,7 +95,7 @@ function sumColumns(p: usize, out: usize, r: i32, inner: i32, mean: bool): void 
       v128.store(out + (<usize>i << 2), mean ? f32x4.div(t, rv) : t);
     }
   }
-  for (; i < inner; i++) {
+  for (; i < count; i++) {
     let s: f64 = 0;
     let q = p + (<usize>i << 2);
     for (let j = 0; j < r; j++) {
@@ -155,12 +155,12 @@ function maxRow(p: usize, n: i32, out: usize, argmax: usize): void {
   if (argmax) store<i32>(argmax, bj);
 }
 
-/** out[i] = max_j p[j·inner + i], argmax[i] the first such j (if argmax is non-zero). */
-function maxColumns(p: usize, out: usize, argmax: usize, r: i32, inner: i32): void {
+/** out[i] = max_j p[j·inner + i] for i < count, argmax[i] the first such j (if argmax is non-zero). */
+function maxColumns(p: usize, out: usize, argmax: usize, r: i32, inner: i32, count: i32): void {
   const rowBytes = <usize>inner << 2;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= inner; i += 4) {
+    for (; i + 4 <= count; i += 4) {
       let q = p + (<usize>i << 2);
       let bv = v128.load(q);
       let bi = i32x4.splat(0);
@@ -176,7 +176,7 @@ function maxColumns(p: usize, out: usize, argmax: usize, r: i32, inner: i32): vo
       if (argmax) v128.store(argmax + (<usize>i << 2), bi);
     }
   }
-  for (; i < inner; i++) {
+  for (; i < count; i++) {
     let q = p + (<usize>i << 2);
     let best = load<f32>(q);
     let bj = 0;
@@ -193,16 +193,21 @@ function maxColumns(p: usize, out: usize, argmax: usize, r: i32, inner: i32): vo
 /**
  * out[o,i] = SUM / MEAN / MAX over j of x[o,j,i] for x [outer, r, inner] f32, out [outer, inner] f32; argmax
  * (i32 [outer, inner], 0 = not wanted) gets the first j attaining MAX (first NaN if any). r = 0: SUM 0, MEAN NaN.
+ * Only the columns i0 ≤ i < i1 are computed (the whole call: 0, inner): a thread's chunk of the columns. Columns
+ * take the same path whatever the chunk when chunks start at multiples of 4 (the SIMD width).
  */
-export function reduce_f32(op: i32, x: usize, out: usize, outer: i32, r: i32, inner: i32, argmax: usize): void {
+export function reduce_f32(op: i32, x: usize, out: usize, outer: i32, r: i32, inner: i32, argmax: usize,
+  i0: i32, i1: i32): void {
   const slab = <usize>r * <usize>inner << 2;
   const outRow = <usize>inner << 2;
+  const first = <usize>i0 << 2;
+  const count = i1 - i0;
   if (op == MAX) {
     if (r <= 0) return; // never called: max over an empty axis is rejected before the kernel
     for (let o = 0; o < outer; o++) {
       const am = argmax ? argmax + <usize>o * outRow : 0;
       if (inner == 1) maxRow(x, r, out, am);
-      else maxColumns(x, out, am, r, inner);
+      else maxColumns(x + first, out + first, am ? am + first : 0, r, inner, count);
       x += slab;
       out += outRow;
     }
@@ -214,7 +219,7 @@ export function reduce_f32(op: i32, x: usize, out: usize, outer: i32, r: i32, in
       const s = sumRow(x, r);
       store<f32>(out, <f32>(mean ? s / <f64>r : s));
     } else {
-      sumColumns(x, out, r, inner, mean);
+      sumColumns(x + first, out + first, r, inner, count, mean);
     }
     x += slab;
     out += outRow;

@@ -147,9 +147,11 @@ function softmaxColumn(x: usize, out: usize, r: i32, inner: i32, log: bool): voi
 
 /**
  * y[o,:,i] = softmax over j of x[o,j,i] (log = 1: log-softmax), x and y [outer, r, inner] f32, computed as
- * e^{x − max}/Σ (log: (x − max) − log Σ e^{x − max}). out may alias x.
+ * e^{x − max}/Σ (log: (x − max) − log Σ e^{x − max}). out may alias x. Only the columns i0 ≤ i < i1 are computed
+ * (the whole call: 0, inner), a thread's chunk; a column takes the same path whatever the chunk when chunks start
+ * at multiples of 4.
  */
-export function softmax_f32(x: usize, out: usize, outer: i32, r: i32, inner: i32, log: i32): void {
+export function softmax_f32(x: usize, out: usize, outer: i32, r: i32, inner: i32, log: i32, i0: i32, i1: i32): void {
   const slab = <usize>r * <usize>inner << 2;
   for (let o = 0; o < outer; o++) {
     if (inner == 1) {
@@ -162,10 +164,10 @@ export function softmax_f32(x: usize, out: usize, outer: i32, r: i32, inner: i32
         rowScale(out, r, <f32>(1 / s));
       }
     } else {
-      let i = 0;
+      let i = i0;
       if (ASC_FEATURE_SIMD) {
         const step = <usize>inner << 2;
-        for (; i + 4 <= inner; i += 4) {
+        for (; i + 4 <= i1; i += 4) {
           const px = x + (<usize>i << 2);
           const po = out + (<usize>i << 2);
           let m = f32x4.splat(-Infinity);
@@ -199,7 +201,7 @@ export function softmax_f32(x: usize, out: usize, outer: i32, r: i32, inner: i32
           }
         }
       }
-      for (; i < inner; i++) softmaxColumn(x + (<usize>i << 2), out + (<usize>i << 2), r, inner, log != 0);
+      for (; i < i1; i++) softmaxColumn(x + (<usize>i << 2), out + (<usize>i << 2), r, inner, log != 0);
     }
     x += slab;
     out += slab;
@@ -270,20 +272,21 @@ function rowSum(a: usize, n: i32, m: f32): f64 {
 
 /**
  * Backward of softmax_f32 from its output y [outer, r, inner]: softmax dx = y·(dy − Σ_j dy·y), log-softmax
- * dx = dy − e^y·Σ_j dy (sums over j at fixed o, i). dx may alias dy.
+ * dx = dy − e^y·Σ_j dy (sums over j at fixed o, i). dx may alias dy. Columns i0 ≤ i < i1 only, as softmax_f32.
  */
-export function softmax_grad_f32(y: usize, dy: usize, dx: usize, outer: i32, r: i32, inner: i32, log: i32): void {
+export function softmax_grad_f32(y: usize, dy: usize, dx: usize, outer: i32, r: i32, inner: i32, log: i32,
+  i0: i32, i1: i32): void {
   const slab = <usize>r * <usize>inner << 2;
   const step = <usize>inner << 2;
   for (let o = 0; o < outer; o++) {
-    let i = 0;
+    let i = i0;
     if (inner == 1) {
       if (log) rowSoftmaxGrad(y, dy, dx, r, <f32>rowSum(dy, r, 0), true);
       else rowSoftmaxGrad(y, dy, dx, r, <f32>rowDot(dy, y, r), false);
       i = 1;
     }
     if (ASC_FEATURE_SIMD) {
-      for (; i + 4 <= inner; i += 4) {
+      for (; i + 4 <= i1; i += 4) {
         const c = <usize>i << 2;
         let s = f32x4.splat(0);
         for (let j = 0; j < r; j++) {
@@ -299,7 +302,7 @@ export function softmax_grad_f32(y: usize, dy: usize, dx: usize, outer: i32, r: 
         }
       }
     }
-    for (; i < inner; i++) {
+    for (; i < i1; i++) {
       const c = <usize>i << 2;
       let s64: f64 = 0;
       for (let j = 0; j < r; j++) {

@@ -19,8 +19,13 @@ export interface BackendInfo {
   supportedBuilds: BuildName[];
   /** Linear memory limit in MB (wasm), or Infinity. */
   maxMemoryMB: number;
-  /** Threads that share large products and optimizer updates (init({ threads })); 1 for the ref backend. */
+  /** Threads that share large kernel calls (init({ threads })); 1 for the ref backend. */
   threads: number;
+  /**
+   * Why the backend runs the threads it runs, when there is something to say: what threads: 'auto' chose and why
+   * (one thread where memory cannot be shared, say), or that more threads were asked for than there are cores.
+   */
+  threadsNote?: string;
 }
 
 const ref = new RefBackend();
@@ -37,8 +42,13 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
     current = ref;
   } else {
     const threads = requestedThreads(wasmOptions);
-    const sameBuild = wasm?.build === chooseBuild(wasmOptions.build ?? 'auto', threads);
-    const reuse = wasm && !wasm.broken && sameBuild && wasm.threads === threads
+    const build = wasmOptions.build ?? 'auto';
+    // The backend loaded is reused when it is what these options would load: the same threads option (its
+    // workers still running) and the same build (for threads 'auto', the same build option: the threads it
+    // runs depend on the machine, not on the options).
+    const sameThreads = wasm?.settings.threads === threads && !wasm.closed;
+    const sameBuild = threads === 'auto' ? wasm?.settings.build === build : wasm?.build === chooseBuild(build, threads);
+    const reuse = wasm && !wasm.broken && sameThreads && sameBuild
       && wasmOptions.maxMemoryMB === undefined && wasmOptions.wasm === undefined;
     if (!reuse) {
       const previous = wasm;
@@ -78,5 +88,6 @@ export function backendInfo(): BackendInfo {
     supportedBuilds: supportedBuilds(),
     maxMemoryMB: current.memory().limitBytes / 1048576,
     threads: current instanceof WasmBackend ? current.threads : 1,
+    ...(current instanceof WasmBackend && current.threadsNote ? { threadsNote: current.threadsNote } : {}),
   };
 }

@@ -2,27 +2,41 @@
 // cleanly on a signal, and checking an output directory before any work.
 import { InvalidArgumentError } from 'commander';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { availableParallelism, constants } from 'node:os';
+import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { init } from '../backend/registry.js';
 import type { BuildName } from '../backend/types.js';
-import { engineSupports } from '../backend/wasm/loader.js';
+import { withThreadsWarning } from '../backend/wasm/index.js';
+import { threadsUnavailableReason } from '../backend/wasm/threads.js';
 
 /**
- * Makes the backend current. threads 'auto': every core (at most 16) where the engine shares memory, with the
- * simd-threads build (its results are those of the simd build on one thread), else one thread.
+ * Makes the backend current and returns what the user should know about its threads (one line each). threads
+ * 'auto' is the library's: one thread per core where memory can be shared, a kind of kernel call shared only
+ * while that pays; with an explicit --build it is one thread. More threads than cores are allowed, with a note.
  */
-export async function initBackend(name: string, build = 'auto', threads: number | 'auto' = 1): Promise<void> {
+export async function initBackend(name: string, build = 'auto', threads: number | 'auto' = 1): Promise<string[]> {
   if (name !== 'wasm' && name !== 'ref') throw new Error(`--backend must be 'wasm' or 'ref', got '${name}'`);
   if (threads !== 'auto' && threads > 1 && (name === 'ref' || build !== 'auto')) {
     throw new Error(`--threads ${threads} needs the wasm backend with --build auto`);
   }
-  const n = threads !== 'auto' ? threads
-    : name === 'wasm' && build === 'auto' && engineSupports('simd-threads') ? Math.min(availableParallelism(), 16) : 1;
-  await init(name === 'ref' ? { backend: 'ref' } : { backend: 'wasm', build: build as BuildName | 'auto', threads: n });
+  if (name === 'ref') {
+    await init({ backend: 'ref' });
+    return [];
+  }
+  const cannotShare = threadsUnavailableReason();
+  if (threads !== 'auto' && threads > 1 && cannotShare) {
+    throw new Error(`--threads ${threads} needs memory shared between threads, and ${cannotShare}; ` +
+      'use --threads auto (one thread where memory cannot be shared) or --threads 1');
+  }
+  const notes: string[] = [];
+  const info = await withThreadsWarning((note) => notes.push(note), () =>
+    init({ backend: 'wasm', build: build as BuildName | 'auto', threads: build === 'auto' ? threads : 1 }));
+  // 'auto' falling back to one thread is worth a line; what it chose on a normal machine is not.
+  if (threads === 'auto' && info.threads === 1 && build === 'auto' && info.threadsNote) notes.push(info.threadsNote);
+  return notes.map((note) => note.replace(/threads: '?(\w+)'?/g, '--threads $1')); // as the flag is spelt
 }
 
-/** --threads: a positive integer or 'auto'. */
+/** --threads: an integer from 1 to 16, or 'auto'. */
 export function threadCount(value: string): number | 'auto' {
   if (value === 'auto') return value;
   const n = Number(value);

@@ -33,7 +33,7 @@ export interface TrainSummary {
   final: EpochMetrics | null; files: Record<string, string>; interrupted: boolean;
   /** What interrupted the run (SIGPIPE: stdout's reader went away), or null. */
   signal: StopSignal | null;
-  /** What was done to the data that the user should know (numeric class labels merged or renamed). */
+  /** What the user should know about the threads (more than cores, one where 'auto' cannot share memory) and about the data (numeric class labels merged or renamed). */
   notes: string[];
 }
 
@@ -104,7 +104,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
   if (flags.data && config.randomShift > 0) {
     throw new Error("--random-shift moves images (the embedded digits), and a CSV's rows are not images: leave it out with --data");
   }
-  await initBackend(flags.backend, flags.build, flags.threads);
+  const threadNotes = await initBackend(flags.backend, flags.build, flags.threads);
   const dataName = flags.data ? basename(flags.data, extname(flags.data)) : 'digits';
   const out = flags.out ?? join('runs', dataName);
   await checkOutDir(out);
@@ -116,6 +116,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
       });
     ({ notes, ...data } = csv);
   } else data = await digitsData();
+  notes = [...threadNotes, ...notes];
   const files = {
     model: join(out, 'model.safetensors'), checkpoint: join(out, 'checkpoint.ckpt'), metricsJson: join(out, 'metrics.json'),
     metricsCsv: join(out, 'metrics.csv'), chart: join(out, 'chart.svg'),
@@ -232,8 +233,8 @@ export function registerTrain(program: Command): void {
     .addOption(setting('--seed <n>', 'random seed (init, shuffling, dropout, splits)', 'seed').argParser(nonNegativeInt('--seed')))
     .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'ref']).default('wasm'))
     .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'simd', 'relaxed', 'scalar']).default('auto'))
-    .option('--threads <n>', "threads sharing large products and updates, or 'auto' for every core (results as the simd build's)",
-      threadCount, 'auto')
+    .option('--threads <n>', "threads sharing large kernel calls, or 'auto': one per core, each kind of call shared while that pays " +
+      "(results as the simd build's)", threadCount, 'auto')
     .option('--out <dir>', 'output directory (default runs/<data name>)')
     .option('--resume <checkpoint>', 'continue from a checkpoint written by train (flags that define the run may be left out; given, they must match it)')
     .option('--json', 'print one JSON summary and nothing else')

@@ -307,7 +307,7 @@ describe('init and createWasmBackend', () => {
     [{ backend: 'ref', threads: 2 }, "init: threads: options of the wasm backend, not of backend 'ref'"],
     [{ maxMemoryMB: '64' }, "init: maxMemoryMB must be in (0, 4096], got the string '64'"],
     [{ maxMemoryMB: NaN }, 'init: maxMemoryMB must be in (0, 4096], got NaN'],
-    [{ threads: '2' }, "init: threads must be an integer from 1 to 16, got the string '2'"],
+    [{ threads: '2' }, "init: threads must be an integer from 1 to 16 or 'auto', got the string '2'"],
     [{ build: 'simd', maxMemoryMB: 0.0625 },
       "init: maxMemoryMB must be at least 0.125 for the 'simd' build (its own 64 KB of memory and a 64 KB page for tensors), got 0.0625"],
     [{ threads: 2, maxMemoryMB: 1 },

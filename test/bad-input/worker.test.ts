@@ -18,8 +18,8 @@ afterAll(() => disposeWorld(world));
 
 describe('a training request with bad backend options', () => {
   it.each<[string, Partial<WorkerRequest>, string]>([
-    ['threads 0', { threads: 0 }, 'init: threads must be an integer from 1 to 16, got 0'],
-    ['fractional threads', { threads: 1.5 }, 'init: threads must be an integer from 1 to 16, got 1.5'],
+    ['threads 0', { threads: 0 }, "init: threads must be an integer from 1 to 16 or 'auto', got 0"],
+    ['fractional threads', { threads: 1.5 }, "init: threads must be an integer from 1 to 16 or 'auto', got 1.5"],
     ['threads for the ref backend', { backend: 'ref', threads: 2 }, "init: threads: options of the wasm backend, not of backend 'ref'"],
     ['threads on a build without shared memory', { build: 'scalar', threads: 2 },
       "init: threads need a threads build ('relaxed-simd-threads' or 'simd-threads'), not 'scalar'"],

@@ -1,7 +1,8 @@
 // init({ threads }) in Chromium: on a cross-origin-isolated page (COOP + COEP headers) each threads build starts a
 // Web Worker and shares a product with it, bit-identical to the same build without threads on one thread; Chromium
-// validates relaxed SIMD, so threads: 2 alone picks relaxed-simd-threads. Without isolation there is no shared
-// memory, and createWasmBackend says so.
+// validates relaxed SIMD, so threads: 2 alone picks relaxed-simd-threads, and threads: 'auto' runs one thread per
+// core. Without isolation there is no shared memory: a number of threads is a clear error, and 'auto' runs one
+// thread and says why.
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,22 +32,33 @@ async function openPage(headers: Record<string, string>): Promise<Record<string,
 }
 
 describe('threads in Chromium', () => {
-  it('a cross-origin-isolated page shares a product with a Web Worker on each threads build, bit-identical to one thread', async () => {
-    expect(await openPage(ISOLATION)).toEqual({
+  it("a cross-origin-isolated page shares a product with a Web Worker on each threads build, bit-identical to one thread; 'auto' runs one thread per core", async () => {
+    const results = await openPage(ISOLATION);
+    const cores = await browser.newPage().then(async (page) => {
+      const n = await page.evaluate(() => navigator.hardwareConcurrency);
+      await page.close();
+      return n;
+    });
+    expect(results).toMatchObject({
       isolated: true,
       relaxedSimd: true,
-      auto: 'relaxed-simd-threads',
+      picked: 'relaxed-simd-threads',
       builds: {
         'relaxed-simd-threads': { threads: 2, shared: 1, identical: true },
         'simd-threads': { threads: 2, shared: 1, identical: true },
       },
+      auto: { build: 'relaxed-simd-threads', threads: Math.min(cores, 16) },
     });
   });
 
-  it('without isolation, asking for threads is a clear error', async () => {
+  it("without isolation, a number of threads is a clear error and 'auto' runs one thread, saying why", async () => {
     const results = await openPage({});
     expect(results.isolated).toBe(false);
-    expect(results.error).toContain("cannot run the 'simd-threads' build");
-    expect(results.error).toContain('cross-origin-isolated page');
+    expect(results.error).toBe('createWasmBackend: threads: 2 needs memory shared between threads, and the page is not ' +
+      'cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin and ' +
+      "Cross-Origin-Embedder-Policy: require-corp); ask for threads: 'auto' to run on one thread where it cannot be shared");
+    expect(results.auto).toEqual({ build: 'relaxed', threads: 1, note: 'one thread: memory cannot be shared between threads here (the page is not ' +
+      'cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin and ' +
+      'Cross-Origin-Embedder-Policy: require-corp))' });
   });
 });

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backendInfo, Generator, init, memory, nn, optim, setBackend, tensor, tidy, type Tensor } from '../../src/index.js';
 import type { Backend, Buf, MatmulPlan } from '../../src/backend/types.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
@@ -14,9 +14,14 @@ import { chooseBuild, isThreadsBuild } from '../../src/backend/wasm/loader.js';
 import { ThreadPool } from '../../src/backend/wasm/threads.js';
 import { expectNoLeaks } from '../helpers/api.js';
 import { mulberry32 } from '../helpers/random.js';
+import { forceSharing } from '../helpers/sharing.js';
 
 const single = await createWasmBackend({ build: 'relaxed' });
 const threaded = await createWasmBackend({ build: 'relaxed-simd-threads', threads: 3 });
+// Every call that can be shared is shared (in 3 chunks), whatever the scheduler would measure on this machine.
+beforeEach(() => {
+  forceSharing(0, 3);
+});
 afterEach(() => vi.restoreAllMocks());
 afterAll(() => {
   threaded.close();

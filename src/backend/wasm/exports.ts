@@ -13,8 +13,10 @@ export interface KernelExports {
   matmul_f32(a: Ptr, b: Ptr, c: Ptr, bias: Ptr, m: number, n: number, k: number, transA: number, transB: number,
     batch: number, strideA: number, strideB: number, ws: Ptr): void;
   matmul_ws_bytes(m: number, n: number, k: number, transA: number, transB: number): number;
-  matmul_f32_cols(a: Ptr, b: Ptr, c: Ptr, bias: Ptr, m: number, n: number, k: number, transA: number, transB: number,
-    batch: number, strideA: number, strideB: number, ws: Ptr, j0: number, j1: number): void;
+  matmul_block_ws_bytes(m: number, n: number, k: number): number;
+  matmul_tile_rows(): number;
+  matmul_f32_block(a: Ptr, b: Ptr, c: Ptr, bias: Ptr, m: number, n: number, k: number, transA: number, transB: number,
+    batch: number, strideA: number, strideB: number, ws: Ptr, i0: number, i1: number, j0: number, j1: number): void;
 
   /** kind: 0 forward, 1 input gradient, 2 weight gradient; [r0, r1) as the kernel's range. */
   conv2d_ws_bytes(kind: number, ...args: [...ConvArgs, r0: number, r1: number]): number;
@@ -32,9 +34,11 @@ export interface KernelExports {
     b0: number, b1: number, b2: number, b3: number): void;
   unary_f32(op: number, x: Ptr, out: Ptr, n: number, alpha: number): void;
   unary_grad_f32(op: number, saved: Ptr, dy: Ptr, dx: Ptr, n: number, alpha: number): void;
-  reduce_f32(op: number, x: Ptr, out: Ptr, outer: number, r: number, inner: number, argmax: Ptr): void;
-  softmax_f32(x: Ptr, out: Ptr, outer: number, r: number, inner: number, log: number): void;
-  softmax_grad_f32(y: Ptr, dy: Ptr, dx: Ptr, outer: number, r: number, inner: number, log: number): void;
+  reduce_f32(op: number, x: Ptr, out: Ptr, outer: number, r: number, inner: number, argmax: Ptr, i0: number,
+    i1: number): void;
+  softmax_f32(x: Ptr, out: Ptr, outer: number, r: number, inner: number, log: number, i0: number, i1: number): void;
+  softmax_grad_f32(y: Ptr, dy: Ptr, dx: Ptr, outer: number, r: number, inner: number, log: number, i0: number,
+    i1: number): void;
   cross_entropy_f32(logits: Ptr, labels: Ptr, losses: Ptr, probs: Ptr, n: number, c: number, smoothing: number): void;
   cross_entropy_grad_f32(probs: Ptr, labels: Ptr, dloss: Ptr, dlossStride: number, scale: number, dx: Ptr,
     n: number, c: number, smoothing: number): void;

@@ -7,12 +7,14 @@ import type {
   UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';
-import { any, checkOptions, integer, number, oneOf } from '../../options.js';
+import { any, checkOptions, integer, number, oneOf, type Check } from '../../options.js';
+import { isNode, nodeModule } from '../../platform.js';
 import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from './codes.js';
 import type { ConvArgs, KernelExports } from './exports.js';
 import { ALIGN, Heap } from './heap.js';
 import { chooseBuild, compileBuild, isThreadsBuild, missingFeatures, supportedBuilds, type WasmSource } from './loader.js';
-import { ThreadPool } from './threads.js';
+import { Scheduler, type Cut } from './schedule.js';
+import { MAX_THREADS, ThreadPool, threadsUnavailableReason, type Job, type ThreadKernel } from './threads.js';
 
 export class WasmBuf implements Buf {
   live = true;
@@ -35,31 +37,29 @@ export interface WasmOptions {
   /** The .wasm itself (bytes, URL, Response or compiled module) for hosts where the default location fails. */
   wasm?: WasmSource;
   /**
-   * Threads that share large matrix products and optimizer updates (default 1): more than 1 loads a threads
-   * build (shared memory; in browsers only on cross-origin-isolated pages) and starts threads − 1 workers.
-   * Results are bit-identical to one thread of the same build without threads (relaxed-simd-threads: relaxed;
-   * simd-threads: simd).
+   * Threads that share large kernel calls (default 1): a number above 1 loads a threads build (shared memory;
+   * in browsers only on cross-origin-isolated pages) and starts threads − 1 workers; 'auto' starts one thread
+   * per core where memory can be shared (else runs one thread, and backendInfo().threadsNote says why) and
+   * shares a kind of call only while sharing it pays. Results are bit-identical to one thread of the same build
+   * without threads (relaxed-simd-threads: relaxed; simd-threads: simd).
    */
-  threads?: number;
+  threads?: number | 'auto';
 }
 
 const WASM32_MAX_MB = 4096;
-const MAX_THREADS = 16;
-/** Products smaller than this (2·m·n·k·batch) run on one thread: below it, handing out work costs more. */
-const SPLIT_MIN_FLOPS = 1 << 20;
-/** The narrowest share of columns: wider than the skinny-product limit (8), a multiple of the tile width. */
-const SPLIT_MIN_COLUMNS = 16;
-/** Optimizer updates of fewer elements run on one thread. */
-const SPLIT_MIN_ELEMENTS = 1 << 16;
+/** Columns of a B micro-panel of the matmul kernel: column chunks of a product start at multiples of it. */
+const TILE_COLUMNS = 8;
+/** Products with this many rows or columns or fewer take the skinny path, which is not shared. */
+const SKINNY = 8;
+/** Calls with fewer elements are never shared: no wake-up is that cheap. */
+const SHARE_MIN_ELEMENTS = 1024;
 
-/** Column ranges [j0, j1) of one product, or element ranges [offset, offset + count) of an update. */
-type Range = [start: number, end: number];
 const BINARY = new Map(BINARY_CODES.map((op, i) => [op, i]));
 const UNARY = new Map(UNARY_CODES.map((op, i) => [op, i]));
 const REDUCE = new Map(REDUCE_CODES.map((op, i) => [op, i]));
 
 /** The threads a set of options asks for: `threads`, else 2 for a threads build and 1 for the others. */
-export function requestedThreads(options: WasmOptions): number {
+export function requestedThreads(options: WasmOptions): number | 'auto' {
   return options.threads ?? (isThreadsBuild(options.build) ? 2 : 1);
 }
 
@@ -68,22 +68,86 @@ export const WASM_OPTIONS = {
   build: oneOf(...(['auto', 'relaxed', 'simd', 'scalar', 'simd-threads', 'relaxed-simd-threads', 'debug'] satisfies (BuildName | 'auto')[])),
   maxMemoryMB: number({ gt: 0, le: WASM32_MAX_MB }),
   wasm: any,
-  threads: integer({ ge: 1, le: MAX_THREADS }),
+  threads: {
+    what: `an integer from 1 to ${MAX_THREADS} or 'auto'`,
+    ok: (v: unknown) => v === 'auto' || integer({ ge: 1, le: MAX_THREADS }).ok(v),
+    names: ['auto'],
+  } satisfies Check,
 };
 
 export function createWasmBackend(options: WasmOptions = {}): Promise<WasmBackend> {
   return loadWasmBackend('createWasmBackend', options);
 }
 
+/** The cores this machine offers (Node: os.availableParallelism(); browsers: navigator.hardwareConcurrency). */
+async function cores(): Promise<number> {
+  if (isNode()) return (await nodeModule<typeof import('node:os')>('node:os')).availableParallelism();
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+}
+
+let warnedCores = false;
+/** Where the warning about more threads than cores goes instead of console.warn, while set (see withThreadsWarning). */
+let threadsWarning: ((note: string) => void) | null = null;
+
+/**
+ * Runs `load` (an init or createWasmBackend) with the warning about more threads than cores handed to `warn`
+ * instead of console.warn: the CLI prints it as a note among its others.
+ */
+export async function withThreadsWarning<T>(warn: (note: string) => void, load: () => Promise<T>): Promise<T> {
+  threadsWarning = warn;
+  try {
+    return await load();
+  } finally {
+    threadsWarning = null;
+  }
+}
+
+/**
+ * How many threads to run and why: a number is taken as asked (more threads than cores are allowed, with a
+ * one-time warning; threads where memory cannot be shared are an error); 'auto' runs one per core where memory
+ * can be shared, else one, with a note saying why.
+ */
+async function threadCount(api: string, asked: number | 'auto', requested: BuildName | 'auto'):
+  Promise<{ threads: number; note: string | undefined }> {
+  const cannotShare = threadsUnavailableReason();
+  if (asked === 'auto') {
+    if (requested !== 'auto' && !isThreadsBuild(requested)) {
+      return { threads: 1, note: `one thread: the '${requested}' build does not share memory between threads` };
+    }
+    if (cannotShare) return { threads: 1, note: `one thread: memory cannot be shared between threads here (${cannotShare})` };
+    const n = await cores();
+    if (n < 2) return { threads: 1, note: 'one thread: this machine has one core' };
+    const threads = Math.min(n, MAX_THREADS);
+    return { threads, note: `${threads} threads, one per core (of ${n}); a kind of kernel call runs on one thread ` +
+      'while sharing it does not pay (a busy machine)' };
+  }
+  if (asked > 1 && requested !== 'auto' && !isThreadsBuild(requested)) {
+    throw new Error(`${api}: threads need a threads build ('relaxed-simd-threads' or 'simd-threads'), not ` +
+      `'${requested}' (leave build out, or pass one of those)`);
+  }
+  if (asked > 1 && cannotShare) {
+    throw new Error(`${api}: threads: ${asked} needs memory shared between threads, and ${cannotShare}; ` +
+      "ask for threads: 'auto' to run on one thread where it cannot be shared");
+  }
+  const n = asked > 1 ? await cores() : asked;
+  if (asked > n) {
+    const note = `threads: ${asked} is more than the ${n} cores here; the extra threads take turns on the cores ` +
+      "(threads: 'auto' runs one per core)";
+    if (threadsWarning) threadsWarning(note);
+    else if (!warnedCores) console.warn(`wasmgrad: ${note}`);
+    warnedCores ||= !threadsWarning;
+    return { threads: asked, note };
+  }
+  return { threads: asked, note: undefined };
+}
+
 /** createWasmBackend, with errors that start with `api` (init passes its own name). */
 export async function loadWasmBackend(api: string, options: WasmOptions): Promise<WasmBackend> {
   checkOptions(api, options, WASM_OPTIONS);
-  const threads = requestedThreads(options);
-  const build = chooseBuild(options.build ?? 'auto', threads);
-  if (threads > 1 && !isThreadsBuild(build)) {
-    throw new Error(`${api}: threads need a threads build ('relaxed-simd-threads' or 'simd-threads'), not ` +
-      `'${build}' (leave build out, or pass one of those)`);
-  }
+  const requested = options.build ?? 'auto';
+  const asked = requestedThreads(options);
+  const { threads, note } = await threadCount(api, asked, requested);
+  const build = chooseBuild(requested, threads);
   const missing = missingFeatures(build);
   if (missing.length) {
     throw new Error(`${api}: this engine cannot run the '${build}' build (it runs: ${supportedBuilds().join(', ')}); ` +
@@ -92,10 +156,11 @@ export async function loadWasmBackend(api: string, options: WasmOptions): Promis
   const maxMB = options.maxMemoryMB ?? WASM32_MAX_MB;
   const module = await compileBuild(build, options.wasm);
   const limitBytes = Math.floor(maxMB * 16) * 65536;
+  const settings: BackendSettings = { build: requested, threads: asked, threadsNote: note };
   if (!isThreadsBuild(build)) {
     const instance = await WebAssembly.instantiate(module, {});
     checkLimit(api, build, maxMB, limitBytes, (instance.exports as unknown as KernelExports).memory);
-    return new WasmBackend(instance.exports as unknown as KernelExports, build, limitBytes);
+    return new WasmBackend(instance.exports as unknown as KernelExports, build, limitBytes, null, settings);
   }
   // The shared memory is declared at its wasm32 maximum (it cannot be raised later); the heap enforces the limit.
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
@@ -103,7 +168,7 @@ export async function loadWasmBackend(api: string, options: WasmOptions): Promis
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as KernelExports;
   const pool = threads > 1 ? await ThreadPool.start(module, memory, exports, threads - 1) : null;
-  return new WasmBackend(exports, build, limitBytes, pool);
+  return new WasmBackend(exports, build, limitBytes, pool, settings);
 }
 
 /**
@@ -138,6 +203,13 @@ function forEach4(dims: number[], strides: number[][], fn: (offsets: number[], d
   }
 }
 
+/** What a backend was asked for (its build and threads options), and what it has to say about its threads. */
+export interface BackendSettings {
+  build: BuildName | 'auto';
+  threads: number | 'auto';
+  threadsNote: string | undefined;
+}
+
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly dtypes: readonly DType[] = ['float32', 'int32'];
@@ -145,8 +217,12 @@ export class WasmBackend implements Backend {
   private buffers = 0;
   private bytesInUse = 0;
   private peakBytes = 0;
-  /** Scratch space for matmul's packed panels, one per thread. */
+  /** Scratch space for matmul's packed panels, one per thread, each sized to the largest chunk it has run. */
   private workspaces: { ptr: number; bytes: number }[] = [];
+  /** When and how many chunks to share calls in (with a pool). */
+  private readonly scheduler: Scheduler | null = null;
+  /** Work one repacked float adds to a product, in floating-point operations (measured with the pool). */
+  private packFlops = 0;
   /** Set when a kernel trapped: memory may hold half-written results; init() replaces a broken backend. */
   broken = false;
 
@@ -155,21 +231,37 @@ export class WasmBackend implements Backend {
     readonly build: BuildName,
     limitBytes: number,
     private readonly pool: ThreadPool | null = null,
+    /** The build and threads options it was made with, and the note about its threads, if any. */
+    readonly settings: BackendSettings = { build, threads: 1, threadsNote: undefined },
   ) {
     const base = Math.ceil(exports.heap_base() / ALIGN) * ALIGN;
     // The debug build guards every block and checks the guards after every kernel (see heap.ts).
     this.heap = new Heap(exports.memory, base, limitBytes, build === 'debug');
-    if (pool) closeWhenCollected.register(this, pool);
+    if (pool) {
+      closeWhenCollected.register(this, pool);
+      this.scheduler = new Scheduler(1 + pool.size, pool.wakeMs, pool.chunkMs, settings.threads === 'auto');
+      this.measurePacking();
+    }
   }
 
-  /** Threads that share large products and updates: 1 + running workers. */
+  /** Threads that share large kernel calls: 1 + running workers. */
   get threads(): number {
     return 1 + (this.pool?.size ?? 0);
+  }
+
+  /** Why this backend runs the threads it runs, when there is something to say (threads: 'auto', too many). */
+  get threadsNote(): string | undefined {
+    return this.settings.threadsNote;
   }
 
   /** Stops the worker threads (if any); the backend and its tensors keep working on the calling thread. */
   close(): void {
     this.pool?.close();
+  }
+
+  /** Whether close() stopped worker threads it had. */
+  get closed(): boolean {
+    return this.pool !== null && this.pool.size === 0;
   }
 
   alloc(dtype: DType, size: number): WasmBuf {
@@ -223,38 +315,111 @@ export class WasmBackend implements Backend {
   matmul(a: Buf, b: Buf, c: Buf, p: MatmulPlan): void {
     const [pa, pb, pc] = this.ptrs('matmul', a, b, c);
     const bias = p.bias ? this.own(p.bias, 'matmul').ptr : 0;
+    const { m, n, k, batch, strideA, strideB } = p;
     const ta = +p.transA, tb = +p.transB;
-    const parts = this.split(p);
-    if (parts.length < 2) {
-      const ws = this.ensureWorkspace(0, this.exports.matmul_ws_bytes(p.m, p.n, p.k, ta, tb));
-      this.run('matmul', () =>
-        this.exports.matmul_f32(pa, pb, pc, bias, p.m, p.n, p.k, ta, tb, p.batch, p.strideA, p.strideB, ws));
-      return;
+    const whole = () => {
+      const ws = this.ensureWorkspace(0, this.exports.matmul_ws_bytes(m, n, k, ta, tb));
+      this.exports.matmul_f32(pa, pb, pc, bias, m, n, k, ta, tb, batch, strideA, strideB, ws);
+    };
+    // Shared products take the blocked path in every chunk, as the whole product does (not the skinny path).
+    const shareable = k > 0 && batch > 0 && Math.min(m, n) > SKINNY;
+    this.share('matmul', 'matmul_f32_block', 2 * m * n * k * batch, () => (shareable ? this.matmulCuts(pa, pb, pc, bias, p) : []),
+      whole, 12);
+  }
+
+  /** How a product can be shared: by columns, rows or batch items, with what each chunk adds to the work. */
+  private matmulCuts(pa: number, pb: number, pc: number, bias: number, p: MatmulPlan): Cut[] {
+    const { m, n, k, batch, strideA, strideB } = p;
+    const ta = +p.transA, tb = +p.transB;
+    // matmul_f32_block(a, b, c, bias, m, n, k, transA, transB, batch, strideA, strideB, ws, i0, i1, j0, j1)
+    const base = [pa, pb, pc, bias, m, n, k, ta, tb, batch, strideA, strideB, 0, 0, m, 0, n];
+    const none = base.map(() => 0);
+    const repack = (floats: number) => this.packFlops * floats;
+    const ws = (rows: number, cols: number) => this.exports.matmul_block_ws_bytes(rows, cols, k);
+    // By columns, each chunk packs all of op(A) again; by rows, all of op(B); by batch items, nothing more
+    // (but an operand broadcast over the batch, packed once for the whole product).
+    const cuts: Cut[] = [
+      { units: n, align: TILE_COLUMNS, overhead: repack(k * m * (strideA ? batch : 1)), scratch: (w) => ws(m, w),
+        base: put(base, [15, 0], [16, 0]), perStart: put(none, [15, 1], [16, 1]), perCount: put(none, [16, 1]) },
+      { units: m, align: this.exports.matmul_tile_rows(), overhead: repack(k * n * (strideB ? batch : 1)),
+        scratch: (h) => ws(h, n),
+        base: put(base, [13, 0], [14, 0]), perStart: put(none, [13, 1], [14, 1]), perCount: put(none, [14, 1]) },
+    ];
+    if (batch > 1) {
+      cuts.push({ units: batch, align: 1, overhead: repack(k * ((strideA ? 0 : m) + (strideB ? 0 : n))),
+        scratch: () => ws(m, n), base: put(base, [9, 0]),
+        perStart: put(none, [0, 4 * strideA], [1, 4 * strideB], [2, 4 * m * n]), perCount: put(none, [9, 1]) });
     }
-    // Every share gets its own scratch space.
-    const shares = parts.map(([j0, j1], i) => [pa, pb, pc, bias, p.m, p.n, p.k, ta, tb, p.batch, p.strideA, p.strideB,
-      this.ensureWorkspace(i, this.exports.matmul_ws_bytes(p.m, j1 - j0, p.k, ta, tb)), j0, j1]);
-    this.run('matmul', () => this.pool!.run('matmul_f32_cols', shares));
+    return cuts;
   }
 
   /**
-   * How a product is shared between threads: column ranges, each wider than 8 so that every share takes the
-   * blocked path, as the whole product would (then the split result is bit-identical to the unsplit one).
+   * Runs a kernel call on this thread (`whole`) or shared between the threads in chunks along one of the cuts
+   * `cutsOf` makes (asked for only with workers; see schedule.ts for when and in how many chunks). `cost`: FLOPs
+   * for products, bytes read and written for the rest; `scratchArg`: the argument that gets each thread's own
+   * scratch space (sized by the cut's `scratch`).
    */
-  private split(p: MatmulPlan): Range[] {
-    const threads = this.threads;
-    if (threads < 2 || p.k === 0 || p.m <= 8 || 2 * p.m * p.n * p.k * p.batch < SPLIT_MIN_FLOPS) return [];
-    const count = Math.min(threads, Math.floor(p.n / SPLIT_MIN_COLUMNS));
-    if (count < 2) return [];
-    const width = Math.ceil(p.n / count / 8) * 8;
-    const parts: Range[] = [];
-    for (let j = 0; j < p.n; j += width) parts.push([j, Math.min(p.n, j + width)]);
-    const last = parts[parts.length - 1]!;
-    if (last[1] - last[0] <= 8) {
-      parts.pop();
-      parts[parts.length - 1]![1] = p.n; // a thin remainder joins the share before it
+  private share(name: string, kernel: ThreadKernel, cost: number, cutsOf: () => Cut[], whole: () => void,
+    scratchArg?: number): void {
+    const scheduler = this.scheduler;
+    if (!scheduler || this.pool!.size === 0) return this.run(name, whole);
+    const cuts = cutsOf().filter((c) => c.units >= 2 * c.align);
+    if (cuts.length === 0) return this.run(name, whole);
+    const { plan, timed } = scheduler.decide(name, cost, cuts);
+    const t0 = timed ? performance.now() : 0;
+    if (plan) {
+      const { cut, chunk } = plan;
+      const job: Job = { kernel, base: cut.base, perStart: cut.perStart, perCount: cut.perCount, units: cut.units, chunk };
+      if (scratchArg !== undefined) {
+        // The last chunk may be narrower, and a product's scratch is not monotonic in its width (orientation).
+        const bytes = Math.max(cut.scratch!(chunk), cut.scratch!(cut.units - (Math.ceil(cut.units / chunk) - 1) * chunk));
+        job.scratch = { arg: scratchArg, ptrs: Array.from({ length: this.threads }, (_, i) => this.ensureWorkspace(i, bytes)) };
+      }
+      this.run(name, () => this.pool!.run(job));
+    } else {
+      this.run(name, whole);
     }
-    return parts;
+    if (timed) scheduler.record(name, cost, performance.now() - t0, plan !== null);
+  }
+
+  /**
+   * The packing rate of the matmul kernel against its arithmetic, measured once on this thread: a product, and
+   * the same product in column chunks that each pack op(A) again, alternately and until the engine's optimised
+   * code runs (the best time stops improving), the best of each. The product's rate seeds that of products.
+   */
+  private measurePacking(): void {
+    // Operands of 192 KB (like a batch of 64 digits), a product of ~10 MFLOP; 650 KB in all, which fits the least
+    // memory a threads build runs in.
+    const [m, n, k, cols] = [96, 96, 512, 16];
+    const ex = this.exports;
+    const bytes = [4 * m * k, 4 * k * n, 4 * m * n, ex.matmul_block_ws_bytes(m, n, k)];
+    const ptrs = bytes.map((b) => this.heap.alloc(b));
+    try {
+      const [a, b, c, ws] = ptrs as [number, number, number, number];
+      ex.fill_f32(a, m * k, 0.5);
+      ex.fill_f32(b, k * n, 0.25);
+      const time = (fn: () => void) => {
+        const t0 = performance.now();
+        fn();
+        return performance.now() - t0;
+      };
+      const whole = () => ex.matmul_f32_block(a, b, c, 0, m, n, k, 0, 0, 1, 0, 0, ws, 0, m, 0, n);
+      const chunked = () => {
+        for (let j = 0; j < n; j += cols) ex.matmul_f32_block(a, b, c, 0, m, n, k, 0, 0, 1, 0, 0, ws, 0, m, j, j + cols);
+      };
+      let [wholeMs, chunkedMs] = [Infinity, Infinity];
+      for (let run = 0, sinceBest = 0; run < 50 && sinceBest < 8; run++, sinceBest++) {
+        const w = time(whole), ch = time(chunked);
+        if (w < wholeMs * 0.97 || ch < chunkedMs * 0.97) sinceBest = 0;
+        [wholeMs, chunkedMs] = [Math.min(wholeMs, w), Math.min(chunkedMs, ch)];
+      }
+      const flops = 2 * m * n * k;
+      const repacked = (n / cols - 1) * m * k;
+      this.packFlops = Math.min(64, Math.max(1, ((chunkedMs - wholeMs) / wholeMs) * flops / repacked));
+      this.scheduler!.seed('matmul', wholeMs / flops);
+    } finally {
+      ptrs.forEach((ptr, i) => this.heap.free(ptr, bytes[i]!));
+    }
   }
 
   conv2d(x: Buf, weight: Buf, bias: Buf | null, out: Buf, p: ConvPlan): void {
@@ -284,92 +449,135 @@ export class WasmBackend implements Backend {
     const [pa, pb, po] = this.ptrs(op, a, b, out);
     const code = BINARY.get(op)!;
     const outStrides = denseStrides(p.dims);
-    this.run(op, () => forEach4(p.dims, [p.aStrides, p.bStrides, outStrides], ([oa, ob, oo], d, [sa, sb]) =>
-      this.exports.binary_f32(code, pa + 4 * oa!, pb + 4 * ob!, po + 4 * oo!, d[0]!, d[1]!, d[2]!, d[3]!,
-        sa![0]!, sa![1]!, sa![2]!, sa![3]!, sb![0]!, sb![1]!, sb![2]!, sb![3]!)));
+    forEach4(p.dims, [p.aStrides, p.bStrides, outStrides], ([oa, ob, oo], d, [sa, sb, so]) => {
+      const args = [code, pa + 4 * oa!, pb + 4 * ob!, po + 4 * oo!, ...d, ...sa!, ...sb!] as Parameters<KernelExports['binary_f32']>;
+      this.share(op, 'binary_f32', 12 * product(d), () => stridedCuts(args, 4, d, [[1, sa!], [2, sb!], [3, so!]], true),
+        () => this.exports.binary_f32(...args));
+    });
   }
 
   where(cond: Buf, a: Buf, b: Buf, out: Buf, p: WherePlan): void {
     const [pc, pa, pb, po] = this.ptrs('where', cond, a, b, out);
     const outStrides = denseStrides(p.dims);
-    this.run('where', () => forEach4(p.dims, [p.condStrides, p.aStrides, p.bStrides, outStrides],
-      ([oc, oa, ob, oo], d, [sc, sa, sb]) =>
-        this.exports.where_f32(pc + 4 * oc!, pa + 4 * oa!, pb + 4 * ob!, po + 4 * oo!, d[0]!, d[1]!, d[2]!, d[3]!,
-          sc![0]!, sc![1]!, sc![2]!, sc![3]!, sa![0]!, sa![1]!, sa![2]!, sa![3]!, sb![0]!, sb![1]!, sb![2]!, sb![3]!)));
+    forEach4(p.dims, [p.condStrides, p.aStrides, p.bStrides, outStrides], ([oc, oa, ob, oo], d, [sc, sa, sb, so]) => {
+      const args = [pc + 4 * oc!, pa + 4 * oa!, pb + 4 * ob!, po + 4 * oo!, ...d, ...sc!, ...sa!, ...sb!] as
+        Parameters<KernelExports['where_f32']>;
+      this.share('where', 'where_f32', 16 * product(d), () => stridedCuts(args, 4, d, [[0, sc!], [1, sa!], [2, sb!], [3, so!]], true),
+        () => this.exports.where_f32(...args));
+    });
   }
 
   unary(op: UnaryOp, x: Buf, out: Buf, n: number, alpha: number): void {
     const [px, po] = this.ptrs(op, x, out);
-    this.run(op, () => this.exports.unary_f32(UNARY.get(op)!, px, po, n, alpha));
+    const code = UNARY.get(op)!;
+    this.share(op, 'unary_f32', 8 * n, () => elementCuts([code, px, po, n, alpha], n, [1, 2], 3),
+      () => this.exports.unary_f32(code, px, po, n, alpha));
   }
 
   unaryGrad(op: UnaryGradOp, saved: Buf, dy: Buf, dx: Buf, n: number, alpha: number): void {
-    const [ps, pdy, pdx] = this.ptrs(`${op}Grad`, saved, dy, dx);
-    this.run(`${op}Grad`, () => this.exports.unary_grad_f32(UNARY.get(op)!, ps, pdy, pdx, n, alpha));
+    const name = `${op}Grad`;
+    const [ps, pdy, pdx] = this.ptrs(name, saved, dy, dx);
+    const code = UNARY.get(op)!;
+    this.share(name, 'unary_grad_f32', 12 * n, () => elementCuts([code, ps, pdy, pdx, n, alpha], n, [1, 2, 3], 4),
+      () => this.exports.unary_grad_f32(code, ps, pdy, pdx, n, alpha));
   }
 
   reduce(op: ReduceOp, x: Buf, out: Buf, outer: number, r: number, inner: number, argmax: Buf | null): void {
     const [px, po] = this.ptrs(op, x, out);
     const pi = argmax ? this.own(argmax, op).ptr : 0;
-    this.run(op, () => this.exports.reduce_f32(REDUCE.get(op)!, px, po, outer, r, inner, pi));
+    const code = REDUCE.get(op)!;
+    // reduce_f32(op, x, out, outer, r, inner, argmax, i0, i1)
+    this.share(op, 'reduce_f32', 4 * outer * (r + 1) * inner,
+      () => slabCuts([code, px, po, outer, r, inner, pi, 0, inner], outer, r, inner,
+        [[1, r * inner], [2, inner], [6, pi ? inner : 0]], 3, 7),
+      () => this.exports.reduce_f32(code, px, po, outer, r, inner, pi, 0, inner));
   }
 
   softmax(x: Buf, out: Buf, outer: number, r: number, inner: number, log: boolean): void {
     const name = log ? 'logSoftmax' : 'softmax';
     const [px, po] = this.ptrs(name, x, out);
-    this.run(name, () => this.exports.softmax_f32(px, po, outer, r, inner, +log));
+    const slab = r * inner;
+    // softmax_f32(x, out, outer, r, inner, log, i0, i1)
+    this.share(name, 'softmax_f32', 8 * outer * slab,
+      () => slabCuts([px, po, outer, r, inner, +log, 0, inner], outer, r, inner, [[0, slab], [1, slab]], 2, 6),
+      () => this.exports.softmax_f32(px, po, outer, r, inner, +log, 0, inner));
   }
 
   softmaxGrad(y: Buf, dy: Buf, dx: Buf, outer: number, r: number, inner: number, log: boolean): void {
     const name = log ? 'logSoftmaxGrad' : 'softmaxGrad';
     const [py, pdy, pdx] = this.ptrs(name, y, dy, dx);
-    this.run(name, () => this.exports.softmax_grad_f32(py, pdy, pdx, outer, r, inner, +log));
+    const slab = r * inner;
+    // softmax_grad_f32(y, dy, dx, outer, r, inner, log, i0, i1)
+    this.share(name, 'softmax_grad_f32', 12 * outer * slab,
+      () => slabCuts([py, pdy, pdx, outer, r, inner, +log, 0, inner], outer, r, inner, [[0, slab], [1, slab], [2, slab]], 3, 7),
+      () => this.exports.softmax_grad_f32(py, pdy, pdx, outer, r, inner, +log, 0, inner));
   }
 
   crossEntropy(logits: Buf, labels: Buf, losses: Buf, probs: Buf, n: number, c: number, smoothing: number): void {
     const [pl, py, ploss, pp] = this.ptrs('crossEntropy', logits, labels, losses, probs);
-    this.run('crossEntropy', () => this.exports.cross_entropy_f32(pl, py, ploss, pp, n, c, smoothing));
+    // cross_entropy_f32(logits, labels, losses, probs, n, c, smoothing), by rows
+    this.share('crossEntropy', 'cross_entropy_f32', 8 * n * (c + 1),
+      () => rowCuts([pl, py, ploss, pp, n, c, smoothing], n, c, [[0, c], [1, 1], [2, 1], [3, c]], 4),
+      () => this.exports.cross_entropy_f32(pl, py, ploss, pp, n, c, smoothing));
   }
 
   crossEntropyGrad(probs: Buf, labels: Buf, dloss: Buf, dlossStride: number, scale: number, dx: Buf,
     n: number, c: number, smoothing: number): void {
     const [pp, py, pd, pdx] = this.ptrs('crossEntropyGrad', probs, labels, dloss, dx);
-    this.run('crossEntropyGrad', () =>
-      this.exports.cross_entropy_grad_f32(pp, py, pd, dlossStride, scale, pdx, n, c, smoothing));
+    // cross_entropy_grad_f32(probs, labels, dloss, dlossStride, scale, dx, n, c, smoothing), by rows
+    this.share('crossEntropyGrad', 'cross_entropy_grad_f32', 8 * n * (c + 1),
+      () => rowCuts([pp, py, pd, dlossStride, scale, pdx, n, c, smoothing], n, c, [[0, c], [1, 1], [2, dlossStride], [5, c]], 6),
+      () => this.exports.cross_entropy_grad_f32(pp, py, pd, dlossStride, scale, pdx, n, c, smoothing));
   }
 
   copy(x: Buf, out: Buf, p: CopyPlan): void {
     const [px, po] = this.ptrs('copy', x, out);
     const bx = px + 4 * p.xOffset, bo = po + 4 * p.outOffset;
-    this.run('copy', () => forEach4(p.dims, [p.xStrides, p.outStrides], ([ox, oo], d, [sx, so]) =>
-      this.exports.copy_strided_32(bx + 4 * ox!, bo + 4 * oo!, d[0]!, d[1]!, d[2]!, d[3]!,
-        sx![0]!, sx![1]!, sx![2]!, sx![3]!, so![0]!, so![1]!, so![2]!, so![3]!)));
+    forEach4(p.dims, [p.xStrides, p.outStrides], ([ox, oo], d, [sx, so]) => {
+      const args = [bx + 4 * ox!, bo + 4 * oo!, ...d, ...sx!, ...so!] as Parameters<KernelExports['copy_strided_32']>;
+      this.share('copy', 'copy_strided_32', 8 * product(d), () => stridedCuts(args, 2, d, [[0, sx!], [1, so!]], false),
+        () => this.exports.copy_strided_32(...args));
+    });
   }
 
   fill(out: Buf, value: number, offset: number, n: number): void {
     const [po] = this.ptrs('fill', out);
     const at = po + 4 * offset;
-    this.run('fill', () => (out.dtype === 'int32' ? this.exports.fill_i32(at, n, value) : this.exports.fill_f32(at, n, value)));
+    const kernel = out.dtype === 'int32' ? 'fill_i32' : 'fill_f32';
+    this.share('fill', kernel, 4 * n, () => elementCuts([at, n, value], n, [0], 1), () => this.exports[kernel](at, n, value));
   }
 
   scale(x: Buf, out: Buf, n: number, alpha: number): void {
     const [px, po] = this.ptrs('scale', x, out);
-    this.run('scale', () => this.exports.scale_f32(px, po, n, alpha));
+    this.share('scale', 'scale_f32', 8 * n, () => elementCuts([px, po, n, alpha], n, [0, 1], 2),
+      () => this.exports.scale_f32(px, po, n, alpha));
   }
 
   axpy(alpha: number, x: Buf, y: Buf, n: number): void {
     const [px, py] = this.ptrs('axpy', x, y);
-    this.run('axpy', () => this.exports.axpy_f32(alpha, px, py, n));
+    this.share('axpy', 'axpy_f32', 12 * n, () => elementCuts([alpha, px, py, n], n, [1, 2], 3),
+      () => this.exports.axpy_f32(alpha, px, py, n));
   }
 
   gather(x: Buf, idx: Buf, out: Buf, outer: number, r: number, inner: number, nIdx: number): void {
     const [px, pi, po] = this.ptrs('gather', x, idx, out);
-    this.run('gather', () => this.exports.gather_32(px, pi, po, outer, r, inner, nIdx));
+    // gather_32(x, idx, out, outer, r, inner, nIdx): by outer slabs, or (one slab) by indices
+    const cuts = () => {
+      const args = [px, pi, po, outer, r, inner, nIdx];
+      const elements = outer * nIdx * inner;
+      return outer > 1 ? rowCuts(args, outer, elements / outer, [[0, r * inner], [2, nIdx * inner]], 3)
+        : rowCuts(put(args, [3, 1]), nIdx, inner, [[1, 1], [2, inner]], 6);
+    };
+    this.share('gather', 'gather_32', 8 * outer * nIdx * inner, cuts,
+      () => this.exports.gather_32(px, pi, po, outer, r, inner, nIdx));
   }
 
   scatterAdd(dy: Buf, idx: Buf, dx: Buf, outer: number, r: number, inner: number, nIdx: number): void {
     const [pdy, pi, pdx] = this.ptrs('scatterAdd', dy, idx, dx);
-    this.run('scatterAdd', () => this.exports.scatter_add_f32(pdy, pi, pdx, outer, r, inner, nIdx));
+    // scatter_add_f32(dy, idx, dx, outer, r, inner, nIdx): by outer slabs (indices may repeat within one)
+    this.share('scatterAdd', 'scatter_add_f32', 12 * outer * nIdx * inner,
+      () => rowCuts([pdy, pi, pdx, outer, r, inner, nIdx], outer, nIdx * inner, [[0, nIdx * inner], [2, r * inner]], 3),
+      () => this.exports.scatter_add_f32(pdy, pi, pdx, outer, r, inner, nIdx));
   }
 
   maxPool2d(x: Buf, out: Buf, indices: Buf, p: Pool2dPlan): void {
@@ -468,32 +676,15 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * An optimizer update kernel(...pointers, n, ...hyper), element by element, so large ones are shared between
-   * threads as ranges of elements (each pointer advanced, 0 = absent stays 0): bit-identical to one call.
+   * An optimizer update kernel(...pointers, n, ...hyper), element by element, shared as ranges of elements (each
+   * pointer advanced, 0 = absent stays 0): bit-identical to one call.
    */
   private update(name: string, kernel: 'sgd_f32' | 'adam_f32' | 'rmsprop_f32' | 'adagrad_f32', pointers: number[],
     n: number, hyper: number[]): void {
-    const ranges = this.ranges(n);
-    if (ranges.length < 2) {
-      this.run(name, () => (this.exports[kernel] as (...args: number[]) => void)(...pointers, n, ...hyper));
-      return;
-    }
-    const shares = ranges.map(([from, to]) =>
-      [...pointers.map((ptr) => (ptr ? ptr + 4 * from : 0)), to - from, ...hyper]);
-    this.run(name, () => this.pool!.run(kernel, shares));
-  }
-
-  /**
-   * How an update is shared between threads: element ranges, one per thread, each a multiple of 16 elements (a
-   * cache line) but the last; none for one thread or a small update.
-   */
-  private ranges(n: number): Range[] {
-    const threads = this.threads;
-    if (threads < 2 || n < SPLIT_MIN_ELEMENTS) return [];
-    const width = Math.ceil(n / threads / 16) * 16;
-    const out: Range[] = [];
-    for (let from = 0; from < n; from += width) out.push([from, Math.min(n, from + width)]);
-    return out;
+    const args = [...pointers, n, ...hyper];
+    const present = pointers.flatMap((ptr, i) => (ptr ? [i] : []));
+    this.share(name, kernel, 4 * n * (pointers.length + 1), () => elementCuts(args, n, present, pointers.length),
+      () => (this.exports[kernel] as (...a: number[]) => void)(...pointers, n, ...hyper));
   }
 
   /** A fresh view: never cached, because memory.grow detaches the old buffer. */
@@ -575,4 +766,75 @@ function denseStrides(dims: number[]): number[] {
 function convArgs(p: ConvPlan): ConvArgs {
   return [p.n, p.c, p.h, p.w, p.o, p.kh, p.kw, p.oh, p.ow, p.strideH, p.strideW, p.padH, p.padW, p.dilationH,
     p.dilationW, p.groups];
+}
+
+const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+/** A copy of `args` with some replaced: [index, value] pairs. */
+function put(args: readonly number[], ...pairs: [number, number][]): number[] {
+  const out = [...args];
+  for (const [i, v] of pairs) out[i] = v;
+  return out;
+}
+
+// The cuts of each kind of kernel. `args` are the arguments of the whole call; a cut's base is those with its
+// count (and range) arguments zeroed, since a chunk's are start·perStart + length·perCount.
+
+/**
+ * The one cut of a kernel over n elements: pointers (argument indices in `pointers`) advance by 4 bytes per
+ * element and argument `count` is the chunk's length. Chunks start at multiples of 16 elements (a cache line, and
+ * a multiple of every SIMD loop's step, so each element takes the path it takes in the whole call). Calls of
+ * fewer than SHARE_MIN_ELEMENTS elements have none.
+ */
+function elementCuts(args: number[], n: number, pointers: number[], count: number): Cut[] {
+  if (n < SHARE_MIN_ELEMENTS) return [];
+  const none = args.map(() => 0);
+  return [{ units: n, align: 16, overhead: 0, base: put(args, [count, 0]),
+    perStart: put(none, ...pointers.map((at): [number, number] => [at, 4])), perCount: put(none, [count, 1]) }];
+}
+
+/**
+ * The cut along whole rows (outer slabs, samples) of `perRow` elements each: argument `count` is the number of
+ * rows, and each pointer (argument index, elements per row) advances by its row. None for a small call.
+ */
+function rowCuts(args: number[], rows: number, perRow: number, pointers: [at: number, perRow: number][], count: number): Cut[] {
+  if (rows * perRow < SHARE_MIN_ELEMENTS) return [];
+  const none = args.map(() => 0);
+  return [{ units: rows, align: 1, overhead: 0, base: put(args, [count, 0]),
+    perStart: put(none, ...pointers.map(([at, per]): [number, number] => [at, 4 * per])), perCount: put(none, [count, 1]) }];
+}
+
+/**
+ * Cuts of a kernel over slabs [outer, r, inner] computed per output (o, i) (reductions, softmax): by whole outer
+ * slabs (`pointers` advance by their elements per slab, `outerAt` is the count), or by columns i (arguments
+ * `rangeAt` and rangeAt + 1 are the range [i0, i1), starting at multiples of 16 so every column takes the path it
+ * takes in the whole call). Each output is computed by one thread in the single-thread order either way.
+ */
+function slabCuts(args: number[], outer: number, r: number, inner: number, pointers: [number, number][],
+  outerAt: number, rangeAt: number): Cut[] {
+  if (outer * r * inner < SHARE_MIN_ELEMENTS) return [];
+  const none = args.map(() => 0);
+  return [
+    ...rowCuts(args, outer, r * inner, pointers, outerAt),
+    { units: inner, align: 16, overhead: 0, base: put(args, [rangeAt, 0], [rangeAt + 1, 0]),
+      perStart: put(none, [rangeAt, 1], [rangeAt + 1, 1]), perCount: put(none, [rangeAt + 1, 1]) },
+  ];
+}
+
+/**
+ * Cuts of a kernel over a dense 4-d index space `d` (arguments dimsAt … dimsAt + 3) whose pointers (argument
+ * index, strides in elements) advance along it: one per dimension, or (`denseOut`: the kernel writes its output
+ * in order, without strides) only along the outermost dimension longer than 1, the one whose chunks are
+ * contiguous ranges of the output. Chunks of the innermost dimension start at multiples of 8 (every SIMD loop's
+ * step), of the one before at multiples of 4 (the copy's 4×4 tiles).
+ */
+function stridedCuts(args: number[], dimsAt: number, d: number[], pointers: [at: number, strides: number[]][],
+  denseOut: boolean): Cut[] {
+  if (product(d) < SHARE_MIN_ELEMENTS) return [];
+  const none = args.map(() => 0);
+  const outermost = d.findIndex((n) => n > 1);
+  return d.flatMap((units, i) => (denseOut && i !== outermost ? [] : [{
+    units, align: i === 3 ? 8 : i === 2 ? 4 : 1, overhead: 0, base: put(args, [dimsAt + i, 0]),
+    perStart: put(none, ...pointers.map(([at, s]): [number, number] => [at, 4 * s[i]!])), perCount: put(none, [dimsAt + i, 1]),
+  }]));
 }

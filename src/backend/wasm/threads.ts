@@ -1,29 +1,67 @@
-// Worker threads for the simd-threads build: each worker instantiates the same module over the same shared
-// linear memory and runs a share of a kernel call (a block of a product's columns, a range of an optimizer
-// update) when the calling thread asks. A call stays synchronous: the caller posts the shares, runs its own, then
-// waits for the workers (spinning: a browser's main thread may not block in Atomics.wait). Workers spin for a
-// while after a job, so the next one in a training step starts without a wake-up, then sleep in Atomics.wait.
+// Worker threads for a build with shared memory: each worker instantiates the same module over the same shared
+// linear memory, and a kernel call is shared out as a job of chunks (ranges of columns, rows, elements).
+//
+// Dynamic work sharing. One job at a time: the calling thread writes the job (kernel, arguments, how the
+// arguments move from chunk to chunk) into a shared control block, publishes it and wakes the workers; then
+// every thread, the caller included, takes chunk indices from one atomic counter until none are left, and counts
+// the chunks it finishes. A slow or descheduled worker holds back at most the chunk it is running, never a fixed
+// share, and a call stays synchronous: it returns when every chunk is done.
+//
+// Waiting that yields. A worker with no job spins for about as long as a wake-up costs (measured when the pool
+// starts), then sleeps in Atomics.wait until the next job. The caller, once no chunk is left to take, spins for
+// as long again and then sleeps in Atomics.wait until the last chunk is done (the worker that finishes it
+// notifies); where blocking is refused (a browser's main thread) it spins until then, which is at most the rest
+// of one chunk while the workers run. Either way no thread burns a core that the work it waits for could use.
 import { isNode, nodeModule } from '../../platform.js';
 import type { KernelExports } from './exports.js';
 
-/** The kernels a worker can run: a job names one by its index here. */
-const KERNELS = ['matmul_f32_cols', 'sgd_f32', 'adam_f32', 'rmsprop_f32', 'adagrad_f32'] as const;
+/**
+ * The kernels a worker can run: a job names one by its index here. Convolution and attention kernels join this
+ * list when they exist (a kernel is shareable when a chunk of its output is a range along one dimension).
+ */
+const KERNELS = [
+  'matmul_f32_block', 'binary_f32', 'where_f32', 'unary_f32', 'unary_grad_f32', 'reduce_f32', 'softmax_f32',
+  'softmax_grad_f32', 'cross_entropy_f32', 'cross_entropy_grad_f32', 'copy_strided_32', 'fill_f32', 'fill_i32',
+  'scale_f32', 'axpy_f32', 'gather_32', 'scatter_add_f32', 'sgd_f32', 'adam_f32', 'rmsprop_f32', 'adagrad_f32',
+] as const;
 export type ThreadKernel = (typeof KERNELS)[number];
 
-/** Control block: an Int32 state word, then (from byte 8) float64 words: the kernel's index and its arguments. */
-const IDLE = 0, JOB = 1, DONE = 2, FAILED = 3, STOP = 4;
-const MAX_ARGS = 16;
-const CONTROL_BYTES = 8 + 8 * (1 + MAX_ARGS);
+/** At most this many threads share a call (the caller and 15 workers). */
+export const MAX_THREADS = 16;
+const MAX_ARGS = 24;
+
+// The control block. Int32 words:
+const GEN = 0; //   the job's generation, bumped for each job and at close: idle workers sleep on it
+const NEXT = 1; //  (generation tag << 16) | the next chunk to take; index CLOSED while a job is being written
+const DONE = 2; //  chunks finished in the current job: the caller sleeps on it
+const FAILED = 3; // set when a chunk of the current job trapped
+const STOP = 4; //  set when the pool closes
+const INT_WORDS = 8;
+// Float64 words, from byte 4·INT_WORDS:
+const KERNEL = 0, UNITS = 1, CHUNK = 2, CHUNKS = 3, WS_ARG = 4, ARGC = 5, SPIN_MS = 6;
+const WS = 8; // per thread: its scratch pointer (for the argument WS_ARG)
+const BASE = WS + MAX_THREADS, PER_START = BASE + MAX_ARGS, PER_COUNT = PER_START + MAX_ARGS;
+const CONTROL_BYTES = 4 * INT_WORDS + 8 * (PER_COUNT + MAX_ARGS);
+const CLOSED = 0xffff;
 
 /**
  * The worker's program, as text so it needs no file of its own (bundlers, blob URLs). It receives
- * { module, memory, control }, answers 'ready' (or an error message), then serves jobs until STOP. Arguments
- * travel as float64: exact for every pointer and size, and the wasm call converts them to i32 / f64 as declared.
+ * { module, memory, control, self }, answers 'ready' (or an error message), then serves jobs until STOP.
+ *
+ * Taking a chunk: read NEXT, read the chunk count, then compare-and-swap NEXT to the next index. The caller
+ * rewrites a job only after all its chunks are done and with NEXT set to CLOSED, so a swap that succeeds proves
+ * that the count read before it belongs to the job the chunk is from (a seqlock: NEXT's tag would have to come
+ * round again, 32,768 jobs later, between the read and the swap to fool it). A chunk's arguments are then read
+ * from the job, which cannot change until that chunk is counted done.
+ *
+ * Chunk i covers units [i·CHUNK, min(UNITS, (i + 1)·CHUNK)); argument a is BASE[a] + start·PER_START[a] +
+ * length·PER_COUNT[a] (pointers advance with the start, counts are the length), and argument WS_ARG, when set,
+ * is the thread's own scratch. Arguments travel as float64: exact for every pointer and size, and the wasm call
+ * converts them to i32 / f64 as declared. ThreadPool.runChunks is the same loop on the calling thread.
  */
 const SERVE_SOURCE = `
-const SPIN_MS = 2;
 const KERNELS = ${JSON.stringify(KERNELS)};
-function serve(module, memory, control, post) {
+function serve(module, memory, control, self, post) {
   let ex;
   try {
     ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
@@ -31,22 +69,37 @@ function serve(module, memory, control, post) {
     post(String(e && e.message || e));
     return;
   }
+  const ctl = new Int32Array(control, 0, ${INT_WORDS});
+  const job = new Float64Array(control, ${4 * INT_WORDS});
+  const fns = KERNELS.map((name) => ex[name]);
+  const argv = fns.map((fn) => new Array(fn.length));
+  let seen = Atomics.load(ctl, ${GEN}); // before 'ready': the first job comes after it
   post('ready');
-  const state = new Int32Array(control, 0, 1);
-  const words = new Float64Array(control, 8);
   for (;;) {
-    let since = 0, spins = 0, s;
-    while ((s = Atomics.load(state, 0)) !== ${JOB}) {
-      if (s === ${STOP}) return;
-      if ((++spins & 1023) === 0) {
-        const now = performance.now();
-        if (since === 0) since = now;
-        else if (now - since > SPIN_MS) { Atomics.wait(state, 0, s); since = 0; }
+    let gen = Atomics.load(ctl, ${GEN});
+    if (gen === seen) {
+      const until = performance.now() + job[${SPIN_MS}];
+      let spins = 0;
+      while ((gen = Atomics.load(ctl, ${GEN})) === seen) {
+        if ((++spins & 63) === 0 && performance.now() > until) Atomics.wait(ctl, ${GEN}, seen);
       }
     }
-    let result = ${DONE};
-    try { ex[KERNELS[words[0]]](...words.subarray(1, 1 + ex[KERNELS[words[0]]].length)); } catch (e) { result = ${FAILED}; }
-    Atomics.store(state, 0, result);
+    seen = gen;
+    if (Atomics.load(ctl, ${STOP})) return;
+    const tag = gen & 0x7fff;
+    for (;;) {
+      const next = Atomics.load(ctl, ${NEXT});
+      const chunks = job[${CHUNKS}];
+      const i = next & 0xffff;
+      if ((next >>> 16) !== tag || i >= chunks) break;
+      if (Atomics.compareExchange(ctl, ${NEXT}, next, next + 1) !== next) continue;
+      const k = job[${KERNEL}], args = argv[k], argc = job[${ARGC}], wsArg = job[${WS_ARG}];
+      const start = i * job[${CHUNK}], count = Math.min(job[${UNITS}], start + job[${CHUNK}]) - start;
+      for (let a = 0; a < argc; a++) args[a] = job[${BASE} + a] + start * job[${PER_START} + a] + count * job[${PER_COUNT} + a];
+      if (wsArg >= 0) args[wsArg] = job[${WS} + self];
+      try { fns[k].apply(null, args); } catch (e) { Atomics.store(ctl, ${FAILED}, 1); }
+      if (Atomics.add(ctl, ${DONE}, 1) + 1 === chunks) Atomics.notify(ctl, ${DONE});
+    }
   }
 }
 `;
@@ -58,40 +111,66 @@ function serve(module, memory, control, post) {
  * message until then. A browser runs the text as a classic worker script.
  */
 const NODE_START = `
-import('node:worker_threads').then(({ parentPort }) => parentPort.once('message', ({ module, memory, control }) =>
-  serve(module, memory, control, (m) => parentPort.postMessage(m))));
+import('node:worker_threads').then(({ parentPort }) => parentPort.once('message', ({ module, memory, control, self }) =>
+  serve(module, memory, control, self, (m) => parentPort.postMessage(m))));
 `;
 const BROWSER_START = `
-self.onmessage = ({ data: { module, memory, control } }) => serve(module, memory, control, (m) => self.postMessage(m));
+self.onmessage = ({ data: { module, memory, control, self: index } }) =>
+  serve(module, memory, control, index, (m) => self.postMessage(m));
 `;
 
 interface WorkerHandle {
-  state: Int32Array;
-  words: Float64Array;
   /** Set when the worker died (an error outside any kernel): the pool then closes instead of waiting for it. */
   dead: boolean;
   stop(): void;
 }
 
+/**
+ * One kernel call cut into chunks along one dimension of `units` (columns, rows, elements): chunk i covers units
+ * [i·chunk, min(units, (i + 1)·chunk)), and its argument a is base[a] + start·perStart[a] + length·perCount[a].
+ * The whole call is the one chunk [0, units).
+ */
+export interface Job {
+  kernel: ThreadKernel;
+  base: readonly number[];
+  perStart: readonly number[];
+  perCount: readonly number[];
+  units: number;
+  /** Units per chunk (the last chunk may be shorter). */
+  chunk: number;
+  /** The argument that receives each thread's own scratch space, and those spaces (index 0: the caller's). */
+  scratch?: { arg: number; ptrs: readonly number[] };
+}
+
 /** Whether this engine can share linear memory between threads (browsers: only cross-origin-isolated pages). */
 export function threadsAvailable(): boolean {
-  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return false;
-  if (!isNode() && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== true) return false;
+  return threadsUnavailableReason() === null;
+}
+
+/** Why this engine cannot share linear memory between threads, or null when it can. */
+export function threadsUnavailableReason(): string | null {
+  // A page that is not cross-origin isolated has no SharedArrayBuffer either: say the cause.
+  if (!isNode() && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== true) {
+    return 'the page is not cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin ' +
+      'and Cross-Origin-Embedder-Policy: require-corp)';
+  }
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') {
+    return 'this engine has no SharedArrayBuffer';
+  }
   try {
-    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true } as WebAssembly.MemoryDescriptor).buffer
-      instanceof SharedArrayBuffer;
+    const shared = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true } as WebAssembly.MemoryDescriptor);
+    return shared.buffer instanceof SharedArrayBuffer ? null : 'this engine cannot share WebAssembly memory';
   } catch {
-    return false;
+    return 'this engine cannot share WebAssembly memory';
   }
 }
 
 /** Starts one worker and waits for its 'ready'; a worker that fails to start is stopped and its error thrown. */
-async function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<WorkerHandle> {
-  const control = new SharedArrayBuffer(CONTROL_BYTES);
+async function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, control: SharedArrayBuffer,
+  self: number): Promise<WorkerHandle> {
   let answered: (answer: unknown) => void = () => {};
   const answer = new Promise<unknown>((resolve) => (answered = resolve));
-  const views = { state: new Int32Array(control, 0, 1), words: new Float64Array(control, 8), dead: false };
-  let handle: WorkerHandle;
+  const handle: WorkerHandle = { dead: false, stop: () => {} };
   const died = (error: unknown) => {
     handle.dead = true;
     answered(error instanceof Error ? error.message : String(error));
@@ -103,16 +182,16 @@ async function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memor
     worker.once('message', answered);
     worker.on('error', died);
     worker.on('exit', () => (handle.dead = true));
-    handle = { ...views, stop: () => void worker.terminate() };
-    worker.postMessage({ module, memory, control });
+    handle.stop = () => void worker.terminate();
+    worker.postMessage({ module, memory, control, self });
   } else {
     const url = URL.createObjectURL(new Blob([SERVE_SOURCE + BROWSER_START], { type: 'text/javascript' }));
     const worker = new Worker(url);
     URL.revokeObjectURL(url);
     worker.onmessage = (e) => answered(e.data);
     worker.onerror = (e) => died(e.message);
-    handle = { ...views, stop: () => worker.terminate() };
-    worker.postMessage({ module, memory, control });
+    handle.stop = () => worker.terminate();
+    worker.postMessage({ module, memory, control, self });
   }
   const first = await answer;
   if (first !== 'ready') {
@@ -122,22 +201,60 @@ async function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memor
   return handle;
 }
 
+/** Whether this thread may block in Atomics.wait (a browser's main thread may not). */
+function mayBlock(ctl: Int32Array): boolean {
+  try {
+    Atomics.wait(ctl, STOP, 1, 0); // STOP is 0: returns 'not-equal' at once where waiting is allowed
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
 export class ThreadPool {
   private closed = false;
+  private readonly ctl: Int32Array;
+  private readonly job: Float64Array;
+  private readonly fns: ((...args: number[]) => void)[];
+  private readonly argv: number[][];
+  /** Whether the calling thread sleeps in Atomics.wait when it waits (not on a browser's main thread). */
+  readonly mayBlock: boolean;
+  /** How long a sleeping worker takes to wake up and finish an empty chunk, in ms (the median when the pool started). */
+  wakeMs = 0;
+  /** What taking and running one empty chunk costs the calling thread, in ms. */
+  chunkMs = 0;
+  /** The least time, in ms, a worker may take over a chunk before it is taken for gone. */
+  patienceMs = 10_000;
 
-  private constructor(private readonly exports: KernelExports, private readonly workers: WorkerHandle[]) {}
+  private constructor(exports: KernelExports, control: SharedArrayBuffer, private readonly workers: WorkerHandle[]) {
+    this.ctl = new Int32Array(control, 0, INT_WORDS);
+    this.job = new Float64Array(control, 4 * INT_WORDS);
+    this.fns = KERNELS.map((name) => exports[name] as (...args: number[]) => void);
+    this.argv = this.fns.map((fn) => new Array<number>(fn.length));
+    this.mayBlock = mayBlock(this.ctl);
+    this.job[SPIN_MS] = 0.05; // until the wake-up cost is measured
+  }
 
-  /** Starts `count` workers over `memory`, the shared memory of the instance whose `exports` the caller uses. */
+  /**
+   * Starts `count` workers over `memory`, the shared memory of the instance whose `exports` the caller uses, and
+   * measures what waking a sleeping worker and taking a chunk cost.
+   */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, exports: KernelExports,
     count: number): Promise<ThreadPool> {
-    const started = await Promise.allSettled(Array.from({ length: count }, () => startWorker(module, memory)));
+    const control = new SharedArrayBuffer(CONTROL_BYTES);
+    const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startWorker(module, memory, control, i + 1)));
     const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
       for (const w of workers) w.stop();
       throw failed.reason;
     }
-    return new ThreadPool(exports, workers);
+    const pool = new ThreadPool(exports, control, workers);
+    await pool.measure();
+    return pool;
   }
 
   /** Worker threads running (0 once closed). */
@@ -146,55 +263,138 @@ export class ThreadPool {
   }
 
   /**
-   * Calls `kernel` once per share (its arguments): the first share on this thread, the others on the workers
-   * (at most size + 1 shares). Returns when all are done; a trap in a worker becomes a WebAssembly.RuntimeError.
+   * Runs every chunk of `job` on this thread and the workers (only the workers when `callerWorks` is false: to
+   * measure them); returns when all are done. A trap in a worker becomes a WebAssembly.RuntimeError (a trap on
+   * this thread is rethrown as it is), once every chunk has ended.
    */
-  run(kernel: ThreadKernel, shares: readonly (readonly number[])[]): void {
-    const fn = this.exports[kernel] as (...args: number[]) => void;
-    const busy = this.workers.slice(0, shares.length - 1);
-    if (busy.some((w) => w.dead)) {
+  run(job: Job, callerWorks = true): void {
+    if (this.workers.some((w) => w.dead)) {
       this.close();
       throw new WebAssembly.RuntimeError('a worker thread died; its threads were closed');
     }
-    busy.forEach((w, i) => {
-      w.words[0] = KERNELS.indexOf(kernel);
-      w.words.set(shares[i + 1]!, 1);
-      Atomics.store(w.state, 0, JOB);
-      Atomics.notify(w.state, 0);
-    });
-    let error: unknown = null;
+    const chunks = this.publish(job);
     const started = performance.now();
-    try {
-      fn(...shares[0]!);
-    } catch (e) {
-      error = e;
-    }
-    // The workers' shares are as large as ours: a worker that takes ten times longer (and 10 s) is gone.
-    const deadline = performance.now() + Math.max(10_000, 10 * (performance.now() - started));
-    let failed = false;
-    for (const w of busy) {
-      let state: number;
-      for (let spins = 0; (state = Atomics.load(w.state, 0)) === JOB; spins++) {
-        if ((spins & 0xfffff) === 0 && performance.now() > deadline) {
-          this.close();
-          throw new WebAssembly.RuntimeError('a worker thread stopped answering; its threads were closed');
-        }
-      }
-      failed ||= state === FAILED;
-      Atomics.store(w.state, 0, IDLE);
-    }
+    const error = callerWorks ? this.runChunks(0) : null;
+    this.join(chunks, started);
     if (error) throw error;
-    if (failed) throw new WebAssembly.RuntimeError('a worker thread trapped');
+    if (Atomics.load(this.ctl, FAILED)) throw new WebAssembly.RuntimeError('a worker thread trapped');
   }
 
   /** Stops the workers; later calls run on the calling thread alone. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const w of this.workers) {
-      Atomics.store(w.state, 0, STOP);
-      Atomics.notify(w.state, 0);
-      w.stop();
+    Atomics.store(this.ctl, STOP, 1);
+    Atomics.add(this.ctl, GEN, 1);
+    Atomics.notify(this.ctl, GEN);
+    for (const w of this.workers) w.stop();
+  }
+
+  /** Writes the job into the control block and wakes the workers; returns its number of chunks. */
+  private publish(job: Job): number {
+    const { ctl, job: words } = this;
+    const chunks = Math.ceil(job.units / job.chunk);
+    const argc = job.base.length;
+    if (chunks >= CLOSED || argc > MAX_ARGS) {
+      throw new Error(`wasm backend: a job of ${chunks} chunks and ${argc} arguments is too big`);
+    }
+    const gen = Atomics.load(ctl, GEN);
+    Atomics.store(ctl, NEXT, ((gen & 0x7fff) << 16) | CLOSED); // no chunk can be taken while the job is written
+    words[KERNEL] = KERNELS.indexOf(job.kernel);
+    words[UNITS] = job.units;
+    words[CHUNK] = job.chunk;
+    words[CHUNKS] = chunks;
+    words[ARGC] = argc;
+    words[WS_ARG] = job.scratch ? job.scratch.arg : -1;
+    if (job.scratch) words.set(job.scratch.ptrs, WS);
+    words.set(job.base, BASE);
+    words.set(job.perStart, PER_START);
+    words.set(job.perCount, PER_COUNT);
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, FAILED, 0);
+    const next = (gen + 1) | 0;
+    Atomics.store(ctl, NEXT, (next & 0x7fff) << 16);
+    Atomics.store(ctl, GEN, next);
+    Atomics.notify(ctl, GEN);
+    return chunks;
+  }
+
+  /**
+   * The workers' chunk loop (SERVE_SOURCE) on this thread, as thread `self`. After a trap it keeps taking chunks
+   * but only counts them, so the job still ends; returns the trap.
+   */
+  private runChunks(self: number): unknown {
+    const { ctl, job } = this;
+    const tag = Atomics.load(ctl, GEN) & 0x7fff;
+    let error: unknown = null;
+    for (;;) {
+      const next = Atomics.load(ctl, NEXT);
+      const chunks = job[CHUNKS]!;
+      const i = next & 0xffff;
+      if (next >>> 16 !== tag || i >= chunks) return error;
+      if (Atomics.compareExchange(ctl, NEXT, next, next + 1) !== next) continue;
+      if (!error) {
+        const k = job[KERNEL]!, args = this.argv[k]!, argc = job[ARGC]!, wsArg = job[WS_ARG]!;
+        const start = i * job[CHUNK]!, count = Math.min(job[UNITS]!, start + job[CHUNK]!) - start;
+        for (let a = 0; a < argc; a++) args[a] = job[BASE + a]! + start * job[PER_START + a]! + count * job[PER_COUNT + a]!;
+        if (wsArg >= 0) args[wsArg] = job[WS + self]!;
+        try {
+          this.fns[k]!.apply(null, args);
+        } catch (e) {
+          error = e;
+        }
+      }
+      if (Atomics.add(ctl, DONE, 1) + 1 === chunks) Atomics.notify(ctl, DONE);
+    }
+  }
+
+  /**
+   * Waits until all `chunks` are done: spins about as long as a wake-up costs, then sleeps until the worker
+   * that finishes the last chunk notifies (or spins on, where this thread may not block). A worker still busy
+   * after ten times as long as this thread has worked on the job (and at least patienceMs) is taken for gone.
+   */
+  private join(chunks: number, started: number): void {
+    const { ctl } = this;
+    if (Atomics.load(ctl, DONE) >= chunks) return;
+    const now = performance.now();
+    const spinUntil = now + this.job[SPIN_MS]!;
+    const deadline = now + Math.max(this.patienceMs, 10 * (now - started));
+    for (let spins = 0, done; (done = Atomics.load(ctl, DONE)) < chunks; spins++) {
+      if ((spins & 63) !== 0) continue;
+      const t = performance.now();
+      if (t > deadline) {
+        this.close();
+        throw new WebAssembly.RuntimeError('a worker thread stopped answering; its threads were closed');
+      }
+      if (this.mayBlock && t > spinUntil) Atomics.wait(ctl, DONE, done, deadline - t);
+    }
+  }
+
+  /**
+   * What sharing costs here: the median time for a sleeping worker to wake and finish an empty chunk (the
+   * workers' spin before they sleep is set to it, as is the caller's), and the time to take and run one empty
+   * chunk on this thread.
+   */
+  private async measure(): Promise<void> {
+    const zeros = [0, 0, 0];
+    const empty = (units: number): Job => ({ kernel: 'fill_f32', base: zeros, perStart: zeros, perCount: zeros, units, chunk: 1 });
+    const wakes: number[] = [];
+    for (let probe = 0; probe < 5; probe++) {
+      await sleep(2); // long enough for the workers to be asleep
+      const t0 = performance.now();
+      this.run(empty(this.workers.length), false);
+      wakes.push(performance.now() - t0);
+    }
+    this.wakeMs = median(wakes);
+    this.job[SPIN_MS] = Math.min(0.2, Math.max(0.02, this.wakeMs));
+    // Every thread takes some of these chunks: their time over all threads is the cost of one (the best of a
+    // few jobs, the first ones running code the engine has not optimised yet).
+    const many = 64;
+    this.chunkMs = Infinity;
+    for (let probe = 0; probe < 5; probe++) {
+      const t0 = performance.now();
+      this.run(empty(many));
+      this.chunkMs = Math.min(this.chunkMs, ((performance.now() - t0) * (1 + this.workers.length)) / many);
     }
   }
 }

@@ -1,0 +1,146 @@
+// The scheduler decides, per kernel call, whether sharing it between threads pays and in how many chunks, from
+// rates it measures; with threads: 'auto' it also stops sharing a kind of call whose shared calls do not run
+// faster than one thread would, and tries again later (exponential back-off). Timings here are made up, and the
+// clock is the test's, so every decision is exact.
+import { describe, expect, it } from 'vitest';
+import { Scheduler, type Cut } from '../../src/backend/wasm/schedule.js';
+
+/** A cut of `units` (alignment 1) adding `overhead` units of work per chunk. */
+const cut = (units: number, overhead = 0): Cut => ({ units, align: 1, overhead, base: [], perStart: [], perCount: [] });
+const chunks = (d: ReturnType<Scheduler['decide']>) => (d.plan ? Math.ceil(d.plan.cut.units / d.plan.chunk) : 1);
+
+/** Teaches a scheduler that calls of `key` take `msPerUnit` on one thread (three calls: the first is not counted). */
+function learn(s: Scheduler, key: string, msPerUnit: number) {
+  for (let i = 0; i < 3; i++) {
+    s.decide(key, 1e6, [cut(1024)]);
+    s.record(key, 1e6, 1e6 * msPerUnit, false);
+  }
+}
+
+/** 2 threads; waking a worker costs 0.05 ms, taking a chunk 0.001 ms. */
+function scheduler(adaptive: boolean) {
+  const clock = { now: 0 };
+  return { s: new Scheduler(2, 0.05, 0.001, adaptive, () => clock.now), clock };
+}
+
+describe('the cost model', () => {
+  it("learns a kind of call's single-thread rate from its first calls, then shares what is worth it", () => {
+    const { s } = scheduler(false);
+    for (const ms of [50, 2, 2]) { // 2 ms per million units; the first call is cold and does not count
+      expect(s.decide('exp', 1e6, [cut(4096)])).toEqual({ plan: null, timed: true }); // the rate is not known yet
+      s.record('exp', 1e6, ms, false);
+    }
+    const big = s.decide('exp', 1e6, [cut(4096)]);
+    expect(chunks(big)).toBeGreaterThanOrEqual(2);
+    expect(chunks(big)).toBeLessThanOrEqual(8); // at most 4 per thread
+    expect(big.timed).toBe(false); // a fixed number of threads does not watch its shared calls
+    expect(s.decide('exp', 1e4, [cut(4096)]).plan).toBeNull(); // 0.02 ms: less than waking a worker
+    // 0.06 ms: not shared (had the cold first call counted, the rate would make it look like 0.5 ms)
+    expect(s.decide('exp', 3e4, [cut(4096)]).plan).toBeNull();
+    expect(s.decide('log', 1e6, [cut(4096)]).plan).toBeNull(); // another kind of call has its own rate
+  });
+
+  it('a rate measured when the pool starts lets the first calls be shared; their first timed call replaces it', () => {
+    const { s } = scheduler(false);
+    s.seed('mm', 1e-5); // measured while the engine had not optimised the code yet: ten times too slow
+    expect(s.decide('mm', 1e5, [cut(1024)]).plan).not.toBeNull();
+    for (let i = 0; i < 62; i++) s.decide('mm', 1e5, [cut(1024)]);
+    const sampled = s.decide('mm', 1e5, [cut(1024)]); // one in 64 calls worth sharing runs on one thread, timed
+    expect(sampled).toEqual({ plan: null, timed: true });
+    s.record('mm', 1e5, 0.1, false);
+    expect(s.decide('mm', 1e5, [cut(1024)]).plan).toBeNull(); // 0.1 ms: no longer worth it
+  });
+
+  it('a call barely worth a wake-up is not shared; one many times its cost is, in more chunks', () => {
+    const { s } = scheduler(false);
+    learn(s, 'mm', 1e-6); // 1 ms per million
+    expect(s.decide('mm', 80_000, [cut(1024)]).plan).toBeNull(); // 0.08 ms
+    const medium = chunks(s.decide('mm', 400_000, [cut(1024)])); // 0.4 ms
+    const large = chunks(s.decide('mm', 4e6, [cut(1024)])); // 4 ms
+    expect(medium).toBeGreaterThanOrEqual(2);
+    expect(large).toBeGreaterThanOrEqual(medium);
+  });
+
+  it('prefers the cut whose chunks add less work, and takes fewer chunks when each adds more', () => {
+    const { s } = scheduler(false);
+    learn(s, 'mm', 1e-6);
+    const rows = cut(256, 200_000), cols = cut(128, 10_000); // a chunk of rows repacks 20× what one of columns does
+    expect(s.decide('mm', 4e6, [rows, cols]).plan!.cut).toBe(cols);
+    expect(chunks(s.decide('mm', 4e6, [cut(256, 400_000)]))).toBeLessThan(chunks(s.decide('mm', 4e6, [cut(256)])));
+    expect(s.decide('mm', 4e6, [cut(256, 4e6)]).plan).toBeNull(); // each chunk would double the work
+  });
+
+  it('keeps chunk starts on the alignment, and never cuts a dimension shorter than two aligned chunks', () => {
+    const { s } = scheduler(false);
+    learn(s, 'mm', 1e-6);
+    const plan = s.decide('mm', 4e6, [{ ...cut(301), align: 16 }]).plan!;
+    expect(plan.chunk % 16).toBe(0);
+    expect(chunks(s.decide('mm', 4e6, [{ ...cut(20), align: 16 }]))).toBe(1);
+  });
+});
+
+describe("threads: 'auto'", () => {
+  /** Three shared calls of 1e6 units taking `ms` each. */
+  const sharedCalls = (s: Scheduler, ms: number) => {
+    for (let i = 0; i < 3; i++) {
+      const d = s.decide('mm', 1e6, [cut(1024)]);
+      expect(d).toMatchObject({ timed: true });
+      expect(d.plan).not.toBeNull();
+      s.record('mm', 1e6, ms, true);
+    }
+  };
+
+  it('stops sharing a kind of call that runs less than 1.1× faster shared, and tries again with back-off', () => {
+    const { s, clock } = scheduler(true);
+    for (let i = 0; i < 3; i++) {
+      expect(s.decide('mm', 1e6, [cut(1024)]).plan).toBeNull(); // first, the single-thread rate
+      s.record('mm', 1e6, 2, false);
+    }
+    sharedCalls(s, 1.9); // 1.05× faster: not worth a second core
+    expect(s.backingOff('mm')).toBe(true);
+    expect(s.decide('mm', 1e6, [cut(1024)])).toEqual({ plan: null, timed: true }); // one thread, timed
+    s.record('mm', 1e6, 2, false);
+    expect(s.backingOff('other')).toBe(false); // per kind of call
+    clock.now += 99;
+    expect(s.backingOff('mm')).toBe(true);
+    clock.now += 2; // after 100 ms: sharing is tried again
+    sharedCalls(s, 2.5); // slower than one thread (a busy machine)
+    clock.now += 199;
+    expect(s.backingOff('mm')).toBe(true); // the second time, 200 ms
+    clock.now += 2;
+    expect(s.backingOff('mm')).toBe(false);
+    sharedCalls(s, 1.1); // 1.8× faster: it pays again
+    expect(s.backingOff('mm')).toBe(false);
+    sharedCalls(s, 1.1);
+    expect(s.backingOff('mm')).toBe(false);
+    sharedCalls(s, 3); // and stops paying: the back-off starts again at 100 ms
+    clock.now += 101;
+    expect(s.backingOff('mm')).toBe(false);
+  });
+
+  it('the back-off doubles up to 10 s', () => {
+    const { s, clock } = scheduler(true);
+    learn(s, 'mm', 2e-6);
+    let wait = 100;
+    for (let round = 0; round < 10; round++) {
+      sharedCalls(s, 4);
+      clock.now += wait - 1;
+      expect(s.backingOff('mm')).toBe(true);
+      clock.now += 2;
+      expect(s.backingOff('mm')).toBe(false);
+      wait = Math.min(2 * wait, 10_000);
+    }
+    expect(wait).toBe(10_000);
+  });
+
+  it('a fixed number of threads shares what is worth sharing whatever its shared calls take', () => {
+    const { s } = scheduler(false);
+    learn(s, 'mm', 2e-6);
+    for (let i = 0; i < 10; i++) {
+      const d = s.decide('mm', 1e6, [cut(1024)]);
+      expect(d.plan).not.toBeNull();
+      s.record('mm', 1e6, 10, true);
+    }
+    expect(s.backingOff('mm')).toBe(false);
+  });
+});
