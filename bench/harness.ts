@@ -4,7 +4,16 @@
 import { Bench } from 'tinybench';
 import type { Contender } from './contenders.js';
 
-export type Group = 'matmul' | 'elementwise' | 'crossEntropy' | 'train';
+export type Group = 'matmul' | 'elementwise' | 'crossEntropy' | 'train' | 'conv' | 'convMatmul' | 'cnn';
+
+/** Another case whose figure a case is compared with, contender by contender (e.g. a convolution with a product of equal FLOPs). */
+export interface Versus {
+  label: string;
+  group: Group;
+  name: string;
+  /** Minimum ratio of this case's headline value to the other's (a target: reported, never asserted). */
+  min?: number;
+}
 
 /** What one contender needs for one case. Everything is built outside `fn`. */
 export interface Prepared {
@@ -30,6 +39,7 @@ export interface Case {
   targets?: Record<string, number>;
   /** Minimum speed ratios: contender → (other contender → ratio), e.g. { 'wasm-simd': { 'tfjs-wasm': 12 } }. */
   ratioTargets?: Record<string, Record<string, number>>;
+  versus?: Versus[];
   /** Why a contender is left out of this case, if it is. */
   skip?: (c: Contender) => string | undefined;
   prepare: (c: Contender) => Prepared | Promise<Prepared>;
@@ -44,6 +54,8 @@ export interface TimingOptions {
   /** A contender whose single call takes longer than this gets `slowRounds` rounds. */
   slowCallMs: number;
   slowRounds: number;
+  /** A contender whose single call takes longer than this is timed by that one call (after the checked one). */
+  singleCallMs: number;
 }
 
 export interface ContenderResult {
@@ -67,6 +79,7 @@ export interface CaseResult {
   extraUnit?: string;
   targets?: Record<string, number>;
   ratioTargets?: Record<string, Record<string, number>>;
+  versus?: Versus[];
   contenders: Record<string, ContenderResult>;
 }
 
@@ -76,10 +89,15 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 };
 
+function checkLeaks(kase: Case, c: Contender, before: number): void {
+  const leaked = c.liveTensors() - before;
+  if (leaked !== 0) throw new Error(`${kase.name}, ${c.name}: the timed function leaks (${leaked} more live tensors after the round)`);
+}
+
 export async function runCase(kase: Case, contenders: Contender[], opts: TimingOptions): Promise<CaseResult> {
   const result: CaseResult = {
     group: kase.group, name: kase.name, unit: kase.unit, higherIsBetter: kase.higherIsBetter,
-    extraUnit: kase.extra?.unit, targets: kase.targets, ratioTargets: kase.ratioTargets, contenders: {},
+    extraUnit: kase.extra?.unit, targets: kase.targets, ratioTargets: kase.ratioTargets, versus: kase.versus, contenders: {},
   };
   const entries: { c: Contender; p: Prepared; rounds: number; roundsMs: number[]; samples: number }[] = [];
   try {
@@ -94,10 +112,19 @@ export async function runCase(kase: Case, contenders: Contender[], opts: TimingO
       const p = await kase.prepare(c);
       entries.push({ c, p, rounds: opts.rounds, roundsMs: [], samples: 0 });
       p.check();
+      const before = c.liveTensors();
       const t0 = performance.now();
       p.fn();
       const callMs = performance.now() - t0;
-      if (callMs > opts.slowCallMs) entries[entries.length - 1]!.rounds = Math.min(opts.rounds, opts.slowRounds);
+      const e = entries[entries.length - 1]!;
+      checkLeaks(kase, c, before);
+      if (callMs > opts.singleCallMs) {
+        e.rounds = 0;
+        e.roundsMs.push(callMs);
+        e.samples = 1;
+      } else if (callMs > opts.slowCallMs) {
+        e.rounds = Math.min(opts.rounds, opts.slowRounds);
+      }
     }
     for (let r = 0; r < opts.rounds; r++) {
       for (let i = 0; i < entries.length; i++) {
@@ -113,8 +140,7 @@ export async function runCase(kase: Case, contenders: Contender[], opts: TimingO
         bench.runSync();
         const res = bench.tasks[0]!.result;
         if (res.state !== 'completed') throw new Error(`${kase.name}, ${e.c.name}: the benchmark ended in state ${res.state}`);
-        const leaked = e.c.liveTensors() - before;
-        if (leaked !== 0) throw new Error(`${kase.name}, ${e.c.name}: the timed function leaks (${leaked} more live tensors after the round)`);
+        checkLeaks(kase, e.c, before);
         e.roundsMs.push(res.latency.p50);
         e.samples += res.latency.samplesCount;
       }

@@ -93,6 +93,39 @@ function expectedStep(x: Float32Array, y: Int32Array, b: number, w: Weights) {
   };
 }
 
+/**
+ * The memory figures of a wasmgrad training step: `step` counts the steps and notes the heap extent after the 10th;
+ * `first()` notes it after the checked first step; `after()` runs to step 12 if timing has not, then one more step
+ * after resetPeak(), and reports that step's peak and the heap extent against the live data the step needs.
+ */
+export function memoryFigures(oneStep: () => void, liveBytes: number) {
+  let steps = 0;
+  const heapAt: Record<number, number> = {};
+  const step = () => {
+    oneStep();
+    if (++steps === 10) heapAt[10] = memory().heapBytes;
+  };
+  return {
+    step,
+    first: () => {
+      steps++;
+      heapAt[1] = memory().heapBytes;
+    },
+    after: () => {
+      while (steps < 12) step();
+      resetPeak();
+      step();
+      const m = memory();
+      return {
+        liveBytes, peakBytes: m.peakBytes, heapBytes: m.heapBytes,
+        peakToLive: m.peakBytes / liveBytes, heapToLive: m.heapBytes / liveBytes,
+        heapAfterStep1: heapAt[1]!, heapAfterStep10: heapAt[10]!, stepN: steps, heapAfterStepN: m.heapBytes,
+        flat: m.heapBytes === heapAt[10],
+      };
+    },
+  };
+}
+
 export function trainCase(b: number): Case {
   const w = initWeights();
   const x = uniform(b * IN, 35 + b);
@@ -161,19 +194,14 @@ export function trainCase(b: number): Case {
       const opt = new optim.SGD(model.parameters(), { lr: LR });
       const X = tensor(x, { shape: [b, IN] });
       const Y = tensor(y);
-      let steps = 0;
-      const heapAt: Record<number, number> = {};
-      const step = () => {
-        tidy(() => {
-          opt.zeroGrad();
-          nn.crossEntropy(model(X), Y).backward();
-          opt.step();
-        });
-        if (++steps === 10) heapAt[10] = memory().heapBytes;
-      };
+      const mem = memoryFigures(() => tidy(() => {
+        opt.zeroGrad();
+        nn.crossEntropy(model(X), Y).backward();
+        opt.step();
+      }), liveBytes);
       const data = (t: Tensor | null) => t!.data() as Float32Array;
       return {
-        fn: step,
+        fn: mem.step,
         check: () => {
           const loss = tidy(() => {
             opt.zeroGrad();
@@ -182,22 +210,10 @@ export function trainCase(b: number): Case {
             opt.step();
             return l.item();
           });
-          steps++;
-          heapAt[1] = memory().heapBytes;
+          mem.first();
           compare(c.name, loss, { w1: data(l1.weight), b1: data(l1.bias), w2: data(l2.weight), b2: data(l2.bias) });
         },
-        after: () => {
-          while (steps < 12) step();
-          resetPeak();
-          step();
-          const m = memory();
-          return {
-            liveBytes, peakBytes: m.peakBytes, heapBytes: m.heapBytes,
-            peakToLive: m.peakBytes / liveBytes, heapToLive: m.heapBytes / liveBytes,
-            heapAfterStep1: heapAt[1]!, heapAfterStep10: heapAt[10]!, stepN: steps, heapAfterStepN: m.heapBytes,
-            flat: m.heapBytes === heapAt[10],
-          };
-        },
+        after: mem.after,
         dispose: () => {
           opt.zeroGrad();
           model.dispose();
