@@ -1,7 +1,8 @@
-// The benchmark suite: `npm run bench [-- --quick] [-- --out dir]`, or `wasmgrad bench`.
+// The benchmark suite: `npm run bench [-- --quick] [-- --only sections] [-- --out dir]`, or `wasmgrad bench`.
 // Contenders: wasmgrad's wasm backend per build, its ref backend, TensorFlow.js 4.22 wasm and cpu (contenders.ts).
-// Cases: matmul, elementwise, softmax cross-entropy, an MLP training step, conv2d passes (with their same-build
-// matmuls), a CNN training step (cases/*.ts), and startup.
+// Sections: startup, matmul, elementwise, softmax cross-entropy, an MLP training step, conv2d passes (with their
+// same-build matmuls), a CNN training step (cases/*.ts), and wasmgrad's training steps by thread setting on an
+// idle and a busy machine (cases/contention.ts).
 // Outputs: markdown, JSON and SVG in --out (default bench/results/); --quick runs a small subset in seconds and
 // checks only that everything runs and that the outputs agree (no speed is asserted anywhere).
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { supportedBuilds } from '../dist/index.js';
 import { cnnCase, cnnConfigs } from './cases/cnn.js';
+import { measureContention, type ContentionTiming } from './cases/contention.js';
 import { convCases } from './cases/conv.js';
 import { crossEntropyCase, crossEntropyShapes } from './cases/crossEntropy.js';
 import { elementwiseCase, elementwiseOps, elementwiseSizes } from './cases/elementwise.js';
@@ -22,7 +24,7 @@ import { runCase, type Case, type CaseResult, type TimingOptions } from './harne
 import { markdown, num, svg, type Report } from './report.js';
 
 /** The parts of the suite, in the order they run; --only picks some (a conv section includes its same-build matmuls). */
-const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn'] as const;
+const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'contention'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -41,7 +43,7 @@ if (args.help) {
   process.exit(0);
 }
 const quick = args.quick!;
-const only = args.only === undefined ? SECTIONS : args.only.split(',').map((s) => s.trim());
+const only: string[] = args.only === undefined ? [...SECTIONS] : args.only.split(',').map((s) => s.trim());
 for (const s of only) {
   if (!(SECTIONS as readonly string[]).includes(s)) {
     console.error(`bench: --only: unknown section '${s}' (sections: ${SECTIONS.join(', ')})`);
@@ -50,12 +52,15 @@ for (const s of only) {
 }
 const runs = (s: Section) => only.includes(s);
 
+/** Threads under contention (cases/contention.ts): its own rounds, each setting's steps timed for roundMs. */
+const contentionTiming: ContentionTiming = quick ? { rounds: 2, roundMs: 30, warmupMs: 30 } : { rounds: 7, roundMs: 300, warmupMs: 300 };
+
 const timing: TimingOptions = quick
   ? { rounds: 1, timeMs: 10, warmupMs: 10, slowCallMs: 50, slowRounds: 1, singleCallMs: 1000 }
   : { rounds: 5, timeMs: 100, warmupMs: 100, slowCallMs: 50, slowRounds: 3, singleCallMs: 2000 };
 
 function cases(): Case[] {
-  const all: Record<Exclude<Section, 'startup'>, () => Case[]> = {
+  const all: Record<Exclude<Section, 'startup' | 'contention'>, () => Case[]> = {
     matmul: () => matmulShapes(quick).map((s) => matmulCase(s, quick)),
     elementwise: () => elementwiseSizes(quick).flatMap((n) => elementwiseOps.map((op) => elementwiseCase(op, n))),
     crossEntropy: () => crossEntropyShapes(quick).map(([n, c]) => crossEntropyCase(n, c)),
@@ -100,6 +105,7 @@ async function main(): Promise<void> {
     results.push(r);
     console.log(progress(r, names));
   }
+  const contention = runs('contention') ? await measureContention(quick, contentionTiming, (line) => console.log(line)) : undefined;
   const rep: Report = {
     env: {
       date: new Date().toISOString(),
@@ -121,12 +127,13 @@ async function main(): Promise<void> {
         `(rotated order) and each runs a tinybench task for at least ${timing.timeMs} ms (runSync, hrtime; the first round after a ` +
         `${timing.warmupMs} ms warm-up). Tables show each contender's best (lowest) per-round median latency; the JSON also has ` +
         `every round and the median over rounds. A contender whose single call exceeds ${timing.slowCallMs} ms gets ` +
-        `${timing.slowRounds} round(s); one whose call exceeds ${timing.singleCallMs} ms is timed by that one call (the call after the ` +
-        `checked one). The timed functions free what they create (tidy / tf.tidy; checked after every round).`,
+        `${timing.slowRounds} round(s); one whose checked call exceeds ${timing.singleCallMs} ms is timed by that call alone. A threads ` +
+        `contender's checked outputs must have the bits of the same build on one thread. The timed functions free what they create (tidy / tf.tidy; checked after every round).`,
       durationS: 0,
     },
     startup,
     cases: results,
+    contention,
   };
   rep.env.durationS = (performance.now() - started) / 1000;
   const dir = path.resolve(args.out!);

@@ -1,23 +1,29 @@
-// One training step of the digits CNN the issue names — conv5×5(c1)-BN-ReLU-maxpool2, conv5×5(c2)-BN-ReLU-maxpool2,
-// linear to 10 classes, on 28×28 images (bias-free convolutions: batch norm's shift takes the bias's place) — with
-// softmax cross-entropy and plain SGD, through the public API, in samples/s and ms/step; for wasmgrad also the
-// memory a step needs. Batch norm runs in training mode (batch statistics, running statistics updated as PyTorch
+// One training step of the digits CNN that `wasmgrad train --model cnn` trains — conv5×5(16)-BN-ReLU-maxpool2,
+// conv5×5(32)-BN-ReLU-maxpool2, linear to 10 classes, on 28×28 images (bias-free convolutions: batch norm's shift
+// takes the bias's place); wasmgrad builds it with the trainer's own builder — with softmax cross-entropy and plain
+// SGD (the trainer's Adam and schedule cost a few elementwise passes over the parameters), in samples/s and
+// ms/step; for wasmgrad also the memory a step needs. The batch is seeded uniform noise in [0, 1), not digits:
+// no kernel's speed depends on the values. Batch norm runs in training mode (batch statistics, running statistics updated as PyTorch
 // does). Every contender starts from the same weights and batch, and its first step is checked against a float64
 // step: the loss, every parameter's update and the running statistics.
 //
 // tfjs-wasm cannot train it: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel (a convolution's weight
 // gradient). tfjs-cpu builds the same net from ops (NHWC, filters [kh, kw, in, out], tf.moments + tf.batchNorm) and
 // steps it with optimizer.minimize.
-import { nn, optim, tensor, tidy } from '../../dist/index.js';
-import type { Tensor } from '../../dist/index.js';
+import { Generator, nn, optim, tensor, tidy } from '../../dist/index.js';
+import { buildCnn, CNN_BLOCKS } from '../../dist/train/model.js';
 import { tf } from '../contenders.js';
 import { convDims, forwardAt, fromFilter, inputGradAt, nhwc, toFilter, weightGradAt, type ConvDims } from '../conv64.js';
 import { assertClose, labels, oneHot, uniform } from '../data.js';
 import type { Case, Prepared } from '../harness.js';
-import { memoryFigures } from './train.js';
+import { memoryFigures, type TrainStep } from './train.js';
 
 const SIZE = 28;
-const K = 5;
+/** The trainer's blocks: the float64 step below is written for two of them, with 'same' padding. */
+const [C1, C2, ...more] = CNN_BLOCKS.channels;
+if (C1 === undefined || C2 === undefined || more.length) throw new Error(`bench: the CNN case expects two conv blocks, the trainer has ${CNN_BLOCKS.channels.length}`);
+const K = CNN_BLOCKS.kernelSize;
+const PAD = (K - 1) / 2;
 const CLASSES = 10;
 const EPS = 1e-5;
 const MOMENTUM = 0.1;
@@ -27,7 +33,8 @@ const MARGIN = 2e-5;
 
 export interface CnnConfig { b: number; c1: number; c2: number }
 
-export const cnnConfigs = (quick: boolean): CnnConfig[] => (quick ? [{ b: 8, c1: 4, c2: 8 }] : [{ b: 64, c1: 16, c2: 32 }]);
+/** The trainer's net at batch 64; --quick: the same net, narrower, at batch 8. */
+export const cnnConfigs = (quick: boolean): CnnConfig[] => (quick ? [{ b: 8, c1: 4, c2: 8 }] : [{ b: 64, c1: C1, c2: C2 }]);
 
 const cnnName = ({ b, c1, c2 }: CnnConfig) => `digits CNN ${c1}-${c2} b${b}`;
 
@@ -41,7 +48,7 @@ const PARAMS = ['w1', 'g1', 'b1', 'w2', 'g2', 'b2', 'lw', 'lb'] as const;
 type Param = (typeof PARAMS)[number];
 
 /** Running statistics after the step: mean and variance per channel of each batch norm. */
-interface Running { m1: ArrayLike<number>; v1: ArrayLike<number>; m2: ArrayLike<number>; v2: ArrayLike<number> }
+interface Running { m1: Float32Array; v1: Float32Array; m2: Float32Array; v2: Float32Array }
 
 /** PyTorch's default init for the convolutions and the linear layer, U(±1/√fanIn); batch norm's weight and bias away from 1 and 0, so that the check sees them. */
 function initWeights({ c1, c2 }: CnnConfig): Weights {
@@ -211,8 +218,8 @@ function flips(blk: Block, dPooled: ArrayLike<number>): Float64Array[] {
  */
 function expectedStep(cfg: CnnConfig, x: Float32Array, y: Int32Array, w: Weights) {
   const { b, c1, c2 } = cfg;
-  const d1 = convDims(b, 1, SIZE, c1, K, 1, 2);
-  const d2 = convDims(b, c1, SIZE / 2, c2, K, 1, 2);
+  const d1 = convDims(b, 1, SIZE, c1, K, 1, PAD);
+  const d2 = convDims(b, c1, SIZE / 2, c2, K, 1, PAD);
   const blk1 = blockForward(x, d1, w.w1, w.g1, w.b1);
   const blk2 = blockForward(blk1.pooled, d2, w.w2, w.g2, w.b2);
   const f = c2 * (SIZE / 4) ** 2;
@@ -270,6 +277,64 @@ function expectedStep(cfg: CnnConfig, x: Float32Array, y: Int32Array, w: Weights
   return { loss: loss / b, grad, running: [running(blk1), running(blk2)] };
 }
 
+// ---- The wasmgrad step -------------------------------------------------------------------------------------------
+
+/** Seeded weights and batch of the case, the same for every contender. */
+function cnnInputs(cfg: CnnConfig) {
+  return { w: initWeights(cfg), x: uniform(cfg.b * SIZE * SIZE, 59 + cfg.b), y: labels(cfg.b, CLASSES, 60 + cfg.b) };
+}
+
+/**
+ * The CNN step with SGD on the current backend, the net built by the trainer's own builder (the one `wasmgrad
+ * train --model cnn` trains) and loaded with the case's weights under its state-dict names.
+ */
+export function cnnStep(cfg: CnnConfig, { w, x, y } = cnnInputs(cfg)): TrainStep<keyof (Weights & Running)> {
+  const { b, c1, c2 } = cfg;
+  const f = c2 * (SIZE / 4) ** 2;
+  const init = new Generator(0); // every weight is loaded below
+  const model = buildCnn({ inputShape: [1, SIZE, SIZE], channels: [c1, c2], kernelSize: K, hidden: [], outputDim: CLASSES, activation: 'relu', dropout: 0 },
+    init, init);
+  const fresh = (c: number) => ({ mean: { shape: [c], data: new Float32Array(c) }, var: { shape: [c], data: new Float32Array(c).fill(1) } });
+  const [r1, r2] = [fresh(c1), fresh(c2)];
+  // 0 conv, 1 batch norm, 2 relu, 3 pool; 4–7 the same; 8 flatten, 9 linear.
+  model.loadStateDict({
+    '0.weight': { shape: [c1, 1, K, K], data: w.w1 },
+    '1.weight': { shape: [c1], data: w.g1 }, '1.bias': { shape: [c1], data: w.b1 },
+    '1.running_mean': r1.mean, '1.running_var': r1.var, '1.num_batches_tracked': { shape: [], data: [0] },
+    '4.weight': { shape: [c2, c1, K, K], data: w.w2 },
+    '5.weight': { shape: [c2], data: w.g2 }, '5.bias': { shape: [c2], data: w.b2 },
+    '5.running_mean': r2.mean, '5.running_var': r2.var, '5.num_batches_tracked': { shape: [], data: [0] },
+    '9.weight': { shape: [CLASSES, f], data: w.lw }, '9.bias': { shape: [CLASSES], data: w.lb },
+  });
+  const opt = new optim.SGD(model.parameters(), { lr: LR });
+  const X = tensor(x, { shape: [b, 1, SIZE, SIZE] });
+  const Y = tensor(y);
+  return {
+    step: (read) => tidy(() => {
+      opt.zeroGrad();
+      const loss = nn.crossEntropy(model(X), Y);
+      loss.backward();
+      opt.step();
+      return read ? loss.item() : NaN;
+    }),
+    state: () => {
+      const sd = model.stateDict();
+      const at = (k: string) => sd[k]!.data() as Float32Array;
+      return {
+        w1: at('0.weight'), g1: at('1.weight'), b1: at('1.bias'), w2: at('4.weight'), g2: at('5.weight'), b2: at('5.bias'),
+        lw: at('9.weight'), lb: at('9.bias'),
+        m1: at('1.running_mean'), v1: at('1.running_var'), m2: at('5.running_mean'), v2: at('5.running_var'),
+      };
+    },
+    dispose: () => {
+      opt.zeroGrad();
+      model.dispose();
+      X.dispose();
+      Y.dispose();
+    },
+  };
+}
+
 // ---- The case -------------------------------------------------------------------------------------------------
 
 /** PyTorch's flatten order of [b, c, h, w] features (c·h·w + …) to tfjs's NHWC one ((h·w)·c + …), for the linear weight [10, f] ↔ [f, 10]. */
@@ -288,15 +353,14 @@ function linearFromTfjs(t: ArrayLike<number>, c: number, hw: number): Float32Arr
 export function cnnCase(cfg: CnnConfig): Case {
   const { b, c1, c2 } = cfg;
   const name = cnnName(cfg);
-  const w = initWeights(cfg);
-  const x = uniform(b * SIZE * SIZE, 59 + b);
-  const y = labels(b, CLASSES, 60 + b);
+  const inputs = cnnInputs(cfg);
+  const { w, x, y } = inputs;
   const hw = (SIZE / 4) ** 2;
   const f = c2 * hw;
   let want: ReturnType<typeof expectedStep> | null = null;
-  const compare = (who: string, loss: number, after: Weights, running: Running) => {
-    want ??= expectedStep(cfg, x, y, w);
-    const e = want;
+  const expect = () => (want ??= expectedStep(cfg, x, y, w));
+  const compare = (who: string, loss: number, after: Weights & Running) => {
+    const e = expect();
     assertClose(`${name} first-step loss on ${who}`, [loss], [e.loss], { rtol: 1e-5 });
     for (const k of PARAMS) {
       const g = e.grad[k];
@@ -306,9 +370,10 @@ export function cnnCase(cfg: CnnConfig): Case {
       });
     }
     e.running.forEach((r, i) => {
-      assertClose(`${name} running_mean of batch norm ${i + 1} on ${who}`, i ? running.m2 : running.m1, r.mean, { atol: 1e-6, rtol: 1e-4 });
-      assertClose(`${name} running_var of batch norm ${i + 1} on ${who}`, i ? running.v2 : running.v1, r.variance, { atol: 1e-6, rtol: 1e-4 });
+      assertClose(`${name} running_mean of batch norm ${i + 1} on ${who}`, i ? after.m2 : after.m1, r.mean, { atol: 1e-6, rtol: 1e-4 });
+      assertClose(`${name} running_var of batch norm ${i + 1} on ${who}`, i ? after.v2 : after.v1, r.variance, { atol: 1e-6, rtol: 1e-4 });
     });
+    return { loss: [loss], ...after };
   };
   // Live data a step needs (4 bytes a value): parameters and their gradients (no optimizer state: plain SGD), the
   // running statistics (2 floats a channel, an int32 counter a layer), the batch (images and int32 labels), and what
@@ -320,6 +385,7 @@ export function cnnCase(cfg: CnnConfig): Case {
   return {
     group: 'cnn',
     name,
+    expect,
     unit: 'samples/s',
     higherIsBetter: true,
     value: (ms) => b / (ms / 1000),
@@ -343,7 +409,7 @@ export function cnnCase(cfg: CnnConfig): Case {
         const opt = tf.train.sgd(LR);
         /** conv-BN-ReLU-pool; the batch's mean and variance go to `moments` (kept past minimize's tidy). */
         const blockTf = (input: tf.Tensor4D, filter: tf.Variable, gamma: tf.Variable, beta: tf.Variable, moments: tf.Tensor[]) => {
-          const z = tf.conv2d(input, filter as tf.Tensor4D, 1, 2);
+          const z = tf.conv2d(input, filter as tf.Tensor4D, 1, PAD);
           const { mean, variance } = tf.moments(z, [0, 1, 2]);
           moments.push(tf.keep(mean), tf.keep(variance));
           return tf.maxPool(tf.relu(tf.batchNorm(z, mean, variance, beta, gamma, EPS)) as tf.Tensor4D, 2, 2, 'valid') as tf.Tensor4D;
@@ -369,11 +435,12 @@ export function cnnCase(cfg: CnnConfig): Case {
           check: () => {
             const loss = tf.tidy(() => step(true)!.dataSync()[0]!);
             const data = (v: tf.Variable) => v.dataSync() as Float32Array;
-            compare(c.name, loss, {
+            return compare(c.name, loss, {
               w1: fromFilter(data(F1), [c1, 1, K, K]), g1: data(G1), b1: data(B1),
               w2: fromFilter(data(F2), [c2, c1, K, K]), g2: data(G2), b2: data(B2),
               lw: linearFromTfjs(data(LW), c2, hw), lb: data(LB),
-            }, { m1: data(stats[0]!), v1: data(stats[1]!), m2: data(stats[2]!), v2: data(stats[3]!) });
+              m1: data(stats[0]!), v1: data(stats[1]!), m2: data(stats[2]!), v2: data(stats[3]!),
+            });
           },
           dispose: () => {
             tf.dispose([F1, G1, B1, F2, G2, B2, LW, LB, ...stats, X, Y]);
@@ -381,55 +448,18 @@ export function cnnCase(cfg: CnnConfig): Case {
           },
         };
       }
-      const conv1 = new nn.Conv2d(1, c1, K, { padding: 2, bias: false });
-      const conv2 = new nn.Conv2d(c1, c2, K, { padding: 2, bias: false });
-      const bn1 = new nn.BatchNorm2d(c1);
-      const bn2 = new nn.BatchNorm2d(c2);
-      const linear = new nn.Linear(f, CLASSES);
-      const model = new nn.Sequential(conv1, bn1, new nn.ReLU(), new nn.MaxPool2d(2),
-        conv2, bn2, new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), linear);
-      const fresh = (c: number) => ({ mean: { shape: [c], data: new Float32Array(c) }, var: { shape: [c], data: new Float32Array(c).fill(1) } });
-      const [r1, r2] = [fresh(c1), fresh(c2)];
-      model.loadStateDict({
-        '0.weight': { shape: [c1, 1, K, K], data: w.w1 },
-        '1.weight': { shape: [c1], data: w.g1 }, '1.bias': { shape: [c1], data: w.b1 },
-        '1.running_mean': r1.mean, '1.running_var': r1.var, '1.num_batches_tracked': { shape: [], data: [0] },
-        '4.weight': { shape: [c2, c1, K, K], data: w.w2 },
-        '5.weight': { shape: [c2], data: w.g2 }, '5.bias': { shape: [c2], data: w.b2 },
-        '5.running_mean': r2.mean, '5.running_var': r2.var, '5.num_batches_tracked': { shape: [], data: [0] },
-        '9.weight': { shape: [CLASSES, f], data: w.lw }, '9.bias': { shape: [CLASSES], data: w.lb },
-      });
-      const opt = new optim.SGD(model.parameters(), { lr: LR });
-      const X = tensor(x, { shape: [b, 1, SIZE, SIZE] });
-      const Y = tensor(y);
-      /** One step; the loss is read only when asked (the timed steps, like tfjs's, never wait for a value). */
-      const step = (read: boolean) => tidy(() => {
-        opt.zeroGrad();
-        const loss = nn.crossEntropy(model(X), Y);
-        loss.backward();
-        opt.step();
-        return read ? loss.item() : NaN;
-      });
-      const mem = memoryFigures(() => void step(false), liveBytes);
-      const data = (t: Tensor | null) => t!.data() as Float32Array;
+      const s = cnnStep(cfg, inputs);
+      const mem = memoryFigures(() => void s.step(false), liveBytes);
       return {
         fn: mem.step,
         check: () => {
-          const loss = step(true);
+          const loss = s.step(true);
           mem.first();
-          compare(c.name, loss, {
-            w1: data(conv1.weight), g1: data(bn1.weight), b1: data(bn1.bias),
-            w2: data(conv2.weight), g2: data(bn2.weight), b2: data(bn2.bias), lw: data(linear.weight), lb: data(linear.bias),
-          }, { m1: data(bn1.running_mean), v1: data(bn1.running_var), m2: data(bn2.running_mean), v2: data(bn2.running_var) });
+          return compare(c.name, loss, s.state());
         },
         // One step takes seconds on ref: its memory figures would take minutes.
         after: c.slow ? undefined : mem.after,
-        dispose: () => {
-          opt.zeroGrad();
-          model.dispose();
-          X.dispose();
-          Y.dispose();
-        },
+        dispose: s.dispose,
       };
     },
   };
