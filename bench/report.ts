@@ -207,7 +207,7 @@ function contentionSection(cr: ContentionResult): string[] {
     table(['model', 'machine', 'threads 1', 'threads 2', "threads 'auto'"], rows), '',
     `Each setting is its own createWasmBackend({ threads }) (threads 1: the relaxed or simd build; more: relaxed-simd-threads or ` +
     `simd-threads) with its own model (optim.SGD, as in the tables above); the busy phase runs one busy-loop process the bench ` +
-    `starts (\`node -e "for (;;) {}"\`) and kills after it. Per setting: ${t.warmupMs} ms of steps first, then ${t.rounds} rounds ` +
+    `starts (\`node -e\`, a loop) and kills after it. Per setting: ${t.warmupMs} ms of steps first, then ${t.rounds} rounds ` +
     `of ${t.roundMs} ms, the settings taking turns in a rotated order; the figure is the median over rounds of the per-round ` +
     `median step time (under load the typical step is what a user waits for). Every setting's first step has the bits of ` +
     `threads 1's (checked). Load average at the end of the idle phase ${cr.loadavg.idle.map((v) => v.toFixed(2)).join(' ')}, ` +
