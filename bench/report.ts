@@ -192,6 +192,8 @@ function contentionTargets(cr: ContentionResult | undefined): TargetRow[] {
   return out;
 }
 
+const SETTINGS_SHOWN: Threads[] = [1, 2, 'auto'];
+
 function contentionSection(cr: ContentionResult): string[] {
   const models = [...new Set(cr.rows.map((r) => r.model))];
   const cell = (r: ContentionRow | undefined, one: ContentionRow | undefined) => (r
@@ -199,14 +201,16 @@ function contentionSection(cr: ContentionResult): string[] {
   const rows = models.flatMap((model) => (['idle', 'busy'] as const).map((load) => {
     const get = (t: Threads) => cr.rows.find((r) => r.model === model && r.load === load && r.threads === t);
     const one = get(1);
-    const running = get('auto')?.running;
-    return [model, load === 'idle' ? 'no busy process' : 'one busy process', cell(one, one), cell(get(2), one), `${cell(get('auto'), one)}${running ? ` [${running} running]` : ''}`];
+    return [model, load === 'idle' ? 'no busy process' : 'one busy process', cell(one, one), cell(get(2), one), cell(get('auto'), one)];
   }));
+  const builds = SETTINGS_SHOWN.map((t) => {
+    const r = cr.rows.find((x) => x.threads === t);
+    return r ? `threads ${t === 'auto' ? "'auto'" : t}: ${r.build}, ${r.running} running` : '';
+  }).filter(Boolean).join('; ');
   const t = cr.timing;
   return ['', '## Threads under contention: training step samples/s (ms/step), speed vs threads 1', '',
     table(['model', 'machine', 'threads 1', 'threads 2', "threads 'auto'"], rows), '',
-    `Each setting is its own createWasmBackend({ threads }) (threads 1: the relaxed or simd build; more: relaxed-simd-threads or ` +
-    `simd-threads) with its own model (optim.SGD, as in the tables above); the busy phase runs one busy-loop process the bench ` +
+    `Each setting is its own createWasmBackend({ threads }) (${builds}) with its own model (optim.SGD, as in the tables above); the busy phase runs one busy-loop process the bench ` +
     `starts (\`node -e\`, a loop) and kills after it. Per setting: ${t.warmupMs} ms of steps first, then ${t.rounds} rounds ` +
     `of ${t.roundMs} ms, the settings taking turns in a rotated order; the figure is the median over rounds of the per-round ` +
     `median step time (under load the typical step is what a user waits for). Every setting's first step has the bits of ` +

@@ -29,7 +29,8 @@ export interface ContentionRow {
   model: string;
   load: Load;
   threads: Threads;
-  /** Threads the backend runs (1 + its workers). */
+  /** The build the backend loaded, and the threads it runs (1 + its workers). */
+  build: string;
   running: number;
   samplesPerS: number;
   /** Median over rounds of the per-round median step time, ms. */
@@ -111,7 +112,7 @@ async function measureModel(model: Model, load: Load, timing: ContentionTiming):
     return list.map((st) => {
       const ms = median(st.roundsMs);
       return {
-        model: model.name, load, threads: st.threads, running: st.backend.threads,
+        model: model.name, load, threads: st.threads, build: st.backend.build, running: st.backend.threads,
         samplesPerS: model.batch / (ms / 1000), ms, roundsMs: st.roundsMs, steps: st.steps,
       };
     });
