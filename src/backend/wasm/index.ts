@@ -3,8 +3,8 @@
 // ever used after memory.grow has detached it.
 import type {
   AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, BuildName, ConvPlan, CopyPlan,
-  DType, LayerNormPlan, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp,
-  UnaryOp, WherePlan,
+  DType, LayerNormPlan, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray,
+  UnaryGradOp, UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';
 import { any, checkOptions, integer, number, oneOf, type Check } from '../../options.js';
@@ -656,7 +656,8 @@ export class WasmBackend implements Backend {
     const { rows, n, eps } = p;
     // layer_norm_f32(x, out, mean, rstd, weight, bias, n, eps, rows): by rows (x, out, and mean if any, rstd advance)
     const perRow: [number, number][] = [[0, n], [1, n], ...(pm ? [[2, 1] as [number, number]] : []), [3, 1]];
-    this.share(name, 'layer_norm_f32', 8 * rows * n, () => rowCuts([px, po, pm, pr, pw, pb, n, eps, rows], rows, n, perRow, 8),
+    this.share(name, 'layer_norm_f32', 8 * rows * n,
+      () => rowCuts([px, po, pm, pr, pw, pb, n, eps, rows], rows, n, perRow, 8),
       () => this.exports.layer_norm_f32(px, po, pm, pr, pw, pb, n, eps, rows));
   }
 
@@ -670,7 +671,8 @@ export class WasmBackend implements Backend {
     if (pdx) {
       // layer_norm_grad_f32(x, dy, mean, rstd, weight, dx, n, rows): by rows (x, dy, mean if any, rstd, dx advance)
       const perRow: [number, number][] = [[0, n], [1, n], ...(pm ? [[2, 1] as [number, number]] : []), [3, 1], [5, n]];
-      this.share(name, 'layer_norm_grad_f32', 12 * rows * n, () => rowCuts([px, pdy, pm, pr, pw, pdx, n, rows], rows, n, perRow, 7),
+      this.share(name, 'layer_norm_grad_f32', 12 * rows * n,
+        () => rowCuts([px, pdy, pm, pr, pw, pdx, n, rows], rows, n, perRow, 7),
         () => this.exports.layer_norm_grad_f32(px, pdy, pm, pr, pw, pdx, n, rows));
     }
     if (pdw || pdb) {
