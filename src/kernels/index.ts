@@ -270,7 +270,7 @@ export function softmaxGrad(y: NDArray, dy: NDArray, axis = -1, log = false): ND
 function checkLabels(kernel: string, logits: NDArray, labels: NDArray, ignoreIndex: number): [number, number, number] {
   if (logits.shape.length !== 2) throw new Error(`${kernel}: logits must be [batch, classes], got ${fmt(logits.shape)}`);
   checkInt(kernel, 'labels', labels);
-  if (!Number.isSafeInteger(ignoreIndex)) throw new Error(`${kernel}: ignoreIndex must be an integer, got ${describe(ignoreIndex)}`);
+  if ((ignoreIndex | 0) !== ignoreIndex) throw new Error(`${kernel}: ignoreIndex must be an int32, got ${describe(ignoreIndex)}`);
   const [n, c] = logits.shape as [number, number];
   if (labels.shape.length !== 1 || labels.shape[0] !== n) {
     throw new Error(`${kernel}: labels must have shape [${n}] for logits ${fmt(logits.shape)}, got ${fmt(labels.shape)}`);

@@ -30,7 +30,7 @@ export function crossEntropy(logits: Tensor, target: Tensor | readonly unknown[]
   if (!(target instanceof Tensor) && !Array.isArray(target)) {
     throw new Error(`crossEntropy: target must be an int32 tensor or an array of class indices, got ${describe(target)}`);
   }
-  checkOptions('crossEntropy', options, { reduction: REDUCTION, labelSmoothing: number({ ge: 0, le: 1 }), ignoreIndex: integer() }, {
+  checkOptions('crossEntropy', options, { reduction: REDUCTION, labelSmoothing: number({ ge: 0, le: 1 }), ignoreIndex: integer({ ge: -2147483648, le: 2147483647 }) }, {
     weight: "class weights are not implemented; use reduction: 'none' and weight the losses",
   });
   checkAlive('crossEntropy', [logits, ...(target instanceof Tensor ? [target] : [])]);
