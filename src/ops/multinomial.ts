@@ -33,7 +33,9 @@ export function multinomial(probs: Tensor, numSamples: number, options: Multinom
   if (probs.rank !== 1 && probs.rank !== 2) {
     throw new Error(`multinomial: probs must be 1-D [categories] or 2-D [rows, categories], got ${fmt(probs.shape)}`);
   }
-  if (probs.dtype === 'int32') throw new Error('multinomial: probs must be float32 or float64, got int32 (x.float() casts it)');
+  if (probs.dtype === 'int32') {
+    throw new Error('multinomial: probs must be float32 or float64, got int32 (x.float() casts it)');
+  }
   const c = probs.shape[probs.rank - 1]!;
   const rows = probs.rank === 2 ? probs.shape[0]! : 1;
   if (c === 0) throw new Error(`multinomial: probs ${fmt(probs.shape)} has no categories`);
@@ -42,7 +44,9 @@ export function multinomial(probs: Tensor, numSamples: number, options: Multinom
       '(pass replacement: true)');
   }
   const values = probs.data();
-  for (let r = 0; r < rows; r++) checkRow(values.subarray(r * c, (r + 1) * c), r, probs.rank === 2, replacement ? 1 : numSamples);
+  for (let r = 0; r < rows; r++) {
+    checkRow(values.subarray(r * c, (r + 1) * c), r, probs.rank === 2, replacement ? 1 : numSamples);
+  }
   const shape = probs.rank === 2 ? [rows, numSamples] : [numSamples];
   const out = K.freeOnError(() => {
     const drawn = K.empty(probs.backend, 'int32', shape); // before any draw: too large is an out-of-memory error
@@ -91,7 +95,8 @@ function drawWithReplacement(weights: ArrayLike<number>, numSamples: number, gen
     const chunk = at + CHUNK <= numSamples ? draws : draws.subarray(0, numSamples - at);
     for (let s = 0; s < chunk.length; s++) {
       const u = generator.next() * total;
-      let lo = 0, hi = last; // the first j with cdf[j] > u (a category of weight 0 never is: its cdf equals the one before)
+      // the first j with cdf[j] > u (never a category of weight 0: its cdf equals the one before)
+      let lo = 0, hi = last;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
         if (cdf[mid]! > u) hi = mid;
