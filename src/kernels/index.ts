@@ -7,8 +7,7 @@
 // every entry point that allocates runs inside freeOnError().
 import type {
   AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, Buf, CompareOp, ConvPlan, DType, LayerNormPlan, Pool2dPlan,
-  PoolSizes,
-  ReduceOp, RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
+  PoolSizes, ReduceOp, RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
 } from '../backend/types.js';
 import { describe } from '../options.js';
 import {
