@@ -16,7 +16,7 @@
 //
 // Blocks. The L query rows are cut into blocks of whole micro-tiles of the matmul kernel (setBlocks: about
 // BLOCK_FLOATS scores each; the same for every item and every thread). With causal, rows [r0, r1) attend only to
-// the first min(S, r1) keys, so a block's products stop there, and blocks are short (CAUSAL_TILES micro-tiles):
+// the first min(S, r1) keys, so a block's products stop there, and blocks are short (CAUSAL_ROWS):
 // the products then compute about ½(1 + R/L) of the full square of scores (R ≈ 30 rows), not all of it.
 //
 // Threads: a call covers items [0, heads); a share of items gives the same bits as the whole call, since an
@@ -28,8 +28,8 @@ import { exp_s, exp_v } from './math';
 const BLOCK_FLOATS: i32 = 8192;
 /** Rows per block at least, so long sequences still give the micro-kernels tall products. */
 const MIN_ROWS: i32 = 16;
-/** Micro-tiles of rows per block with causal. */
-const CAUSAL_TILES: i32 = 6;
+/** Rows per block with causal, about (whole micro-tiles). */
+const CAUSAL_ROWS: i32 = 30;
 
 const MASK_ADD: i32 = 1;
 const MASK_KEEP: i32 = 2;
@@ -53,13 +53,13 @@ function setGeometry(l: i32, s: i32, e: i32, ev: i32, sc: f64, c: i32, kind: i32
 
 /**
  * Splits the L query rows into blocks of whole micro-tiles of the matmul kernel (its rows: MR), evened out: about
- * BLOCK_FLOATS scores each, at least MIN_ROWS rows; with causal about CAUSAL_TILES micro-tiles (a block computes its
+ * BLOCK_FLOATS scores each, at least MIN_ROWS rows; with causal about CAUSAL_ROWS rows (a block computes its
  * whole square of keys up to the diagonal, so shorter blocks waste less). Sets TILES, BLOCKS and R (the most rows).
  */
 function setBlocks(l: i32, s: i32, c: bool): void {
   const mr = matmul_tile_rows();
   TILES = (l + mr - 1) / mr;
-  const most = max(1, c ? CAUSAL_TILES : max(MIN_ROWS, BLOCK_FLOATS / max(s, 1)) / mr);
+  const most = max(1, (c ? CAUSAL_ROWS : max(MIN_ROWS, BLOCK_FLOATS / max(s, 1))) / mr);
   BLOCKS = (TILES + most - 1) / most;
   R = min(l, (TILES + BLOCKS - 1) / BLOCKS * mr);
 }
