@@ -40,7 +40,8 @@ let maskKind: i32, maskRowStride: i32, maskColStride: i32;
 /** Micro-tiles of rows in L, blocks of rows, and the most rows of a block. */
 let TILES: i32, BLOCKS: i32, R: i32;
 
-function setGeometry(l: i32, s: i32, e: i32, ev: i32, sc: f64, c: i32, kind: i32, rowStride: i32, colStride: i32): void {
+function setGeometry(l: i32, s: i32, e: i32, ev: i32, sc: f64, c: i32, kind: i32, rowStride: i32,
+                     colStride: i32): void {
   L = l; S = s; E = e; Ev = ev; scale = <f32>sc; causal = c != 0;
   maskKind = kind; maskRowStride = rowStride; maskColStride = colStride;
   setBlocks(l, s, c != 0);
@@ -201,7 +202,8 @@ function dotRow(a: usize, b: usize, n: i32): f32 {
       const o = <usize>j << 2;
       acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
     }
-    s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+    s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1))
+      + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
   }
   for (; j < n; j++) s += load<f32>(a + (<usize>j << 2)) * load<f32>(b + (<usize>j << 2));
   return s;
@@ -387,7 +389,10 @@ export function attention_grad_f32(q: usize, k: usize, v: usize, out: usize, lse
         dsRow(p + o, ds + o, lim, load<f32>(d + (<usize>i << 2)));
         fillRow(ds + o, lim, n, 0);
       }
-      if (dq) matmul_f32(ds, kh, dq + (<usize>h * <usize>(L * E) << 2) + (<usize>(r0 * E) << 2), 0, rows, E, n, 0, 0, 1, 0, 0, mws);
+      if (dq) {
+        const dqb = dq + (<usize>h * <usize>(L * E) << 2) + (<usize>(r0 * E) << 2);
+        matmul_f32(ds, kh, dqb, 0, rows, E, n, 0, 0, 1, 0, 0, mws); // dS·k
+      }
       if (dkh) {
         matmul_f32(ds, qb, part, 0, n, E, rows, 1, 0, 1, 0, 0, mws); // dSᵀ·q
         addRow(dkh, part, n * E);

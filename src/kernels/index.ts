@@ -1079,7 +1079,9 @@ function withMask<T>(kernel: string, backend: Backend, dtype: DType, mask: NDArr
   g: ReturnType<typeof attentionPlan>, fn: (plan: AttentionPlan) => T): T {
   if (!mask) return fn(g.plan);
   check(kernel, mask);
-  if (mask.buf.backend !== backend) throw new Error(`${kernel}: the mask lives on another backend (${mask.buf.backend.name})`);
+  if (mask.buf.backend !== backend) {
+    throw new Error(`${kernel}: the mask lives on another backend (${mask.buf.backend.name})`);
+  }
   if (mask.buf.dtype !== 'int32' && mask.buf.dtype !== dtype) {
     throw new Error(`${kernel}: mask must be int32 (attend where nonzero) or ${dtype} like q (added to the scores), ` +
       `got ${mask.buf.dtype}`);
@@ -1102,7 +1104,8 @@ function withMask<T>(kernel: string, backend: Backend, dtype: DType, mask: NDArr
  * last two dims, per item of the leading dims. Returns the output [..., L, Ev] and each row's log-sum-exp
  * [..., L] (what the backward needs instead of the probabilities), which the caller frees.
  */
-export function attention(q: NDArray, k: NDArray, v: NDArray, settings: AttentionSettings = {}): { out: NDArray; lse: NDArray } {
+export function attention(q: NDArray, k: NDArray, v: NDArray, settings: AttentionSettings = {}):
+  { out: NDArray; lse: NDArray } {
   const kernel = 'scaledDotProductAttention';
   const backend = check(kernel, q, k, v);
   const dtype = checkFloat(kernel, q, k, v);
@@ -1111,7 +1114,9 @@ export function attention(q: NDArray, k: NDArray, v: NDArray, settings: Attentio
   return freeOnError(() => {
     const out = empty(backend, dtype, [...g.lead, L, Ev]);
     const lse = empty(backend, dtype, [...g.lead, L]);
-    if (lse.buf.size > 0) withMask(kernel, backend, dtype, settings.mask, g, (plan) => backend.attention(q.buf, k.buf, v.buf, out.buf, lse.buf, plan));
+    if (lse.buf.size > 0) {
+      withMask(kernel, backend, dtype, settings.mask, g, (plan) => backend.attention(q.buf, k.buf, v.buf, out.buf, lse.buf, plan));
+    }
     return { out, lse };
   });
 }
@@ -1130,7 +1135,9 @@ export function attentionGrad(q: NDArray, k: NDArray, v: NDArray, out: NDArray, 
   const outShape = [...g.lead, g.plan.L, g.plan.Ev];
   for (const [name, a, shape] of [['output', out, outShape], ['its gradient', dout, outShape],
     ['lse', lse, outShape.slice(0, -1)]] as const) {
-    if (fmt(a.shape) !== fmt(shape)) throw new Error(`${kernel}: ${name} ${fmt(a.shape)} should be ${fmt(shape)} for ${shapesOf(q, k, v)}`);
+    if (fmt(a.shape) !== fmt(shape)) {
+      throw new Error(`${kernel}: ${name} ${fmt(a.shape)} should be ${fmt(shape)} for ${shapesOf(q, k, v)}`);
+    }
   }
   return freeOnError(() => {
     const grad = (wanted: boolean, x: NDArray) => (wanted ? empty(backend, dtype, x.shape) : null);

@@ -85,7 +85,8 @@ export class MultiheadAttention extends Module {
     checkValue(API, 'embedDim', embedDim, integer({ ge: 1 }));
     checkValue(API, 'numHeads', numHeads, integer({ ge: 1 }));
     checkOptions(API, options, {
-      bias: boolean, batchFirst: boolean, kdim: integer({ ge: 1 }), vdim: integer({ ge: 1 }), generator: instanceOf(Generator),
+      bias: boolean, batchFirst: boolean, kdim: integer({ ge: 1 }), vdim: integer({ ge: 1 }),
+      generator: instanceOf(Generator),
     }, {
       dropout: 'dropout of the attention weights is not supported: the fused kernel never forms them',
       addBiasKv: 'extra key/value biases are not supported', addZeroAttn: 'a zero attention slot is not supported',
@@ -125,8 +126,10 @@ export class MultiheadAttention extends Module {
   }
 
   protected override extraRepr(): string {
-    const extra = [this.kdim !== this.embedDim ? `kdim=${this.kdim}` : '', this.vdim !== this.embedDim ? `vdim=${this.vdim}` : '',
-      this.batchFirst ? 'batchFirst=true' : '', this.in_proj_bias ? '' : 'bias=false'].filter(Boolean);
+    const extra = [
+      this.kdim !== this.embedDim ? `kdim=${this.kdim}` : '', this.vdim !== this.embedDim ? `vdim=${this.vdim}` : '',
+      this.batchFirst ? 'batchFirst=true' : '', this.in_proj_bias ? '' : 'bias=false',
+    ].filter(Boolean);
     return [`embedDim=${this.embedDim}`, `numHeads=${this.numHeads}`, ...extra].join(', ');
   }
 }
@@ -155,12 +158,15 @@ export function multiheadAttention(query: Tensor, key: Tensor, value: Tensor, w:
   const kdim = w.kProjWeight?.shape[1] ?? E, vdim = w.vProjWeight?.shape[1] ?? E;
   const shapes = `query ${fmt(query.shape)}, key ${fmt(key.shape)}, value ${fmt(value.shape)}`;
   const batched = query.rank === 3;
+  const layoutName = batchFirst ? '[batch, sequence, features]' : '[sequence, batch, features]';
   if (!(query.rank === 2 || query.rank === 3) || key.rank !== query.rank || value.rank !== query.rank) {
-    throw new Error(`${API}: query, key and value must all be 3-D (${batchFirst ? '[batch, sequence, features]' : '[sequence, batch, features]'}) ` +
-      `or all 2-D (unbatched [sequence, features]), got ${shapes}`);
+    throw new Error(`${API}: query, key and value must all be 3-D (${layoutName}) or all 2-D (unbatched ` +
+      `[sequence, features]), got ${shapes}`);
   }
   for (const [name, t, dim] of [['query', query, E], ['key', key, kdim], ['value', value, vdim]] as const) {
-    if (t.shape[t.rank - 1] !== dim) throw new Error(`${API}: ${name} must have ${dim} features (its last dim), got ${shapes}`);
+    if (t.shape[t.rank - 1] !== dim) {
+      throw new Error(`${API}: ${name} must have ${dim} features (its last dim), got ${shapes}`);
+    }
   }
   // As [N, length, features]: the batch first.
   const toBatchFirst = (t: Tensor) => (!batched ? reshape(t, [1, ...t.shape]) : batchFirst ? t : permute(t, [1, 0, 2]));
@@ -169,25 +175,29 @@ export function multiheadAttention(query: Tensor, key: Tensor, value: Tensor, w:
   const S = k0.shape[1]!;
   if (k0.shape[0] !== N || v0.shape[0] !== N || v0.shape[1] !== S) {
     throw new Error(`${API}: key and value must have the query's batch and the same length, got ${shapes}` +
-      (batched ? ` (${batchFirst ? 'batchFirst: [batch, sequence, features]' : '[sequence, batch, features]'})` : ''));
+      (batched ? ` (${batchFirst ? 'batchFirst: ' : ''}${layoutName})` : ''));
   }
   const mask = combinedMask(options, N, numHeads, L, S, batched, query);
-  const heads = (t: Tensor, length: number) => permute(reshape(t, [N, length, numHeads, E / numHeads]), [0, 2, 1, 3]);
+  const d = E / numHeads;
+  const heads = (t: Tensor, length: number) => permute(reshape(t, [N, length, numHeads, d]), [0, 2, 1, 3]);
   let q: Tensor, k: Tensor, v: Tensor;
   const b = (i: number) => (w.inProjBias ? slice(w.inProjBias, [i * E], [E]) : null);
   if (w.inProjWeight && query === key && key === value) {
     // Self-attention: one product for q, k and v, split by a single copy into [3, N, heads, L, head dim].
-    const qkv = permute(reshape(linear(q0, w.inProjWeight, w.inProjBias), [N, L, 3, numHeads, E / numHeads]), [2, 0, 3, 1, 4]);
-    [q, k, v] = [0, 1, 2].map((i) => reshape(slice(qkv, [i, 0, 0, 0, 0], [1, N, numHeads, L, E / numHeads]), [N, numHeads, L, E / numHeads])) as [Tensor, Tensor, Tensor];
+    const qkv = permute(reshape(linear(q0, w.inProjWeight, w.inProjBias), [N, L, 3, numHeads, d]), [2, 0, 3, 1, 4]);
+    [q, k, v] = [0, 1, 2].map((i) =>
+      reshape(slice(qkv, [i, 0, 0, 0, 0], [1, N, numHeads, L, d]), [N, numHeads, L, d])) as [Tensor, Tensor, Tensor];
   } else {
-    const weightOf = (i: number, separate: Tensor | null | undefined) => separate ?? slice(w.inProjWeight!, [i * E, 0], [E, E]);
+    const weightOf = (i: number, separate: Tensor | null | undefined) =>
+      separate ?? slice(w.inProjWeight!, [i * E, 0], [E, E]);
     q = heads(linear(q0, weightOf(0, w.qProjWeight), b(0)), L);
     k = heads(linear(k0, weightOf(1, w.kProjWeight), b(1)), S);
     v = heads(linear(v0, weightOf(2, w.vProjWeight), b(2)), S);
   }
   const attended = scaledDotProductAttention(q, k, v, { mask, causal: options.isCausal ?? false });
   // [N, heads, L, head dim] → the query's layout with the heads' features joined.
-  const joined = reshape(permute(attended, batched && !batchFirst ? [2, 0, 1, 3] : [0, 2, 1, 3]), [...query.shape.slice(0, -1), E]);
+  const order = batched && !batchFirst ? [2, 0, 1, 3] : [0, 2, 1, 3];
+  const joined = reshape(permute(attended, order), [...query.shape.slice(0, -1), E]);
   return linear(joined, w.outProjWeight, w.outProjBias);
 }
 
@@ -198,14 +208,15 @@ export function multiheadAttention(query: Tensor, key: Tensor, value: Tensor, w:
 function combinedMask(o: MultiheadAttentionForwardOptions, N: number, H: number, L: number, S: number, batched: boolean,
   like: Tensor): Tensor | null {
   const { attnMask = null, keyPaddingMask = null } = o;
-  const additive = (m: Tensor) => (m.dtype !== 'int32' ? m
-    : fromValues(Array.from(m.data(), (x) => (x !== 0 ? -Infinity : 0)), m.shape, { dtype: like.dtype, backend: like.backend }));
+  const place = { dtype: like.dtype, backend: like.backend };
+  const additive = (m: Tensor) =>
+    (m.dtype !== 'int32' ? m : fromValues(Array.from(m.data(), (x) => (x !== 0 ? -Infinity : 0)), m.shape, place));
   let attn: Tensor | null = null;
   if (attnMask) {
     const ok = fmt(attnMask.shape) === fmt([L, S]) || fmt(attnMask.shape) === fmt([N * H, L, S]);
     if (!ok) {
-      throw new Error(`${API}: attnMask must be [L, S] = ${fmt([L, S])} or [batch·numHeads, L, S] = ${fmt([N * H, L, S])}, ` +
-        `got ${fmt(attnMask.shape)}`);
+      throw new Error(`${API}: attnMask must be [L, S] = ${fmt([L, S])} or [batch·numHeads, L, S] = ` +
+        `${fmt([N * H, L, S])}, got ${fmt(attnMask.shape)}`);
     }
     attn = attnMask.rank === 3 ? reshape(additive(attnMask), [N, H, L, S]) : additive(attnMask);
   }
@@ -213,7 +224,8 @@ function combinedMask(o: MultiheadAttentionForwardOptions, N: number, H: number,
   if (keyPaddingMask) {
     const want = batched ? [N, S] : [S];
     if (fmt(keyPaddingMask.shape) !== fmt(want)) {
-      throw new Error(`${API}: keyPaddingMask must be ${batched ? '[batch, S]' : '[S]'} = ${fmt(want)}, got ${fmt(keyPaddingMask.shape)}`);
+      throw new Error(`${API}: keyPaddingMask must be ${batched ? '[batch, S]' : '[S]'} = ${fmt(want)}, ` +
+        `got ${fmt(keyPaddingMask.shape)}`);
     }
     padding = reshape(additive(keyPaddingMask), [N, 1, 1, S]);
   }

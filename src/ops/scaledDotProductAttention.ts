@@ -86,7 +86,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor,
           : gradKernel(g, tq!, tk!, tv!, tm ?? null, out, l, causal, scale, need);
         return mask ? [r.dq, r.dk, r.dv, r.dmask] : [r.dq, r.dk, r.dv];
       },
-      attrs: { causal, scale, ...(mask ? { mask: mask.dtype === 'int32' ? 'int32 (attend where nonzero)' : 'added' } : {}) },
+      attrs: { causal, scale, ...(mask ? { mask: mask.dtype === 'int32' ? 'attend where nonzero' : 'added' } : {}) },
       local: () => ['dS·k·scale', 'dSᵀ·q·scale', 'Pᵀ', ...(mask ? ['dS'] : [])],
     });
   } finally {
@@ -122,7 +122,8 @@ function gradOps(g: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null
       : mask);
   }
   if (causal) {
-    scores = add(scores, fromValues(Array.from({ length: L * S }, (_, at) => (at % S > Math.floor(at / S) ? -Infinity : 0)), [L, S], like));
+    const above = (at: number) => at % S > Math.floor(at / S); // key j > query i
+    scores = add(scores, fromValues(Array.from({ length: L * S }, (_, at) => (above(at) ? -Infinity : 0)), [L, S], like));
   }
   const attends = reshape(greater(lse, -Infinity), [...lse.shape, 1]); // 1 for rows that attend to something
   const P = mul(softmax(where(attends, scores, 0), -1), attends);
