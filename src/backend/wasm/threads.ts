@@ -16,7 +16,7 @@ import { isNode, nodeModule } from '../../platform.js';
 import type { KernelExports } from './exports.js';
 
 /**
- * The kernels a worker can run: a job names one by its index here. Convolution and attention kernels join this
+ * The kernels a worker can run: a job names one by its index here. Convolution kernels join this
  * list when they exist (a kernel is shareable when a chunk of its output is a range along one dimension).
  */
 const KERNELS = [
@@ -24,6 +24,7 @@ const KERNELS = [
   'softmax_grad_f32', 'cross_entropy_f32', 'cross_entropy_grad_f32', 'copy_strided_32', 'fill_f32', 'fill_i32',
   'scale_f32', 'axpy_f32', 'gather_32', 'scatter_add_f32', 'sgd_f32', 'adam_f32', 'rmsprop_f32', 'adagrad_f32',
   'layer_norm_f32', 'layer_norm_grad_f32', 'layer_norm_params_grad_f32',
+  'attention_f32', 'attention_grad_f32',
 ] as const;
 export type ThreadKernel = (typeof KERNELS)[number];
 
