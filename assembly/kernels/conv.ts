@@ -19,15 +19,20 @@
 //   conv2d_f32, conv2d_input_grad_f32 take a range of batch items [r0, r1): an item's work is the same calls
 //   whatever the range.
 //   conv2d_weight_grad_f32 takes a range of columns [r0, r1) of dW viewed as [O, K] (input channels × taps):
-//   each share computes those columns of every item's product and sums them in batch order. Shares that start
-//   at multiples of 8 and are wider than 8 (unless Og ≤ 8) keep every product on the path and tile grouping the
-//   whole call takes (the rule matmul_f32_cols follows), so the sums are identical; dW starts from +0, so a
-//   product's −0 (which the tile stores may or may not turn into +0) never shows.
-import { matmul_f32, matmul_ws_bytes } from './matmul';
+//   each share computes those columns of every item's product and sums them in batch order. When the whole
+//   call's product (Og × K) takes matmul's blocked path, every share's product takes it too, however narrow
+//   the share (matmul_f32_block), and the blocked path sums each element over the depth in an order that does
+//   not depend on the columns around it, so the sums are identical. A skinny product (Og or K ≤ 8) groups its
+//   columns by the share's edges and may turn round when the share is narrower than Og: such a call is not
+//   shared. dW starts from +0, so a product's −0 (which the tile stores may or may not turn into +0) never shows.
+import { matmul_f32, matmul_f32_block, matmul_block_ws_bytes, matmul_ws_bytes } from './matmul';
 
 const FORWARD: i32 = 0;
 const INPUT_GRAD: i32 = 1;
 const WEIGHT_GRAD: i32 = 2;
+
+/** matmul_f32 computes products with at most this many rows or columns on its skinny path (SIMD builds). */
+const SKINNY: i32 = 8;
 
 /** The most floats an im2col chunk holds (1 MB) unless a single output row needs more. */
 const COL_FLOATS: i64 = 1 << 18;
@@ -236,11 +241,20 @@ function col2im(dcol: usize, r0: i32, r1: i32, dxg: usize): void {
   return productAt(ws, cols) + (kind == WEIGHT_GRAD ? align64(<usize>Og * <usize>cols << 2) : 0);
 }
 
-/** matmul_ws_bytes of the product for a chunk of `width` output positions. */
+/**
+ * Whether the weight gradient's products take matmul's blocked path: when the whole call's product Og × K does
+ * (as matmul_f32 decides it), whatever the width of the share of columns (see the top of this file).
+ */
+// @ts-ignore: decorator
+@inline function weightGradBlocked(): bool {
+  return !ASC_FEATURE_SIMD || min(Og, K) > SKINNY;
+}
+
+/** matmul's scratch bytes for the product of a chunk of `width` output positions. */
 function productWs(kind: i32, cols: i32, width: i32): usize {
   if (kind == FORWARD) return <usize>matmul_ws_bytes(Og, width, K, 0, 0);
   if (kind == INPUT_GRAD) return <usize>matmul_ws_bytes(K, width, Og, 1, 0);
-  return <usize>matmul_ws_bytes(Og, cols, width, 0, 1);
+  return <usize>(weightGradBlocked() ? matmul_block_ws_bytes(Og, cols, width) : matmul_ws_bytes(Og, cols, width, 0, 1));
 }
 
 /**
@@ -341,6 +355,7 @@ export function conv2d_weight_grad_f32(x: usize, dy: usize, dw: usize, n: i32, c
   const stage = stageAt(ws, cols);
   const product = productAt(ws, cols);
   const mmWs = matmulWsAt(ws, WEIGHT_GRAD, cols);
+  const blocked = weightGradBlocked();
   const dw0 = dw + (<usize>r0 << 2);
   for (let r = 0; r < O; r++) zeroF32(dw0 + (<usize>r * <usize>K << 2), cols);
   for (let item = 0; item < N; item++) {
@@ -354,7 +369,9 @@ export function conv2d_weight_grad_f32(x: usize, dy: usize, dw: usize, n: i32, c
         const src = dyg + (<usize>(row * OW) << 2);
         im2col(xg, r0, r1, row, row + rows, col);
         if (chunked) copyRows(src, P, stage, width, Og, width);
-        matmul_f32(chunked ? stage : src, col, product, 0, Og, cols, width, 0, 1, 1, 0, 0, mmWs);
+        const a = chunked ? stage : src;
+        if (blocked) matmul_f32_block(a, col, product, 0, Og, cols, width, 0, 1, 1, 0, 0, mmWs, 0, Og, 0, cols);
+        else matmul_f32(a, col, product, 0, Og, cols, width, 0, 1, 1, 0, 0, mmWs);
         addRows(product, cols, dwg, K, Og, cols);
       }
     }

@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backendInfo, Generator, init, memory, nn, optim, setBackend, tensor, tidy, type Tensor } from '../../src/index.js';
-import type { Backend, Buf, MatmulPlan } from '../../src/backend/types.js';
+import type { Backend, Buf, ConvPlan, MatmulPlan } from '../../src/backend/types.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
 import { chooseBuild, isThreadsBuild } from '../../src/backend/wasm/loader.js';
 import { ThreadPool } from '../../src/backend/wasm/threads.js';
+import { buildCnn, CNN_BLOCKS } from '../../src/train/model.js';
 import { expectNoLeaks } from '../helpers/api.js';
 import { mulberry32 } from '../helpers/random.js';
 import { forceSharing } from '../helpers/sharing.js';
@@ -149,6 +150,73 @@ describe('the relaxed-simd-threads build', () => {
     expect(shared.losses).toEqual(alone.losses);
     // Where the first differing value is, per parameter (a plain toEqual would print 100,000 numbers).
     expect(shared.values.map((v, i) => v.findIndex((x, j) => !Object.is(x, alone.values[i]![j])))).toEqual([-1, -1, -1, -1]);
+    expect(memory(threaded).bytes).toBe(before.bytes);
+  });
+
+  it.each<[string, ConvPlan]>([
+    // Convolutions run the FMA micro-kernel in their products; shared by batch items and by columns of dw
+    // (7 chunks of 8 of the first's 25 columns: the last share is one column wide).
+    ['LeNet conv1: 5×1×28×28 → 16, 5×5 same', { n: 5, c: 1, h: 28, w: 28, o: 16, kh: 5, kw: 5, oh: 28, ow: 28,
+      strideH: 1, strideW: 1, padH: 2, padW: 2, dilationH: 1, dilationW: 1, groups: 1 }],
+    ['3×8×11×13 → 36, 3×3, stride 2, 2 groups', { n: 3, c: 8, h: 11, w: 13, o: 36, kh: 3, kw: 3, oh: 6, ow: 7,
+      strideH: 2, strideW: 2, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 2 }],
+    ['conv1d 3×6×50 → 10, k 7, dilation 2', { n: 3, c: 6, h: 1, w: 50, o: 10, kh: 1, kw: 7, oh: 1, ow: 50,
+      strideH: 1, strideW: 1, padH: 0, padW: 6, dilationH: 1, dilationW: 2, groups: 1 }],
+  ])('conv2d %s and its gradients on 3 threads are bit-identical to relaxed on one', (_name, p) => {
+    const rand = mulberry32(p.n * 31 + p.c);
+    const [x, w, bias, dy] = [p.n * p.c * p.h * p.w, p.o * (p.c / p.groups) * p.kh * p.kw, p.o, p.n * p.o * p.oh * p.ow]
+      .map((n) => fill(rand, n)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const convolve = (backend: Backend) => {
+      const [bx, bw, bb, bdy] = [x, w, bias, dy].map((v) => {
+        const buf = backend.alloc('float32', v.length);
+        backend.write(buf, v);
+        return buf;
+      }) as [Buf, Buf, Buf, Buf];
+      const outs = [dy.length, x.length, w.length].map((n) => backend.alloc('float32', n)) as [Buf, Buf, Buf];
+      backend.conv2d(bx, bw, bb, outs[0], p);
+      backend.conv2dInputGrad(bdy, bw, outs[1], p);
+      backend.conv2dWeightGrad(bx, bdy, outs[2], p);
+      const values = outs.map((o) => Array.from(backend.read(o)));
+      for (const b of [bx, bw, bb, bdy, ...outs]) backend.free(b);
+      return values;
+    };
+    forceSharing(0, 7);
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    const shared = convolve(threaded);
+    expect(run.mock.calls.map(([job]) => job.kernel)).toEqual(['conv2d_f32', 'conv2d_input_grad_f32', 'conv2d_weight_grad_f32']);
+    const alone = convolve(single);
+    expect(shared.map((v, i) => v.findIndex((s, j) => !Object.is(s, alone[i]![j])))).toEqual([-1, -1, -1]);
+  });
+
+  it('trains a CNN (conv-bn-relu-pool ×2, linear) bit-identically to the relaxed build on one thread', () => {
+    const train = (backend: WasmBackend) => {
+      setBackend(backend);
+      return expectNoLeaks(() => tidy(() => {
+        const rand = mulberry32(8);
+        const x = tensor(Float32Array.from({ length: 16 * 784 }, () => rand()), { shape: [16, 1, 28, 28] });
+        const y = tensor(Array.from({ length: 16 }, (_, i) => (i * 3) % 10), { dtype: 'int32' });
+        const model = buildCnn({ inputShape: [1, 28, 28], ...CNN_BLOCKS, hidden: [], outputDim: 10, activation: 'relu',
+          dropout: 0 }, new Generator(3), new Generator(4));
+        const opt = new optim.Adam(model.parameters(), { lr: 2e-3 });
+        for (let step = 0; step < 3; step++) {
+          tidy(() => {
+            opt.zeroGrad();
+            nn.crossEntropy(model(x), y).backward();
+            opt.step();
+          });
+        }
+        const values = [...model.parameters(), ...model.buffers()].map((t: Tensor) => Array.from(t.data()));
+        opt.disposeState();
+        model.dispose();
+        return values;
+      }));
+    };
+    const before = memory(threaded);
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    const shared = train(threaded);
+    expect(new Set(run.mock.calls.map(([job]) => job.kernel))).toContain('conv2d_weight_grad_f32');
+    const alone = train(single);
+    expect(shared.map((v, i) => v.findIndex((s, j) => !Object.is(s, alone[i]![j])))).toEqual(alone.map(() => -1));
     expect(memory(threaded).bytes).toBe(before.bytes);
   });
 

@@ -1,6 +1,7 @@
 // init({ threads }): a build with shared memory shares large kernel calls between worker threads. A call is cut
 // into chunks (columns, rows or batch items of a product; elements; whole rows or columns of a reduction, a
-// softmax, a cross-entropy) that the threads take from one atomic counter; each output element is computed by
+// softmax, a cross-entropy; images or weight-gradient columns of a convolution; planes of a pooling; channels of
+// a batch norm) that the threads take from one atomic counter; each output element is computed by
 // one thread exactly as the whole call computes it, so the results must be bit-identical to the single-threaded
 // simd build, for every kernel, every way of cutting it, any number of chunks, and over whole training runs.
 import { execFile } from 'node:child_process';
@@ -12,9 +13,13 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
   backendInfo, Generator, getBackend, init, memory, nn, optim, setBackend, tensor, tidy, type Tensor,
 } from '../../src/index.js';
-import type { AttentionPlan, Backend, Buf, MatmulPlan } from '../../src/backend/types.js';
+import type {
+  AttentionPlan, Backend, BatchNormPlan, Buf, ConvPlan, MatmulPlan, Pool2dPlan, PoolSizes,
+} from '../../src/backend/types.js';
+import type { ConvArgs } from '../../src/backend/wasm/exports.js';
 import { createWasmBackend, WasmBuf, type WasmBackend } from '../../src/backend/wasm/index.js';
 import { ThreadPool, type Job } from '../../src/backend/wasm/threads.js';
+import { buildCnn, CNN_BLOCKS } from '../../src/train/model.js';
 import { expectNoLeaks } from '../helpers/api.js';
 import { forceSharing } from '../helpers/sharing.js';
 import { mulberry32, randomArray } from '../helpers/random.js';
@@ -69,6 +74,97 @@ function matmulCall(m: number, n: number, k: number, transA: boolean, transB: bo
     const c = make(nan(batch * m * n));
     be.matmul(a, b, c, { m, n, k, transA, transB, batch, strideA, strideB, bias: bias ? make(randomArray(n, 3)) : null });
     return [c];
+  };
+}
+
+/** A convolution's geometry (conv1d: h = kh = 1), padding before the image; out's size follows (PyTorch's rule). */
+interface ConvCase {
+  n: number; c: number; h: number; w: number; o: number; kh: number; kw: number;
+  stride?: number; pad?: number; dilation?: number; groups?: number;
+}
+
+function convPlan(g: ConvCase): ConvPlan {
+  const { stride = 1, pad = 0, dilation = 1, groups = 1 } = g;
+  const padH = g.h === 1 ? 0 : pad; // conv1d: no padding along its height of 1
+  const size = (n: number, k: number, p: number) => Math.floor((n + 2 * p - dilation * (k - 1) - 1) / stride) + 1;
+  return { n: g.n, c: g.c, h: g.h, w: g.w, o: g.o, kh: g.kh, kw: g.kw, oh: size(g.h, g.kh, padH), ow: size(g.w, g.kw, pad),
+    strideH: stride, strideW: stride, padH, padW: pad, dilationH: dilation, dilationW: dilation, groups };
+}
+
+/** The forward (with a bias), input-gradient and weight-gradient calls of one convolution. */
+function convCalls(name: string, g: ConvCase): [string, Call][] {
+  const p = convPlan(g);
+  const [xSize, wSize, ySize] = [p.n * p.c * p.h * p.w, p.o * (p.c / p.groups) * p.kh * p.kw, p.n * p.o * p.oh * p.ow];
+  const seed = xSize + wSize;
+  return [
+    [`conv2d ${name}`, (be, make) => {
+      const out = make(nan(ySize));
+      be.conv2d(make(randomArray(xSize, seed)), make(randomArray(wSize, seed + 1)), make(randomArray(p.o, seed + 2)), out, p);
+      return [out];
+    }],
+    [`conv2d ${name}: input gradient`, (be, make) => {
+      const dx = make(nan(xSize));
+      be.conv2dInputGrad(make(randomArray(ySize, seed + 3)), make(randomArray(wSize, seed + 1)), dx, p);
+      return [dx];
+    }],
+    [`conv2d ${name}: weight gradient`, (be, make) => {
+      const dw = make(nan(wSize));
+      be.conv2dWeightGrad(make(randomArray(xSize, seed)), make(randomArray(ySize, seed + 3)), dw, p);
+      return [dw];
+    }],
+  ];
+}
+
+const DEPTHWISE: ConvCase = { n: 5, c: 16, h: 13, w: 13, o: 16, kh: 3, kw: 3, pad: 1, stride: 2, groups: 16 };
+
+/** A pooling window over planes of h×w, as Pool2dPlan (no padding, dilation 1, count the padding unless told). */
+function poolPlan(planes: number, h: number, w: number, k: number, stride: number, more: Partial<Pool2dPlan> = {}): Pool2dPlan {
+  const { ph = 0, pw = 0, dh = 1, dw = 1 } = more;
+  const size = (n: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / stride) + 1;
+  return { planes, h, w, oh: size(h, ph, dh), ow: size(w, pw, dw), kh: k, kw: k, sh: stride, sw: stride, ph, pw, dh, dw,
+    countIncludePad: true, divisor: 0, ...more };
+}
+
+/** Max pooling and its gradient from the indices it found (planes of oh×ow); `bad` puts bad indices at these positions. */
+function maxPoolCall(p: Pool2dPlan, bad: number[] = []): Call {
+  return (be, make) => {
+    const [inSize, outSize] = [p.h * p.w, p.oh * p.ow];
+    const x = make(randomArray(p.planes * inSize, inSize + outSize));
+    const out = make(nan(p.planes * outSize)), indices = make(new Int32Array(p.planes * outSize).fill(-7), 'int32');
+    be.maxPool2d(x, out, indices, p);
+    for (const at of bad) be.write(indices, [inSize + at], at);
+    const dx = make(nan(p.planes * inSize)), gathered = make(nan(p.planes * outSize));
+    const found = [be.maxPool2dGrad(make(randomArray(p.planes * outSize, 50)), indices, dx, p),
+      be.maxPool2dGather(x, indices, gathered, p)];
+    return [out, indices, dx, gathered, make(found, 'int32')];
+  };
+}
+
+function avgPoolCall(p: Pool2dPlan): Call {
+  return (be, make) => {
+    const [inSize, outSize] = [p.h * p.w, p.oh * p.ow];
+    const out = make(nan(p.planes * outSize)), dx = make(nan(p.planes * inSize));
+    be.avgPool2d(make(randomArray(p.planes * inSize, inSize)), out, p);
+    be.avgPool2dGrad(make(randomArray(p.planes * outSize, outSize)), dx, p);
+    return [out, dx];
+  };
+}
+
+/** Batch norm of x [n, c, l] in training (statistics, running statistics, forward, backward) or evaluation. */
+function batchNormCall(n: number, c: number, l: number, training: boolean, affine: boolean): Call {
+  return (be, make) => {
+    const p: BatchNormPlan = { n, c, l, eps: 1e-5 };
+    const x = make(randomArray(n * c * l, n + c + l, -3, 5));
+    const [mean, variance] = training ? [make(nan(c)), make(nan(c))] : [make(randomArray(c, 51)), make(randomArray(c, 52, 0.5, 2))];
+    const running = [make(randomArray(c, 53)), make(randomArray(c, 54, 0.5, 2))] as const;
+    if (training) be.batchNormStats(x, mean, variance, running[0], running[1], 0.1, p);
+    const [weight, bias] = affine ? [make(randomArray(c, 55)), make(randomArray(c, 56))] : [null, null];
+    const out = make(nan(n * c * l)), dx = make(nan(n * c * l));
+    be.batchNorm(x, out, mean, variance, weight, bias, p);
+    const grads = affine ? [make(nan(c)), make(nan(c))] : [];
+    be.batchNormGrad(x, make(randomArray(n * c * l, 57)), mean, variance, weight, dx, grads[0] ?? null, grads[1] ?? null,
+      training, p);
+    return [mean, variance, ...running, out, dx, ...grads];
   };
 }
 
@@ -264,6 +360,35 @@ const CALLS: [string, Call][] = [
     if (name === 'adagrad') be.adagrad(p!, g!, s1!, n, { clr: 0.01, eps: 1e-10, weightDecay: 0 });
     return [p!, g!, s1!, s2!, s3!];
   }]),
+  // Convolutions: by batch items (forward, input gradient) and by columns of dw (weight gradient: when its
+  // products take the blocked path, Og and c/groups·kh·kw > 8; the last share may be one column wide).
+  ...convCalls('5×1×28×28 → 16, 5×5 \'same\' (LeNet conv1, odd batch)', { n: 5, c: 1, h: 28, w: 28, o: 16, kh: 5, kw: 5, pad: 2 }),
+  ...convCalls('3×16×14×14 → 32, 5×5 \'same\' (LeNet conv2)', { n: 3, c: 16, h: 14, w: 14, o: 32, kh: 5, kw: 5, pad: 2 }),
+  ...convCalls('3×8×11×13 → 36, 3×3, 2 groups', { n: 3, c: 8, h: 11, w: 13, o: 36, kh: 3, kw: 3, pad: 1, groups: 2 }),
+  // (a depthwise weight gradient's products have one row: they are skinny, and it is not shared)
+  ...convCalls('5×16×13×13, depthwise 3×3, stride 2', DEPTHWISE).filter(([name]) => !name.endsWith('weight gradient')),
+  ...convCalls('4×5×17×17 → 10, 2×2, stride 3 > kernel', { n: 4, c: 5, h: 17, w: 17, o: 10, kh: 2, kw: 2, pad: 1, stride: 3 }),
+  ...convCalls('3×20×9×9 → 12, 1×1', { n: 3, c: 20, h: 9, w: 9, o: 12, kh: 1, kw: 1 }),
+  ...convCalls('3×32×48×48 → 12, 3×3 (im2col in chunks of rows)', { n: 3, c: 32, h: 48, w: 48, o: 12, kh: 3, kw: 3, pad: 1 }),
+  ...convCalls('conv1d 3×6×50 → 10, k 7, dilation 2', { n: 3, c: 6, h: 1, w: 50, o: 10, kh: 1, kw: 7, pad: 3, dilation: 2 }),
+  // Pooling, by planes; batch norm, by channels.
+  ['maxPool2d 2×2 of [5,16,24,24], its gradient and gather', maxPoolCall(poolPlan(80, 24, 24, 2, 2))],
+  ['maxPool2d 3×3, stride 2, padding 1, dilation 2 of [3,7,13,11]',
+    maxPoolCall(poolPlan(21, 13, 11, 3, 2, { ph: 1, pw: 1, dh: 2, dw: 2 }))],
+  ['maxPool2d gradient: the first of several bad indices is reported',
+    maxPoolCall(poolPlan(80, 24, 24, 2, 2), [50 * 144 + 7, 61 * 144, 13 * 144 + 100])],
+  ['avgPool2d 3×3, stride 2, padding 1 of [3,7,13,11], counting the padding', avgPoolCall(poolPlan(21, 13, 11, 3, 2, { ph: 1, pw: 1 }))],
+  ['avgPool2d 2×2, stride 3 > window, divisor 3, of [5,16,17,17]', avgPoolCall(poolPlan(80, 17, 17, 2, 3, { divisor: 3 }))],
+  ['adaptiveAvgPool2d of [5,16,13,11] to 4×3, and its gradient', (be, make) => {
+    const s: PoolSizes = { planes: 80, h: 13, w: 11, oh: 4, ow: 3 };
+    const out = make(nan(80 * 12)), dx = make(nan(80 * 143));
+    be.adaptiveAvgPool2d(make(randomArray(80 * 143, 58)), out, s);
+    be.adaptiveAvgPool2dGrad(make(randomArray(80 * 12, 59)), dx, s);
+    return [out, dx];
+  }],
+  ['batchNorm training of [5,16,24·24], affine', batchNormCall(5, 16, 576, true, true)],
+  ['batchNorm training of [37,13,7] (odd sizes), no affine', batchNormCall(37, 13, 7, true, false)],
+  ['batchNorm1d evaluation of [300,40]', batchNormCall(300, 40, 1, false, true)],
 ];
 
 interface Scratch { workspaces: { ptr: number; bytes: number }[]; heap: { free(ptr: number, bytes: number): void } }
@@ -275,19 +400,31 @@ function dropScratch(backend: WasmBackend) {
   b.workspaces = [];
 }
 
+const CONV_KERNELS = ['conv2d_f32', 'conv2d_input_grad_f32', 'conv2d_weight_grad_f32'];
+
+/** The scratch bytes a chunk of `count` units of a shared product or convolution needs. */
+function scratchNeed(backend: WasmBackend, job: Job, count: number): number {
+  const kind = CONV_KERNELS.indexOf(job.kernel);
+  if (kind < 0) {
+    const [m, n, k] = [job.base[4]!, job.base[5]!, job.base[6]!];
+    return backend.exports.matmul_block_ws_bytes(job.perStart[13] ? count : m, job.perStart[15] ? count : n, k);
+  }
+  const geometry = job.base.slice(kind === 0 ? 4 : 3).slice(0, 16) as unknown as ConvArgs;
+  return backend.exports.conv2d_ws_bytes(kind, ...geometry, 0, count);
+}
+
 /**
- * Checks, as each job starts, that every chunk of a shared product finds enough scratch space on whichever
- * thread takes it (the last chunk is narrower, and a narrower block may need more: another orientation).
+ * Checks, as each job starts, that every chunk of a shared product or convolution finds enough scratch space on
+ * whichever thread takes it (the last chunk is narrower, and a narrower block may need more: another orientation).
  */
 function checkingScratch(backend: WasmBackend) {
   const run = ThreadPool.prototype.run;
   const spaces = () => (backend as unknown as Scratch).workspaces;
   return vi.spyOn(ThreadPool.prototype, 'run').mockImplementation(function (this: ThreadPool, job: Job, callerWorks?: boolean) {
-    if (job.scratch && job.kernel === 'matmul_f32_block') { // (other kernels' scratch does not depend on the chunk)
-      const [m, n, k] = [job.base[4]!, job.base[5]!, job.base[6]!];
+    // (attention's scratch does not depend on the chunk)
+    if (job.scratch && (job.kernel === 'matmul_f32_block' || CONV_KERNELS.includes(job.kernel))) {
       const last = job.units - (Math.ceil(job.units / job.chunk) - 1) * job.chunk;
-      const need = Math.max(...[job.chunk, last].map((w) => backend.exports.matmul_block_ws_bytes(
-        job.perStart[13] ? w : m, job.perStart[15] ? w : n, k)));
+      const need = Math.max(scratchNeed(backend, job, job.chunk), scratchNeed(backend, job, last));
       for (const ptr of job.scratch.ptrs) expect(spaces().find((w) => w.ptr === ptr)!.bytes).toBeGreaterThanOrEqual(need);
     }
     return run.call(this, job, callerWorks);
@@ -407,6 +544,51 @@ describe('threads', () => {
     expect(firstDifference(train(threaded), alone)).toBeNull();
     const kernels = new Set(jobs.mock.calls.map(([job]) => job.kernel));
     for (const k of ['matmul_f32_block', 'unary_f32', 'softmax_f32', 'cross_entropy_f32', 'reduce_f32']) expect(kernels).toContain(k);
+    expect(memory(threaded).bytes).toBe(before.bytes);
+  });
+
+  it('a CNN (conv-bn-relu-pool ×2, linear) trains bit-identically to one thread, every call shared or as the scheduler decides', () => {
+    const train = (backend: WasmBackend) => {
+      setBackend(backend);
+      return expectNoLeaks(() => tidy(() => {
+        const rand = mulberry32(9);
+        const x = tensor(Float32Array.from({ length: 24 * 784 }, () => rand()), { shape: [24, 1, 28, 28] });
+        const y = tensor(Array.from({ length: 24 }, (_, i) => (i * 7) % 10), { dtype: 'int32' });
+        // The trainer's CNN: conv5×5(16)-bn-relu-pool, conv5×5(32)-bn-relu-pool, linear.
+        const model = buildCnn({ inputShape: [1, 28, 28], ...CNN_BLOCKS, hidden: [], outputDim: 10, activation: 'relu',
+          dropout: 0 }, new Generator(1), new Generator(2));
+        const opt = new optim.Adam(model.parameters(), { lr: 2e-3 });
+        const losses: number[] = [];
+        for (let step = 0; step < 4; step++) {
+          losses.push(tidy(() => {
+            opt.zeroGrad();
+            const loss = nn.crossEntropy(model(x), y);
+            loss.backward();
+            opt.step();
+            return loss.item();
+          }));
+        }
+        // Parameters and the batch norms' running statistics.
+        const values = [...model.parameters(), ...model.buffers()].map((t: Tensor) => Array.from(t.data()));
+        opt.disposeState();
+        model.dispose();
+        return { losses, values };
+      }));
+    };
+    const alone = train(single);
+    expect(alone.losses.at(-1)).toBeLessThan(alone.losses[0]!);
+    const before = memory(threaded);
+    const jobs = vi.spyOn(ThreadPool.prototype, 'run');
+    const decided = train(threaded);
+    expect(decided.losses).toEqual(alone.losses);
+    expect(firstDifference(decided.values, alone.values)).toBeNull();
+    forceSharing(0, 3);
+    const forced = train(threaded);
+    expect(forced.losses).toEqual(alone.losses);
+    expect(firstDifference(forced.values, alone.values)).toBeNull();
+    const kernels = new Set(jobs.mock.calls.map(([job]) => job.kernel));
+    for (const k of ['conv2d_f32', 'conv2d_input_grad_f32', 'conv2d_weight_grad_f32', 'batch_norm_stats_f32',
+      'batch_norm_f32', 'batch_norm_grad_f32', 'max_pool2d_f32', 'max_pool2d_grad_f32']) expect(kernels).toContain(k);
     expect(memory(threaded).bytes).toBe(before.bytes);
   });
 

@@ -217,7 +217,10 @@ export class WasmBackend implements Backend {
   private buffers = 0;
   private bytesInUse = 0;
   private peakBytes = 0;
-  /** Scratch space for matmul's packed panels, one per thread, each sized to the largest chunk it has run. */
+  /**
+   * Scratch space of the kernels that take it (matmul's packed panels, a convolution's im2col blocks), one per
+   * thread, each sized to the largest chunk it has run.
+   */
   private workspaces: { ptr: number; bytes: number }[] = [];
   /** When and how many chunks to share calls in (with a pool). */
   private readonly scheduler: Scheduler | null = null;
@@ -357,29 +360,33 @@ export class WasmBackend implements Backend {
    * Runs a kernel call on this thread (`whole`) or shared between the threads in chunks along one of the cuts
    * `cutsOf` makes (asked for only with workers; see schedule.ts for when and in how many chunks). `cost`: FLOPs
    * for products, bytes read and written for the rest; `scratchArg`: the argument that gets each thread's own
-   * scratch space (sized by the cut's `scratch`).
+   * scratch space (sized by the cut's `scratch`); `found`: for a kernel that returns the first position where it
+   * found something (see Job.found), how far positions move per unit of the cut. Returns what the kernel returns
+   * (shared: the least position found), or −1 for a kernel that returns nothing.
    */
-  private share(name: string, kernel: ThreadKernel, cost: number, cutsOf: () => Cut[], whole: () => void,
-    scratchArg?: number): void {
+  private share(name: string, kernel: ThreadKernel, cost: number, cutsOf: () => Cut[], whole: () => number | void,
+    scratchArg?: number, found?: number): number {
     const scheduler = this.scheduler;
-    if (!scheduler || this.pool!.size === 0) return this.run(name, whole);
+    if (!scheduler || this.pool!.size === 0) return this.run(name, whole) ?? -1;
     const cuts = cutsOf().filter((c) => c.units >= 2 * c.align);
-    if (cuts.length === 0) return this.run(name, whole);
+    if (cuts.length === 0) return this.run(name, whole) ?? -1;
     const { plan, timed } = scheduler.decide(name, cost, cuts);
     const t0 = timed ? performance.now() : 0;
+    let result: number | void;
     if (plan) {
       const { cut, chunk } = plan;
-      const job: Job = { kernel, base: cut.base, perStart: cut.perStart, perCount: cut.perCount, units: cut.units, chunk };
+      const job: Job = { kernel, base: cut.base, perStart: cut.perStart, perCount: cut.perCount, units: cut.units, chunk, found };
       if (scratchArg !== undefined) {
         // The last chunk may be narrower, and a product's scratch is not monotonic in its width (orientation).
         const bytes = Math.max(cut.scratch!(chunk), cut.scratch!(cut.units - (Math.ceil(cut.units / chunk) - 1) * chunk));
         job.scratch = { arg: scratchArg, ptrs: Array.from({ length: this.threads }, (_, i) => this.ensureWorkspace(i, bytes)) };
       }
-      this.run(name, () => this.pool!.run(job));
+      result = this.run(name, () => this.pool!.run(job));
     } else {
-      this.run(name, whole);
+      result = this.run(name, whole);
     }
     if (timed) scheduler.record(name, cost, performance.now() - t0, plan !== null);
+    return result ?? -1;
   }
 
   /**
@@ -425,24 +432,44 @@ export class WasmBackend implements Backend {
   conv2d(x: Buf, weight: Buf, bias: Buf | null, out: Buf, p: ConvPlan): void {
     const [px, pw, po] = this.ptrs('conv2d', x, weight, out);
     const pb = bias ? this.own(bias, 'conv2d').ptr : 0;
-    const args = convArgs(p);
-    const ws = this.ensureWorkspace(0, this.exports.conv2d_ws_bytes(0, ...args, 0, p.n));
-    this.run('conv2d', () => this.exports.conv2d_f32(px, pw, pb, po, ...args, ws, 0, p.n));
+    this.convolve('conv2d', 'conv2d_f32', [px, pw, pb, po], p);
   }
 
   conv2dInputGrad(dy: Buf, weight: Buf, dx: Buf, p: ConvPlan): void {
-    const [pdy, pw, pdx] = this.ptrs('conv2dInputGrad', dy, weight, dx);
-    const args = convArgs(p);
-    const ws = this.ensureWorkspace(0, this.exports.conv2d_ws_bytes(1, ...args, 0, p.n));
-    this.run('conv2dInputGrad', () => this.exports.conv2d_input_grad_f32(pdy, pw, pdx, ...args, ws, 0, p.n));
+    this.convolve('conv2dInputGrad', 'conv2d_input_grad_f32', this.ptrs('conv2dInputGrad', dy, weight, dx), p);
   }
 
   conv2dWeightGrad(x: Buf, dy: Buf, dw: Buf, p: ConvPlan): void {
-    const [px, pdy, pdw] = this.ptrs('conv2dWeightGrad', x, dy, dw);
-    const args = convArgs(p);
-    const cols = p.c / p.groups * p.kh * p.kw; // all columns of dw viewed as [o, c/groups·kh·kw]
-    const ws = this.ensureWorkspace(0, this.exports.conv2d_ws_bytes(2, ...args, 0, cols));
-    this.run('conv2dWeightGrad', () => this.exports.conv2d_weight_grad_f32(px, pdy, pdw, ...args, ws, 0, cols));
+    this.convolve('conv2dWeightGrad', 'conv2d_weight_grad_f32', this.ptrs('conv2dWeightGrad', x, dy, dw), p);
+  }
+
+  /**
+   * A convolution kernel(...pointers, ...geometry, ws, r0, r1) on the range [r0, r1) of its units: batch items
+   * for the forward and the input gradient, columns of dw viewed as [o, c/groups·kh·kw] for the weight gradient
+   * (its sum over the batch keeps its order that way). Shared in ranges, each thread with scratch for its range;
+   * each output element is computed by one thread as the whole call computes it (see assembly/kernels/conv.ts).
+   * Cost: the FLOPs of its products.
+   */
+  private convolve(name: string, kernel: 'conv2d_f32' | 'conv2d_input_grad_f32' | 'conv2d_weight_grad_f32',
+    pointers: number[], p: ConvPlan): void {
+    const weightGrad = kernel === 'conv2d_weight_grad_f32';
+    const kind = kernel === 'conv2d_f32' ? 0 : weightGrad ? 2 : 1;
+    const geometry = convArgs(p);
+    const depth = p.c / p.groups * p.kh * p.kw;
+    const units = weightGrad ? depth : p.n;
+    const args = [...pointers, ...geometry, 0, 0, units];
+    const wsAt = pointers.length + geometry.length;
+    const scratch = (count: number) => this.exports.conv2d_ws_bytes(kind, ...geometry, 0, count);
+    const cuts = (): Cut[] => {
+      if (!weightGrad) return [rangeCut(args, units, wsAt + 1, 1, 0, () => scratch(1))];
+      // Columns of dw, when the product per item takes matmul's blocked path (the kernel's rule); each share
+      // packs dy again.
+      if (p.o / p.groups <= SKINNY || depth <= SKINNY) return [];
+      return [rangeCut(args, units, wsAt + 1, TILE_COLUMNS, this.packFlops * p.n * p.o * p.oh * p.ow, scratch)];
+    };
+    this.share(name, kernel, 2 * p.n * p.o * p.oh * p.ow * depth, cuts,
+      () => (this.exports[kernel] as (...a: number[]) => void)(...put(args, [wsAt, this.ensureWorkspace(0, scratch(units))])),
+      wsAt);
   }
 
   attention(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, p: AttentionPlan): void {
@@ -641,73 +668,102 @@ export class WasmBackend implements Backend {
       () => this.exports.scatter_add_f32(pdy, pi, pdx, outer, r, inner, nIdx));
   }
 
+  // Pooling kernels work plane by plane (N·C planes): shared in ranges of whole planes. Batch norm kernels work
+  // channel by channel: shared in ranges of channels. Either way each output is computed by one thread as the
+  // whole call computes it.
+
   maxPool2d(x: Buf, out: Buf, indices: Buf, p: Pool2dPlan): void {
     const [px, po, pi] = this.ptrs('maxPool2d', x, out, indices);
-    this.run('maxPool2d', () => this.exports.max_pool2d_f32(px, po, pi, p.planes, p.h, p.w, p.oh, p.ow,
-      p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw));
+    const [inSize, outSize] = [p.h * p.w, p.oh * p.ow];
+    const args = [px, po, pi, p.planes, p.h, p.w, p.oh, p.ow, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw] as const;
+    this.share('maxPool2d', 'max_pool2d_f32', 4 * p.planes * (inSize + 2 * outSize),
+      () => rowCuts([...args], p.planes, inSize, [[0, inSize], [1, outSize], [2, outSize]], 3),
+      () => this.exports.max_pool2d_f32(...args));
   }
 
   maxPool2dGrad(dy: Buf, indices: Buf, dx: Buf, s: PoolSizes): number {
     const [pdy, pi, pdx] = this.ptrs('maxPool2dGrad', dy, indices, dx);
-    let bad = -1;
-    this.run('maxPool2dGrad', () => {
-      bad = this.exports.max_pool2d_grad_f32(pdy, pi, pdx, s.planes, s.h * s.w, s.oh * s.ow);
-    });
-    return bad;
+    const [inSize, outSize] = [s.h * s.w, s.oh * s.ow];
+    const args = [pdy, pi, pdx, s.planes, inSize, outSize] as const;
+    // The first bad index's position: a chunk's positions start at its first plane's.
+    return this.share('maxPool2dGrad', 'max_pool2d_grad_f32', 4 * s.planes * (inSize + 2 * outSize),
+      () => rowCuts([...args], s.planes, inSize, [[0, outSize], [1, outSize], [2, inSize]], 3),
+      () => this.exports.max_pool2d_grad_f32(...args), undefined, outSize);
   }
 
   maxPool2dGather(x: Buf, indices: Buf, out: Buf, s: PoolSizes): number {
     const [px, pi, po] = this.ptrs('maxPool2dGather', x, indices, out);
-    let bad = -1;
-    this.run('maxPool2dGather', () => {
-      bad = this.exports.max_pool2d_gather_f32(px, pi, po, s.planes, s.h * s.w, s.oh * s.ow);
-    });
-    return bad;
+    const [inSize, outSize] = [s.h * s.w, s.oh * s.ow];
+    const args = [px, pi, po, s.planes, inSize, outSize] as const;
+    return this.share('maxPool2dGather', 'max_pool2d_gather_f32', 4 * s.planes * 3 * outSize,
+      () => rowCuts([...args], s.planes, outSize, [[0, inSize], [1, outSize], [2, outSize]], 3),
+      () => this.exports.max_pool2d_gather_f32(...args), undefined, outSize);
   }
 
   avgPool2d(x: Buf, out: Buf, p: Pool2dPlan): void {
     const [px, po] = this.ptrs('avgPool2d', x, out);
-    this.run('avgPool2d', () => this.exports.avg_pool2d_f32(px, po, p.planes, p.h, p.w, p.oh, p.ow, p.kh, p.kw,
-      p.sh, p.sw, p.ph, p.pw, +p.countIncludePad, p.divisor));
+    const [inSize, outSize] = [p.h * p.w, p.oh * p.ow];
+    const args = [px, po, p.planes, p.h, p.w, p.oh, p.ow, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, +p.countIncludePad,
+      p.divisor] as const;
+    this.share('avgPool2d', 'avg_pool2d_f32', 4 * p.planes * (inSize + outSize),
+      () => rowCuts([...args], p.planes, inSize, [[0, inSize], [1, outSize]], 2),
+      () => this.exports.avg_pool2d_f32(...args));
   }
 
   avgPool2dGrad(dy: Buf, dx: Buf, p: Pool2dPlan): void {
     const [pdy, pdx] = this.ptrs('avgPool2dGrad', dy, dx);
-    this.run('avgPool2dGrad', () => this.exports.avg_pool2d_grad_f32(pdy, pdx, p.planes, p.h, p.w, p.oh, p.ow,
-      p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, +p.countIncludePad, p.divisor));
+    const [inSize, outSize] = [p.h * p.w, p.oh * p.ow];
+    const args = [pdy, pdx, p.planes, p.h, p.w, p.oh, p.ow, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, +p.countIncludePad,
+      p.divisor] as const;
+    this.share('avgPool2dGrad', 'avg_pool2d_grad_f32', 4 * p.planes * (2 * inSize + outSize),
+      () => rowCuts([...args], p.planes, inSize, [[0, outSize], [1, inSize]], 2),
+      () => this.exports.avg_pool2d_grad_f32(...args));
   }
 
   adaptiveAvgPool2d(x: Buf, out: Buf, s: PoolSizes): void {
     const [px, po] = this.ptrs('adaptiveAvgPool2d', x, out);
-    this.run('adaptiveAvgPool2d', () => this.exports.adaptive_avg_pool2d_f32(px, po, s.planes, s.h, s.w, s.oh, s.ow));
+    const [inSize, outSize] = [s.h * s.w, s.oh * s.ow];
+    const args = [px, po, s.planes, s.h, s.w, s.oh, s.ow] as const;
+    this.share('adaptiveAvgPool2d', 'adaptive_avg_pool2d_f32', 4 * s.planes * (inSize + outSize),
+      () => rowCuts([...args], s.planes, inSize, [[0, inSize], [1, outSize]], 2),
+      () => this.exports.adaptive_avg_pool2d_f32(...args));
   }
 
   adaptiveAvgPool2dGrad(dy: Buf, dx: Buf, s: PoolSizes): void {
     const [pdy, pdx] = this.ptrs('adaptiveAvgPool2dGrad', dy, dx);
-    this.run('adaptiveAvgPool2dGrad', () =>
-      this.exports.adaptive_avg_pool2d_grad_f32(pdy, pdx, s.planes, s.h, s.w, s.oh, s.ow));
+    const [inSize, outSize] = [s.h * s.w, s.oh * s.ow];
+    const args = [pdy, pdx, s.planes, s.h, s.w, s.oh, s.ow] as const;
+    this.share('adaptiveAvgPool2dGrad', 'adaptive_avg_pool2d_grad_f32', 4 * s.planes * (2 * inSize + outSize),
+      () => rowCuts([...args], s.planes, inSize, [[0, outSize], [1, inSize]], 2),
+      () => this.exports.adaptive_avg_pool2d_grad_f32(...args));
   }
 
   batchNormStats(x: Buf, mean: Buf, variance: Buf, runningMean: Buf | null, runningVar: Buf | null, momentum: number,
     p: BatchNormPlan): void {
     const [px, pm, pv] = this.ptrs('batchNormStats', x, mean, variance);
     const [prm, prv] = [runningMean, runningVar].map((b) => (b ? this.own(b, 'batchNormStats').ptr : 0));
-    this.run('batchNormStats', () =>
-      this.exports.batch_norm_stats_f32(px, pm, pv, prm!, prv!, momentum, p.n, p.c, p.l, 0, p.c));
+    const args = [px, pm, pv, prm!, prv!, momentum, p.n, p.c, p.l, 0, p.c] as const;
+    // Two passes over x.
+    this.share('batchNormStats', 'batch_norm_stats_f32', 8 * p.n * p.c * p.l, () => channelCuts([...args], p, 9),
+      () => this.exports.batch_norm_stats_f32(...args));
   }
 
   batchNorm(x: Buf, out: Buf, mean: Buf, variance: Buf, weight: Buf | null, bias: Buf | null, p: BatchNormPlan): void {
     const [px, po, pm, pv] = this.ptrs('batchNorm', x, out, mean, variance);
     const [pw, pb] = [weight, bias].map((b) => (b ? this.own(b, 'batchNorm').ptr : 0));
-    this.run('batchNorm', () => this.exports.batch_norm_f32(px, po, pm, pv, pw!, pb!, p.eps, p.n, p.c, p.l, 0, p.c));
+    const args = [px, po, pm, pv, pw!, pb!, p.eps, p.n, p.c, p.l, 0, p.c] as const;
+    this.share('batchNorm', 'batch_norm_f32', 8 * p.n * p.c * p.l, () => channelCuts([...args], p, 10),
+      () => this.exports.batch_norm_f32(...args));
   }
 
   batchNormGrad(x: Buf, dy: Buf, mean: Buf, variance: Buf, weight: Buf | null, dx: Buf | null, dweight: Buf | null,
     dbias: Buf | null, training: boolean, p: BatchNormPlan): void {
     const [px, pdy, pm, pv] = this.ptrs('batchNormGrad', x, dy, mean, variance);
     const [pw, pdx, pdw, pdb] = [weight, dx, dweight, dbias].map((b) => (b ? this.own(b, 'batchNormGrad').ptr : 0));
-    this.run('batchNormGrad', () => this.exports.batch_norm_grad_f32(px, pdy, pm, pv, pw!, pdx!, pdw!, pdb!, +training,
-      p.eps, p.n, p.c, p.l, 0, p.c));
+    const args = [px, pdy, pm, pv, pw!, pdx!, pdw!, pdb!, +training, p.eps, p.n, p.c, p.l, 0, p.c] as const;
+    // In training, two passes over x and dy and one writing dx.
+    this.share('batchNormGrad', 'batch_norm_grad_f32', 4 * p.n * p.c * p.l * (training ? 5 : 3),
+      () => channelCuts([...args], p, 13), () => this.exports.batch_norm_grad_f32(...args));
   }
 
   layerNorm(x: Buf, out: Buf, mean: Buf | null, rstd: Buf, weight: Buf | null, bias: Buf | null, p: LayerNormPlan): void {
@@ -801,7 +857,7 @@ export class WasmBackend implements Backend {
     return bufs.map((b) => this.own(b, kernel).ptr);
   }
 
-  /** Thread i's scratch space for packed matmul panels, grown on demand and kept for the next call. */
+  /** Thread i's scratch space, grown on demand and kept for the next call. */
   private ensureWorkspace(i: number, bytes: number): number {
     const w = (this.workspaces[i] ??= { ptr: 0, bytes: 0 });
     if (bytes <= w.bytes) return w.ptr;
@@ -816,9 +872,10 @@ export class WasmBackend implements Backend {
    * Runs a kernel; a trap inside it becomes an Error that names the kernel. In the debug build, the guards of
    * every live block are checked afterwards, so a kernel that wrote outside its blocks is named at once.
    */
-  private run(kernel: string, fn: () => void): void {
+  private run<T>(kernel: string, fn: () => T): T {
+    let result: T;
     try {
-      fn();
+      result = fn();
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError) {
         this.broken = true;
@@ -834,6 +891,7 @@ export class WasmBackend implements Backend {
         `the block of ${broken.bytes} bytes at offset ${broken.ptr} were overwritten (debug build; memory may be ` +
         'corrupt, call init() again for a fresh backend)');
     }
+    return result;
   }
 }
 
@@ -918,7 +976,25 @@ function itemCuts(args: number[], items: number, pointers: [at: number, perItem:
  */
 function slabCuts(args: number[], outer: number, r: number, inner: number, pointers: [number, number][],
   outerAt: number, rangeAt: number): Cut[] {
-  return [...rowCuts(args, outer, r * inner, pointers, outerAt), ...columnCuts(args, inner, outer * r * inner, rangeAt)];
+  if (outer * r * inner < SHARE_MIN_ELEMENTS) return [];
+  return [...rowCuts(args, outer, r * inner, pointers, outerAt), rangeCut(args, inner, rangeAt, 16)];
+}
+
+/**
+ * The cut of a kernel that takes a range [r0, r1) of `units` as arguments rangeAt and rangeAt + 1 and finds its
+ * data from the range (its pointers stay): chunk starts are multiples of `align`; `overhead` and `scratch` as
+ * in Cut.
+ */
+function rangeCut(args: number[], units: number, rangeAt: number, align: number, overhead = 0,
+  scratch?: (chunk: number) => number): Cut {
+  const none = args.map(() => 0);
+  return { units, align, overhead, scratch, base: put(args, [rangeAt, 0], [rangeAt + 1, 0]),
+    perStart: put(none, [rangeAt, 1], [rangeAt + 1, 1]), perCount: put(none, [rangeAt + 1, 1]) };
+}
+
+/** The cut of a batch norm kernel over its channels [c0, c1) (arguments rangeAt, rangeAt + 1). None for a small call. */
+function channelCuts(args: number[], p: BatchNormPlan, rangeAt: number): Cut[] {
+  return p.n * p.c * p.l < SHARE_MIN_ELEMENTS ? [] : [rangeCut(args, p.c, rangeAt, 1)];
 }
 
 /**
@@ -927,10 +1003,7 @@ function slabCuts(args: number[], outer: number, r: number, inner: number, point
  * call of fewer than SHARE_MIN_ELEMENTS elements in all.
  */
 function columnCuts(args: number[], columns: number, elements: number, rangeAt: number): Cut[] {
-  if (elements < SHARE_MIN_ELEMENTS) return [];
-  const none = args.map(() => 0);
-  return [{ units: columns, align: 16, overhead: 0, base: put(args, [rangeAt, 0], [rangeAt + 1, 0]),
-    perStart: put(none, [rangeAt, 1], [rangeAt + 1, 1]), perCount: put(none, [rangeAt + 1, 1]) }];
+  return elements < SHARE_MIN_ELEMENTS ? [] : [rangeCut(args, columns, rangeAt, 16)];
 }
 
 /**

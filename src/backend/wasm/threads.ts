@@ -16,8 +16,8 @@ import { isNode, nodeModule } from '../../platform.js';
 import type { KernelExports } from './exports.js';
 
 /**
- * The kernels a worker can run: a job names one by its index here. Convolution kernels join this
- * list when they exist (a kernel is shareable when a chunk of its output is a range along one dimension).
+ * The kernels a worker can run: a job names one by its index here (a kernel is shareable when a chunk of its
+ * output is a range along one dimension).
  */
 const KERNELS = [
   'matmul_f32_block', 'binary_f32', 'where_f32', 'unary_f32', 'unary_grad_f32', 'reduce_f32', 'softmax_f32',
@@ -25,6 +25,9 @@ const KERNELS = [
   'scale_f32', 'axpy_f32', 'gather_32', 'scatter_add_f32', 'sgd_f32', 'adam_f32', 'rmsprop_f32', 'adagrad_f32',
   'layer_norm_f32', 'layer_norm_grad_f32', 'layer_norm_params_grad_f32',
   'attention_f32', 'attention_grad_f32',
+  'conv2d_f32', 'conv2d_input_grad_f32', 'conv2d_weight_grad_f32', 'max_pool2d_f32', 'max_pool2d_grad_f32',
+  'max_pool2d_gather_f32', 'avg_pool2d_f32', 'avg_pool2d_grad_f32', 'adaptive_avg_pool2d_f32',
+  'adaptive_avg_pool2d_grad_f32', 'batch_norm_stats_f32', 'batch_norm_f32', 'batch_norm_grad_f32',
 ] as const;
 export type ThreadKernel = (typeof KERNELS)[number];
 
@@ -38,9 +41,10 @@ const NEXT = 1; //  (generation tag << 16) | the next chunk to take; index CLOSE
 const DONE = 2; //  chunks finished in the current job: the caller sleeps on it
 const FAILED = 3; // set when a chunk of the current job trapped
 const STOP = 4; //  set when the pool closes
+const FOUND = 5; // the least position a chunk of the current job found (Job.found), or −1
 const INT_WORDS = 8;
 // Float64 words, from byte 4·INT_WORDS:
-const KERNEL = 0, UNITS = 1, CHUNK = 2, CHUNKS = 3, WS_ARG = 4, ARGC = 5, SPIN_MS = 6;
+const KERNEL = 0, UNITS = 1, CHUNK = 2, CHUNKS = 3, WS_ARG = 4, ARGC = 5, SPIN_MS = 6, FOUND_PER = 7;
 const WS = 8; // per thread: its scratch pointer (for the argument WS_ARG)
 const BASE = WS + MAX_THREADS, PER_START = BASE + MAX_ARGS, PER_COUNT = PER_START + MAX_ARGS;
 const CONTROL_BYTES = 4 * INT_WORDS + 8 * (PER_COUNT + MAX_ARGS);
@@ -59,10 +63,17 @@ const CLOSED = 0xffff;
  * Chunk i covers units [i·CHUNK, min(UNITS, (i + 1)·CHUNK)); argument a is BASE[a] + start·PER_START[a] +
  * length·PER_COUNT[a] (pointers advance with the start, counts are the length), and argument WS_ARG, when set,
  * is the thread's own scratch. Arguments travel as float64: exact for every pointer and size, and the wasm call
- * converts them to i32 / f64 as declared. ThreadPool.runChunks is the same loop on the calling thread.
+ * converts them to i32 / f64 as declared. A position the chunk's kernel returns (when FOUND_PER ≥ 0) is made
+ * the job's (start·FOUND_PER + position) and kept in FOUND when it is the least so far (keepLeast), before the
+ * chunk is counted done. ThreadPool.runChunks is the same loop on the calling thread.
  */
 const SERVE_SOURCE = `
 const KERNELS = ${JSON.stringify(KERNELS)};
+function keepLeast(ctl, at, position) {
+  for (let seen = Atomics.load(ctl, at); seen < 0 || position < seen; seen = Atomics.load(ctl, at)) {
+    if (Atomics.compareExchange(ctl, at, seen, position) === seen) return;
+  }
+}
 function serve(module, memory, control, self, post) {
   let ex;
   try {
@@ -99,7 +110,10 @@ function serve(module, memory, control, self, post) {
       const start = i * job[${CHUNK}], count = Math.min(job[${UNITS}], start + job[${CHUNK}]) - start;
       for (let a = 0; a < argc; a++) args[a] = job[${BASE} + a] + start * job[${PER_START} + a] + count * job[${PER_COUNT} + a];
       if (wsArg >= 0) args[wsArg] = job[${WS} + self];
-      try { fns[k].apply(null, args); } catch (e) { Atomics.store(ctl, ${FAILED}, 1); }
+      try {
+        const found = fns[k].apply(null, args), per = job[${FOUND_PER}];
+        if (per >= 0 && found >= 0) keepLeast(ctl, ${FOUND}, start * per + found);
+      } catch (e) { Atomics.store(ctl, ${FAILED}, 1); }
       if (Atomics.add(ctl, ${DONE}, 1) + 1 === chunks) Atomics.notify(ctl, ${DONE});
     }
   }
@@ -142,6 +156,22 @@ export interface Job {
   chunk: number;
   /** The argument that receives each thread's own scratch space, and those spaces (index 0: the caller's). */
   scratch?: { arg: number; ptrs: readonly number[] };
+  /**
+   * For a kernel that returns the first position where it found something in its chunk (≥ 0, counted from the
+   * chunk's start; −1 for nothing), such as a bad index: how far the positions of a chunk move per unit of its
+   * start. run() then returns the least position found in the whole job, or −1.
+   */
+  found?: number;
+}
+
+/**
+ * ctl[at] = position when ctl[at] is −1 or greater: the least position found so far, whatever the threads' order
+ * (the workers' copy is in SERVE_SOURCE).
+ */
+function keepLeast(ctl: Int32Array, at: number, position: number): void {
+  for (let seen = Atomics.load(ctl, at); seen < 0 || position < seen; seen = Atomics.load(ctl, at)) {
+    if (Atomics.compareExchange(ctl, at, seen, position) === seen) return;
+  }
 }
 
 /** Whether this engine can share linear memory between threads (browsers: only cross-origin-isolated pages). */
@@ -220,7 +250,7 @@ export class ThreadPool {
   private closed = false;
   private readonly ctl: Int32Array;
   private readonly job: Float64Array;
-  private readonly fns: ((...args: number[]) => void)[];
+  private readonly fns: ((...args: number[]) => number | void)[];
   private readonly argv: number[][];
   /** Whether the calling thread sleeps in Atomics.wait when it waits (not on a browser's main thread). */
   readonly mayBlock: boolean;
@@ -234,7 +264,7 @@ export class ThreadPool {
   private constructor(exports: KernelExports, control: SharedArrayBuffer, private readonly workers: WorkerHandle[]) {
     this.ctl = new Int32Array(control, 0, INT_WORDS);
     this.job = new Float64Array(control, 4 * INT_WORDS);
-    this.fns = KERNELS.map((name) => exports[name] as (...args: number[]) => void);
+    this.fns = KERNELS.map((name) => exports[name] as (...args: number[]) => number | void);
     this.argv = this.fns.map((fn) => new Array<number>(fn.length));
     this.mayBlock = mayBlock(this.ctl);
     this.job[SPIN_MS] = 0.05; // until the wake-up cost is measured
@@ -266,10 +296,11 @@ export class ThreadPool {
 
   /**
    * Runs every chunk of `job` on this thread and the workers (only the workers when `callerWorks` is false: to
-   * measure them); returns when all are done. A trap in a worker becomes a WebAssembly.RuntimeError (a trap on
-   * this thread is rethrown as it is), once every chunk has ended.
+   * measure them); returns when all are done, with the least position found (see Job.found; −1 without). A trap
+   * in a worker becomes a WebAssembly.RuntimeError (a trap on this thread is rethrown as it is), once every chunk
+   * has ended.
    */
-  run(job: Job, callerWorks = true): void {
+  run(job: Job, callerWorks = true): number {
     if (this.workers.some((w) => w.dead)) {
       this.close();
       throw new WebAssembly.RuntimeError('a worker thread died; its threads were closed');
@@ -280,6 +311,7 @@ export class ThreadPool {
     this.join(chunks, started);
     if (error) throw error;
     if (Atomics.load(this.ctl, FAILED)) throw new WebAssembly.RuntimeError('a worker thread trapped');
+    return Atomics.load(this.ctl, FOUND);
   }
 
   /** Stops the workers; later calls run on the calling thread alone. */
@@ -308,12 +340,14 @@ export class ThreadPool {
     words[CHUNKS] = chunks;
     words[ARGC] = argc;
     words[WS_ARG] = job.scratch ? job.scratch.arg : -1;
+    words[FOUND_PER] = job.found ?? -1;
     if (job.scratch) words.set(job.scratch.ptrs, WS);
     words.set(job.base, BASE);
     words.set(job.perStart, PER_START);
     words.set(job.perCount, PER_COUNT);
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, FAILED, 0);
+    Atomics.store(ctl, FOUND, -1);
     const next = (gen + 1) | 0;
     Atomics.store(ctl, NEXT, (next & 0x7fff) << 16);
     Atomics.store(ctl, GEN, next);
@@ -341,7 +375,8 @@ export class ThreadPool {
         for (let a = 0; a < argc; a++) args[a] = job[BASE + a]! + start * job[PER_START + a]! + count * job[PER_COUNT + a]!;
         if (wsArg >= 0) args[wsArg] = job[WS + self]!;
         try {
-          this.fns[k]!.apply(null, args);
+          const found = this.fns[k]!.apply(null, args), per = job[FOUND_PER]!;
+          if (per >= 0 && typeof found === 'number' && found >= 0) keepLeast(ctl, FOUND, start * per + found);
         } catch (e) {
           error = e;
         }
