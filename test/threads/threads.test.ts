@@ -276,6 +276,11 @@ const CALLS: [string, Call][] = [
     be.fill(i, -7, 1, 5001);
     return [f, i];
   }],
+  ['fill with −0 (an argument no chunk changes keeps its sign)', (be, make) => {
+    const f = make(nan(5003));
+    be.fill(f, -0, 0, 5003);
+    return [f];
+  }],
   ['scale', (be, make) => {
     const x = make(randomArray(5003, 28)), out = make(nan(5003));
     be.scale(x, out, 5003, 0.3);

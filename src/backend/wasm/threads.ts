@@ -108,7 +108,10 @@ function serve(module, memory, control, self, post) {
       if (Atomics.compareExchange(ctl, ${NEXT}, next, next + 1) !== next) continue;
       const k = job[${KERNEL}], args = argv[k], argc = job[${ARGC}], wsArg = job[${WS_ARG}];
       const start = i * job[${CHUNK}], count = Math.min(job[${UNITS}], start + job[${CHUNK}]) - start;
-      for (let a = 0; a < argc; a++) args[a] = job[${BASE} + a] + start * job[${PER_START} + a] + count * job[${PER_COUNT} + a];
+      for (let a = 0; a < argc; a++) {
+        const step = start * job[${PER_START} + a] + count * job[${PER_COUNT} + a];
+        args[a] = step === 0 ? job[${BASE} + a] : job[${BASE} + a] + step; // base + 0 would turn −0 into +0
+      }
       if (wsArg >= 0) args[wsArg] = job[${WS} + self];
       try {
         const found = fns[k].apply(null, args), per = job[${FOUND_PER}];
@@ -372,7 +375,10 @@ export class ThreadPool {
       if (!error) {
         const k = job[KERNEL]!, args = this.argv[k]!, argc = job[ARGC]!, wsArg = job[WS_ARG]!;
         const start = i * job[CHUNK]!, count = Math.min(job[UNITS]!, start + job[CHUNK]!) - start;
-        for (let a = 0; a < argc; a++) args[a] = job[BASE + a]! + start * job[PER_START + a]! + count * job[PER_COUNT + a]!;
+        for (let a = 0; a < argc; a++) {
+          const step = start * job[PER_START + a]! + count * job[PER_COUNT + a]!;
+          args[a] = step === 0 ? job[BASE + a]! : job[BASE + a]! + step; // base + 0 would turn −0 into +0
+        }
         if (wsArg >= 0) args[wsArg] = job[WS + self]!;
         try {
           const found = this.fns[k]!.apply(null, args), per = job[FOUND_PER]!;
