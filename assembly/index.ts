@@ -12,4 +12,5 @@ export * from './kernels/copy';
 export * from './kernels/optim';
 export * from './kernels/pool';
 export * from './kernels/batchnorm';
+export * from './kernels/layernorm';
 export * from './kernels/conv';

@@ -87,6 +87,12 @@ export interface Pool2dPlan extends PoolSizes {
 /** x viewed as [n, c, l]: batch normalisation of each channel over its n·l values; eps is added to the variance. */
 export interface BatchNormPlan { n: number; c: number; l: number; eps: number }
 
+/**
+ * x viewed as [rows, n]: each row normalised over its n values (layerNorm), or with rms by its root mean square
+ * alone, not centred (rmsNorm); eps is added to the variance (rms: to mean(x²)).
+ */
+export interface LayerNormPlan { rows: number; n: number; eps: number; rms: boolean }
+
 export interface SgdParams { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; firstStep: boolean }
 /** bc1 = 1 − β1^t and bc2 = 1 − β2^t, computed once per step by the optimizer. decoupled = AdamW. */
 export interface AdamParams {
@@ -196,6 +202,17 @@ export interface Backend {
    */
   batchNormGrad(x: Buf, dy: Buf, mean: Buf, variance: Buf, weight: Buf | null, dx: Buf | null, dweight: Buf | null,
     dbias: Buf | null, training: boolean, plan: BatchNormPlan): void;
+  /**
+   * Per row: the mean (into mean [rows]; null for rms) and rstd = 1/√(var + eps) (into rstd [rows]), then
+   * out = (x − mean)·rstd·weight + bias, weight and bias [n] (either may be null: 1 and 0).
+   */
+  layerNorm(x: Buf, out: Buf, mean: Buf | null, rstd: Buf, weight: Buf | null, bias: Buf | null, plan: LayerNormPlan): void;
+  /**
+   * The backward of layerNorm from the mean and rstd it wrote: dx (rows), dweight = Σ over rows of dy·x̂ and
+   * dbias = Σ over rows of dy (x̂ = (x − mean)·rstd); each output may be null when not wanted.
+   */
+  layerNormGrad(x: Buf, dy: Buf, mean: Buf | null, rstd: Buf, weight: Buf | null, dx: Buf | null, dweight: Buf | null,
+    dbias: Buf | null, plan: LayerNormPlan): void;
 
   // Optimizer updates, in place, per element (PyTorch's formulas; see src/optim/).
   sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void;

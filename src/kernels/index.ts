@@ -6,8 +6,8 @@
 // A kernel that fails after allocating (out of memory in its scratch space, a trap) frees what it allocated:
 // every entry point that allocates runs inside freeOnError().
 import type {
-  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, Buf, ConvPlan, DType, Pool2dPlan, PoolSizes, ReduceOp,
-  RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
+  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, Buf, ConvPlan, DType, LayerNormPlan, Pool2dPlan, PoolSizes,
+  ReduceOp, RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
 } from '../backend/types.js';
 import { describe } from '../options.js';
 import {
@@ -424,11 +424,17 @@ export function axpy(alpha: number, x: NDArray, y: NDArray): void {
   backend.axpy(alpha, x.buf, y.buf, y.buf.size);
 }
 
-function checkIndices(kernel: string, idx: NDArray, limit: number): void {
+/** The first index outside [0, limit) of int32 indices and its flat position, or null. */
+function firstBadIndex(kernel: string, idx: NDArray, limit: number): { at: number; value: number } | null {
   checkInt(kernel, 'indices', idx);
   const values = idx.buf.backend.read(idx.buf);
-  const bad = values.findIndex((v) => v < 0 || v >= limit);
-  if (bad >= 0) throw new Error(`${kernel}: index ${values[bad]} at position ${bad} is out of range [0, ${limit})`);
+  const at = values.findIndex((v) => v < 0 || v >= limit);
+  return at < 0 ? null : { at, value: values[at]! };
+}
+
+function checkIndices(kernel: string, idx: NDArray, limit: number): void {
+  const bad = firstBadIndex(kernel, idx, limit);
+  if (bad) throw new Error(`${kernel}: index ${bad.value} at position ${bad.at} is out of range [0, ${limit})`);
 }
 
 /** Rows of x along `axis` picked by int32 indices: out.shape = x.shape with shape[axis] replaced by idx.shape. */
@@ -436,6 +442,11 @@ export function gather(x: NDArray, idx: NDArray, axis = 0): NDArray {
   const backend = check('gather', x, idx);
   const a = normalizeAxis('gather', x.shape, axis);
   checkIndices('gather', idx, x.shape[a]!);
+  return gatherAlong(backend, x, idx, a);
+}
+
+/** gather after the checks. */
+function gatherAlong(backend: Backend, x: NDArray, idx: NDArray, a: number): NDArray {
   const outShape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
   return freeOnError(() => {
     const out = empty(backend, x.buf.dtype, outShape);
@@ -452,11 +463,58 @@ export function scatterAdd(dy: NDArray, idx: NDArray, shape: Shape, axis = 0): N
   checkIndices('scatterAdd', idx, shape[a]!);
   const expected = [...shape.slice(0, a), ...idx.shape, ...shape.slice(a + 1)];
   if (fmt(expected) !== fmt(dy.shape)) throw new Error(`scatterAdd: gradient ${fmt(dy.shape)} should be ${fmt(expected)}`);
+  return freeOnError(() => scatterAlong(backend, dtype, dy, idx, shape, a));
+}
+
+/** scatterAdd after the checks. */
+function scatterAlong(backend: Backend, dtype: DType, dy: NDArray, idx: NDArray, shape: Shape, a: number): NDArray {
+  const dx = empty(backend, dtype, shape);
+  backend.fill(dx.buf, 0, 0, dx.buf.size);
+  if (dy.buf.size > 0) backend.scatterAdd(dy.buf, idx.buf, dx.buf, ...around(shape, a, a), idx.buf.size);
+  return dx;
+}
+
+/** Throws unless the weight is [num, dim] and every index is in [0, num), naming the first bad one by its position. */
+function checkEmbedding(kernel: string, weightShape: Shape, idx: NDArray): void {
+  if (weightShape.length !== 2) {
+    throw new Error(`${kernel}: weight must be a 2-D [numEmbeddings, embeddingDim] table, got ${fmt(weightShape)}`);
+  }
+  const num = weightShape[0]!;
+  const bad = firstBadIndex(kernel, idx, num);
+  if (bad) {
+    const position = idx.shape.map((_, d) => Math.floor(bad.at / sizeOf(idx.shape.slice(d + 1))) % idx.shape[d]!);
+    throw new Error(`${kernel}: index ${bad.value} at indices[${position.join(',')}] is out of range for weight ` +
+      `${fmt(weightShape)}: indices must be in [0, ${num})`);
+  }
+}
+
+/** The rows of weight [num, dim] picked by int32 indices of any shape: [...indices.shape, dim] (F.embedding). */
+export function embedding(weight: NDArray, idx: NDArray): NDArray {
+  const backend = check('embedding', weight, idx);
+  checkFloat('embedding', weight);
+  checkEmbedding('embedding', weight.shape, idx);
+  return gatherAlong(backend, weight, idx, 0);
+}
+
+/**
+ * The gradient of embedding: a zero array of weightShape with dy's rows added at the indices (a repeated index
+ * accumulates, in the order of the indices), and the row paddingIdx (if not null) left at zero.
+ */
+export function embeddingGrad(dy: NDArray, idx: NDArray, weightShape: Shape, paddingIdx: number | null): NDArray {
+  const backend = check('embedding', dy, idx);
+  const dtype = checkFloat('embedding', dy);
+  checkEmbedding('embedding', weightShape, idx);
+  const [num, dim] = weightShape as [number, number];
+  if (fmt(dy.shape) !== fmt([...idx.shape, dim])) {
+    throw new Error(`embedding: gradient ${fmt(dy.shape)} should be ${fmt([...idx.shape, dim])}`);
+  }
+  if (paddingIdx !== null && !(Number.isInteger(paddingIdx) && paddingIdx >= 0 && paddingIdx < num)) {
+    throw new Error(`embedding: paddingIdx must be an integer in [0, ${num}), got ${describe(paddingIdx)}`);
+  }
   return freeOnError(() => {
-    const dx = empty(backend, dtype, shape);
-    backend.fill(dx.buf, 0, 0, dx.buf.size);
-    if (dy.buf.size > 0) backend.scatterAdd(dy.buf, idx.buf, dx.buf, ...around(shape, a, a), idx.buf.size);
-    return dx;
+    const dw = scatterAlong(backend, dtype, dy, idx, weightShape, 0);
+    if (paddingIdx !== null) backend.fill(dw.buf, 0, paddingIdx * dim, dim);
+    return dw;
   });
 }
 
@@ -729,6 +787,87 @@ export function batchNormGrad(x: NDArray, dy: NDArray, mean: NDArray, variance: 
       backend.batchNormGrad(x.buf, dy.buf, mean.buf, variance.buf, weight?.buf ?? null, dx?.buf ?? null,
         dweight?.buf ?? null, dbias?.buf ?? null, settings.training, plan);
     }
+    return { dx, dweight, dbias };
+  });
+}
+
+// ---- Layer and RMS normalisation --------------------------------------------------------------------------------
+
+/** Layer normalisation (rms false) or RMS normalisation (rms true), and eps, added to the variance or mean(x²). */
+export interface LayerNormSettings { eps: number; rms: boolean }
+
+/**
+ * x [*, ...normalizedShape] as rows of the normalised size, after checking x, normalizedShape (a non-empty list of
+ * sizes that x ends in), the per-element arrays (normalizedShape each) and eps (> 0).
+ */
+function layerNormPlan(kernel: string, x: NDArray, normalizedShape: Shape, perElement: Record<string, NDArray | null>,
+  settings: LayerNormSettings): LayerNormPlan {
+  const d = normalizedShape.length;
+  if (d === 0 || !normalizedShape.every((v) => Number.isSafeInteger(v) && v >= 0)) {
+    throw new Error(`${kernel}: normalizedShape must be a non-empty list of sizes, got ${describe(normalizedShape)}`);
+  }
+  if (x.shape.length < d || fmt(x.shape.slice(-d)) !== fmt(normalizedShape)) {
+    throw new Error(`${kernel}: input ${fmt(x.shape)} does not end in normalizedShape ${fmt(normalizedShape)} ` +
+      `(expected an input [*,${normalizedShape.join(',')}])`);
+  }
+  for (const [name, a] of Object.entries(perElement)) {
+    if (a && fmt(a.shape) !== fmt(normalizedShape)) {
+      throw new Error(`${kernel}: ${name} must have normalizedShape ${fmt(normalizedShape)}, got ${fmt(a.shape)}`);
+    }
+  }
+  const { eps, rms } = settings;
+  if (!(typeof eps === 'number' && eps > 0 && eps < Infinity)) throw new Error(`${kernel}: eps must be a number > 0, got ${describe(eps)}`);
+  return { rows: sizeOf(x.shape.slice(0, -d)), n: sizeOf(normalizedShape), eps, rms };
+}
+
+/**
+ * Layer normalisation (PyTorch's layer_norm) of x over its trailing normalizedShape, or RMS normalisation
+ * (rms_norm: not centred, so no mean): per row of the normalised size the mean and rstd = 1/√(var + eps), and
+ * out = (x − mean)·rstd·weight + bias. Returns the output and the statistics (the leading dims of x each; mean null
+ * for rms), which the caller frees.
+ */
+export function layerNorm(x: NDArray, normalizedShape: Shape, weight: NDArray | null, bias: NDArray | null,
+  settings: LayerNormSettings): { out: NDArray; mean: NDArray | null; rstd: NDArray } {
+  const kernel = settings.rms ? 'rmsNorm' : 'layerNorm';
+  const given = [x, weight, bias].filter((a): a is NDArray => a !== null);
+  const backend = check(kernel, ...given);
+  const dtype = checkFloat(kernel, ...given);
+  const plan = layerNormPlan(kernel, x, normalizedShape, { weight, bias }, settings);
+  const statShape = x.shape.slice(0, -normalizedShape.length);
+  return freeOnError(() => {
+    const out = empty(backend, dtype, x.shape);
+    const mean = settings.rms ? null : empty(backend, dtype, statShape);
+    const rstd = empty(backend, dtype, statShape);
+    backend.layerNorm(x.buf, out.buf, mean?.buf ?? null, rstd.buf, weight?.buf ?? null, bias?.buf ?? null, plan);
+    return { out, mean, rstd };
+  });
+}
+
+/**
+ * The backward of layerNorm from its input, the upstream gradient and the statistics it returned: the gradient of
+ * x (when need.x), of weight and of bias (when asked, normalizedShape each); the rest null.
+ */
+export function layerNormGrad(x: NDArray, dy: NDArray, mean: NDArray | null, rstd: NDArray, weight: NDArray | null,
+  normalizedShape: Shape, settings: LayerNormSettings, need: { x: boolean; weight: boolean; bias: boolean }):
+  { dx: NDArray | null; dweight: NDArray | null; dbias: NDArray | null } {
+  const kernel = settings.rms ? 'rmsNormGrad' : 'layerNormGrad';
+  const given = [x, dy, rstd, ...(mean ? [mean] : []), ...(weight ? [weight] : [])];
+  const backend = check(kernel, ...given);
+  const dtype = checkFloat(kernel, ...given);
+  const plan = layerNormPlan(kernel, x, normalizedShape, { weight }, settings);
+  if (fmt(dy.shape) !== fmt(x.shape)) throw new Error(`${kernel}: gradient ${fmt(dy.shape)} and input ${fmt(x.shape)} differ`);
+  if (settings.rms ? mean !== null : mean === null) {
+    throw new Error(`${kernel}: ${settings.rms ? 'RMS normalisation has no mean' : 'the mean its forward returned is missing'}`);
+  }
+  for (const a of [mean, rstd]) {
+    if (a && a.buf.size !== plan.rows) throw new Error(`${kernel}: statistics ${fmt(a.shape)} do not fit input ${fmt(x.shape)}`);
+  }
+  return freeOnError(() => {
+    const dx = need.x ? empty(backend, dtype, x.shape) : null;
+    const dweight = need.weight ? empty(backend, dtype, normalizedShape) : null;
+    const dbias = need.bias ? empty(backend, dtype, normalizedShape) : null;
+    backend.layerNormGrad(x.buf, dy.buf, mean?.buf ?? null, rstd.buf, weight?.buf ?? null, dx?.buf ?? null,
+      dweight?.buf ?? null, dbias?.buf ?? null, plan);
     return { dx, dweight, dbias };
   });
 }

@@ -58,6 +58,12 @@ export type { AdaptiveSize } from './adaptiveAvgPool2d.js';
 export type { AvgPool2dOptions, MaxPool2dOptions, Size2 } from './pool2d.js';
 export { batchNorm } from './batchNorm.js';
 export type { BatchNormOptions } from './batchNorm.js';
+export { embedding } from './embedding.js';
+export type { EmbeddingOptions } from './embedding.js';
+export { layerNorm } from './layerNorm.js';
+export type { LayerNormOptions } from './layerNorm.js';
+export { rmsNorm } from './rmsNorm.js';
+export type { RMSNormOptions } from './rmsNorm.js';
 export type { Axes, MatmulOptions };
 
 setEngineOps({

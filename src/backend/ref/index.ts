@@ -1,8 +1,9 @@
 // The reference backend: every kernel as plain TypeScript loops over typed arrays (one file per kernel family,
 // beside this one). It is the fallback, the oracle the wasm kernels are tested against, and the benchmark baseline.
 import type {
-  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, ConvPlan, CopyPlan, DType, MatmulPlan,
-  MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp, UnaryOp, WherePlan,
+  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, ConvPlan, CopyPlan, DType,
+  LayerNormPlan, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray,
+  UnaryGradOp, UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';
 import { mb, outOfMemory } from '../oom.js';
@@ -10,6 +11,7 @@ import * as batchNormK from './batchnorm.js';
 import * as binaryK from './binary.js';
 import * as convK from './conv.js';
 import * as copyK from './copy.js';
+import * as layerNormK from './layernorm.js';
 import * as matmulK from './matmul.js';
 import * as optimK from './optim.js';
 import * as poolK from './pool.js';
@@ -182,6 +184,14 @@ export class RefBackend implements Backend {
     dbias: Buf | null, training: boolean, plan: BatchNormPlan): void {
     batchNormK.batchNormGrad(this.d(x), this.d(dy), this.d(mean), this.d(variance), this.maybe(weight), this.maybe(dx),
       this.maybe(dweight), this.maybe(dbias), training, plan);
+  }
+  layerNorm(x: Buf, out: Buf, mean: Buf | null, rstd: Buf, weight: Buf | null, bias: Buf | null, plan: LayerNormPlan): void {
+    layerNormK.layerNorm(this.d(x), this.d(out), this.maybe(mean), this.d(rstd), this.maybe(weight), this.maybe(bias), plan);
+  }
+  layerNormGrad(x: Buf, dy: Buf, mean: Buf | null, rstd: Buf, weight: Buf | null, dx: Buf | null, dweight: Buf | null,
+    dbias: Buf | null, plan: LayerNormPlan): void {
+    layerNormK.layerNormGrad(this.d(x), this.d(dy), this.maybe(mean), this.d(rstd), this.maybe(weight), this.maybe(dx),
+      this.maybe(dweight), this.maybe(dbias), plan);
   }
   sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void {
     optimK.sgd(this.d(p), this.d(g), momentumBuf ? this.d(momentumBuf) : null, n, h);

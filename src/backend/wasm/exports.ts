@@ -67,6 +67,13 @@ export interface KernelExports {
     c: number, l: number, c0: number, c1: number): void;
   batch_norm_grad_f32(x: Ptr, dy: Ptr, mean: Ptr, variance: Ptr, weight: Ptr, dx: Ptr, dweight: Ptr, dbias: Ptr,
     training: number, eps: number, n: number, c: number, l: number, c0: number, c1: number): void;
+  /** Rows [0, rows); mean 0: RMS normalisation (no mean written, none subtracted). */
+  layer_norm_f32(x: Ptr, out: Ptr, mean: Ptr, rstd: Ptr, weight: Ptr, bias: Ptr, n: number, eps: number, rows: number): void;
+  /** Rows [0, rows). */
+  layer_norm_grad_f32(x: Ptr, dy: Ptr, mean: Ptr, rstd: Ptr, weight: Ptr, dx: Ptr, n: number, rows: number): void;
+  /** Columns [c0, c1). */
+  layer_norm_params_grad_f32(x: Ptr, dy: Ptr, mean: Ptr, rstd: Ptr, dweight: Ptr, dbias: Ptr, rows: number, n: number,
+    c0: number, c1: number): void;
 
   sgd_f32(p: Ptr, g: Ptr, buf: Ptr, n: number, lr: number, momentum: number, dampening: number,
     weightDecay: number, nesterov: number, firstStep: number): void;

@@ -3,7 +3,7 @@
 // ever used after memory.grow has detached it.
 import type {
   AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, BuildName, ConvPlan, CopyPlan,
-  DType, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp,
+  DType, LayerNormPlan, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp,
   UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';
@@ -649,6 +649,38 @@ export class WasmBackend implements Backend {
       p.eps, p.n, p.c, p.l, 0, p.c));
   }
 
+  layerNorm(x: Buf, out: Buf, mean: Buf | null, rstd: Buf, weight: Buf | null, bias: Buf | null, p: LayerNormPlan): void {
+    const name = p.rms ? 'rmsNorm' : 'layerNorm';
+    const [px, po, pr] = this.ptrs(name, x, out, rstd);
+    const [pm, pw, pb] = [mean, weight, bias].map((b) => (b ? this.own(b, name).ptr : 0)) as [number, number, number];
+    const { rows, n, eps } = p;
+    // layer_norm_f32(x, out, mean, rstd, weight, bias, n, eps, rows): by rows (x, out, and mean if any, rstd advance)
+    const perRow: [number, number][] = [[0, n], [1, n], ...(pm ? [[2, 1] as [number, number]] : []), [3, 1]];
+    this.share(name, 'layer_norm_f32', 8 * rows * n, () => rowCuts([px, po, pm, pr, pw, pb, n, eps, rows], rows, n, perRow, 8),
+      () => this.exports.layer_norm_f32(px, po, pm, pr, pw, pb, n, eps, rows));
+  }
+
+  layerNormGrad(x: Buf, dy: Buf, mean: Buf | null, rstd: Buf, weight: Buf | null, dx: Buf | null, dweight: Buf | null,
+    dbias: Buf | null, p: LayerNormPlan): void {
+    const name = p.rms ? 'rmsNormGrad' : 'layerNormGrad';
+    const [px, pdy, pr] = this.ptrs(name, x, dy, rstd);
+    const [pm, pw, pdx, pdw, pdb] = [mean, weight, dx, dweight, dbias].map((b) => (b ? this.own(b, name).ptr : 0)) as
+      [number, number, number, number, number];
+    const { rows, n } = p;
+    if (pdx) {
+      // layer_norm_grad_f32(x, dy, mean, rstd, weight, dx, n, rows): by rows (x, dy, mean if any, rstd, dx advance)
+      const perRow: [number, number][] = [[0, n], [1, n], ...(pm ? [[2, 1] as [number, number]] : []), [3, 1], [5, n]];
+      this.share(name, 'layer_norm_grad_f32', 12 * rows * n, () => rowCuts([px, pdy, pm, pr, pw, pdx, n, rows], rows, n, perRow, 7),
+        () => this.exports.layer_norm_grad_f32(px, pdy, pm, pr, pw, pdx, n, rows));
+    }
+    if (pdw || pdb) {
+      // layer_norm_params_grad_f32(x, dy, mean, rstd, dweight, dbias, rows, n, c0, c1): by columns
+      this.share(`${name} (parameters)`, 'layer_norm_params_grad_f32', 8 * rows * n,
+        () => columnCuts([px, pdy, pm, pr, pdw, pdb, rows, n, 0, n], n, rows * n, 8),
+        () => this.exports.layer_norm_params_grad_f32(px, pdy, pm, pr, pdw, pdb, rows, n, 0, n));
+    }
+  }
+
   sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void {
     const [pp, pg] = this.ptrs('sgd', p, g);
     const pm = momentumBuf ? this.own(momentumBuf, 'sgd').ptr : 0;
@@ -812,13 +844,19 @@ function rowCuts(args: number[], rows: number, perRow: number, pointers: [at: nu
  */
 function slabCuts(args: number[], outer: number, r: number, inner: number, pointers: [number, number][],
   outerAt: number, rangeAt: number): Cut[] {
-  if (outer * r * inner < SHARE_MIN_ELEMENTS) return [];
+  return [...rowCuts(args, outer, r * inner, pointers, outerAt), ...columnCuts(args, inner, outer * r * inner, rangeAt)];
+}
+
+/**
+ * The cut along columns of a kernel computed per column (arguments rangeAt and rangeAt + 1 are the range
+ * [i0, i1)), starting at multiples of 16 so every column takes the path it takes in the whole call. None for a
+ * call of fewer than SHARE_MIN_ELEMENTS elements in all.
+ */
+function columnCuts(args: number[], columns: number, elements: number, rangeAt: number): Cut[] {
+  if (elements < SHARE_MIN_ELEMENTS) return [];
   const none = args.map(() => 0);
-  return [
-    ...rowCuts(args, outer, r * inner, pointers, outerAt),
-    { units: inner, align: 16, overhead: 0, base: put(args, [rangeAt, 0], [rangeAt + 1, 0]),
-      perStart: put(none, [rangeAt, 1], [rangeAt + 1, 1]), perCount: put(none, [rangeAt + 1, 1]) },
-  ];
+  return [{ units: columns, align: 16, overhead: 0, base: put(args, [rangeAt, 0], [rangeAt + 1, 0]),
+    perStart: put(none, [rangeAt, 1], [rangeAt + 1, 1]), perCount: put(none, [rangeAt + 1, 1]) }];
 }
 
 /**
