@@ -13,3 +13,4 @@ export * from './kernels/optim';
 export * from './kernels/pool';
 export * from './kernels/batchnorm';
 export * from './kernels/conv';
+export * from './kernels/attention';
