@@ -58,6 +58,8 @@ export type { AdaptiveSize } from './adaptiveAvgPool2d.js';
 export type { AvgPool2dOptions, MaxPool2dOptions, Size2 } from './pool2d.js';
 export { batchNorm } from './batchNorm.js';
 export type { BatchNormOptions } from './batchNorm.js';
+export { scaledDotProductAttention } from './scaledDotProductAttention.js';
+export type { ScaledDotProductAttentionOptions } from './scaledDotProductAttention.js';
 export type { Axes, MatmulOptions };
 
 setEngineOps({
