@@ -14,3 +14,4 @@ export * from './kernels/pool';
 export * from './kernels/batchnorm';
 export * from './kernels/layernorm';
 export * from './kernels/conv';
+export * from './kernels/attention';

@@ -156,6 +156,8 @@ const ALIASES: Readonly<Record<string, string>> = {
   transposeB: 'transB',
   useNesterov: 'nesterov', // TensorFlow.js momentum optimizer
   numThreads: 'threads',
+  attnMask: 'mask', // PyTorch's scaled_dot_product_attention
+  isCausal: 'causal',
 };
 
 const camelCase = (s: string) => s.replace(/[_-]+([a-z0-9])/gi, (_, c: string) => c.toUpperCase());

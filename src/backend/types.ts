@@ -93,6 +93,28 @@ export interface BatchNormPlan { n: number; c: number; l: number; eps: number }
  */
 export interface LayerNormPlan { rows: number; n: number; eps: number; rms: boolean }
 
+/**
+ * Scaled dot-product attention over `heads` independent (batch·head) items, each dense and row-major:
+ * q [L, E], k [S, E], v [S, Ev], out [L, Ev], and lse [L], the log-sum-exp of each row of scores (−∞ for a row
+ * that attends to nothing, whose output is 0 as PyTorch's safe softmax gives). Scores are q·kᵀ·scale; with a mask,
+ * element (i, j) of item h reads mask[maskOffsets[h] + i·maskRowStride + j·maskColStride] (strides 0 broadcast):
+ * 'add' adds it to the score (a float mask), 'keep' attends only where it is nonzero (an int32 mask: PyTorch's
+ * boolean mask). causal attends only where j ≤ i (the top-left-aligned lower triangle, PyTorch's is_causal).
+ */
+export interface AttentionPlan {
+  heads: number; L: number; S: number; E: number; Ev: number;
+  scale: number; causal: boolean;
+  mask: AttentionMask | null;
+}
+export interface AttentionMask {
+  kind: 'add' | 'keep';
+  buf: Buf;
+  /** int32 [heads]: where each item's [L, S] view of the mask starts, in elements. */
+  offsets: Buf;
+  rowStride: number;
+  colStride: number;
+}
+
 export interface SgdParams { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; firstStep: boolean }
 /** bc1 = 1 − β1^t and bc2 = 1 − β2^t, computed once per step by the optimizer. decoupled = AdamW. */
 export interface AdamParams {
@@ -141,6 +163,14 @@ export interface Backend {
   conv2dInputGrad(dy: Buf, weight: Buf, dx: Buf, plan: ConvPlan): void;
   /** dw = the gradient of sum(conv2d(x, weight)·dy) with respect to weight (written, not accumulated). */
   conv2dWeightGrad(x: Buf, dy: Buf, dw: Buf, plan: ConvPlan): void;
+  /** out = softmax(q·kᵀ·scale, masked)·v per item, and each row's log-sum-exp of the masked scores (see AttentionPlan). */
+  attention(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, plan: AttentionPlan): void;
+  /**
+   * The backward of attention from its inputs, its output and lse: dq, dk, dv (written, not accumulated; each may be
+   * null when not wanted), recomputing the probabilities from lse block by block.
+   */
+  attentionGrad(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, dout: Buf, dq: Buf | null, dk: Buf | null, dv: Buf | null,
+    plan: AttentionPlan): void;
   binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, plan: BroadcastPlan): void;
   where(cond: Buf, a: Buf, b: Buf, out: Buf, plan: WherePlan): void;
   /** out = f(x) elementwise; alpha is leakyRelu's slope, softplus's beta, unused otherwise. */

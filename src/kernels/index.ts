@@ -6,7 +6,7 @@
 // A kernel that fails after allocating (out of memory in its scratch space, a trap) frees what it allocated:
 // every entry point that allocates runs inside freeOnError().
 import type {
-  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, Buf, ConvPlan, DType, LayerNormPlan, Pool2dPlan, PoolSizes,
+  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, Buf, ConvPlan, DType, LayerNormPlan, Pool2dPlan, PoolSizes,
   ReduceOp, RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
 } from '../backend/types.js';
 import { describe } from '../options.js';
@@ -1003,6 +1003,145 @@ export function convWeightGrad(x: NDArray, dy: NDArray, weightShape: Shape, g: C
     const dw = empty(backend, dtype, weightShape);
     backend.conv2dWeightGrad(x.buf, dy.buf, dw.buf, plan); // a batch of 0 gives zeros
     return dw;
+  });
+}
+
+// ---- Attention -----------------------------------------------------------------------------------------------
+
+export interface AttentionSettings {
+  /**
+   * Broadcast to the scores [..., L, S]: a float mask (q's dtype) is added to them, an int32 mask attends only where
+   * it is nonzero (PyTorch's boolean mask: true attends).
+   */
+  mask?: NDArray | null;
+  /** Attend only to keys j ≤ i (the top-left-aligned lower triangle). */
+  causal?: boolean;
+  /** Multiplies q·kᵀ; default 1/√E. */
+  scale?: number;
+}
+
+const shapesOf = (q: NDArray, k: NDArray, v: NDArray) => `q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}`;
+
+/**
+ * Checks q [..., L, E], k [..., S, E], v [..., S, Ev] (equal leading dims, which are the items) and the settings;
+ * returns the plan without its mask, the leading dims, and the mask's strides over the scores [..., L, S].
+ */
+function attentionPlan(kernel: string, q: NDArray, k: NDArray, v: NDArray, s: AttentionSettings):
+  { plan: AttentionPlan; lead: number[]; maskStrides: number[] | null } {
+  const shapes = shapesOf(q, k, v);
+  if (q.shape.length < 2 || k.shape.length < 2 || v.shape.length < 2) {
+    throw new Error(`${kernel}: q, k and v must be [..., L, E], [..., S, E] and [..., S, Ev] (rank ≥ 2), got ${shapes}`);
+  }
+  const lead = q.shape.slice(0, -2);
+  if (fmt(k.shape.slice(0, -2)) !== fmt(lead) || fmt(v.shape.slice(0, -2)) !== fmt(lead)) {
+    throw new Error(`${kernel}: q, k and v must have the same leading (batch, head) dims, got ${shapes}`);
+  }
+  const [L, E] = q.shape.slice(-2) as [number, number];
+  const [S, Ek] = k.shape.slice(-2) as [number, number];
+  const [Sv, Ev] = v.shape.slice(-2) as [number, number];
+  if (Ek !== E) throw new Error(`${kernel}: q and k must have the same last dim E, got ${shapes} (${E} ≠ ${Ek})`);
+  if (Sv !== S) throw new Error(`${kernel}: k and v must have the same length S (dim −2), got ${shapes} (${S} ≠ ${Sv})`);
+  const { mask = null, causal = false, scale = 1 / Math.sqrt(E) } = s;
+  if (typeof causal !== 'boolean') throw new Error(`${kernel}: causal must be true or false, got ${describe(causal)}`);
+  if (!(typeof scale === 'number' && Number.isFinite(scale))) {
+    throw new Error(`${kernel}: scale must be a finite number, got ${describe(scale)}`);
+  }
+  let maskStrides: number[] | null = null;
+  if (mask) {
+    const scores = [...lead, L, S];
+    const lag = scores.length - mask.shape.length;
+    if (lag < 0 || mask.shape.some((d, i) => d !== 1 && d !== scores[lag + i])) {
+      throw new Error(`${kernel}: mask ${fmt(mask.shape)} does not broadcast to the scores ${fmt(scores)} ` +
+        `([..., L, S] for ${shapes})`);
+    }
+    maskStrides = broadcastStrides(mask.shape, scores);
+  }
+  return { plan: { heads: sizeOf(lead), L, S, E, Ev, scale, causal, mask: null }, lead, maskStrides };
+}
+
+/** Where each item's [L, S] view of the mask starts: Σ index·stride over the leading dims. */
+function maskOffsets(lead: readonly number[], strides: readonly number[]): number[] {
+  const offsets = [0];
+  lead.forEach((d, axis) => {
+    const prev = offsets.splice(0);
+    for (const o of prev) for (let i = 0; i < d; i++) offsets.push(o + i * strides[axis]!);
+  });
+  return offsets;
+}
+
+/**
+ * Runs `fn` with the plan's mask in place (its offsets in a temporary int32 array on the backend, freed after),
+ * after checking the mask's dtype: int32 (keep where nonzero) or q's float dtype (added).
+ */
+function withMask<T>(kernel: string, backend: Backend, dtype: DType, mask: NDArray | null | undefined,
+  g: ReturnType<typeof attentionPlan>, fn: (plan: AttentionPlan) => T): T {
+  if (!mask) return fn(g.plan);
+  check(kernel, mask);
+  if (mask.buf.backend !== backend) throw new Error(`${kernel}: the mask lives on another backend (${mask.buf.backend.name})`);
+  if (mask.buf.dtype !== 'int32' && mask.buf.dtype !== dtype) {
+    throw new Error(`${kernel}: mask must be int32 (attend where nonzero) or ${dtype} like q (added to the scores), ` +
+      `got ${mask.buf.dtype}`);
+  }
+  const strides = g.maskStrides!;
+  const offsets = empty(backend, 'int32', [g.plan.heads]);
+  try {
+    backend.write(offsets.buf, maskOffsets(g.lead, strides));
+    return fn({ ...g.plan, mask: {
+      kind: mask.buf.dtype === 'int32' ? 'keep' : 'add', buf: mask.buf, offsets: offsets.buf,
+      rowStride: strides[strides.length - 2]!, colStride: strides[strides.length - 1]!,
+    } });
+  } finally {
+    free(offsets);
+  }
+}
+
+/**
+ * Scaled dot-product attention (PyTorch's scaled_dot_product_attention): softmax(q·kᵀ·scale + mask)·v over the
+ * last two dims, per item of the leading dims. Returns the output [..., L, Ev] and each row's log-sum-exp
+ * [..., L] (what the backward needs instead of the probabilities), which the caller frees.
+ */
+export function attention(q: NDArray, k: NDArray, v: NDArray, settings: AttentionSettings = {}): { out: NDArray; lse: NDArray } {
+  const kernel = 'scaledDotProductAttention';
+  const backend = check(kernel, q, k, v);
+  const dtype = checkFloat(kernel, q, k, v);
+  const g = attentionPlan(kernel, q, k, v, settings);
+  const { L, Ev } = g.plan;
+  return freeOnError(() => {
+    const out = empty(backend, dtype, [...g.lead, L, Ev]);
+    const lse = empty(backend, dtype, [...g.lead, L]);
+    if (lse.buf.size > 0) withMask(kernel, backend, dtype, settings.mask, g, (plan) => backend.attention(q.buf, k.buf, v.buf, out.buf, lse.buf, plan));
+    return { out, lse };
+  });
+}
+
+/**
+ * The backward of attention from its inputs, output, log-sum-exp and the output's gradient dout: the gradients of
+ * q, k and v that `need` asks for (null otherwise), which the caller frees.
+ */
+export function attentionGrad(q: NDArray, k: NDArray, v: NDArray, out: NDArray, lse: NDArray, dout: NDArray,
+  settings: AttentionSettings, need: { q: boolean; k: boolean; v: boolean }):
+  { dq: NDArray | null; dk: NDArray | null; dv: NDArray | null } {
+  const kernel = 'scaledDotProductAttentionGrad';
+  const backend = check(kernel, q, k, v, out, lse, dout);
+  const dtype = checkFloat(kernel, q, k, v, out, lse, dout);
+  const g = attentionPlan(kernel, q, k, v, settings);
+  const outShape = [...g.lead, g.plan.L, g.plan.Ev];
+  for (const [name, a, shape] of [['output', out, outShape], ['its gradient', dout, outShape],
+    ['lse', lse, outShape.slice(0, -1)]] as const) {
+    if (fmt(a.shape) !== fmt(shape)) throw new Error(`${kernel}: ${name} ${fmt(a.shape)} should be ${fmt(shape)} for ${shapesOf(q, k, v)}`);
+  }
+  return freeOnError(() => {
+    const grad = (wanted: boolean, x: NDArray) => (wanted ? empty(backend, dtype, x.shape) : null);
+    const dq = grad(need.q, q), dk = grad(need.k, k), dv = grad(need.v, v);
+    const bufs = [dq, dk, dv].filter((a): a is NDArray => a !== null);
+    const { heads, L, S } = g.plan;
+    if (heads > 0 && L > 0 && S > 0) {
+      withMask(kernel, backend, dtype, settings.mask, g, (plan) => backend.attentionGrad(q.buf, k.buf, v.buf,
+        out.buf, lse.buf, dout.buf, dq?.buf ?? null, dk?.buf ?? null, dv?.buf ?? null, plan));
+    } else {
+      for (const a of bufs) backend.fill(a.buf, 0, 0, a.buf.size); // no query or no key: nothing flows back
+    }
+    return { dq, dk, dv };
   });
 }
 

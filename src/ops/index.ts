@@ -64,6 +64,8 @@ export { layerNorm } from './layerNorm.js';
 export type { LayerNormOptions } from './layerNorm.js';
 export { rmsNorm } from './rmsNorm.js';
 export type { RMSNormOptions } from './rmsNorm.js';
+export { scaledDotProductAttention } from './scaledDotProductAttention.js';
+export type { ScaledDotProductAttentionOptions } from './scaledDotProductAttention.js';
 export type { Axes, MatmulOptions };
 
 setEngineOps({

@@ -1,12 +1,13 @@
 // The reference backend: every kernel as plain TypeScript loops over typed arrays (one file per kernel family,
 // beside this one). It is the fallback, the oracle the wasm kernels are tested against, and the benchmark baseline.
 import type {
-  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, ConvPlan, CopyPlan, DType,
+  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, ConvPlan, CopyPlan, DType,
   LayerNormPlan, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray,
   UnaryGradOp, UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';
 import { mb, outOfMemory } from '../oom.js';
+import * as attentionK from './attention.js';
 import * as batchNormK from './batchnorm.js';
 import * as binaryK from './binary.js';
 import * as convK from './conv.js';
@@ -103,6 +104,14 @@ export class RefBackend implements Backend {
   }
   conv2dWeightGrad(x: Buf, dy: Buf, dw: Buf, plan: ConvPlan): void {
     convK.conv2dWeightGrad(this.d(x), this.d(dy), this.d(dw), plan);
+  }
+  attention(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, plan: AttentionPlan): void {
+    attentionK.attention(this.d(q), this.d(k), this.d(v), this.d(out), this.d(lse), plan, this.maskOf(plan));
+  }
+  attentionGrad(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, dout: Buf, dq: Buf | null, dk: Buf | null, dv: Buf | null,
+    plan: AttentionPlan): void {
+    attentionK.attentionGrad(this.d(q), this.d(k), this.d(v), this.d(out), this.d(lse), this.d(dout), this.maybe(dq),
+      this.maybe(dk), this.maybe(dv), plan, this.maskOf(plan));
   }
   binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, plan: BroadcastPlan): void {
     binaryK.binary(op, this.d(a), this.d(b), this.d(out), plan);
@@ -217,6 +226,10 @@ export class RefBackend implements Backend {
 
   private d(buf: Buf): TypedArray {
     return this.own(buf, 'ref').data;
+  }
+
+  private maskOf(plan: AttentionPlan): attentionK.MaskData | null {
+    return plan.mask ? { values: this.d(plan.mask.buf), offsets: this.d(plan.mask.offsets) as Int32Array } : null;
   }
 
   private maybe(buf: Buf | null): TypedArray | null {

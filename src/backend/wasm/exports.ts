@@ -75,6 +75,17 @@ export interface KernelExports {
   layer_norm_params_grad_f32(x: Ptr, dy: Ptr, mean: Ptr, rstd: Ptr, dweight: Ptr, dbias: Ptr, rows: number, n: number,
     c0: number, c1: number): void;
 
+  /** backward: 0 forward, 1 backward. */
+  attention_ws_bytes(L: number, S: number, E: number, Ev: number, causal: number, backward: number): number;
+  /** Items [0, heads). */
+  attention_f32(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, mask: Ptr, offsets: Ptr, kind: number, rowStride: number,
+    colStride: number, heads: number, L: number, S: number, E: number, Ev: number, scale: number, causal: number,
+    ws: Ptr): void;
+  /** Items [0, heads); dq, dk, dv may be 0 (not wanted). */
+  attention_grad_f32(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, dout: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, mask: Ptr,
+    offsets: Ptr, kind: number, rowStride: number, colStride: number, heads: number, L: number, S: number, E: number,
+    Ev: number, scale: number, causal: number, ws: Ptr): void;
+
   sgd_f32(p: Ptr, g: Ptr, buf: Ptr, n: number, lr: number, momentum: number, dampening: number,
     weightDecay: number, nesterov: number, firstStep: number): void;
   adam_f32(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,

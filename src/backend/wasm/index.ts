@@ -2,7 +2,7 @@
 // a kernel are computed right before the call, and typed-array views are created per read/write, so no view is
 // ever used after memory.grow has detached it.
 import type {
-  AdagradParams, AdamParams, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, BuildName, ConvPlan, CopyPlan,
+  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, BuildName, ConvPlan, CopyPlan,
   DType, LayerNormPlan, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp,
   UnaryOp, WherePlan,
 } from '../types.js';
@@ -445,6 +445,42 @@ export class WasmBackend implements Backend {
     this.run('conv2dWeightGrad', () => this.exports.conv2d_weight_grad_f32(px, pdy, pdw, ...args, ws, 0, cols));
   }
 
+  attention(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, p: AttentionPlan): void {
+    const [pq, pk, pv, po, pl] = this.ptrs('attention', q, k, v, out, lse);
+    const { heads, L, S, E, Ev } = p;
+    const ws = this.exports.attention_ws_bytes(L, S, E, Ev, +p.causal, 0);
+    // attention_f32(q, k, v, out, lse, mask, offsets, kind, rowStride, colStride, heads, L, S, E, Ev, scale, causal, ws)
+    const args = [pq, pk, pv, po, pl, ...this.maskArgs('attention', p), heads, L, S, E, Ev, p.scale, +p.causal, 0];
+    const perItem: [number, number][] = [[0, L * E], [1, S * E], [2, S * Ev], [3, L * Ev], [4, L], [6, p.mask ? 1 : 0]];
+    this.share('attention', 'attention_f32', 2 * heads * L * S * (E + Ev), () => itemCuts(args, heads, perItem, 10, ws),
+      () => (this.exports.attention_f32 as (...a: number[]) => void)(...put(args, [17, this.ensureWorkspace(0, ws)])), 17);
+  }
+
+  attentionGrad(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, dout: Buf, dq: Buf | null, dk: Buf | null, dv: Buf | null,
+    p: AttentionPlan): void {
+    const [pq, pk, pv, po, pl, pdo] = this.ptrs('attentionGrad', q, k, v, out, lse, dout);
+    const [pdq, pdk, pdv] = [dq, dk, dv].map((b) => (b ? this.own(b, 'attentionGrad').ptr : 0));
+    const { heads, L, S, E, Ev } = p;
+    const ws = this.exports.attention_ws_bytes(L, S, E, Ev, +p.causal, 1);
+    // attention_grad_f32(q, k, v, out, lse, dout, dq, dk, dv, mask, offsets, kind, rowStride, colStride, heads, L, S,
+    //   E, Ev, scale, causal, ws)
+    const args = [pq, pk, pv, po, pl, pdo, pdq!, pdk!, pdv!, ...this.maskArgs('attentionGrad', p), heads, L, S, E, Ev,
+      p.scale, +p.causal, 0];
+    const perItem: [number, number][] = [[0, L * E], [1, S * E], [2, S * Ev], [3, L * Ev], [4, L], [5, L * Ev],
+      [6, pdq ? L * E : 0], [7, pdk ? S * E : 0], [8, pdv ? S * Ev : 0], [10, p.mask ? 1 : 0]];
+    this.share('attentionGrad', 'attention_grad_f32', 2 * heads * L * S * (3 * E + 2 * Ev),
+      () => itemCuts(args, heads, perItem, 14, ws),
+      () => (this.exports.attention_grad_f32 as (...a: number[]) => void)(...put(args, [21, this.ensureWorkspace(0, ws)])), 21);
+  }
+
+  /** An attention plan's mask as the kernels' arguments: mask, offsets, kind (0 none, 1 add, 2 keep), rowStride, colStride. */
+  private maskArgs(kernel: string, p: AttentionPlan): number[] {
+    const m = p.mask;
+    if (!m) return [0, 0, 0, 0, 0];
+    const [pm, po] = this.ptrs(kernel, m.buf, m.offsets);
+    return [pm!, po!, m.kind === 'add' ? 1 : 2, m.rowStride, m.colStride];
+  }
+
   binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, p: BroadcastPlan): void {
     const [pa, pb, po] = this.ptrs(op, a, b, out);
     const code = BINARY.get(op)!;
@@ -833,6 +869,17 @@ function rowCuts(args: number[], rows: number, perRow: number, pointers: [at: nu
   if (rows * perRow < SHARE_MIN_ELEMENTS) return [];
   const none = args.map(() => 0);
   return [{ units: rows, align: 1, overhead: 0, base: put(args, [count, 0]),
+    perStart: put(none, ...pointers.map(([at, per]): [number, number] => [at, 4 * per])), perCount: put(none, [count, 1]) }];
+}
+
+/**
+ * The cut of a kernel over independent items (attention's batch·heads): argument `count` is the number of items,
+ * each pointer (argument index, elements per item) advances by its item, and every thread needs `scratch` bytes.
+ */
+function itemCuts(args: number[], items: number, pointers: [at: number, perItem: number][], count: number,
+  scratch: number): Cut[] {
+  const none = args.map(() => 0);
+  return [{ units: items, align: 1, overhead: 0, scratch: () => scratch, base: put(args, [count, 0]),
     perStart: put(none, ...pointers.map(([at, per]): [number, number] => [at, 4 * per])), perCount: put(none, [count, 1]) }];
 }
 

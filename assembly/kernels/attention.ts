@@ -1,0 +1,372 @@
+// Scaled dot-product attention, fused: per item (a batch·head) and per block of query rows, the scores
+// q·kᵀ·scale, the mask, a max-subtracted softmax of each row and the product with v, without ever forming more
+// than one block of scores. The backward recomputes the probabilities of one block at a time from each row's
+// log-sum-exp (lse, saved by the forward instead of the probabilities: FlashAttention's idea, at CPU scale):
+//   P = exp(scores − lse)          dv += Pᵀ·dout
+//   dP = dout·vᵀ                   dS = P ∘ (dP − D)·scale,  D_i = Σ_c dout[i,c]·out[i,c]
+//   dq = dS·k                      dk += dSᵀ·q
+// Every product runs on the matmul path (matmul_f32: its packing and micro-kernels), so the speed follows
+// matmul's; the row passes between them are SIMD loops with the exp of math.ts.
+//
+// Layouts: each item is dense and row-major, q [L, E], k [S, E], v [S, Ev], out / dout [L, Ev], lse [L]; items
+// follow one another. The mask, when given, is read at mask[offsets[h] + i·rowStride + j·colStride] (int32
+// offsets per item; strides 0 broadcast): kind 1 adds it to the score, kind 2 attends only where it is nonzero.
+// causal attends only to j ≤ i. A row that attends to nothing (every score −∞) has output 0 and lse −∞, and
+// passes no gradient (PyTorch's safe softmax).
+//
+// Blocks. A block holds up to blockRows(L, S) query rows (about BLOCK_FLOATS scores; the same for every item
+// and every thread). With causal, rows [r0, r1) attend only to the first min(S, r1) keys, so a block's products
+// stop there: about half the work of the full square for long sequences.
+//
+// Threads: a call covers items [0, heads); a share of items gives the same bits as the whole call, since an
+// item's work (its blocks, their order, every sum) does not depend on the other items.
+import { matmul_f32, matmul_ws_bytes } from './matmul';
+import { exp_s, exp_v } from './math';
+
+/** Scores per block of rows (32 KB): the block and its products stay in L2. */
+const BLOCK_FLOATS: i32 = 8192;
+/** Rows per block at least, so long sequences still give the micro-kernels tall products. */
+const MIN_ROWS: i32 = 16;
+
+const MASK_ADD: i32 = 1;
+const MASK_KEEP: i32 = 2;
+
+// The geometry of the current call, set by every export on entry (each worker instance has its own globals).
+let L: i32, S: i32, E: i32, Ev: i32, scale: f32, causal: bool;
+let maskKind: i32, maskRowStride: i32, maskColStride: i32;
+/** Rows per block. */
+let R: i32;
+
+function setGeometry(l: i32, s: i32, e: i32, ev: i32, sc: f64, c: i32, kind: i32, rowStride: i32, colStride: i32): void {
+  L = l; S = s; E = e; Ev = ev; scale = <f32>sc; causal = c != 0;
+  maskKind = kind; maskRowStride = rowStride; maskColStride = colStride;
+  R = blockRows(l, s);
+}
+
+// @ts-ignore: decorator
+@inline function align64(bytes: usize): usize {
+  return (bytes + 63) & ~(<usize>63);
+}
+
+function blockRows(l: i32, s: i32): i32 {
+  return max(1, min(l, max(MIN_ROWS, BLOCK_FLOATS / max(s, 1))));
+}
+
+/** The keys rows [r0, r1) may attend to: all S, or with causal the first min(S, r1). */
+// @ts-ignore: decorator
+@inline function blockCols(r1: i32): i32 {
+  return causal ? min(S, r1) : S;
+}
+
+/** The keys row i may attend to among a block's n. */
+// @ts-ignore: decorator
+@inline function rowCols(i: i32, n: i32): i32 {
+  return causal ? min(n, i + 1) : n;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Row passes over one row of a block (p: the row, n floats)
+
+/**
+ * s[j] = s[j]·scale, then the mask (added, or −∞ where it is 0), for j < n; returns the maximum (NaN lanes are
+ * skipped: a NaN score makes the row NaN through its exponential). `m` is the row's first mask element.
+ */
+function scoreRow(p: usize, n: i32, m: usize): f32 {
+  let best: f32 = -Infinity;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const sv = f32x4.splat(scale);
+    let bv = f32x4.splat(-Infinity);
+    if (maskKind == 0 || maskColStride == 1) {
+      const ninf = f32x4.splat(-Infinity);
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j << 2;
+        let s = f32x4.mul(v128.load(p + o), sv);
+        if (maskKind == MASK_ADD) s = f32x4.add(s, v128.load(m + o));
+        else if (maskKind == MASK_KEEP) s = v128.bitselect(ninf, s, i32x4.eq(v128.load(m + o), i32x4.splat(0)));
+        v128.store(p + o, s);
+        bv = f32x4.pmax(bv, s);
+      }
+      best = max<f32>(max<f32>(f32x4.extract_lane(bv, 0), f32x4.extract_lane(bv, 1)),
+        max<f32>(f32x4.extract_lane(bv, 2), f32x4.extract_lane(bv, 3)));
+    }
+  }
+  const cs = <usize>maskColStride << 2;
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    let s = load<f32>(p + o) * scale;
+    if (maskKind == MASK_ADD) s += load<f32>(m + <usize>j * cs);
+    else if (maskKind == MASK_KEEP && load<i32>(m + <usize>j * cs) == 0) s = -Infinity;
+    store<f32>(p + o, s);
+    if (s > best) best = s;
+  }
+  return best;
+}
+
+/** Whether some score of the row is NaN (asked only of a row whose maximum is −∞). */
+function hasNaN(p: usize, n: i32): bool {
+  for (let j = 0; j < n; j++) {
+    const s = load<f32>(p + (<usize>j << 2));
+    if (s != s) return true;
+  }
+  return false;
+}
+
+/** s[j] = e^{s[j] − m} for j < n; returns Σ s[j] (f32 lanes, summed in f64). */
+function expRow(p: usize, n: i32, m: f32): f64 {
+  let total: f64 = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const mv = f32x4.splat(m);
+    let s0 = f32x4.splat(0);
+    let s1 = f32x4.splat(0);
+    for (; j + 8 <= n; j += 8) { // two independent exponentials per iteration
+      const o = <usize>j << 2;
+      const e0 = exp_v(f32x4.sub(v128.load(p + o), mv));
+      const e1 = exp_v(f32x4.sub(v128.load(p + o, 16), mv));
+      v128.store(p + o, e0);
+      v128.store(p + o, e1, 16);
+      s0 = f32x4.add(s0, e0);
+      s1 = f32x4.add(s1, e1);
+    }
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      const e = exp_v(f32x4.sub(v128.load(p + o), mv));
+      v128.store(p + o, e);
+      s0 = f32x4.add(s0, e);
+    }
+    const s = f32x4.add(s0, s1);
+    total = <f64>(f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1))
+      + <f64>(f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    const e = exp_s(load<f32>(p + o) - m);
+    store<f32>(p + o, e);
+    total += <f64>e;
+  }
+  return total;
+}
+
+/** p[j] = v for j in [from, to). */
+function fillRow(p: usize, from: i32, to: i32, v: f32): void {
+  for (let j = from; j < to; j++) store<f32>(p + (<usize>j << 2), v);
+}
+
+/** p[j] *= k for j < n. */
+function scaleRow(p: usize, n: i32, k: f32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const kv = f32x4.splat(k);
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(p + o, f32x4.mul(v128.load(p + o), kv));
+    }
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    store<f32>(p + o, load<f32>(p + o) * k);
+  }
+}
+
+/** Σ_j a[j]·b[j] for j < n (f32 lanes, then their sum). */
+function dotRow(a: usize, b: usize, n: i32): f32 {
+  let s: f32 = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = f32x4.splat(0);
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    }
+    s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  }
+  for (; j < n; j++) s += load<f32>(a + (<usize>j << 2)) * load<f32>(b + (<usize>j << 2));
+  return s;
+}
+
+/** dst[j] += src[j] for j < n. */
+function addRow(dst: usize, src: usize, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+    }
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}
+
+/** ds[j] = p[j]·(ds[j] − d)·scale for j < n: dS from P and dP (in ds). */
+function dsRow(p: usize, ds: usize, n: i32, d: f32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const dv = f32x4.splat(d);
+    const sv = f32x4.splat(scale);
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(ds + o, f32x4.mul(f32x4.mul(v128.load(p + o), f32x4.sub(v128.load(ds + o), dv)), sv));
+    }
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    store<f32>(ds + o, (load<f32>(p + o) * (load<f32>(ds + o) - d)) * scale);
+  }
+}
+
+/** The first mask element of row i of an item whose mask view starts at element `offset`. */
+// @ts-ignore: decorator
+@inline function maskRow(mask: usize, offset: i32, i: i32): usize {
+  return maskKind == 0 ? 0 : mask + (<usize>(offset + i * maskRowStride) << 2);
+}
+
+/**
+ * Rows [r0, r1) of the block in p (n columns, scores already computed by the product) become probabilities:
+ * the forward (lse = 0) normalises nothing and writes each row's lse and 1/Σ (in rowScale); the backward
+ * (lse ≠ 0) computes exp(score − lse) from the saved lse. Columns a causal row does not attend to are 0.
+ */
+function probabilities(p: usize, n: i32, r0: i32, r1: i32, mask: usize, offset: i32, lse: usize, rowScale: usize,
+                       forward: bool): void {
+  for (let i = r0; i < r1; i++) {
+    const row = p + (<usize>((i - r0) * n) << 2);
+    const lim = rowCols(i, n);
+    const best = scoreRow(row, lim, maskRow(mask, offset, i));
+    const at = <usize>i << 2;
+    if (forward) {
+      let sum: f64 = 0;
+      let l: f32 = -Infinity;
+      if (best != -Infinity || hasNaN(row, lim)) {
+        sum = expRow(row, lim, best);
+        l = <f32>(<f64>best + Math.log(sum));
+      } else {
+        fillRow(row, 0, lim, 0); // attends to nothing
+      }
+      store<f32>(lse + at, l);
+      store<f32>(rowScale + (<usize>(i - r0) << 2), l == -Infinity ? 0 : <f32>(1 / sum));
+    } else {
+      const l = load<f32>(lse + at);
+      if (l == -Infinity) fillRow(row, 0, lim, 0);
+      else expRow(row, lim, l);
+    }
+    fillRow(row, lim, n, 0);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Exports
+
+/** Scratch bytes of a forward (backward = 0) or backward (1) call of this geometry; the same for any item range. */
+export function attention_ws_bytes(l: i32, s: i32, e: i32, ev: i32, c: i32, backward: i32): i32 {
+  if (l <= 0) return 0;
+  setGeometry(l, s, e, ev, 1, c, 0, 0, 0);
+  let mm = 0;
+  for (let r0 = 0; r0 < L; r0 += R) {
+    const r1 = min(L, r0 + R), rows = r1 - r0, n = blockCols(r1);
+    if (backward) {
+      mm = max(mm, matmul_ws_bytes(rows, n, E, 0, 1));
+      mm = max(mm, matmul_ws_bytes(n, Ev, rows, 1, 0));
+      mm = max(mm, matmul_ws_bytes(rows, n, Ev, 0, 1));
+      mm = max(mm, matmul_ws_bytes(rows, E, n, 0, 0));
+      mm = max(mm, matmul_ws_bytes(n, E, rows, 1, 0));
+    } else {
+      mm = max(mm, matmul_ws_bytes(rows, n, E, 0, 1));
+      mm = max(mm, matmul_ws_bytes(rows, Ev, n, 0, 0));
+    }
+  }
+  const block = align64(<usize>(R * S) << 2);
+  const rowsBytes = align64(<usize>R << 2);
+  const bytes = backward
+    ? 2 * block + align64(<usize>(S * max(E, Ev)) << 2) + rowsBytes + <usize>mm
+    : block + rowsBytes + <usize>mm;
+  return <i32>bytes;
+}
+
+/**
+ * out = softmax(q·kᵀ·scale + mask)·v and lse (each row's log-sum-exp) for items [0, heads), float32 (layouts and
+ * mask at the top of this file). ws: attention_ws_bytes(L, S, E, Ev, causal, 0), 64-byte aligned.
+ */
+export function attention_f32(q: usize, k: usize, v: usize, out: usize, lse: usize, mask: usize, offsets: usize,
+                              kind: i32, rowStride: i32, colStride: i32, heads: i32, l: i32, s: i32, e: i32, ev: i32,
+                              sc: f64, c: i32, ws: usize): void {
+  setGeometry(l, s, e, ev, sc, c, kind, rowStride, colStride);
+  const p = ws;
+  const rowScale = p + align64(<usize>(R * S) << 2);
+  const mws = rowScale + align64(<usize>R << 2);
+  for (let h = 0; h < heads; h++) {
+    const qh = q + (<usize>h * <usize>(L * E) << 2);
+    const kh = k + (<usize>h * <usize>(S * E) << 2);
+    const vh = v + (<usize>h * <usize>(S * Ev) << 2);
+    const oh = out + (<usize>h * <usize>(L * Ev) << 2);
+    const lh = lse + (<usize>h * <usize>L << 2);
+    const offset = kind == 0 ? 0 : load<i32>(offsets + (<usize>h << 2));
+    for (let r0 = 0; r0 < L; r0 += R) {
+      const r1 = min(L, r0 + R), rows = r1 - r0, n = blockCols(r1);
+      matmul_f32(qh + (<usize>(r0 * E) << 2), kh, p, 0, rows, n, E, 0, 1, 1, 0, 0, mws);
+      probabilities(p, n, r0, r1, mask, offset, lh, rowScale, true);
+      const ob = oh + (<usize>(r0 * Ev) << 2);
+      matmul_f32(p, vh, ob, 0, rows, Ev, n, 0, 0, 1, 0, 0, mws);
+      for (let i = 0; i < rows; i++) scaleRow(ob + (<usize>(i * Ev) << 2), Ev, load<f32>(rowScale + (<usize>i << 2)));
+    }
+  }
+}
+
+/**
+ * dq, dk, dv (each written when not 0) of attention for items [0, heads), from q, k, v, out, lse and dout, float32.
+ * ws: attention_ws_bytes(L, S, E, Ev, causal, 1), 64-byte aligned.
+ */
+export function attention_grad_f32(q: usize, k: usize, v: usize, out: usize, lse: usize, dout: usize, dq: usize,
+                                   dk: usize, dv: usize, mask: usize, offsets: usize, kind: i32, rowStride: i32,
+                                   colStride: i32, heads: i32, l: i32, s: i32, e: i32, ev: i32, sc: f64, c: i32,
+                                   ws: usize): void {
+  setGeometry(l, s, e, ev, sc, c, kind, rowStride, colStride);
+  const block = align64(<usize>(R * S) << 2);
+  const p = ws;
+  const ds = p + block;
+  const part = ds + block; // one block's share of dk or dv, [n, E or Ev]
+  const d = part + align64(<usize>(S * max(E, Ev)) << 2);
+  const mws = d + align64(<usize>R << 2);
+  for (let h = 0; h < heads; h++) {
+    const qh = q + (<usize>h * <usize>(L * E) << 2);
+    const kh = k + (<usize>h * <usize>(S * E) << 2);
+    const vh = v + (<usize>h * <usize>(S * Ev) << 2);
+    const oh = out + (<usize>h * <usize>(L * Ev) << 2);
+    const doh = dout + (<usize>h * <usize>(L * Ev) << 2);
+    const lh = lse + (<usize>h * <usize>L << 2);
+    const dkh: usize = dk ? dk + (<usize>h * <usize>(S * E) << 2) : 0;
+    const dvh: usize = dv ? dv + (<usize>h * <usize>(S * Ev) << 2) : 0;
+    if (dkh) memory.fill(dkh, 0, <usize>(S * E) << 2);
+    if (dvh) memory.fill(dvh, 0, <usize>(S * Ev) << 2);
+    const offset = kind == 0 ? 0 : load<i32>(offsets + (<usize>h << 2));
+    for (let r0 = 0; r0 < L; r0 += R) {
+      const r1 = min(L, r0 + R), rows = r1 - r0, n = blockCols(r1);
+      const qb = qh + (<usize>(r0 * E) << 2);
+      const dob = doh + (<usize>(r0 * Ev) << 2);
+      matmul_f32(qb, kh, p, 0, rows, n, E, 0, 1, 1, 0, 0, mws);
+      probabilities(p, n, r0, r1, mask, offset, lh, 0, false);
+      if (dvh) {
+        matmul_f32(p, dob, part, 0, n, Ev, rows, 1, 0, 1, 0, 0, mws); // Pᵀ·dout
+        addRow(dvh, part, n * Ev);
+      }
+      if (!dq && !dkh) continue;
+      for (let i = 0; i < rows; i++) {
+        const at = <usize>(i * Ev) << 2;
+        store<f32>(d + (<usize>i << 2), dotRow(dob + at, oh + (<usize>(r0 * Ev) << 2) + at, Ev));
+      }
+      matmul_f32(dob, vh, ds, 0, rows, n, Ev, 0, 1, 1, 0, 0, mws); // dP = dout·vᵀ
+      for (let i = 0; i < rows; i++) {
+        const o = <usize>(i * n) << 2;
+        const lim = rowCols(r0 + i, n);
+        dsRow(p + o, ds + o, lim, load<f32>(d + (<usize>i << 2)));
+        fillRow(ds + o, lim, n, 0);
+      }
+      if (dq) matmul_f32(ds, kh, dq + (<usize>h * <usize>(L * E) << 2) + (<usize>(r0 * E) << 2), 0, rows, E, n, 0, 0, 1, 0, 0, mws);
+      if (dkh) {
+        matmul_f32(ds, qb, part, 0, n, E, rows, 1, 0, 1, 0, 0, mws); // dSᵀ·q
+        addRow(dkh, part, n * E);
+      }
+    }
+  }
+}
