@@ -21,7 +21,7 @@ import { sum } from './sum.js';
 export type RowNorm = 'layerNorm' | 'rmsNorm';
 
 /** normalizedShape as a list of sizes: a size alone is the last dim's (PyTorch's int form). */
-export function sizesOf(api: RowNorm, normalizedShape: unknown): number[] {
+export function sizesOf(api: string, normalizedShape: unknown): number[] {
   const list = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
   if (!Array.isArray(list) || list.length === 0 || !list.every((v) => Number.isSafeInteger(v) && v >= 0)) {
     throw new Error(`${api}: normalizedShape must be a size or a non-empty list of sizes (integers ≥ 0), got ` +

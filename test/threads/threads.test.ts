@@ -206,6 +206,25 @@ const CALLS: [string, Call][] = [
     be.scatterAdd(dy, idx, dx, 9, 100, 17, 301);
     return [dx];
   }],
+  ...[false, true].flatMap((rms): [string, Call][] => ([[301, 77], [5, 1100]] as const).flatMap(([rows, n]): [string, Call][] => {
+    const name = `${rms ? 'rmsNorm' : 'layerNorm'} of [${rows},${n}]`;
+    const plan = { rows, n, eps: 1e-5, rms };
+    return [
+      [name, (be, make) => {
+        const x = make(randomArray(rows * n, 50, -2, 2)), w = make(randomArray(n, 51)), b = rms ? null : make(randomArray(n, 52));
+        const out = make(nan(rows * n)), mean = rms ? null : make(nan(rows)), rstd = make(nan(rows));
+        be.layerNorm(x, out, mean, rstd, w, b, plan);
+        return [out, ...(mean ? [mean] : []), rstd];
+      }],
+      [`${name}, gradients of the input, weight and bias`, (be, make) => {
+        const x = make(randomArray(rows * n, 53, -2, 2)), dy = make(randomArray(rows * n, 54)), w = make(randomArray(n, 55));
+        const mean = rms ? null : make(randomArray(rows, 56, -0.5, 0.5)), rstd = make(randomArray(rows, 57, 0.5, 2));
+        const dx = make(nan(rows * n)), dw = make(nan(n)), db = make(nan(n));
+        be.layerNormGrad(x, dy, mean, rstd, w, dx, dw, db, plan);
+        return [dx, dw, db];
+      }],
+    ];
+  })),
   ...(['sgd', 'adam', 'rmsprop', 'adagrad'] as const).map((name): [string, Call] => [`${name} update of 5003 elements`, (be, make) => {
     const n = 5003;
     const [p, g, s1, s2, s3] = [0, 1, 2, 3, 4].map((i) => make(i >= 2 ? randomArray(n, 40 + i, 0, 1) : randomArray(n, 40 + i)));
