@@ -10,6 +10,8 @@ export { Dropout } from './dropout.js';
 export { Flatten } from './flatten.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling.js';
 export { BatchNorm1d, BatchNorm2d } from './batchnorm.js';
+export { MultiheadAttention } from './attention.js';
+export type { MultiheadAttentionForwardOptions, MultiheadAttentionOptions } from './attention.js';
 export type { BatchNormOptions } from './batchnorm.js';
 export { Embedding } from './embedding.js';
 export type { EmbeddingOptions } from './embedding.js';

@@ -129,7 +129,7 @@ export abstract class Module {
   constructor() {
     // The instance is a function whose prototype chain is the subclass's: callable, and still `instanceof`.
     // (An arrow function, not `extends Function`, which would need eval-like code generation under CSP.)
-    const callable = ((...inputs: Tensor[]) => (callable as unknown as Module).forward(...inputs)) as unknown as Module;
+    const callable = ((...inputs: unknown[]) => (callable as unknown as Module).forward(...inputs)) as unknown as Module;
     Object.setPrototypeOf(callable, new.target.prototype);
     // A function's own `length` and `name` would shadow members of the same name (Sequential.length).
     delete (callable as { length?: number }).length;
@@ -139,7 +139,8 @@ export abstract class Module {
     return callable;
   }
 
-  abstract forward(...inputs: Tensor[]): Tensor;
+  /** Tensors in, a tensor out; a layer may take options after its tensors (MultiheadAttention's masks) and declare its call signature. */
+  abstract forward(...inputs: unknown[]): Tensor;
 
   /** Direct submodules, by property name (arrays of modules are named name.0, name.1, …). */
   namedChildren(): [string, Module][] {
