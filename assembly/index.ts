@@ -15,3 +15,4 @@ export * from './kernels/batchnorm';
 export * from './kernels/layernorm';
 export * from './kernels/conv';
 export * from './kernels/attention';
+export * from './kernels/sequence';

@@ -168,6 +168,29 @@ export function arange(start: number, stop?: number, step = 1, options: TensorOp
   }));
 }
 
+/**
+ * `steps` values evenly spaced from start to end, both included (PyTorch's torch.linspace; steps 1 gives [start]).
+ * Value i is start + i·step in the first half and end − (steps − 1 − i)·step in the second, so both ends are exact;
+ * computed in float64 and rounded once to the dtype (int32: truncated toward zero, as PyTorch).
+ */
+export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+  checked('linspace', options);
+  if (!Number.isFinite(start) || !Number.isFinite(end)) {
+    throw new Error(`linspace: start and end must be finite numbers, got ${describe(start)} and ${describe(end)}`);
+  }
+  if (!Number.isSafeInteger(steps) || steps < 0) throw new Error(`linspace: steps must be an integer ≥ 0, got ${describe(steps)}`);
+  if (options.dtype === 'int32') for (const v of [start, end]) checkInt32('linspace', Math.trunc(v)); // and all between
+  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  const half = Math.floor(steps / 2);
+  return allocated('linspace', [steps], steps, options, (buf) => writeInChunks(buf, steps, (chunk, offset) => {
+    for (let i = 0; i < chunk.length; i++) {
+      const k = offset + i;
+      const v = steps === 1 ? start : k < half ? start + step * k : end - step * (steps - 1 - k);
+      chunk[i] = buf.dtype === 'int32' ? Math.trunc(v) : v;
+    }
+  }));
+}
+
 function generatorFor(options: RandomOptions): Generator {
   if (options.seed !== undefined) return new Generator(options.seed);
   return options.generator ?? globalGenerator;

@@ -24,7 +24,7 @@ export type { Graph, GraphNode, GraphEdge, GraphNodeKind } from './autograd/grap
 export { explain } from './autograd/explain.js';
 export type { Explanation, ExplainRow } from './autograd/explain.js';
 
-export { tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, randn, rand } from './creation.js';
+export { tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, randn, rand } from './creation.js';
 export type { TensorOptions, RandomOptions } from './creation.js';
 export { Generator, manualSeed, globalGenerator } from './random.js';
 

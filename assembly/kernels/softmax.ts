@@ -325,11 +325,12 @@ export function softmax_grad_f32(y: usize, dy: usize, dx: usize, outer: i32, r: 
 }
 
 /**
- * Softmax cross-entropy of logits [n, c] f32 against labels i32 [n] (0 ≤ label < c) with target
+ * Softmax cross-entropy of logits [n, c] f32 against labels i32 [n] (0 ≤ label < c, or ignoreIndex) with target
  * q = (1−s)·onehot + s/c: losses[i] = −Σ_j q_ij·log p_ij (log p = (x − max) − log Σ e^{x − max}), probs[i,j] = p_ij.
+ * A row labelled ignoreIndex has loss 0 (its probs are still written).
  */
 export function cross_entropy_f32(logits: usize, labels: usize, losses: usize, probs: usize, n: i32, c: i32,
-  smoothing: f64): void {
+  smoothing: f64, ignoreIndex: i32): void {
   const rowBytes = <usize>c << 2;
   for (let i = 0; i < n; i++) {
     const x = logits + <usize>i * rowBytes;
@@ -337,7 +338,8 @@ export function cross_entropy_f32(logits: usize, labels: usize, losses: usize, p
     const m = rowMax(x, c);
     // everything read from x comes before probs is written (so probs may alias logits)
     const label = load<i32>(labels + (<usize>i << 2));
-    const xLabel = load<f32>(x + (<usize>label << 2));
+    const ignored = label == ignoreIndex;
+    const xLabel = ignored ? m : load<f32>(x + (<usize>label << 2));
     const sumShifted = smoothing != 0 ? rowSum(x, c, m) : 0; // Σ_j (x_j − max)
     const s = rowExpSum(x, c, m, p);
     const lse = Math.log(s);
@@ -348,24 +350,29 @@ export function cross_entropy_f32(logits: usize, labels: usize, losses: usize, p
       const sumLogp = sumShifted - <f64>c * lse; // Σ_j log p_j
       loss = -(1 - smoothing) * logpLabel - (smoothing / <f64>c) * sumLogp;
     }
-    store<f32>(losses + (<usize>i << 2), <f32>loss);
+    store<f32>(losses + (<usize>i << 2), ignored ? 0 : <f32>loss);
   }
 }
 
 /**
  * dx[i,j] = (probs[i,j] − q_ij)·dloss[i·dlossStride]·scale for probs, dx [n, c] f32, labels i32 [n], target
- * q = (1−s)·onehot + s/c (dlossStride 0: one upstream value for every row). dx may alias probs.
+ * q = (1−s)·onehot + s/c (dlossStride 0: one upstream value for every row); 0 for a row labelled ignoreIndex.
+ * dx may alias probs.
  */
 export function cross_entropy_grad_f32(probs: usize, labels: usize, dloss: usize, dlossStride: i32, scale: f64,
-  dx: usize, n: i32, c: i32, smoothing: f64): void {
+  dx: usize, n: i32, c: i32, smoothing: f64, ignoreIndex: i32): void {
   const rowBytes = <usize>c << 2;
   const off = <f32>(smoothing / <f64>c);
   const onLabel = <f32>(1 - smoothing + smoothing / <f64>c);
   for (let i = 0; i < n; i++) {
     const p = probs + <usize>i * rowBytes;
     const d = dx + <usize>i * rowBytes;
-    const g = <f32>(<f64>load<f32>(dloss + (<usize>(i * dlossStride) << 2)) * scale);
     const label = load<i32>(labels + (<usize>i << 2));
+    if (label == ignoreIndex) {
+      memory.fill(d, 0, rowBytes);
+      continue;
+    }
+    const g = <f32>(<f64>load<f32>(dloss + (<usize>(i * dlossStride) << 2)) * scale);
     const pl = load<f32>(p + (<usize>label << 2));
     let j = 0;
     if (ASC_FEATURE_SIMD) {

@@ -1,16 +1,19 @@
 // Elementwise unary ops and their fused backward kernels (f32, dense, n elements; out may alias x).
 // As in binary.ts, each op code inlines one generic loop with a constant op, so the switch folds away.
 import {
-  NEG, ABS, EXP, LOG, SQRT, SQUARE, RELU, LEAKY_RELU, SIGMOID, TANH, GELU, SOFTPLUS, SIGN, RECIPROCAL,
+  NEG, ABS, EXP, LOG, SQRT, SQUARE, RELU, LEAKY_RELU, SIGMOID, TANH, GELU, SOFTPLUS, SIGN, RECIPROCAL, SIN, COS,
 } from './codes';
 import {
   exp_v, exp_s, sigmoid_v, sigmoid_s, tanh_v, tanh_s, gelu64, geluDerivative64, softplus64,
 } from './math';
 
-/** Ops evaluated one element at a time in f64 (no SIMD form). */
+/**
+ * Ops evaluated one element at a time in f64 (no SIMD form). sin and cos use the standard library's f64 functions
+ * (musl's, with exact argument reduction for every |x|): < 1 f64 ulp, so within 1 f32 ulp after the rounding.
+ */
 // @ts-ignore: decorator
 @inline function scalarOnly(op: i32): bool {
-  return op == LOG || op == GELU || op == SOFTPLUS;
+  return op == LOG || op == GELU || op == SOFTPLUS || op == SIN || op == COS;
 }
 
 // @ts-ignore: decorator
@@ -29,6 +32,8 @@ import {
     case GELU: return <f32>gelu64(<f64>x);
     case SOFTPLUS: return <f32>softplus64(<f64>x, alpha64);
     case SIGN: return x > 0 ? 1.0 : x < 0 ? -1.0 : x == x ? 0.0 : x; // sign(±0) = +0, NaN stays NaN
+    case SIN: return <f32>Math.sin(<f64>x);
+    case COS: return <f32>Math.cos(<f64>x);
     default: return 1.0 / x; // RECIPROCAL
   }
 }
@@ -51,7 +56,7 @@ import {
       const s = f32x4.sub(v128.and(f32x4.gt(x, zero), one), v128.and(f32x4.lt(x, zero), one));
       return v128.bitselect(s, x, f32x4.eq(x, x));
     }
-    default: return f32x4.div(one, x); // RECIPROCAL
+    default: return f32x4.div(one, x); // RECIPROCAL (LOG, GELU, SOFTPLUS, SIN, COS never take the SIMD path)
   }
 }
 
@@ -80,7 +85,7 @@ import {
 
 /**
  * out[i] = f(x[i]) for i < n (f32, out may alias x). f by op: NEG ABS EXP LOG SQRT SQUARE RELU LEAKY_RELU(alpha =
- * slope) SIGMOID TANH GELU(erf form) SOFTPLUS(alpha = beta, x where beta·x > 20) SIGN(±0 → 0) RECIPROCAL.
+ * slope) SIGMOID TANH GELU(erf form) SOFTPLUS(alpha = beta, x where beta·x > 20) SIGN(±0 → 0) RECIPROCAL SIN COS.
  */
 export function unary_f32(op: i32, x: usize, out: usize, n: i32, alpha: f64): void {
   switch (op) {
@@ -98,6 +103,8 @@ export function unary_f32(op: i32, x: usize, out: usize, n: i32, alpha: f64): vo
     case SOFTPLUS: unaryLoop(SOFTPLUS, x, out, n, alpha); break;
     case SIGN: unaryLoop(SIGN, x, out, n, alpha); break;
     case RECIPROCAL: unaryLoop(RECIPROCAL, x, out, n, alpha); break;
+    case SIN: unaryLoop(SIN, x, out, n, alpha); break;
+    case COS: unaryLoop(COS, x, out, n, alpha); break;
   }
 }
 

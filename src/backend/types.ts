@@ -19,11 +19,13 @@ export interface Buf {
   readonly live: boolean;
 }
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'equal' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual';
+/** The comparisons: on int32 operands they are the only binary ops (1/0 as int32). */
+export type CompareOp = 'equal' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual';
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | CompareOp;
 
 export type UnaryOp = 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'square' | 'relu' | 'leakyRelu' | 'sigmoid'
-  | 'tanh' | 'gelu' | 'softplus' | 'sign' | 'reciprocal';
+  | 'tanh' | 'gelu' | 'softplus' | 'sign' | 'reciprocal' | 'sin' | 'cos';
 
 /** Unary ops with a fused backward kernel. Which saved value the kernel reads is fixed per op (see below). */
 export type UnaryGradOp = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'gelu' | 'softplus';
@@ -171,13 +173,17 @@ export interface Backend {
    */
   attentionGrad(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, dout: Buf, dq: Buf | null, dk: Buf | null, dv: Buf | null,
     plan: AttentionPlan): void;
+  /** Float operands: any op, out in their dtype. int32 operands: comparisons only, out int32 (1/0). */
   binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, plan: BroadcastPlan): void;
   where(cond: Buf, a: Buf, b: Buf, out: Buf, plan: WherePlan): void;
   /** out = f(x) elementwise; alpha is leakyRelu's slope, softplus's beta, unused otherwise. */
   unary(op: UnaryOp, x: Buf, out: Buf, n: number, alpha: number): void;
   /** dx = dy · f′, where f′ is computed from `saved` (x or y per UNARY_GRAD_READS). */
   unaryGrad(op: UnaryGradOp, saved: Buf, dy: Buf, dx: Buf, n: number, alpha: number): void;
-  /** out[o,i] = reduce over j of x[o,j,i] for x viewed as [outer, r, inner]; argmax gets j (int32) for max. */
+  /**
+   * out[o,i] = reduce over j of x[o,j,i] for x viewed as [outer, r, inner]; argmax gets j (int32) for max.
+   * int32 x (and out): max only.
+   */
   reduce(op: ReduceOp, x: Buf, out: Buf, outer: number, r: number, inner: number, argmax: Buf | null): void;
   /** (log-)softmax over j of x viewed as [outer, r, inner]. */
   softmax(x: Buf, out: Buf, outer: number, r: number, inner: number, log: boolean): void;
@@ -185,12 +191,32 @@ export interface Backend {
   softmaxGrad(y: Buf, dy: Buf, dx: Buf, outer: number, r: number, inner: number, log: boolean): void;
   /**
    * Softmax cross-entropy of logits [n, c] against int32 labels [n] with target (1−s)·onehot + s/c.
-   * Writes the per-row loss to losses [n] and the softmax to probs [n, c] (kept for the backward).
+   * Writes the per-row loss to losses [n] and the softmax to probs [n, c] (kept for the backward). A row whose
+   * label is ignoreIndex has loss 0 (its probs are still the softmax).
    */
-  crossEntropy(logits: Buf, labels: Buf, losses: Buf, probs: Buf, n: number, c: number, smoothing: number): void;
-  /** dx[i] = (probs[i] − target[i]) · dloss[i·dlossStride] · scale; dlossStride 0 broadcasts one upstream value. */
+  crossEntropy(logits: Buf, labels: Buf, losses: Buf, probs: Buf, n: number, c: number, smoothing: number,
+    ignoreIndex: number): void;
+  /**
+   * dx[i] = (probs[i] − target[i]) · dloss[i·dlossStride] · scale; dlossStride 0 broadcasts one upstream value.
+   * A row whose label is ignoreIndex gets dx[i] = 0.
+   */
   crossEntropyGrad(probs: Buf, labels: Buf, dloss: Buf, dlossStride: number, scale: number, dx: Buf,
-    n: number, c: number, smoothing: number): void;
+    n: number, c: number, smoothing: number, ignoreIndex: number): void;
+  /**
+   * out = x converted to out's dtype (n elements): float → int32 truncates toward zero, saturating at the int32
+   * range (NaN → 0); int32 → float and float64 → float32 round to nearest even; the rest is exact.
+   */
+  cast(x: Buf, out: Buf, n: number): void;
+  /**
+   * The lower (upper = false: keep column − row ≤ diagonal) or upper (upper: keep column − row ≥ diagonal)
+   * triangle of each of `batch` [rows, cols] matrices, the rest 0 (any dtype; out may alias x).
+   */
+  triangle(x: Buf, out: Buf, batch: number, rows: number, cols: number, diagonal: number, upper: boolean): void;
+  /**
+   * Cumulative sum over j of x viewed as [outer, r, inner] (reverse: from the last j down), accumulated in
+   * float64 and rounded once per output.
+   */
+  cumsum(x: Buf, out: Buf, outer: number, r: number, inner: number, reverse: boolean): void;
   copy(x: Buf, out: Buf, plan: CopyPlan): void;
   /** out[offset .. offset+n) = value. */
   fill(out: Buf, value: number, offset: number, n: number): void;

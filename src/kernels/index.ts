@@ -6,7 +6,7 @@
 // A kernel that fails after allocating (out of memory in its scratch space, a trap) frees what it allocated:
 // every entry point that allocates runs inside freeOnError().
 import type {
-  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, Buf, ConvPlan, DType, LayerNormPlan, Pool2dPlan, PoolSizes,
+  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, Buf, CompareOp, ConvPlan, DType, LayerNormPlan, Pool2dPlan, PoolSizes,
   ReduceOp, RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
 } from '../backend/types.js';
 import { describe } from '../options.js';
@@ -76,7 +76,7 @@ function check(kernel: string, ...xs: NDArray[]): Backend {
 function checkFloat(kernel: string, ...xs: NDArray[]): DType {
   const dtype = xs[0]!.buf.dtype;
   for (const x of xs) {
-    if (x.buf.dtype === 'int32') throw new Error(`${kernel}: expects float32 or float64 data, got int32`);
+    if (x.buf.dtype === 'int32') throw new Error(`${kernel}: expects float32 or float64 data, got int32 (x.float() casts it)`);
     if (x.buf.dtype !== dtype) throw new Error(`${kernel}: dtypes differ (${dtype} and ${x.buf.dtype})`);
   }
   return dtype;
@@ -128,10 +128,16 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
   });
 }
 
-/** Elementwise a op b with broadcasting; comparisons give 1/0 in the inputs' dtype. */
+const COMPARISONS: readonly BinaryOp[] = ['equal', 'greater', 'greaterEqual', 'less', 'lessEqual'] satisfies CompareOp[];
+
+/**
+ * Elementwise a op b with broadcasting; comparisons give 1/0 in the inputs' dtype. On int32 operands (both) only
+ * the comparisons run.
+ */
 export function binary(op: BinaryOp, a: NDArray, b: NDArray): NDArray {
   const backend = check(op, a, b);
-  const dtype = checkFloat(op, a, b);
+  const ints = a.buf.dtype === 'int32' && b.buf.dtype === 'int32' && COMPARISONS.includes(op);
+  const dtype = ints ? 'int32' : checkFloat(op, a, b);
   const outShape = broadcastShapes(op, a.shape, b.shape);
   return freeOnError(() => {
     const out = empty(backend, dtype, outShape);
@@ -194,7 +200,7 @@ export interface ReduceResult { out: NDArray; argmax: NDArray | null }
  */
 export function reduce(op: ReduceOp, x: NDArray, axes?: number | readonly number[], keepdims = false): ReduceResult {
   const backend = check(op, x);
-  const dtype = checkFloat(op, x);
+  const dtype = op === 'max' && x.buf.dtype === 'int32' ? 'int32' : checkFloat(op, x); // int32: max (and argmax) only
   const ax = normalizeAxes(op, x.shape, axes);
   const keptShape = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
   const outShape = keepdims ? keptShape : x.shape.filter((_, i) => !ax.includes(i));
@@ -257,51 +263,118 @@ export function softmaxGrad(y: NDArray, dy: NDArray, axis = -1, log = false): ND
   });
 }
 
-function checkLabels(kernel: string, logits: NDArray, labels: NDArray): [number, number] {
+/**
+ * Checks labels [n] (int32, each in [0, c) or equal to ignoreIndex) against logits [n, c]; returns n, c and how
+ * many rows count (are not ignored).
+ */
+function checkLabels(kernel: string, logits: NDArray, labels: NDArray, ignoreIndex: number): [number, number, number] {
   if (logits.shape.length !== 2) throw new Error(`${kernel}: logits must be [batch, classes], got ${fmt(logits.shape)}`);
   checkInt(kernel, 'labels', labels);
+  if (!Number.isSafeInteger(ignoreIndex)) throw new Error(`${kernel}: ignoreIndex must be an integer, got ${describe(ignoreIndex)}`);
   const [n, c] = logits.shape as [number, number];
   if (labels.shape.length !== 1 || labels.shape[0] !== n) {
     throw new Error(`${kernel}: labels must have shape [${n}] for logits ${fmt(logits.shape)}, got ${fmt(labels.shape)}`);
   }
   const values = labels.buf.backend.read(labels.buf);
-  const bad = values.findIndex((v) => v < 0 || v >= c);
-  if (bad >= 0) throw new Error(`${kernel}: label ${values[bad]} at row ${bad} is out of range [0, ${c})`);
-  return [n, c];
+  let counted = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v === ignoreIndex) continue;
+    if (v < 0 || v >= c) {
+      throw new Error(`${kernel}: label ${v} at row ${i} is out of range [0, ${c}) and is not ignoreIndex (${ignoreIndex})`);
+    }
+    counted++;
+  }
+  return [n, c, counted];
 }
 
 function checkSmoothing(kernel: string, s: number): void {
   if (!(s >= 0 && s <= 1)) throw new Error(`${kernel}: labelSmoothing must be in [0, 1], got ${s}`);
 }
 
-/** Per-row softmax cross-entropy and the softmax itself (kept for the backward). Caller frees both. */
-export function crossEntropy(logits: NDArray, labels: NDArray, smoothing = 0): { losses: NDArray; probs: NDArray } {
+/**
+ * Per-row softmax cross-entropy (0 for rows labelled ignoreIndex, PyTorch's default −100), the softmax itself
+ * (kept for the backward) and the number of rows that count. Caller frees both arrays.
+ */
+export function crossEntropy(logits: NDArray, labels: NDArray, smoothing = 0, ignoreIndex = -100):
+  { losses: NDArray; probs: NDArray; counted: number } {
   const backend = check('crossEntropy', logits, labels);
   const dtype = checkFloat('crossEntropy', logits);
   checkSmoothing('crossEntropy', smoothing);
-  const [n, c] = checkLabels('crossEntropy', logits, labels);
+  const [n, c, counted] = checkLabels('crossEntropy', logits, labels, ignoreIndex);
   return freeOnError(() => {
     const losses = empty(backend, dtype, [n]);
     const probs = empty(backend, dtype, [n, c]);
-    backend.crossEntropy(logits.buf, labels.buf, losses.buf, probs.buf, n, c, smoothing);
-    return { losses, probs };
+    backend.crossEntropy(logits.buf, labels.buf, losses.buf, probs.buf, n, c, smoothing, ignoreIndex);
+    return { losses, probs, counted };
   });
 }
 
-/** d logits = (probs − target) · dloss · scale, with dloss per row ([n]) or one value ([] or [1]). */
-export function crossEntropyGrad(probs: NDArray, labels: NDArray, dloss: NDArray, scale = 1, smoothing = 0): NDArray {
+/**
+ * d logits = (probs − target) · dloss · scale, with dloss per row ([n]) or one value ([] or [1]); 0 in rows
+ * labelled ignoreIndex.
+ */
+export function crossEntropyGrad(probs: NDArray, labels: NDArray, dloss: NDArray, scale = 1, smoothing = 0,
+  ignoreIndex = -100): NDArray {
   const backend = check('crossEntropyGrad', probs, labels, dloss);
   const dtype = checkFloat('crossEntropyGrad', probs, dloss);
   checkSmoothing('crossEntropyGrad', smoothing);
-  const [n, c] = checkLabels('crossEntropyGrad', probs, labels);
+  const [n, c] = checkLabels('crossEntropyGrad', probs, labels, ignoreIndex);
   const size = sizeOf(dloss.shape);
   if (size !== 1 && !(dloss.shape.length === 1 && size === n)) {
     throw new Error(`crossEntropyGrad: upstream gradient must be a scalar or [${n}], got ${fmt(dloss.shape)}`);
   }
   return freeOnError(() => {
     const dx = empty(backend, dtype, [n, c]);
-    backend.crossEntropyGrad(probs.buf, labels.buf, dloss.buf, size === 1 && n !== 1 ? 0 : 1, scale, dx.buf, n, c, smoothing);
+    backend.crossEntropyGrad(probs.buf, labels.buf, dloss.buf, size === 1 && n !== 1 ? 0 : 1, scale, dx.buf, n, c,
+      smoothing, ignoreIndex);
     return dx;
+  });
+}
+
+// ---- Sequence models: dtype conversion, triangles, cumulative sums -------------------------------------------
+
+/**
+ * x converted to `dtype` (a new array): float → int32 truncates toward zero, saturating at the int32 range (NaN →
+ * 0); to float32 rounds to nearest even; the rest is exact.
+ */
+export function cast(x: NDArray, dtype: DType): NDArray {
+  const backend = check('cast', x);
+  return freeOnError(() => {
+    const out = empty(backend, dtype, x.shape);
+    if (out.buf.size > 0) backend.cast(x.buf, out.buf, out.buf.size);
+    return out;
+  });
+}
+
+/**
+ * The lower (tril: column − row ≤ diagonal) or upper (triu: column − row ≥ diagonal) triangle of the matrices in
+ * the last two dims of x (rank ≥ 2, any dtype), the rest 0.
+ */
+export function triangle(x: NDArray, diagonal: number, upper: boolean): NDArray {
+  const name = upper ? 'triu' : 'tril';
+  const backend = check(name, x);
+  if (x.shape.length < 2) throw new Error(`${name}: expected a tensor of rank ≥ 2 (matrices in the last two dims), got ${fmt(x.shape)}`);
+  if (!Number.isSafeInteger(diagonal)) throw new Error(`${name}: diagonal must be an integer, got ${describe(diagonal)}`);
+  const [rows, cols] = x.shape.slice(-2) as [number, number];
+  // Beyond ±(rows + cols) every diagonal keeps all or nothing: clamped, it fits the kernel's i32.
+  const d = Math.max(-(rows + cols), Math.min(rows + cols, diagonal));
+  return freeOnError(() => {
+    const out = empty(backend, x.buf.dtype, x.shape);
+    if (out.buf.size > 0) backend.triangle(x.buf, out.buf, sizeOf(x.shape.slice(0, -2)), rows, cols, d, upper);
+    return out;
+  });
+}
+
+/** The cumulative sum of x along `axis` (reverse: from the end), accumulated in float64. */
+export function cumsum(x: NDArray, axis: number, reverse = false): NDArray {
+  const backend = check('cumsum', x);
+  const dtype = checkFloat('cumsum', x);
+  const a = normalizeAxis('cumsum', x.shape, axis);
+  return freeOnError(() => {
+    const out = empty(backend, dtype, x.shape);
+    if (out.buf.size > 0) backend.cumsum(x.buf, out.buf, ...around(x.shape, a, a), reverse);
+    return out;
   });
 }
 

@@ -1,46 +1,87 @@
-// crossEntropy: softmax cross-entropy of logits [n, c] against int32 class labels [n], with optional label
-// smoothing s (target (1−s)·onehot + s/c), reduced by 'mean' (over the batch, PyTorch's default), 'sum' or
-// 'none' (one loss per row). One fused kernel computes the row losses and keeps the softmax; the backward is
-// (softmax − target) · upstream · (1/n for 'mean'), also one kernel, whatever the reduction.
-import { apply, checkTensor, fromKernel } from '../autograd/op.js';
-import { isGradEnabled } from '../autograd/scope.js';
+// crossEntropy: softmax cross-entropy of logits against int32 class labels, in PyTorch's layouts: logits [N, C]
+// with labels [N], [C] with a scalar label, or [N, C, d1, …] with labels [N, d1, …] (the classes on dim 1, so a
+// [B, T, V] language-model output is reshaped to [B·T, V] first). Optional label smoothing s (target
+// (1−s)·onehot + s/C); labels equal to ignoreIndex (default −100) contribute nothing. Reduced by 'mean' (over the
+// labels that count, PyTorch's default), 'sum' or 'none' (one loss per label, in the labels' shape). One fused
+// kernel computes the row losses and keeps the softmax; the backward is (softmax − target) · upstream · (1/count
+// for 'mean'), 0 in ignored rows, also one kernel, whatever the reduction.
+import { apply, checkAlive, checkTensor, fromKernel } from '../autograd/op.js';
+import { isGradEnabled, tidy } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
-import { fromValues } from '../creation.js';
+import { tensor } from '../creation.js';
 import * as K from '../kernels/index.js';
-import { checkOptions, describe, number } from '../options.js';
+import { fmt, sizeOf } from '../kernels/shape.js';
+import { checkOptions, describe, integer, number } from '../options.js';
+import { permute } from './permute.js';
 import { REDUCTION, reduceLoss, type Reduction } from './reduction.js';
+import { reshape } from './reshape.js';
 
 export interface CrossEntropyOptions {
   reduction?: Reduction;
   /** Target (1 − s)·onehot + s/classes, as PyTorch's label_smoothing (default 0). */
   labelSmoothing?: number;
+  /** Labels equal to it contribute nothing, and 'mean' averages over the others (default −100, as PyTorch). */
+  ignoreIndex?: number;
 }
 
-/** Labels may be an int32 tensor or plain class indices. */
-export function crossEntropy(logits: Tensor, target: Tensor | readonly number[], options: CrossEntropyOptions = {}): Tensor {
+/** Labels may be an int32 tensor or (nested) arrays of class indices. */
+export function crossEntropy(logits: Tensor, target: Tensor | readonly unknown[], options: CrossEntropyOptions = {}): Tensor {
   checkTensor('crossEntropy', 'logits', logits);
   if (!(target instanceof Tensor) && !Array.isArray(target)) {
     throw new Error(`crossEntropy: target must be an int32 tensor or an array of class indices, got ${describe(target)}`);
   }
-  checkOptions('crossEntropy', options, { reduction: REDUCTION, labelSmoothing: number({ ge: 0, le: 1 }) }, {
+  checkOptions('crossEntropy', options, { reduction: REDUCTION, labelSmoothing: number({ ge: 0, le: 1 }), ignoreIndex: integer() }, {
     weight: "class weights are not implemented; use reduction: 'none' and weight the losses",
-    ignoreIndex: "leave those rows out first, or use reduction: 'none' and weight them 0",
   });
-  const { reduction = 'mean', labelSmoothing = 0 } = options;
+  checkAlive('crossEntropy', [logits, ...(target instanceof Tensor ? [target] : [])]);
   const labels = target instanceof Tensor ? target
-    : fromValues(target, [target.length], { dtype: 'int32', backend: logits.backend });
+    : tensor(target as number[], { dtype: 'int32', backend: logits.backend });
+  try {
+    if (logits.rank === 2) return crossEntropyRows(logits, labels, options);
+    const labelShape = labelShapeOf(logits, labels);
+    // Classes last, then one row per label; the per-label losses go back to the labels' shape.
+    return tidy(() => {
+      const classesLast = logits.rank > 2 ? permute(logits, [0, ...logits.shape.slice(2).map((_, i) => i + 2), 1]) : logits;
+      const rows = sizeOf(labelShape);
+      const loss = crossEntropyRows(reshape(classesLast, [rows, logits.shape[logits.rank === 1 ? 0 : 1]!]),
+        reshape(labels, [rows]), options);
+      return options.reduction === 'none' ? reshape(loss, labelShape) : loss;
+    });
+  } finally {
+    if (labels !== target) labels.dispose();
+  }
+}
+
+/** The shape labels must have for logits of rank 1 or ≥ 3 (PyTorch's rule: classes on dim 1), checked. */
+function labelShapeOf(logits: Tensor, labels: Tensor): number[] {
+  if (logits.rank === 0) throw new Error('crossEntropy: logits must have a class dimension, got a scalar (shape [])');
+  const expected = logits.rank === 1 ? [] : [logits.shape[0]!, ...logits.shape.slice(2)];
+  if (fmt(labels.shape) === fmt(expected)) return expected;
+  const hint = logits.rank === 3 && fmt(labels.shape) === fmt(logits.shape.slice(0, 2))
+    ? `; for logits [B, T, V] with labels [B, T] (classes last), reshape them to [B·T, V] and [B·T], or permute the logits to [B, V, T]`
+    : '';
+  throw new Error(`crossEntropy: labels must have shape ${fmt(expected)} for logits ${fmt(logits.shape)} (classes on dim 1, ` +
+    `as in PyTorch: logits [N, C, d…], labels [N, d…]), got ${fmt(labels.shape)}${hint}`);
+}
+
+/** crossEntropy of logits [n, c] against labels [n]: the fused op. */
+function crossEntropyRows(logits: Tensor, labels: Tensor, options: CrossEntropyOptions): Tensor {
+  const { reduction = 'mean', labelSmoothing = 0, ignoreIndex = -100 } = options;
   // The softmax the forward kernel keeps for the backward: an array, wrapped in a tensor only when the graph saves
   // it (after the forward succeeded; a failed forward frees the array itself).
   let probsArray: K.NDArray | null = null;
   let probs: Tensor | null = null;
+  let counted = 0;
   try {
     return apply({
       op: 'crossEntropy',
       inputs: [logits, labels],
       forward: ([l, y]) => {
-        const r = K.crossEntropy(l!, y!, labelSmoothing);
+        const r = K.crossEntropy(l!, y!, labelSmoothing, ignoreIndex);
         probsArray = r.probs;
-        return reduceLoss(r.losses, reduction, 1);
+        counted = r.counted;
+        // 'mean' is over the rows that count: the mean of all rows, times rows / counted (1 when none is ignored)
+        return reduceLoss(r.losses, reduction, reduction === 'mean' ? l!.shape[0]! / counted : 1);
       },
       save: ([, y]) => [(probs = fromKernel(probsArray!)), y!],
       backward: (g, [p, y]) => {
@@ -48,16 +89,15 @@ export function crossEntropy(logits: Tensor, target: Tensor | readonly number[],
           throw new Error('crossEntropy: gradients of its gradient are not supported (its backward is one fused kernel); ' +
             'for higher order, write the loss with logSoftmax and gather');
         }
-        const scale = reduction === 'mean' ? 1 / p!.shape[0]! : 1;
-        return [fromKernel(K.crossEntropyGrad(p!, y!, g, scale, labelSmoothing)), null];
+        const scale = reduction === 'mean' ? 1 / counted : 1;
+        return [fromKernel(K.crossEntropyGrad(p!, y!, g, scale, labelSmoothing, ignoreIndex)), null];
       },
-      attrs: { reduction, labelSmoothing },
+      attrs: { reduction, labelSmoothing, ignoreIndex },
       local: () => ['softmax − onehot', '—'],
     });
   } finally {
     const saved = probs as Tensor | null, array = probsArray as K.NDArray | null;
     if (saved) saved.dispose(); // the graph keeps its own handle
     else if (array?.buf.live) K.free(array); // no graph was recorded
-    if (labels !== target) labels.dispose();
   }
 }

@@ -4,11 +4,15 @@ import { setEngineOps, type BackwardOptions } from '../autograd/backward.js';
 import { backward } from '../autograd/functional.js';
 import type { TensorLike } from '../autograd/op.js';
 import { Tensor } from '../autograd/tensor.js';
+import type { DType } from '../backend/types.js';
 import { abs } from './abs.js';
 import { add } from './add.js';
 import { broadcastTo } from './broadcastTo.js';
+import { cast } from './cast.js';
 import { clone } from './clone.js';
 import { equal, greater, greaterEqual, less, lessEqual } from './compare.js';
+import { cos } from './cos.js';
+import { cumsum } from './cumsum.js';
 import { div } from './div.js';
 import { exp } from './exp.js';
 import { gather } from './gather.js';
@@ -21,6 +25,7 @@ import { argMax, max } from './max.js';
 import { maximum, minimum } from './maximum.js';
 import { mean } from './mean.js';
 import { mul } from './mul.js';
+import { multinomial, type MultinomialOptions } from './multinomial.js';
 import { neg } from './neg.js';
 import { permute, transpose } from './permute.js';
 import { pow } from './pow.js';
@@ -28,6 +33,7 @@ import { relu } from './relu.js';
 import { flatten, reshape, view } from './reshape.js';
 import { sigmoid } from './sigmoid.js';
 import { sign } from './sign.js';
+import { sin } from './sin.js';
 import { slice } from './slice.js';
 import { softmax } from './softmax.js';
 import { softplus } from './softplus.js';
@@ -36,10 +42,14 @@ import { square } from './square.js';
 import { sub } from './sub.js';
 import { sum, type Axes } from './sum.js';
 import { tanh } from './tanh.js';
+import { topK, type TopKOptions } from './topK.js';
+import { tril, triu } from './triangle.js';
 
-export { abs, add, argMax, broadcastTo, clone, div, equal, exp, flatten, gather, gelu, greater, greaterEqual,
-  leakyRelu, less, lessEqual, log, logSoftmax, matmul, max, maximum, mean, minimum, mul, neg, permute, pow, relu,
-  reshape, sigmoid, sign, slice, softmax, softplus, sqrt, square, sub, sum, tanh, transpose };
+export { abs, add, argMax, broadcastTo, cast, clone, cos, cumsum, div, equal, exp, flatten, gather, gelu, greater,
+  greaterEqual, leakyRelu, less, lessEqual, log, logSoftmax, matmul, max, maximum, mean, minimum, mul, multinomial, neg,
+  permute, pow, relu, reshape, sigmoid, sign, sin, slice, softmax, softplus, sqrt, square, sub, sum, tanh, topK,
+  transpose, tril, triu };
+export type { MultinomialOptions, TopKOptions };
 export { expand } from './broadcastTo.js';
 export { conv1d } from './conv1d.js';
 export { conv2d } from './conv2d.js';
@@ -119,6 +129,19 @@ declare module '../autograd/tensor.js' {
     greaterEqual(b: TensorLike): Tensor;
     less(b: TensorLike): Tensor;
     lessEqual(b: TensorLike): Tensor;
+    /** This tensor converted to `dtype` (a view when it already has it). */
+    cast(dtype: DType): Tensor;
+    /** cast('float32'), as PyTorch's .float(). */
+    float(): Tensor;
+    /** cast('int32'): truncates toward zero, as PyTorch's .int(). */
+    int(): Tensor;
+    sin(): Tensor;
+    cos(): Tensor;
+    cumsum(dim: number): Tensor;
+    tril(diagonal?: number): Tensor;
+    triu(diagonal?: number): Tensor;
+    topK(k: number, options?: TopKOptions): { values: Tensor; indices: Tensor };
+    multinomial(numSamples: number, options?: MultinomialOptions): Tensor;
   }
 }
 
@@ -165,5 +188,15 @@ const methods: Partial<Record<keyof Tensor, (this: Tensor, ...args: never[]) => 
   greaterEqual(b: TensorLike) { return greaterEqual(this, b); },
   less(b: TensorLike) { return less(this, b); },
   lessEqual(b: TensorLike) { return lessEqual(this, b); },
+  cast(dtype: DType) { return cast(this, dtype); },
+  float() { return cast(this, 'float32'); },
+  int() { return cast(this, 'int32'); },
+  sin() { return sin(this); },
+  cos() { return cos(this); },
+  cumsum(dim: number) { return cumsum(this, dim); },
+  tril(diagonal?: number) { return tril(this, diagonal); },
+  triu(diagonal?: number) { return triu(this, diagonal); },
+  topK(k: number, options?: TopKOptions) { return topK(this, k, options); },
+  multinomial(numSamples: number, options?: MultinomialOptions) { return multinomial(this, numSamples, options); },
 };
 Object.assign(Tensor.prototype, methods);

@@ -6,7 +6,8 @@
 //   0 ulp, bit for bit (sign of zero included; NaN matches any NaN): neg abs sqrt square relu sign reciprocal,
 //     add sub mul div maximum minimum, the comparisons, where, relu backward (IEEE operations on two float32
 //     values are correctly rounded in both precisions);
-//   1 ulp: log, pow (evaluated in f64 and rounded once), leakyRelu / its backward (slope 0.01 is not a float32);
+//   1 ulp: log, pow, sin, cos (evaluated in f64 and rounded once), leakyRelu / its backward (slope 0.01 is not a
+//     float32);
 //   2 ulp: exp (SIMD polynomial, ≤ 1 ulp from the exact value), tanh (≤ 1.5 ulp), gelu and softplus (f64);
 //   3 ulp: sigmoid (≤ 2 ulp), and the backward kernels that multiply three rounded factors;
 //   plus an absolute term where float32 cancels: tanh′ = 1 − y² (|dy|·2^-22) and gelu′ near its root.
@@ -233,6 +234,10 @@ const UNARY_ROWS: UnaryRow[] = [
   { op: 'softplus', alpha: 2, ulps: 2, gen: uniform(-15, 15) },
   { op: 'sign', ulps: 0, gen: integers(-2, 2) },
   { op: 'reciprocal', ulps: 0, gen: uniform(-5, 5) },
+  { op: 'sin', ulps: 1, gen: uniform(-10, 10) },
+  { op: 'sin', ulps: 1, gen: uniform(-1e6, 1e6) },
+  { op: 'cos', ulps: 1, gen: uniform(-10, 10) },
+  { op: 'cos', ulps: 1, gen: uniform(-1e6, 1e6) },
 ];
 
 describe.each(UNARY_ROWS.map((r, k) => ({ ...r, k })))('unary $op (alpha $alpha, row $k)', (row) => {
@@ -267,6 +272,7 @@ describe('unary special values (exact semantics)', () => {
     ['softplus', 1, Infinity, Infinity], ['softplus', 1, -Infinity, 0], ['softplus', 1, 30, 30],
     ['log', 0, 0, -Infinity], ['log', 0, -1, NaN], ['sqrt', 0, -0, -0], ['reciprocal', 0, -0, -Infinity],
     ['leakyRelu', 0.5, -0, -0], ['leakyRelu', 0.5, -Infinity, -Infinity], ['abs', 0, -0, 0], ['neg', 0, 0, -0],
+    ['sin', 0, -0, -0], ['sin', 0, Infinity, NaN], ['sin', 0, NaN, NaN], ['cos', 0, -0, 1], ['cos', 0, -Infinity, NaN],
   ];
   it.each(backends)('$label', ({ backend }) => {
     for (const [op, alpha, x, fx] of table) {

@@ -145,7 +145,7 @@ describe.each([0, 0.1])('crossEntropy (smoothing %s)', (smoothing) => {
     const labels = Int32Array.from({ length: n }, () => Math.floor(rand() * c));
     const [, , wantLoss, wantProbs] = withBufs(oracle,
       [{ dtype: 'float64', data: logits }, { dtype: 'int32', data: labels }, { dtype: 'float64', size: n }, { dtype: 'float64', size: n * c }],
-      ([bl, by, bloss, bp]) => oracle.crossEntropy(bl!, by!, bloss!, bp!, n, c, smoothing));
+      ([bl, by, bloss, bp]) => oracle.crossEntropy(bl!, by!, bloss!, bp!, n, c, smoothing, -100));
     const { m, lse } = rowStats(logits, n, c, 1);
     const lossTol = (i: number) => 2 ** -21 * (Math.abs(lse[i]!) + Math.abs(logits[i * c + labels[i]!]! - m[i]!) + 1) *
       (smoothing ? 4 : 1);
@@ -156,7 +156,7 @@ describe.each([0, 0.1])('crossEntropy (smoothing %s)', (smoothing) => {
     for (const { n, c, logits, labels, wantLoss, wantProbs, lossTol, probTol } of cases) {
       const [, , loss, probs] = withBufs(backend,
         [{ dtype: 'float32', data: logits }, { dtype: 'int32', data: labels }, { dtype: 'float32', size: n }, { dtype: 'float32', size: n * c }],
-        ([bl, by, bloss, bp]) => backend.crossEntropy(bl!, by!, bloss!, bp!, n, c, smoothing));
+        ([bl, by, bloss, bp]) => backend.crossEntropy(bl!, by!, bloss!, bp!, n, c, smoothing, -100));
       expect(mismatch(loss!, wantLoss, lossTol), `loss [${n},${c}]`).toBeNull();
       expect(mismatch(probs!, wantProbs, probTol), `probs [${n},${c}]`).toBeNull();
     }
@@ -170,12 +170,12 @@ describe.each([0, 0.2])('crossEntropyGrad (smoothing %s)', (smoothing) => {
     const labels = Int32Array.from({ length: n }, () => Math.floor(rand() * c));
     const probs = Float32Array.from(withBufs(oracle,
       [{ dtype: 'float64', data: logits }, { dtype: 'int32', data: labels }, { dtype: 'float64', size: n }, { dtype: 'float64', size: n * c }],
-      ([bl, by, bloss, bp]) => oracle.crossEntropy(bl!, by!, bloss!, bp!, n, c, smoothing))[3]!);
+      ([bl, by, bloss, bp]) => oracle.crossEntropy(bl!, by!, bloss!, bp!, n, c, smoothing, -100))[3]!);
     const dloss = dlossStride ? random(n, 8000 + s, -2, 2) : Float32Array.of(0.75);
     const scale = 1 / n;
     const want = withBufs(oracle,
       [{ dtype: 'float64', data: probs }, { dtype: 'int32', data: labels }, { dtype: 'float64', data: dloss }, { dtype: 'float64', size: n * c }],
-      ([bp, by, bd, bdx]) => oracle.crossEntropyGrad(bp!, by!, bd!, dlossStride, scale, bdx!, n, c, smoothing))[3]!;
+      ([bp, by, bd, bdx]) => oracle.crossEntropyGrad(bp!, by!, bd!, dlossStride, scale, bdx!, n, c, smoothing, -100))[3]!;
     const tol = (k: number) => 2 ** -22 * Math.abs(want[k]!) + 2 ** -23 * Math.abs(dloss[Math.floor(k / c) * dlossStride]! * scale);
     return { n, c, probs, labels, dloss, dlossStride, scale, want, tol };
   }));
@@ -183,7 +183,7 @@ describe.each([0, 0.2])('crossEntropyGrad (smoothing %s)', (smoothing) => {
     for (const { n, c, probs, labels, dloss, dlossStride, scale, want, tol } of cases) {
       const [, , , got] = withBufs(backend,
         [{ dtype: 'float32', data: probs }, { dtype: 'int32', data: labels }, { dtype: 'float32', data: dloss }, { dtype: 'float32', size: n * c }],
-        ([bp, by, bd, bdx]) => backend.crossEntropyGrad(bp!, by!, bd!, dlossStride, scale, bdx!, n, c, smoothing));
+        ([bp, by, bd, bdx]) => backend.crossEntropyGrad(bp!, by!, bd!, dlossStride, scale, bdx!, n, c, smoothing, -100));
       expect(mismatch(got!, want, tol), `[${n},${c}] stride ${dlossStride}`).toBeNull();
     }
   });
@@ -194,7 +194,7 @@ describe('cross-entropy known values', () => {
     // logits [0, 0, 0, 0]: loss log 4 whatever the label or smoothing; logits [2, 1, 0.1] label 0: 0.4170300162778375
     const run = (x: number[], label: number, s: number) => withBufs(backend,
       [{ dtype: 'float32', data: x }, { dtype: 'int32', data: [label] }, { dtype: 'float32', size: 1 }, { dtype: 'float32', size: x.length }],
-      ([bl, by, bloss, bp]) => backend.crossEntropy(bl!, by!, bloss!, bp!, 1, x.length, s));
+      ([bl, by, bloss, bp]) => backend.crossEntropy(bl!, by!, bloss!, bp!, 1, x.length, s, -100));
     expect(run([0, 0, 0, 0], 2, 0)[2]![0]).toBeCloseTo(Math.log(4), 6);
     expect(run([0, 0, 0, 0], 1, 0.3)[2]![0]).toBeCloseTo(Math.log(4), 6);
     expect(run([2, 1, 0.1], 0, 0)[2]![0]).toBeCloseTo(0.4170300162778375, 6);

@@ -17,6 +17,7 @@ import * as matmulK from './matmul.js';
 import * as optimK from './optim.js';
 import * as poolK from './pool.js';
 import * as reduceK from './reduce.js';
+import * as sequenceK from './sequence.js';
 import * as softmaxK from './softmax.js';
 import * as unaryK from './unary.js';
 
@@ -134,13 +135,24 @@ export class RefBackend implements Backend {
   softmaxGrad(y: Buf, dy: Buf, dx: Buf, outer: number, r: number, inner: number, log: boolean): void {
     softmaxK.softmaxGrad(this.d(y), this.d(dy), this.d(dx), outer, r, inner, log);
   }
-  crossEntropy(logits: Buf, labels: Buf, losses: Buf, probs: Buf, n: number, c: number, smoothing: number): void {
-    softmaxK.crossEntropy(this.d(logits), this.d(labels) as Int32Array, this.d(losses), this.d(probs), n, c, smoothing);
+  crossEntropy(logits: Buf, labels: Buf, losses: Buf, probs: Buf, n: number, c: number, smoothing: number,
+    ignoreIndex: number): void {
+    softmaxK.crossEntropy(this.d(logits), this.d(labels) as Int32Array, this.d(losses), this.d(probs), n, c, smoothing,
+      ignoreIndex);
   }
   crossEntropyGrad(probs: Buf, labels: Buf, dloss: Buf, dlossStride: number, scale: number, dx: Buf,
-    n: number, c: number, smoothing: number): void {
+    n: number, c: number, smoothing: number, ignoreIndex: number): void {
     softmaxK.crossEntropyGrad(this.d(probs), this.d(labels) as Int32Array, this.d(dloss), dlossStride, scale,
-      this.d(dx), n, c, smoothing);
+      this.d(dx), n, c, smoothing, ignoreIndex);
+  }
+  cast(x: Buf, out: Buf, n: number): void {
+    sequenceK.cast(this.d(x), this.d(out), n);
+  }
+  triangle(x: Buf, out: Buf, batch: number, rows: number, cols: number, diagonal: number, upper: boolean): void {
+    sequenceK.triangle(this.d(x), this.d(out), batch, rows, cols, diagonal, upper);
+  }
+  cumsum(x: Buf, out: Buf, outer: number, r: number, inner: number, reverse: boolean): void {
+    sequenceK.cumsum(this.d(x), this.d(out), outer, r, inner, reverse);
   }
   copy(x: Buf, out: Buf, plan: CopyPlan): void {
     copyK.copy(this.d(x), this.d(out), plan);

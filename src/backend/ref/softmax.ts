@@ -41,10 +41,11 @@ export function softmaxGrad(y: TypedArray, dy: TypedArray, dx: TypedArray, outer
 
 /**
  * Softmax cross-entropy of logits [n, c] against labels [n] with target q = (1−s)·onehot + s/c:
- * losses[i] = −Σ_j q_ij·log p_ij with log p = (x − max) − log Σ exp(x − max); probs[i,j] = p_ij.
+ * losses[i] = −Σ_j q_ij·log p_ij with log p = (x − max) − log Σ exp(x − max); probs[i,j] = p_ij. A row whose label
+ * is ignoreIndex has loss 0.
  */
 export function crossEntropy(logits: TypedArray, labels: Int32Array, losses: TypedArray, probs: TypedArray, n: number,
-  c: number, smoothing: number): void {
+  c: number, smoothing: number, ignoreIndex: number): void {
   for (let i = 0; i < n; i++) {
     const row = i * c;
     let m = -Infinity;
@@ -52,25 +53,30 @@ export function crossEntropy(logits: TypedArray, labels: Int32Array, losses: Typ
     let s = 0;
     for (let j = 0; j < c; j++) s += Math.exp(logits[row + j] - m);
     const lse = Math.log(s);
+    const ignored = labels[i] === ignoreIndex;
     let loss = 0;
     for (let j = 0; j < c; j++) {
       const logp = logits[row + j] - m - lse;
       probs[row + j] = Math.exp(logits[row + j] - m) / s;
       const q = (j === labels[i] ? 1 - smoothing : 0) + smoothing / c;
-      if (q !== 0) loss -= q * logp;
+      if (q !== 0 && !ignored) loss -= q * logp;
     }
     losses[i] = loss;
   }
 }
 
-/** dx[i,j] = (probs[i,j] − q_ij)·dloss[i·dlossStride]·scale (dlossStride 0: one upstream value for all rows). */
+/**
+ * dx[i,j] = (probs[i,j] − q_ij)·dloss[i·dlossStride]·scale (dlossStride 0: one upstream value for all rows); 0 for a
+ * row whose label is ignoreIndex.
+ */
 export function crossEntropyGrad(probs: TypedArray, labels: Int32Array, dloss: TypedArray, dlossStride: number,
-  scale: number, dx: TypedArray, n: number, c: number, smoothing: number): void {
+  scale: number, dx: TypedArray, n: number, c: number, smoothing: number, ignoreIndex: number): void {
   for (let i = 0; i < n; i++) {
+    const ignored = labels[i] === ignoreIndex;
     const g = dloss[i * dlossStride] * scale;
     for (let j = 0; j < c; j++) {
       const q = (j === labels[i] ? 1 - smoothing : 0) + smoothing / c;
-      dx[i * c + j] = (probs[i * c + j] - q) * g;
+      dx[i * c + j] = ignored ? 0 : (probs[i * c + j] - q) * g;
     }
   }
 }

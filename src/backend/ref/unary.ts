@@ -17,6 +17,8 @@ const UNARY: Record<UnaryOp, (x: number, alpha: number) => number> = {
   softplus: (x, beta) => softplus(x, beta),
   sign: (x) => sign(x),
   reciprocal: (x) => 1 / x,
+  sin: (x) => Math.sin(x),
+  cos: (x) => Math.cos(x),
 };
 
 /** out[i] = f(x[i]) for i < n; alpha is leakyRelu's slope and softplus's beta. out may alias x. */

@@ -39,9 +39,10 @@ export interface KernelExports {
   softmax_f32(x: Ptr, out: Ptr, outer: number, r: number, inner: number, log: number, i0: number, i1: number): void;
   softmax_grad_f32(y: Ptr, dy: Ptr, dx: Ptr, outer: number, r: number, inner: number, log: number, i0: number,
     i1: number): void;
-  cross_entropy_f32(logits: Ptr, labels: Ptr, losses: Ptr, probs: Ptr, n: number, c: number, smoothing: number): void;
+  cross_entropy_f32(logits: Ptr, labels: Ptr, losses: Ptr, probs: Ptr, n: number, c: number, smoothing: number,
+    ignoreIndex: number): void;
   cross_entropy_grad_f32(probs: Ptr, labels: Ptr, dloss: Ptr, dlossStride: number, scale: number, dx: Ptr,
-    n: number, c: number, smoothing: number): void;
+    n: number, c: number, smoothing: number, ignoreIndex: number): void;
   copy_strided_32(x: Ptr, out: Ptr, n0: number, n1: number, n2: number, n3: number,
     x0: number, x1: number, x2: number, x3: number, o0: number, o1: number, o2: number, o3: number): void;
   fill_f32(out: Ptr, n: number, value: number): void;
@@ -50,6 +51,14 @@ export interface KernelExports {
   axpy_f32(alpha: number, x: Ptr, y: Ptr, n: number): void;
   gather_32(x: Ptr, idx: Ptr, out: Ptr, outer: number, r: number, inner: number, nIdx: number): void;
   scatter_add_f32(dy: Ptr, idx: Ptr, dx: Ptr, outer: number, r: number, inner: number, nIdx: number): void;
+
+  cast_f32_i32(x: Ptr, out: Ptr, n: number): void;
+  cast_i32_f32(x: Ptr, out: Ptr, n: number): void;
+  compare_i32(op: number, a: Ptr, b: Ptr, out: Ptr, n0: number, n1: number, n2: number, n3: number,
+    a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number): void;
+  reduce_max_i32(x: Ptr, out: Ptr, outer: number, r: number, inner: number, argmax: Ptr): void;
+  triangle_32(x: Ptr, out: Ptr, batch: number, rows: number, cols: number, diagonal: number, upper: number): void;
+  cumsum_f32(x: Ptr, out: Ptr, outer: number, r: number, inner: number, reverse: number): void;
 
   max_pool2d_f32(x: Ptr, out: Ptr, idx: Ptr, planes: number, h: number, w: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number): void;

@@ -487,6 +487,8 @@ export class WasmBackend implements Backend {
     const outStrides = denseStrides(p.dims);
     forEach4(p.dims, [p.aStrides, p.bStrides, outStrides], ([oa, ob, oo], d, [sa, sb, so]) => {
       const args = [code, pa + 4 * oa!, pb + 4 * ob!, po + 4 * oo!, ...d, ...sa!, ...sb!] as Parameters<KernelExports['binary_f32']>;
+      // int32 operands (comparisons only): compare_i32, same arguments, on this thread (accuracy counts are small)
+      if (a.dtype === 'int32') return this.run(op, () => this.exports.compare_i32(...args));
       this.share(op, 'binary_f32', 12 * product(d), () => stridedCuts(args, 4, d, [[1, sa!], [2, sb!], [3, so!]], true),
         () => this.exports.binary_f32(...args));
     });
@@ -521,6 +523,8 @@ export class WasmBackend implements Backend {
   reduce(op: ReduceOp, x: Buf, out: Buf, outer: number, r: number, inner: number, argmax: Buf | null): void {
     const [px, po] = this.ptrs(op, x, out);
     const pi = argmax ? this.own(argmax, op).ptr : 0;
+    // int32 data (max only): reduce_max_i32, on this thread
+    if (x.dtype === 'int32') return this.run(op, () => this.exports.reduce_max_i32(px, po, outer, r, inner, pi));
     const code = REDUCE.get(op)!;
     // reduce_f32(op, x, out, outer, r, inner, argmax, i0, i1)
     this.share(op, 'reduce_f32', 4 * outer * (r + 1) * inner,
@@ -549,21 +553,40 @@ export class WasmBackend implements Backend {
       () => this.exports.softmax_grad_f32(py, pdy, pdx, outer, r, inner, +log, 0, inner));
   }
 
-  crossEntropy(logits: Buf, labels: Buf, losses: Buf, probs: Buf, n: number, c: number, smoothing: number): void {
+  crossEntropy(logits: Buf, labels: Buf, losses: Buf, probs: Buf, n: number, c: number, smoothing: number,
+    ignoreIndex: number): void {
     const [pl, py, ploss, pp] = this.ptrs('crossEntropy', logits, labels, losses, probs);
-    // cross_entropy_f32(logits, labels, losses, probs, n, c, smoothing), by rows
+    // cross_entropy_f32(logits, labels, losses, probs, n, c, smoothing, ignoreIndex), by rows
     this.share('crossEntropy', 'cross_entropy_f32', 8 * n * (c + 1),
-      () => rowCuts([pl, py, ploss, pp, n, c, smoothing], n, c, [[0, c], [1, 1], [2, 1], [3, c]], 4),
-      () => this.exports.cross_entropy_f32(pl, py, ploss, pp, n, c, smoothing));
+      () => rowCuts([pl, py, ploss, pp, n, c, smoothing, ignoreIndex], n, c, [[0, c], [1, 1], [2, 1], [3, c]], 4),
+      () => this.exports.cross_entropy_f32(pl, py, ploss, pp, n, c, smoothing, ignoreIndex));
   }
 
   crossEntropyGrad(probs: Buf, labels: Buf, dloss: Buf, dlossStride: number, scale: number, dx: Buf,
-    n: number, c: number, smoothing: number): void {
+    n: number, c: number, smoothing: number, ignoreIndex: number): void {
     const [pp, py, pd, pdx] = this.ptrs('crossEntropyGrad', probs, labels, dloss, dx);
-    // cross_entropy_grad_f32(probs, labels, dloss, dlossStride, scale, dx, n, c, smoothing), by rows
+    // cross_entropy_grad_f32(probs, labels, dloss, dlossStride, scale, dx, n, c, smoothing, ignoreIndex), by rows
     this.share('crossEntropyGrad', 'cross_entropy_grad_f32', 8 * n * (c + 1),
-      () => rowCuts([pp, py, pd, dlossStride, scale, pdx, n, c, smoothing], n, c, [[0, c], [1, 1], [2, dlossStride], [5, c]], 6),
-      () => this.exports.cross_entropy_grad_f32(pp, py, pd, dlossStride, scale, pdx, n, c, smoothing));
+      () => rowCuts([pp, py, pd, dlossStride, scale, pdx, n, c, smoothing, ignoreIndex], n, c,
+        [[0, c], [1, 1], [2, dlossStride], [5, c]], 6),
+      () => this.exports.cross_entropy_grad_f32(pp, py, pd, dlossStride, scale, pdx, n, c, smoothing, ignoreIndex));
+  }
+
+  cast(x: Buf, out: Buf, n: number): void {
+    const [px, po] = this.ptrs('cast', x, out);
+    if (x.dtype === out.dtype) return this.copy(x, out, { dims: [n], xStrides: [1], xOffset: 0, outStrides: [1], outOffset: 0 });
+    const kernel = x.dtype === 'int32' ? 'cast_i32_f32' : 'cast_f32_i32';
+    this.run('cast', () => this.exports[kernel](px, po, n));
+  }
+
+  triangle(x: Buf, out: Buf, batch: number, rows: number, cols: number, diagonal: number, upper: boolean): void {
+    const [px, po] = this.ptrs(upper ? 'triu' : 'tril', x, out);
+    this.run(upper ? 'triu' : 'tril', () => this.exports.triangle_32(px, po, batch, rows, cols, diagonal, +upper));
+  }
+
+  cumsum(x: Buf, out: Buf, outer: number, r: number, inner: number, reverse: boolean): void {
+    const [px, po] = this.ptrs('cumsum', x, out);
+    this.run('cumsum', () => this.exports.cumsum_f32(px, po, outer, r, inner, +reverse));
   }
 
   copy(x: Buf, out: Buf, p: CopyPlan): void {
