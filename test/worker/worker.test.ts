@@ -45,7 +45,7 @@ describe('TrainingClient with a node:worker_threads worker', () => {
     let started: Extract<WorkerEvent, { type: 'started' }> | undefined;
     client.onEvent((e) => e.type === 'started' && (started = e));
     try {
-      await expect(client.train({ model: 'rnn' as never })).rejects.toThrow("Trainer: model must be 'mlp' or 'cnn', got the string 'rnn'");
+      await expect(client.train({ model: 'rnn' as never })).rejects.toThrow("Trainer: model must be 'mlp', 'cnn' or 'gpt', got the string 'rnn'");
       const run = client.train({ model: 'cnn' });
       await new Promise<void>((resolve) => client.onEvent((e) => e.type === 'batch' && resolve()));
       client.stop();
