@@ -117,7 +117,7 @@ describe('what the GPT reads and how it samples', () => {
       'GPT.generate: temperature must be a number > 0, got -1'],
     ['nothing to start from', () => model.generate([], 3, { generator: new Generator(0) }), 'GPT.generate: needs at least one token to start from'],
   ])('%s is refused, memory unchanged, the model still runs', (_name, bad, message) => {
-    expectNoLeaks(() => expect(() => tidy(bad)).toThrow(message)); // tidy frees the test's own input tensor
+    expectNoLeaks(() => expect(() => tidy(bad as () => unknown)).toThrow(message)); // tidy frees the test's own input tensor
     expectNoLeaks(() => {
       expect(tidy(() => model(tensor([[1, 2, 3, 4]], { dtype: 'int32' })).shape)).toEqual([1, 4, 5]);
       expect(model.generate([1], 6, { generator: new Generator(0) })).toHaveLength(7);
