@@ -3,11 +3,13 @@
 // loss and the gradient of every parameter, by state-dict name, on the ref backend and every wasm build. The
 // fixture's one block is PyTorch's `block`; ours are a list, `blocks.0`, `blocks.1`, …
 import { describe, expect, it } from 'vitest';
-import { crossEntropy, memory, setBackend, tensor, tidy } from '../../src/index.js';
+import { crossEntropy, IGNORE_INDEX, memory, noGrad, setBackend, tensor, tidy } from '../../src/index.js';
 import { Generator } from '../../src/random.js';
 import { GPT, type GptConfig } from '../../src/train/gpt.js';
+import { textData } from '../../src/train/text-data.js';
+import { GPT_DEFAULTS, Trainer } from '../../src/train/trainer.js';
 import data from '../fixtures/pytorch-layers.json' with { type: 'json' };
-import { expectNoLeaks } from '../helpers/api.js';
+import { expectNoLeaks, expectNoLeaksAsync } from '../helpers/api.js';
 import { loadBackends } from '../helpers/backends.js';
 import { expectClose, flat, type Nested } from '../helpers/fixtures.js';
 
@@ -96,5 +98,37 @@ describe('GPT.generate', () => {
     });
     expect(model.generate([3, 4, 5], 1, { temperature: 1e-4, generator: new Generator(0) })[3]).toBe(greedy);
     model.dispose();
+  });
+});
+
+describe('the trainer on text', () => {
+  it('reports the validation loss per character of the held-out lines: padding counts for nothing', async () => {
+    setBackend('ref');
+    // 23 lines: 21 train, 2 held out, whose stream ('\nabcab\nbca\n', 10 characters after the first) fills one window
+    // of 8 and two places of a padded second one.
+    const lines = [...Array.from({ length: 21 }, (_, i) => ['abc', 'cab', 'bca'][i % 3]!), 'abcab', 'bca'];
+    const data = textData(lines, { context: 8 });
+    await expectNoLeaksAsync(async () => {
+      const t = new Trainer({ ...GPT_DEFAULTS, context: 8, layers: 1, heads: 2, width: 8, epochs: 1, batchSize: 4 }, data);
+      await t.trainEpoch();
+      const { loss } = t.evaluate(data.test);
+      // The same by hand: −log softmax of each real target, averaged over the 10 of them.
+      const logits = tidy(() => noGrad(() => t.model.eval()(data.test.features).data()));
+      const targets = data.test.targets.data();
+      const V = data.tokenizer.vocabSize;
+      let sum = 0, n = 0;
+      targets.forEach((y, i) => {
+        if (y === IGNORE_INDEX) return;
+        const row = Array.from(logits.subarray(i * V, (i + 1) * V));
+        const max = Math.max(...row);
+        sum += max + Math.log(row.reduce((a, v) => a + Math.exp(v - max), 0)) - row[y]!;
+        n++;
+      });
+      expect(n).toBe(10);
+      expect(loss).toBeCloseTo(sum / n, 5);
+      t.dispose();
+    });
+    data.train.dispose();
+    data.test.dispose();
   });
 });
