@@ -75,10 +75,10 @@ export const CNN_DEFAULTS: TrainConfig = {
 
 /**
  * Defaults for the GPT on the embedded names: 2 blocks of 4 heads, width 64, context 16 (the longest name is 15
- * letters), dropout 0.1; Adam at 2e-3 annealed by a cosine schedule over 30 epochs.
+ * letters), dropout 0.1; Adam at 2e-3 annealed by a cosine schedule over 20 epochs.
  */
 export const GPT_DEFAULTS: TrainConfig = {
-  ...DEFAULTS, model: 'gpt', hidden: [], activation: 'gelu', dropout: 0.1, epochs: 30, batchSize: 32, lr: 2e-3, schedule: 'cosine',
+  ...DEFAULTS, model: 'gpt', hidden: [], activation: 'gelu', dropout: 0.1, epochs: 20, batchSize: 32, lr: 2e-3, schedule: 'cosine',
 };
 
 /** The defaults of a model. */
