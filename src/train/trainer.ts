@@ -194,13 +194,18 @@ export class Trainer {
   }
 
   /**
-   * The loss of a batch: cross-entropy over every label (logits [..., classes] against labels [...]: a GPT's
+   * The data's loss: cross-entropy over every label (logits [..., classes] against labels [...]: a GPT's
    * [B, T, V] and [B, T] as B·T rows; a text's padding skipped), or the mean squared error.
    */
-  private loss(out: Tensor, y: Tensor, reduction: 'mean' | 'sum' = 'mean'): Tensor {
-    const L = this.data.info.task === 'classification'
+  private dataLoss(out: Tensor, y: Tensor, reduction: 'mean' | 'sum' = 'mean'): Tensor {
+    return this.data.info.task === 'classification'
       ? crossEntropy(out.reshape([-1, out.shape[out.rank - 1]!]), y.reshape([-1]), { reduction, ignoreIndex: IGNORE_INDEX })
       : mseLoss(out, y, { reduction });
+  }
+
+  /** What training minimises: the data's loss, plus the seed's L2 term when l2 > 0. */
+  private loss(out: Tensor, y: Tensor): Tensor {
+    const L = this.dataLoss(out, y);
     return this.config.l2 > 0 ? L.add(l2Penalty(weightsOf(this.model), this.config.l2)) : L;
   }
 
@@ -267,7 +272,7 @@ export class Trainer {
       tidy(() => noGrad(() => {
         const { x, y } = ds.take(idx);
         const out = this.model(this.inputs(x, false));
-        lossSum += this.loss(out, y, 'sum').item();
+        lossSum += this.dataLoss(out, y, 'sum').item();
         const counted = classify ? countCorrect(out, y) : { hits: 0, labels: y.size };
         correct += counted.hits;
         labels += counted.labels;

@@ -152,7 +152,7 @@ describe('demo page', () => {
       expect(await page.textContent('#throughput')).toMatch(/chars\/s/);
       await page.fill('#prompt', 'ma');
       await page.click('#more');
-      await page.waitForFunction(() => [...document.querySelectorAll('#names li')].every((li) => li.textContent!.startsWith('ma')));
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('#names li')).every((li) => li.textContent!.startsWith('ma')));
       const names = await page.locator('#names li').allTextContents();
       expect(names).toHaveLength(24);
       for (const n of names) expect(n).toMatch(/^ma[a-z-]*$/);

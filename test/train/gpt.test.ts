@@ -102,14 +102,14 @@ describe('GPT.generate', () => {
 });
 
 describe('the trainer on text', () => {
-  it('reports the validation loss per character of the held-out lines: padding counts for nothing', async () => {
+  it.each([0, 0.1])('reports the validation loss per character of the held-out lines: padding counts for nothing, nor the L2 term (l2 %s)', async (l2) => {
     setBackend('ref');
     // 23 lines: 21 train, 2 held out, whose stream ('\nabcab\nbca\n', 10 characters after the first) fills one window
     // of 8 and two places of a padded second one.
     const lines = [...Array.from({ length: 21 }, (_, i) => ['abc', 'cab', 'bca'][i % 3]!), 'abcab', 'bca'];
     const data = textData(lines, { context: 8 });
     await expectNoLeaksAsync(async () => {
-      const t = new Trainer({ ...GPT_DEFAULTS, context: 8, layers: 1, heads: 2, width: 8, epochs: 1, batchSize: 4 }, data);
+      const t = new Trainer({ ...GPT_DEFAULTS, context: 8, layers: 1, heads: 2, width: 8, epochs: 1, batchSize: 4, l2 }, data);
       await t.trainEpoch();
       const { loss } = t.evaluate(data.test);
       // The same by hand: −log softmax of each real target, averaged over the 10 of them.
