@@ -25,6 +25,8 @@ export interface Contender {
   readonly build?: BuildName;
   /** The pure-TS reference: fewer rounds, skipped where one call would take seconds. */
   readonly slow: boolean;
+  /** The contender whose outputs this one's must equal bit for bit (a threads build: the same build on one thread). */
+  readonly sameBitsAs?: string;
   /** The wasmgrad backend tensors are created on (wasmgrad contenders only). */
   backend(): Backend;
   activate(): Promise<void>;
@@ -41,6 +43,7 @@ function wasmContender(build: BuildName, first: Awaited<ReturnType<typeof create
   let backend = first;
   return {
     name: `wasm-${build}`, lib: 'wasmgrad', build, slow: false,
+    sameBitsAs: threads > 1 ? `wasm-${build.replace('-threads', '')}` : undefined,
     backend: () => backend,
     activate: async () => setBackend(backend),
     fresh: async () => {

@@ -1,17 +1,40 @@
 // Running one case: every contender builds its inputs, runs once, and has its output checked against a float64
-// computation (a mismatch stops the run), then runs once more to see how slow it is; then short tinybench rounds alternate between the contenders, each
-// round in a rotated order, and each contender keeps its best (lowest) per-round median latency.
+// computation (a mismatch stops the run) and, for a threads contender, against the bits of the same build on one
+// thread; then runs once more to see how slow it is (a checked call of seconds is the contender's figure instead);
+// then short tinybench rounds alternate between the contenders, each round in a rotated order, and each contender
+// keeps its best (lowest) per-round median latency.
 import { Bench } from 'tinybench';
 import type { Contender } from './contenders.js';
+import { MismatchError } from './data.js';
 
-export type Group = 'matmul' | 'elementwise' | 'crossEntropy' | 'train';
+export type Group = 'matmul' | 'elementwise' | 'crossEntropy' | 'train' | 'conv' | 'convMatmul' | 'cnn';
+
+/** Another case whose figure a case is compared with, contender by contender (e.g. a convolution with a product of equal FLOPs). */
+export interface Versus {
+  /** What the other case is to this one, e.g. 'the im2col product, same build'. */
+  label: string;
+  group: Group;
+  name: string;
+  /** Minimum ratio of this case's headline value to the other's, for the contenders in `who` (a target: reported, never asserted). */
+  min?: number;
+  who?: readonly string[];
+  /** The cases whose ratios one target row summarises (its lowest), e.g. 'conv2d forward'. */
+  summary?: string;
+}
+
+/** The outputs a check compared: named arrays (a loss, parameters after a step, a product). */
+export type Outputs = Record<string, ArrayLike<number>>;
 
 /** What one contender needs for one case. Everything is built outside `fn`. */
 export interface Prepared {
   /** The timed call (it frees what it creates). */
   fn: () => void;
-  /** Runs the computation once (before `fn` ever runs) and compares its output with the expected values; throws on a mismatch. */
-  check: () => void;
+  /**
+   * Runs the computation once (before `fn` ever runs) and compares its output with the expected values; throws on
+   * a mismatch. Returns the outputs it compared, for the bit-for-bit comparison between a threads contender and
+   * the same build on one thread.
+   */
+  check: () => Outputs;
   /** Figures read after timing (e.g. memory), stored with the case. */
   after?: () => Record<string, number | boolean | string>;
   dispose: () => void;
@@ -30,6 +53,12 @@ export interface Case {
   targets?: Record<string, number>;
   /** Minimum speed ratios: contender → (other contender → ratio), e.g. { 'wasm-simd': { 'tfjs-wasm': 12 } }. */
   ratioTargets?: Record<string, Record<string, number>>;
+  versus?: Versus[];
+  /**
+   * Computes the float64 values the checks compare with (once; the harness calls it before the first check, so
+   * that the time of a contender's checked call is that contender's own).
+   */
+  expect: () => unknown;
   /** Why a contender is left out of this case, if it is. */
   skip?: (c: Contender) => string | undefined;
   prepare: (c: Contender) => Prepared | Promise<Prepared>;
@@ -44,6 +73,8 @@ export interface TimingOptions {
   /** A contender whose single call takes longer than this gets `slowRounds` rounds. */
   slowCallMs: number;
   slowRounds: number;
+  /** A contender whose checked call takes longer than this is timed by that call alone. */
+  singleCallMs: number;
 }
 
 export interface ContenderResult {
@@ -67,6 +98,7 @@ export interface CaseResult {
   extraUnit?: string;
   targets?: Record<string, number>;
   ratioTargets?: Record<string, Record<string, number>>;
+  versus?: Versus[];
   contenders: Record<string, ContenderResult>;
 }
 
@@ -76,12 +108,33 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 };
 
+/** Throws unless `got` has exactly the bits of `want` (as float32, the storage of every output here). */
+export function assertSameBits(what: string, who: string, got: Outputs, other: string, want: Outputs): void {
+  for (const [name, w] of Object.entries(want)) {
+    const g = got[name];
+    const a = new Uint32Array(Float32Array.from(g ?? []).buffer);
+    const b = new Uint32Array(Float32Array.from(w).buffer);
+    const at = a.length !== b.length ? -1 : a.findIndex((v, i) => v !== b[i]);
+    if (g === undefined || at !== -1) {
+      throw new MismatchError(`${what}: ${who}'s ${name} differs from ${other}'s` +
+        (at >= 0 ? ` at element ${at} (${g![at]} vs ${w[at]})` : ` (${g?.length ?? 0} values vs ${w.length})`) +
+        ': threads must give the bits of one thread');
+    }
+  }
+}
+
+function checkLeaks(kase: Case, c: Contender, before: number): void {
+  const leaked = c.liveTensors() - before;
+  if (leaked !== 0) throw new Error(`${kase.name}, ${c.name}: the timed function leaks (${leaked} more live tensors after the round)`);
+}
+
 export async function runCase(kase: Case, contenders: Contender[], opts: TimingOptions): Promise<CaseResult> {
   const result: CaseResult = {
     group: kase.group, name: kase.name, unit: kase.unit, higherIsBetter: kase.higherIsBetter,
-    extraUnit: kase.extra?.unit, targets: kase.targets, ratioTargets: kase.ratioTargets, contenders: {},
+    extraUnit: kase.extra?.unit, targets: kase.targets, ratioTargets: kase.ratioTargets, versus: kase.versus, contenders: {},
   };
   const entries: { c: Contender; p: Prepared; rounds: number; roundsMs: number[]; samples: number }[] = [];
+  const checked = new Map<string, Outputs>();
   try {
     for (const c of contenders) {
       const why = kase.skip?.(c);
@@ -92,12 +145,28 @@ export async function runCase(kase: Case, contenders: Contender[], opts: TimingO
       await c.fresh();
       await c.activate();
       const p = await kase.prepare(c);
-      entries.push({ c, p, rounds: opts.rounds, roundsMs: [], samples: 0 });
-      p.check();
+      const e = { c, p, rounds: opts.rounds, roundsMs: [] as number[], samples: 0 };
+      entries.push(e);
+      kase.expect();
+      const checkStart = performance.now();
+      const outputs = p.check();
+      const checkMs = performance.now() - checkStart;
+      if (c.build) checked.set(c.name, outputs);
+      const same = c.sameBitsAs && checked.get(c.sameBitsAs);
+      if (same) assertSameBits(kase.name, c.name, outputs, c.sameBitsAs!, same);
+      if (checkMs > opts.singleCallMs) {
+        // A call of seconds: its checked call is its figure (reading and comparing the output add next to nothing).
+        e.rounds = 0;
+        e.roundsMs.push(checkMs);
+        e.samples = 1;
+        continue;
+      }
+      const before = c.liveTensors();
       const t0 = performance.now();
       p.fn();
       const callMs = performance.now() - t0;
-      if (callMs > opts.slowCallMs) entries[entries.length - 1]!.rounds = Math.min(opts.rounds, opts.slowRounds);
+      checkLeaks(kase, c, before);
+      if (callMs > opts.slowCallMs) e.rounds = Math.min(opts.rounds, opts.slowRounds);
     }
     for (let r = 0; r < opts.rounds; r++) {
       for (let i = 0; i < entries.length; i++) {
@@ -113,8 +182,7 @@ export async function runCase(kase: Case, contenders: Contender[], opts: TimingO
         bench.runSync();
         const res = bench.tasks[0]!.result;
         if (res.state !== 'completed') throw new Error(`${kase.name}, ${e.c.name}: the benchmark ended in state ${res.state}`);
-        const leaked = e.c.liveTensors() - before;
-        if (leaked !== 0) throw new Error(`${kase.name}, ${e.c.name}: the timed function leaks (${leaked} more live tensors after the round)`);
+        checkLeaks(kase, e.c, before);
         e.roundsMs.push(res.latency.p50);
         e.samples += res.latency.samplesCount;
       }

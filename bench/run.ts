@@ -1,6 +1,8 @@
-// The benchmark suite: `npm run bench [-- --quick] [-- --out dir]`, or `wasmgrad bench`.
+// The benchmark suite: `npm run bench [-- --quick] [-- --only sections] [-- --out dir]`, or `wasmgrad bench`.
 // Contenders: wasmgrad's wasm backend per build, its ref backend, TensorFlow.js 4.22 wasm and cpu (contenders.ts).
-// Cases: matmul, elementwise, softmax cross-entropy, an MLP training step (cases/*.ts), and startup.
+// Sections: startup, matmul, elementwise, softmax cross-entropy, an MLP training step, conv2d passes (with their
+// same-build matmuls), a CNN training step (cases/*.ts), and wasmgrad's training steps by thread setting on an
+// idle and a busy machine (cases/contention.ts).
 // Outputs: markdown, JSON and SVG in --out (default bench/results/); --quick runs a small subset in seconds and
 // checks only that everything runs and that the outputs agree (no speed is asserted anywhere).
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -8,6 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { supportedBuilds } from '../dist/index.js';
+import { cnnCase, cnnConfigs } from './cases/cnn.js';
+import { measureContention, type ContentionTiming } from './cases/contention.js';
+import { convCases } from './cases/conv.js';
 import { crossEntropyCase, crossEntropyShapes } from './cases/crossEntropy.js';
 import { elementwiseCase, elementwiseOps, elementwiseSizes } from './cases/elementwise.js';
 import { matmulCase, matmulShapes } from './cases/matmul.js';
@@ -18,32 +23,52 @@ import { MismatchError } from './data.js';
 import { runCase, type Case, type CaseResult, type TimingOptions } from './harness.js';
 import { markdown, num, svg, type Report } from './report.js';
 
+/** The parts of the suite, in the order they run; --only picks some (a conv section includes its same-build matmuls). */
+const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'contention'] as const;
+type Section = (typeof SECTIONS)[number];
+
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
     out: { type: 'string', default: 'bench/results/' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench -- [--quick] [--out <dir>]\n' +
+  console.log('usage: npm run bench -- [--quick] [--only <sections>] [--out <dir>]\n' +
     '  --quick      a small subset that runs in seconds (a smoke test: everything runs, outputs agree)\n' +
+    `  --only <s>   only these sections, comma-separated: ${SECTIONS.join(', ')}\n` +
     '  --out <dir>  where the .md, .json and .svg go (default bench/results/)');
   process.exit(0);
 }
 const quick = args.quick!;
+const only: string[] = args.only === undefined ? [...SECTIONS] : args.only.split(',').map((s) => s.trim());
+for (const s of only) {
+  if (!(SECTIONS as readonly string[]).includes(s)) {
+    console.error(`bench: --only: unknown section '${s}' (sections: ${SECTIONS.join(', ')})`);
+    process.exit(2);
+  }
+}
+const runs = (s: Section) => only.includes(s);
+
+/** Threads under contention (cases/contention.ts): its own rounds, each setting's steps timed for roundMs. */
+const contentionTiming: ContentionTiming = quick ? { rounds: 2, roundMs: 30, warmupMs: 30 } : { rounds: 7, roundMs: 300, warmupMs: 300 };
 
 const timing: TimingOptions = quick
-  ? { rounds: 1, timeMs: 10, warmupMs: 10, slowCallMs: 50, slowRounds: 1 }
-  : { rounds: 5, timeMs: 100, warmupMs: 100, slowCallMs: 50, slowRounds: 3 };
+  ? { rounds: 1, timeMs: 10, warmupMs: 10, slowCallMs: 50, slowRounds: 1, singleCallMs: 1000 }
+  : { rounds: 5, timeMs: 100, warmupMs: 100, slowCallMs: 50, slowRounds: 3, singleCallMs: 2000 };
 
 function cases(): Case[] {
-  return [
-    ...matmulShapes(quick).map((s) => matmulCase(s, quick)),
-    ...elementwiseSizes(quick).flatMap((n) => elementwiseOps.map((op) => elementwiseCase(op, n))),
-    ...crossEntropyShapes(quick).map(([n, c]) => crossEntropyCase(n, c)),
-    ...trainBatches(quick).map((b) => trainCase(b)),
-  ];
+  const all: Record<Exclude<Section, 'startup' | 'contention'>, () => Case[]> = {
+    matmul: () => matmulShapes(quick).map((s) => matmulCase(s, quick)),
+    elementwise: () => elementwiseSizes(quick).flatMap((n) => elementwiseOps.map((op) => elementwiseCase(op, n))),
+    crossEntropy: () => crossEntropyShapes(quick).map(([n, c]) => crossEntropyCase(n, c)),
+    train: () => trainBatches(quick).map((b) => trainCase(b)),
+    conv: () => convCases(quick),
+    cnn: () => cnnConfigs(quick).map((cfg) => cnnCase(cfg)),
+  };
+  return Object.entries(all).flatMap(([s, make]) => (runs(s as Section) ? make() : []));
 }
 
 function cpuFlags(): string {
@@ -71,7 +96,7 @@ async function main(): Promise<void> {
   }
   const builds = supportedBuilds();
   console.log(`bench (${quick ? 'quick' : 'full'}): builds ${builds.join(', ')}; load average ${loadavgStart.map((v) => v.toFixed(2)).join(' ')}`);
-  const startup = await measureStartup(builds, quick ? 5 : 20);
+  const startup = runs('startup') ? await measureStartup(builds, quick ? 5 : 20) : [];
   const contenders = await makeContenders();
   const names = contenders.map((c) => c.name);
   const results: CaseResult[] = [];
@@ -80,10 +105,12 @@ async function main(): Promise<void> {
     results.push(r);
     console.log(progress(r, names));
   }
+  const contention = runs('contention') ? await measureContention(quick, contentionTiming, (line) => console.log(line)) : undefined;
   const rep: Report = {
     env: {
       date: new Date().toISOString(),
       mode: quick ? 'quick' : 'full',
+      only: args.only === undefined ? undefined : only,
       node: process.versions.node,
       v8: process.versions.v8,
       cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -100,16 +127,18 @@ async function main(): Promise<void> {
         `(rotated order) and each runs a tinybench task for at least ${timing.timeMs} ms (runSync, hrtime; the first round after a ` +
         `${timing.warmupMs} ms warm-up). Tables show each contender's best (lowest) per-round median latency; the JSON also has ` +
         `every round and the median over rounds. A contender whose single call exceeds ${timing.slowCallMs} ms gets ` +
-        `${timing.slowRounds} round(s). The timed functions free what they create (tidy / tf.tidy; checked after every round).`,
+        `${timing.slowRounds} round(s); one whose checked call exceeds ${timing.singleCallMs} ms is timed by that call alone. A threads ` +
+        `contender's checked outputs must have the bits of the same build on one thread. The timed functions free what they create (tidy / tf.tidy; checked after every round).`,
       durationS: 0,
     },
     startup,
     cases: results,
+    contention,
   };
   rep.env.durationS = (performance.now() - started) / 1000;
   const dir = path.resolve(args.out!);
   mkdirSync(dir, { recursive: true });
-  const base = path.join(dir, quick ? 'bench-quick' : 'bench');
+  const base = path.join(dir, `${quick ? 'bench-quick' : 'bench'}${args.only === undefined ? '' : `-${only.join('-')}`}`);
   const md = markdown(rep);
   writeFileSync(`${base}.md`, md);
   writeFileSync(`${base}.json`, `${JSON.stringify(rep, null, 1)}\n`);

@@ -70,13 +70,15 @@ export function matmulCase(s: MatmulShape, quick: boolean): Case {
   const a = normal(s.m * s.k, 1 + s.m + s.k);
   const b = normal(s.k * s.n, 2 + s.k + s.n);
   let exp: ReturnType<typeof expected> | null = null;
+  const expect = () => (exp ??= expected(s, a, b));
   const compare = (c: Contender, out: ArrayLike<number>) => {
-    exp ??= expected(s, a, b);
-    const e = exp;
+    const e = expect();
     assertClose(`matmul ${s.name} on ${c.name}: C[flat]`, e.at.map((p) => out[p]!), e.want, { at: (t) => e.tol[t]! });
+    return { C: out };
   };
   return {
     group: 'matmul',
+    expect,
     name: s.name,
     unit: 'GFLOP/s',
     higherIsBetter: true,

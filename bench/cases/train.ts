@@ -93,14 +93,94 @@ function expectedStep(x: Float32Array, y: Int32Array, b: number, w: Weights) {
   };
 }
 
+/**
+ * The memory figures of a wasmgrad training step: `step` counts the steps and notes the heap extent after the 10th;
+ * `first()` notes it after the checked first step; `after()` runs to step 12 if timing has not, then one more step
+ * after resetPeak(), and reports that step's peak and the heap extent against the live data the step needs.
+ */
+export function memoryFigures(oneStep: () => void, liveBytes: number) {
+  let steps = 0;
+  const heapAt: Record<number, number> = {};
+  const step = () => {
+    oneStep();
+    if (++steps === 10) heapAt[10] = memory().heapBytes;
+  };
+  return {
+    step,
+    first: () => {
+      steps++;
+      heapAt[1] = memory().heapBytes;
+    },
+    after: () => {
+      while (steps < 12) step();
+      resetPeak();
+      step();
+      const m = memory();
+      return {
+        liveBytes, peakBytes: m.peakBytes, heapBytes: m.heapBytes,
+        peakToLive: m.peakBytes / liveBytes, heapToLive: m.heapBytes / liveBytes,
+        heapAfterStep1: heapAt[1]!, heapAfterStep10: heapAt[10]!, stepN: steps, heapAfterStepN: m.heapBytes,
+        flat: m.heapBytes === heapAt[10],
+      };
+    },
+  };
+}
+
+/**
+ * A wasmgrad training step on the current backend, built outside the timed function: the training cases time and
+ * check it, the contention section runs it under several thread settings.
+ */
+export interface TrainStep<Name extends string = string> {
+  /** One step (zeroGrad, forward, backward, update, in a tidy); returns the loss only when `read` (reading waits for it). */
+  step: (read: boolean) => number;
+  /** The parameters (and buffers) now, by the names the float64 check uses. */
+  state: () => Record<Name, Float32Array>;
+  dispose: () => void;
+}
+
+/** Seeded weights and batch of the MLP case at batch b, the same for every contender. */
+function mlpInputs(b: number) {
+  return { w: initWeights(), x: uniform(b * IN, 35 + b), y: labels(b, OUT, 36 + b) };
+}
+
+/** The MLP 784-128-10 step with SGD on the current backend, from the case's weights and batch. */
+export function mlpStep(b: number, { w, x, y } = mlpInputs(b)): TrainStep<keyof Weights> {
+  const l1 = new nn.Linear(IN, HID);
+  const l2 = new nn.Linear(HID, OUT);
+  const model = new nn.Sequential(l1, new nn.ReLU(), l2);
+  model.loadStateDict({
+    '0.weight': { shape: [HID, IN], data: w.w1 }, '0.bias': { shape: [HID], data: w.b1 },
+    '2.weight': { shape: [OUT, HID], data: w.w2 }, '2.bias': { shape: [OUT], data: w.b2 },
+  });
+  const opt = new optim.SGD(model.parameters(), { lr: LR });
+  const X = tensor(x, { shape: [b, IN] });
+  const Y = tensor(y);
+  const data = (t: Tensor | null) => t!.data() as Float32Array;
+  return {
+    step: (read) => tidy(() => {
+      opt.zeroGrad();
+      const loss = nn.crossEntropy(model(X), Y);
+      loss.backward();
+      opt.step();
+      return read ? loss.item() : NaN;
+    }),
+    state: () => ({ w1: data(l1.weight), b1: data(l1.bias), w2: data(l2.weight), b2: data(l2.bias) }),
+    dispose: () => {
+      opt.zeroGrad();
+      model.dispose();
+      X.dispose();
+      Y.dispose();
+    },
+  };
+}
+
 export function trainCase(b: number): Case {
-  const w = initWeights();
-  const x = uniform(b * IN, 35 + b);
-  const y = labels(b, OUT, 36 + b);
+  const inputs = mlpInputs(b);
+  const { w, x, y } = inputs;
   let want: ReturnType<typeof expectedStep> | null = null;
+  const expect = () => (want ??= expectedStep(x, y, b, w));
   const compare = (who: string, loss: number, after: Weights) => {
-    want ??= expectedStep(x, y, b, w);
-    const e = want;
+    const e = expect();
     assertClose(`train b${b} first-step loss on ${who}`, [loss], [e.loss], { rtol: 1e-5 });
     for (const k of ['w1', 'b1', 'w2', 'b2'] as const) {
       const cols = k === 'w1' ? IN : k === 'w2' ? HID : 1;
@@ -111,6 +191,7 @@ export function trainCase(b: number): Case {
         at: (i) => (excused(i) ? Infinity : LR * (1e-4 * g.abs[i]! + 1e-7) + 2 * Math.abs(w[k][i]!) * 2 ** -23),
       });
     }
+    return { loss: [loss], ...after };
   };
   // Live data a step needs (float32/int32, 4 bytes each): parameters, their gradients, optimizer state (none for
   // plain SGD), the batch (x and int32 labels), and the activations kept for backward: Z1 and H [b,128], the
@@ -119,6 +200,7 @@ export function trainCase(b: number): Case {
   const liveBytes = 4 * (2 * params + b * IN + b + b * (2 * HID + 2 * OUT) + 1);
   return {
     group: 'train',
+    expect,
     name: `MLP 784-128-10 b${b}`,
     unit: 'samples/s',
     higherIsBetter: true,
@@ -140,7 +222,7 @@ export function trainCase(b: number): Case {
           fn: () => tf.tidy(() => void opt.minimize(loss)),
           check: () => {
             const l = tf.tidy(() => opt.minimize(loss, true)!.dataSync()[0]!);
-            compare(c.name, l, {
+            return compare(c.name, l, {
               w1: transpose(W1.dataSync(), IN, HID), b1: B1.dataSync() as Float32Array,
               w2: transpose(W2.dataSync(), HID, OUT), b2: B2.dataSync() as Float32Array,
             });
@@ -151,59 +233,17 @@ export function trainCase(b: number): Case {
           },
         };
       }
-      const l1 = new nn.Linear(IN, HID);
-      const l2 = new nn.Linear(HID, OUT);
-      const model = new nn.Sequential(l1, new nn.ReLU(), l2);
-      model.loadStateDict({
-        '0.weight': { shape: [HID, IN], data: w.w1 }, '0.bias': { shape: [HID], data: w.b1 },
-        '2.weight': { shape: [OUT, HID], data: w.w2 }, '2.bias': { shape: [OUT], data: w.b2 },
-      });
-      const opt = new optim.SGD(model.parameters(), { lr: LR });
-      const X = tensor(x, { shape: [b, IN] });
-      const Y = tensor(y);
-      let steps = 0;
-      const heapAt: Record<number, number> = {};
-      const step = () => {
-        tidy(() => {
-          opt.zeroGrad();
-          nn.crossEntropy(model(X), Y).backward();
-          opt.step();
-        });
-        if (++steps === 10) heapAt[10] = memory().heapBytes;
-      };
-      const data = (t: Tensor | null) => t!.data() as Float32Array;
+      const s = mlpStep(b, inputs);
+      const mem = memoryFigures(() => void s.step(false), liveBytes);
       return {
-        fn: step,
+        fn: mem.step,
         check: () => {
-          const loss = tidy(() => {
-            opt.zeroGrad();
-            const l = nn.crossEntropy(model(X), Y);
-            l.backward();
-            opt.step();
-            return l.item();
-          });
-          steps++;
-          heapAt[1] = memory().heapBytes;
-          compare(c.name, loss, { w1: data(l1.weight), b1: data(l1.bias), w2: data(l2.weight), b2: data(l2.bias) });
+          const loss = s.step(true);
+          mem.first();
+          return compare(c.name, loss, s.state());
         },
-        after: () => {
-          while (steps < 12) step();
-          resetPeak();
-          step();
-          const m = memory();
-          return {
-            liveBytes, peakBytes: m.peakBytes, heapBytes: m.heapBytes,
-            peakToLive: m.peakBytes / liveBytes, heapToLive: m.heapBytes / liveBytes,
-            heapAfterStep1: heapAt[1]!, heapAfterStep10: heapAt[10]!, stepN: steps, heapAfterStepN: m.heapBytes,
-            flat: m.heapBytes === heapAt[10],
-          };
-        },
-        dispose: () => {
-          opt.zeroGrad();
-          model.dispose();
-          X.dispose();
-          Y.dispose();
-        },
+        after: mem.after,
+        dispose: s.dispose,
       };
     },
   };

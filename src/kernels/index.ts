@@ -889,7 +889,9 @@ function layerNormPlan(kernel: string, x: NDArray, normalizedShape: Shape, perEl
     }
   }
   const { eps, rms } = settings;
-  if (!(typeof eps === 'number' && eps > 0 && eps < Infinity)) throw new Error(`${kernel}: eps must be a number > 0, got ${describe(eps)}`);
+  if (!(typeof eps === 'number' && eps > 0 && eps < Infinity)) {
+    throw new Error(`${kernel}: eps must be a number > 0, got ${describe(eps)}`);
+  }
   return { rows: sizeOf(x.shape.slice(0, -d)), n: sizeOf(normalizedShape), eps, rms };
 }
 

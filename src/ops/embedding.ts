@@ -38,7 +38,8 @@ export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOpt
   const rows = weight.shape[0]!;
   const given = options.paddingIdx ?? null;
   if (given !== null && (given < -rows || given >= rows)) {
-    throw new Error(`embedding: paddingIdx must be in [${-rows}, ${rows}) for weight ${fmt(weight.shape)}, got ${describe(given)}`);
+    throw new Error(`embedding: paddingIdx must be in [${-rows}, ${rows}) for weight ${fmt(weight.shape)}, ` +
+      `got ${describe(given)}`);
   }
   const paddingIdx = given !== null && given < 0 ? given + rows : given;
   return apply({

@@ -210,11 +210,12 @@ describe('layerNorm kernel layer', () => {
 });
 
 describe('embedding kernels', () => {
-  // [num, dim] tables with indices of several shapes: dims not multiples of 4, one row, a large table
+  // [num, dim] tables with indices of several shapes: dims not multiples of 4, one row, no indices, empty rows, a
+  // large table
   const TABLES: { num: number; dim: number; indices: number[] }[] = [
     { num: 1, dim: 1, indices: [1] }, { num: 5, dim: 3, indices: [2, 3] }, { num: 11, dim: 6, indices: [2, 4] },
     { num: 7, dim: 17, indices: [3, 2, 5] }, { num: 65, dim: 128, indices: [8, 64] }, { num: 3, dim: 300, indices: [40] },
-    { num: 4, dim: 5, indices: [0] }, { num: 2, dim: 0, indices: [3] },
+    { num: 4, dim: 5, indices: [0] }, { num: 2, dim: 0, indices: [3] }, { num: 3000, dim: 257, indices: [4, 700] },
   ];
 
   it.each(backends)('$label: rows copied exactly; repeated indices add in the order of the indices; paddingIdx left 0', ({ backend }) => {

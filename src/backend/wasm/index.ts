@@ -715,7 +715,8 @@ export class WasmBackend implements Backend {
     const { rows, n, eps } = p;
     // layer_norm_f32(x, out, mean, rstd, weight, bias, n, eps, rows): by rows (x, out, and mean if any, rstd advance)
     const perRow: [number, number][] = [[0, n], [1, n], ...(pm ? [[2, 1] as [number, number]] : []), [3, 1]];
-    this.share(name, 'layer_norm_f32', 8 * rows * n, () => rowCuts([px, po, pm, pr, pw, pb, n, eps, rows], rows, n, perRow, 8),
+    this.share(name, 'layer_norm_f32', 8 * rows * n,
+      () => rowCuts([px, po, pm, pr, pw, pb, n, eps, rows], rows, n, perRow, 8),
       () => this.exports.layer_norm_f32(px, po, pm, pr, pw, pb, n, eps, rows));
   }
 
@@ -729,7 +730,8 @@ export class WasmBackend implements Backend {
     if (pdx) {
       // layer_norm_grad_f32(x, dy, mean, rstd, weight, dx, n, rows): by rows (x, dy, mean if any, rstd, dx advance)
       const perRow: [number, number][] = [[0, n], [1, n], ...(pm ? [[2, 1] as [number, number]] : []), [3, 1], [5, n]];
-      this.share(name, 'layer_norm_grad_f32', 12 * rows * n, () => rowCuts([px, pdy, pm, pr, pw, pdx, n, rows], rows, n, perRow, 7),
+      this.share(name, 'layer_norm_grad_f32', 12 * rows * n,
+        () => rowCuts([px, pdy, pm, pr, pw, pdx, n, rows], rows, n, perRow, 7),
         () => this.exports.layer_norm_grad_f32(px, pdy, pm, pr, pw, pdx, n, rows));
     }
     if (pdw || pdb) {
