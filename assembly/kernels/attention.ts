@@ -14,19 +14,22 @@
 // causal attends only to j ≤ i. A row that attends to nothing (every score −∞) has output 0 and lse −∞, and
 // passes no gradient (PyTorch's safe softmax).
 //
-// Blocks. A block holds up to blockRows(L, S) query rows (about BLOCK_FLOATS scores; the same for every item
-// and every thread). With causal, rows [r0, r1) attend only to the first min(S, r1) keys, so a block's products
-// stop there: about half the work of the full square for long sequences.
+// Blocks. The L query rows are cut into blocks of whole micro-tiles of the matmul kernel (setBlocks: about
+// BLOCK_FLOATS scores each; the same for every item and every thread). With causal, rows [r0, r1) attend only to
+// the first min(S, r1) keys, so a block's products stop there, and blocks are short (CAUSAL_ROWS):
+// the products then compute about ½(1 + R/L) of the full square of scores (R ≈ 30 rows), not all of it.
 //
 // Threads: a call covers items [0, heads); a share of items gives the same bits as the whole call, since an
 // item's work (its blocks, their order, every sum) does not depend on the other items.
-import { matmul_f32, matmul_ws_bytes } from './matmul';
+import { matmul_f32, matmul_tile_rows, matmul_ws_bytes } from './matmul';
 import { exp_s, exp_v } from './math';
 
 /** Scores per block of rows (32 KB): the block and its products stay in L2. */
 const BLOCK_FLOATS: i32 = 8192;
 /** Rows per block at least, so long sequences still give the micro-kernels tall products. */
 const MIN_ROWS: i32 = 16;
+/** Rows per block with causal, about (whole micro-tiles). */
+const CAUSAL_ROWS: i32 = 30;
 
 const MASK_ADD: i32 = 1;
 const MASK_KEEP: i32 = 2;
@@ -34,13 +37,13 @@ const MASK_KEEP: i32 = 2;
 // The geometry of the current call, set by every export on entry (each worker instance has its own globals).
 let L: i32, S: i32, E: i32, Ev: i32, scale: f32, causal: bool;
 let maskKind: i32, maskRowStride: i32, maskColStride: i32;
-/** Rows per block. */
-let R: i32;
+/** Micro-tiles of rows in L, blocks of rows, and the most rows of a block. */
+let TILES: i32, BLOCKS: i32, R: i32;
 
 function setGeometry(l: i32, s: i32, e: i32, ev: i32, sc: f64, c: i32, kind: i32, rowStride: i32, colStride: i32): void {
   L = l; S = s; E = e; Ev = ev; scale = <f32>sc; causal = c != 0;
   maskKind = kind; maskRowStride = rowStride; maskColStride = colStride;
-  R = blockRows(l, s);
+  setBlocks(l, s, c != 0);
 }
 
 // @ts-ignore: decorator
@@ -48,8 +51,23 @@ function setGeometry(l: i32, s: i32, e: i32, ev: i32, sc: f64, c: i32, kind: i32
   return (bytes + 63) & ~(<usize>63);
 }
 
-function blockRows(l: i32, s: i32): i32 {
-  return max(1, min(l, max(MIN_ROWS, BLOCK_FLOATS / max(s, 1))));
+/**
+ * Splits the L query rows into blocks of whole micro-tiles of the matmul kernel (its rows: MR), evened out: about
+ * BLOCK_FLOATS scores each, at least MIN_ROWS rows; with causal about CAUSAL_ROWS rows (a block computes its
+ * whole square of keys up to the diagonal, so shorter blocks waste less). Sets TILES, BLOCKS and R (the most rows).
+ */
+function setBlocks(l: i32, s: i32, c: bool): void {
+  const mr = matmul_tile_rows();
+  TILES = (l + mr - 1) / mr;
+  const most = max(1, (c ? CAUSAL_ROWS : max(MIN_ROWS, BLOCK_FLOATS / max(s, 1))) / mr);
+  BLOCKS = (TILES + most - 1) / most;
+  R = min(l, (TILES + BLOCKS - 1) / BLOCKS * mr);
+}
+
+/** The first row of block b (b ≤ BLOCKS: blockStart(BLOCKS) = L). */
+// @ts-ignore: decorator
+@inline function blockStart(b: i32): i32 {
+  return min(L, <i32>(<i64>b * TILES / BLOCKS) * matmul_tile_rows());
 }
 
 /** The keys rows [r0, r1) may attend to: all S, or with causal the first min(S, r1). */
@@ -68,8 +86,9 @@ function blockRows(l: i32, s: i32): i32 {
 // Row passes over one row of a block (p: the row, n floats)
 
 /**
- * s[j] = s[j]·scale, then the mask (added, or −∞ where it is 0), for j < n; returns the maximum (NaN lanes are
- * skipped: a NaN score makes the row NaN through its exponential). `m` is the row's first mask element.
+ * The scores of a row (j < n) after the scale and the mask, and their maximum (NaN lanes are skipped: a NaN score
+ * makes the row NaN through its exponential). With a mask (`m`: the row's first element), s[j] = s[j]·scale + mask
+ * (or −∞ where a kept mask is 0) is stored; without one, s is left as it is and the exponentials apply the scale.
  */
 function scoreRow(p: usize, n: i32, m: usize): f32 {
   let best: f32 = -Infinity;
@@ -77,19 +96,21 @@ function scoreRow(p: usize, n: i32, m: usize): f32 {
   if (ASC_FEATURE_SIMD) {
     const sv = f32x4.splat(scale);
     let bv = f32x4.splat(-Infinity);
-    if (maskKind == 0 || maskColStride == 1) {
+    if (maskKind == 0) {
+      for (; j + 4 <= n; j += 4) bv = f32x4.pmax(bv, f32x4.mul(v128.load(p + (<usize>j << 2)), sv));
+    } else if (maskColStride == 1) {
       const ninf = f32x4.splat(-Infinity);
       for (; j + 4 <= n; j += 4) {
         const o = <usize>j << 2;
         let s = f32x4.mul(v128.load(p + o), sv);
         if (maskKind == MASK_ADD) s = f32x4.add(s, v128.load(m + o));
-        else if (maskKind == MASK_KEEP) s = v128.bitselect(ninf, s, i32x4.eq(v128.load(m + o), i32x4.splat(0)));
+        else s = v128.bitselect(ninf, s, i32x4.eq(v128.load(m + o), i32x4.splat(0)));
         v128.store(p + o, s);
         bv = f32x4.pmax(bv, s);
       }
-      best = max<f32>(max<f32>(f32x4.extract_lane(bv, 0), f32x4.extract_lane(bv, 1)),
-        max<f32>(f32x4.extract_lane(bv, 2), f32x4.extract_lane(bv, 3)));
     }
+    best = max<f32>(max<f32>(f32x4.extract_lane(bv, 0), f32x4.extract_lane(bv, 1)),
+      max<f32>(f32x4.extract_lane(bv, 2), f32x4.extract_lane(bv, 3)));
   }
   const cs = <usize>maskColStride << 2;
   for (; j < n; j++) {
@@ -97,7 +118,7 @@ function scoreRow(p: usize, n: i32, m: usize): f32 {
     let s = load<f32>(p + o) * scale;
     if (maskKind == MASK_ADD) s += load<f32>(m + <usize>j * cs);
     else if (maskKind == MASK_KEEP && load<i32>(m + <usize>j * cs) == 0) s = -Infinity;
-    store<f32>(p + o, s);
+    if (maskKind != 0) store<f32>(p + o, s);
     if (s > best) best = s;
   }
   return best;
@@ -112,18 +133,19 @@ function hasNaN(p: usize, n: i32): bool {
   return false;
 }
 
-/** s[j] = e^{s[j] − m} for j < n; returns Σ s[j] (f32 lanes, summed in f64). */
-function expRow(p: usize, n: i32, m: f32): f64 {
+/** s[j] = e^{s[j]·k − m} for j < n; returns Σ s[j] (f32 lanes, summed in f64). */
+function expRow(p: usize, n: i32, m: f32, k: f32): f64 {
   let total: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const mv = f32x4.splat(m);
+    const kv = f32x4.splat(k);
     let s0 = f32x4.splat(0);
     let s1 = f32x4.splat(0);
     for (; j + 8 <= n; j += 8) { // two independent exponentials per iteration
       const o = <usize>j << 2;
-      const e0 = exp_v(f32x4.sub(v128.load(p + o), mv));
-      const e1 = exp_v(f32x4.sub(v128.load(p + o, 16), mv));
+      const e0 = exp_v(f32x4.sub(f32x4.mul(v128.load(p + o), kv), mv));
+      const e1 = exp_v(f32x4.sub(f32x4.mul(v128.load(p + o, 16), kv), mv));
       v128.store(p + o, e0);
       v128.store(p + o, e1, 16);
       s0 = f32x4.add(s0, e0);
@@ -131,7 +153,7 @@ function expRow(p: usize, n: i32, m: f32): f64 {
     }
     for (; j + 4 <= n; j += 4) {
       const o = <usize>j << 2;
-      const e = exp_v(f32x4.sub(v128.load(p + o), mv));
+      const e = exp_v(f32x4.sub(f32x4.mul(v128.load(p + o), kv), mv));
       v128.store(p + o, e);
       s0 = f32x4.add(s0, e);
     }
@@ -141,7 +163,7 @@ function expRow(p: usize, n: i32, m: f32): f64 {
   }
   for (; j < n; j++) {
     const o = <usize>j << 2;
-    const e = exp_s(load<f32>(p + o) - m);
+    const e = exp_s(load<f32>(p + o) * k - m);
     store<f32>(p + o, e);
     total += <f64>e;
   }
@@ -224,22 +246,23 @@ function dsRow(p: usize, ds: usize, n: i32, d: f32): void {
 }
 
 /**
- * Rows [r0, r1) of the block in p (n columns, scores already computed by the product) become probabilities:
- * the forward (lse = 0) normalises nothing and writes each row's lse and 1/Σ (in rowScale); the backward
- * (lse ≠ 0) computes exp(score − lse) from the saved lse. Columns a causal row does not attend to are 0.
+ * Rows [r0, r1) of the block in p (n columns, the products q·kᵀ) become probabilities. The forward computes
+ * e^{score − max}, unnormalised, and writes each row's lse and 1/Σ (to rowScale, for the output); the backward
+ * computes e^{score − lse} from the saved lse. Columns a causal row does not attend to are 0.
  */
 function probabilities(p: usize, n: i32, r0: i32, r1: i32, mask: usize, offset: i32, lse: usize, rowScale: usize,
                        forward: bool): void {
+  const k: f32 = maskKind == 0 ? scale : 1; // without a mask the scores are still unscaled (see scoreRow)
   for (let i = r0; i < r1; i++) {
     const row = p + (<usize>((i - r0) * n) << 2);
     const lim = rowCols(i, n);
-    const best = scoreRow(row, lim, maskRow(mask, offset, i));
     const at = <usize>i << 2;
     if (forward) {
+      const best = scoreRow(row, lim, maskRow(mask, offset, i));
       let sum: f64 = 0;
       let l: f32 = -Infinity;
       if (best != -Infinity || hasNaN(row, lim)) {
-        sum = expRow(row, lim, best);
+        sum = expRow(row, lim, best, k);
         l = <f32>(<f64>best + Math.log(sum));
       } else {
         fillRow(row, 0, lim, 0); // attends to nothing
@@ -248,8 +271,12 @@ function probabilities(p: usize, n: i32, r0: i32, r1: i32, mask: usize, offset: 
       store<f32>(rowScale + (<usize>(i - r0) << 2), l == -Infinity ? 0 : <f32>(1 / sum));
     } else {
       const l = load<f32>(lse + at);
-      if (l == -Infinity) fillRow(row, 0, lim, 0);
-      else expRow(row, lim, l);
+      if (l == -Infinity) {
+        fillRow(row, 0, lim, 0);
+      } else {
+        if (maskKind != 0) scoreRow(row, lim, maskRow(mask, offset, i));
+        expRow(row, lim, l, k);
+      }
     }
     fillRow(row, lim, n, 0);
   }
@@ -263,8 +290,8 @@ export function attention_ws_bytes(l: i32, s: i32, e: i32, ev: i32, c: i32, back
   if (l <= 0) return 0;
   setGeometry(l, s, e, ev, 1, c, 0, 0, 0);
   let mm = 0;
-  for (let r0 = 0; r0 < L; r0 += R) {
-    const r1 = min(L, r0 + R), rows = r1 - r0, n = blockCols(r1);
+  for (let b = 0; b < BLOCKS; b++) {
+    const r0 = blockStart(b), r1 = blockStart(b + 1), rows = r1 - r0, n = blockCols(r1);
     if (backward) {
       mm = max(mm, matmul_ws_bytes(rows, n, E, 0, 1));
       mm = max(mm, matmul_ws_bytes(n, Ev, rows, 1, 0));
@@ -277,10 +304,8 @@ export function attention_ws_bytes(l: i32, s: i32, e: i32, ev: i32, c: i32, back
     }
   }
   const block = align64(<usize>(R * S) << 2);
-  const rowsBytes = align64(<usize>R << 2);
-  const bytes = backward
-    ? 2 * block + align64(<usize>(S * max(E, Ev)) << 2) + rowsBytes + <usize>mm
-    : block + rowsBytes + <usize>mm;
+  let bytes = block + align64(<usize>R << 2) + <usize>mm;
+  if (backward) bytes += block + align64(<usize>(S * max(E, Ev)) << 2);
   return <i32>bytes;
 }
 
@@ -302,8 +327,8 @@ export function attention_f32(q: usize, k: usize, v: usize, out: usize, lse: usi
     const oh = out + (<usize>h * <usize>(L * Ev) << 2);
     const lh = lse + (<usize>h * <usize>L << 2);
     const offset = kind == 0 ? 0 : load<i32>(offsets + (<usize>h << 2));
-    for (let r0 = 0; r0 < L; r0 += R) {
-      const r1 = min(L, r0 + R), rows = r1 - r0, n = blockCols(r1);
+    for (let b = 0; b < BLOCKS; b++) {
+      const r0 = blockStart(b), r1 = blockStart(b + 1), rows = r1 - r0, n = blockCols(r1);
       matmul_f32(qh + (<usize>(r0 * E) << 2), kh, p, 0, rows, n, E, 0, 1, 1, 0, 0, mws);
       probabilities(p, n, r0, r1, mask, offset, lh, rowScale, true);
       const ob = oh + (<usize>(r0 * Ev) << 2);
@@ -340,8 +365,8 @@ export function attention_grad_f32(q: usize, k: usize, v: usize, out: usize, lse
     if (dkh) memory.fill(dkh, 0, <usize>(S * E) << 2);
     if (dvh) memory.fill(dvh, 0, <usize>(S * Ev) << 2);
     const offset = kind == 0 ? 0 : load<i32>(offsets + (<usize>h << 2));
-    for (let r0 = 0; r0 < L; r0 += R) {
-      const r1 = min(L, r0 + R), rows = r1 - r0, n = blockCols(r1);
+    for (let b = 0; b < BLOCKS; b++) {
+      const r0 = blockStart(b), r1 = blockStart(b + 1), rows = r1 - r0, n = blockCols(r1);
       const qb = qh + (<usize>(r0 * E) << 2);
       const dob = doh + (<usize>(r0 * Ev) << 2);
       matmul_f32(qb, kh, p, 0, rows, n, E, 0, 1, 1, 0, 0, mws);

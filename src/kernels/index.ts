@@ -6,8 +6,8 @@
 // A kernel that fails after allocating (out of memory in its scratch space, a trap) frees what it allocated:
 // every entry point that allocates runs inside freeOnError().
 import type {
-  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, Buf, CompareOp, ConvPlan, DType, LayerNormPlan, Pool2dPlan, PoolSizes,
-  ReduceOp, RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
+  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, Buf, CompareOp, ConvPlan, DType, LayerNormPlan,
+  Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
 } from '../backend/types.js';
 import { describe } from '../options.js';
 import {

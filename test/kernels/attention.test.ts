@@ -4,8 +4,8 @@
 // (dS = P ∘ (dP − rowsum(dP ∘ P))), which shares nothing with the kernels' blockwise recomputation from lse.
 // Sizes are the awkward ones: a single row, 7 and 33 rows, head dims that are not multiples of 4, S ≠ L (causal
 // too, where PyTorch's mask is the top-left-aligned lower triangle), sequences long enough to be cut into several
-// blocks of rows, masks of every broadcast shape (float, added; int32, kept where nonzero), rows that attend to
-// nothing, and no item or no key at all.
+// blocks of rows (causal and not), masks of every broadcast shape (float, added; int32, kept where nonzero), rows
+// that attend to nothing, and no item or no key at all.
 //
 // Tolerance: float32 results against the float64 oracle within 2⁻¹⁹ of each output's scale (its largest
 // magnitude, and that of the terms summed into it), i.e. a few float32 roundings of the products and the exp;
@@ -45,9 +45,10 @@ const CASES: Case[] = [
   { lead: [2], L: 12, S: 7, E: 3, Ev: 4, causal: true }, // rows past S attend to every key
   { lead: [3, 2], L: 33, S: 17, E: 32, Ev: 32, scale: 0.3 },
   { lead: [1], L: 1, S: 33, E: 4, Ev: 8, causal: true },
-  { lead: [2], L: 130, S: 130, E: 12, Ev: 10, causal: true }, // 2 blocks of rows (63, then 67... per blockRows)
-  { lead: [1], L: 300, S: 257, E: 16, Ev: 9 }, // several blocks, S not a multiple of 4
-  { lead: [1], L: 40, S: 1100, E: 8, Ev: 4, causal: true }, // long keys: blocks of 16 rows
+  { lead: [2], L: 130, S: 130, E: 12, Ev: 10, causal: true }, // causal blocks of about 30 rows
+  { lead: [1], L: 300, S: 257, E: 16, Ev: 9 }, // blocks of about 8192 scores, S not a multiple of 4
+  { lead: [1], L: 40, S: 1100, E: 8, Ev: 4 }, // long keys: the fewest rows per block
+  { lead: [1], L: 40, S: 1100, E: 8, Ev: 4, causal: true },
   { lead: [2, 2], L: 7, S: 9, E: 5, Ev: 3, mask: { shape: [7, 9], kind: 'add' } },
   { lead: [2, 3], L: 7, S: 9, E: 5, Ev: 3, mask: { shape: [2, 1, 7, 9], kind: 'keep' } },
   { lead: [2, 3], L: 7, S: 9, E: 5, Ev: 3, mask: { shape: [3, 1, 9], kind: 'keep' } }, // a key-padding mask per head

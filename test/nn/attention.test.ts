@@ -2,10 +2,10 @@
 // of every parameter by its state-dict name) on the ref backend in float32 and float64 and on every wasm build;
 // PyTorch's parameter names, shapes, order and init; batchFirst and sequence-first layouts, unbatched inputs,
 // cross-attention with kdim / vdim, masks of both kinds, all against the same attention written with plain ops;
-// and a small model that learns, without leaking.
+// gradcheck in float64; and a small model that learns, without leaking.
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  fromSafetensors, Generator, getBackend, gradients, matmul, nn, optim, permute, randn, reshape, setBackend, softmax,
+  fromSafetensors, Generator, getBackend, gradcheck, gradients, matmul, refBackend, nn, optim, permute, randn, reshape, setBackend, softmax,
   tensor, tidy, toSafetensors, type DType, type Tensor,
 } from '../../src/index.js';
 import { multiheadAttention } from '../../src/nn/attention.js';
@@ -70,6 +70,20 @@ describe.each(configs)('PyTorch multihead_self_attention fixtures on $label', ({
         mha?.dispose();
       }));
     });
+});
+
+describe('multi-head attention passes gradcheck (float64)', () => {
+  it.each([false, true])('self-attention over 3 heads, sequence first, causal %s: the input and every projection', (isCausal) => {
+    expectNoLeaks(() => tidy(() => {
+      const f64 = (shape: number[], seed: number) => randn(shape, { seed, dtype: 'float64', backend: refBackend() });
+      const f = (x: Tensor, wIn: Tensor, bIn: Tensor, wOut: Tensor, bOut: Tensor) => multiheadAttention(x, x, x,
+        { inProjWeight: wIn, inProjBias: bIn, outProjWeight: wOut, outProjBias: bOut }, { numHeads: 3, batchFirst: false }, { isCausal });
+      const result = gradcheck(f, [f64([4, 2, 6], 1), f64([18, 6], 2), f64([18], 3), f64([6, 6], 4), f64([6], 5)],
+        { eps: 1e-6, atol: 1e-6, rtol: 1e-5 });
+      expect(result.failures).toEqual([]);
+      expect(result.passed).toBe(true);
+    }));
+  });
 });
 
 /** Attention written with plain ops: per head softmax(q·kᵀ/√d + mask)·v, joined, projected. Batch first [N, L, E]. */

@@ -1,8 +1,8 @@
 // The reference backend: every kernel as plain TypeScript loops over typed arrays (one file per kernel family,
 // beside this one). It is the fallback, the oracle the wasm kernels are tested against, and the benchmark baseline.
 import type {
-  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, ConvPlan, CopyPlan, DType,
-  LayerNormPlan, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray,
+  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, ConvPlan, CopyPlan,
+  DType, LayerNormPlan, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray,
   UnaryGradOp, UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';

@@ -2,9 +2,9 @@
 // a kernel are computed right before the call, and typed-array views are created per read/write, so no view is
 // ever used after memory.grow has detached it.
 import type {
-  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, BuildName, ConvPlan, CopyPlan,
-  DType, LayerNormPlan, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp,
-  UnaryOp, WherePlan,
+  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, BuildName, ConvPlan,
+  CopyPlan, DType, LayerNormPlan, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams,
+  TypedArray, UnaryGradOp, UnaryOp, WherePlan,
 } from '../types.js';
 import { BYTES_PER_ELEMENT } from '../types.js';
 import { any, checkOptions, integer, number, oneOf, type Check } from '../../options.js';

@@ -16,7 +16,7 @@ import { isNode, nodeModule } from '../../platform.js';
 import type { KernelExports } from './exports.js';
 
 /**
- * The kernels a worker can run: a job names one by its index here. Convolution and attention kernels join this
+ * The kernels a worker can run: a job names one by its index here. Convolution kernels join this
  * list when they exist (a kernel is shareable when a chunk of its output is a range along one dimension).
  */
 const KERNELS = [
