@@ -178,7 +178,9 @@ export function linspace(start: number, end: number, steps: number, options: Ten
   if (!Number.isFinite(start) || !Number.isFinite(end)) {
     throw new Error(`linspace: start and end must be finite numbers, got ${describe(start)} and ${describe(end)}`);
   }
-  if (!Number.isSafeInteger(steps) || steps < 0) throw new Error(`linspace: steps must be an integer ≥ 0, got ${describe(steps)}`);
+  if (!Number.isSafeInteger(steps) || steps < 0) {
+    throw new Error(`linspace: steps must be an integer ≥ 0, got ${describe(steps)}`);
+  }
   if (options.dtype === 'int32') for (const v of [start, end]) checkInt32('linspace', Math.trunc(v)); // and all between
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
   const half = Math.floor(steps / 2);

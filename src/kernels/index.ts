@@ -76,7 +76,9 @@ function check(kernel: string, ...xs: NDArray[]): Backend {
 function checkFloat(kernel: string, ...xs: NDArray[]): DType {
   const dtype = xs[0]!.buf.dtype;
   for (const x of xs) {
-    if (x.buf.dtype === 'int32') throw new Error(`${kernel}: expects float32 or float64 data, got int32 (x.float() casts it)`);
+    if (x.buf.dtype === 'int32') {
+      throw new Error(`${kernel}: expects float32 or float64 data, got int32 (x.float() casts it)`);
+    }
     if (x.buf.dtype !== dtype) throw new Error(`${kernel}: dtypes differ (${dtype} and ${x.buf.dtype})`);
   }
   return dtype;
@@ -270,7 +272,9 @@ export function softmaxGrad(y: NDArray, dy: NDArray, axis = -1, log = false): ND
 function checkLabels(kernel: string, logits: NDArray, labels: NDArray, ignoreIndex: number): [number, number, number] {
   if (logits.shape.length !== 2) throw new Error(`${kernel}: logits must be [batch, classes], got ${fmt(logits.shape)}`);
   checkInt(kernel, 'labels', labels);
-  if (!Number.isSafeInteger(ignoreIndex)) throw new Error(`${kernel}: ignoreIndex must be an integer, got ${describe(ignoreIndex)}`);
+  if ((ignoreIndex | 0) !== ignoreIndex) {
+    throw new Error(`${kernel}: ignoreIndex must be an int32, got ${describe(ignoreIndex)}`);
+  }
   const [n, c] = logits.shape as [number, number];
   if (labels.shape.length !== 1 || labels.shape[0] !== n) {
     throw new Error(`${kernel}: labels must have shape [${n}] for logits ${fmt(logits.shape)}, got ${fmt(labels.shape)}`);
@@ -354,7 +358,9 @@ export function cast(x: NDArray, dtype: DType): NDArray {
 export function triangle(x: NDArray, diagonal: number, upper: boolean): NDArray {
   const name = upper ? 'triu' : 'tril';
   const backend = check(name, x);
-  if (x.shape.length < 2) throw new Error(`${name}: expected a tensor of rank ≥ 2 (matrices in the last two dims), got ${fmt(x.shape)}`);
+  if (x.shape.length < 2) {
+    throw new Error(`${name}: expected a tensor of rank ≥ 2 (matrices in the last two dims), got ${fmt(x.shape)}`);
+  }
   if (!Number.isSafeInteger(diagonal)) throw new Error(`${name}: diagonal must be an integer, got ${describe(diagonal)}`);
   const [rows, cols] = x.shape.slice(-2) as [number, number];
   // Beyond ±(rows + cols) every diagonal keeps all or nothing: clamped, it fits the kernel's i32.

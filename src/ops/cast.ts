@@ -18,7 +18,8 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   checkAlive('cast', [x]);
   if (dtype === x.dtype) return view(x, x.shape);
   if (!x.backend.dtypes.includes(dtype)) {
-    throw new Error(`cast: the ${x.backend.name} backend does not store ${dtype} (it stores ${x.backend.dtypes.join(', ')})`);
+    const stores = x.backend.dtypes.join(', ');
+    throw new Error(`cast: the ${x.backend.name} backend does not store ${dtype} (it stores ${stores})`);
   }
   const run = () => apply({
     op: 'cast',

@@ -25,14 +25,15 @@ export interface CrossEntropyOptions {
 }
 
 /** Labels may be an int32 tensor or (nested) arrays of class indices. */
-export function crossEntropy(logits: Tensor, target: Tensor | readonly unknown[], options: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(logits: Tensor, target: Tensor | readonly unknown[],
+  options: CrossEntropyOptions = {}): Tensor {
   checkTensor('crossEntropy', 'logits', logits);
   if (!(target instanceof Tensor) && !Array.isArray(target)) {
     throw new Error(`crossEntropy: target must be an int32 tensor or an array of class indices, got ${describe(target)}`);
   }
-  checkOptions('crossEntropy', options, { reduction: REDUCTION, labelSmoothing: number({ ge: 0, le: 1 }), ignoreIndex: integer() }, {
-    weight: "class weights are not implemented; use reduction: 'none' and weight the losses",
-  });
+  checkOptions('crossEntropy', options, {
+    reduction: REDUCTION, labelSmoothing: number({ ge: 0, le: 1 }), ignoreIndex: integer({ ge: -2147483648, le: 2147483647 }),
+  }, { weight: "class weights are not implemented; use reduction: 'none' and weight the losses" });
   checkAlive('crossEntropy', [logits, ...(target instanceof Tensor ? [target] : [])]);
   const labels = target instanceof Tensor ? target
     : tensor(target as number[], { dtype: 'int32', backend: logits.backend });
@@ -41,7 +42,8 @@ export function crossEntropy(logits: Tensor, target: Tensor | readonly unknown[]
     const labelShape = labelShapeOf(logits, labels);
     // Classes last, then one row per label; the per-label losses go back to the labels' shape.
     return tidy(() => {
-      const classesLast = logits.rank > 2 ? permute(logits, [0, ...logits.shape.slice(2).map((_, i) => i + 2), 1]) : logits;
+      const classesLast = logits.rank > 2
+        ? permute(logits, [0, ...logits.shape.slice(2).map((_, i) => i + 2), 1]) : logits;
       const rows = sizeOf(labelShape);
       const loss = crossEntropyRows(reshape(classesLast, [rows, logits.shape[logits.rank === 1 ? 0 : 1]!]),
         reshape(labels, [rows]), options);
@@ -58,7 +60,8 @@ function labelShapeOf(logits: Tensor, labels: Tensor): number[] {
   const expected = logits.rank === 1 ? [] : [logits.shape[0]!, ...logits.shape.slice(2)];
   if (fmt(labels.shape) === fmt(expected)) return expected;
   const hint = logits.rank === 3 && fmt(labels.shape) === fmt(logits.shape.slice(0, 2))
-    ? `; for logits [B, T, V] with labels [B, T] (classes last), reshape them to [B·T, V] and [B·T], or permute the logits to [B, V, T]`
+    ? '; for logits [B, T, V] with labels [B, T] (classes last), reshape them to [B·T, V] and [B·T], ' +
+      'or permute the logits to [B, V, T]'
     : '';
   throw new Error(`crossEntropy: labels must have shape ${fmt(expected)} for logits ${fmt(logits.shape)} (classes on dim 1, ` +
     `as in PyTorch: logits [N, C, d…], labels [N, d…]), got ${fmt(labels.shape)}${hint}`);

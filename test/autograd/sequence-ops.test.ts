@@ -167,6 +167,8 @@ describe.each(configs)('on $label', ({ backend, dtype }) => {
       expect(x.tril(-1).array()).toEqual([[0, 0, 0, 0], [5, 0, 0, 0], [9, 10, 0, 0]]);
       expect(x.triu(1).array()).toEqual([[0, 2, 3, 4], [0, 0, 7, 8], [0, 0, 0, 12]]);
       expect(x.triu(-5).array()).toEqual(x.array());
+      expect([x.tril(2 ** 40).array(), x.triu(-(2 ** 40)).array()]).toEqual([x.array(), x.array()]); // beyond int32
+      expect(x.tril(-(2 ** 40)).sum().item()).toBe(0);
       expect(wg.tril(wg.ones([2, 2, 2], { dtype: 'int32' })).array()).toEqual([[[1, 0], [1, 1]], [[1, 0], [1, 1]]]);
       // the mask of causal attention: −∞ above the diagonal
       const scores = wg.zeros([3, 3], { dtype });

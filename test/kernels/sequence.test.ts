@@ -9,6 +9,7 @@
 //   cross-entropy with ignored rows: the tolerances of test/kernels/softmax.test.ts, and ignored rows exactly 0.
 import { describe, expect, it } from 'vitest';
 import { RefBackend } from '../../src/backend/ref/index.js';
+import * as K from '../../src/kernels/index.js';
 import type { Backend, BinaryOp, BroadcastPlan, DType } from '../../src/backend/types.js';
 import { loadBackends } from '../helpers/backends.js';
 import { withBufs } from '../helpers/bufs.js';
@@ -265,6 +266,36 @@ describe('crossEntropy with ignoreIndex', () => {
           }
         }
       }
+    }
+  });
+});
+
+// ---- the kernel layer's checks ------------------------------------------------------------------------------------
+
+describe('kernel layer: bad input to the sequence kernels', () => {
+  it.each(backends)('$label', ({ backend }) => {
+    const arr = (shape: number[], dtype: DType = 'float32') => {
+      const x = K.empty(backend, dtype, shape);
+      backend.fill(x.buf, 0, 0, x.buf.size);
+      return x;
+    };
+    const logits = arr([2, 3]), labels = arr([2], 'int32'), ints = arr([4], 'int32'), floats = arr([4]), none = arr([0]);
+    const made: K.NDArray[] = [logits, labels, ints, floats, none];
+    try {
+      expect(() => K.crossEntropy(logits, labels, 0, 2 ** 32 + 1)).toThrow('crossEntropy: ignoreIndex must be an int32, got 4294967297');
+      expect(() => K.triangle(ints, 0, false)).toThrow('tril: expected a tensor of rank ≥ 2 (matrices in the last two dims), got [4]');
+      expect(() => K.triangle(logits, 1.5, true)).toThrow('triu: diagonal must be an integer, got 1.5');
+      expect(() => K.cumsum(ints, 0)).toThrow('cumsum: expects float32 or float64 data, got int32 (x.float() casts it)');
+      expect(() => K.cumsum(logits, 2)).toThrow('cumsum: axis 2 is out of range for shape [2,3]');
+      expect(() => K.binary('add', ints, ints)).toThrow('add: expects float32 or float64 data, got int32 (x.float() casts it)');
+      expect(() => K.binary('equal', ints, floats)).toThrow('equal: expects float32 or float64 data, got int32');
+      expect(() => K.reduce('sum', ints)).toThrow('sum: expects float32 or float64 data, got int32');
+      // what they do accept: int32 comparisons and max, a triangle far beyond the matrix, a cast of nothing
+      const max = K.reduce('max', ints);
+      made.push(max.argmax!, K.binary('less', ints, ints), max.out, K.triangle(logits, 2 ** 40, false), K.cast(none, 'int32'));
+      expect(made.slice(6).map((x) => [x.buf.dtype, x.shape])).toEqual([['int32', [4]], ['int32', []], ['float32', [2, 3]], ['int32', [0]]]);
+    } finally {
+      for (const x of made) if (x.buf.live) K.free(x);
     }
   });
 });

@@ -73,7 +73,7 @@ function matmulCall(m: number, n: number, k: number, transA: boolean, transB: bo
 }
 
 const UNARY = ['neg', 'abs', 'exp', 'log', 'sqrt', 'square', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'gelu',
-  'softplus', 'sign', 'reciprocal'] as const;
+  'softplus', 'sign', 'reciprocal', 'sin', 'cos'] as const;
 const UNARY_GRAD = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'gelu', 'softplus'] as const;
 const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'equal', 'greater', 'greaterEqual',
   'less', 'lessEqual'] as const;

@@ -574,7 +574,9 @@ export class WasmBackend implements Backend {
 
   cast(x: Buf, out: Buf, n: number): void {
     const [px, po] = this.ptrs('cast', x, out);
-    if (x.dtype === out.dtype) return this.copy(x, out, { dims: [n], xStrides: [1], xOffset: 0, outStrides: [1], outOffset: 0 });
+    if (x.dtype === out.dtype) {
+      return this.copy(x, out, { dims: [n], xStrides: [1], xOffset: 0, outStrides: [1], outOffset: 0 });
+    }
     const kernel = x.dtype === 'int32' ? 'cast_i32_f32' : 'cast_f32_i32';
     this.run('cast', () => this.exports[kernel](px, po, n));
   }
