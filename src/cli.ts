@@ -8,6 +8,7 @@ import { exitCodeOf } from './cli/common.js';
 import { registerExplain } from './cli/explain.js';
 import { registerGraph } from './cli/graph.js';
 import { registerPredict } from './cli/predict.js';
+import { registerSample } from './cli/sample.js';
 import { registerTrain } from './cli/train.js';
 
 // package.json sits one level above both src/cli.ts and dist/cli.js.
@@ -20,6 +21,7 @@ const program = new Command('wasmgrad')
   .exitOverride();
 registerTrain(program);
 registerPredict(program);
+registerSample(program);
 registerExplain(program);
 registerGraph(program);
 registerBench(program);

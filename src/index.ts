@@ -43,5 +43,8 @@ export type { Safetensors, LoadedTensor } from './io/safetensors.js';
 export { seedLinear, seedNetwork } from './seed.js';
 export { loadDigits, parseDigits, toFloat } from './data/digits.js';
 export type { Digits, DigitSplit } from './data/digits.js';
+export { loadNames } from './data/names.js';
+export { CharTokenizer, IGNORE_INDEX, splitLines, tokenWindows } from './data/text.js';
+export type { TokenWindows } from './data/text.js';
 export { TensorDataset, DataLoader } from './data/dataset.js';
 export type { DataLoaderOptions } from './data/dataset.js';

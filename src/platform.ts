@@ -17,3 +17,20 @@ export async function readBytes(url: URL, what: string): Promise<Uint8Array> {
   if (!res.ok) throw new Error(`${what}: could not fetch ${url}: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
+
+/** The bytes of a packaged data file: given as bytes, or read from its URL (a string is relative to the page). */
+export async function readSource(source: Uint8Array | URL | string, what: string): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) return source;
+  return readBytes(typeof source === 'string' ? new URL(source, typeof location === 'object' ? location.href : undefined) : source, what);
+}
+
+/** gzip-compressed bytes decompressed (DecompressionStream in browsers, zlib in Node); other bytes as they are. */
+export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  // A server that sent the file with Content-Encoding: gzip has already decompressed it.
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  if (typeof DecompressionStream === 'function') {
+    const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+  return (await nodeModule<typeof import('node:zlib')>('node:zlib')).gunzipSync(bytes);
+}

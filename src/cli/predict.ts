@@ -8,11 +8,12 @@ import { fromValues } from '../creation.js';
 import { classLabel, eachRecord, featureValue } from '../data/csv.js';
 import { loadDigits, toFloat } from '../data/digits.js';
 import { fromSafetensors } from '../io/safetensors.js';
-import type { Sequential } from '../nn/sequential.js';
+import type { Module } from '../nn/module.js';
 import { argMax } from '../ops/max.js';
 import { softmax } from '../ops/softmax.js';
 import { Generator } from '../random.js';
 import { describe, isPlainObject } from '../options.js';
+import type { GptConfig } from '../train/gpt.js';
 import { ACTIVATION_NAMES, buildModel, cnnFeatures, inputShapeOf, type ModelDescription } from '../train/model.js';
 import type { DataInfo } from '../train/trainer.js';
 import { initBackend, positiveInt } from './common.js';
@@ -20,7 +21,13 @@ import { initBackend, positiveInt } from './common.js';
 export interface Prediction { row: number; prediction: string | number; confidence?: number; truth?: string | number }
 export interface PredictResult { n: number; accuracy: number | null; mse: number | null; predictions: Prediction[] }
 
-export interface LoadedModel { model: Sequential; info: DataInfo; /** One input's shape. */ inputShape: number[] }
+export interface LoadedModel {
+  model: Module;
+  description: ModelDescription;
+  info: DataInfo;
+  /** One input's shape. */
+  inputShape: number[];
+}
 
 export async function loadModel(path: string): Promise<LoadedModel> {
   const bytes = new Uint8Array(await readFile(path).catch((e: Error) => {
@@ -37,7 +44,7 @@ export async function loadModel(path: string): Promise<LoadedModel> {
     model.dispose();
     throw e;
   }
-  return { model: model.eval(), info: data, inputShape: inputShapeOf(description) };
+  return { model: model.eval(), description, info: data, inputShape: inputShapeOf(description) };
 }
 
 /**
@@ -54,13 +61,15 @@ function readDescription(text: string, path: string): { description: ModelDescri
   } catch {
     bad('it is not JSON');
   }
-  const { mlp, cnn, data } = (isPlainObject(parsed) ? parsed : bad('it is not an object')) as { mlp: unknown; cnn: unknown; data: unknown };
-  // The architecture: an MLP or a CNN, described under its name.
-  const net = mlp ?? cnn;
-  if ((mlp === undefined) === (cnn === undefined) || !isPlainObject(net) || !isPlainObject(data)) {
-    return bad('it needs the object data and one of the objects mlp and cnn');
+  const { mlp, cnn, gpt, data } = (isPlainObject(parsed) ? parsed : bad('it is not an object')) as Record<string, unknown>;
+  // The architecture: an MLP, a CNN or a GPT, described under its name.
+  const nets = [mlp, cnn, gpt].filter((v) => v !== undefined);
+  const net = nets[0];
+  if (nets.length !== 1 || !isPlainObject(net) || !isPlainObject(data)) {
+    return bad('it needs the object data and one of the objects mlp, cnn and gpt');
   }
   const width = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+  if (net === gpt) return { description: { gpt: gptDescription(net, data, bad) }, data: data as unknown as DataInfo };
   const widths = (v: unknown): v is number[] => Array.isArray(v) && v.every(width);
   const numbers = (v: unknown, n: number) => Array.isArray(v) && v.length === n && v.every((x) => Number.isFinite(x));
   const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -88,6 +97,23 @@ function readDescription(text: string, path: string): { description: ModelDescri
     if (data.target !== undefined && typeof data.target !== 'string') bad(`target ${describe(data.target)}`);
   }
   return { description: (net === mlp ? { mlp } : { cnn }) as ModelDescription, data: data as unknown as DataInfo };
+}
+
+/** A GPT's description, checked: its sizes, and a text's vocabulary (distinct characters) as the data's classes. */
+function gptDescription(net: Record<string, unknown>, data: Record<string, unknown>, bad: (what: string) => never): GptConfig {
+  const { vocabSize, context, layers, heads, width, dropout } = net;
+  const size = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+  if (![vocabSize, context, layers, heads, width].every(size)) bad('the sizes of the GPT (vocabSize, context, layers, heads, width)');
+  if ((width as number) % (heads as number) !== 0) bad(`${describe(heads)} heads do not divide width ${describe(width)}`);
+  if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) bad(`dropout ${describe(dropout)}`);
+  const vocab = data.classes;
+  if (data.kind !== 'text') bad('a GPT is trained on text');
+  if (!Array.isArray(vocab) || vocab.length !== vocabSize || !vocab.every((c) => typeof c === 'string' && [...c].length === 1) ||
+    new Set(vocab).size !== vocab.length) {
+    bad('the vocabulary (data.classes) is not vocabSize distinct characters');
+  }
+  if (data.outputDim !== vocabSize || data.inputDim !== context || data.task !== 'classification') bad('the data does not match the GPT');
+  return { vocabSize, context, layers, heads, width, dropout } as GptConfig;
 }
 
 /**
@@ -149,6 +175,7 @@ export async function runPredict(opts: { model: string; data?: string; limit: nu
   const loaded = await loadModel(opts.model);
   const { model, info } = loaded;
   try {
+    if (info.kind === 'text') throw new Error(`--model: ${opts.model} is a character-level GPT; it writes text: wasmgrad sample --model ${opts.model}`);
     let x: Float32Array, n: number, truth: (string | number)[] | null;
     if (opts.data) {
       if (info.kind !== 'csv') throw new Error('--data: this model was trained on the embedded digits, not on a CSV');

@@ -1,6 +1,6 @@
-// `wasmgrad train`: trains an MLP on the embedded digits (the default) or on a CSV, or a CNN on the digits
-// (--model cnn), with a progress bar per
-// epoch, a summary table, and files: model.safetensors, checkpoint.ckpt, metrics.json, metrics.csv, chart.svg.
+// `wasmgrad train`: trains an MLP on the embedded digits (the default) or on a CSV, a CNN on the digits
+// (--model cnn), or a character-level GPT on the embedded names or a text file (--model gpt), with a progress bar
+// per epoch, a summary table, and files: model.safetensors, checkpoint.ckpt, metrics.json, metrics.csv, chart.svg.
 // Ctrl-C, SIGTERM or a closed stdout save a checkpoint (it resumes exactly, even mid-epoch) before exiting;
 // --resume continues from one.
 import { Option, type Command } from 'commander';
@@ -11,18 +11,22 @@ import { writeFileAtomic } from '../io/checkpoint.js';
 import { memory } from '../memory.js';
 import { asciiChart, trainingChart } from '../report/chart.js';
 import { csvData } from '../train/csv-data.js';
+import { loadNames } from '../data/names.js';
+import { splitLines } from '../data/text.js';
 import { digitsData } from '../train/data.js';
-import { ACTIVATION_NAMES, architecture, MODEL_NAMES } from '../train/model.js';
+import { ACTIVATION_NAMES, architecture, MODEL_NAMES, type ModelName } from '../train/model.js';
+import { textData, type TextData } from '../train/text-data.js';
 import {
-  CNN_DEFAULTS, DEFAULTS, defaultsFor, OPTIMIZERS, SCHEDULES, Trainer, type EpochMetrics, type TrainConfig, type TrainData,
+  DEFAULTS, defaultsFor, OPTIMIZERS, SCHEDULES, Trainer, type EpochMetrics, type TrainConfig, type TrainData,
 } from '../train/trainer.js';
 import {
   checkOutDir, exitCodeOf, initBackend, intList, nonNegative, nonNegativeInt, positiveInt, positiveNumber, probability, threadCount, watchStops, type StopSignal,
 } from './common.js';
 
 interface TrainFlags {
-  data?: string; target?: string; task: 'auto' | 'classification' | 'regression'; valSplit: number;
-  model: TrainConfig['model']; hidden: number[]; activation: TrainConfig['activation']; dropout: number; epochs: number; batchSize: number;
+  data?: string; target?: string; task: 'auto' | 'classification' | 'regression'; valSplit?: number;
+  model: TrainConfig['model']; hidden: number[]; activation: TrainConfig['activation']; dropout: number;
+  context: number; layers: number; heads: number; width: number; epochs: number; batchSize: number;
   lr: number; optimizer: TrainConfig['optimizer']; momentum: number; weightDecay: number; l2: number;
   schedule: TrainConfig['schedule']; randomShift: number; seed: number; backend: string; build: string; threads: number | 'auto'; out?: string; resume?: string;
   json?: boolean; progress: boolean;
@@ -37,17 +41,22 @@ export interface TrainSummary {
   notes: string[];
 }
 
-function progressLine(epoch: number, total: number, batch: number, batches: number, loss: number, acc: number | null, sps: number): string {
+/** What the run's examples are called in its output: a text model predicts characters and is validated. */
+interface Units { rate: string; test: string }
+const ROWS: Units = { rate: 'samples/s', test: 'test' };
+const CHARS: Units = { rate: 'chars/s', test: 'val' };
+
+function progressLine(epoch: number, total: number, batch: number, batches: number, loss: number, acc: number | null, sps: number, units: Units): string {
   const width = 24;
   const done = Math.round((batch / batches) * width);
   return `epoch ${String(epoch).padStart(String(total).length)}/${total} [${'█'.repeat(done)}${'░'.repeat(width - done)}] ` +
     `${String(Math.round((100 * batch) / batches)).padStart(3)}%  loss ${loss.toFixed(4)}` +
-    `${acc === null ? '' : `  acc ${(100 * acc).toFixed(2)}%`}  ${Math.round(sps).toLocaleString('en-US')} samples/s`;
+    `${acc === null ? '' : `  acc ${(100 * acc).toFixed(2)}%`}  ${Math.round(sps).toLocaleString('en-US')} ${units.rate}`;
 }
 
-function summaryTable(rows: EpochMetrics[]): string {
+function summaryTable(rows: EpochMetrics[], units: Units): string {
   const pct = (v: number | null) => (v === null ? '—' : `${(100 * v).toFixed(2)}%`);
-  const head = ['epoch', 'train loss', 'train acc', 'test loss', 'test acc', 'lr', 'time', 'samples/s'];
+  const head = ['epoch', 'train loss', 'train acc', `${units.test} loss`, `${units.test} acc`, 'lr', 'time', units.rate];
   const body = rows.map((m) => [String(m.epoch), m.trainLoss.toFixed(4), pct(m.trainAccuracy), m.testLoss.toFixed(4),
     pct(m.testAccuracy), m.lr.toExponential(2), `${m.seconds.toFixed(2)}s`, Math.round(m.samplesPerSecond).toLocaleString('en-US')]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
@@ -80,10 +89,34 @@ function resumedConfig(bytes: Uint8Array, flags: TrainFlags, given: (flag: keyof
   return { ...saved, epochs: given('epochs') ? flags.epochs : defaultsFor(saved.model).epochs };
 }
 
+/** The settings a model does not use: given for it, they are refused rather than silently ignored. */
+const UNUSED: Record<ModelName, (keyof TrainConfig)[]> = {
+  mlp: ['context', 'layers', 'heads', 'width'],
+  cnn: ['context', 'layers', 'heads', 'width'],
+  gpt: ['hidden', 'activation'],
+};
+
 /** A new run's configuration: each setting as given, else the default of the chosen model. */
 function newConfig(flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean): TrainConfig {
+  const unused = UNUSED[flags.model].filter((k) => given(k));
+  if (unused.length) {
+    throw new Error(`${unused.map(flagName).join(', ')} ${unused.length === 1 ? 'does' : 'do'} not apply to --model ${flags.model}` +
+      (flags.model === 'gpt' ? " (a block's MLP is 4× --width, with GELU)" : ' (they shape --model gpt)'));
+  }
   const defaults = defaultsFor(flags.model);
   return Object.fromEntries(SETTINGS.map((k) => [k, given(k) ? flags[k] : defaults[k]])) as unknown as TrainConfig;
+}
+
+/** A text file's lines (UTF-8). */
+async function readTextLines(path: string): Promise<string[]> {
+  const bytes = await readFile(path).catch((e: Error) => {
+    throw new Error(`--data: cannot read ${path}: ${e.message}`);
+  });
+  try {
+    return splitLines(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw new Error(`--data: ${path} is not UTF-8 text`);
+  }
 }
 
 /**
@@ -92,24 +125,31 @@ function newConfig(flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean
  */
 export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean,
   log: (line: string) => void = console.log): Promise<TrainSummary> {
-  if (flags.data && !flags.target) throw new Error('--data needs --target <column> (the column to predict)');
-  if (flags.target && !flags.data) throw new Error('--target only applies with --data <file.csv>');
   const resumeBytes = flags.resume ? new Uint8Array(await readFile(flags.resume).catch((e: Error) => {
     throw new Error(`--resume: cannot read ${flags.resume}: ${e.message}`);
   })) : null;
   const config = resumeBytes ? resumedConfig(resumeBytes, flags, given) : newConfig(flags, given);
+  const text = config.model === 'gpt';
+  if (text && flags.target) throw new Error("--target is a CSV's column; --model gpt learns a text file's lines (--data <file.txt>) and needs none");
+  if (!text && flags.data && !flags.target) {
+    throw new Error('--data needs --target <column> (the column to predict), or --model gpt to learn a text file');
+  }
+  if (flags.target && !flags.data) throw new Error('--target only applies with --data <file.csv>');
   if (flags.data && config.model === 'cnn') {
     throw new Error("--model cnn trains on images (the embedded digits), and a CSV's rows are not images: leave out --data, or train an MLP on it");
   }
-  if (flags.data && config.randomShift > 0) {
+  if (flags.data && !text && config.randomShift > 0) {
     throw new Error("--random-shift moves images (the embedded digits), and a CSV's rows are not images: leave it out with --data");
   }
   const threadNotes = await initBackend(flags.backend, flags.build, flags.threads);
-  const dataName = flags.data ? basename(flags.data, extname(flags.data)) : 'digits';
+  const dataName = flags.data ? basename(flags.data, extname(flags.data)) : text ? 'names' : 'digits';
   const out = flags.out ?? join('runs', dataName);
   await checkOutDir(out);
   let data: TrainData, notes: string[] = [];
-  if (flags.data) {
+  if (text) {
+    const lines = flags.data ? await readTextLines(flags.data) : await loadNames();
+    data = textData(lines, { context: config.context, valSplit: flags.valSplit, name: flags.data ?? 'names' });
+  } else if (flags.data) {
     const csv = await csvData(flags.data, { target: flags.target!, task: flags.task, valSplit: flags.valSplit, seed: config.seed })
       .catch((e: NodeJS.ErrnoException) => {
         throw e.syscall ? new Error(`--data: cannot read ${flags.data}: ${e.message}`) : e;
@@ -121,7 +161,15 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
     model: join(out, 'model.safetensors'), checkpoint: join(out, 'checkpoint.ckpt'), metricsJson: join(out, 'metrics.json'),
     metricsCsv: join(out, 'metrics.csv'), chart: join(out, 'chart.svg'),
   };
-  const trainer = new Trainer(config, data);
+  let trainer: Trainer;
+  try {
+    trainer = new Trainer(config, data);
+  } catch (e) {
+    data.train.dispose();
+    data.test.dispose();
+    throw e;
+  }
+  const units = text ? CHARS : ROWS;
   try {
     if (resumeBytes) {
       trainer.restore(resumeBytes);
@@ -132,8 +180,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
     const stops = watchStops();
     const info = backendInfo();
     if (!flags.json) {
-      log(`wasmgrad train: ${dataName} (${data.train.length} train / ${data.test.length} ${flags.data ? 'validation' : 'test'} rows, ` +
-        `${data.info.inputDim} features, ${data.info.task === 'classification' ? `${data.info.outputDim} classes` : 'regression'})`);
+      log(`wasmgrad train: ${dataName} (${describeData(data, !!flags.data)})`);
       log(`model ${architecture(trainer.description())}, ${config.optimizer} lr ${config.lr}, ` +
         `batch ${config.batchSize}, ${config.epochs} epochs, schedule ${config.schedule}${config.l2 ? `, L2 λ=${config.l2}` : ''}` +
         `${config.randomShift ? `, random shifts ±${config.randomShift} px` : ''}; ` +
@@ -147,13 +194,13 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
         const epoch = trainer.epoch + 1;
         const m = await trainer.trainEpoch({
           shouldStop: () => stops.signal !== null,
-          onBatch: tty ? (b, n, loss, acc, sps) => process.stdout.write(`\r${progressLine(epoch, config.epochs, b, n, loss, acc, sps)}`) : undefined,
+          onBatch: tty ? (b, n, loss, acc, sps) => process.stdout.write(`\r${progressLine(epoch, config.epochs, b, n, loss, acc, sps, units)}`) : undefined,
         });
         if (tty) process.stdout.write('\r\x1b[2K');
         if (m && !flags.json) {
-          log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}  test loss ${m.testLoss.toFixed(4)}` +
-            `${m.testAccuracy === null ? '' : `  test acc ${(100 * m.testAccuracy).toFixed(2)}%`}  ` +
-            `${Math.round(m.samplesPerSecond).toLocaleString('en-US')} samples/s`);
+          log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}  ${units.test} loss ${m.testLoss.toFixed(4)}` +
+            `${text ? ' nats/char' : ''}${m.testAccuracy === null ? '' : `  ${units.test} acc ${(100 * m.testAccuracy).toFixed(2)}%`}  ` +
+            `${Math.round(m.samplesPerSecond).toLocaleString('en-US')} ${units.rate}`);
         }
         await writeFileAtomic(files.checkpoint, trainer.checkpointBytes());
       }
@@ -165,7 +212,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
     const history = trainer.history;
     await writeFileAtomic(files.model, trainer.modelBytes());
     const summary: TrainSummary = {
-      backend: info.backend, build: info.build, threads: info.threads, data: flags.data ?? 'digits (embedded)', config, epochs: history, seconds,
+      backend: info.backend, build: info.build, threads: info.threads, data: flags.data ?? `${dataName} (embedded)`, config, epochs: history, seconds,
       final: history[history.length - 1] ?? null, files, interrupted, signal, notes,
     };
     await writeFile(files.metricsJson, JSON.stringify({ ...summary, memory: memory() }, null, 2) + '\n');
@@ -179,11 +226,14 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
     } else {
       if (interrupted) log(`\ninterrupted (${signal}): checkpoint saved to ${files.checkpoint} (continue with --resume ${files.checkpoint})`);
       if (history.length) {
-        log(`\n${summaryTable(history)}\n`);
+        log(`\n${summaryTable(history, units)}\n`);
         const acc = history.map((m) => m.testAccuracy).filter((v): v is number => v !== null);
-        if (acc.length > 1) log(asciiChart(acc, { label: 'test accuracy', format: (v) => `${(100 * v).toFixed(1)}%` }) + '\n');
+        if (text && history.length > 1) {
+          log(asciiChart(history.map((m) => m.testLoss), { label: 'validation loss, nats/char', format: (v) => v.toFixed(3) }) + '\n');
+        } else if (acc.length > 1) log(asciiChart(acc, { label: 'test accuracy', format: (v) => `${(100 * v).toFixed(1)}%` }) + '\n');
         const f = summary.final!;
-        log(`done in ${seconds.toFixed(1)}s: ${f.testAccuracy === null ? `test loss ${f.testLoss.toFixed(4)}` : `test accuracy ${(100 * f.testAccuracy).toFixed(2)}%`}`);
+        log(`done in ${seconds.toFixed(1)}s: ${text ? `validation loss ${f.testLoss.toFixed(4)} nats/char (sample with: wasmgrad sample --model ${out})`
+          : f.testAccuracy === null ? `test loss ${f.testLoss.toFixed(4)}` : `test accuracy ${(100 * f.testAccuracy).toFixed(2)}%`}`);
       }
       log(`wrote ${Object.values(files).join(', ')}`);
     }
@@ -195,31 +245,52 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
   }
 }
 
+/** The data in a few words, for the header. */
+function describeData(data: TrainData | TextData, own: boolean): string {
+  if ('tokenizer' in data) {
+    const n = (x: number) => x.toLocaleString('en-US');
+    return `${n(data.lines.train)} train / ${n(data.lines.val)} validation lines, ${n(data.characters.train)} / ${n(data.characters.val)} characters, ` +
+      `vocabulary of ${data.tokenizer.vocabSize}`;
+  }
+  return `${data.train.length} train / ${data.test.length} ${own ? 'validation' : 'test'} rows, ` +
+    `${data.info.inputDim} features, ${data.info.task === 'classification' ? `${data.info.outputDim} classes` : 'regression'}`;
+}
+
 /**
- * A flag for a setting of TrainConfig. Its default is the MLP's, and the help shows the CNN's beside it where they
- * differ (runTrain takes the chosen model's default for each setting not given).
+ * A flag for a setting of TrainConfig. Its default is the MLP's, and the help shows the other models' beside it
+ * where they differ (runTrain takes the chosen model's default for each setting not given).
  */
 function setting(flags: string, description: string, key: keyof TrainConfig): Option {
   const show = (v: unknown) => (Array.isArray(v) ? v.join(',') || 'none' : String(v));
-  const [mlp, cnn] = [show(DEFAULTS[key]), show(CNN_DEFAULTS[key])];
-  return new Option(flags, description).default(DEFAULTS[key], mlp === cnn ? undefined : `${mlp}; --model cnn: ${cnn}`);
+  const mlp = show(DEFAULTS[key]);
+  const others = (['cnn', 'gpt'] as const).filter((m) => !UNUSED[m].includes(key) && show(defaultsFor(m)[key]) !== mlp)
+    .map((m) => `--model ${m}: ${show(defaultsFor(m)[key])}`);
+  return new Option(flags, description).default(DEFAULTS[key], others.length ? [mlp, ...others].join('; ') : undefined);
 }
 
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train an MLP or a CNN on the embedded handwritten digits, or an MLP on your CSV (--data file.csv --target column)')
-    .option('--data <file.csv>', 'train on a CSV file instead of the embedded digits')
+    .description('train an MLP or a CNN on the embedded handwritten digits, an MLP on your CSV (--data file.csv --target column), ' +
+      'or a character-level GPT on the embedded names or your text (--model gpt [--data file.txt])')
+    .option('--data <file>', 'train on a CSV file (with --target) instead of the embedded digits, or with --model gpt on a text file ' +
+      '(its lines are the samples) instead of the embedded names')
     .option('--target <column>', 'the CSV column to predict')
     .addOption(new Option('--task <kind>', 'classification or regression (auto: from the target column)').choices(['auto', 'classification', 'regression']).default('auto'))
-    .option('--val-split <fraction>', 'share of CSV rows held out for validation', probability('--val-split'), 0.2)
-    .addOption(new Option('--model <name>', 'mlp, or cnn: conv5×5(16)-BN-ReLU-pool, conv5×5(32)-BN-ReLU-pool, linear (digits only)')
-      .choices(MODEL_NAMES).default(DEFAULTS.model))
+    .option('--val-split <fraction>', "share held out for validation: of a CSV's rows, at random (default 0.2), or of a text's lines, " +
+      'its last ones (default 0.1)', probability('--val-split'))
+    .addOption(new Option('--model <name>', 'mlp; cnn: conv5×5(16)-BN-ReLU-pool, conv5×5(32)-BN-ReLU-pool, linear (digits only); ' +
+      'gpt: a character-level transformer (text only)').choices(MODEL_NAMES).default(DEFAULTS.model))
     .addOption(setting('--hidden <widths>', "hidden layer widths, comma-separated (the CNN's: after its convolutions)", 'hidden')
       .argParser(intList('--hidden')))
     .addOption(setting('--activation <name>', 'activation φ', 'activation').choices(ACTIVATION_NAMES))
-    .addOption(setting('--dropout <p>', "dropout after each hidden layer (the CNN's: also on its flattened features)", 'dropout')
-      .argParser(probability('--dropout')))
+    .addOption(setting('--dropout <p>', "dropout after each hidden layer (the CNN's: also on its flattened features; " +
+      "the GPT's: on its embeddings and each block's attention and MLP outputs)", 'dropout').argParser(probability('--dropout')))
+    .addOption(setting('--context <n>', "the GPT's context: characters it reads at once (its position table)", 'context')
+      .argParser(positiveInt('--context')))
+    .addOption(setting('--layers <n>', "the GPT's transformer blocks", 'layers').argParser(positiveInt('--layers')))
+    .addOption(setting('--heads <n>', "the GPT's attention heads per block (they must divide --width)", 'heads').argParser(positiveInt('--heads')))
+    .addOption(setting('--width <n>', "the GPT's embedding width (a block's MLP is 4× as wide)", 'width').argParser(positiveInt('--width')))
     .addOption(setting('--epochs <n>', 'epochs (with --resume: the total to reach)', 'epochs').argParser(positiveInt('--epochs')))
     .addOption(setting('--batch-size <n>', 'mini-batch size', 'batchSize').argParser(positiveInt('--batch-size')))
     .addOption(setting('--lr <rate>', 'learning rate', 'lr').argParser(positiveNumber('--lr')))

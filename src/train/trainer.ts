@@ -1,14 +1,16 @@
-// The training loop behind `wasmgrad train`, the demo's worker and the benchmarks: an MLP or a CNN, a loss
-// (cross-entropy or MSE) plus the seed's optional L2 term J = L + λ/2·Σ‖W‖², an optimizer, a schedule, optional
-// random shifts of the training images, and checkpoints that resume exactly — even from the middle of an epoch.
+// The training loop behind `wasmgrad train`, the demo's worker and the benchmarks: an MLP or a CNN on rows or
+// images, or a character-level GPT on text; a loss (cross-entropy, per row or per character, or MSE) plus the
+// seed's optional L2 term J = L + λ/2·Σ‖W‖², an optimizer, a schedule, optional random shifts of the training
+// images, and checkpoints that resume exactly — even from the middle of an epoch.
 import '../ops/index.js'; // Tensor methods (J.backward()) and the backward engine's ops
 import { noGrad, tidy } from '../autograd/scope.js';
 import type { Tensor } from '../autograd/tensor.js';
 import type { TensorDataset } from '../data/dataset.js';
+import { IGNORE_INDEX } from '../data/text.js';
 import { checkpointToBytes, readCheckpoint, stageCheckpoint } from '../io/checkpoint.js';
 import { toSafetensors } from '../io/safetensors.js';
 import { crossEntropy, mseLoss } from '../nn/losses.js';
-import type { Sequential } from '../nn/sequential.js';
+import type { Module } from '../nn/module.js';
 import { argMax } from '../ops/max.js';
 import { l2Penalty } from '../ops/l2Penalty.js';
 import { Adam, AdamW } from '../optim/adam.js';
@@ -33,6 +35,11 @@ export interface TrainConfig {
   hidden: number[];
   activation: ActivationName;
   dropout: number;
+  /** The GPT's longest sequence (its position table; the training windows' length), blocks, heads and width. */
+  context: number;
+  layers: number;
+  heads: number;
+  width: number;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -53,8 +60,8 @@ export interface TrainConfig {
  * 20 epochs — about 96% test accuracy (PyTorch's 784-128-10 + Adam baseline on an 8k/2k split: 95.1%).
  */
 export const DEFAULTS: TrainConfig = {
-  model: 'mlp', hidden: [512], activation: 'relu', dropout: 0.3, epochs: 20, batchSize: 64, lr: 2e-3, optimizer: 'adam',
-  momentum: 0.9, weightDecay: 0, l2: 0, schedule: 'cosine', randomShift: 0, seed: 0,
+  model: 'mlp', hidden: [512], activation: 'relu', dropout: 0.3, context: 16, layers: 2, heads: 4, width: 64, epochs: 20,
+  batchSize: 64, lr: 2e-3, optimizer: 'adam', momentum: 0.9, weightDecay: 0, l2: 0, schedule: 'cosine', randomShift: 0, seed: 0,
 };
 
 /**
@@ -66,12 +73,21 @@ export const CNN_DEFAULTS: TrainConfig = {
   ...DEFAULTS, model: 'cnn', hidden: [], dropout: 0, epochs: 10, lr: 2e-3, schedule: 'cosine', randomShift: 2,
 };
 
+/**
+ * Defaults for the GPT on the embedded names: 2 blocks of 4 heads, width 64, context 16 (the longest name is 15
+ * letters), dropout 0.1; Adam at 2e-3 annealed by a cosine schedule over 20 epochs.
+ */
+export const GPT_DEFAULTS: TrainConfig = {
+  ...DEFAULTS, model: 'gpt', hidden: [], activation: 'gelu', dropout: 0.1, epochs: 20, batchSize: 32, lr: 2e-3, schedule: 'cosine',
+};
+
 /** The defaults of a model. */
-export const defaultsFor = (model: ModelName): TrainConfig => (model === 'cnn' ? CNN_DEFAULTS : DEFAULTS);
+export const defaultsFor = (model: ModelName): TrainConfig => ({ mlp: DEFAULTS, cnn: CNN_DEFAULTS, gpt: GPT_DEFAULTS })[model];
 
 /** What the data is, saved with the model so predict can prepare inputs the same way. */
 export interface DataInfo {
-  kind: 'digits' | 'csv';
+  /** Text: the windows of a text's characters, for next-character prediction; its classes are the vocabulary. */
+  kind: 'digits' | 'csv' | 'text';
   task: 'classification' | 'regression';
   inputDim: number;
   /** Images (the digits): the shape of one, [channels, height, width], whose size is inputDim. */
@@ -94,6 +110,7 @@ export interface EpochMetrics {
   testAccuracy: number | null;
   lr: number;
   seconds: number;
+  /** Examples a second: rows or images, or for text the characters predicted. */
   samplesPerSecond: number;
 }
 
@@ -126,7 +143,7 @@ function makeScheduler(c: TrainConfig, opt: Optimizer<Hyper>, batchesPerEpoch: n
 }
 
 export class Trainer {
-  readonly model: Sequential;
+  readonly model: Module;
   readonly optimizer: Optimizer<Hyper>;
   readonly scheduler: LRScheduler | null;
   readonly shuffle: Generator;
@@ -145,7 +162,7 @@ export class Trainer {
 
   constructor(readonly config: TrainConfig, readonly data: TrainData) {
     validateConfig(config);
-    checkImages(config, data.info);
+    checkData(config, data.info);
     const init = new Generator(config.seed);
     this.shuffle = new Generator(config.seed + 1);
     this.dropoutGen = new Generator(config.seed + 2);
@@ -159,11 +176,14 @@ export class Trainer {
 
   /** The model's architecture, as saved with it. */
   description(): ModelDescription {
-    const { hidden, activation, dropout } = this.config;
+    const { hidden, activation, dropout, context, layers, heads, width } = this.config;
     const { inputDim, outputDim, imageShape } = this.data.info;
-    return this.config.model === 'cnn'
-      ? { cnn: { inputShape: imageShape!, channels: [...CNN_BLOCKS.channels], kernelSize: CNN_BLOCKS.kernelSize, hidden, outputDim, activation, dropout } }
-      : { mlp: { inputDim, hidden, outputDim, activation, dropout } };
+    switch (this.config.model) {
+      case 'cnn':
+        return { cnn: { inputShape: imageShape!, channels: [...CNN_BLOCKS.channels], kernelSize: CNN_BLOCKS.kernelSize, hidden, outputDim, activation, dropout } };
+      case 'gpt': return { gpt: { vocabSize: outputDim, context, layers, heads, width, dropout } };
+      case 'mlp': return { mlp: { inputDim, hidden, outputDim, activation, dropout } };
+    }
   }
 
   /** A batch's rows as the model's inputs, shifted at random when training with randomShift. */
@@ -173,8 +193,19 @@ export class Trainer {
     return randomShift(x.reshape([n, ...this.data.info.imageShape!]), this.config.randomShift, this.augmentGen).reshape([n, ...this.inputShape]);
   }
 
+  /**
+   * The data's loss: cross-entropy over every label (logits [..., classes] against labels [...]: a GPT's
+   * [B, T, V] and [B, T] as B·T rows; a text's padding skipped), or the mean squared error.
+   */
+  private dataLoss(out: Tensor, y: Tensor, reduction: 'mean' | 'sum' = 'mean'): Tensor {
+    return this.data.info.task === 'classification'
+      ? crossEntropy(out.reshape([-1, out.shape[out.rank - 1]!]), y.reshape([-1]), { reduction, ignoreIndex: IGNORE_INDEX })
+      : mseLoss(out, y, { reduction });
+  }
+
+  /** What training minimises: the data's loss, plus the seed's L2 term when l2 > 0. */
   private loss(out: Tensor, y: Tensor): Tensor {
-    const L = this.data.info.task === 'classification' ? crossEntropy(out, y) : mseLoss(out, y);
+    const L = this.dataLoss(out, y);
     return this.config.l2 > 0 ? L.add(l2Penalty(weightsOf(this.model), this.config.l2)) : L;
   }
 
@@ -199,14 +230,13 @@ export class Trainer {
         const J = this.loss(out, y);
         J.backward();
         this.optimizer.step();
-        const hit = classify ? countCorrect(out, y) : 0;
-        return [J.item(), hit] as const;
+        return [J.item(), classify ? countCorrect(out, y) : { hits: 0, labels: idx.length }] as const;
       });
       if (this.config.schedule === 'onecycle') this.scheduler!.step();
       this.batchInEpoch = b + 1;
-      lossSum += loss * idx.length;
-      correct += hits;
-      seen += idx.length;
+      lossSum += loss * hits.labels;
+      correct += hits.hits;
+      seen += hits.labels;
       const sps = seen / ((performance.now() - started) / 1000);
       hooks.onBatch?.(b + 1, this.batchesPerEpoch, lossSum / seen, classify ? correct / seen : null, sps);
       if (performance.now() - lastYield > (hooks.yieldMs ?? 50)) {
@@ -229,23 +259,27 @@ export class Trainer {
     return m;
   }
 
-  /** Mean loss and accuracy (classification) over a dataset, in eval mode, without recording a graph. */
+  /**
+   * Mean loss and accuracy (classification) over a dataset, in eval mode, without recording a graph: per row, or
+   * for text per character (nats/char).
+   */
   evaluate(ds: TensorDataset, batchSize = 500): { loss: number; accuracy: number | null } {
     const classify = this.data.info.task === 'classification';
     this.model.eval();
-    let lossSum = 0, correct = 0;
+    let lossSum = 0, correct = 0, labels = 0;
     for (let start = 0; start < ds.length; start += batchSize) {
       const idx = Int32Array.from({ length: Math.min(batchSize, ds.length - start) }, (_, i) => start + i);
       tidy(() => noGrad(() => {
         const { x, y } = ds.take(idx);
         const out = this.model(this.inputs(x, false));
-        lossSum += (classify ? crossEntropy(out, y, { reduction: 'sum' }) : mseLoss(out, y, { reduction: 'sum' })).item();
-        if (classify) correct += countCorrect(out, y);
+        lossSum += this.dataLoss(out, y, 'sum').item();
+        const counted = classify ? countCorrect(out, y) : { hits: 0, labels: y.size };
+        correct += counted.hits;
+        labels += counted.labels;
       }));
     }
     this.model.train();
-    const per = classify ? ds.length : ds.length * this.data.info.outputDim;
-    return { loss: lossSum / per, accuracy: classify ? correct / ds.length : null };
+    return { loss: lossSum / labels, accuracy: classify ? correct / labels : null };
   }
 
   /** Model parameters as safetensors, with what predict needs to rebuild and feed the model. */
@@ -318,15 +352,19 @@ export class Trainer {
   }
 }
 
-/** How many rows' argmax equals the label. */
-export function countCorrect(logits: Tensor, labels: Tensor): number {
+/** How many labels there are (a text's padding, IGNORE_INDEX, is none) and at how many the argmax is the label. */
+export function countCorrect(logits: Tensor, labels: Tensor): { hits: number; labels: number } {
   const pred = argMax(logits, -1);
   try {
     const p = pred.data();
     const y = labels.data();
-    let hits = 0;
-    for (let i = 0; i < p.length; i++) if (p[i] === y[i]) hits++;
-    return hits;
+    let hits = 0, counted = 0;
+    for (let i = 0; i < p.length; i++) {
+      if (y[i] === IGNORE_INDEX) continue;
+      counted++;
+      if (p[i] === y[i]) hits++;
+    }
+    return { hits, labels: counted };
   } finally {
     pred.dispose();
   }
@@ -345,10 +383,12 @@ function epochMetrics(m: unknown): EpochMetrics | null {
 
 /**
  * A configuration read from a checkpoint: every setting of TrainConfig, each valid. Checkpoints written before
- * the CNN have no model and randomShift: those were MLP runs without shifts.
+ * the CNN have no model and randomShift: those were MLP runs without shifts; those written before the GPT have
+ * none of its settings, which the MLP and the CNN do not use.
  */
 function configFrom(saved: unknown): TrainConfig {
-  const c = isPlainObject(saved) ? { model: 'mlp', randomShift: 0, ...saved } : saved;
+  const { context, layers, heads, width } = DEFAULTS;
+  const c = isPlainObject(saved) ? { model: 'mlp', randomShift: 0, context, layers, heads, width, ...saved } : saved;
   try {
     validateConfig(c as TrainConfig, 'configuration');
   } catch (e) {
@@ -363,6 +403,10 @@ const CONFIG: Record<keyof TrainConfig, Check> = {
   hidden: { what: 'a list of positive integers (layer widths)', ok: (v) => Array.isArray(v) && v.every((h) => Number.isSafeInteger(h) && h > 0) },
   activation: oneOf(...ACTIVATION_NAMES),
   dropout: number({ ge: 0, lt: 1 }),
+  context: integer({ ge: 1 }),
+  layers: integer({ ge: 1 }),
+  heads: integer({ ge: 1 }),
+  width: integer({ ge: 1 }),
   epochs: integer({ ge: 1 }),
   batchSize: integer({ ge: 1 }),
   lr: number({ gt: 0 }),
@@ -381,14 +425,28 @@ export function validateConfig(c: TrainConfig, api = 'Trainer'): void {
   checkOptions(api, c, CONFIG);
   const missing = Object.keys(CONFIG).filter((k) => c[k as keyof TrainConfig] === undefined);
   if (missing.length) throw new Error(`${api}: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`);
+  if (c.model === 'gpt' && c.width % c.heads !== 0) {
+    throw new Error(`${api}: heads must divide width (each head takes width / heads features), got ${c.heads} heads for width ${c.width}`);
+  }
 }
 
-/** The CNN and random shifts need images (the digits), and shifts smaller than them. */
-function checkImages(c: TrainConfig, info: DataInfo): void {
+/**
+ * The GPT and text go together; the CNN and random shifts need images (the digits), and shifts smaller than them.
+ */
+function checkData(c: TrainConfig, info: DataInfo): void {
+  if ((c.model === 'gpt') !== (info.kind === 'text')) {
+    throw new Error(c.model === 'gpt'
+      ? `Trainer: model 'gpt' reads text (a character model), and this data is ${info.kind === 'csv' ? 'a table' : 'images'}: use model 'mlp' or 'cnn'`
+      : `Trainer: model '${c.model}' cannot read text: use model 'gpt'`);
+  }
+  if (c.model === 'gpt' && info.inputDim !== c.context) {
+    throw new Error(`Trainer: the text is cut into windows of ${info.inputDim} characters, and the model's context is ${c.context}: make them the same`);
+  }
   const [, height = 0, width = 0] = info.imageShape ?? [];
   const needs = c.model === 'cnn' ? "model 'cnn'" : c.randomShift > 0 ? `randomShift ${c.randomShift}` : null;
   if (needs && !info.imageShape) {
-    throw new Error(`Trainer: ${needs} needs images (the embedded digits); this data is a table of ${info.inputDim} features: use model 'mlp' without randomShift`);
+    const what = info.kind === 'text' ? 'text' : `a table of ${info.inputDim} features: use model 'mlp' without randomShift`;
+    throw new Error(`Trainer: ${needs} needs images (the embedded digits); this data is ${what}`);
   }
   if (c.randomShift > 0 && c.randomShift >= Math.min(height, width)) {
     throw new Error(`Trainer: randomShift must be less than the images' height and width (${height}×${width}), got ${c.randomShift}`);

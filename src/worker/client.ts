@@ -73,6 +73,27 @@ export class TrainingClient {
     });
   }
 
+  /**
+   * Text from the character GPT being trained (or just trained): the prompt continued by maxTokens characters
+   * drawn at `temperature`, reproducibly for a seed. For the names model, new names, one per line.
+   */
+  sample(prompt = '', options: { maxTokens?: number; temperature?: number; seed?: number } = {}): Promise<string> {
+    const { maxTokens = 100, temperature = 1, seed = 0 } = options;
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const off = this.onEvent((e) => {
+        if (e.type === 'sample' && e.id === id) {
+          off();
+          resolve(e.text);
+        } else if (e.type === 'error') {
+          off();
+          reject(new Error(e.message));
+        }
+      });
+      this.worker.postMessage({ type: 'sample', id, prompt, maxTokens, temperature, seed });
+    });
+  }
+
   terminate(): void {
     this.worker.terminate();
   }

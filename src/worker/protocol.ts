@@ -8,7 +8,8 @@ export type TrainBackendOptions = Pick<InitOptions, 'backend' | 'build' | 'threa
 export type WorkerRequest =
   | ({ type: 'train'; config?: Partial<TrainConfig> } & TrainBackendOptions)
   | { type: 'stop' }
-  | { type: 'predict'; id: number; inputs: Float32Array; n: number };
+  | { type: 'predict'; id: number; inputs: Float32Array; n: number }
+  | { type: 'sample'; id: number; prompt: string; maxTokens: number; temperature: number; seed: number };
 
 export type WorkerEvent =
   | { type: 'started'; backend: BackendInfo; config: TrainConfig; trainSize: number; testSize: number }
@@ -16,6 +17,7 @@ export type WorkerEvent =
   | { type: 'epoch'; metrics: EpochMetrics }
   | { type: 'done'; history: EpochMetrics[]; stopped: boolean; model: Uint8Array }
   | { type: 'prediction'; id: number; probabilities: Float32Array }
+  | { type: 'sample'; id: number; text: string }
   | { type: 'error'; message: string };
 
 /** The part of a worker's port (Web Worker `self`, or Node's `parentPort`) that serveTraining uses. */

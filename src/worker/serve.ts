@@ -1,10 +1,16 @@
-// The worker side: trains a digits model (the MLP or the CNN) on request and posts progress back, so the page stays responsive.
+// The worker side: trains a digits model (the MLP or the CNN) or the character GPT on the embedded names on request
+// and posts progress back, so the page stays responsive; predicts digits, or samples text as the GPT learns.
 // Runs in a Web Worker or a Node worker thread (see train-worker.ts), or anywhere with a message port.
 import { init, backendInfo } from '../backend/registry.js';
 import { noGrad, tidy } from '../autograd/scope.js';
 import { fromValues } from '../creation.js';
 import { softmax } from '../ops/softmax.js';
+import { loadNames } from '../data/names.js';
+import { CharTokenizer } from '../data/text.js';
+import { Generator } from '../random.js';
 import { digitsData } from '../train/data.js';
+import type { GPT } from '../train/gpt.js';
+import { textData } from '../train/text-data.js';
 import '../ops/index.js'; // Tensor methods and the backward engine's ops
 import { defaultsFor, Trainer } from '../train/trainer.js';
 import type { Port, WorkerEvent, WorkerRequest } from './protocol.js';
@@ -24,7 +30,7 @@ export function serveTraining(port: Port): (request: WorkerRequest) => Promise<v
       // The chosen model's defaults, then the settings given (all checked by the Trainer).
       const config = { ...defaultsFor(req.config?.model ?? 'mlp'), ...req.config };
       // The previous run's model stays (for predict) unless the new run can start: a bad config changes nothing.
-      const data = await digitsData();
+      const data = config.model === 'gpt' ? textData(await loadNames(), { context: config.context, name: 'names' }) : await digitsData();
       let next: Trainer;
       try {
         next = new Trainer(config, data);
@@ -62,6 +68,7 @@ export function serveTraining(port: Port): (request: WorkerRequest) => Promise<v
 
   function predict(req: Extract<WorkerRequest, { type: 'predict' }>): void {
     if (!trainer) throw new Error('predict: no model yet; train first');
+    if (trainer.config.model === 'gpt') throw new Error('predict: the model is a character GPT, which writes text: use sample');
     const model = trainer.model;
     const probabilities = tidy(() => noGrad(() => {
       model.eval();
@@ -72,11 +79,21 @@ export function serveTraining(port: Port): (request: WorkerRequest) => Promise<v
     post({ type: 'prediction', id: req.id, probabilities });
   }
 
+  /** Text from the GPT being trained (between two of its batches) or just trained. */
+  function sample(req: Extract<WorkerRequest, { type: 'sample' }>): void {
+    if (!trainer || trainer.config.model !== 'gpt') throw new Error("sample: no character model yet; train one with model: 'gpt' first");
+    const tokenizer = new CharTokenizer(trainer.data.info.classes);
+    const start = tokenizer.encode(`\n${req.prompt}`, 'sample: the prompt');
+    const ids = (trainer.model as GPT).generate(start, req.maxTokens, { temperature: req.temperature, generator: new Generator(req.seed) });
+    post({ type: 'sample', id: req.id, text: req.prompt + tokenizer.decode(ids.subarray(start.length)) });
+  }
+
   return async (req) => {
     try {
       if (req.type === 'train') await train(req);
       else if (req.type === 'stop') stopRequested = true;
       else if (req.type === 'predict') predict(req);
+      else if (req.type === 'sample') sample(req);
     } catch (e) {
       post({ type: 'error', message: (e as Error).message });
     }

@@ -169,7 +169,7 @@ describe('predict checks what it reads as train does', () => {
     for (const [change, message] of [
       [(d: { mlp: Record<string, unknown> }) => (d.mlp.activation = 'swish'), "activation the string 'swish'"],
       [(d: { mlp: Record<string, unknown> }) => (d.mlp.hidden = [4, -1]), 'layer widths'],
-      [(d: { mlp: Record<string, unknown> }) => delete (d as Partial<typeof d>).mlp, 'it needs the object data and one of the objects mlp and cnn'],
+      [(d: { mlp: Record<string, unknown> }) => delete (d as Partial<typeof d>).mlp, 'it needs the object data and one of the objects mlp, cnn and gpt'],
     ] as const) {
       const d = structuredClone(description);
       change(d);

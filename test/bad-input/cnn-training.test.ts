@@ -36,9 +36,9 @@ afterAll(() => {
 
 describe('trainer configurations for the CNN', () => {
   it.each([
-    ['an unknown model', () => new Trainer({ ...CNN, model: 'rnn' as never }, digits), "Trainer: model must be 'mlp' or 'cnn', got the string 'rnn'"],
+    ['an unknown model', () => new Trainer({ ...CNN, model: 'rnn' as never }, digits), "Trainer: model must be 'mlp', 'cnn' or 'gpt', got the string 'rnn'"],
     ['a model name in capitals', () => new Trainer({ ...CNN, model: 'CNN' as never }, digits),
-      "Trainer: model must be 'mlp' or 'cnn', got the string 'CNN'; did you mean 'cnn'?"],
+      "Trainer: model must be 'mlp', 'cnn' or 'gpt', got the string 'CNN'; did you mean 'cnn'?"],
     ['the CNN on a table', () => new Trainer(CNN, table),
       "Trainer: model 'cnn' needs images (the embedded digits); this data is a table of 2 features: use model 'mlp' without randomShift"],
     ['random shifts of a table', () => new Trainer({ ...CNN, model: 'mlp', hidden: [4], randomShift: 1 }, table),
@@ -84,7 +84,7 @@ describe('checkpoints of a CNN run', () => {
     extra.config.model = 'rnn';
     const bytes = checkpointToBytes({ model: t.model, optimizer: t.optimizer, step: 0, extra });
     t.dispose();
-    expect(() => Trainer.configOf(bytes)).toThrow("resume: the checkpoint's configuration: model must be 'mlp' or 'cnn', got the string 'rnn'");
+    expect(() => Trainer.configOf(bytes)).toThrow("resume: the checkpoint's configuration: model must be 'mlp', 'cnn' or 'gpt', got the string 'rnn'");
   });
 });
 
@@ -122,7 +122,7 @@ describe('predict reading a CNN model file', () => {
     ['images of another size than the data', (d: Description) => (d.cnn.inputShape = [1, 14, 14]),
       invalid('the data does not match the layer widths')],
     ['an MLP and a CNN at once', (d: Description) => (d.mlp = { ...d.cnn, inputDim: 784 }),
-      invalid('it needs the object data and one of the objects mlp and cnn')],
+      invalid('it needs the object data and one of the objects mlp, cnn and gpt')],
     ['channels that are not those of the weights', (d: Description) => (d.cnn.channels = [8, 32]),
       'loadStateDict: wrong shape: 0.weight: expected [8,1,5,5], got [16,1,5,5]'],
   ])('%s is refused, memory unchanged', async (_name, edit, message) => {

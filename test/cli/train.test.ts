@@ -210,7 +210,7 @@ describe('wasmgrad train (CLI)', () => {
     [['train', '--resume', '/nonexistent.ckpt'], 'wasmgrad: --resume: cannot read /nonexistent.ckpt'],
     [['predict'], "required option '--model <file>' not specified"],
     [['train', '--threads', 'many'], "--threads must be an integer from 1 to 16, or 'auto'."],
-    [['train', '--model', 'rnn'], 'Allowed choices are mlp, cnn.'],
+    [['train', '--model', 'rnn'], 'Allowed choices are mlp, cnn, gpt.'],
     [['train', '--model', 'cnn', '--data', 'x.csv', '--target', 'y'],
       "wasmgrad: --model cnn trains on images (the embedded digits), and a CSV's rows are not images: leave out --data, or train an MLP on it"],
     [['train', '--random-shift', '1', '--data', 'x.csv', '--target', 'y'],

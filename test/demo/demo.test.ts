@@ -1,8 +1,9 @@
 // The demo page, built as static files and opened in Chromium: it trains in a Web Worker, shows the graph and
 // the seed's table, and reads a digit drawn on its canvas. Served with the headers of its _headers file (cross-origin
 // isolated) it trains on every core; served without them, on one thread with a note saying why. The Vite dev server
-// and preview send the same headers. The CNN trains and reads digits there too. Saves screenshots to test/artifacts/
-// (demo.png, demo-cnn.png).
+// and preview send the same headers. The CNN trains and reads digits there too, and the names page trains the
+// character GPT and lists the names it makes up. Saves screenshots to test/artifacts/ (demo.png, demo-cnn.png,
+// demo-names.png).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright';
@@ -126,6 +127,39 @@ describe('demo page', () => {
       expect(await page.textContent('#prediction')).toBe('1');
       mkdirSync(join(root, 'test/artifacts'), { recursive: true });
       await page.screenshot({ path: join(root, 'test/artifacts/demo-cnn.png'), fullPage: true });
+      expect(errors).toEqual([]);
+      expect(external).toEqual([]);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  }, 300_000);
+
+  it('the names page trains the character GPT in the worker and lists new names as it learns; the tabs link the pages', async () => {
+    const server = await serve(join(demo, 'dist'), headersFile(readFileSync(join(demo, 'dist/_headers'), 'utf8')));
+    const { page, errors, external } = await open(`${server.url}names.html`, server.url);
+    try {
+      expect(await page.getAttribute('nav a[href="./index.html"]', 'aria-current')).toBeNull();
+      await page.fill('#layers', '1');
+      await page.fill('#width', '32');
+      await page.fill('#epochs', '2');
+      await page.click('#train');
+      // Names while it learns: the list fills before the run is done.
+      await page.waitForFunction(() => document.querySelectorAll('#names li').length > 0, null, { timeout: 90_000 });
+      await page.waitForFunction(() => document.querySelector('#status')!.textContent!.startsWith('Done'), null, { timeout: 180_000 });
+      expect(Number(await page.textContent('#threads'))).toBeGreaterThan(1);
+      expect(parseFloat((await page.textContent('#val-loss'))!)).toBeLessThan(2.6);
+      expect(await page.textContent('#throughput')).toMatch(/chars\/s/);
+      await page.fill('#prompt', 'ma');
+      await page.click('#more');
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('#names li')).every((li) => li.textContent!.startsWith('ma')));
+      const names = await page.locator('#names li').allTextContents();
+      expect(names).toHaveLength(24);
+      for (const n of names) expect(n).toMatch(/^ma[a-z-]*$/);
+      mkdirSync(join(root, 'test/artifacts'), { recursive: true });
+      await page.screenshot({ path: join(root, 'test/artifacts/demo-names.png'), fullPage: true });
+      await page.click('nav a[href="./index.html"]');
+      await page.waitForSelector('#canvas');
       expect(errors).toEqual([]);
       expect(external).toEqual([]);
     } finally {

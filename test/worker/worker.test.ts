@@ -2,7 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { fromSafetensors, loadDigits, toFloat } from '../../src/index.js';
-import { CNN_DEFAULTS } from '../../src/train/trainer.js';
+import { CNN_DEFAULTS, GPT_DEFAULTS } from '../../src/train/trainer.js';
 import { TrainingClient, type TrainBackendOptions, type WorkerEvent } from '../../src/worker/index.js';
 
 const script = new URL('../../dist/worker/train-worker.js', import.meta.url);
@@ -45,7 +45,7 @@ describe('TrainingClient with a node:worker_threads worker', () => {
     let started: Extract<WorkerEvent, { type: 'started' }> | undefined;
     client.onEvent((e) => e.type === 'started' && (started = e));
     try {
-      await expect(client.train({ model: 'rnn' as never })).rejects.toThrow("Trainer: model must be 'mlp' or 'cnn', got the string 'rnn'");
+      await expect(client.train({ model: 'rnn' as never })).rejects.toThrow("Trainer: model must be 'mlp', 'cnn' or 'gpt', got the string 'rnn'");
       const run = client.train({ model: 'cnn' });
       await new Promise<void>((resolve) => client.onEvent((e) => e.type === 'batch' && resolve()));
       client.stop();
@@ -59,6 +59,31 @@ describe('TrainingClient with a node:worker_threads worker', () => {
       const probs = await client.predict(toFloat(test.images.subarray(0, 784 * 3)), 3);
       expect(probs.length).toBe(30);
       for (let r = 0; r < 3; r++) expect(probs.subarray(r * 10, r * 10 + 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    } finally {
+      client.terminate();
+    }
+  });
+
+  it("trains the character GPT on the embedded names with model: 'gpt', and samples names while it learns and after", async () => {
+    const client = new TrainingClient(new Worker(script));
+    let started: Extract<WorkerEvent, { type: 'started' }> | undefined;
+    client.onEvent((e) => e.type === 'started' && (started = e));
+    try {
+      await expect(client.sample('a')).rejects.toThrow("sample: no character model yet; train one with model: 'gpt' first");
+      const run = client.train({ model: 'gpt', epochs: 1, layers: 1, width: 32 });
+      await new Promise<void>((resolve) => client.onEvent((e) => e.type === 'batch' && resolve()));
+      const early = await client.sample('', { maxTokens: 30, seed: 1 }); // between two batches
+      expect(early).toMatch(/^[a-z\n-]{30}$/);
+      const done = await run;
+      expect(started!.config).toEqual({ ...GPT_DEFAULTS, epochs: 1, layers: 1, width: 32 });
+      expect(started!.trainSize).toBe(3327); // windows of 16 characters of the 7,580 training names
+      expect(done.history[0]!.testLoss).toBeLessThan(2.6);
+      const names = await client.sample('ma', { maxTokens: 50, temperature: 0.8, seed: 2 });
+      expect(names).toMatch(/^ma[a-z\n-]{50}$/);
+      expect(await client.sample('ma', { maxTokens: 50, temperature: 0.8, seed: 2 })).toBe(names);
+      await expect(client.sample('Ma')).rejects.toThrow("sample: the prompt: 'M' is not in the vocabulary");
+      await expect(client.predict(new Float32Array(16), 1)).rejects.toThrow('predict: the model is a character GPT, which writes text: use sample');
+      expect(JSON.parse(fromSafetensors(done.model).metadata.wasmgrad_model!).gpt).toMatchObject({ vocabSize: 28, context: 16 });
     } finally {
       client.terminate();
     }
