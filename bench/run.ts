@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { supportedBuilds } from '../dist/index.js';
+import { attentionCases } from './cases/attention.js';
 import { cnnCase, cnnConfigs } from './cases/cnn.js';
 import { measureContention, type ContentionTiming } from './cases/contention.js';
 import { convCases } from './cases/conv.js';
@@ -24,7 +25,7 @@ import { runCase, type Case, type CaseResult, type TimingOptions } from './harne
 import { markdown, num, svg, type Report } from './report.js';
 
 /** The parts of the suite, in the order they run; --only picks some (a conv section includes its same-build matmuls). */
-const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'contention'] as const;
+const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'attention', 'gpt', 'contention'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -67,6 +68,8 @@ function cases(): Case[] {
     train: () => trainBatches(quick).map((b) => trainCase(b)),
     conv: () => convCases(quick),
     cnn: () => cnnConfigs(quick).map((cfg) => cnnCase(cfg)),
+    attention: () => attentionCases(quick),
+    gpt: () => [],
   };
   return Object.entries(all).flatMap(([s, make]) => (runs(s as Section) ? make() : []));
 }
