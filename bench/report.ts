@@ -45,6 +45,15 @@ const NOTES: Partial<Record<Group, string>> = {
     'saved log-sum-exp, one [T,T] block per head at a time), q, k, v [B,H,T,d], scale 1/√d. tfjs: the same from ops, ' +
     'tf.matMul(q, k, false, true), tf.mul by the scale, tf.add of a [T,T] band of -Infinity when causal, tf.softmax, ' +
     'tf.matMul by v; forward + backward by tf.grads with the same output gradient. ref sits out the calls above 10⁸ FLOPs.',
+  gpt: 'The model `wasmgrad train --model gpt` trains with its defaults (built by the trainer\'s buildGpt): token and ' +
+    'position embeddings, pre-LN blocks (LayerNorm, causal MultiheadAttention, LayerNorm, Linear-GELU-Linear, 4× wide), a ' +
+    'final LayerNorm and a linear head over the names corpus\'s characters (the --quick model: one block, batch 4), dropout 0 ' +
+    '(the trainer\'s 0.1 draws masks no peer can match), cross-entropy over the logits as [B·T, V], optim.Adam lr 2e-3, on ' +
+    'seeded random tokens. tfjs: the same model from ops, weights [in, out]: tf.gather for the embeddings (tfjs-wasm: a ' +
+    'one-hot tf.matMul, since it has no UnsortedSegmentSum kernel for gather\'s gradient), layerNorm from tf.moments, ' +
+    'attention from tf.matMul / tf.softmax with tf.add of a -Infinity band, GELU in the erf form (tf.erf), ' +
+    'tf.losses.softmaxCrossEntropy, tf.train.adam(2e-3, 0.9, 0.999, 1e-8) with optimizer.minimize. Checked: the first-step ' +
+    'loss against a float64 forward (relative 1e-6), the loss after the step against the first wasmgrad build\'s (relative 1e-5).',
   cnn: 'The net `wasmgrad train --model cnn` trains (built by the trainer\'s buildCnn): conv5×5(16)-BatchNorm-ReLU-maxpool2, ' +
     'conv5×5(32)-BatchNorm-ReLU-maxpool2, linear 1568→10 (the --quick net: 4 and 8 channels, batch 8), batch norm in ' +
     'training mode, softmax cross-entropy, optim.SGD lr 0.05, on a seeded batch of 28×28 images. tfjs-cpu: the same net ' +
@@ -66,6 +75,7 @@ const GROUPS: { group: Group; title: string }[] = [
   { group: 'conv', title: 'conv2d forward, input gradient and weight gradient, GFLOP/s (2·N·OH·OW·O·C·k² / time), higher is better' },
   { group: 'cnn', title: 'Training step, digits CNN + SGD, samples/s (ms/step)' },
   { group: 'attention', title: 'Fused attention [B×heads×T×head dim], GFLOP/s (nominal: 4·B·H·T²·d forward, 8·B·H·T²·d backward, half when causal) (tokens/s)' },
+  { group: 'gpt', title: 'Training step, the names GPT (`wasmgrad train --model gpt`) + Adam, tokens/s (ms/step)' },
 ];
 
 export function num(v: number): string {

@@ -14,6 +14,7 @@ import { attentionCases } from './cases/attention.js';
 import { cnnCase, cnnConfigs } from './cases/cnn.js';
 import { measureContention, type ContentionTiming } from './cases/contention.js';
 import { convCases } from './cases/conv.js';
+import { gptCase, gptConfigs } from './cases/gpt.js';
 import { crossEntropyCase, crossEntropyShapes } from './cases/crossEntropy.js';
 import { elementwiseCase, elementwiseOps, elementwiseSizes } from './cases/elementwise.js';
 import { matmulCase, matmulShapes } from './cases/matmul.js';
@@ -69,7 +70,7 @@ function cases(): Case[] {
     conv: () => convCases(quick),
     cnn: () => cnnConfigs(quick).map((cfg) => cnnCase(cfg)),
     attention: () => attentionCases(quick),
-    gpt: () => [],
+    gpt: () => gptConfigs(quick).map((cfg) => gptCase(cfg)),
   };
   return Object.entries(all).flatMap(([s, make]) => (runs(s as Section) ? make() : []));
 }
