@@ -44,7 +44,8 @@ const NOTES: Partial<Record<Group, string>> = {
   attention: 'wasmgrad: kernels.attention and kernels.attentionGrad (what scaledDotProductAttention runs; backward from the ' +
     'saved log-sum-exp, one [T,T] block per head at a time), q, k, v [B,H,T,d], scale 1/√d. tfjs: the same from ops, ' +
     'tf.matMul(q, k, false, true), tf.mul by the scale, tf.add of a [T,T] band of -Infinity when causal, tf.softmax, ' +
-    'tf.matMul by v; forward + backward by tf.grads with the same output gradient. ref sits out the calls above 10⁸ FLOPs.',
+    'tf.matMul by v; forward + backward by tf.grads with the same output gradient. ref sits out the calls above 10⁸ ' +
+    'nominal FLOPs, tfjs-cpu those above 3·10⁸ (both run ≈ 0.2 GFLOP/s here), and the scalar build the section.',
   gpt: 'The model `wasmgrad train --model gpt` trains with its defaults (built by the trainer\'s buildGpt): token and ' +
     'position embeddings, pre-LN blocks (LayerNorm, causal MultiheadAttention, LayerNorm, Linear-GELU-Linear, 4× wide), a ' +
     'final LayerNorm and a linear head over the names corpus\'s characters (the --quick model: one block, batch 4), dropout 0 ' +
