@@ -1,8 +1,9 @@
 // The benchmark suite: `npm run bench [-- --quick] [-- --only sections] [-- --out dir]`, or `wasmgrad bench`.
 // Contenders: wasmgrad's wasm backend per build, its ref backend, TensorFlow.js 4.22 wasm and cpu (contenders.ts).
 // Sections: startup, matmul, elementwise, softmax cross-entropy, an MLP training step, conv2d passes (with their
-// same-build matmuls), a CNN training step (cases/*.ts), and wasmgrad's training steps by thread setting on an
-// idle and a busy machine (cases/contention.ts).
+// same-build matmuls), a CNN training step, fused attention (with its same-build matmul), a tiny-GPT training
+// step (cases/*.ts), and wasmgrad's training steps by thread setting on an idle and a busy machine
+// (cases/contention.ts).
 // Outputs: markdown, JSON and SVG in --out (default bench/results/); --quick runs a small subset in seconds and
 // checks only that everything runs and that the outputs agree (no speed is asserted anywhere).
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
