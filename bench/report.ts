@@ -41,6 +41,20 @@ const NOTES: Partial<Record<Group, string>> = {
     'for the gradients. tfjs: the same values in NHWC with filters [k,k,C,O]: tf.conv2d, tf.conv2dTranspose ' +
     '(Conv2DBackpropInput) and the Conv2DBackpropFilter kernel, which tfjs-backend-wasm 4.22 does not have: it cannot ' +
     'compute a convolution\'s weight gradient, so it cannot train a convnet.',
+  attention: 'wasmgrad: kernels.attention and kernels.attentionGrad (what scaledDotProductAttention runs; backward from the ' +
+    'saved log-sum-exp, one [T,T] block per head at a time), q, k, v [B,H,T,d], scale 1/√d. tfjs: the same from ops, ' +
+    'tf.matMul(q, k, false, true), tf.mul by the scale, tf.add of a [T,T] band of -Infinity when causal, tf.softmax, ' +
+    'tf.matMul by v; forward + backward by tf.grads with the same output gradient. ref sits out the calls above 10⁸ ' +
+    'nominal FLOPs, tfjs-cpu those above 3·10⁸ (both run ≈ 0.2 GFLOP/s here), and the scalar build the section.',
+  gpt: 'The model `wasmgrad train --model gpt` trains with its defaults (built by the trainer\'s buildGpt): token and ' +
+    'position embeddings, pre-LN blocks (LayerNorm, causal MultiheadAttention, LayerNorm, Linear-GELU-Linear, 4× wide), a ' +
+    'final LayerNorm and a linear head over the names corpus\'s characters (the --quick model: one block, batch 4), dropout 0 ' +
+    '(the trainer\'s 0.1 draws masks no peer can match), cross-entropy over the logits as [B·T, V], optim.Adam lr 2e-3, on ' +
+    'seeded random tokens. tfjs: the same model from ops, weights [in, out]: tf.gather for the embeddings (tfjs-wasm: a ' +
+    'one-hot tf.matMul, since it has no UnsortedSegmentSum kernel for gather\'s gradient), layerNorm from tf.moments, ' +
+    'attention from tf.matMul / tf.softmax with tf.add of a -Infinity band, GELU in the erf form (tf.erf), ' +
+    'tf.losses.softmaxCrossEntropy, tf.train.adam(2e-3, 0.9, 0.999, 1e-8) with optimizer.minimize. Checked: the first-step ' +
+    'loss against a float64 forward (relative 1e-6), the loss after the step against the first wasmgrad build\'s (relative 1e-5).',
   cnn: 'The net `wasmgrad train --model cnn` trains (built by the trainer\'s buildCnn): conv5×5(16)-BatchNorm-ReLU-maxpool2, ' +
     'conv5×5(32)-BatchNorm-ReLU-maxpool2, linear 1568→10 (the --quick net: 4 and 8 channels, batch 8), batch norm in ' +
     'training mode, softmax cross-entropy, optim.SGD lr 0.05, on a seeded batch of 28×28 images. tfjs-cpu: the same net ' +
@@ -49,7 +63,9 @@ const NOTES: Partial<Record<Group, string>> = {
 };
 
 /** The contenders a group's speed ratios are taken against: the peers that run its cases. */
-const RATIO_BASES: Partial<Record<Group, string[]>> = { conv: ['ref', 'tfjs-wasm', 'tfjs-cpu'], cnn: ['ref', 'tfjs-cpu'] };
+const RATIO_BASES: Partial<Record<Group, string[]>> = {
+  conv: ['ref', 'tfjs-wasm', 'tfjs-cpu'], cnn: ['ref', 'tfjs-cpu'], attention: ['ref', 'tfjs-wasm', 'tfjs-cpu'], gpt: ['ref', 'tfjs-wasm', 'tfjs-cpu'],
+};
 const ratioBases = (g: Group) => RATIO_BASES[g] ?? ['ref', 'tfjs-wasm'];
 
 const GROUPS: { group: Group; title: string }[] = [
@@ -59,6 +75,8 @@ const GROUPS: { group: Group; title: string }[] = [
   { group: 'train', title: 'Training step, MLP 784-128-10 + SGD, samples/s (ms/step)' },
   { group: 'conv', title: 'conv2d forward, input gradient and weight gradient, GFLOP/s (2·N·OH·OW·O·C·k² / time), higher is better' },
   { group: 'cnn', title: 'Training step, digits CNN + SGD, samples/s (ms/step)' },
+  { group: 'attention', title: 'Fused attention [B×heads×T×head dim], GFLOP/s (nominal: 4·B·H·T²·d forward, 8·B·H·T²·d backward, half when causal) (tokens/s)' },
+  { group: 'gpt', title: 'Training step, the names GPT (`wasmgrad train --model gpt`) + Adam, tokens/s (ms/step)' },
 ];
 
 export function num(v: number): string {
@@ -164,7 +182,7 @@ function versusTargets(rep: Report): TargetRow[] {
       if (!lowest) continue;
       const [summary, label] = key.split('\u0000');
       out.push({
-        what: `${summary} (${n} case${n > 1 ? 's' : ''}) vs ${label} of equal FLOPs, same build`, who, measured: `lowest ${pct(lowest.r)} (${lowest.c.name})`,
+        what: `${summary} (${n} case${n > 1 ? 's' : ''}) vs ${label}${lowest.c.group === 'conv' ? ' of equal FLOPs' : ''}, same build`, who, measured: `lowest ${pct(lowest.r)} (${lowest.c.name})`,
         target: `≥ ${pct(lowest.min)}`, met: lowest.r >= lowest.min,
       });
     }
@@ -262,8 +280,10 @@ function versusSection(rep: Report, cases: CaseResult[]): string[] {
   }).join(' · '))]);
   const mins = [...new Set(cases.flatMap((c) => c.versus!.filter((v) => v.min !== undefined)
     .map((v) => `≥ ${pct(v.min!)} of ${v.label}${v.who ? ` on ${v.who.join(', ')}` : ''}`)))];
-  return ['', `Each case's figure as a share of ${labels.join(', then of ')} of equal FLOPs on the same build, with that ` +
-    `product's figure (target: ${mins.join('; ')}; the products' shapes are in the JSON, group convMatmul).`, '',
+  const group = cases[0]!.versus![0]!.group;
+  const equal = group === 'convMatmul' ? ' of equal FLOPs' : '';
+  return ['', `Each case's figure as a share of ${labels.join(', then of ')}${equal} on the same build, with that ` +
+    `product's figure (target: ${mins.join('; ')}; the products' shapes are in the JSON, group ${group}).`, '',
     table(['case', ...names], rows)];
 }
 
@@ -305,7 +325,7 @@ export function markdown(rep: Report): string {
       ...(NOTES[group] ? ['', NOTES[group]] : []),
       '', `Speed ratios (how many times faster than ${bases.slice(0, -1).join(', than ')} and than ${bases.at(-1)}, from the latencies):`, '',
       table(['case', ...names], cases.map((c) => [c.name, ...names.map((n) => ratioCell(c, n))])));
-    if (group === 'conv') parts.push(...versusSection(rep, cases));
+    if (group === 'conv' || group === 'attention') parts.push(...versusSection(rep, cases));
     if (group === 'train' || group === 'cnn') parts.push(...memorySection(cases, names, group));
   }
   if (rep.contention) parts.push(...contentionSection(rep.contention));
