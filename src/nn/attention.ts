@@ -210,6 +210,12 @@ export function multiheadAttention(query: Tensor, key: Tensor, value: Tensor, w:
 function combinedMask(o: MultiheadAttentionForwardOptions, N: number, H: number, L: number, S: number, batched: boolean,
   like: Tensor): Tensor | null {
   const { attnMask = null, keyPaddingMask = null } = o;
+  for (const [name, m] of [['attnMask', attnMask], ['keyPaddingMask', keyPaddingMask]] as const) {
+    if (m && m.backend !== like.backend) {
+      throw new Error(`${API}: ${name} lives on another backend (${m.backend.name}) than the query ` +
+        `(${like.backend.name}); make it on the query's backend`);
+    }
+  }
   const place = { dtype: like.dtype, backend: like.backend };
   // An int32 mask as −∞ where nonzero and 0 elsewhere, in the query's dtype: a where on the backend, no host read.
   const additive = (m: Tensor) => {

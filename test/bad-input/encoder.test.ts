@@ -73,6 +73,13 @@ const CASES: [string, () => unknown, string | RegExp][] = [
     `${E}.forward: unknown option 'src_mask'; did you mean 'srcMask'?`],
   ['srcMask an array', () => layer(src, { srcMask: [[0]] } as object),
     `${E}.forward: srcMask must be a Tensor or null, got an array of length 1`],
+  ['srcKeyPaddingMask on another backend', () => layer(src, { srcKeyPaddingMask: tensor([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0]], { dtype: 'int32', backend: refBackend() }) }),
+    'MultiheadAttention: keyPaddingMask lives on another backend (ref) than the query (wasm); make it on the query\'s backend'],
+  // MultiheadAttention's int32 masks, now made additive on the backend
+  ['an int32 attnMask on another backend', () => layer.self_attn(src, src, src, { attnMask: tensor(fill([5, 5]).map((v) => (v > 0 ? 1 : 0)), { shape: [5, 5], dtype: 'int32', backend: refBackend() }) }),
+    'MultiheadAttention: attnMask lives on another backend (ref) than the query (wasm); make it on the query\'s backend'],
+  ['a float keyPaddingMask on another backend', () => layer.self_attn(src, src, src, { keyPaddingMask: tensor(fill([2, 5]), { shape: [2, 5], backend: refBackend() }) }),
+    'MultiheadAttention: keyPaddingMask lives on another backend (ref) than the query (wasm); make it on the query\'s backend'],
   // crossEntropy, classes last
   ['a label out of range, classes last', () => crossEntropy(logits, ints([[0, 1, 2, 3], [4, 0, 7, 2]])),
     'crossEntropy: label 7 at row 6 is out of range [0, 5) and is not ignoreIndex (-100)'],
