@@ -13,14 +13,16 @@
 // The output alone is returned: the fused kernel never forms the attention weights (needWeights: false).
 import { checkTensor } from '../autograd/op.js';
 import { Tensor } from '../autograd/tensor.js';
-import { fromValues, zeros } from '../creation.js';
+import { full, zeros } from '../creation.js';
 import { fmt } from '../kernels/shape.js';
 import { add } from '../ops/add.js';
+import { cast } from '../ops/cast.js';
 import { linear } from '../ops/linear.js';
 import { permute } from '../ops/permute.js';
 import { reshape } from '../ops/reshape.js';
 import { scaledDotProductAttention } from '../ops/scaledDotProductAttention.js';
 import { slice } from '../ops/slice.js';
+import { where } from '../ops/where.js';
 import { boolean, checkOptions, checkValue, instanceOf, integer, type Check } from '../options.js';
 import { globalGenerator, Generator } from '../random.js';
 import { xavierUniform } from './init.js';
@@ -208,9 +210,23 @@ export function multiheadAttention(query: Tensor, key: Tensor, value: Tensor, w:
 function combinedMask(o: MultiheadAttentionForwardOptions, N: number, H: number, L: number, S: number, batched: boolean,
   like: Tensor): Tensor | null {
   const { attnMask = null, keyPaddingMask = null } = o;
+  for (const [name, m] of [['attnMask', attnMask], ['keyPaddingMask', keyPaddingMask]] as const) {
+    if (m && m.backend !== like.backend) {
+      throw new Error(`${API}: ${name} lives on another backend (${m.backend.name}) than the query ` +
+        `(${like.backend.name}); make it on the query's backend`);
+    }
+  }
   const place = { dtype: like.dtype, backend: like.backend };
-  const additive = (m: Tensor) =>
-    (m.dtype !== 'int32' ? m : fromValues(Array.from(m.data(), (x) => (x !== 0 ? -Infinity : 0)), m.shape, place));
+  // An int32 mask as −∞ where nonzero and 0 elsewhere, in the query's dtype: a where on the backend, no host read.
+  const additive = (m: Tensor) => {
+    if (m.dtype !== 'int32') return m;
+    const temps = [cast(m, like.dtype), full([], -Infinity, place), full([], 0, place)] as const;
+    try {
+      return where(...temps);
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
+  };
   let attn: Tensor | null = null;
   if (attnMask) {
     const ok = fmt(attnMask.shape) === fmt([L, S]) || fmt(attnMask.shape) === fmt([N * H, L, S]);

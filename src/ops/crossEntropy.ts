@@ -1,6 +1,8 @@
-// crossEntropy: softmax cross-entropy of logits against int32 class labels, in PyTorch's layouts: logits [N, C]
-// with labels [N], [C] with a scalar label, or [N, C, d1, …] with labels [N, d1, …] (the classes on dim 1, so a
-// [B, T, V] language-model output is reshaped to [B·T, V] first). Optional label smoothing s (target
+// crossEntropy: softmax cross-entropy of logits against int32 class labels. Layouts: PyTorch's, logits [N, C] with
+// labels [N], [C] with a scalar label, or [N, C, d1, …] with labels [N, d1, …] (the classes on dim 1); and classes
+// last, logits [d0, …, dk, C] with labels [d0, …, dk], as a language model's [B, T, V] logits with [B, T] labels.
+// Both are read from the labels' shape; when it fits both (logits [N, C, d1, …] with every dim after the first equal,
+// such as [B, T, V] with T = V), PyTorch's reading (classes on dim 1) wins. Optional label smoothing s (target
 // (1−s)·onehot + s/C); labels equal to ignoreIndex (default −100) contribute nothing. Reduced by 'mean' (over the
 // labels that count, PyTorch's default), 'sum' or 'none' (one loss per label, in the labels' shape). One fused
 // kernel computes the row losses and keeps the softmax; the backward is (softmax − target) · upstream · (1/count
@@ -39,14 +41,13 @@ export function crossEntropy(logits: Tensor, target: Tensor | readonly unknown[]
     : tensor(target as number[], { dtype: 'int32', backend: logits.backend });
   try {
     if (logits.rank === 2) return crossEntropyRows(logits, labels, options);
-    const labelShape = labelShapeOf(logits, labels);
+    const { labelShape, classDim } = layoutOf(logits, labels);
     // Classes last, then one row per label; the per-label losses go back to the labels' shape.
     return tidy(() => {
-      const classesLast = logits.rank > 2
-        ? permute(logits, [0, ...logits.shape.slice(2).map((_, i) => i + 2), 1]) : logits;
+      const classesLast = classDim === logits.rank - 1 ? logits
+        : permute(logits, [0, ...logits.shape.slice(2).map((_, i) => i + 2), 1]);
       const rows = sizeOf(labelShape);
-      const loss = crossEntropyRows(reshape(classesLast, [rows, logits.shape[logits.rank === 1 ? 0 : 1]!]),
-        reshape(labels, [rows]), options);
+      const loss = crossEntropyRows(reshape(classesLast, [rows, logits.shape[classDim]!]), reshape(labels, [rows]), options);
       return options.reduction === 'none' ? reshape(loss, labelShape) : loss;
     });
   } finally {
@@ -54,17 +55,21 @@ export function crossEntropy(logits: Tensor, target: Tensor | readonly unknown[]
   }
 }
 
-/** The shape labels must have for logits of rank 1 or ≥ 3 (PyTorch's rule: classes on dim 1), checked. */
-function labelShapeOf(logits: Tensor, labels: Tensor): number[] {
+/**
+ * Where the classes are for logits of rank 1 or ≥ 3, read from the labels' shape: on dim 1 (PyTorch's layout,
+ * preferred when both fit) or last; checked.
+ */
+function layoutOf(logits: Tensor, labels: Tensor): { labelShape: number[]; classDim: number } {
   if (logits.rank === 0) throw new Error('crossEntropy: logits must have a class dimension, got a scalar (shape [])');
-  const expected = logits.rank === 1 ? [] : [logits.shape[0]!, ...logits.shape.slice(2)];
-  if (fmt(labels.shape) === fmt(expected)) return expected;
-  const hint = logits.rank === 3 && fmt(labels.shape) === fmt(logits.shape.slice(0, 2))
-    ? '; for logits [B, T, V] with labels [B, T] (classes last), reshape them to [B·T, V] and [B·T], ' +
-      'or permute the logits to [B, V, T]'
-    : '';
-  throw new Error(`crossEntropy: labels must have shape ${fmt(expected)} for logits ${fmt(logits.shape)} (classes on dim 1, ` +
-    `as in PyTorch: logits [N, C, d…], labels [N, d…]), got ${fmt(labels.shape)}${hint}`);
+  const dim1 = logits.rank === 1 ? [] : [logits.shape[0]!, ...logits.shape.slice(2)];
+  const last = logits.shape.slice(0, -1);
+  if (fmt(labels.shape) === fmt(dim1)) return { labelShape: dim1, classDim: logits.rank === 1 ? 0 : 1 };
+  if (fmt(labels.shape) === fmt(last)) return { labelShape: last, classDim: logits.rank - 1 };
+  const expected = logits.rank === 1 ? `${fmt(dim1)}`
+    : `${fmt(dim1)} (classes on dim 1, as in PyTorch: logits [N, C, d…], labels [N, d…]) or ${fmt(last)} ` +
+      '(classes last: logits [d…, C], labels [d…])';
+  throw new Error(`crossEntropy: labels must have shape ${expected} for logits ${fmt(logits.shape)}, ` +
+    `got ${fmt(labels.shape)}`);
 }
 
 /** crossEntropy of logits [n, c] against labels [n]: the fused op. */

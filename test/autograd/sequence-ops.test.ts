@@ -74,6 +74,43 @@ describe.each(configs)('on $label', ({ backend, dtype }) => {
     }));
   });
 
+  it('crossEntropy takes [B, T, V] logits with [B, T] labels (classes last): the values and gradients of [B·T, V]', () => {
+    setBackend(backend);
+    expectNoLeaks(() => tidy(() => {
+      const [b, tt, v] = [2, 3, 4];
+      const values = randomValues(b * tt * v, 7);
+      for (const options of [{}, { reduction: 'sum' as const, labelSmoothing: 0.1 }, { reduction: 'none' as const, ignoreIndex: 2 }]) {
+        const ignored = options.ignoreIndex ?? -100;
+        const labels = [[1, ignored, 3], [0, 2, ignored]];
+        const x = t(values, [b, tt, v]).requiresGrad_();
+        const rows = t(values, [b * tt, v]).requiresGrad_();
+        const loss = wg.crossEntropy(x, ints(labels), options);
+        const want = wg.crossEntropy(rows, ints(labels).reshape([b * tt]), options);
+        expect(loss.shape).toEqual(options.reduction === 'none' ? [b, tt] : []);
+        expectClose(loss.data(), Array.from(want.data()), ...tol, `value ${JSON.stringify(options)}`);
+        loss.sum().backward();
+        want.sum().backward();
+        expect(x.grad!.shape).toEqual([b, tt, v]);
+        expectClose(x.grad!.data(), Array.from(rows.grad!.data()), ...tol, `gradient ${JSON.stringify(options)}`);
+      }
+    }));
+  });
+
+  it('crossEntropy reads labels that fit both layouts as PyTorch does: classes on dim 1', () => {
+    setBackend(backend);
+    expectNoLeaks(() => tidy(() => {
+      // [B=2, T=3, V=3]: labels [2, 3] are [N, d1] for classes on dim 1 and [B, T] for classes last
+      const values = randomValues(2 * 3 * 3, 8);
+      const labels = [[0, 2, 1], [1, 1, 0]];
+      const x = t(values, [2, 3, 3]);
+      const want = flat(labels).map((y, k) => {
+        const [n, p] = [Math.floor(k / 3), k % 3];
+        return nll([0, 1, 2].map((c) => values[n * 9 + c * 3 + p]!), y);
+      });
+      expectClose(wg.crossEntropy(x, ints(labels), { reduction: 'none' }).data(), want, ...tol, 'classes on dim 1');
+    }));
+  });
+
   it('crossEntropy ignores labels equal to ignoreIndex: no loss, no gradient, the mean over the others', () => {
     setBackend(backend);
     expectNoLeaks(() => tidy(() => {
@@ -298,6 +335,8 @@ describe('gradients in float64 (gradcheck)', () => {
         (x, y) => wg.crossEntropy(x, y!)],
       ['crossEntropy [N, C, d1, d2], none, smoothing, ignoreIndex 2', [f64(randomValues(2 * 3 * 2 * 2, 5), [2, 3, 2, 2]),
         i32([[[0, 2], [1, 2]], [[1, 0], [0, 1]]])], (x, y) => wg.crossEntropy(x, y!, { reduction: 'none', labelSmoothing: 0.2, ignoreIndex: 2 })],
+      ['crossEntropy [B, T, V] classes last, mean, ignoreIndex', [f64(randomValues(2 * 3 * 4, 9), [2, 3, 4]), i32([[1, -100, 3], [0, 2, 2]])],
+        (x, y) => wg.crossEntropy(x, y!)],
       ['crossEntropy rows, sum, ignoreIndex', [f64(randomValues(4 * 3, 6), [4, 3]), i32([2, -100, 0, 1])],
         (x, y) => wg.crossEntropy(x, y!, { reduction: 'sum' })],
       ['cast to its own dtype (a view)', [f64(randomValues(6, 7), [2, 3])], (x) => x.cast('float64').mul(x)],

@@ -43,14 +43,11 @@ const probs = (values: number[], shape?: number[]) => tensor(values, { shape });
 
 const CASES: [string, () => unknown, string | RegExp][] = [
   // crossEntropy
-  ['[B, T, V] logits with [B, T] labels (classes last)', () => crossEntropy(logits, labels),
-    'crossEntropy: labels must have shape [2,5] for logits [2,4,5] (classes on dim 1, as in PyTorch: logits [N, C, d…], ' +
-    'labels [N, d…]), got [2,4]; for logits [B, T, V] with labels [B, T] (classes last), reshape them to [B·T, V] and ' +
-    '[B·T], or permute the logits to [B, V, T]'],
   ['[N, C, d] logits with labels of another shape', () => crossEntropy(logits, tensor([[0, 1]], { dtype: 'int32' })),
-    'crossEntropy: labels must have shape [2,5] for logits [2,4,5] (classes on dim 1, as in PyTorch: logits [N, C, d…], labels [N, d…]), got [1,2]'],
+    'crossEntropy: labels must have shape [2,5] (classes on dim 1, as in PyTorch: logits [N, C, d…], labels [N, d…]) ' +
+    'or [2,4] (classes last: logits [d…, C], labels [d…]) for logits [2,4,5], got [1,2]'],
   ['[C] logits with a label of rank 1', () => crossEntropy(world.w, [1]),
-    'crossEntropy: labels must have shape [] for logits [3]'],
+    'crossEntropy: labels must have shape [] for logits [3], got [1]'],
   ['scalar logits', () => crossEntropy(tensor(1), [0]), 'crossEntropy: logits must have a class dimension, got a scalar (shape [])'],
   ['a label out of range that is not ignoreIndex', () => crossEntropy(world.x, [0, 3]),
     'crossEntropy: label 3 at row 1 is out of range [0, 3) and is not ignoreIndex (-100)'],

@@ -239,3 +239,17 @@ describe.each(BACKENDS)('nn.MultiheadAttention on %s', (name) => {
     });
   });
 });
+
+describe('MultiheadAttention int32 masks', () => {
+  it('become additive masks with tensor ops, never read on the host', () => {
+    expectNoLeaks(() => tidy(() => {
+      const m = new nn.MultiheadAttention(4, 2, { generator: new Generator(1) });
+      const x = randn([3, 2, 4], { seed: 2 });
+      const bool = tensor([[0, 1, 1], [0, 0, 1], [1, 0, 0]], { dtype: 'int32' });
+      const additive = tensor([[0, -Infinity, -Infinity], [0, 0, -Infinity], [-Infinity, 0, 0]]);
+      bool.data = () => { throw new Error('the mask was read on the host'); };
+      expect(Array.from(m(x, x, x, { attnMask: bool }).data())).toEqual(Array.from(m(x, x, x, { attnMask: additive }).data()));
+      m.dispose();
+    }));
+  });
+});
