@@ -2,62 +2,10 @@
 // x[(i·c + ch)·l .. +l). Per-channel statistics, the normalisation and the backward, with PyTorch's CPU formulas
 // (src/backend/ref/batchnorm.ts is the twin). Every kernel handles the channels [c0, c1) and touches only their
 // rows and their entries of the per-channel arrays, so a call can be split over threads by channel ranges with
-// bit-identical results. Sums run in f32 lanes over blocks of at most BLOCK values of a row, block totals in f64.
+// bit-identical results. Row sums are rowsums.ts's (the same bits on every build); the gradient's sums run in f32
+// lanes over blocks of at most BLOCK values of a row, block totals in f64.
 
-// @ts-ignore: decorator
-@inline const BLOCK = 1024;
-
-/** Σ_j p[j] over a contiguous row of n f32, in f64. */
-function rowSum(p: usize, n: i32): f64 {
-  let total: f64 = 0;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    while (j + 8 <= n) {
-      const end = min(n, j + BLOCK);
-      let s0 = f32x4.splat(0);
-      let s1 = f32x4.splat(0);
-      for (; j + 8 <= end; j += 8) {
-        const q = p + (<usize>j << 2);
-        s0 = f32x4.add(s0, v128.load(q));
-        s1 = f32x4.add(s1, v128.load(q, 16));
-      }
-      const s = f32x4.add(s0, s1);
-      total += <f64>(f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1))
-        + <f64>(f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
-    }
-  }
-  for (; j < n; j++) total += <f64>load<f32>(p + (<usize>j << 2));
-  return total;
-}
-
-/** Σ_j (p[j] − m)² over a contiguous row, in f64. */
-function rowSquares(p: usize, n: i32, m: f32): f64 {
-  let total: f64 = 0;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const mv = f32x4.splat(m);
-    while (j + 8 <= n) {
-      const end = min(n, j + BLOCK);
-      let s0 = f32x4.splat(0);
-      let s1 = f32x4.splat(0);
-      for (; j + 8 <= end; j += 8) {
-        const q = p + (<usize>j << 2);
-        const d0 = f32x4.sub(v128.load(q), mv);
-        const d1 = f32x4.sub(v128.load(q, 16), mv);
-        s0 = f32x4.add(s0, f32x4.mul(d0, d0));
-        s1 = f32x4.add(s1, f32x4.mul(d1, d1));
-      }
-      const s = f32x4.add(s0, s1);
-      total += <f64>(f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1))
-        + <f64>(f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
-    }
-  }
-  for (; j < n; j++) {
-    const d = load<f32>(p + (<usize>j << 2)) - m;
-    total += <f64>(d * d);
-  }
-  return total;
-}
+import { BLOCK, rowSquares, rowSum } from './rowsums';
 
 /** rowGradSums' second result. A global is per instance, and so per thread in the threads build. */
 let dotTotal: f64 = 0;

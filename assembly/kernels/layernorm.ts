@@ -3,103 +3,25 @@
 // mean(x²). src/backend/ref/layernorm.ts is the twin.
 //
 // Bits are the same on every build (simd, relaxed, scalar): every per-element result is a fixed sequence of f32
-// operations, and every row sum runs in eight f32 lanes (lane l takes the elements j ≡ l mod 8) over blocks of at
-// most BLOCK elements, the lanes folded as ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)) in two f64 halves
-// added to an f64 total, the last n mod 8 elements added to it one by one. The SIMD build runs the lanes in two
-// f32x4 vectors, the scalar build in eight locals. Column sums (the weight and bias gradients) run down each column
-// in f32 over blocks of COL_BLOCK rows, each block's sum added to an f32 total, one column per lane.
+// operations, and every row sum runs in the lane order of rowsums.ts (eight f32 lanes over blocks of at most BLOCK
+// elements, folded into f64 in a fixed order; two f32x4 vectors in the SIMD build, eight locals in the scalar
+// one). Column sums (the weight and bias gradients) run down each column in f32 over blocks of COL_BLOCK rows, each block's sum added to an f32 total, one column per lane.
 //
 // The row kernels handle the rows [0, rows) from the pointers they are given, so a call can be shared over threads
 // by ranges of rows; the column kernel handles the columns [c0, c1). Either way each output is computed by one
 // thread exactly as the whole call computes it.
 
-// @ts-ignore: decorator
-@inline const BLOCK = 1024;
+import { BLOCK, rowSquares, rowSum } from './rowsums';
+
 // @ts-ignore: decorator
 @inline const COL_BLOCK = 64;
-
-/** Σ_j (p[j] − m)² over a contiguous row of n f32 (m = 0: Σ p[j]²), in the lane order above. */
-function rowSquares(p: usize, n: i32, m: f32): f64 {
-  let total: f64 = 0;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const mv = f32x4.splat(m);
-    while (j + 8 <= n) {
-      const end = min(n, j + BLOCK);
-      let s0 = f32x4.splat(0);
-      let s1 = f32x4.splat(0);
-      for (; j + 8 <= end; j += 8) {
-        const q = p + (<usize>j << 2);
-        const d0 = f32x4.sub(v128.load(q), mv);
-        const d1 = f32x4.sub(v128.load(q, 16), mv);
-        s0 = f32x4.add(s0, f32x4.mul(d0, d0));
-        s1 = f32x4.add(s1, f32x4.mul(d1, d1));
-      }
-      const s = f32x4.add(s0, s1);
-      total += <f64>(f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1))
-        + <f64>(f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
-    }
-  } else {
-    while (j + 8 <= n) {
-      const end = min(n, j + BLOCK);
-      let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0, a4: f32 = 0, a5: f32 = 0, a6: f32 = 0, a7: f32 = 0;
-      for (; j + 8 <= end; j += 8) {
-        const q = p + (<usize>j << 2);
-        const d0 = load<f32>(q) - m, d1 = load<f32>(q, 4) - m, d2 = load<f32>(q, 8) - m, d3 = load<f32>(q, 12) - m;
-        const d4 = load<f32>(q, 16) - m, d5 = load<f32>(q, 20) - m, d6 = load<f32>(q, 24) - m, d7 = load<f32>(q, 28) - m;
-        a0 += d0 * d0; a1 += d1 * d1; a2 += d2 * d2; a3 += d3 * d3;
-        a4 += d4 * d4; a5 += d5 * d5; a6 += d6 * d6; a7 += d7 * d7;
-      }
-      total += <f64>((a0 + a4) + (a1 + a5)) + <f64>((a2 + a6) + (a3 + a7));
-    }
-  }
-  for (; j < n; j++) {
-    const d = load<f32>(p + (<usize>j << 2)) - m;
-    total += <f64>(d * d);
-  }
-  return total;
-}
-
-/** Σ_j p[j] over a contiguous row of n f32, in the lane order above. */
-function rowSum(p: usize, n: i32): f64 {
-  let total: f64 = 0;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    while (j + 8 <= n) {
-      const end = min(n, j + BLOCK);
-      let s0 = f32x4.splat(0);
-      let s1 = f32x4.splat(0);
-      for (; j + 8 <= end; j += 8) {
-        const q = p + (<usize>j << 2);
-        s0 = f32x4.add(s0, v128.load(q));
-        s1 = f32x4.add(s1, v128.load(q, 16));
-      }
-      const s = f32x4.add(s0, s1);
-      total += <f64>(f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1))
-        + <f64>(f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
-    }
-  } else {
-    while (j + 8 <= n) {
-      const end = min(n, j + BLOCK);
-      let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0, a4: f32 = 0, a5: f32 = 0, a6: f32 = 0, a7: f32 = 0;
-      for (; j + 8 <= end; j += 8) {
-        const q = p + (<usize>j << 2);
-        a0 += load<f32>(q); a1 += load<f32>(q, 4); a2 += load<f32>(q, 8); a3 += load<f32>(q, 12);
-        a4 += load<f32>(q, 16); a5 += load<f32>(q, 20); a6 += load<f32>(q, 24); a7 += load<f32>(q, 28);
-      }
-      total += <f64>((a0 + a4) + (a1 + a5)) + <f64>((a2 + a6) + (a3 + a7));
-    }
-  }
-  for (; j < n; j++) total += <f64>load<f32>(p + (<usize>j << 2));
-  return total;
-}
 
 /** rowGradSums' second result. A global is per instance, and so per thread in the threads build. */
 let dotTotal: f64 = 0;
 
 /**
  * With g = dy·weight (dy when weight is 0) and x̂ = (x − m)·r over a contiguous row: Σ g returned, Σ g·x̂ left in
- * dotTotal, both in the lane order above.
+ * dotTotal, both in rowsums.ts's lane order.
  */
 function rowGradSums(x: usize, dy: usize, weight: usize, n: i32, m: f32, r: f32): f64 {
   let sum: f64 = 0;
