@@ -37,6 +37,7 @@ export async function fitDense({ backend = 'wasmgrad', epochs = 3, batchSize = 6
   const evaluation = [loss.dataSync()[0], acc.dataSync()[0]];
   const predicted = tf.tidy(() => Array.from(model.predict(test.x.slice([0, 0], [16, 784])).argMax(1).dataSync()));
   tf.dispose([loss, acc, x, y]);
+  model.optimizer.dispose(); // its moments: model.dispose() frees only an optimizer it made from a name
   model.dispose();
   if (!data) tf.dispose([train.x, train.y, test.x, test.y]);
   return { history: history.history, evaluation, predicted };

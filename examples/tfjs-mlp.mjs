@@ -36,6 +36,13 @@ function shuffled(n, seed = 1) {
   return order;
 }
 
+/** A variable holding `initial`, which is disposed (tf.variable keeps the data, not the tensor). */
+export function variable(initial) {
+  const v = tf.variable(initial);
+  initial.dispose();
+  return v;
+}
+
 /**
  * Trains a 784-128-10 ReLU MLP for `steps` batches (in order, from the first image) with tf.train.adam or sgd and
  * optimizer.minimize, and returns the loss of each step and the test accuracy. The weights start from seeded
@@ -44,10 +51,10 @@ function shuffled(n, seed = 1) {
 export async function trainMlp({ backend = 'wasmgrad', optimizer = 'adam', steps = 300, batchSize = 64, data, log = () => {} } = {}) {
   await tf.setBackend(backend);
   const { train, test } = data ?? await digitTensors();
-  const w1 = tf.variable(tf.randomNormal([784, 128], 0, Math.sqrt(2 / 784), 'float32', 1));
-  const b1 = tf.variable(tf.zeros([128]));
-  const w2 = tf.variable(tf.randomNormal([128, 10], 0, Math.sqrt(2 / 128), 'float32', 2));
-  const b2 = tf.variable(tf.zeros([10]));
+  const w1 = variable(tf.randomNormal([784, 128], 0, Math.sqrt(2 / 784), 'float32', 1));
+  const b1 = variable(tf.zeros([128]));
+  const w2 = variable(tf.randomNormal([128, 10], 0, Math.sqrt(2 / 128), 'float32', 2));
+  const b2 = variable(tf.zeros([10]));
   const model = (x) => x.matMul(w1).add(b1).relu().matMul(w2).add(b2);
   const opt = optimizer === 'sgd' ? tf.train.sgd(0.1) : tf.train.adam(1e-3);
 
