@@ -1,6 +1,7 @@
 // The outputs: markdown tables (metric per contender, speed ratios to ref and to tfjs-wasm, memory, targets), a
 // JSON file with every number and the environment, and a hand-written SVG bar chart.
 import type { ContentionResult, ContentionRow, Threads } from './cases/contention.js';
+import { tfjsSection, type TfjsResult } from './cases/tfjs.js';
 import type { CaseResult, ContenderResult, Group } from './harness.js';
 import type { StartupRow } from './cases/startup.js';
 
@@ -25,7 +26,7 @@ export interface Env {
   durationS: number;
 }
 
-export interface Report { env: Env; startup: StartupRow[]; cases: CaseResult[]; contention?: ContentionResult }
+export interface Report { env: Env; startup: StartupRow[]; cases: CaseResult[]; contention?: ContentionResult; tfjs?: TfjsResult }
 
 /** What a reader needs to read a group's numbers right. */
 const NOTES: Partial<Record<Group, string>> = {
@@ -329,6 +330,7 @@ export function markdown(rep: Report): string {
     if (group === 'train' || group === 'cnn') parts.push(...memorySection(cases, names, group));
   }
   if (rep.contention) parts.push(...contentionSection(rep.contention));
+  if (rep.tfjs) parts.push(...tfjsSection(rep.tfjs));
   const t = targets(rep);
   parts.push('', '## Targets (reported, not asserted)', '',
     table(['what', 'contender', 'measured', 'target', 'met'], t.map((r) => [r.what, r.who, r.measured, r.target, r.met ? '✓' : '✗'])),

@@ -2,8 +2,8 @@
 // Contenders: wasmgrad's wasm backend per build, its ref backend, TensorFlow.js 4.22 wasm and cpu (contenders.ts).
 // Sections: startup, matmul, elementwise, softmax cross-entropy, an MLP training step, conv2d passes (with their
 // same-build matmuls), a CNN training step, fused attention (with its same-build matmul), a tiny-GPT training
-// step (cases/*.ts), and wasmgrad's training steps by thread setting on an idle and a busy machine
-// (cases/contention.ts).
+// step (cases/*.ts), wasmgrad's training steps by thread setting on an idle and a busy machine
+// (cases/contention.ts), and the 'wasmgrad' TensorFlow.js backend against tfjs's wasm and cpu (cases/tfjs.ts).
 // Outputs: markdown, JSON and SVG in --out (default bench/results/); --quick runs a small subset in seconds and
 // checks only that everything runs and that the outputs agree (no speed is asserted anywhere).
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { crossEntropyCase, crossEntropyShapes } from './cases/crossEntropy.js';
 import { elementwiseCase, elementwiseOps, elementwiseSizes } from './cases/elementwise.js';
 import { matmulCase, matmulShapes } from './cases/matmul.js';
 import { measureStartup } from './cases/startup.js';
+import { measureTfjs } from './cases/tfjs.js';
 import { trainBatches, trainCase } from './cases/train.js';
 import { makeContenders, tf, tfjsWasmDir } from './contenders.js';
 import { MismatchError } from './data.js';
@@ -27,7 +28,7 @@ import { runCase, type Case, type CaseResult, type TimingOptions } from './harne
 import { markdown, num, svg, type Report } from './report.js';
 
 /** The parts of the suite, in the order they run; --only picks some (a conv section includes its same-build matmuls). */
-const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'attention', 'gpt', 'contention'] as const;
+const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'attention', 'gpt', 'contention', 'tfjs'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -63,7 +64,7 @@ const timing: TimingOptions = quick
   : { rounds: 5, timeMs: 100, warmupMs: 100, slowCallMs: 50, slowRounds: 3, singleCallMs: 2000 };
 
 function cases(): Case[] {
-  const all: Record<Exclude<Section, 'startup' | 'contention'>, () => Case[]> = {
+  const all: Record<Exclude<Section, 'startup' | 'contention' | 'tfjs'>, () => Case[]> = {
     matmul: () => matmulShapes(quick).map((s) => matmulCase(s, quick)),
     elementwise: () => elementwiseSizes(quick).flatMap((n) => elementwiseOps.map((op) => elementwiseCase(op, n))),
     crossEntropy: () => crossEntropyShapes(quick).map(([n, c]) => crossEntropyCase(n, c)),
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
     console.log(progress(r, names));
   }
   const contention = runs('contention') ? await measureContention(quick, contentionTiming, (line) => console.log(line)) : undefined;
+  const tfjsBackends = runs('tfjs') ? await measureTfjs(quick, (line) => console.log(line)) : undefined;
   const rep: Report = {
     env: {
       date: new Date().toISOString(),
@@ -139,6 +141,7 @@ async function main(): Promise<void> {
     startup,
     cases: results,
     contention,
+    tfjs: tfjsBackends,
   };
   rep.env.durationS = (performance.now() - started) / 1000;
   const dir = path.resolve(args.out!);

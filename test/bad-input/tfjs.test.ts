@@ -26,7 +26,7 @@ const NOT_IMPLEMENTED = "this kernel is not implemented by the 'wasmgrad' Tensor
 const POLICY = "it is not on the list of kernels allowed to fall back to tfjs-backend-cpu (src/tfjs/fallback.ts); " +
   "run this model on another backend (tf.setBackend('cpu')) or ask for the kernel";
 
-const CASES: [string, () => unknown, string | RegExp][] = [
+const CASES: [string, () => tf.TensorContainer, string | RegExp][] = [
   ['complex64 from tf.complex', () => tf.complex([1], [2]),
     `Complex: ${NOT_IMPLEMENTED} (it stores no complex64 tensors: use the 'cpu' backend), and ${POLICY}`],
   ['a kernel neither native nor on the fallback list', () => tf.erf([0.5]), `Erf: ${NOT_IMPLEMENTED}, and ${POLICY}`],
