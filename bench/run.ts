@@ -21,6 +21,7 @@ import { elementwiseCase, elementwiseOps, elementwiseSizes } from './cases/eleme
 import { matmulCase, matmulShapes } from './cases/matmul.js';
 import { measureStartup } from './cases/startup.js';
 import { measureTfjs } from './cases/tfjs.js';
+import { measureTfjsConv } from './cases/tfjs-conv.js';
 import { trainBatches, trainCase } from './cases/train.js';
 import { makeContenders, tf, tfjsWasmDir } from './contenders.js';
 import { MismatchError } from './data.js';
@@ -28,7 +29,8 @@ import { runCase, type Case, type CaseResult, type TimingOptions } from './harne
 import { markdown, num, svg, type Report } from './report.js';
 
 /** The parts of the suite, in the order they run; --only picks some (a conv section includes its same-build matmuls). */
-const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'attention', 'gpt', 'contention', 'tfjs'] as const;
+const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'attention', 'gpt', 'contention',
+  'tfjs', 'tfjs-conv'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -64,7 +66,7 @@ const timing: TimingOptions = quick
   : { rounds: 5, timeMs: 100, warmupMs: 100, slowCallMs: 50, slowRounds: 3, singleCallMs: 2000 };
 
 function cases(): Case[] {
-  const all: Record<Exclude<Section, 'startup' | 'contention' | 'tfjs'>, () => Case[]> = {
+  const all: Record<Exclude<Section, 'startup' | 'contention' | 'tfjs' | 'tfjs-conv'>, () => Case[]> = {
     matmul: () => matmulShapes(quick).map((s) => matmulCase(s, quick)),
     elementwise: () => elementwiseSizes(quick).flatMap((n) => elementwiseOps.map((op) => elementwiseCase(op, n))),
     crossEntropy: () => crossEntropyShapes(quick).map(([n, c]) => crossEntropyCase(n, c)),
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
   }
   const contention = runs('contention') ? await measureContention(quick, contentionTiming, (line) => console.log(line)) : undefined;
   const tfjsBackends = runs('tfjs') ? await measureTfjs(quick, (line) => console.log(line)) : undefined;
+  const tfjsConv = runs('tfjs-conv') ? await measureTfjsConv(quick, (line) => console.log(line)) : undefined;
   const rep: Report = {
     env: {
       date: new Date().toISOString(),
@@ -142,6 +145,7 @@ async function main(): Promise<void> {
     cases: results,
     contention,
     tfjs: tfjsBackends,
+    tfjsConv,
   };
   rep.env.durationS = (performance.now() - started) / 1000;
   const dir = path.resolve(args.out!);
