@@ -1,0 +1,62 @@
+// Bundled first by suite.mjs, before TensorFlow.js's test files: boots jasmine-core, registers the backends,
+// sets the one test environment and the include/exclude list (filters.ts) the way tfjs's backends do it
+// (setTestEnvs / setupTestFilters from tfjs-core's jasmine_util), and records the kernels each spec dispatches.
+import jasmineRequire from 'jasmine-core/lib/jasmine-core/jasmine.js';
+import bootJasmine from 'jasmine-core/lib/jasmine-core/node_boot.js';
+import { ENGINE } from '@tensorflow/tfjs-core/dist/engine.js';
+import { setTestEnvs, setupTestFilters } from '@tensorflow/tfjs-core/dist/jasmine_util.js';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js'; // as @tensorflow/tfjs does
+import '@tensorflow/tfjs-backend-cpu';
+import { EXCLUDES, KERNEL_BLOCKS, testFilters } from './filters.ts';
+import { summarize } from './report.ts';
+
+const backendName = process.env.TFJS_SUITE_BACKEND ?? 'wasmgrad';
+/** The spec names carry the environment's name: "matmul test-wasmgrad {} A x B". */
+const ENV = { name: `test-${backendName}`, backendName, isDataSync: true };
+
+const jasmine = bootJasmine(jasmineRequire); // installs describe, it, expect, ... as globals
+jasmine.DEFAULT_TIMEOUT_INTERVAL = 20_000; // what tfjs-core's own runs use
+const env = jasmine.getEnv();
+env.configure({ random: false });
+
+setTestEnvs([ENV]);
+// Plain describe() blocks (no test environment in their name) test tfjs-core itself, not a backend: left out.
+setupTestFilters(testFilters(ENV.name), () => false);
+
+// Every registered kernel goes through ENGINE.runKernelFunc: note its name against the running spec.
+let current = null;
+const runKernelFunc = ENGINE.runKernelFunc;
+ENGINE.runKernelFunc = function (params) {
+  if (current !== null && params.kernelName !== undefined && this.backendName === backendName) current.add(params.kernelName);
+  return runKernelFunc.call(this, params);
+};
+
+/** Runs the specs and resolves with what they mean for the backend (report.ts). */
+export function runSuite(nativeKernels = []) {
+  const specs = [];
+  const suiteErrors = [];
+  const kernels = new Map();
+  const messages = (r) => r.failedExpectations.map((e) => e.message);
+  return new Promise((resolve, reject) => {
+    env.addReporter({
+      specStarted: (r) => kernels.set(r.id, current = new Set()),
+      specDone: (r) => {
+        current = null;
+        specs.push({ name: r.fullName, status: r.status, messages: messages(r), kernels: [...kernels.get(r.id) ?? []] });
+      },
+      suiteDone: (r) => {
+        if (r.failedExpectations.length > 0) suiteErrors.push({ name: r.fullName, messages: messages(r) });
+      },
+      jasmineDone: (r) => {
+        if (r.incompleteReason) suiteErrors.push({ name: 'jasmine', messages: [r.incompleteReason] });
+        try {
+          resolve(summarize({ specs, suiteErrors }, { envName: ENV.name, nativeKernels,
+            kernelBlocks: backendName === 'wasmgrad' ? KERNEL_BLOCKS : {}, excludes: EXCLUDES }));
+        } catch (e) {
+          reject(e); // jasmine would swallow it, leaving the run hanging
+        }
+      },
+    });
+    env.execute();
+  });
+}
