@@ -1,0 +1,174 @@
+// The TensorFlow.js backend 'wasmgrad': tensor storage in wasmgrad's linear memory, kernels from src/kernels/.
+// Each tfjs dataId maps to one wasmgrad Buf with the tfjs dtype and a reference count: tfjs calls disposeData once
+// per Tensor object, and kernels whose output shares its input's storage (Reshape, Identity) call incRef, so the
+// Buf is freed when the last Tensor viewing it is disposed.
+// The backend owns a wasmgrad backend instance of its own (createWasmBackend, in index.ts) rather than the one
+// init() made current: tfjs decides its lifetime (tf.removeBackend → dispose frees its memory and threads), init()
+// with other options cannot close it under tfjs's tensors, and wasmgrad's memory() and tfjs's tf.memory() each
+// count their own tensors.
+import { KernelBackend, engine, type BackendTimingInfo, type BackendValues, type DataId, type DataType,
+  type TensorInfo } from '@tensorflow/tfjs-core';
+import type { Buf, DType } from '../backend/types.js';
+import type { WasmBackend } from '../backend/wasm/index.js';
+import { empty, type NDArray } from '../kernels/index.js';
+
+/** What one dataId holds: a Buf (numeric dtypes) or JS values (strings: tfjs passes them encoded as bytes). */
+interface Entry {
+  dtype: DataType;
+  buf: Buf | null;
+  strings: Uint8Array[] | null;
+  refCount: number;
+}
+
+/** The wasmgrad dtype that stores a tfjs dtype: bool is int32 0/1; complex64 (and anything else) is refused. */
+export function storageDtype(dtype: DataType, api: string): DType {
+  if (dtype === 'float32' || dtype === 'int32') return dtype;
+  if (dtype === 'bool') return 'int32';
+  throw new Error(`${api}: the 'wasmgrad' backend does not store ${dtype} tensors (it stores float32, int32, bool ` +
+    `and string); run complex arithmetic on the 'cpu' backend (tf.setBackend('cpu'))`);
+}
+
+export class WasmgradBackend extends KernelBackend {
+  /** Every live dataId: Map keeps its size, so numDataIds() (called around every kernel) is O(1). */
+  private readonly data = new Map<DataId, Entry>();
+  private disposed = false;
+
+  constructor(readonly wasm: WasmBackend) {
+    super();
+  }
+
+  /** The entry of dataId, moving it in from another backend first when tfjs still has it elsewhere. */
+  private entry(dataId: DataId, api: string): Entry {
+    let e = this.data.get(dataId);
+    if (e === undefined) {
+      this.checkUsable(api);
+      // tfjs moves a tensor made on another backend lazily, when a kernel here first reads it.
+      const eng = engine() as unknown as { state: { tensorInfo: WeakMap<DataId, unknown> }; moveData(b: KernelBackend, d: DataId): void };
+      if (!eng.state.tensorInfo.has(dataId)) {
+        throw new Error(`${api}: this tensor's data was disposed (by tf.dispose, tidy or dispose()); ` +
+          'keep the tensors you still need (tf.keep, or return them from tidy)');
+      }
+      eng.moveData(this, dataId);
+      e = this.data.get(dataId)!;
+    }
+    return e;
+  }
+
+  private checkUsable(api: string): void {
+    if (this.disposed) throw new Error(`${api}: the 'wasmgrad' backend was disposed (tf.removeBackend); register it again`);
+  }
+
+  /** A wasmgrad view of the tensor's storage (no copy). Not the caller's: never free it. */
+  nd(t: TensorInfo): NDArray {
+    const e = this.entry(t.dataId, 'wasmgrad');
+    if (e.buf === null) throw new Error(`wasmgrad: a string tensor cannot be an input of a numeric kernel`);
+    return { buf: e.buf, shape: t.shape };
+  }
+
+  /** Hands a freshly computed array to tfjs under a new dataId (refCount 1); the backend owns it from then on. */
+  output(x: NDArray, dtype: DataType): TensorInfo {
+    const dataId = {};
+    this.data.set(dataId, { dtype, buf: x.buf, strings: null, refCount: 1 });
+    return { dataId, shape: [...x.shape], dtype };
+  }
+
+  /** A new, uninitialised array for a kernel's output of the given tfjs dtype. */
+  empty(shape: readonly number[], dtype: DataType): NDArray {
+    return empty(this.wasm, storageDtype(dtype, 'wasmgrad'), shape);
+  }
+
+  override write(values: BackendValues | null, shape: number[], dtype: DataType): DataId {
+    const dataId = {};
+    this.store(dataId, values, shape, dtype, 1, 'wasmgrad: write');
+    return dataId;
+  }
+
+  override move(dataId: DataId, values: BackendValues | null, shape: number[], dtype: DataType, refCount: number): void {
+    this.store(dataId, values, shape, dtype, refCount, 'wasmgrad: move');
+  }
+
+  private store(dataId: DataId, values: BackendValues | null, shape: number[], dtype: DataType, refCount: number,
+    api: string): void {
+    this.checkUsable(api);
+    if (dtype === 'string') {
+      this.data.set(dataId, { dtype, buf: null, strings: (values ?? []) as Uint8Array[], refCount });
+      return;
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    const x = empty(this.wasm, storageDtype(dtype, api), shape);
+    if (values != null) {
+      if (values.length !== size) {
+        x.buf.backend.free(x.buf);
+        throw new Error(`${api}: ${values.length} values for shape [${shape.join(',')}] (${size} elements)`);
+      }
+      x.buf.backend.write(x.buf, values as ArrayLike<number>);
+    }
+    this.data.set(dataId, { dtype, buf: x.buf, strings: null, refCount });
+  }
+
+  override readSync(dataId: DataId): BackendValues {
+    const e = this.entry(dataId, 'wasmgrad: readSync');
+    if (e.buf === null) return e.strings!.slice();
+    const values = e.buf.backend.read(e.buf);
+    return e.dtype === 'bool' ? Uint8Array.from(values) : values as Float32Array | Int32Array;
+  }
+
+  override async read(dataId: DataId): Promise<BackendValues> {
+    return this.readSync(dataId);
+  }
+
+  override refCount(dataId: DataId): number {
+    return this.data.get(dataId)?.refCount ?? 0;
+  }
+
+  override incRef(dataId: DataId): void {
+    this.entry(dataId, 'wasmgrad: incRef').refCount++;
+  }
+
+  /** Drops one reference (force: all); frees the storage with the last. Returns whether the data is gone. */
+  override disposeData(dataId: DataId, force = false): boolean {
+    const e = this.data.get(dataId);
+    if (e === undefined) return true;
+    e.refCount--;
+    if (!force && e.refCount > 0) return false;
+    if (e.buf?.live) e.buf.backend.free(e.buf);
+    this.data.delete(dataId);
+    return true;
+  }
+
+  override numDataIds(): number {
+    return this.data.size;
+  }
+
+  override memory(): { unreliable: boolean; reasons?: string[]; numBytesInWasmgrad: number; wasmgradHeapBytes: number } {
+    const m = this.wasm.memory();
+    return { unreliable: false, numBytesInWasmgrad: m.bytesInUse, wasmgradHeapBytes: m.heapBytes };
+  }
+
+  override timerAvailable(): boolean {
+    return true;
+  }
+
+  override async time(f: () => void): Promise<BackendTimingInfo> {
+    const start = performance.now();
+    f();
+    return { kernelMs: performance.now() - start };
+  }
+
+  override floatPrecision(): 32 {
+    return 32;
+  }
+
+  override epsilon(): number {
+    return 1e-7; // tfjs's EPSILON_FLOAT32, as every float32 backend reports
+  }
+
+  /** Frees every tensor's storage and stops the wasm backend's worker threads (tf.removeBackend calls this). */
+  override dispose(): void {
+    if (this.disposed) return;
+    for (const e of this.data.values()) if (e.buf?.live) e.buf.backend.free(e.buf);
+    this.data.clear();
+    this.wasm.close();
+    this.disposed = true;
+  }
+}

@@ -1,0 +1,28 @@
+// Every kernel the 'wasmgrad' TensorFlow.js backend runs natively (on wasmgrad's storage, never copied).
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import * as binary from './binary.js';
+import { batchMatMulConfig, fusedMatMulConfig } from './BatchMatMul.js';
+import { castConfig } from './Cast.js';
+import { concatConfig } from './Concat.js';
+import { fillConfig, onesLikeConfig, zerosLikeConfig } from './Fill.js';
+import { gatherV2Config } from './GatherV2.js';
+import * as reduce from './reduce.js';
+import { identityConfig, reshapeConfig } from './Reshape.js';
+import { selectConfig } from './Select.js';
+import { sliceConfig } from './Slice.js';
+import { softmaxConfig } from './Softmax.js';
+import { transposeConfig } from './Transpose.js';
+import * as unary from './unary.js';
+
+export const KERNELS: KernelConfig[] = [
+  ...Object.values(binary).filter(isConfig),
+  ...Object.values(unary).filter(isConfig),
+  ...Object.values(reduce).filter(isConfig),
+  batchMatMulConfig, fusedMatMulConfig,
+  castConfig, concatConfig, fillConfig, onesLikeConfig, zerosLikeConfig, gatherV2Config, identityConfig, reshapeConfig,
+  selectConfig, sliceConfig, softmaxConfig, transposeConfig,
+];
+
+function isConfig(x: unknown): x is KernelConfig {
+  return typeof x === 'object' && x !== null && 'kernelName' in x && 'kernelFunc' in x;
+}

@@ -1,0 +1,54 @@
+// Reductions over any axes (keepDims or not): Sum, Mean, Max, Min on float32, Max and ArgMax/ArgMin on int32 too;
+// the int32 sums are listed in src/tfjs/fallback.ts.
+import { ArgMax, ArgMin, Max, Mean, Min, Sum, util, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { ReduceOp } from '../../backend/types.js';
+import { free, reduce, unary } from '../../kernels/index.js';
+import { runOnCpu } from '../fallback.js';
+import { kernel, withScratch, type KernelArgs } from './util.js';
+
+/** The axes attr (a number, a list, or null for all) as a list of non-negative axes. */
+const axesOf = (x: TensorInfo, axis: unknown): number[] => util.parseAxisParam((axis ?? null) as number | number[], x.shape);
+
+function reduction(kernelName: string, op: ReduceOp, axisAttr: string, dtypes: readonly string[]) {
+  return kernel(kernelName, (args: KernelArgs) => {
+    const x = args.inputs.x!;
+    if (!dtypes.includes(x.dtype)) return runOnCpu(kernelName, args);
+    const { out, argmax } = reduce(op, args.backend.nd(x), axesOf(x, args.attrs[axisAttr]), !!args.attrs.keepDims);
+    if (argmax) free(argmax);
+    return args.backend.output(out, x.dtype);
+  });
+}
+
+export const sumConfig = reduction(Sum, 'sum', 'axis', ['float32']);
+export const meanConfig = reduction(Mean, 'mean', 'axis', ['float32']);
+export const maxConfig = reduction(Max, 'max', 'reductionIndices', ['float32', 'int32']);
+
+/** min(x) = −max(−x). */
+export const minConfig = kernel(Min, (args) => {
+  const x = args.inputs.x!;
+  if (x.dtype !== 'float32') return runOnCpu(Min, args);
+  return args.backend.output(withScratch((tmp) => {
+    const { out, argmax } = reduce('max', tmp(unary('neg', args.backend.nd(x))), axesOf(x, args.attrs.axis), !!args.attrs.keepDims);
+    tmp(argmax!);
+    return unary('neg', tmp(out));
+  }), 'float32');
+});
+
+/** The index of the first maximum (ArgMin: of −x) along one axis, int32. */
+function argReduce(kernelName: string, negate: boolean) {
+  return kernel(kernelName, (args) => {
+    const x = args.inputs.x!;
+    if (x.dtype !== 'float32' && !(x.dtype === 'int32' && !negate)) return runOnCpu(kernelName, args);
+    const axes = axesOf(x, args.attrs.axis);
+    if (axes.length !== 1) throw new Error(`${kernelName}: expects one axis, got [${axes.join(',')}]`);
+    return args.backend.output(withScratch((tmp) => {
+      const nd = args.backend.nd(x);
+      const { out, argmax } = reduce('max', negate ? tmp(unary('neg', nd)) : nd, axes);
+      tmp(out);
+      return argmax!;
+    }), 'int32');
+  });
+}
+
+export const argMaxConfig = argReduce(ArgMax, false);
+export const argMinConfig = argReduce(ArgMin, true);

@@ -1,0 +1,52 @@
+// Elementwise unary kernels on float32 (int32 cases are listed in src/tfjs/fallback.ts), and the few that are a
+// composition: Rsqrt, Relu6, Step (tfjs's Relu gradient), ClipByValue.
+import { Abs, ClipByValue, Cos, Exp, LeakyRelu, Log, Neg, Reciprocal, Relu, Relu6, Rsqrt, Sigmoid, Sign, Sin, Softplus,
+  Sqrt, Square, Step, Tanh } from '@tensorflow/tfjs-core';
+import type { UnaryOp } from '../../backend/types.js';
+import { binary, unary, where, type NDArray } from '../../kernels/index.js';
+import type { WasmgradBackend } from '../backend.js';
+import { runOnCpu } from '../fallback.js';
+import { constant, kernel, withScratch, type KernelArgs } from './util.js';
+
+function float(kernelName: string, f: (x: NDArray, args: KernelArgs) => NDArray) {
+  return kernel(kernelName, (args) => {
+    const x = args.inputs.x!;
+    if (x.dtype !== 'float32') return runOnCpu(kernelName, args);
+    return args.backend.output(f(args.backend.nd(x), args), 'float32');
+  });
+}
+
+const op = (name: UnaryOp) => (x: NDArray) => unary(name, x);
+
+export const negConfig = float(Neg, op('neg'));
+export const absConfig = float(Abs, op('abs'));
+export const expConfig = float(Exp, op('exp'));
+export const logConfig = float(Log, op('log'));
+export const sqrtConfig = float(Sqrt, op('sqrt'));
+export const squareConfig = float(Square, op('square'));
+export const reluConfig = float(Relu, op('relu'));
+export const sigmoidConfig = float(Sigmoid, op('sigmoid'));
+export const tanhConfig = float(Tanh, op('tanh'));
+export const signConfig = float(Sign, op('sign'));
+export const reciprocalConfig = float(Reciprocal, op('reciprocal'));
+export const sinConfig = float(Sin, op('sin'));
+export const cosConfig = float(Cos, op('cos'));
+export const softplusConfig = float(Softplus, (x) => unary('softplus', x, 1));
+export const leakyReluConfig = float(LeakyRelu, (x, { attrs }) => unary('leakyRelu', x, attrs.alpha as number));
+export const rsqrtConfig = float(Rsqrt, (x) => withScratch((tmp) => unary('reciprocal', tmp(unary('sqrt', x)))));
+
+/** min(max(x, lo), hi) (NaN stays NaN: the wasm maximum and minimum propagate it). */
+export function clip(backend: WasmgradBackend, x: NDArray, lo: number, hi: number): NDArray {
+  return withScratch((tmp) => binary('minimum', tmp(binary('maximum', x, tmp(constant(backend, lo)))), tmp(constant(backend, hi))));
+}
+
+export const clipByValueConfig = float(ClipByValue, (x, { attrs, backend }) =>
+  clip(backend, x, attrs.clipValueMin as number, attrs.clipValueMax as number));
+export const relu6Config = float(Relu6, (x, { backend }) => clip(backend, x, 0, 6));
+
+/** x > 0 ? 1 : alpha, NaN for NaN (tfjs's Step, which its Relu gradient multiplies by). */
+export const stepConfig = float(Step, (x, { attrs, backend }) => withScratch((tmp) => {
+  const positive = tmp(binary('greater', x, tmp(constant(backend, 0))));
+  const stepped = tmp(where(positive, tmp(constant(backend, 1)), tmp(constant(backend, (attrs.alpha as number) ?? 0))));
+  return where(tmp(binary('equal', x, x)), stepped, x); // x ≠ x only for NaN
+}));
