@@ -1,6 +1,7 @@
-// What a run of TensorFlow.js's test suite means for the backend under test: the counts, the failures per
-// describe block and kernel, and every way the include/exclude list (filters.ts) can be wrong. Pure: it sees the
-// specs' results and the kernels each one dispatched, so it is tested on made-up runs too.
+// What a run of TensorFlow.js's test suite means for the backend under test: which specs it leaves out and why,
+// the counts, the failures per describe block and kernel, and every way the include/exclude list (filters.ts)
+// can be wrong. Pure: it sees the specs' results and the kernels each one dispatched, so it is tested on made-up
+// runs too (test/tfjs/tfjs-core-suite.test.ts).
 import type { Exclusion } from './filters.js';
 
 export interface SpecResult {
@@ -18,13 +19,22 @@ export interface SuiteRun {
   suiteErrors: { name: string; messages: string[] }[];
 }
 
+/** Each spec's kernels on the reference run (tfjs-backend-cpu), by specKey. */
+export type KernelsBySpec = Record<string, readonly string[]>;
+
 export interface Expectations {
   envName: string;
-  /** The kernels the backend registers natively (not the fallbacks). */
+  /** The kernels the backend registers natively. */
   nativeKernels: readonly string[];
+  /** The kernels it lets run on tfjs-backend-cpu (src/tfjs/fallback.ts). */
+  fallbackKernels: readonly string[];
+  /** tfjs-backend-cpu's kernels: those a spec can miss (some specs register kernels of their own). */
+  cpuKernels: readonly string[];
   /** For each native kernel, tfjs-core's describe blocks that test it (filters.ts). */
   kernelBlocks: Readonly<Record<string, readonly string[]>>;
   excludes: readonly Exclusion[];
+  /** The reference run's kernels; absent on the reference run itself. */
+  reference?: KernelsBySpec;
 }
 
 export interface Failure {
@@ -38,6 +48,8 @@ export interface Failure {
 export interface Report {
   counts: { specs: number; run: number; passed: number; failed: number; excluded: number; pending: number };
   excludedByReason: Record<string, number>;
+  /** For each kernel neither native nor a fallback, how many specs need it (most first): what to implement next. */
+  notImplemented: Record<string, number>;
   failures: Failure[];
   /** For each native kernel, the failing specs of its own describe blocks. */
   failuresByKernel: Record<string, number>;
@@ -47,6 +59,8 @@ export interface Report {
 
 /** Reason of the specs outside every describeWithFlags block. */
 export const PLAIN_DESCRIBE = 'plain describe(): tests of tfjs-core itself (utilities, io, serialisation) that set no backend';
+/** Reason of the specs that need a kernel the backend does not have. */
+export const NOT_IMPLEMENTED = 'needs a kernel the backend neither runs natively nor lets fall back to cpu (see notImplemented)';
 
 /** The describe block a spec belongs to: its name up to the test environment (null for plain describe()). */
 export function blockOf(name: string, envName: string): string | null {
@@ -54,9 +68,20 @@ export function blockOf(name: string, envName: string): string | null {
   return at < 0 ? null : name.slice(0, at);
 }
 
+/** A spec's name without the test environment (nested blocks repeat it), the same on every backend. */
+export function specKey(name: string, envName: string): string {
+  return name.replaceAll(` ${envName} `, ' ');
+}
+
 /** Whether an exclusion applies to a spec, as tfjs's TestFilter matches: its full name contains `spec`. */
 export function excludes(e: Exclusion, name: string, envName: string): boolean {
   return blockOf(name, envName) === e.block && (e.spec === undefined || name.includes(e.spec));
+}
+
+/** The kernels a spec dispatched on the reference run that the backend has neither natively nor as a fallback. */
+export function missingKernels(name: string, x: Expectations): string[] {
+  const has = new Set([...x.nativeKernels, ...x.fallbackKernels]);
+  return (x.reference?.[specKey(name, x.envName)] ?? []).filter((k) => !has.has(k) && x.cpuKernels.includes(k));
 }
 
 export function summarize(run: SuiteRun, x: Expectations): Report {
@@ -67,10 +92,13 @@ export function summarize(run: SuiteRun, x: Expectations): Report {
   const problems: string[] = [];
 
   const excludedByReason: Record<string, number> = {};
+  const notImplemented: Record<string, number> = {};
   for (const s of run.specs) {
     if (s.status !== 'excluded') continue;
-    const reason = blockOf(s.name, x.envName) === null ? PLAIN_DESCRIBE
-      : x.excludes.find((e) => excludes(e, s.name, x.envName))?.reason ?? 'not in filters.ts (a bug of the filter)';
+    const missing = missingKernels(s.name, x);
+    for (const k of missing) notImplemented[k] = (notImplemented[k] ?? 0) + 1;
+    const reason = blockOf(s.name, x.envName) === null ? PLAIN_DESCRIBE : missing.length > 0 ? NOT_IMPLEMENTED
+      : x.excludes.find((e) => excludes(e, s.name, x.envName))?.reason ?? 'in no list (a bug of the runner)';
     excludedByReason[reason] = (excludedByReason[reason] ?? 0) + 1;
   }
 
@@ -79,6 +107,13 @@ export function summarize(run: SuiteRun, x: Expectations): Report {
     kernels: s.kernels.filter((k) => native.has(k)), message: s.messages[0] ?? '' }));
   for (const f of failures) problems.push(`failed: ${f.spec}: ${f.message}`);
   for (const e of run.suiteErrors) problems.push(`error in "${e.name}": ${e.messages.join('; ')}`);
+  if (x.reference !== undefined) {
+    for (const s of run.specs) {
+      if (blockOf(s.name, x.envName) !== null && !(specKey(s.name, x.envName) in x.reference)) {
+        problems.push(`the reference run did not see "${s.name}"`);
+      }
+    }
+  }
 
   const blocks = new Set(run.specs.map((s) => blockOf(s.name, x.envName)));
   for (const e of x.excludes) {
@@ -109,5 +144,6 @@ export function summarize(run: SuiteRun, x: Expectations): Report {
     if (!native.has(kernel)) problems.push(`filters.ts lists blocks for ${kernel}, which the backend does not register natively`);
   }
   if (counts.run === 0) problems.push('no spec ran');
-  return { counts, excludedByReason, failures, failuresByKernel, problems };
+  const byCount = Object.fromEntries(Object.entries(notImplemented).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+  return { counts, excludedByReason, notImplemented: byCount, failures, failuresByKernel, problems };
 }

@@ -1,29 +1,44 @@
 #!/usr/bin/env node
 // Runs TensorFlow.js's own test suite (the jasmine specs @tensorflow/tfjs-core ships in dist/**/*_test.js) on
-// the 'wasmgrad' backend, filtered by filters.ts, and prints the report (report.ts) as JSON on stdout. Exits 1
-// when the report has problems (a failed spec, a list that no longer matches the suite or the kernels).
-//   node test/tfjs-core/run.mjs [--backend wasmgrad|cpu]
-// --backend cpu runs the same harness on tfjs-backend-cpu (it proves the harness: cpu passes every spec).
-// The test files are ES modules written for bundlers (import mixed with require), so esbuild bundles them with
-// tfjs-core, the backends and the harness into one file first.
-import { build } from 'esbuild';
-import { mkdirSync } from 'node:fs';
+// the 'wasmgrad' backend and prints the report (report.ts) as JSON on stdout; exits 1 when it has problems (a
+// failed spec, a list that no longer matches the suite or the kernels).
+//   node --experimental-wasm-relaxed-simd test/tfjs-core/run.mjs
+// Two runs, each in a process of its own (jasmine and tfjs keep global state): first the reference, every spec
+// on tfjs-backend-cpu, which must all pass and which records the kernels each spec dispatches; then 'wasmgrad',
+// which leaves out the specs that need a kernel it neither has natively nor lets fall back to cpu, and the
+// specs filters.ts excludes (each with its reason).
+// The test files are ES modules written for bundlers (import mixed with require), so esbuild first bundles them
+// with tfjs-core, the backends and the harness into one file.
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
 
 const root = join(import.meta.dirname, '../..');
-const { values: args } = parseArgs({ options: { backend: { type: 'string', default: 'wasmgrad' } } });
-if (!['wasmgrad', 'cpu'].includes(args.backend)) throw new Error(`run.mjs: --backend is wasmgrad or cpu, not ${args.backend}`);
-
-const started = performance.now();
 // Inside node_modules so that the bundle's imports left to Node (jasmine-core) resolve from the repository.
 const outDir = join(root, 'node_modules/.cache/tfjs-core-suite');
+const bundle = join(outDir, 'suite.mjs');
+const [mode, backend, referencePath] = process.argv.slice(2);
+const reportPath = (name) => join(outDir, `${name}.json`);
+
+if (mode === '--pass') {
+  // One run, in this process, its report in a file; what the specs log (tf.profile's tables, warnings) on stderr.
+  process.env.TFJS_SUITE_BACKEND = backend;
+  console.log = console.info = console.error;
+  const { runSuite } = await import(pathToFileURL(bundle).href);
+  const report = await runSuite(referencePath ? JSON.parse(readFileSync(referencePath, 'utf8')) : undefined);
+  writeFileSync(reportPath(backend), JSON.stringify(report));
+  process.exit(0); // tfjs's timers must not delay the exit
+}
+
+const started = performance.now();
+const seconds = () => +((performance.now() - started) / 1000).toFixed(1);
 mkdirSync(outDir, { recursive: true });
-const outfile = join(outDir, 'suite.mjs');
 await build({
   entryPoints: [join(import.meta.dirname, 'suite.mjs')],
-  outfile,
+  outfile: bundle,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -37,14 +52,22 @@ await build({
   banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
   logLevel: 'error',
 });
-const bundledMs = performance.now() - started;
+const timing = { bundle: seconds() };
 
-process.env.TFJS_SUITE_BACKEND = args.backend;
-// The specs log (tf.profile's tables, deprecation warnings): keep stdout for the JSON report.
-console.log = console.info = console.error;
-const { runSuite } = await import(pathToFileURL(outfile).href);
-const report = await runSuite();
-const seconds = { bundle: +(bundledMs / 1000).toFixed(1), total: +((performance.now() - started) / 1000).toFixed(1) };
-process.stdout.write(`${JSON.stringify({ backend: args.backend, seconds, ...report }, null, 1)}\n`);
-// The backends keep nothing alive that should delay the exit, but tfjs's timers might: exit now.
-process.exit(report.problems.length > 0 ? 1 : 0);
+/** One run in a child process (with this process's Node flags), its report read back. */
+async function pass(name, ...args) {
+  const before = seconds();
+  await promisify(execFile)(process.execPath, [...process.execArgv, import.meta.filename, '--pass', name, ...args],
+    { maxBuffer: 64 << 20 });
+  timing[name] = +(seconds() - before).toFixed(1);
+  return JSON.parse(readFileSync(reportPath(name), 'utf8'));
+}
+
+const { kernelsBySpec, ...reference } = await pass('cpu');
+const referenceFile = reportPath('kernels-by-spec');
+writeFileSync(referenceFile, JSON.stringify(kernelsBySpec));
+const report = await pass('wasmgrad', referenceFile);
+const problems = [...reference.problems.map((p) => `reference run on cpu: ${p}`), ...report.problems];
+process.stdout.write(`${JSON.stringify({ ...report, problems, reference: { counts: reference.counts },
+  seconds: { ...timing, total: seconds() } }, null, 1)}\n`);
+process.exit(problems.length > 0 ? 1 : 0);

@@ -3,12 +3,17 @@
 // (setTestEnvs / setupTestFilters from tfjs-core's jasmine_util), and records the kernels each spec dispatches.
 import jasmineRequire from 'jasmine-core/lib/jasmine-core/jasmine.js';
 import bootJasmine from 'jasmine-core/lib/jasmine-core/node_boot.js';
+import { getKernelsForBackend } from '@tensorflow/tfjs-core';
 import { ENGINE } from '@tensorflow/tfjs-core/dist/engine.js';
 import { setTestEnvs, setupTestFilters } from '@tensorflow/tfjs-core/dist/jasmine_util.js';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js'; // as @tensorflow/tfjs does
 import '@tensorflow/tfjs-backend-cpu';
+import '../../src/inline.ts'; // the wasm builds embedded: the bundle finds them wherever it is written
+import '../../src/tfjs/index.ts';
+import { KERNELS } from '../../src/tfjs/kernels/index.ts';
+import { FALLBACK_KERNELS } from '../../src/tfjs/fallback.ts';
 import { EXCLUDES, KERNEL_BLOCKS, testFilters } from './filters.ts';
-import { summarize } from './report.ts';
+import { missingKernels, specKey, summarize } from './report.ts';
 
 const backendName = process.env.TFJS_SUITE_BACKEND ?? 'wasmgrad';
 /** The spec names carry the environment's name: "matmul test-wasmgrad {} A x B". */
@@ -20,8 +25,6 @@ const env = jasmine.getEnv();
 env.configure({ random: false });
 
 setTestEnvs([ENV]);
-// Plain describe() blocks (no test environment in their name) test tfjs-core itself, not a backend: left out.
-setupTestFilters(testFilters(ENV.name), () => false);
 
 // Every registered kernel goes through ENGINE.runKernelFunc: note its name against the running spec.
 let current = null;
@@ -31,8 +34,21 @@ ENGINE.runKernelFunc = function (params) {
   return runKernelFunc.call(this, params);
 };
 
-/** Runs the specs and resolves with what they mean for the backend (report.ts). */
-export function runSuite(nativeKernels = []) {
+/**
+ * Runs the specs and resolves with what they mean for the backend (report.ts). The reference run (tfjs-backend-cpu)
+ * runs every describeWithFlags spec; the others take its kernels per spec and leave out those that need a kernel
+ * the backend does not have, and the specs filters.ts excludes.
+ */
+export function runSuite(reference) {
+  const wasmgrad = backendName === 'wasmgrad';
+  const expectations = { envName: ENV.name, reference, excludes: reference ? EXCLUDES : [],
+    nativeKernels: wasmgrad ? KERNELS.map((k) => k.kernelName) : [], fallbackKernels: wasmgrad ? Object.keys(FALLBACK_KERNELS) : [],
+    kernelBlocks: wasmgrad ? KERNEL_BLOCKS : {}, cpuKernels: getKernelsForBackend('cpu').map((k) => k.kernelName) };
+  // Plain describe() blocks (no test environment in their name) test tfjs-core itself, not a backend: left out.
+  setupTestFilters(testFilters(ENV.name, expectations.excludes), () => false);
+  const listed = env.configuration().specFilter;
+  env.configure({ specFilter: (spec) => listed(spec) && missingKernels(spec.getFullName(), expectations).length === 0 });
+
   const specs = [];
   const suiteErrors = [];
   const kernels = new Map();
@@ -50,8 +66,10 @@ export function runSuite(nativeKernels = []) {
       jasmineDone: (r) => {
         if (r.incompleteReason) suiteErrors.push({ name: 'jasmine', messages: [r.incompleteReason] });
         try {
-          resolve(summarize({ specs, suiteErrors }, { envName: ENV.name, nativeKernels,
-            kernelBlocks: backendName === 'wasmgrad' ? KERNEL_BLOCKS : {}, excludes: EXCLUDES }));
+          const report = summarize({ specs, suiteErrors }, expectations);
+          // The reference run hands on each spec's kernels, by a name that leaves out the backend.
+          if (!reference) report.kernelsBySpec = Object.fromEntries(specs.map((s) => [specKey(s.name, ENV.name), s.kernels]));
+          resolve(report);
         } catch (e) {
           reject(e); // jasmine would swallow it, leaving the run hanging
         }
