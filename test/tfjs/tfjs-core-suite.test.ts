@@ -14,14 +14,18 @@ const runner = join(import.meta.dirname, '../tfjs-core/run.mjs');
 
 describe("TensorFlow.js's test suite on 'wasmgrad'", () => {
   it('every included spec passes, and the list covers every kernel registered natively', async () => {
-    let stdout: string;
+    let out: { stdout: string; stderr: string };
     try {
-      ({ stdout } = await promisify(execFile)(process.execPath, ['--experimental-wasm-relaxed-simd', runner],
-        { maxBuffer: 64 << 20 }));
+      out = await promisify(execFile)(process.execPath, ['--experimental-wasm-relaxed-simd', runner], { maxBuffer: 64 << 20 });
     } catch (e) {
-      stdout = (e as { stdout: string }).stdout; // exit code 1: the report says why
+      out = e as { stdout: string; stderr: string }; // exit code 1: the report says why
     }
-    const report = JSON.parse(stdout) as Report & { seconds: { total: number } };
+    let report: Report;
+    try {
+      report = JSON.parse(out.stdout) as Report;
+    } catch {
+      throw new Error(`run.mjs printed no report:\n${out.stderr.slice(-4000)}`);
+    }
     expect(report.problems).toEqual([]);
     expect(report.failures).toEqual([]);
     const { counts } = report;
