@@ -2,9 +2,9 @@
 // tf.train.sgd / adam through minimize and variableGrads, (b) a tf.sequential dense 784-128-10 fit (categorical
 // cross-entropy, adam, accuracy, validationSplit) with predict and evaluate, (c) a small conv MNIST model fit
 // (Conv2D, MaxPool, Dropout, Dense). Each runs on 'logged-cpu': tfjs-backend-cpu's own kernels, each wrapped to
-// record its name. Prints each scenario's sorted kernel list (`--json` for JSON); test/tfjs/kernel-lists.test.ts
-// compares the output with src/tfjs/scenarios.ts, the lists the backend and its docs cite.
-//   node scripts/tfjs-kernels.mjs [--json]
+// record its name. Prints each scenario's sorted kernel list; `--json` writes the lists the backend, its tests and
+// the docs cite (test/tfjs/scenario-kernels.json; test/tfjs/kernel-lists.test.ts checks that they are current).
+//   node scripts/tfjs-kernels.mjs [--json > test/tfjs/scenario-kernels.json]
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadDigits, toFloat } from '../dist/index.js';
@@ -24,7 +24,7 @@ tf.registerBackend('logged-cpu', () => new MathBackendCPU());
 await tf.setBackend('logged-cpu');
 
 const { train } = await loadDigits();
-const N = 512;
+const N = 128;
 const images = toFloat(train.images.subarray(0, N * 784));
 const labels = Array.from(train.labels.subarray(0, N));
 const x = tf.tensor2d(images, [N, 784]);
@@ -88,5 +88,5 @@ for (const [name, run] of [['mlp', mlp], ['denseFit', denseFit], ['convFit', con
 }
 tf.dispose([x, y]);
 
-if (process.argv.includes('--json')) console.log(JSON.stringify(lists));
+if (process.argv.includes('--json')) console.log(JSON.stringify(lists, null, 2));
 else for (const [name, list] of Object.entries(lists)) console.log(`${name} (${list.length}): ${list.join(', ')}`);

@@ -8,7 +8,6 @@ import { BACKEND_NAME, kernel, type KernelArgs } from './kernels/util.js';
 
 /** Kernels that run wholly on tfjs-backend-cpu, each with why it is not native (yet). */
 export const FALLBACK_KERNELS: Readonly<Record<string, string>> = {
-  OneHot: 'labels are encoded once per batch, before the model runs',
   TopK: 'a data-dependent sort, run on predictions',
   Unique: 'its output shape depends on the values',
   Where: 'tf.whereAsync: its output shape depends on the values',
@@ -21,7 +20,7 @@ export const PARTIAL_FALLBACKS: Readonly<Record<string, string>> = {
     .map((k) => [k, 'int32 operands: exact integer arithmetic has no wasm kernel yet'])),
   ...Object.fromEntries(['Neg', 'Abs', 'Square', 'Sign', 'Relu', 'Relu6', 'Step', 'ClipByValue', 'LeakyRelu']
     .map((k) => [k, 'int32 input (the wasm unary kernels are float32)'])),
-  ...Object.fromEntries(['Sum', 'Mean', 'Min', 'ArgMin']
+  ...Object.fromEntries(['Sum', 'Min', 'ArgMin']
     .map((k) => [k, 'int32 or bool input (the wasm reductions sum and negate float32)'])),
   Max: 'bool input',
   ArgMax: 'bool input',

@@ -6,6 +6,7 @@ import { castConfig } from './Cast.js';
 import { concatConfig } from './Concat.js';
 import { fillConfig, onesLikeConfig, zerosLikeConfig } from './Fill.js';
 import { gatherV2Config } from './GatherV2.js';
+import { oneHotConfig } from './OneHot.js';
 import * as reduce from './reduce.js';
 import { identityConfig, reshapeConfig } from './Reshape.js';
 import { selectConfig } from './Select.js';
@@ -20,7 +21,7 @@ export const KERNELS: KernelConfig[] = [
   ...Object.values(reduce).filter(isConfig),
   batchMatMulConfig, fusedMatMulConfig,
   castConfig, concatConfig, fillConfig, onesLikeConfig, zerosLikeConfig, gatherV2Config, identityConfig, reshapeConfig,
-  selectConfig, sliceConfig, softmaxConfig, transposeConfig,
+  oneHotConfig, selectConfig, sliceConfig, softmaxConfig, transposeConfig,
 ];
 
 function isConfig(x: unknown): x is KernelConfig {

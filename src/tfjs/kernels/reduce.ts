@@ -2,7 +2,7 @@
 // the int32 sums are listed in src/tfjs/fallback.ts.
 import { ArgMax, ArgMin, Max, Mean, Min, Sum, util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { ReduceOp } from '../../backend/types.js';
-import { free, reduce, unary } from '../../kernels/index.js';
+import { cast, free, reduce, unary } from '../../kernels/index.js';
 import { runOnCpu } from '../fallback.js';
 import { kernel, withScratch, type KernelArgs } from './util.js';
 
@@ -20,9 +20,17 @@ function reduction(kernelName: string, op: ReduceOp, axisAttr: string, dtypes: r
 }
 
 export const sumConfig = reduction(Sum, 'sum', 'axis', ['float32']);
-export const meanConfig = reduction(Mean, 'mean', 'axis', ['float32']);
 export const maxConfig = reduction(Max, 'max', 'reductionIndices', ['float32', 'int32']);
 
+/** The mean in float32 of any numeric dtype, as tfjs-backend-cpu computes it (an accuracy is the mean of a bool). */
+export const meanConfig = kernel(Mean, ({ inputs, attrs, backend }) => {
+  const x = inputs.x!;
+  return backend.output(withScratch((tmp) => {
+    const xf = x.dtype === 'float32' ? backend.nd(x) : tmp(cast(backend.nd(x), 'float32'));
+    const { out } = reduce('mean', xf, axesOf(x, attrs.axis), !!attrs.keepDims);
+    return out;
+  }), 'float32');
+});
 /** min(x) = −max(−x). */
 export const minConfig = kernel(Min, (args) => {
   const x = args.inputs.x!;
