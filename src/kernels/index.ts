@@ -603,9 +603,17 @@ export function embeddingGrad(dy: NDArray, idx: NDArray, weightShape: Shape, pad
 export interface Pool2dWindow {
   kernel: readonly [number, number];
   stride: readonly [number, number];
+  /** Zeros before the first row and column; PyTorch's geometry pads as much after the input. */
   padding: readonly [number, number];
   dilation: readonly [number, number];
   ceilMode: boolean;
+  /**
+   * The output's [height, width] when the geometry is not PyTorch's (TensorFlow's: 'same' puts the odd padding
+   * pixel after the input, and explicit padding may exceed half the window): the windows then reach as far past
+   * the bottom and right borders as the size asks, and a window wholly in the padding is empty. Without it,
+   * PyTorch's output length (ceilMode) and its padding limit apply.
+   */
+  outputSize?: readonly [number, number];
 }
 
 /**
@@ -641,6 +649,13 @@ function poolPlan(kernel: string, shape: Shape, win: Pool2dWindow, countIncludeP
   }
   if (!Number.isSafeInteger(divisor) || divisor < 0) throw new Error(`${kernel}: divisor must be an integer ≥ 0, got ${describe(divisor)}`);
   const [kh, kw] = win.kernel, [sh, sw] = win.stride, [ph, pw] = win.padding, [dh, dw] = win.dilation;
+  if (win.outputSize !== undefined) {
+    if (!isInts(win.outputSize, 2, 1)) {
+      throw new Error(`${kernel}: outputSize must be a pair of integers ≥ 1, got ${describe(win.outputSize)}`);
+    }
+    const [oh, ow] = win.outputSize;
+    return { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisor };
+  }
   if (2 * ph > dh * (kh - 1) + 1 || 2 * pw > dw * (kw - 1) + 1) {
     throw new Error(`${kernel}: padding [${ph},${pw}] must be at most half the kernel size [${kh},${kw}]` +
       `${dh > 1 || dw > 1 ? ` dilated by [${dh},${dw}]` : ''} (as in PyTorch)`);

@@ -26,6 +26,8 @@ export const PARTIAL_FALLBACKS: Readonly<Record<string, string>> = {
   ArgMax: 'bool input',
   BatchMatMul: 'int32 operands',
   _FusedMatMul: "int32 operands, and the 'elu' and 'prelu' activations",
+  FusedConv2D: "the 'elu' and 'prelu' activations",
+  FusedDepthwiseConv2D: "the 'elu' and 'prelu' activations",
   Select: 'int32 or bool values (the wasm where kernel selects float32)',
   GatherV2: 'batchDims > 0',
 };

@@ -43,7 +43,7 @@ export const batchMatMulConfig = kernel(BatchMatMul, (args) => {
 });
 
 /** The activations applied natively; elu and prelu are listed in src/tfjs/fallback.ts. */
-const ACTIVATIONS: Record<string, ((x: NDArray, backend: WasmgradBackend, alpha: number) => NDArray) | null> = {
+export const ACTIVATIONS: Record<string, ((x: NDArray, backend: WasmgradBackend, alpha: number) => NDArray) | null> = {
   linear: null,
   relu: (x) => unary('relu', x),
   relu6: (x, backend) => clip(backend, x, 0, 6),

@@ -13,6 +13,12 @@ import { selectConfig } from './Select.js';
 import { sliceConfig } from './Slice.js';
 import { softmaxConfig } from './Softmax.js';
 import { transposeConfig } from './Transpose.js';
+import { avgPoolConfig, avgPoolGradConfig } from './AvgPool.js';
+import { conv2DConfig, depthwiseConv2dNativeConfig } from './Conv2D.js';
+import { conv2DBackpropFilterConfig, depthwiseConv2dNativeBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { conv2DBackpropInputConfig, depthwiseConv2dNativeBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { fusedConv2DConfig, fusedDepthwiseConv2DConfig } from './FusedConv2D.js';
+import { maxPoolConfig, maxPoolGradConfig } from './MaxPool.js';
 import * as unary from './unary.js';
 
 export const KERNELS: KernelConfig[] = [
@@ -22,6 +28,10 @@ export const KERNELS: KernelConfig[] = [
   batchMatMulConfig, fusedMatMulConfig,
   castConfig, concatConfig, fillConfig, onesLikeConfig, zerosLikeConfig, gatherV2Config, identityConfig, reshapeConfig,
   oneHotConfig, selectConfig, sliceConfig, softmaxConfig, transposeConfig,
+  // convolutions and pooling (NHWC, with tfjs's geometry: conv-layout.ts)
+  conv2DConfig, conv2DBackpropInputConfig, conv2DBackpropFilterConfig, fusedConv2DConfig,
+  depthwiseConv2dNativeConfig, depthwiseConv2dNativeBackpropInputConfig, depthwiseConv2dNativeBackpropFilterConfig,
+  fusedDepthwiseConv2DConfig, maxPoolConfig, maxPoolGradConfig, avgPoolConfig, avgPoolGradConfig,
 ];
 
 function isConfig(x: unknown): x is KernelConfig {
