@@ -39,11 +39,25 @@ export const KERNEL_BLOCKS: Record<string, readonly string[]> = {
   Fill: ['fill'], OnesLike: ['onesLike'], ZerosLike: ['zerosLike'],
   GatherV2: ['gather'],
   Identity: ['clone'],
+  OneHot: ['oneHot'],
   Reshape: ['tensor'], // tensor.reshape and tf.reshape are tested in tensor_test
   Select: ['where'],
   Slice: ['slice1d', 'slice2d', 'slice3d', 'slice4d', 'slice '],
   Softmax: ['softmax'],
   Transpose: ['transpose'],
+  // convolutions and pooling (tfconv): the forward kernels, and the gradient kernels the blocks' gradient specs call
+  Conv2D: ['conv2d', 'conv1d', 'separableConv2d'],
+  Conv2DBackpropInput: ['conv2dTranspose', 'conv2d'],
+  Conv2DBackpropFilter: ['conv2d', 'conv1d'],
+  FusedConv2D: ['fused conv2d'],
+  DepthwiseConv2dNative: ['depthwiseConv2D'],
+  DepthwiseConv2dNativeBackpropInput: ['depthwiseConv2d gradients'],
+  DepthwiseConv2dNativeBackpropFilter: ['depthwiseConv2d gradients'],
+  FusedDepthwiseConv2D: ['fused depthwiseConv2D'],
+  MaxPool: ['maxPool', 'pool'],
+  MaxPoolGrad: ['maxPoolBackprop', 'poolBackprop'],
+  AvgPool: ['avgPool', 'pool'],
+  AvgPoolGrad: ['avgPool'],
 };
 
 export const EXCLUDES: readonly Exclusion[] = [];

@@ -53,6 +53,8 @@ export interface Report {
   failures: Failure[];
   /** For each native kernel, the failing specs of its own describe blocks. */
   failuresByKernel: Record<string, number>;
+  /** The native kernels' own blocks: specs run, passed, and left out for the kernels they need. */
+  ownBlocks: Record<string, { run: number; passed: number; excluded: number; missing: Record<string, number> }>;
   /** Everything that must make the run fail: failed specs, and a list that no longer matches the suite. */
   problems: string[];
 }
@@ -143,7 +145,15 @@ export function summarize(run: SuiteRun, x: Expectations): Report {
   for (const kernel of Object.keys(x.kernelBlocks)) {
     if (!native.has(kernel)) problems.push(`filters.ts lists blocks for ${kernel}, which the backend does not register natively`);
   }
+  const ownBlocks: Report['ownBlocks'] = {};
+  for (const block of [...new Set(Object.values(x.kernelBlocks).flat())].sort()) {
+    const specs = run.specs.filter((s) => blockOf(s.name, x.envName) === block);
+    const missing: Record<string, number> = {};
+    for (const s of specs) for (const k of s.status === 'excluded' ? missingKernels(s.name, x) : []) missing[k] = (missing[k] ?? 0) + 1;
+    ownBlocks[block] = { run: specs.filter((s) => s.status === 'passed' || s.status === 'failed').length,
+      passed: specs.filter((s) => s.status === 'passed').length, excluded: specs.filter((s) => s.status === 'excluded').length, missing };
+  }
   if (counts.run === 0) problems.push('no spec ran');
   const byCount = Object.fromEntries(Object.entries(notImplemented).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
-  return { counts, excludedByReason, notImplemented: byCount, failures, failuresByKernel, problems };
+  return { counts, excludedByReason, notImplemented: byCount, failures, failuresByKernel, ownBlocks, problems };
 }
