@@ -51,14 +51,15 @@ export function runSuite(reference) {
 
   const specs = [];
   const suiteErrors = [];
-  const kernels = new Map();
   const messages = (r) => r.failedExpectations.map((e) => e.message);
   return new Promise((resolve, reject) => {
     env.addReporter({
-      specStarted: (r) => kernels.set(r.id, current = new Set()),
+      specStarted: () => {
+        current = new Set();
+      },
       specDone: (r) => {
+        specs.push({ name: r.fullName, status: r.status, messages: messages(r), kernels: [...current ?? []] });
         current = null;
-        specs.push({ name: r.fullName, status: r.status, messages: messages(r), kernels: [...kernels.get(r.id) ?? []] });
       },
       suiteDone: (r) => {
         if (r.failedExpectations.length > 0) suiteErrors.push({ name: r.fullName, messages: messages(r) });
