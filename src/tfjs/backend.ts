@@ -8,6 +8,7 @@
 // count their own tensors.
 import { KernelBackend, engine, type BackendTimingInfo, type BackendValues, type DataId, type DataType,
   type TensorInfo } from '@tensorflow/tfjs-core';
+import { OutOfMemoryError } from '../backend/oom.js';
 import type { Buf, DType } from '../backend/types.js';
 import type { WasmBackend } from '../backend/wasm/index.js';
 import { empty, type NDArray } from '../kernels/index.js';
@@ -18,6 +19,16 @@ interface Entry {
   buf: Buf | null;
   strings: Uint8Array[] | null;
   refCount: number;
+}
+
+/**
+ * An OutOfMemoryError from wasmgrad's heap, named after the tfjs API that allocated and saying how a tfjs user
+ * raises the limit (wasmgrad's own message names init(), which does not apply here). Other errors pass unchanged.
+ */
+export function inTfjsTerms(api: string, e: unknown): unknown {
+  if (!(e instanceof OutOfMemoryError)) return e;
+  return new OutOfMemoryError(`${api}: ${e.message}. With TensorFlow.js, the 'wasmgrad' backend's limit is set by ` +
+    "setWasmgradOptions({ maxMemoryMB }) from 'wasmgrad/tfjs' before it starts; free tensors with tf.dispose or tf.tidy");
 }
 
 /** The wasmgrad dtype that stores a tfjs dtype: bool is int32 0/1; complex64 (and anything else) is refused. */
@@ -43,11 +54,17 @@ export class WasmgradBackend extends KernelBackend {
     if (e === undefined) {
       this.checkUsable(api);
       // tfjs moves a tensor made on another backend lazily, when a kernel here first reads it.
-      const eng = engine() as unknown as { state: { tensorInfo: WeakMap<DataId, unknown> }; moveData(b: KernelBackend, d: DataId): void };
-      if (!eng.state.tensorInfo.has(dataId)) {
+      const eng = engine() as unknown as {
+        state: { tensorInfo: WeakMap<DataId, { dtype: DataType }> };
+        moveData(b: KernelBackend, d: DataId): void;
+      };
+      const info = eng.state.tensorInfo.get(dataId);
+      if (info === undefined) {
         throw new Error(`${api}: this tensor's data was disposed (by tf.dispose, tidy or dispose()); ` +
           'keep the tensors you still need (tf.keep, or return them from tidy)');
       }
+      // Refused before tfjs takes the data from the other backend, so the tensor stays usable there.
+      if (info.dtype !== 'string') storageDtype(info.dtype, api);
       eng.moveData(this, dataId);
       e = this.data.get(dataId)!;
     }
@@ -95,7 +112,12 @@ export class WasmgradBackend extends KernelBackend {
       return;
     }
     const size = shape.reduce((a, b) => a * b, 1);
-    const x = empty(this.wasm, storageDtype(dtype, api), shape);
+    let x: NDArray;
+    try {
+      x = empty(this.wasm, storageDtype(dtype, api), shape);
+    } catch (e) {
+      throw inTfjsTerms(api, e);
+    }
     if (values != null) {
       if (values.length !== size) {
         x.buf.backend.free(x.buf);

@@ -10,7 +10,6 @@ import { BACKEND_NAME, kernel, type KernelArgs } from './kernels/util.js';
 export const FALLBACK_KERNELS: Readonly<Record<string, string>> = {
   TopK: 'a data-dependent sort, run on predictions',
   Unique: 'its output shape depends on the values',
-  Where: 'tf.whereAsync: its output shape depends on the values',
   Multinomial: 'sampling from predictions',
 };
 

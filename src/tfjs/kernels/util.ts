@@ -3,7 +3,7 @@
 import type { KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { DType } from '../../backend/types.js';
 import { empty, fill, free, freeOnError, type NDArray } from '../../kernels/index.js';
-import type { WasmgradBackend } from '../backend.js';
+import { inTfjsTerms, type WasmgradBackend } from '../backend.js';
 
 export const BACKEND_NAME = 'wasmgrad';
 
@@ -15,8 +15,13 @@ export interface KernelArgs {
 
 /** A KernelConfig for the 'wasmgrad' backend. */
 export function kernel(kernelName: string, fn: (args: KernelArgs) => TensorInfo | TensorInfo[]): KernelConfig {
-  const kernelFunc = (args: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: KernelBackend }) =>
-    fn({ inputs: args.inputs, attrs: args.attrs ?? {}, backend: args.backend as WasmgradBackend });
+  const kernelFunc = (args: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: KernelBackend }) => {
+    try {
+      return fn({ inputs: args.inputs, attrs: args.attrs ?? {}, backend: args.backend as WasmgradBackend });
+    } catch (e) {
+      throw inTfjsTerms(kernelName, e);
+    }
+  };
   return { kernelName, backendName: BACKEND_NAME, kernelFunc: kernelFunc as KernelFunc };
 }
 
