@@ -1,6 +1,7 @@
 // The outputs: markdown tables (metric per contender, speed ratios to ref and to tfjs-wasm, memory, targets), a
 // JSON file with every number and the environment, and a hand-written SVG bar chart.
 import type { ContentionResult, ContentionRow, Threads } from './cases/contention.js';
+import type { TfjsConvResult } from './cases/tfjs-conv.js';
 import type { CaseResult, ContenderResult, Group } from './harness.js';
 import type { StartupRow } from './cases/startup.js';
 
@@ -25,7 +26,7 @@ export interface Env {
   durationS: number;
 }
 
-export interface Report { env: Env; startup: StartupRow[]; cases: CaseResult[]; contention?: ContentionResult }
+export interface Report { env: Env; startup: StartupRow[]; cases: CaseResult[]; contention?: ContentionResult; tfjsConv?: TfjsConvResult }
 
 /** What a reader needs to read a group's numbers right. */
 const NOTES: Partial<Record<Group, string>> = {
@@ -153,7 +154,7 @@ function targets(rep: Report): TargetRow[] {
       }
     }
   }
-  out.push(...versusTargets(rep), ...contentionTargets(rep.contention));
+  out.push(...versusTargets(rep), ...contentionTargets(rep.contention), ...tfjsConvTargets(rep.tfjsConv));
   for (const s of rep.startup) {
     out.push({ what: 'instantiate from a compiled module', who: `wasm-${s.build}`, measured: `${s.instantiateMs.toFixed(2)} ms`, target: '≤ 2 ms', met: s.instantiateMs <= 2 });
     if (s.build === 'simd') out.push({ what: 'simd.wasm size', who: 'wasm-simd', measured: kb(s.bytes), target: '≤ 64 KB', met: s.bytes <= 65536 });
@@ -211,6 +212,27 @@ function contentionTargets(cr: ContentionResult | undefined): TargetRow[] {
 }
 
 const SETTINGS_SHOWN: Threads[] = [1, 2, 'auto'];
+
+/** Scenario (c) of wasmgrad/tfjs: model.fit on the 'wasmgrad' backend at least 10× tfjs-cpu's (tfjs-wasm cannot train it). */
+function tfjsConvTargets(r: TfjsConvResult | undefined): TargetRow[] {
+  const ours = r?.rows.find((x) => x.backend === 'wasmgrad')?.samplesPerS;
+  const cpu = r?.rows.find((x) => x.backend === 'cpu')?.samplesPerS;
+  if (ours === undefined || cpu === undefined) return [];
+  return [{ what: `tfjs conv model.fit b${r!.batch}, samples/s: 'wasmgrad' / 'cpu'`, who: 'wasmgrad/tfjs', measured: `${(ours / cpu).toFixed(1)}×`,
+    target: '≥ 10×', met: ours / cpu >= 10 }];
+}
+
+function tfjsConvSection(r: TfjsConvResult): string[] {
+  const cpu = r.rows.find((x) => x.backend === 'cpu')?.samplesPerS;
+  const rows = r.rows.map((x) => [`'${x.backend}'`, x.skipped ?? `${num(x.samplesPerS!)} (${num(x.msPerStep!)} ms/step)`,
+    x.samplesPerS !== undefined && cpu !== undefined ? `${(x.samplesPerS / cpu).toFixed(1)}×` : '—',
+    x.samples !== undefined ? `${x.samples} samples, best of ${x.rounds}` : '']);
+  return ['', `## TensorFlow.js backends: model.fit of a conv MNIST model (examples/tfjs-conv-mnist.mjs), batch ${r.batch}`, '',
+    table(['tf.setBackend', 'samples/s (ms/step)', 'vs \'cpu\'', 'timed'], rows), '',
+    'The same tf.layers code (conv 3×3 ×8, max pool, conv 3×3 ×16 same, max pool, dropout, dense 64, dropout, softmax; ' +
+    'adam, categoricalCrossentropy) from the same weights on the embedded digits; wall-clock time of model.fit over one ' +
+    'epoch of the samples shown (after a first fit of one batch, whose loss must equal tfjs-cpu\'s).'];
+}
 
 function contentionSection(cr: ContentionResult): string[] {
   const models = [...new Set(cr.rows.map((r) => r.model))];
@@ -329,6 +351,7 @@ export function markdown(rep: Report): string {
     if (group === 'train' || group === 'cnn') parts.push(...memorySection(cases, names, group));
   }
   if (rep.contention) parts.push(...contentionSection(rep.contention));
+  if (rep.tfjsConv) parts.push(...tfjsConvSection(rep.tfjsConv));
   const t = targets(rep);
   parts.push('', '## Targets (reported, not asserted)', '',
     table(['what', 'contender', 'measured', 'target', 'met'], t.map((r) => [r.what, r.who, r.measured, r.target, r.met ? '✓' : '✗'])),

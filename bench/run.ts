@@ -20,6 +20,7 @@ import { crossEntropyCase, crossEntropyShapes } from './cases/crossEntropy.js';
 import { elementwiseCase, elementwiseOps, elementwiseSizes } from './cases/elementwise.js';
 import { matmulCase, matmulShapes } from './cases/matmul.js';
 import { measureStartup } from './cases/startup.js';
+import { measureTfjsConv } from './cases/tfjs-conv.js';
 import { trainBatches, trainCase } from './cases/train.js';
 import { makeContenders, tf, tfjsWasmDir } from './contenders.js';
 import { MismatchError } from './data.js';
@@ -27,7 +28,8 @@ import { runCase, type Case, type CaseResult, type TimingOptions } from './harne
 import { markdown, num, svg, type Report } from './report.js';
 
 /** The parts of the suite, in the order they run; --only picks some (a conv section includes its same-build matmuls). */
-const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'attention', 'gpt', 'contention'] as const;
+const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'attention', 'gpt', 'contention',
+  'tfjs-conv'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -63,7 +65,7 @@ const timing: TimingOptions = quick
   : { rounds: 5, timeMs: 100, warmupMs: 100, slowCallMs: 50, slowRounds: 3, singleCallMs: 2000 };
 
 function cases(): Case[] {
-  const all: Record<Exclude<Section, 'startup' | 'contention'>, () => Case[]> = {
+  const all: Record<Exclude<Section, 'startup' | 'contention' | 'tfjs-conv'>, () => Case[]> = {
     matmul: () => matmulShapes(quick).map((s) => matmulCase(s, quick)),
     elementwise: () => elementwiseSizes(quick).flatMap((n) => elementwiseOps.map((op) => elementwiseCase(op, n))),
     crossEntropy: () => crossEntropyShapes(quick).map(([n, c]) => crossEntropyCase(n, c)),
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
     console.log(progress(r, names));
   }
   const contention = runs('contention') ? await measureContention(quick, contentionTiming, (line) => console.log(line)) : undefined;
+  const tfjsConv = runs('tfjs-conv') ? await measureTfjsConv(quick, (line) => console.log(line)) : undefined;
   const rep: Report = {
     env: {
       date: new Date().toISOString(),
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     startup,
     cases: results,
     contention,
+    tfjsConv,
   };
   rep.env.durationS = (performance.now() - started) / 1000;
   const dir = path.resolve(args.out!);

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/tfjs/index.js';
-import { expectTfNoLeaks } from '../tfjs/conv-helpers.js';
+import { expectNoTfLeaks } from '../helpers/tfjs.js';
 
 const fill = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, c) => a * c, 1) }, (_, i) => Math.sin(i)), shape);
 
@@ -79,7 +79,7 @@ const CASES: [string, () => unknown, string | RegExp][] = [
 
 describe('bad input to the tfjs convolution and pooling kernels on wasmgrad', () => {
   it.each(CASES)('%s', async (_name, call, message) => {
-    await expectTfNoLeaks(async () => {
+    await expectNoTfLeaks(async () => {
       expect(call).toThrow(message);
     });
     await stillUsable();

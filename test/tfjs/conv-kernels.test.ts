@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/tfjs/index.js';
-import { expectTfNoLeaks } from './conv-helpers.js';
+import { expectNoTfLeaks, useWasmgrad } from '../helpers/tfjs.js';
 
 /** Deterministic values in [-1, 1) (a small LCG), so both backends get the same inputs. */
 function values(n: number, seed: number, levels = 0): Float32Array {
@@ -33,7 +33,8 @@ async function both(shapes: number[][], fn: (...xs: tf.Tensor[]) => tf.Tensor | 
     return data;
   };
   const cpu = await run('cpu');
-  const ours = await expectTfNoLeaks(() => run('wasmgrad'));
+  await useWasmgrad();
+  const ours = await expectNoTfLeaks(() => run('wasmgrad'));
   expect(ours.map((o) => o.shape)).toEqual(cpu.map((o) => o.shape));
   return [cpu.map((o) => o.data), ours.map((o) => o.data)];
 }

@@ -7,14 +7,15 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs example, without types
 import { buildModel, digitTensors, trainDigits } from '../../examples/tfjs-conv-mnist.mjs';
 import { loadDigits } from '../../src/index.js';
-import { expectTfNoLeaks } from './conv-helpers.js';
+import { expectNoTfLeaks, useWasmgrad } from '../helpers/tfjs.js';
 
 type Model = tf.Sequential;
 
 describe('examples/tfjs-conv-mnist.mjs: a tf.layers convnet trained by model.fit on wasmgrad', () => {
   it('learns: the loss falls and the test accuracy is far above chance after two short epochs', async () => {
     const logs: string[] = [];
-    const { losses, testAccuracy } = await expectTfNoLeaks((): Promise<{ losses: number[]; testAccuracy: number }> =>
+    await useWasmgrad();
+    const { losses, testAccuracy } = await expectNoTfLeaks((): Promise<{ losses: number[]; testAccuracy: number }> =>
       trainDigits({ trainSamples: 1024, testSamples: 500, epochs: 2, batchSize: 32, log: (s: string) => logs.push(s) }));
     expect(losses).toHaveLength(2);
     expect(losses[1]).toBeLessThan(losses[0]);
@@ -38,7 +39,8 @@ describe('examples/tfjs-conv-mnist.mjs: a tf.layers convnet trained by model.fit
       return { initial, after, loss: history.history.loss[0] as number };
     };
     const cpu = await steps('cpu', null);
-    const ours = await expectTfNoLeaks(() => steps('wasmgrad', cpu.initial));
+    await useWasmgrad();
+    const ours = await expectNoTfLeaks(() => steps('wasmgrad', cpu.initial));
     expect(ours.loss).toBeCloseTo(cpu.loss, 5);
     ours.after.forEach((w, i) => {
       expect(w.length).toBe(cpu.after[i]!.length);
