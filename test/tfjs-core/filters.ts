@@ -1,7 +1,9 @@
 // The include/exclude list for TensorFlow.js's own test suite (tfjs-core's dist/**/*_test.js) on the 'wasmgrad'
-// backend. Every describeWithFlags block runs unless excluded here, and every exclusion says why. The runner
-// (run.mjs) fails when an included spec fails, when a kernel wasmgrad registers natively has no block below,
-// when a block below does not dispatch its kernel, and when an exclusion matches nothing.
+// backend. Every spec of every describeWithFlags block runs, except those that need a kernel wasmgrad neither
+// runs natively nor lists as a fallback (the runner finds them from the kernels each spec runs on tfjs-backend-cpu,
+// and counts them per kernel), and those excluded below, each with its reason. The runner (run.mjs) fails when
+// an included spec fails, when a kernel wasmgrad registers natively has no block below, when a block below does
+// not dispatch its kernel, and when an exclusion matches nothing.
 import type { TestFilter } from '@tensorflow/tfjs-core/dist/jasmine_util.js';
 
 export interface Exclusion {
