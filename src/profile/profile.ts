@@ -188,9 +188,6 @@ function stats(calls: readonly KernelCall[], wallMs: number): KernelStats[] {
   return all.sort((a, b) => b.totalMs - a.totalMs);
 }
 
-/** What the calls in progress have spent on backend calls of their own so far (one frame per call in progress). */
-interface Frame { time: number; flops: number; bytes: number }
-
 /**
  * Records the kernel calls on one backend during spans of time (begin … end), for one Profile: profile(fn) has
  * one span, `wasmgrad train --profile` one per profiled step.
@@ -198,7 +195,12 @@ interface Frame { time: number; flops: number; bytes: number }
 export class Recorder {
   private readonly calls: KernelCall[] = [];
   private readonly spans: Span[] = [];
-  private readonly frames: Frame[] = [];
+  // Per call in progress (innermost last): what the backend calls it made itself took, cost FLOPs and moved. Plain
+  // number arrays indexed by depth, so that timing a call allocates nothing but its record.
+  private depth = 0;
+  private readonly innerTime: number[] = [];
+  private readonly innerFlops: number[] = [];
+  private readonly innerBytes: number[] = [];
   private origin: number | null = null;
 
   constructor(readonly backend: Backend) {}
@@ -228,29 +230,26 @@ export class Recorder {
 
   private readonly observe: Observer = (method, args, run) => {
     if (COSTS[method] === null) return run(); // storage bookkeeping: its time counts as outside the kernels
-    const frames = this.frames;
-    frames.push({ time: 0, flops: 0, bytes: 0 });
+    const d = this.depth++;
+    this.innerTime[d] = this.innerFlops[d] = this.innerBytes[d] = 0;
     const t0 = performance.now();
     let result: unknown;
     try {
       result = run();
-    } catch (e) {
-      frames.pop(); // a call that throws is not recorded: its time stays its caller's (or outside the kernels)
-      throw e;
+    } finally {
+      // A call that throws is not recorded: its time stays its caller's (or outside the kernels).
+      this.depth = d;
     }
-    const t1 = performance.now();
-    const inner = frames.pop()!;
+    const duration = performance.now() - t0;
     const cost = costOf(method, args)!;
-    const duration = t1 - t0;
-    const parent = frames[frames.length - 1];
-    if (parent) {
-      parent.time += duration;
-      parent.flops += cost.flops;
-      parent.bytes += cost.bytes;
+    if (d > 0) {
+      this.innerTime[d - 1]! += duration;
+      this.innerFlops[d - 1]! += cost.flops;
+      this.innerBytes[d - 1]! += cost.bytes;
     }
     this.calls.push({
-      kernel: cost.kernel, method, start: t0 - this.origin!, duration, self: Math.max(0, duration - inner.time),
-      flops: Math.max(0, cost.flops - inner.flops), bytes: Math.max(0, cost.bytes - inner.bytes), sizes: cost.sizes,
+      kernel: cost.kernel, method, start: t0 - this.origin!, duration, self: Math.max(0, duration - this.innerTime[d]!),
+      flops: Math.max(0, cost.flops - this.innerFlops[d]!), bytes: Math.max(0, cost.bytes - this.innerBytes[d]!), sizes: cost.sizes,
     });
     return result;
   };
