@@ -73,10 +73,12 @@ function metricsCsv(rows: EpochMetrics[]): string {
 }
 
 /**
- * Steps a run takes before --profile starts timing: the first ones compile the engine's optimised code, grow
- * memory and (with threads) measure what sharing a call costs, none of which recurs.
+ * Steps a run takes before --profile starts timing. The first ones run while the engine still compiles optimised
+ * code (the JavaScript of the ops, and the kernels, which start on a baseline compiler and are recompiled in the
+ * background), grow memory and, with threads, measure what sharing a call costs: none of it recurs. Measured on
+ * the MLP, both the time in the kernels and outside them per step still fall over the first few tens of steps.
  */
-const PROFILE_WARMUP = 10;
+const PROFILE_WARMUP = 50;
 
 /** The profile of training steps first … last of a run (counted from 1). */
 interface ProfiledSteps { profile: Profile<undefined>; first: number; last: number }

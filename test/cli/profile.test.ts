@@ -1,4 +1,4 @@
-// `wasmgrad train --profile [steps]`: times that many training steps after 10 of warm-up, prints the table at the
+// `wasmgrad train --profile [steps]`: times that many training steps after 50 of warm-up, prints the table at the
 // end, writes trace.json beside the run's other files and puts the numbers in metrics.json (and in --json's summary).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -21,12 +21,12 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 const RUN = ['train', '--epochs', '1', '--hidden', '16', '--dropout', '0', '--threads', '1'];
 
 describe('wasmgrad train --profile', () => {
-  it('profiles steps 11–13: a table at the end, trace.json and the numbers in metrics.json', async () => {
+  it('profiles steps 51–53: a table at the end, trace.json and the numbers in metrics.json', async () => {
     const out = tmp();
     const r = await cli([...RUN, '--profile', '3', '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/profile of training steps 11–13 \(after 10 of warm-up\), per step: \d+\.\d{3} ms, \d+\.\d{3} ms in kernels, \d+\.\d{3} ms outside/);
+    expect(r.stdout).toMatch(/profile of training steps 51–53 \(after 50 of warm-up\), per step: \d+\.\d{3} ms, \d+\.\d{3} ms in kernels, \d+\.\d{3} ms outside/);
     expect(r.stdout).toMatch(/^matmul\s+15\s/m);
     expect(r.stdout).toMatch(/^adam\s+12\s/m);
     expect(r.stdout).toMatch(/^outside kernels\s/m);
@@ -37,7 +37,7 @@ describe('wasmgrad train --profile', () => {
     const trace = JSON.parse(readFileSync(join(out, 'trace.json'), 'utf8'));
     expect(trace.displayTimeUnit).toBe('ms');
     const spans = trace.traceEvents.filter((e: { cat?: string }) => e.cat === 'span');
-    expect(spans.map((e: { name: string }) => e.name)).toEqual(['step 11', 'step 12', 'step 13']);
+    expect(spans.map((e: { name: string }) => e.name)).toEqual(['step 51', 'step 52', 'step 53']);
     const kernels = trace.traceEvents.filter((e: { cat?: string }) => e.cat === 'kernel');
     expect(kernels.filter((e: { name: string }) => e.name === 'matmul')).toHaveLength(15);
     for (const e of kernels) {
@@ -47,7 +47,7 @@ describe('wasmgrad train --profile', () => {
     }
 
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
-    expect(metrics.profile.steps).toEqual([11, 13]);
+    expect(metrics.profile.steps).toEqual([51, 53]);
     expect(metrics.profile.spans).toBe(3);
     expect(metrics.profile.backend).toEqual({ backend: 'wasm', build: metrics.build, threads: 1 });
     const matmul = metrics.profile.kernels.find((k: { kernel: string }) => k.kernel === 'matmul');
@@ -62,7 +62,7 @@ describe('wasmgrad train --profile', () => {
     const r = await cli([...RUN, '--profile', '--out', out, '--json']);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary.profile.steps).toEqual([11, 30]);
+    expect(summary.profile.steps).toEqual([51, 70]);
     expect(summary.profile.kernels.find((k: { kernel: string }) => k.kernel === 'adam').calls).toBe(80);
     expect(summary.files.trace).toBe(join(out, 'trace.json'));
     expect(existsSync(summary.files.trace)).toBe(true);
@@ -72,7 +72,7 @@ describe('wasmgrad train --profile', () => {
     const out = tmp();
     const r = await cli([...RUN, '--batch-size', '4000', '--profile', '--out', out]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('profile: nothing profiled: the run took 2 training steps, and profiling starts after 10 steps of warm-up');
+    expect(r.stdout).toContain('profile: nothing profiled: the run took 2 training steps, and profiling starts after 50 steps of warm-up');
     expect(existsSync(join(out, 'trace.json'))).toBe(false);
     expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).profile).toBeNull();
   });
