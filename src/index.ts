@@ -10,6 +10,8 @@ export type { WasmOptions } from './backend/wasm/index.js';
 export { supportedBuilds } from './backend/wasm/loader.js';
 export { memory, resetPeak, warnOnLeaks } from './memory.js';
 export type { MemoryInfo } from './memory.js';
+export { profile } from './profile/profile.js';
+export type { KernelCall, KernelStats, Profile, ProfiledBackend, Span, Trace, TraceEvent } from './profile/profile.js';
 
 export { Tensor } from './autograd/tensor.js';
 export type { NestedArray } from './autograd/tensor.js';

@@ -2,13 +2,14 @@
 // (--model cnn), or a character-level GPT on the embedded names or a text file (--model gpt), with a progress bar
 // per epoch, a summary table, and files: model.safetensors, checkpoint.ckpt, metrics.json, metrics.csv, chart.svg.
 // Ctrl-C, SIGTERM or a closed stdout save a checkpoint (it resumes exactly, even mid-epoch) before exiting;
-// --resume continues from one.
+// --resume continues from one. --profile times some training steps after a warm-up: a table, and trace.json.
 import { Option, type Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { backendInfo } from '../backend/registry.js';
+import { backendInfo, getBackend } from '../backend/registry.js';
 import { writeFileAtomic } from '../io/checkpoint.js';
 import { memory } from '../memory.js';
+import { Recorder, type Profile } from '../profile/profile.js';
 import { asciiChart, trainingChart } from '../report/chart.js';
 import { csvData } from '../train/csv-data.js';
 import { loadNames } from '../data/names.js';
@@ -29,7 +30,7 @@ interface TrainFlags {
   context: number; layers: number; heads: number; width: number; epochs: number; batchSize: number;
   lr: number; optimizer: TrainConfig['optimizer']; momentum: number; weightDecay: number; l2: number;
   schedule: TrainConfig['schedule']; randomShift: number; seed: number; backend: string; build: string; threads: number | 'auto'; out?: string; resume?: string;
-  json?: boolean; progress: boolean;
+  json?: boolean; progress: boolean; profile?: number;
 }
 
 export interface TrainSummary {
@@ -39,6 +40,8 @@ export interface TrainSummary {
   signal: StopSignal | null;
   /** What the user should know about the threads (more than cores, one where 'auto' cannot share memory) and about the data (numeric class labels merged or renamed). */
   notes: string[];
+  /** With --profile: which steps were profiled (counted from 1 in this run) and their profile; null if none ran. */
+  profile?: (ReturnType<Profile['toJSON']> & { steps: [first: number, last: number] }) | null;
 }
 
 /** What the run's examples are called in its output: a text model predicts characters and is validated. */
@@ -67,6 +70,45 @@ function summaryTable(rows: EpochMetrics[], units: Units): string {
 function metricsCsv(rows: EpochMetrics[]): string {
   const keys: (keyof EpochMetrics)[] = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'lr', 'seconds', 'samplesPerSecond'];
   return [keys.join(','), ...rows.map((m) => keys.map((k) => m[k] ?? '').join(','))].join('\n') + '\n';
+}
+
+/**
+ * Steps a run takes before --profile starts timing. The first ones run while the engine still compiles optimised
+ * code (the JavaScript of the ops, and the kernels, which start on a baseline compiler and are recompiled in the
+ * background), grow memory and, with threads, measure what sharing a call costs: none of it recurs. Measured on
+ * the MLP, both the time in the kernels and outside them per step still fall over the first few tens of steps.
+ */
+const PROFILE_WARMUP = 50;
+
+/** The profile of training steps first … last of a run (counted from 1). */
+interface ProfiledSteps { profile: Profile<undefined>; first: number; last: number }
+
+/** Profiles training steps PROFILE_WARMUP + 1 … PROFILE_WARMUP + steps of this run, each a span of one profile. */
+function stepProfiler(steps: number) {
+  let done = 0;
+  let recorder: Recorder | null = null;
+  const first = PROFILE_WARMUP + 1, last = PROFILE_WARMUP + steps;
+  return {
+    step<T>(run: () => T): T {
+      done++;
+      if (done < first || done > last) return run();
+      recorder ??= new Recorder(getBackend());
+      const end = recorder.begin(`step ${done}`);
+      try {
+        return run();
+      } finally {
+        end();
+      }
+    },
+    /** The profile of the steps profiled (as many as ran), or null when the run ended within the warm-up. */
+    result(): ProfiledSteps | null {
+      return recorder && { profile: recorder.profile(undefined), first, last: Math.min(done, last) };
+    },
+    /** Steps taken so far. */
+    get done() {
+      return done;
+    },
+  };
 }
 
 const SETTINGS = Object.keys(DEFAULTS) as (keyof TrainConfig)[];
@@ -157,7 +199,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
     ({ notes, ...data } = csv);
   } else data = await digitsData();
   notes = [...threadNotes, ...notes];
-  const files = {
+  const files: Record<string, string> = {
     model: join(out, 'model.safetensors'), checkpoint: join(out, 'checkpoint.ckpt'), metricsJson: join(out, 'metrics.json'),
     metricsCsv: join(out, 'metrics.csv'), chart: join(out, 'chart.svg'),
   };
@@ -188,6 +230,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
       for (const note of notes) log(`note: ${note}`);
     }
     const tty = flags.progress && !flags.json && process.stdout.isTTY === true;
+    const profiler = flags.profile ? stepProfiler(flags.profile) : null;
     const started = performance.now();
     try {
       while (trainer.epoch < config.epochs && !stops.signal) {
@@ -195,6 +238,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
         const m = await trainer.trainEpoch({
           shouldStop: () => stops.signal !== null,
           onBatch: tty ? (b, n, loss, acc, sps) => process.stdout.write(`\r${progressLine(epoch, config.epochs, b, n, loss, acc, sps, units)}`) : undefined,
+          step: profiler?.step,
         });
         if (tty) process.stdout.write('\r\x1b[2K');
         if (m && !flags.json) {
@@ -211,9 +255,15 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
     const seconds = (performance.now() - started) / 1000;
     const history = trainer.history;
     await writeFileAtomic(files.model, trainer.modelBytes());
+    const profiled = profiler?.result() ?? null;
+    if (profiled) {
+      files.trace = join(out, 'trace.json');
+      await writeFile(files.trace, JSON.stringify(profiled.profile.trace()) + '\n');
+    }
     const summary: TrainSummary = {
       backend: info.backend, build: info.build, threads: info.threads, data: flags.data ?? `${dataName} (embedded)`, config, epochs: history, seconds,
       final: history[history.length - 1] ?? null, files, interrupted, signal, notes,
+      ...(profiler && { profile: profiled && { steps: [profiled.first, profiled.last], ...profiled.profile.toJSON() } }),
     };
     await writeFile(files.metricsJson, JSON.stringify({ ...summary, memory: memory() }, null, 2) + '\n');
     await writeFile(files.metricsCsv, metricsCsv(history));
@@ -235,6 +285,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
         log(`done in ${seconds.toFixed(1)}s: ${text ? `validation loss ${f.testLoss.toFixed(4)} nats/char (sample with: wasmgrad sample --model ${out})`
           : f.testAccuracy === null ? `test loss ${f.testLoss.toFixed(4)}` : `test accuracy ${(100 * f.testAccuracy).toFixed(2)}%`}`);
       }
+      if (profiler) log(profileReport(profiled, profiler.done, files.trace));
       log(`wrote ${Object.values(files).join(', ')}`);
     }
     return summary;
@@ -243,6 +294,20 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
     data.train.dispose();
     data.test.dispose();
   }
+}
+
+/** What --profile prints: the steps profiled, time per step in and outside the kernels, and the table. */
+function profileReport(profiled: ProfiledSteps | null, done: number, trace: string | undefined): string {
+  if (!profiled) {
+    return `\nprofile: nothing profiled: the run took ${done} training ${done === 1 ? 'step' : 'steps'}, and profiling starts ` +
+      `after ${PROFILE_WARMUP} steps of warm-up`;
+  }
+  const { profile: p, first, last } = profiled;
+  const steps = last - first + 1;
+  const perStep = (ms: number) => `${(ms / steps).toFixed(3)} ms`;
+  return `\nprofile of training ${steps === 1 ? `step ${first}` : `steps ${first}–${last}`} (after ${PROFILE_WARMUP} of warm-up), per step: ` +
+    `${perStep(p.wallMs)}, ${perStep(p.kernelMs)} in kernels, ${perStep(p.outsideMs)} outside\n${p.table()}\n` +
+    `trace: ${trace} (open it in ui.perfetto.dev or chrome://tracing)`;
 }
 
 /** The data in a few words, for the header. */
@@ -310,6 +375,9 @@ export function registerTrain(program: Command): void {
     .option('--resume <checkpoint>', 'continue from a checkpoint written by train (flags that define the run may be left out; given, they must match it)')
     .option('--json', 'print one JSON summary and nothing else')
     .option('--no-progress', 'no progress bar (it is off anyway when stdout is not a terminal)')
+    .addOption(new Option('--profile [steps]', `time this many training steps (default 20) after ${PROFILE_WARMUP} of warm-up: per-kernel ` +
+      'calls, time, FLOPs and bytes, printed at the end and written as a trace (trace.json, for ui.perfetto.dev)')
+      .preset('20').argParser(positiveInt('--profile')))
     .action(async (flags: TrainFlags, command: Command) => {
       const summary = await runTrain(flags, (flag) => command.getOptionValueSource(flag) === 'cli');
       if (summary.signal) process.exitCode = exitCodeOf(summary.signal);

@@ -120,6 +120,8 @@ export interface EpochHooks {
   shouldStop?: () => boolean;
   /** Give the event loop a turn every this many milliseconds (progress output, Ctrl-C). Default 50. */
   yieldMs?: number;
+  /** Runs each training step (a batch's forward, backward and update) and returns what it returns: `--profile` times some. */
+  step?: <T>(run: () => T) => T;
 }
 
 function makeOptimizer(c: TrainConfig, params: Tensor[]): Optimizer<Hyper> {
@@ -223,7 +225,7 @@ export class Trainer {
     const started = performance.now();
     for (let b = this.batchInEpoch; b < this.batchesPerEpoch; b++) {
       const idx = order.subarray(b * bs, Math.min((b + 1) * bs, order.length));
-      const [loss, hits] = tidy(() => {
+      const runStep = () => tidy(() => {
         const { x, y } = train.take(idx);
         this.optimizer.zeroGrad();
         const out = this.model(this.inputs(x, true));
@@ -232,6 +234,7 @@ export class Trainer {
         this.optimizer.step();
         return [J.item(), classify ? countCorrect(out, y) : { hits: 0, labels: idx.length }] as const;
       });
+      const [loss, hits] = hooks.step ? hooks.step(runStep) : runStep();
       if (this.config.schedule === 'onecycle') this.scheduler!.step();
       this.batchInEpoch = b + 1;
       lossSum += loss * hits.labels;
