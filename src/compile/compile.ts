@@ -39,7 +39,12 @@ export interface CompiledStep<A extends unknown[], R extends Tensor | void> {
 export function compile<A extends unknown[], R extends Tensor | void>(fn: (...args: A) => R,
   options: CompileOptions = {}): CompiledStep<A, R> {
   if (typeof fn !== 'function') throw new Error(`compile: expected a function (the training step), got ${describe(fn)}`);
-  checkOptions('compile', options, { maxTraces: integer({ ge: 1 }) });
+  checkOptions('compile', options, { maxTraces: integer({ ge: 1 }) }, {
+    mode: 'there is one way to compile: record the kernels, replay them',
+    fullgraph: 'the whole function is always one recording',
+    dynamic: 'each set of argument shapes gets a recording of its own',
+    backend: 'a compiled step runs on the current backend',
+  });
   const maxTraces = options.maxTraces ?? 8;
   const recordings: Recording[] = [];
   let disposed = false, traces = 0, replays = 0;
@@ -62,7 +67,7 @@ export function compile<A extends unknown[], R extends Tensor | void>(fn: (...ar
       change ??= mismatch;
     }
     if (recordings.length >= maxTraces) {
-      throw new Error(`compile: the step changed again after ${maxTraces} traces (${change}); keep its inputs' ` +
+      throw new Error(`compile: the step changed again after ${maxTraces} trace${maxTraces > 1 ? 's' : ''} (${change}); keep its inputs' ` +
         'shapes and the modules\' modes steady, or raise maxTraces');
     }
     traces++;
@@ -126,6 +131,8 @@ class Recorder implements Tracer {
   /** Nesting of backend calls (only the outermost are recorded) and of replayed() blocks (reads, draws allowed). */
   private depth = 0;
   private trusted = 0;
+  /** A refusal found while the call ran, thrown when it is over. */
+  problem: string | null = null;
 
   constructor(readonly backend: Backend) {}
 
@@ -146,7 +153,10 @@ class Recorder implements Tracer {
     return result;
   };
 
-  /** Reads of data and frees of tensors the step did not make cannot be replayed faithfully: refused. */
+  /**
+   * Reads of data and frees of tensors the step did not make cannot be replayed faithfully: a read is refused at
+   * once, a free when the call is over (refusing it midway would leave the tensor half disposed).
+   */
   private refuse(method: BackendMethod, args: readonly unknown[]): void {
     if (method === 'read') {
       throw new Error('compile: the step reads tensor data (.item(), .data(), a check that reads values) inside the ' +
@@ -154,8 +164,8 @@ class Recorder implements Tracer {
         (engine.checkNumerics ? ' (checkNumerics(true) reads every output: turn it off for compiled steps)' : ''));
     }
     if (method === 'free' && !this.made.has(args[0] as Buf)) {
-      throw new Error('compile: the step disposes a tensor it did not make (an argument, a parameter, a tensor from ' +
-        'outside); replay would not dispose it again: dispose it outside the step');
+      this.problem ??= 'compile: the step disposes a tensor it did not make (an argument, a parameter, a tensor from ' +
+        'outside), and replay would not dispose it again; dispose it outside the step';
     }
   }
 
@@ -235,6 +245,10 @@ function trace(fn: (...args: never[]) => unknown, args: unknown[]):
   } finally {
     tracing.active = null;
     detach();
+  }
+  if (rec.problem) {
+    if (returned instanceof Tensor) returned.dispose();
+    throw new Error(rec.problem);
   }
   if (returned !== undefined && !(returned instanceof Tensor)) {
     throw new Error(`compile: the function must return a tensor (the loss) or nothing, got ${describe(returned)}; ` +
