@@ -134,6 +134,11 @@ export class Tensor {
     this._grad = g;
   }
 
+  /** @internal Sets .grad to a tensor made for it (a compiled step's gradient view), skipping the setter's checks. */
+  installGrad(g: Tensor): void {
+    this._grad = g;
+  }
+
   get requiresGrad(): boolean {
     return this._requiresGrad;
   }

@@ -21,8 +21,11 @@ export interface CompileOptions {
   maxTraces?: number;
 }
 
+/** What a step may return: the loss, several tensors (the loss and the logits, say), or nothing. */
+export type StepResult = Tensor | readonly Tensor[] | void;
+
 /** A compiled step: call it as the function; dispose() frees its recordings and their memory. */
-export interface CompiledStep<A extends unknown[], R extends Tensor | void> {
+export interface CompiledStep<A extends unknown[], R extends StepResult> {
   (...args: A): R;
   /** Frees every recording and its buffers. Gradients it handed out stay valid until disposed. */
   dispose(): void;
@@ -33,10 +36,11 @@ export interface CompiledStep<A extends unknown[], R extends Tensor | void> {
 
 /**
  * Compiles a training step: `fn` takes tensors (and numbers or other primitives, which are frozen into a recording
- * like any value the function closes over) and returns the loss tensor or nothing. See the file comment and the
- * README's "Compiled steps" for what replays and what is refused.
+ * like any value the function closes over) and returns the loss tensor, an array of tensors, or nothing; each call
+ * returns new tensors without a graph. See the file comment and the README's "Compiled steps" for what replays and
+ * what is refused.
  */
-export function compile<A extends unknown[], R extends Tensor | void>(fn: (...args: A) => R,
+export function compile<A extends unknown[], R extends StepResult>(fn: (...args: A) => R,
   options: CompileOptions = {}): CompiledStep<A, R> {
   if (typeof fn !== 'function') throw new Error(`compile: expected a function (the training step), got ${describe(fn)}`);
   checkOptions('compile', options, { maxTraces: integer({ ge: 1 }) }, {
@@ -71,17 +75,17 @@ export function compile<A extends unknown[], R extends Tensor | void>(fn: (...ar
         'shapes and the modules\' modes steady, or raise maxTraces');
     }
     traces++;
-    const { result, recording, leftovers } = trace(fn, args);
+    const { results, recording, leftovers } = trace(fn, args);
     if (recording) {
       recordings.unshift(recording);
       unsettled = 0;
     } else if (++unsettled >= 2) {
-      result?.dispose();
+      for (const t of results instanceof Tensor ? [results] : results ?? []) t.dispose();
       throw new Error(`compile: every call leaves tensors alive that the step neither returns nor keeps as gradients ` +
-        `(made by ${leftovers.join(', ')}); a compiled step keeps only its result, the parameters' gradients and ` +
+        `(made by ${leftovers.join(', ')}); a compiled step keeps only its results, the parameters' gradients and ` +
         'state made on its first call (an optimizer\'s): dispose the rest inside the function or move it out');
     }
-    return result as R;
+    return results as R;
   };
   return Object.defineProperties(step, {
     dispose: {
@@ -220,16 +224,16 @@ class Recorder implements Tracer {
 }
 
 /** What replay puts where the trace had a buffer: the call's argument or result, or a buffer of its own. */
-type Slot = { kind: 'input'; index: number } | { kind: 'result' } | { kind: 'fixed'; buf: Buf };
+type Slot = { kind: 'input' | 'result'; index: number } | { kind: 'fixed'; buf: Buf };
 
-/** A place in a replayed call's arguments that takes a per-call buffer (an argument's, the result's). */
+/** A place in a replayed call's arguments that takes a per-call buffer (an argument's, a result's). */
 interface Patch { container: Record<string | number, unknown>; key: string | number; slot: Slot }
 
 type ArgSpec = { tensor: true; dtype: DType; shape: readonly number[] } | { tensor: false; value: unknown };
 
-/** Runs fn on args eagerly while recording. A recording comes back when the call left nothing but its result. */
+/** Runs fn on args eagerly while recording. A recording comes back when the call left nothing but its results. */
 function trace(fn: (...args: never[]) => unknown, args: unknown[]):
-  { result: Tensor | undefined; recording: Recording | null; leftovers: string[] } {
+  { results: StepResult; recording: Recording | null; leftovers: string[] } {
   const backend = getBackend();
   const inputs = args.map((a) => (a instanceof Tensor ? a.buf : null));
   inputs.forEach((b, i) => {
@@ -246,29 +250,33 @@ function trace(fn: (...args: never[]) => unknown, args: unknown[]):
     tracing.active = null;
     detach();
   }
-  if (rec.problem) {
-    if (returned instanceof Tensor) returned.dispose();
-    throw new Error(rec.problem);
+  const list = returned instanceof Tensor ? [returned] : Array.isArray(returned) ? [...returned as unknown[]] : [];
+  const tensors = list.filter((t): t is Tensor => t instanceof Tensor);
+  const refuse = (message: string): never => {
+    for (const t of tensors) if (rec.made.has(t.buf)) t.dispose(); // the step's own; an argument stays the caller's
+    throw new Error(message);
+  };
+  if (rec.problem) refuse(rec.problem);
+  if (!(returned === undefined || returned instanceof Tensor || (Array.isArray(returned) && tensors.length === list.length))) {
+    refuse(`compile: the function must return a tensor (the loss), an array of tensors, or nothing, got ` +
+      `${describe(returned)}; return tensors and read them (.item()) from what the compiled step returns`);
   }
-  if (returned !== undefined && !(returned instanceof Tensor)) {
-    throw new Error(`compile: the function must return a tensor (the loss) or nothing, got ${describe(returned)}; ` +
-      'return the loss tensor and read it (.item()) from what the compiled step returns');
+  const storages = tensors.map((t) => t.buf);
+  if (storages.some((b, i) => !rec.made.has(b) || storages.indexOf(b) !== i)) {
+    refuse('compile: the function returned a tensor it did not make (an argument, a parameter) or one tensor twice; ' +
+      'return tensors the step computes');
   }
-  if (returned && !rec.made.has(returned.buf)) {
-    returned.dispose();
-    throw new Error('compile: the function returned a tensor it did not make (an argument, a parameter); ' +
-      'return a tensor the step computes');
-  }
-  // The result without its graph, as replay returns it.
-  const result = returned?.detach();
-  returned?.dispose();
+  // The results without their graph, as replay returns them.
+  const detached = tensors.map((t) => t.detach());
+  for (const t of tensors) t.dispose();
+  const results = returned instanceof Tensor ? detached[0] : Array.isArray(returned) ? detached : undefined;
   const grads = new Set(rec.hooks.flatMap((h) => (h.install ? [h.install.buf] : [])));
-  const leftovers = [...rec.made].filter(([b]) => b.live && b !== result?.buf && !grads.has(b)).map(([, origin]) => `'${origin}'`);
-  if (leftovers.length) return { result, recording: null, leftovers: [...new Set(leftovers)] };
+  const leftovers = [...rec.made].filter(([b]) => b.live && !storages.includes(b) && !grads.has(b)).map(([, origin]) => `'${origin}'`);
+  if (leftovers.length) return { results, recording: null, leftovers: [...new Set(leftovers)] };
   try {
-    return { result, recording: new Recording(rec, args, inputs, result), leftovers };
+    return { results, recording: new Recording(rec, args, inputs, detached, Array.isArray(returned)), leftovers };
   } catch (e) {
-    result?.dispose();
+    for (const t of detached) t.dispose();
     throw e;
   }
 }
@@ -286,21 +294,25 @@ class Recording {
   /** The buffers this recording owns: the planned intermediates, and the gradients (shared with what it hands out). */
   private readonly arena: Buf[] = [];
   private readonly gradients = new Map<Buf, Tensor>();
-  private readonly result: { dtype: DType; shape: readonly number[] } | null;
-  /** The per-call buffers of the call being replayed: the arguments', then the result's. */
-  private bound: Buf[] = [];
+  private readonly results: { dtype: DType; shape: readonly number[]; origin: string }[];
+  /** Whether the function returned an array (else one tensor, or nothing). */
+  private readonly many: boolean;
+  /** The per-call buffers of the call being replayed: the arguments', and the results'. */
+  private inputs: Buf[] = [];
+  private outputs: Buf[] = [];
   /** The buffer replay uses for a buffer of the trace (what refreshes map). */
   private readonly map: (b: Buf) => Buf;
 
-  constructor(rec: Recorder, args: unknown[], inputs: (Buf | null)[], result: Tensor | undefined) {
+  constructor(rec: Recorder, args: unknown[], inputs: (Buf | null)[], results: Tensor[], many: boolean) {
     this.backend = rec.backend;
     this.specs = args.map((a) => (a instanceof Tensor ? { tensor: true, dtype: a.dtype, shape: a.shape } : { tensor: false, value: a }));
-    this.result = result ? { dtype: result.dtype, shape: result.shape } : null;
+    this.results = results.map((t) => ({ dtype: t.dtype, shape: t.shape, origin: rec.made.get(t.buf)! }));
+    this.many = many;
     this.calls = rec.calls;
     this.guards = rec.guards;
     const slots = new Map<Buf, Slot>();
     inputs.forEach((b, index) => b && slots.set(b, { kind: 'input', index }));
-    if (result) slots.set(result.buf, { kind: 'result' });
+    results.forEach((t, index) => slots.set(t.buf, { kind: 'result', index }));
     try {
       for (const h of rec.hooks) if (h.install) slots.set(h.install.buf, { kind: 'fixed', buf: this.gradientBuffer(h.install) });
       this.planArena(rec, slots);
@@ -333,14 +345,20 @@ class Recording {
 
   /** The buffer a slot stands for in the call being replayed. */
   private slotBuf(slot: Slot): Buf {
-    return slot.kind === 'fixed' ? slot.buf : slot.kind === 'input' ? this.bound[slot.index]! : this.bound[this.bound.length - 1]!;
+    return slot.kind === 'fixed' ? slot.buf : slot.kind === 'input' ? this.inputs[slot.index]! : this.outputs[slot.index]!;
   }
 
   /** A gradient's own buffer, and the handle its .grad views share (uncounted, as a node's saved tensors). */
-  private gradientBuffer({ leaf }: { leaf: Tensor }): Buf {
-    const own = new Tensor(this.backend.alloc(leaf.dtype, leaf.size), leaf.shape);
+  /**
+   * The buffer replay writes a gradient into, and the handle its .grad views share (uncounted, as a node's saved
+   * tensors): the traced gradient's own storage while the leaf still holds it (so memory stays as the traced call
+   * left it), else a new buffer.
+   */
+  private gradientBuffer({ leaf, buf }: { leaf: Tensor; buf: Buf }): Buf {
+    const traced = leaf.grad?.buf === buf ? leaf.grad : null;
+    const own = traced ?? new Tensor(this.backend.alloc(leaf.dtype, leaf.size), leaf.shape);
     const handle = own.savedHandle(null);
-    own.dispose();
+    if (!traced) own.dispose();
     this.gradients.set(handle.buf, handle);
     return handle.buf;
   }
@@ -423,14 +441,27 @@ class Recording {
     return null;
   }
 
-  /** Replays the recording on the arguments' buffers; returns the result in a new tensor. */
-  replay(args: readonly unknown[]): Tensor | undefined {
+  /** Replays the recording on the arguments' buffers; returns the results in new tensors. */
+  replay(args: readonly unknown[]): StepResult {
     const backend = this.backend;
-    const out = this.result ? backend.alloc(this.result.dtype, sizeOfShape(this.result.shape)) : null;
-    this.bound = args.map((a) => (a instanceof Tensor ? a.buf : null!));
-    if (out) this.bound.push(out);
+    const outs: Buf[] = [];
+    try {
+      for (const r of this.results) outs.push(backend.alloc(r.dtype, sizeOfShape(r.shape)));
+      this.run(args, outs);
+    } catch (e) {
+      for (const b of outs) backend.free(b);
+      throw e;
+    }
+    const tensors = outs.map((b, i) => withOrigin(this.results[i]!.origin, () => new Tensor(b, this.results[i]!.shape)));
+    return this.many ? tensors : tensors[0];
+  }
+
+  /** Runs the calls and the hooks between them, on the arguments' buffers and the results' `outs`. */
+  private run(args: readonly unknown[], outs: Buf[]): void {
+    this.inputs = args.map((a) => (a instanceof Tensor ? a.buf : null!));
+    this.outputs = outs;
     for (const p of this.patches) p.container[p.key] = this.slotBuf(p.slot);
-    const methods = backend as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const methods = this.backend as unknown as Record<string, (...a: unknown[]) => unknown>;
     const { calls, hooks } = this;
     try {
       let h = 0;
@@ -444,22 +475,20 @@ class Recording {
             `${describe(c.result)}`);
         }
       }
-    } catch (e) {
-      if (out) backend.free(out);
-      throw e;
     } finally {
-      this.bound = [];
+      this.inputs = [];
+      this.outputs = [];
     }
-    return out ? withOrigin('compile', () => new Tensor(out, this.result!.shape)) : undefined;
   }
 
   private runHook(h: Hook & { calls: Call[] }): void {
     if (h.refresh) h.refresh(h.calls, this.map);
     else {
       const { leaf, buf } = h.install!;
+      // A view of the gradient's buffer: what backward would have set, built here with the leaf's shape.
       const grad = withOrigin('backward', () => new Tensor(this.gradients.get(this.map(buf))!, leaf.shape));
       grad.moveToScope(null);
-      leaf.grad = grad;
+      leaf.installGrad(grad);
     }
   }
 

@@ -148,9 +148,13 @@ export abstract class Optimizer<H extends Hyper, P = unknown> {
    * (which momentum or centered may change), null while they do.
    */
   private watchGroups(): () => string | null {
-    const layout = () => this.paramGroups.map((g) => `${g.params.map((p) => p.id)}:${this.buffersFor(g)}`).join('|');
-    const traced = layout();
-    return () => (layout() === traced ? null : `${this.name}'s parameter groups or their state buffers changed`);
+    const traced = this.paramGroups.map((g) => ({ group: g, params: [...g.params], buffers: this.buffersFor(g).join() }));
+    const same = () => this.paramGroups.length === traced.length && traced.every((t, i) => {
+      const g = this.paramGroups[i]!;
+      return g === t.group && g.params.length === t.params.length && t.params.every((p, j) => g.params[j] === p) &&
+        this.buffersFor(g).join() === t.buffers;
+    });
+    return () => (same() ? null : `${this.name}'s parameter groups or their state buffers changed`);
   }
 
   /** Drops every parameter's gradient (PyTorch's set_to_none), also one disposed since it was assigned. */

@@ -66,15 +66,16 @@ const REFUSED: [string, () => unknown, string][] = [
   })), 'compile: the step disposes a tensor it did not make (an argument, a parameter, a tensor from outside), and ' +
     'replay would not dispose it again; dispose it outside the step'],
   ['returning a number', () => callTimes(stepWith(() => 3)),
-    'compile: the function must return a tensor (the loss) or nothing, got 3; return the loss tensor and read it ' +
-      '(.item()) from what the compiled step returns'],
+    'compile: the function must return a tensor (the loss), an array of tensors, or nothing, got 3; return tensors ' +
+      'and read them (.item()) from what the compiled step returns'],
   ['returning its argument', () => callTimes(stepWith((_loss, x) => x)),
-    'compile: the function returned a tensor it did not make (an argument, a parameter); return a tensor the step computes'],
+    'compile: the function returned a tensor it did not make (an argument, a parameter) or one tensor twice; return ' +
+      'tensors the step computes'],
   ['keeping a tensor alive at every call', () => callTimes(stepWith((loss, x) => {
     kept.push(keep(x.mul(2)));
     return loss;
   }), 2), "compile: every call leaves tensors alive that the step neither returns nor keeps as gradients (made by 'mul'); " +
-    "a compiled step keeps only its result, the parameters' gradients and state made on its first call (an " +
+    "a compiled step keeps only its results, the parameters' gradients and state made on its first call (an " +
     "optimizer's): dispose the rest inside the function or move it out"],
   ['accumulating gradients across calls (no zeroGrad)', () => {
     const step = compile((x: Tensor) => {
