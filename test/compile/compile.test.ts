@@ -244,6 +244,29 @@ describe('compile: when a recording is replayed, retraced or refused', () => {
     });
   });
 
+  it('returns new tensors without a graph at every call: one, several, or none', async () => {
+    await useBackend('wasm');
+    expectNoLeaks(() => {
+      const w = tensor([1, 2, 3], { requiresGrad: true });
+      const both = compile((x: Tensor) => [x.mul(w).sum(), x.add(1)]);
+      const none = compile((x: Tensor) => {
+        x.mul(2);
+      });
+      for (let i = 0; i < 3; i++) {
+        tidy(() => {
+          const [s, y] = both(tensor([i, 1, 1]));
+          expect(s!.node).toBeNull();
+          expect([s!.item(), ...y!.data()]).toEqual([i + 5, i + 1, 2, 2]);
+          expect(none(tensor([1, 2, 3]))).toBeUndefined();
+        });
+      }
+      expect([both.replays, none.replays]).toEqual([2, 2]);
+      both.dispose();
+      none.dispose();
+      w.dispose();
+    });
+  });
+
   it('checks labels again at every call, as eager does', async () => {
     await useBackend('wasm');
     expectNoLeaks(() => {
