@@ -156,6 +156,8 @@ export function compileCases(quick: boolean): Case[] {
           run();
           return { params: m.params.flatMap((p) => Array.from(p.data())) };
         },
+        // Two steps, and for the compiled case six more (three eager, three compiled) in the comparison.
+        checkCalls: mode === 'compiled' ? 8 : 2,
         dispose: () => {
           (step as { dispose?: () => void }).dispose?.();
           m.dispose();
