@@ -33,6 +33,9 @@ export interface Report {
 
 /** What a reader needs to read a group's numbers right. */
 const NOTES: Partial<Record<Group, string>> = {
+  compile: 'The same step twice per model: eagerly (graph, tensors and validated kernels every call) and through ' +
+    'compile() (the recorded kernels replayed on planned buffers). The compiled case first checks that three steps give ' +
+    "the eager steps' bits; its timed calls are replays. wasm builds only.",
   matmul: 'Storage as in the case name: A is [k,m] when transposed (T), B is [n,k]; tfjs runs tf.matMul(a, b, transposeA, ' +
     'transposeB) on the same layouts. tfjs-wasm hands only non-transposed products to XNNPACK.',
   elementwise: 'relu and exp read 4 and write 4 bytes a float, add reads 8 and writes 4; the output is allocated and freed ' +
@@ -81,6 +84,7 @@ const GROUPS: { group: Group; title: string }[] = [
   { group: 'cnn', title: 'Training step, digits CNN + SGD, samples/s (ms/step)' },
   { group: 'attention', title: 'Fused attention [B×heads×T×head dim], GFLOP/s (nominal: 4·B·H·T²·d forward, 8·B·H·T²·d backward, half when causal) (tokens/s)' },
   { group: 'gpt', title: 'Training step, the names GPT (`wasmgrad train --model gpt`) + Adam, tokens/s (ms/step)' },
+  { group: 'compile', title: 'Training steps eager and compiled (compile()), steps/s (ms/step)' },
 ];
 
 export function num(v: number): string {
@@ -347,10 +351,13 @@ export function markdown(rep: Report): string {
     const bases = ratioBases(group);
     parts.push('', `## ${title}`, '',
       table(['case', ...names], cases.map((c) => [c.name, ...names.map((n) => cell(c, c.contenders[n]))])),
-      ...(NOTES[group] ? ['', NOTES[group]] : []),
-      '', `Speed ratios (how many times faster than ${bases.slice(0, -1).join(', than ')} and than ${bases.at(-1)}, from the latencies):`, '',
-      table(['case', ...names], cases.map((c) => [c.name, ...names.map((n) => ratioCell(c, n))])));
+      ...(NOTES[group] ? ['', NOTES[group]] : []));
+    if (group !== 'compile') {
+      parts.push('', `Speed ratios (how many times faster than ${bases.slice(0, -1).join(', than ')} and than ${bases.at(-1)}, from the latencies):`, '',
+        table(['case', ...names], cases.map((c) => [c.name, ...names.map((n) => ratioCell(c, n))])));
+    }
     if (group === 'conv' || group === 'attention') parts.push(...versusSection(rep, cases));
+    if (group === 'compile') parts.push(...versusSection(rep, cases.filter((c) => c.versus)));
     if (group === 'train' || group === 'cnn') parts.push(...memorySection(cases, names, group));
   }
   if (rep.contention) parts.push(...contentionSection(rep.contention));

@@ -2,8 +2,9 @@
 // Contenders: wasmgrad's wasm backend per build, its ref backend, TensorFlow.js 4.22 wasm and cpu (contenders.ts).
 // Sections: startup, matmul, elementwise, softmax cross-entropy, an MLP training step, conv2d passes (with their
 // same-build matmuls), a CNN training step, fused attention (with its same-build matmul), a tiny-GPT training
-// step (cases/*.ts), wasmgrad's training steps by thread setting on an idle and a busy machine
-// (cases/contention.ts), and the 'wasmgrad' TensorFlow.js backend against tfjs's wasm and cpu (cases/tfjs.ts).
+// step (cases/*.ts), eager against compiled training steps (cases/compile.ts), wasmgrad's training steps by thread
+// setting on an idle and a busy machine (cases/contention.ts), and the 'wasmgrad' TensorFlow.js backend against
+// tfjs's wasm and cpu (cases/tfjs.ts, cases/tfjs-conv.ts).
 // Outputs: markdown, JSON and SVG in --out (default bench/results/); --quick runs a small subset in seconds and
 // checks only that everything runs and that the outputs agree (no speed is asserted anywhere).
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { supportedBuilds } from '../dist/index.js';
 import { attentionCases } from './cases/attention.js';
 import { cnnCase, cnnConfigs } from './cases/cnn.js';
+import { compileCases } from './cases/compile.js';
 import { measureContention, type ContentionTiming } from './cases/contention.js';
 import { convCases } from './cases/conv.js';
 import { gptCase, gptConfigs } from './cases/gpt.js';
@@ -29,8 +31,8 @@ import { runCase, type Case, type CaseResult, type TimingOptions } from './harne
 import { markdown, num, svg, type Report } from './report.js';
 
 /** The parts of the suite, in the order they run; --only picks some (a conv section includes its same-build matmuls). */
-const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'attention', 'gpt', 'contention',
-  'tfjs', 'tfjs-conv'] as const;
+const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'attention', 'gpt', 'compile',
+  'contention', 'tfjs', 'tfjs-conv'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -75,6 +77,7 @@ function cases(): Case[] {
     cnn: () => cnnConfigs(quick).map((cfg) => cnnCase(cfg)),
     attention: () => attentionCases(quick),
     gpt: () => gptConfigs(quick).map((cfg) => gptCase(cfg)),
+    compile: () => compileCases(quick),
   };
   return Object.entries(all).flatMap(([s, make]) => (runs(s as Section) ? make() : []));
 }

@@ -50,3 +50,5 @@ export { CharTokenizer, IGNORE_INDEX, splitLines, tokenWindows } from './data/te
 export type { TokenWindows } from './data/text.js';
 export { TensorDataset, DataLoader } from './data/dataset.js';
 export type { DataLoaderOptions } from './data/dataset.js';
+export { compile } from './compile/compile.js';
+export type { CompiledStep, CompileOptions } from './compile/compile.js';

@@ -1,6 +1,7 @@
 // Seeded random numbers that are the same on every backend and in every JavaScript engine: a 32-bit
 // xoshiro128** generator (integer arithmetic only) for uniforms, Box–Muller for normals. The global generator's
 // state can be saved and restored (checkpoints resume the exact random stream).
+import { tracing } from './compile/trace.js';
 import { describe } from './options.js';
 import { staged, type Staged } from './staging.js';
 
@@ -28,6 +29,7 @@ export class Generator {
   }
 
   nextUint32(): number {
+    tracing.active?.draw();
     const s = this.s;
     const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
     const t = (s[1]! << 9) >>> 0;
@@ -42,6 +44,7 @@ export class Generator {
 
   /** n raw 32-bit draws — the same values as n calls of nextUint32(), in a loop on local variables (fast). */
   uint32s(n: number): Uint32Array {
+    tracing.active?.draw();
     const out = new Uint32Array(n);
     let [s0, s1, s2, s3] = this.s as unknown as [number, number, number, number];
     for (let i = 0; i < n; i++) {

@@ -5,6 +5,7 @@
 //
 // Every gradient in flight is a distinct tensor object owned by this pass and outside every scope; it is
 // disposed as soon as it has been handed on, so peak memory stays near one layer's gradients.
+import { tracing } from '../compile/trace.js';
 import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
 import type { Node } from './node.js';
@@ -223,6 +224,7 @@ function accumulateLeaf(leaf: Tensor, g: Tensor, createGraph: boolean): void {
     const now = leaf.grad!;
     now.moveToScope(null);
     if (now !== g) g.dispose();
+    tracing.active?.gradient(leaf, now, now === old);
   });
 }
 

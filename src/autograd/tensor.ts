@@ -4,6 +4,7 @@
 // A tensor the program drops without dispose() gives its storage reference back when the garbage collector finds
 // it (see `reclaim`).
 import type { Backend, Buf, DType, TypedArray } from '../backend/types.js';
+import { effect, tracing } from '../compile/trace.js';
 import { fmt, sizeOf } from '../kernels/shape.js';
 import { census, countTensor, DIRECT, uncountTensor } from './census.js';
 import type { Node } from './node.js';
@@ -130,6 +131,11 @@ export class Tensor {
       const problem = gradProblem(this, g);
       if (problem) throw new Error(`grad: ${problem}`);
     }
+    this._grad = g;
+  }
+
+  /** @internal Sets .grad to a tensor made for it (a compiled step's gradient view), skipping the setter's checks. */
+  installGrad(g: Tensor): void {
     this._grad = g;
   }
 
@@ -309,6 +315,20 @@ export function gradProblem(t: Tensor, g: unknown): string | null {
   if (g.dtype !== t.dtype) return `${of} is ${g.dtype}, not ${t.dtype} (a gradient must have its tensor's dtype)`;
   if (fmt(g.shape) !== fmt(t.shape)) return `${of} has shape ${fmt(g.shape)} (a gradient must have its tensor's shape)`;
   return null;
+}
+
+/**
+ * Drops the gradients of `params` (PyTorch's zero_grad with set_to_none), also one disposed since it was assigned.
+ * Inside a compiled step this happens again at the same point of every call.
+ */
+export function dropGrads(params: readonly Tensor[]): void {
+  tracing.active?.cleared(params);
+  effect(() => {
+    for (const p of params) {
+      if (p.grad && !p.grad.isDisposed) p.grad.dispose();
+      p.grad = null;
+    }
+  });
 }
 
 /** Nested arrays as text, NaN and ±Infinity included (JSON.stringify would print them as null). */

@@ -7,8 +7,9 @@
 // every entry point that allocates runs inside freeOnError().
 import type {
   AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, Buf, CompareOp, ConvPlan, DType,
-  LayerNormPlan, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, UnaryGradOp, UnaryOp,
+  LayerNormPlan, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams, TypedArray, UnaryGradOp, UnaryOp,
 } from '../backend/types.js';
+import { replayed } from '../compile/trace.js';
 import { describe } from '../options.js';
 import {
   broadcastShapes, broadcastStrides, checkShape, collapse, fmt, normalizeAxes, normalizeAxis, sizeOf, stridesOf,
@@ -279,16 +280,18 @@ function checkLabels(kernel: string, logits: NDArray, labels: NDArray, ignoreInd
   if (labels.shape.length !== 1 || labels.shape[0] !== n) {
     throw new Error(`${kernel}: labels must have shape [${n}] for logits ${fmt(logits.shape)}, got ${fmt(labels.shape)}`);
   }
-  const values = labels.buf.backend.read(labels.buf);
   let counted = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    if (v === ignoreIndex) continue;
-    if (v < 0 || v >= c) {
-      throw new Error(`${kernel}: label ${v} at row ${i} is out of range [0, ${c}) and is not ignoreIndex (${ignoreIndex})`);
+  checkData(labels.buf, (values) => {
+    counted = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      if (v === ignoreIndex) continue;
+      if (v < 0 || v >= c) {
+        throw new Error(`${kernel}: label ${v} at row ${i} is out of range [0, ${c}) and is not ignoreIndex (${ignoreIndex})`);
+      }
+      counted++;
     }
-    counted++;
-  }
+  });
   return [n, c, counted];
 }
 
@@ -503,17 +506,27 @@ export function axpy(alpha: number, x: NDArray, y: NDArray): void {
   backend.axpy(alpha, x.buf, y.buf, y.buf.size);
 }
 
+/**
+ * Runs `check` on the values of `buf` (it throws on bad data). A compiled step checks again at every call, on the
+ * buffer that call uses: labels and indices are data, and the kernels trust them.
+ */
+function checkData(buf: Buf, check: (values: TypedArray) => void): void {
+  const run = (b: Buf) => check(b.backend.read(b));
+  replayed(() => run(buf), (_calls, map) => run(map(buf)), [buf]);
+}
+
 /** The first index outside [0, limit) of int32 indices and its flat position, or null. */
-function firstBadIndex(kernel: string, idx: NDArray, limit: number): { at: number; value: number } | null {
-  checkInt(kernel, 'indices', idx);
-  const values = idx.buf.backend.read(idx.buf);
+function firstBadIndex(values: TypedArray, limit: number): { at: number; value: number } | null {
   const at = values.findIndex((v) => v < 0 || v >= limit);
   return at < 0 ? null : { at, value: values[at]! };
 }
 
 function checkIndices(kernel: string, idx: NDArray, limit: number): void {
-  const bad = firstBadIndex(kernel, idx, limit);
-  if (bad) throw new Error(`${kernel}: index ${bad.value} at position ${bad.at} is out of range [0, ${limit})`);
+  checkInt(kernel, 'indices', idx);
+  checkData(idx.buf, (values) => {
+    const bad = firstBadIndex(values, limit);
+    if (bad) throw new Error(`${kernel}: index ${bad.value} at position ${bad.at} is out of range [0, ${limit})`);
+  });
 }
 
 /** Rows of x along `axis` picked by int32 indices: out.shape = x.shape with shape[axis] replaced by idx.shape. */
@@ -559,12 +572,15 @@ function checkEmbedding(kernel: string, weightShape: Shape, idx: NDArray): void 
     throw new Error(`${kernel}: weight must be a 2-D [numEmbeddings, embeddingDim] table, got ${fmt(weightShape)}`);
   }
   const num = weightShape[0]!;
-  const bad = firstBadIndex(kernel, idx, num);
-  if (bad) {
-    const position = idx.shape.map((_, d) => Math.floor(bad.at / sizeOf(idx.shape.slice(d + 1))) % idx.shape[d]!);
-    throw new Error(`${kernel}: index ${bad.value} at indices[${position.join(',')}] is out of range for weight ` +
-      `${fmt(weightShape)}: indices must be in [0, ${num})`);
-  }
+  checkInt(kernel, 'indices', idx);
+  checkData(idx.buf, (values) => {
+    const bad = firstBadIndex(values, num);
+    if (bad) {
+      const position = idx.shape.map((_, d) => Math.floor(bad.at / sizeOf(idx.shape.slice(d + 1))) % idx.shape[d]!);
+      throw new Error(`${kernel}: index ${bad.value} at indices[${position.join(',')}] is out of range for weight ` +
+        `${fmt(weightShape)}: indices must be in [0, ${num})`);
+    }
+  });
 }
 
 /** The rows of weight [num, dim] picked by int32 indices of any shape: [...indices.shape, dim] (F.embedding). */

@@ -6,6 +6,7 @@
 // when the module keeps none).
 import { checkTensor } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
+import { replayed } from '../compile/trace.js';
 import { fromValues } from '../creation.js';
 import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
@@ -68,14 +69,29 @@ abstract class BatchNorm extends Module {
       throw new Error(`${this.constructor.name}: expected ${this.numFeatures} channels (dim 1), got input ${fmt(x.shape)}`);
     }
     const counter = this.training ? this.num_batches_tracked : null;
-    const batches = counter ? counter.item() + 1 : 0;
+    const batches = () => (counter ? counter.item() + 1 : 0);
+    // A compiled step reads the counter again each call: it sets the cumulative average's momentum and the count.
+    return replayed(() => this.normalize(x, counter, batches()), (calls) => {
+      const n = batches();
+      for (const c of calls) {
+        if (c.method === 'batchNormStats') c.args[5] = this.momentumAt(n);
+        if (c.method === 'fill' && c.args[0] === counter?.buf) c.args[1] = n;
+      }
+    });
+  }
+
+  private normalize(x: Tensor, counter: Tensor | null, batches: number): Tensor {
     const out = batchNorm(x, this.running_mean, this.running_var, {
       weight: this.weight, bias: this.bias, eps: this.eps,
-      training: this.training || !this.running_mean,
-      momentum: this.momentum ?? (batches ? 1 / batches : 0),
+      training: this.training || !this.running_mean, momentum: this.momentumAt(batches),
     });
     if (counter) K.fill(counter, batches); // only once the step has run: a refused batch counts for nothing
     return out;
+  }
+
+  /** How far the running statistics move at the `batches`-th batch: momentum, or 1/batches (a cumulative average). */
+  private momentumAt(batches: number): number {
+    return this.momentum ?? (batches ? 1 / batches : 0);
   }
 
   protected override extraRepr(): string {

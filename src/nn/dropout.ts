@@ -1,6 +1,8 @@
 // Dropout: in training, zeroes each element with probability p and scales the rest by 1/(1 − p) (inverted
-// dropout, as PyTorch); the identity in eval mode. The mask comes from a seeded generator.
+// dropout, as PyTorch); the identity in eval mode. The mask comes from a seeded generator; a compiled step draws a
+// fresh one each call, from the same stream.
 import type { Tensor } from '../autograd/tensor.js';
+import { replayed } from '../compile/trace.js';
 import { fromValues } from '../creation.js';
 import { mul } from '../ops/mul.js';
 import { checkOptions, checkValue, instanceOf, number } from '../options.js';
@@ -19,18 +21,24 @@ export class Dropout extends Module {
 
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
-    const keepScale = 1 / (1 - this.p);
-    // One 32-bit draw per element: kept when u ≥ p·2³² (probability 1 − p).
-    const threshold = this.p * 4294967296;
-    const u = this.generator.uint32s(x.size);
-    const m = new Float32Array(x.size);
-    for (let i = 0; i < m.length; i++) m[i] = u[i]! >= threshold ? keepScale : 0;
-    const mask = fromValues(m, x.shape, { dtype: x.dtype, backend: x.backend });
+    // Replay writes a new mask where the traced step wrote its own (fromValues' one write).
+    const mask = replayed(() => fromValues(this.maskValues(x.size), x.shape, { dtype: x.dtype, backend: x.backend }),
+      ([write]) => { write!.args[1] = this.maskValues(x.size); });
     try {
       return mul(x, mask);
     } finally {
       mask.dispose();
     }
+  }
+
+  /** The next n values of the mask: one 32-bit draw per element, kept (as 1/(1 − p)) when u ≥ p·2³², else 0. */
+  private maskValues(n: number): Float32Array {
+    const keepScale = 1 / (1 - this.p);
+    const threshold = this.p * 4294967296;
+    const u = this.generator.uint32s(n);
+    const m = new Float32Array(n);
+    for (let i = 0; i < n; i++) m[i] = u[i]! >= threshold ? keepScale : 0;
+    return m;
   }
 
   protected override extraRepr(): string {

@@ -4,7 +4,8 @@
 // Buffers (PyTorch's register_buffer) are state that is saved and loaded but not trained, such as batch norm's
 // running statistics: they are in stateDict() but never in parameters(), so optimizers never see them.
 import { keep, noGrad } from '../autograd/scope.js';
-import { Tensor } from '../autograd/tensor.js';
+import { dropGrads, Tensor } from '../autograd/tensor.js';
+import { tracing } from '../compile/trace.js';
 import * as K from '../kernels/index.js';
 import { fmt, sizeOf } from '../kernels/shape.js';
 import { boolean, checkOptions, describe, isPlainObject } from '../options.js';
@@ -41,6 +42,13 @@ export function isBuffer(v: unknown): v is Tensor {
 }
 
 export type StateDict = Record<string, Tensor>;
+
+/** A compiled step that called `m` replays only in the mode it was traced in: train() or eval() makes it retrace. */
+function watchMode(m: Module): void {
+  const training = m.training;
+  tracing.active!.guard(m, () => (m.training === training ? null
+    : `${m.constructor.name} was switched to ${m.training ? 'train()' : 'eval()'} mode`));
+}
 
 /** Integer data as a file gives it: I32, or I64 (PyTorch saves integer buffers such as num_batches_tracked so). */
 type IntegerData = Int32Array | BigInt64Array;
@@ -129,7 +137,10 @@ export abstract class Module {
   constructor() {
     // The instance is a function whose prototype chain is the subclass's: callable, and still `instanceof`.
     // (An arrow function, not `extends Function`, which would need eval-like code generation under CSP.)
-    const callable = ((...inputs: unknown[]) => (callable as unknown as Module).forward(...inputs)) as unknown as Module;
+    const callable = ((...inputs: unknown[]) => {
+      if (tracing.active) watchMode(callable);
+      return (callable as unknown as Module).forward(...inputs);
+    }) as unknown as Module;
     Object.setPrototypeOf(callable, new.target.prototype);
     // A function's own `length` and `name` would shadow members of the same name (Sequential.length).
     delete (callable as { length?: number }).length;
@@ -190,10 +201,7 @@ export abstract class Module {
 
   /** Drops every parameter's gradient (PyTorch's set_to_none behaviour), also one disposed since it was assigned. */
   zeroGrad(): void {
-    for (const p of this.parameters()) {
-      if (p.grad && !p.grad.isDisposed) p.grad.dispose();
-      p.grad = null;
-    }
+    dropGrads(this.parameters());
   }
 
   train(on = true): this {

@@ -10,6 +10,8 @@
 import { apply, checkAlive, checkTensor, fromKernel } from '../autograd/op.js';
 import { isGradEnabled, tidy } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
+import type { Buf } from '../backend/types.js';
+import { replayed, tracing, type RecordedCall } from '../compile/trace.js';
 import { tensor } from '../creation.js';
 import * as K from '../kernels/index.js';
 import { fmt, sizeOf } from '../kernels/shape.js';
@@ -72,6 +74,13 @@ function layoutOf(logits: Tensor, labels: Tensor): { labelShape: number[]; class
     `got ${fmt(labels.shape)}`);
 }
 
+/** How many labels count (are not ignoreIndex). */
+function countLabels(labels: ArrayLike<number>, ignoreIndex: number): number {
+  let counted = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== ignoreIndex) counted++;
+  return counted;
+}
+
 /** crossEntropy of logits [n, c] against labels [n]: the fused op. */
 function crossEntropyRows(logits: Tensor, labels: Tensor, options: CrossEntropyOptions): Tensor {
   const { reduction = 'mean', labelSmoothing = 0, ignoreIndex = -100 } = options;
@@ -80,25 +89,36 @@ function crossEntropyRows(logits: Tensor, labels: Tensor, options: CrossEntropyO
   let probsArray: K.NDArray | null = null;
   let probs: Tensor | null = null;
   let counted = 0;
+  const forwardScale = (rows: number) => (reduction === 'mean' ? rows / counted : 1);
   try {
     return apply({
       op: 'crossEntropy',
       inputs: [logits, labels],
-      forward: ([l, y]) => {
+      // 'mean' is over the rows that count: the mean of all rows, times rows / counted (1 when none is ignored).
+      // A compiled step counts them again each call and patches both scales (so it keeps the forward's scaling
+      // call even when it multiplies by 1, which changes no bit).
+      forward: ([l, y]) => replayed(() => {
         const r = K.crossEntropy(l!, y!, labelSmoothing, ignoreIndex);
         probsArray = r.probs;
         counted = r.counted;
-        // 'mean' is over the rows that count: the mean of all rows, times rows / counted (1 when none is ignored)
-        return reduceLoss(r.losses, reduction, reduction === 'mean' ? l!.shape[0]! / counted : 1);
-      },
+        return reduceLoss(r.losses, reduction, forwardScale(l!.shape[0]!), tracing.active !== null);
+      }, (calls) => {
+        const [kernel] = calls as [RecordedCall];
+        const labels = kernel.args[1] as Buf;
+        counted = countLabels(labels.backend.read(labels), ignoreIndex);
+        const scaling = calls.find((c) => c.method === 'scale');
+        if (scaling) scaling.args[3] = forwardScale(l.shape[0]!);
+      }),
       save: ([, y]) => [(probs = fromKernel(probsArray!)), y!],
       backward: (g, [p, y]) => {
         if (isGradEnabled()) {
           throw new Error('crossEntropy: gradients of its gradient are not supported (its backward is one fused kernel); ' +
             'for higher order, write the loss with logSoftmax and gather');
         }
-        const scale = reduction === 'mean' ? 1 / counted : 1;
-        return [fromKernel(K.crossEntropyGrad(p!, y!, g, scale, labelSmoothing, ignoreIndex)), null];
+        const scale = () => (reduction === 'mean' ? 1 / counted : 1);
+        const dx = replayed(() => K.crossEntropyGrad(p!, y!, g, scale(), labelSmoothing, ignoreIndex),
+          ([kernel]) => { kernel!.args[4] = scale(); });
+        return [fromKernel(dx), null];
       },
       attrs: { reduction, labelSmoothing, ignoreIndex },
       local: () => ['softmax − onehot', '—'],

@@ -15,11 +15,14 @@ export function checkLoss(op: string, input: unknown, target: unknown, options: 
   checkOptions(op, options, { reduction: REDUCTION, ...spec }, unsupported);
 }
 
-/** Reduces per-element losses (a kernel result, consumed) as `reduction` says, times scale. */
-export function reduceLoss(losses: K.NDArray, reduction: Reduction, scale: number): K.NDArray {
+/**
+ * Reduces per-element losses (a kernel result, consumed) as `reduction` says, times scale (skipped when it is 1,
+ * unless `alwaysScale`: a compiled step that patches the scale needs the call).
+ */
+export function reduceLoss(losses: K.NDArray, reduction: Reduction, scale: number, alwaysScale = false): K.NDArray {
   const reduced = reduction === 'none' ? losses : K.reduce(reduction, losses).out;
   if (reduced !== losses) K.free(losses);
-  if (scale === 1) return reduced;
+  if (scale === 1 && !alwaysScale) return reduced;
   const scaled = K.scale(reduced, scale);
   K.free(reduced);
   return scaled;

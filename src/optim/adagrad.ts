@@ -1,6 +1,7 @@
 // Adagrad — torch.optim.Adagrad's update: g ← g + wd·p;  sum ← sum + g²;  p ← p − clr·g / (√sum + ε)
 // with clr = lr / (1 + (t − 1)·lrDecay).
 import type { Tensor } from '../autograd/tensor.js';
+import type { AdagradParams } from '../backend/types.js';
 import * as K from '../kernels/index.js';
 import { number } from '../options.js';
 import { Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
@@ -15,7 +16,7 @@ const SPEC = {
   unsupported: pytorchOnly('maximize', 'foreach', 'differentiable', 'fused'),
 };
 
-export class Adagrad extends Optimizer<AdagradOptions> {
+export class Adagrad extends Optimizer<AdagradOptions, AdagradParams> {
   constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
     super('Adagrad', params, options, { lr: 1e-2, lrDecay: 0, weightDecay: 0, eps: 1e-10, initialAccumulatorValue: 0 }, SPEC);
   }
@@ -31,9 +32,11 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     return s;
   }
 
-  protected update(p: Tensor, grad: Tensor, h: AdagradOptions, state: ParamState): void {
-    K.adagrad(p, grad, state.buffers.sum!, {
-      clr: h.lr / (1 + (state.step - 1) * h.lrDecay), eps: h.eps, weightDecay: h.weightDecay,
-    });
+  protected kernelParams(h: AdagradOptions, state: ParamState): AdagradParams {
+    return { clr: h.lr / (1 + (state.step - 1) * h.lrDecay), eps: h.eps, weightDecay: h.weightDecay };
+  }
+
+  protected update(p: Tensor, grad: Tensor, state: ParamState, params: AdagradParams): void {
+    K.adagrad(p, grad, state.buffers.sum!, params);
   }
 }

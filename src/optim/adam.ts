@@ -2,6 +2,7 @@
 //   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  p ← p − (lr / (1 − β1ᵗ))·m / (√v / √(1 − β2ᵗ) + ε)
 // Adam adds weight decay to the gradient (g ← g + wd·p); AdamW decays the weights directly (p ← p·(1 − lr·wd)).
 import type { Tensor } from '../autograd/tensor.js';
+import type { AdamParams } from '../backend/types.js';
 import * as K from '../kernels/index.js';
 import { number, type Check } from '../options.js';
 import { Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
@@ -16,19 +17,23 @@ const SPEC = {
   unsupported: pytorchOnly('amsgrad', 'maximize', 'foreach', 'capturable', 'differentiable', 'fused'),
 };
 
-abstract class AdamBase extends Optimizer<AdamOptions> {
+abstract class AdamBase extends Optimizer<AdamOptions, AdamParams> {
   protected abstract readonly decoupled: boolean;
 
   protected buffersFor(): string[] {
     return ['expAvg', 'expAvgSq'];
   }
 
-  protected update(p: Tensor, grad: Tensor, h: AdamOptions, state: ParamState): void {
+  protected kernelParams(h: AdamOptions, state: ParamState): AdamParams {
     const [beta1, beta2] = h.betas;
-    K.adam(p, grad, state.buffers.expAvg!, state.buffers.expAvgSq!, {
+    return {
       lr: h.lr, beta1, beta2, eps: h.eps, weightDecay: h.weightDecay, decoupled: this.decoupled,
       bc1: 1 - beta1 ** state.step, bc2: 1 - beta2 ** state.step,
-    });
+    };
+  }
+
+  protected update(p: Tensor, grad: Tensor, state: ParamState, params: AdamParams): void {
+    K.adam(p, grad, state.buffers.expAvg!, state.buffers.expAvgSq!, params);
   }
 }
 

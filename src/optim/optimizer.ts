@@ -4,7 +4,8 @@
 // once the state exists.
 import { tensorList } from '../autograd/op.js';
 import { noGrad } from '../autograd/scope.js';
-import { gradProblem, Tensor } from '../autograd/tensor.js';
+import { replayed, tracing } from '../compile/trace.js';
+import { dropGrads, gradProblem, Tensor } from '../autograd/tensor.js';
 import type { TypedArray } from '../backend/types.js';
 import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
@@ -55,7 +56,8 @@ export function check(ok: boolean, optimizer: string, message: string): void {
   if (!ok) throw new Error(`${optimizer}: ${message}`);
 }
 
-export abstract class Optimizer<H extends Hyper> {
+/** H: the hyperparameters of a group; P: the numbers its update kernel takes (Adam's bias corrections, …). */
+export abstract class Optimizer<H extends Hyper, P = unknown> {
   readonly paramGroups: ParamGroup<H>[];
   protected readonly state = new Map<Tensor, ParamState>();
 
@@ -96,8 +98,11 @@ export abstract class Optimizer<H extends Hyper> {
   /** Names of the state buffers a parameter needs under these hyperparameters (allocated zero-filled). */
   protected abstract buffersFor(h: H): string[];
 
-  /** Applies one update to p in place. `state.step` has already been incremented. */
-  protected abstract update(p: Tensor, grad: Tensor, h: H, state: ParamState): void;
+  /** The numbers of p's update kernel for this step, from its group's hyperparameters and its state (step counted). */
+  protected abstract kernelParams(h: H, state: ParamState): P;
+
+  /** Applies one update to p in place, with the numbers kernelParams() gave. */
+  protected abstract update(p: Tensor, grad: Tensor, state: ParamState, params: P): void;
 
   /**
    * One optimisation step over every parameter that has a gradient, all or nothing: every gradient is checked and
@@ -122,22 +127,39 @@ export abstract class Optimizer<H extends Hyper> {
         for (const p of fresh) this.dropState(p);
         throw e;
       }
+      tracing.active?.guard(this, this.watchGroups());
       for (const { p, grad, group } of work) {
         const state = this.state.get(p)!;
-        state.step++;
-        this.update(p, grad, group, state);
+        // A compiled step counts the step and recomputes the kernel's numbers (a schedule's lr, Adam's bias
+        // corrections, SGD's first step) at every call, then runs the recorded update.
+        replayed(() => {
+          state.step++;
+          this.update(p, grad, state, this.kernelParams(group, state));
+        }, ([call]) => {
+          state.step++;
+          call!.args[call!.args.length - 1] = this.kernelParams(group, state);
+        });
       }
     });
   }
 
+  /**
+   * For a compiled step: a check that the groups still hold the same parameters and keep the same state buffers
+   * (which momentum or centered may change), null while they do.
+   */
+  private watchGroups(): () => string | null {
+    const traced = this.paramGroups.map((g) => ({ group: g, params: [...g.params], buffers: this.buffersFor(g).join() }));
+    const same = () => this.paramGroups.length === traced.length && traced.every((t, i) => {
+      const g = this.paramGroups[i]!;
+      return g === t.group && g.params.length === t.params.length && t.params.every((p, j) => g.params[j] === p) &&
+        this.buffersFor(g).join() === t.buffers;
+    });
+    return () => (same() ? null : `${this.name}'s parameter groups or their state buffers changed`);
+  }
+
   /** Drops every parameter's gradient (PyTorch's set_to_none), also one disposed since it was assigned. */
   zeroGrad(): void {
-    for (const group of this.paramGroups) {
-      for (const p of group.params) {
-        if (p.grad && !p.grad.isDisposed) p.grad.dispose();
-        p.grad = null;
-      }
-    }
+    dropGrads(this.allParams());
   }
 
   /** p's state, allocated zero-filled on first use; an allocation that fails frees the buffers made before it. */

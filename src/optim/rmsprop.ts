@@ -2,6 +2,7 @@
 //   g ← g + wd·p;  sq ← α·sq + (1 − α)·g²;  avg ← √(sq − ḡ²) + ε (centered, ḡ ← α·ḡ + (1 − α)·g) or √sq + ε;
 //   buf ← μ·buf + g/avg, p ← p − lr·buf (momentum)  or  p ← p − lr·g/avg
 import type { Tensor } from '../autograd/tensor.js';
+import type { RmspropParams } from '../backend/types.js';
 import * as K from '../kernels/index.js';
 import { boolean, number } from '../options.js';
 import { Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
@@ -16,7 +17,7 @@ const SPEC = {
   unsupported: pytorchOnly('maximize', 'foreach', 'capturable', 'differentiable'),
 };
 
-export class RMSprop extends Optimizer<RmspropOptions> {
+export class RMSprop extends Optimizer<RmspropOptions, RmspropParams> {
   constructor(params: ParamsInput<RmspropOptions>, options: Partial<RmspropOptions> = {}) {
     super('RMSprop', params, options, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false }, SPEC);
   }
@@ -25,10 +26,12 @@ export class RMSprop extends Optimizer<RmspropOptions> {
     return ['squareAvg', ...(h.momentum > 0 ? ['momentumBuffer'] : []), ...(h.centered ? ['gradAvg'] : [])];
   }
 
-  protected update(p: Tensor, grad: Tensor, h: RmspropOptions, state: ParamState): void {
+  protected kernelParams(h: RmspropOptions): RmspropParams {
+    return { lr: h.lr, alpha: h.alpha, eps: h.eps, weightDecay: h.weightDecay, momentum: h.momentum, centered: h.centered };
+  }
+
+  protected update(p: Tensor, grad: Tensor, state: ParamState, params: RmspropParams): void {
     const b = state.buffers;
-    K.rmsprop(p, grad, b.squareAvg!, b.momentumBuffer ?? null, b.gradAvg ?? null, {
-      lr: h.lr, alpha: h.alpha, eps: h.eps, weightDecay: h.weightDecay, momentum: h.momentum, centered: h.centered,
-    });
+    K.rmsprop(p, grad, b.squareAvg!, b.momentumBuffer ?? null, b.gradAvg ?? null, params);
   }
 }

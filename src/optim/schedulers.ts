@@ -2,6 +2,7 @@
 // scheduler.step() once per epoch (or per batch for OneCycleLR) after optimizer.step(); each sets every
 // parameter group's lr from the group's initial lr and the number of steps taken.
 import { Tensor } from '../autograd/tensor.js';
+import { effect, tracing } from '../compile/trace.js';
 import { checkOptions, checkValue, describe, integer, isPlainObject, number, oneOf, type Check } from '../options.js';
 import { staged, type Staged } from '../staging.js';
 import { Optimizer, type Hyper } from './optimizer.js';
@@ -32,9 +33,12 @@ export abstract class LRScheduler {
   /** The lr of group i after `epoch` steps. */
   protected abstract lrAt(epoch: number, baseLr: number, i: number): number;
 
+  /** Inside a compiled step, this happens again at every call (the lr it sets is read by the replayed update). */
   step(): void {
-    this.lastEpoch++;
-    this.apply();
+    effect(() => {
+      this.lastEpoch++;
+      this.apply();
+    });
   }
 
   protected apply(): void {
@@ -198,6 +202,10 @@ export class ReduceLROnPlateau {
 
   /** The metric may be a number or a one-element tensor (a loss), as PyTorch accepts; NaN never counts as better. */
   step(value: number | Tensor): void {
+    if (tracing.active) {
+      throw new Error('compile: ReduceLROnPlateau.step() cannot run inside a compiled step (it decides from a metric ' +
+        'that replay would not see again); call it outside the step, e.g. once per epoch');
+    }
     const metric = value instanceof Tensor && value.size === 1 ? value.item() : value;
     if (typeof metric !== 'number') {
       throw new Error(`ReduceLROnPlateau: step(metric) needs the metric to watch, a number or a one-element tensor, got ${describe(value)}`);

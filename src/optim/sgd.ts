@@ -1,6 +1,7 @@
 // SGD with momentum, dampening, Nesterov and weight decay — torch.optim.SGD's update:
 //   g ← g + wd·p;  buf ← g (first step) or μ·buf + (1 − dampening)·g;  g ← g + μ·buf (Nesterov) or buf;  p ← p − lr·g
 import type { Tensor } from '../autograd/tensor.js';
+import type { SgdParams } from '../backend/types.js';
 import * as K from '../kernels/index.js';
 import { boolean, number } from '../options.js';
 import { check, Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
@@ -12,7 +13,7 @@ const SPEC = {
   unsupported: pytorchOnly('maximize', 'foreach', 'differentiable', 'fused'),
 };
 
-export class SGD extends Optimizer<SgdOptions> {
+export class SGD extends Optimizer<SgdOptions, SgdParams> {
   /** lr has no default: give it here or in every parameter group. */
   constructor(params: ParamsInput<SgdOptions>, options: Partial<SgdOptions> & { lr: number }) {
     super('SGD', params, options, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false }, SPEC);
@@ -27,10 +28,14 @@ export class SGD extends Optimizer<SgdOptions> {
     return h.momentum !== 0 ? ['momentumBuffer'] : [];
   }
 
-  protected update(p: Tensor, grad: Tensor, h: SgdOptions, state: ParamState): void {
-    K.sgd(p, grad, state.buffers.momentumBuffer ?? null, {
+  protected kernelParams(h: SgdOptions, state: ParamState): SgdParams {
+    return {
       lr: h.lr, momentum: h.momentum, dampening: h.dampening, weightDecay: h.weightDecay, nesterov: h.nesterov,
       firstStep: state.step === 1,
-    });
+    };
+  }
+
+  protected update(p: Tensor, grad: Tensor, state: ParamState, params: SgdParams): void {
+    K.sgd(p, grad, state.buffers.momentumBuffer ?? null, params);
   }
 }

@@ -4,6 +4,7 @@
 // images, and checkpoints that resume exactly — even from the middle of an epoch.
 import '../ops/index.js'; // Tensor methods (J.backward()) and the backward engine's ops
 import { noGrad, tidy } from '../autograd/scope.js';
+import { compile } from '../compile/compile.js';
 import type { Tensor } from '../autograd/tensor.js';
 import type { TensorDataset } from '../data/dataset.js';
 import { IGNORE_INDEX } from '../data/text.js';
@@ -161,6 +162,18 @@ export class Trainer {
   private epochStartState: number[] | null = null;
   readonly history: EpochMetrics[] = [];
   readonly batchesPerEpoch: number;
+  /**
+   * One training step, compiled: the loss and the model's outputs for a batch. Bit-identical to running it eagerly;
+   * each batch size (the last batch of an epoch may be smaller) gets a recording of its own.
+   */
+  private readonly step = compile((x: Tensor, y: Tensor) => {
+    this.optimizer.zeroGrad();
+    const out = this.model(x);
+    const J = this.loss(out, y);
+    J.backward();
+    this.optimizer.step();
+    return [J, out];
+  });
 
   constructor(readonly config: TrainConfig, readonly data: TrainData) {
     validateConfig(config);
@@ -227,12 +240,8 @@ export class Trainer {
       const idx = order.subarray(b * bs, Math.min((b + 1) * bs, order.length));
       const runStep = () => tidy(() => {
         const { x, y } = train.take(idx);
-        this.optimizer.zeroGrad();
-        const out = this.model(this.inputs(x, true));
-        const J = this.loss(out, y);
-        J.backward();
-        this.optimizer.step();
-        return [J.item(), classify ? countCorrect(out, y) : { hits: 0, labels: idx.length }] as const;
+        const [J, out] = this.step(this.inputs(x, true), y);
+        return [J!.item(), classify ? countCorrect(out!, y) : { hits: 0, labels: idx.length }] as const;
       });
       const [loss, hits] = hooks.step ? hooks.step(runStep) : runStep();
       if (this.config.schedule === 'onecycle') this.scheduler!.step();
@@ -350,6 +359,7 @@ export class Trainer {
   }
 
   dispose(): void {
+    this.step.dispose();
     this.optimizer.disposeState();
     this.model.dispose();
   }
