@@ -271,7 +271,7 @@ function expWide_v(x: v128): v128 {
 // @ts-ignore: decorator
 @inline const ROUNDER64: f64 = 6755399441055744.0; // 1.5·2^52: t = y·log2 e + ROUNDER64 rounds to an integer
 // @ts-ignore: decorator
-@inline const LN2_HI64: f64 = 6.93147180369123816490e-01; // 32 bits: n·LN2_HI64 is exact
+@inline const LN2_HI64: f64 = 6.93147180369123816490e-01; // low 32 bits 0: n·LN2_HI64 is exact (|n| < 2^11)
 // @ts-ignore: decorator
 @inline const LN2_LO64: f64 = 1.90821492927058770002e-10;
 // @ts-ignore: decorator
