@@ -3,7 +3,7 @@
 
 export const isNode = (): boolean => typeof process === 'object' && typeof process.versions?.node === 'string';
 
-export async function nodeModule<T>(name: 'node:fs/promises' | 'node:zlib' | 'node:worker_threads' | 'node:os'): Promise<T> {
+export async function nodeModule<T>(name: 'node:fs/promises' | 'node:zlib' | 'node:worker_threads' | 'node:os' | 'node:v8'): Promise<T> {
   const specifier: string = name;
   return (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as T;
 }

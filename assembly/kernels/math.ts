@@ -9,7 +9,7 @@
 // tanh 1.46 ulp (simd and scalar builds, bit-identical to each other); relaxed build with fused multiply-adds:
 // exp 1.01, sigmoid 1.97, tanh 1.46 ulp.
 //
-// GELU (through Φ, the normal CDF) and softplus are computed in f64 and rounded once to f32.
+// GELU (through Φ, the normal CDF; see its section) and softplus are computed in f64 and rounded once to f32.
 
 // ---- exp (f32) -------------------------------------------------------------------------------------------------
 // x = n·ln2 + r with n = round(x·log2 e), |r| ≤ ln2/2 (Cody–Waite: ln2 = LN2_HI + LN2_LO, n·LN2_HI exact);
@@ -57,6 +57,8 @@
 // 1.5·2^23 are n as an i32 — cheaper than nearest + trunc_sat and bit-identical.
 // @ts-ignore: decorator
 @inline const ROUNDER: f32 = 12582912.0;
+// @ts-ignore: decorator
+@inline const EXP_FAST: f32 = 87.5;
 
 // V8 rematerializes every v128.const inside the loop that uses it (3 instructions each); the vector constants are
 // loaded from this table instead (one load each, off the arithmetic ports). Order: see the K_* indices.
@@ -69,7 +71,18 @@
   1.0, 1.0, 1.0, 1.0,
   T4, T4, T4, T4, T3, T3, T3, T3, T2, T2, T2, T2, T1, T1, T1, T1, T0, T0, T0, T0,
   TANH_SPLIT, TANH_SPLIT, TANH_SPLIT, TANH_SPLIT, 2.0, 2.0, 2.0, 2.0,
+  ROUNDER + 254, ROUNDER + 254, ROUNDER + 254, ROUNDER + 254,
+  ROUNDER + 127, ROUNDER + 127, ROUNDER + 127, ROUNDER + 127, EXP_FAST, EXP_FAST, EXP_FAST, EXP_FAST,
 ], 16);
+// @ts-ignore: decorator
+@inline const K_ROUNDER_254 = 19;
+// @ts-ignore: decorator
+@inline const K_ROUNDER_127 = 20;
+// @ts-ignore: decorator
+@inline const K_EXP_FAST = 21;
+/** 0x7fffffff in four lanes: AND with it is abs (V8 rebuilds f32x4.abs's mask at every use). */
+// @ts-ignore: decorator
+@lazy const ABS_MASK = memory.data<i32>([0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff], 16);
 // @ts-ignore: decorator
 @inline const K_EXP_HI = 0;
 // @ts-ignore: decorator
@@ -113,8 +126,9 @@
 /** e^x in four f32 lanes (≤ 1 ulp). */
 // @ts-ignore: decorator
 @inline export function exp_v(x: v128): v128 {
-  x = f32x4.pmax(f32x4.pmin(x, vconst(K_EXP_HI)), vconst(K_EXP_LO)); // pmin/pmax keep NaN
-  const rounder = vconst(K_ROUNDER);
+  // 2^n is one exponent field while |x| ≤ 87.5 (n ∈ [−126, 127]); beyond (and ±Infinity), the wide form.
+  if (v128.any_true(f32x4.gt(v128.and(x, v128.load(ABS_MASK)), vconst(K_EXP_FAST)))) return expWide_v(x);
+  const rounder = vconst(K_ROUNDER_127);
   const t = madd(x, vconst(K_LOG2E), rounder);
   const nf = f32x4.sub(t, rounder);
   const r = madd(nf, vconst(K_NEG_LN2_LO), madd(nf, vconst(K_NEG_LN2_HI), x));
@@ -123,11 +137,28 @@
   q = madd(q, r, vconst(K_Q4 + 3));
   q = madd(q, r, vconst(K_Q4 + 4));
   const p = f32x4.add(vconst(K_ONE), madd(f32x4.mul(r, r), q, r));
-  const n = i32x4.sub(t, rounder); // NaN lanes: garbage n, but p is NaN, so the product stays NaN
-  const n1 = i32x4.shr_s(n, 1);
-  const n2 = i32x4.sub(n, n1);
-  const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
-  const s2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
+  return f32x4.mul(p, i32x4.shl(t, 23)); // t's low bits hold n + 127; NaN lanes stay NaN (p is NaN)
+}
+
+/**
+ * e^x for every x: the scale 2^n applied in two halves, so that subnormal results are rounded once. Not inlined:
+ * it is the rare path of every exp_v, which is inlined in many kernels.
+ */
+function expWide_v(x: v128): v128 {
+  x = f32x4.pmax(f32x4.pmin(x, vconst(K_EXP_HI)), vconst(K_EXP_LO)); // pmin/pmax keep NaN
+  const rounder = vconst(K_ROUNDER_254);
+  const t = madd(x, vconst(K_LOG2E), rounder);
+  const nf = f32x4.sub(t, rounder);
+  const r = madd(nf, vconst(K_NEG_LN2_LO), madd(nf, vconst(K_NEG_LN2_HI), x));
+  let q = madd(vconst(K_Q4), r, vconst(K_Q4 + 1));
+  q = madd(q, r, vconst(K_Q4 + 2));
+  q = madd(q, r, vconst(K_Q4 + 3));
+  q = madd(q, r, vconst(K_Q4 + 4));
+  const p = f32x4.add(vconst(K_ONE), madd(f32x4.mul(r, r), q, r));
+  // t's low bits hold n + 254 (n ≥ −150): shifted into the exponent field, (n + 254) >> 1 is 2^(n>>1) and the
+  // rest 2^(n − (n>>1)), each normal (NaN lanes: garbage scales, but p is NaN, so the product stays NaN).
+  const s1 = i32x4.shl(i32x4.shr_u(t, 1), 23);
+  const s2 = i32x4.sub(i32x4.shl(t, 23), s1);
   return f32x4.mul(f32x4.mul(p, s1), s2);
 }
 
@@ -220,76 +251,275 @@
   return reinterpret<f32>(reinterpret<u32>(t) | (reinterpret<u32>(x) & 0x80000000));
 }
 
-// ---- Φ and GELU (f64, for float32 results) ----------------------------------------------------------------------
-// With z = |x|/√2:  z < 1:  erf(z) = z·A(2z² − 1);   1 ≤ z < 10.5:  erfc(z) = e^{−z²}·R(z), R(z) = erfc(z)·e^{z²}
-// as B (z < 2.5) or C in t = (1/z − mid)/half;  z ≥ 10.5: Φ is 0 or 1 as far as float32 can tell (x·Φ(x) < 1e-47).
-// Coefficients derived as in src/backend/ref/math.ts (Chebyshev interpolation of the 40-digit functions, here at
-// lower degree and converted to powers of t for Horner's rule); relative error before the final rounding to f32:
-// A 2.1e-14, B 1.3e-12, C 2.8e-12. e^{−z²} = e^{−x²/2} is formed from an exact split of x², so it does not inherit
-// the rounding of x/√2. (The float64 ref keeps the longer tables for double precision.)
-
-/** e^{−x²/2} with x² split exactly into hi + lo (Dekker); 0 past |x| = 40 (underflow; keeps ±Infinity out). */
-// @ts-ignore: decorator
-@inline function expNegHalfSquare(x: f64): f64 {
-  if (abs(x) > 40) return 0;
-  const c = 134217729.0 * x; // 2^27 + 1
-  const xh = c - (c - x);
-  const xl = x - xh;
-  const hi = x * x;
-  const lo = xh * xh - hi + 2 * xh * xl + xl * xl;
-  return Math.exp(-0.5 * hi) * (1 - 0.5 * lo);
-}
+// ---- Φ and GELU (f64 lanes, for float32 results) ----------------------------------------------------------------
+// x is a float32, so s = x² is exact in f64. With z = |x|/√2:
+//   s < 2 (z < 1):       Φ(x) = ½ + x·(√½/2)·A(s − 1), A(t) = erf(z)/z in t = 2z² − 1 (relative error 2.1e-14);
+//   2 ≤ s < 220.5:       ½·erfc(z) = ½·e^{−s/2}·R(u), u = √2/|x| = 1/z ∈ (1/10.5, 1], R(u) = erfc(1/u)·e^{1/u²} one
+//                        polynomial of degree 14 in t = (u − mid)/half (relative error 1.3e-10), Φ = ½erfc(z) for
+//                        x < 0, 1 − ½erfc(z) otherwise;
+//   s ≥ 220.5 (z ≥ 10.5): Φ is 0 or 1 as far as float32 can tell (x·Φ(x) < 1e-47), and x·φ(x) is 0.
+// e^{−s/2} by exp64 below (relative error 1.4e-12; s exact, so nothing is lost forming the exponent). A is a
+// Chebyshev interpolant converted to powers of t; R and exp64's q were fitted here by iteratively reweighted least
+// squares at Chebyshev nodes against 50-digit values (mpmath). Every error before the final rounding to float32 is
+// below 1e-9 relative, so gelu and gelu′·dy round within 0.5 ulp + a hair of the exact value, and gelu′'s sum
+// Φ(x) + x·φ(x), which cancels near its root x ≈ −0.75, keeps an absolute error ≈ 1e-14 there.
+// The f64x2 forms (two lanes; a float32 vector is two of them) and the scalar twins perform the same IEEE
+// operations in the same order (in the relaxed build the f64x2 forms fuse multiply-adds, see madd64).
 
 // @ts-ignore: decorator
-@inline function polyA(t: f64): f64 {
-  return 0.9654687386698853 + t * (-0.14053608902271786 + t * (0.01985249668808491 + t * (-0.00228548556110692
-    + t * (0.0002175171632307876 + t * (-1.753716973862979e-05 + t * (1.2233626160180265e-06
-    + t * (-7.511485988358766e-08 + t * (4.138778716473844e-09 + t * -2.0447481117482828e-10))))))));
+@inline const LOG2E64: f64 = 1.4426950408889634;
+// @ts-ignore: decorator
+@inline const ROUNDER64: f64 = 6755399441055744.0; // 1.5·2^52: t = y·log2 e + ROUNDER64 rounds to an integer
+// @ts-ignore: decorator
+@inline const LN2_HI64: f64 = 6.93147180369123816490e-01; // low 32 bits 0: n·LN2_HI64 is exact (|n| < 2^11)
+// @ts-ignore: decorator
+@inline const LN2_LO64: f64 = 1.90821492927058770002e-10;
+// @ts-ignore: decorator
+@inline const EXP64_MIN: f64 = -120.0;
+// @ts-ignore: decorator
+@inline const SQRT1_2_HALF: f64 = 0.35355339059327373; // √½/2
+// @ts-ignore: decorator
+@inline const INV_SQRT_2PI: f64 = 0.3989422804014327;
+// @ts-ignore: decorator
+@inline const R_SCALE: f64 = 2.2105263157894735; // 1/half, u ∈ [1/10.5, 1]
+// @ts-ignore: decorator
+@inline const R_SHIFT: f64 = -1.210526315789474; // −mid/half
+// @ts-ignore: decorator
+@inline const TAIL_FROM: f64 = 2.0; // s = x² at z = 1
+// @ts-ignore: decorator
+@inline const FAR_FROM: f64 = 220.5; // s at z = 10.5
+
+// e^r = 1 + r + r²·q(r) on |r| ≤ ln2/2, q of degree 6.
+// @ts-ignore: decorator
+@lazy const EXP64_Q = memory.data<f64>([
+  2.4640941304119972e-05, 2.4640941304119972e-05, 0.00019909245509308572, 0.00019909245509308572,
+  0.0013889364838136024, 0.0013889364838136024, 0.008333281230439162, 0.008333281230439162,
+  0.041666663102572, 0.041666663102572, 0.16666666787037127, 0.16666666787037127,
+  0.5000000000732772, 0.5000000000732772,
+], 16);
+// A(t), highest power first.
+// @ts-ignore: decorator
+@lazy const POLY_A = memory.data<f64>([
+  -2.0447481117482828e-10, -2.0447481117482828e-10, 4.138778716473844e-09, 4.138778716473844e-09,
+  -7.511485988358766e-08, -7.511485988358766e-08, 1.2233626160180265e-06, 1.2233626160180265e-06,
+  -1.753716973862979e-05, -1.753716973862979e-05, 0.0002175171632307876, 0.0002175171632307876,
+  -0.00228548556110692, -0.00228548556110692, 0.01985249668808491, 0.01985249668808491,
+  -0.14053608902271786, -0.14053608902271786, 0.9654687386698853, 0.9654687386698853,
+], 16);
+// R(t), highest power first.
+// @ts-ignore: decorator
+@lazy const POLY_R = memory.data<f64>([
+  1.7531305045309642e-06, 1.7531305045309642e-06, -3.094437644311776e-06, -3.094437644311776e-06,
+  -2.643414821985879e-06, -2.643414821985879e-06, 1.133896608417062e-05, 1.133896608417062e-05,
+  -1.9970931421128824e-05, -1.9970931421128824e-05, 3.445533663427869e-05, 3.445533663427869e-05,
+  -2.9330006238184603e-05, -2.9330006238184603e-05, -8.637108968901491e-05, -8.637108968901491e-05,
+  0.0004871340004636432, 0.0004871340004636432, -0.0013327274726709012, -0.0013327274726709012,
+  0.0019193713781934865, 0.0019193713781934865, 0.003082795645856229, 0.003082795645856229,
+  -0.037138516572533614, -0.037138516572533614, 0.18533944128252092, 0.18533944128252092,
+  0.2753199403909774, 0.2753199403909774,
+], 16);
+
+// The other f64 constants of the vector forms, each twice (see horner64_v), at the C64_* indices.
+// @ts-ignore: decorator
+@lazy const C64 = memory.data<f64>([
+  ROUNDER64, ROUNDER64, LOG2E64, LOG2E64, -LN2_HI64, -LN2_HI64, -LN2_LO64, -LN2_LO64, 1.0, 1.0, 0.5, 0.5,
+  SQRT1_2_HALF, SQRT1_2_HALF, Math.SQRT2, Math.SQRT2, R_SCALE, R_SCALE, R_SHIFT, R_SHIFT, 0.0, 0.0, TAIL_FROM, TAIL_FROM,
+  FAR_FROM, FAR_FROM, -0.5, -0.5, EXP64_MIN, EXP64_MIN, INV_SQRT_2PI, INV_SQRT_2PI, -0.0, -0.0,
+], 16);
+// @ts-ignore: decorator
+@inline const C64_ROUNDER = 0;
+// @ts-ignore: decorator
+@inline const C64_LOG2E = 1;
+// @ts-ignore: decorator
+@inline const C64_NEG_LN2_HI = 2;
+// @ts-ignore: decorator
+@inline const C64_NEG_LN2_LO = 3;
+// @ts-ignore: decorator
+@inline const C64_ONE = 4;
+// @ts-ignore: decorator
+@inline const C64_HALF = 5;
+// @ts-ignore: decorator
+@inline const C64_SQRT1_2_HALF = 6;
+// @ts-ignore: decorator
+@inline const C64_SQRT2 = 7;
+// @ts-ignore: decorator
+@inline const C64_R_SCALE = 8;
+// @ts-ignore: decorator
+@inline const C64_R_SHIFT = 9;
+// @ts-ignore: decorator
+@inline const C64_ZERO = 10;
+// @ts-ignore: decorator
+@inline const C64_TAIL_FROM = 11;
+// @ts-ignore: decorator
+@inline const C64_FAR_FROM = 12;
+// @ts-ignore: decorator
+@inline const C64_NEG_HALF = 13;
+// @ts-ignore: decorator
+@inline const C64_EXP_MIN = 14;
+// @ts-ignore: decorator
+@inline const C64_INV_SQRT_2PI = 15;
+// @ts-ignore: decorator
+@inline const C64_NEG_ZERO = 16;
+
+/** The f64 constant at index i of C64, in both lanes. */
+// @ts-ignore: decorator
+@inline function c64(i: i32): v128 {
+  return v128.load(C64 + (<usize>i << 4));
+}
+
+/** a·b + c in two f64 lanes: fused in the relaxed build (f64x2.relaxed_madd), mul then add elsewhere. */
+// @ts-ignore: decorator
+@inline function madd64(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(f64x2.mul(a, b), c);
+}
+
+/**
+ * Σ c[k]·t^(len−1−k) by Horner's rule in two lanes; c is a table of `len` coefficients, highest power first, each
+ * stored twice (one v128 load each: V8 would rebuild a splat of a constant at every use).
+ */
+// @ts-ignore: decorator
+@inline function horner64_v(c: usize, len: i32, t: v128): v128 {
+  let p = v128.load(c);
+  for (let k = 1; k < len; k++) p = madd64(p, t, v128.load(c + (<usize>k << 4)));
+  return p;
+}
+
+/** The scalar twin of horner64_v. */
+// @ts-ignore: decorator
+@inline function horner64_s(c: usize, len: i32, t: f64): f64 {
+  let p = load<f64>(c);
+  for (let k = 1; k < len; k++) p = p * t + load<f64>(c + (<usize>k << 4));
+  return p;
+}
+
+/** e^y for y ∈ [−120, 0] (and NaN) in two f64 lanes: 2^n·e^r, the scale added to the exponent field. */
+// @ts-ignore: decorator
+@inline function exp64_v(y: v128): v128 {
+  const rounder = c64(C64_ROUNDER);
+  const t = madd64(y, c64(C64_LOG2E), rounder);
+  const nf = f64x2.sub(t, rounder);
+  const r = madd64(nf, c64(C64_NEG_LN2_LO), madd64(nf, c64(C64_NEG_LN2_HI), y));
+  const p = f64x2.add(c64(C64_ONE), madd64(f64x2.mul(r, r), horner64_v(EXP64_Q, 7, r), r));
+  return i64x2.add(p, i64x2.shl(t, 52)); // t's low bits hold n
+}
+
+/** The scalar twin of exp64_v. */
+// @ts-ignore: decorator
+@inline function exp64_s(y: f64): f64 {
+  const t = y * LOG2E64 + ROUNDER64;
+  const nf = t - ROUNDER64;
+  const r = (y + nf * -LN2_HI64) + nf * -LN2_LO64;
+  const p = 1.0 + (r + (r * r) * horner64_s(EXP64_Q, 7, r));
+  return reinterpret<f64>(reinterpret<i64>(p) + (reinterpret<i64>(t) << 52));
+}
+
+/** Φ(x) for |x| < √2 (s = x² < 2) in two f64 lanes (NaN in, NaN out). */
+// @ts-ignore: decorator
+@inline function normalCdfInner_v(x: v128, s: v128): v128 {
+  const a = horner64_v(POLY_A, 10, f64x2.sub(s, c64(C64_ONE)));
+  return f64x2.add(c64(C64_HALF), f64x2.mul(f64x2.mul(x, c64(C64_SQRT1_2_HALF)), a));
+}
+
+/** Φ(x) in two f64 lanes from s = x², e = e^{−s/2}, inner = normalCdfInner_v(x, s) and inTail = (s ≥ 2). */
+// @ts-ignore: decorator
+@inline function normalCdf_v(x: v128, s: v128, e: v128, inner: v128, inTail: v128): v128 {
+  const one = c64(C64_ONE);
+  const u = f64x2.div(c64(C64_SQRT2), f64x2.abs(x));
+  const c = f64x2.mul(f64x2.mul(c64(C64_HALF), e), horner64_v(POLY_R, 15, madd64(u, c64(C64_R_SCALE), c64(C64_R_SHIFT))));
+  const neg = f64x2.lt(x, c64(C64_ZERO));
+  const tail = v128.bitselect(c, f64x2.sub(one, c), neg);
+  const far = v128.andnot(one, neg); // 0 for x < 0, 1 otherwise
+  return v128.bitselect(v128.bitselect(far, tail, f64x2.ge(s, c64(C64_FAR_FROM))), inner, inTail);
+}
+
+/** The scalar twin of normalCdf_v. */
+// @ts-ignore: decorator
+@inline function normalCdf_s(x: f64, s: f64, e: f64): f64 {
+  if (s < TAIL_FROM) return 0.5 + (x * SQRT1_2_HALF) * horner64_s(POLY_A, 10, s - 1.0);
+  if (s >= FAR_FROM) return x < 0 ? 0.0 : 1.0;
+  const c = (0.5 * e) * horner64_s(POLY_R, 15, (Math.SQRT2 / abs(x)) * R_SCALE + R_SHIFT);
+  return x < 0 ? c : 1.0 - c;
+}
+
+/** e^{−s/2} for s = x² ≥ 0, clamped at e^−120 (where Φ no longer uses it). */
+// @ts-ignore: decorator
+@inline function expNegHalf_v(s: v128): v128 {
+  return exp64_v(f64x2.pmax(f64x2.mul(s, c64(C64_NEG_HALF)), c64(C64_EXP_MIN)));
 }
 
 // @ts-ignore: decorator
-@inline function polyB(t: f64): f64 {
-  return 0.3336736525414603 + t * (0.10715869843698417 + t * (-0.014574460696958233 + t * (0.0013084128833128037
-    + t * (7.272850417621137e-05 + t * (-7.392467914389221e-05 + t * (2.254238917739852e-05
-    + t * (-4.648911878618124e-06 + t * (5.713006013818931e-07 + t * (4.150818643054442e-08
-    + t * (-5.7199897937416736e-08 + t * (2.6809600216244876e-08 + t * -6.730080362321146e-09)))))))))));
+@inline function expNegHalf_s(s: f64): f64 {
+  const y = s * -0.5;
+  return exp64_s(y < EXP64_MIN ? EXP64_MIN : y);
+}
+
+/** gelu(x) = x·Φ(x) in two f64 lanes (−0 where Φ is 0: the limit, rather than −∞·0). Not inlined (size). */
+function gelu64_v(x: v128): v128 {
+  const s = f64x2.mul(x, x);
+  let p = normalCdfInner_v(x, s);
+  const inTail = f64x2.ge(s, c64(C64_TAIL_FROM));
+  // The tail only where a lane needs it: |x| < √2 is the common case for activations.
+  if (v128.any_true(inTail)) p = normalCdf_v(x, s, expNegHalf_v(s), p, inTail);
+  return v128.bitselect(c64(C64_NEG_ZERO), f64x2.mul(x, p), f64x2.eq(p, c64(C64_ZERO)));
+}
+
+/**
+ * dy·gelu′(x) = dy·(Φ(x) + x·φ(x)), φ(x) = e^{−x²/2}/√(2π), in two f64 lanes (x·φ is 0 where Φ is 0 or 1). Not
+ * inlined (size).
+ */
+function geluGrad64_v(x: v128, dy: v128): v128 {
+  const s = f64x2.mul(x, x);
+  const e = expNegHalf_v(s);
+  let p = normalCdfInner_v(x, s);
+  const inTail = f64x2.ge(s, c64(C64_TAIL_FROM));
+  if (v128.any_true(inTail)) p = normalCdf_v(x, s, e, p, inTail);
+  const xd = v128.andnot(f64x2.mul(x, f64x2.mul(c64(C64_INV_SQRT_2PI), e)), f64x2.ge(s, c64(C64_FAR_FROM)));
+  return f64x2.mul(dy, f64x2.add(p, xd));
+}
+
+/** The low and high halves of a float32 vector as two f64x2, f applied to each, and the results as float32. */
+// @ts-ignore: decorator
+@inline function demote2(lo: v128, hi: v128): v128 {
+  return v128.shuffle<i64>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 2);
 }
 
 // @ts-ignore: decorator
-@inline function polyC(t: f64): f64 {
-  return 0.1357648868518719 + t * (0.07907088856488649 + t * (-0.0037286546007893576 + t * (-0.00040667942472681395
-    + t * (0.00011517836201783995 + t * (-7.706740207297044e-06 + t * (-2.209620092639751e-06
-    + t * (7.476473359591627e-07 + t * (-7.727016163110373e-08 + t * (-1.672023898474496e-08
-    + t * (8.181095487430831e-09 + t * -1.169820903353734e-09))))))))));
+@inline function highHalf(x: v128): v128 {
+  return v128.shuffle<i64>(x, x, 1, 0);
 }
 
-/** Φ(x) from z = |x|/√2 and, when z ≥ 1, e = e^{−x²/2}. NaN in, NaN out. */
+/** gelu(x) (erf form) in four f32 lanes, evaluated in f64 and rounded once. */
 // @ts-ignore: decorator
-@inline function normalCdfFrom(x: f64, z: f64, e: f64): f64 {
-  if (z < 1) {
-    const h = 0.5 * z * polyA(2 * z * z - 1);
-    return x < 0 ? 0.5 - h : 0.5 + h;
-  }
-  if (z >= 10.5) return x < 0 ? 0 : 1;
-  const u = 1 / z;
-  const r = z < 2.5 ? polyB((u - 0.7) / 0.3) : polyC((u - 0.24761904761904763) / 0.1523809523809524);
-  const c = 0.5 * e * r; // ½·erfc(z)
-  return x < 0 ? c : 1 - c;
+@inline export function gelu_v(x: v128): v128 {
+  return demote2(gelu64_v(f64x2.promote_low_f32x4(x)), gelu64_v(f64x2.promote_low_f32x4(highHalf(x))));
 }
 
-/** gelu(x) = x·Φ(x) in f64 (−0 in the far left tail rather than −∞·0). */
-export function gelu64(x: f64): f64 {
-  const z = abs(x) * Math.SQRT1_2;
-  const p = normalCdfFrom(x, z, z >= 1 ? expNegHalfSquare(x) : 0);
-  return p == 0 ? -0.0 : x * p;
+/** dy·gelu′(x) in four f32 lanes, evaluated in f64 and rounded once. */
+// @ts-ignore: decorator
+@inline export function geluGrad_v(x: v128, dy: v128): v128 {
+  const lo = geluGrad64_v(f64x2.promote_low_f32x4(x), f64x2.promote_low_f32x4(dy));
+  const hi = geluGrad64_v(f64x2.promote_low_f32x4(highHalf(x)), f64x2.promote_low_f32x4(highHalf(dy)));
+  return demote2(lo, hi);
 }
 
-/** gelu′(x) = Φ(x) + x·φ(x), φ(x) = e^{−x²/2}/√(2π), in f64. */
-export function geluDerivative64(x: f64): f64 {
-  const z = abs(x) * Math.SQRT1_2;
-  const e = expNegHalfSquare(x);
-  const d = 0.3989422804014327 * e;
-  return normalCdfFrom(x, z, e) + (d == 0 ? 0 : x * d);
+/** gelu(x) (f32), the scalar twin of gelu_v. */
+// @ts-ignore: decorator
+@inline export function gelu_s(x32: f32): f32 {
+  const x = <f64>x32;
+  const s = x * x;
+  const p = normalCdf_s(x, s, expNegHalf_s(s));
+  return p == 0 ? -0.0 : <f32>(x * p);
+}
+
+/** dy·gelu′(x) (f32), the scalar twin of geluGrad_v. */
+// @ts-ignore: decorator
+@inline export function geluGrad_s(x32: f32, dy: f32): f32 {
+  const x = <f64>x32;
+  const s = x * x;
+  const e = expNegHalf_s(s);
+  const xd = s >= FAR_FROM ? 0.0 : x * (INV_SQRT_2PI * e);
+  return <f32>(<f64>dy * (normalCdf_s(x, s, e) + xd));
 }
 
 /** PyTorch's Softplus(beta, threshold 20) in f64: x where βx > 20, else log1p(e^{βx})/β. */

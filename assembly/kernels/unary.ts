@@ -4,7 +4,7 @@ import {
   NEG, ABS, EXP, LOG, SQRT, SQUARE, RELU, LEAKY_RELU, SIGMOID, TANH, GELU, SOFTPLUS, SIGN, RECIPROCAL, SIN, COS,
 } from './codes';
 import {
-  exp_v, exp_s, sigmoid_v, sigmoid_s, tanh_v, tanh_s, gelu64, geluDerivative64, softplus64,
+  exp_v, exp_s, sigmoid_v, sigmoid_s, tanh_v, tanh_s, gelu_v, gelu_s, geluGrad_v, geluGrad_s, softplus64,
 } from './math';
 
 /**
@@ -13,7 +13,7 @@ import {
  */
 // @ts-ignore: decorator
 @inline function scalarOnly(op: i32): bool {
-  return op == LOG || op == GELU || op == SOFTPLUS || op == SIN || op == COS;
+  return op == LOG || op == SOFTPLUS || op == SIN || op == COS;
 }
 
 // @ts-ignore: decorator
@@ -29,7 +29,7 @@ import {
     case LEAKY_RELU: return x > 0 ? x : x * alpha;
     case SIGMOID: return sigmoid_s(x);
     case TANH: return tanh_s(x);
-    case GELU: return <f32>gelu64(<f64>x);
+    case GELU: return gelu_s(x);
     case SOFTPLUS: return <f32>softplus64(<f64>x, alpha64);
     case SIGN: return x > 0 ? 1.0 : x < 0 ? -1.0 : x == x ? 0.0 : x; // sign(±0) = +0, NaN stays NaN
     case SIN: return <f32>Math.sin(<f64>x);
@@ -52,11 +52,12 @@ import {
     case LEAKY_RELU: return v128.bitselect(x, f32x4.mul(x, f32x4.splat(alpha)), f32x4.gt(x, zero));
     case SIGMOID: return sigmoid_v(x);
     case TANH: return tanh_v(x);
+    case GELU: return gelu_v(x);
     case SIGN: {
       const s = f32x4.sub(v128.and(f32x4.gt(x, zero), one), v128.and(f32x4.lt(x, zero), one));
       return v128.bitselect(s, x, f32x4.eq(x, x));
     }
-    default: return f32x4.div(one, x); // RECIPROCAL (LOG, GELU, SOFTPLUS, SIN, COS never take the SIMD path)
+    default: return f32x4.div(one, x); // RECIPROCAL (LOG, SOFTPLUS, SIN, COS never take the SIMD path)
   }
 }
 
@@ -117,7 +118,7 @@ export function unary_f32(op: i32, x: usize, out: usize, n: i32, alpha: f64): vo
     case LEAKY_RELU: return s > 0 ? dy : dy * alpha;
     case SIGMOID: return dy * s * (1.0 - s);
     case TANH: return dy * (1.0 - s * s);
-    case GELU: return <f32>(<f64>dy * geluDerivative64(<f64>s));
+    case GELU: return geluGrad_s(s, dy);
     default: { // SOFTPLUS
       const bx = s * alpha;
       return bx > 20 ? dy : dy * sigmoid_s(bx);
@@ -134,7 +135,8 @@ export function unary_f32(op: i32, x: usize, out: usize, n: i32, alpha: f64): vo
     case LEAKY_RELU: return v128.bitselect(dy, f32x4.mul(dy, f32x4.splat(alpha)), f32x4.gt(s, zero));
     case SIGMOID: return f32x4.mul(f32x4.mul(dy, s), f32x4.sub(one, s));
     case TANH: return f32x4.mul(dy, f32x4.sub(one, f32x4.mul(s, s)));
-    default: { // SOFTPLUS (GELU never takes the SIMD path)
+    case GELU: return geluGrad_v(s, dy);
+    default: { // SOFTPLUS
       const bx = f32x4.mul(s, f32x4.splat(alpha));
       const g = f32x4.mul(dy, sigmoid_v(bx));
       return v128.bitselect(dy, g, f32x4.gt(bx, f32x4.splat(20.0)));
@@ -146,7 +148,7 @@ export function unary_f32(op: i32, x: usize, out: usize, n: i32, alpha: f64): vo
 @inline function gradLoop(op: i32, saved: usize, dy: usize, dx: usize, n: i32, alpha64: f64): void {
   const alpha = <f32>alpha64;
   let i = 0;
-  if (ASC_FEATURE_SIMD && op != GELU) {
+  if (ASC_FEATURE_SIMD) {
     for (; i + 8 <= n; i += 8) {
       const o = <usize>i << 2;
       const g0 = gradV(op, v128.load(saved + o), v128.load(dy + o), alpha);

@@ -3,7 +3,7 @@
 import { checkOptions, describe, oneOf } from '../options.js';
 import { RefBackend } from './ref/index.js';
 import type { Backend, BuildName } from './types.js';
-import { chooseBuild, supportedBuilds } from './wasm/loader.js';
+import { chooseBuild, enableRelaxedSimd, supportedBuilds } from './wasm/loader.js';
 import { loadWasmBackend, requestedThreads, WASM_OPTIONS, WasmBackend, type WasmOptions } from './wasm/index.js';
 
 export interface InitOptions extends WasmOptions {
@@ -17,6 +17,11 @@ export interface BackendInfo {
   build: BuildName | 'ref';
   /** Builds this engine can run, best first. */
   supportedBuilds: BuildName[];
+  /**
+   * Why this build runs: as asked, or what 'auto' found (relaxed SIMD the engine validates, or that wasmgrad
+   * enabled for the Node process; why not, where it runs simd).
+   */
+  buildNote?: string;
   /** Linear memory limit in MB (wasm), or Infinity. */
   maxMemoryMB: number;
   /** Threads that share large kernel calls (init({ threads })); 1 for the ref backend. */
@@ -43,6 +48,7 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   } else {
     const threads = requestedThreads(wasmOptions);
     const build = wasmOptions.build ?? 'auto';
+    await enableRelaxedSimd(build); // before comparing builds: in Node, 'auto' may now find relaxed SIMD
     // The backend loaded is reused when it is what these options would load: the same threads option (its
     // workers still running) and the same build (for threads 'auto', the same build option: the threads it
     // runs depend on the machine, not on the options).
@@ -86,6 +92,7 @@ export function backendInfo(): BackendInfo {
     backend: current.name,
     build: current.build,
     supportedBuilds: supportedBuilds(),
+    ...(current instanceof WasmBackend && current.buildNote ? { buildNote: current.buildNote } : {}),
     maxMemoryMB: current.memory().limitBytes / 1048576,
     threads: current instanceof WasmBackend ? current.threads : 1,
     ...(current instanceof WasmBackend && current.threadsNote ? { threadsNote: current.threadsNote } : {}),

@@ -370,7 +370,7 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'ref']).default('wasm'))
     .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'simd', 'relaxed', 'scalar']).default('auto'))
     .option('--threads <n>', "threads sharing large kernel calls, or 'auto': one per core, each kind of call shared while that pays " +
-      "(results as the simd build's)", threadCount, 'auto')
+      "(results as one thread's)", threadCount, 'auto')
     .option('--out <dir>', 'output directory (default runs/<data name>)')
     .option('--resume <checkpoint>', 'continue from a checkpoint written by train (flags that define the run may be left out; given, they must match it)')
     .option('--json', 'print one JSON summary and nothing else')

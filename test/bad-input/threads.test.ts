@@ -110,7 +110,7 @@ describe('--threads on the command line', () => {
   it.runIf(cores < 16)('more threads than cores train, with a note line', async () => {
     const r = await cli(['train', '--threads', String(cores + 1), ...small]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`(simd-threads, ${cores + 1} threads)`);
+    expect(r.stdout).toContain(`(relaxed-simd-threads, ${cores + 1} threads)`); // relaxed SIMD: wasmgrad enables it in Node
     expect(r.stdout).toContain(`\nnote: --threads ${cores + 1} is more than the ${cores} cores here; the extra threads take turns ` +
       'on the cores (--threads auto runs one per core)\n');
     expect(r.stderr).toBe('');

@@ -2,7 +2,7 @@
 // engine validates relaxed SIMD (vitest passes --experimental-wasm-relaxed-simd to Node), and its results with
 // several threads must be bit-identical to the relaxed build on one thread: products, optimizer updates and a
 // short training run. Without relaxed SIMD, 'auto' falls back to simd-threads and asking for it by name says
-// which flag is missing.
+// which flag is missing (in Node, wasmgrad sets that flag itself unless WASMGRAD_RELAXED_SIMD=0).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -230,8 +230,9 @@ describe('the relaxed-simd-threads build', () => {
   });
 });
 
-describe('without relaxed SIMD (node without --experimental-wasm-relaxed-simd)', () => {
-  // The child uses the built package (dist/), as a user would, on a Node that does not validate relaxed SIMD.
+describe('without relaxed SIMD (node without --experimental-wasm-relaxed-simd, WASMGRAD_RELAXED_SIMD=0)', () => {
+  // The child uses the built package (dist/), as a user would, on a Node that does not validate relaxed SIMD and
+  // where wasmgrad is told not to enable it (test/engine/relaxed-simd.test.ts: what it does without that).
   const dist = (file: string) => pathToFileURL(join(import.meta.dirname, '../../dist', file)).href;
   const program = `
     import { init, backendInfo } from '${dist('index.js')}';
@@ -241,9 +242,10 @@ describe('without relaxed SIMD (node without --experimental-wasm-relaxed-simd)',
   `;
 
   it("'auto' takes simd-threads, and asking for relaxed-simd-threads names the flag", async () => {
+    const { NODE_OPTIONS: _, ...env } = process.env;
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--input-type=module', '-e', program], { timeout: 60_000 }, (error, out, stderr) =>
-        (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(out)));
+      execFile(process.execPath, ['--input-type=module', '-e', program], { timeout: 60_000, env: { ...env, WASMGRAD_RELAXED_SIMD: '0' } },
+        (error, out, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(out)));
     });
     expect(JSON.parse(stdout)).toEqual({
       auto: 'simd-threads',

@@ -12,7 +12,9 @@ import { isNode, nodeModule } from '../../platform.js';
 import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from './codes.js';
 import type { ConvArgs, KernelExports } from './exports.js';
 import { ALIGN, Heap } from './heap.js';
-import { chooseBuild, compileBuild, isThreadsBuild, missingFeatures, supportedBuilds, type WasmSource } from './loader.js';
+import {
+  buildNote, chooseBuild, compileBuild, enableRelaxedSimd, isThreadsBuild, missingFeatures, supportedBuilds, type WasmSource,
+} from './loader.js';
 import { Scheduler, type Cut } from './schedule.js';
 import { MAX_THREADS, ThreadPool, threadsUnavailableReason, type Job, type ThreadKernel } from './threads.js';
 
@@ -147,6 +149,7 @@ export async function loadWasmBackend(api: string, options: WasmOptions): Promis
   const requested = options.build ?? 'auto';
   const asked = requestedThreads(options);
   const { threads, note } = await threadCount(api, asked, requested);
+  await enableRelaxedSimd(requested);
   const build = chooseBuild(requested, threads);
   const missing = missingFeatures(build);
   if (missing.length) {
@@ -156,7 +159,9 @@ export async function loadWasmBackend(api: string, options: WasmOptions): Promis
   const maxMB = options.maxMemoryMB ?? WASM32_MAX_MB;
   const module = await compileBuild(build, options.wasm);
   const limitBytes = Math.floor(maxMB * 16) * 65536;
-  const settings: BackendSettings = { build: requested, threads: asked, threadsNote: note };
+  const settings: BackendSettings = {
+    build: requested, threads: asked, threadsNote: note, buildNote: buildNote(requested, build),
+  };
   if (!isThreadsBuild(build)) {
     const instance = await WebAssembly.instantiate(module, {});
     checkLimit(api, build, maxMB, limitBytes, (instance.exports as unknown as KernelExports).memory);
@@ -203,11 +208,15 @@ function forEach4(dims: number[], strides: number[][], fn: (offsets: number[], d
   }
 }
 
-/** What a backend was asked for (its build and threads options), and what it has to say about its threads. */
+/**
+ * What a backend was asked for (its build and threads options), what it has to say about its threads, and why
+ * it runs its build.
+ */
 export interface BackendSettings {
   build: BuildName | 'auto';
   threads: number | 'auto';
   threadsNote: string | undefined;
+  buildNote?: string;
 }
 
 export class WasmBackend implements Backend {
@@ -250,6 +259,11 @@ export class WasmBackend implements Backend {
   /** Threads that share large kernel calls: 1 + running workers. */
   get threads(): number {
     return 1 + (this.pool?.size ?? 0);
+  }
+
+  /** Why this backend runs its build ('auto': what the engine validates; relaxed SIMD enabled by wasmgrad in Node). */
+  get buildNote(): string | undefined {
+    return this.settings.buildNote;
   }
 
   /** Why this backend runs the threads it runs, when there is something to say (threads: 'auto', too many). */

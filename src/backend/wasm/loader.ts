@@ -1,7 +1,7 @@
 // Finds, validates and compiles one of the .wasm builds, in Node (read from disk) and in browsers (fetch +
 // compileStreaming), or from bytes registered by the inline entry (wasmgrad/inline) for bundlers that do not
 // copy assets. Nothing here imports a `node:` module statically.
-import { isNode, nodeFs } from '../../platform.js';
+import { isNode, nodeFs, nodeModule } from '../../platform.js';
 import type { BuildName } from '../types.js';
 import { threadsAvailable } from './threads.js';
 
@@ -71,12 +71,66 @@ export function supportedBuilds(): BuildName[] {
 
 /**
  * The build a request loads: a named build as named; 'auto' the best the engine runs, among the threads builds
- * when more than one thread is asked for (simd-threads where none runs, so the error names what is missing).
+ * when more than one thread is asked for (simd-threads where none runs, so the error names what is missing),
+ * leaving out the relaxed builds where WASMGRAD_RELAXED_SIMD=0.
  */
 export function chooseBuild(requested: BuildName | 'auto', threads: number): BuildName {
   if (requested !== 'auto') return requested;
-  if (threads > 1) return THREADS_ORDER.find(engineSupports) ?? 'simd-threads';
-  return supportedBuilds()[0]!;
+  const allowed = (b: BuildName) => !(optedOutOfRelaxed() && isRelaxedBuild(b)) && engineSupports(b);
+  if (threads > 1) return THREADS_ORDER.find(allowed) ?? 'simd-threads';
+  return AUTO_ORDER.find(allowed)!; // scalar needs nothing but WebAssembly
+}
+
+// ---- relaxed SIMD in Node --------------------------------------------------------------------------------------
+// Node 20's V8 implements relaxed SIMD behind a flag (Chromium, and Nodes from 22 on, enable it by default). V8
+// reads its wasm feature flags whenever it validates or compiles a module, so setting the flag for the process at
+// run time lets every module compiled afterwards use relaxed SIMD, in worker threads too. The relaxed probe, run
+// again after setting it, is what decides: a V8 that ignores or lacks the flag leaves the simd build running.
+
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+/** WASMGRAD_RELAXED_SIMD=0 opts out: wasmgrad sets no V8 flag, and 'auto' never picks a relaxed build. */
+const OPT_OUT = 'WASMGRAD_RELAXED_SIMD';
+
+const isRelaxedBuild = (build: BuildName) => build === 'relaxed' || build === 'relaxed-simd-threads';
+const optedOutOfRelaxed = () => isNode() && process.env[OPT_OUT] === '0';
+
+/** What enableRelaxedSimd did: set the flag and relaxed SIMD validates since, or why it did not. */
+let relaxedEnabled = false;
+let relaxedFailure: string | undefined;
+let enabling: Promise<void> | null = null;
+
+/**
+ * Where a request may load a relaxed build ('auto', 'relaxed', 'relaxed-simd-threads'), in Node, on an engine with
+ * SIMD that does not validate relaxed SIMD yet: sets V8's flag for the process (once) and probes again. Never in
+ * browsers, never where WASMGRAD_RELAXED_SIMD=0.
+ */
+export function enableRelaxedSimd(requested: BuildName | 'auto'): Promise<void> {
+  if (requested !== 'auto' && !isRelaxedBuild(requested)) return Promise.resolve();
+  return (enabling ??= (async () => {
+    if (!isNode() || optedOutOfRelaxed() || !engineSupports('simd') || WebAssembly.validate(RELAXED_PROBE)) return;
+    try {
+      (await nodeModule<typeof import('node:v8')>('node:v8')).setFlagsFromString(RELAXED_FLAG);
+    } catch (e) {
+      relaxedFailure = e instanceof Error ? e.message : String(e);
+    }
+    relaxedEnabled = WebAssembly.validate(RELAXED_PROBE);
+    if (!relaxedEnabled) relaxedFailure ??= 'the engine still does not validate it';
+  })());
+}
+
+/** Why a request runs the build it runs, for backendInfo().buildNote. */
+export function buildNote(requested: BuildName | 'auto', build: BuildName): string {
+  if (requested !== 'auto') return `the '${build}' build, as asked`;
+  if (isRelaxedBuild(build)) {
+    return relaxedEnabled
+      ? `relaxed SIMD (fused multiply-add), enabled for this Node process by wasmgrad with V8's ${RELAXED_FLAG}; ` +
+        `init({ build: 'simd' }) or ${OPT_OUT}=0 opts out`
+      : 'relaxed SIMD (fused multiply-add), which this engine validates';
+  }
+  if (build === 'scalar') return 'no WebAssembly SIMD in this engine';
+  if (optedOutOfRelaxed()) return `SIMD without relaxed SIMD, as ${OPT_OUT}=0 asks`;
+  if (relaxedFailure) return `SIMD: setting V8's ${RELAXED_FLAG} did not enable relaxed SIMD (${relaxedFailure})`;
+  return 'SIMD: this engine does not validate relaxed SIMD';
 }
 
 export type WasmSource = BufferSource | WebAssembly.Module | URL | string | Response;

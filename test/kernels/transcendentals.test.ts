@@ -1,0 +1,85 @@
+// exp, sigmoid, tanh, gelu and gelu′ of every build against the exact value (the float64 reference functions, whose
+// own error is ≈ 1e-15 relative), over a dense sweep of float32 bit patterns — every 1021st of the 2^32, which visits
+// every binade from the smallest subnormal to the largest float, both signs — plus the values where the kernels
+// switch method: exp's fast-path limit ±87.5, its overflow (88.72) and underflow (−103.97) thresholds, tanh's 0.5493,
+// gelu's √2 and 14.849 (z = 1 and 10.5), the subnormals, ±0, ±Infinity and NaN. Each op's maximum error in ulps is
+// printed and checked against its bound (float32 ulps of the exact value: exp 1.02, sigmoid 2, tanh 1.5, gelu and
+// gelu′ 0.53 — gelu is evaluated in float64 and rounded once).
+import { describe, expect, it } from 'vitest';
+import { gelu, geluDerivative, sigmoid } from '../../src/backend/ref/math.js';
+import type { Backend, UnaryGradOp, UnaryOp } from '../../src/backend/types.js';
+import { loadWasmBackends } from '../helpers/backends.js';
+import { withBufs } from '../helpers/bufs.js';
+
+const backends = await loadWasmBackends();
+
+/** The distance between float32 neighbours at |v| (the subnormal spacing below 2^-126). */
+function ulp32(v: number): number {
+  const a = Math.abs(v);
+  return a < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(a)) - 23);
+}
+
+const next = (v: number, k: number) => {
+  const f = new Float32Array([v]);
+  const i = new Int32Array(f.buffer);
+  i[0]! += v < 0 || Object.is(v, -0) ? -k : k;
+  return f[0]!;
+};
+const around = (v: number) => [-2, -1, 0, 1, 2].flatMap((k) => [next(v, k), -next(v, k)]);
+
+function sweep(): Float32Array {
+  const xs: number[] = [];
+  const bits = new Uint32Array(1);
+  const f = new Float32Array(bits.buffer);
+  for (let b = 0; b < 2 ** 32; b += 1021) {
+    bits[0] = b;
+    xs.push(f[0]!);
+  }
+  for (const v of [87.5, 88.72283935546875, 103.97208, 0.5493, Math.SQRT2, 14.849242, 2 ** -126, 2 ** -149, 1e-30, 1]) {
+    xs.push(...around(Math.fround(v)));
+  }
+  xs.push(0, -0, Infinity, -Infinity, NaN);
+  return Float32Array.from(xs);
+}
+const X = sweep();
+
+interface Row { op: string; bound: number; exact: (x: number) => number; run: (b: Backend, x: Float32Array) => Float32Array }
+const unary = (op: UnaryOp) => (b: Backend, x: Float32Array) =>
+  withBufs(b, [{ dtype: 'float32', data: x }, { dtype: 'float32', size: x.length }], ([bx, bo]) => b.unary(op, bx!, bo!, x.length, 0))[1] as Float32Array;
+const grad = (op: UnaryGradOp) => (b: Backend, x: Float32Array) =>
+  withBufs(b, [{ dtype: 'float32', data: x }, { dtype: 'float32', data: new Float32Array(x.length).fill(1) }, { dtype: 'float32', size: x.length }],
+    ([bs, bdy, bdx]) => b.unaryGrad(op, bs!, bdy!, bdx!, x.length, 0))[2] as Float32Array;
+
+const ROWS: Row[] = [
+  { op: 'exp', bound: 1.02, exact: Math.exp, run: unary('exp') },
+  { op: 'sigmoid', bound: 2, exact: sigmoid, run: unary('sigmoid') },
+  { op: 'tanh', bound: 1.5, exact: Math.tanh, run: unary('tanh') },
+  { op: 'gelu', bound: 0.53, exact: gelu, run: unary('gelu') },
+  { op: 'gelu′ (dy = 1)', bound: 0.53, exact: geluDerivative, run: grad('gelu') },
+];
+
+/** The largest error in ulps of the exact value, and where; NaN must match NaN and infinities be equal. */
+function maxError(got: Float32Array, exact: Float64Array): { ulps: number; x: number; problem?: string } {
+  let worst = { ulps: 0, x: NaN } as { ulps: number; x: number; problem?: string };
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i]!;
+    const e = exact[i]!;
+    if (Number.isNaN(e) || Number.isNaN(g) || !Number.isFinite(Math.fround(e)) || !Number.isFinite(g)) {
+      if (!(Object.is(g, Math.fround(e)) || (Number.isNaN(g) && Number.isNaN(e)))) return { ulps: Infinity, x: X[i]!, problem: `got ${g}, exact ${e}` };
+      continue;
+    }
+    const ulps = Math.abs(g - e) / ulp32(e);
+    if (ulps > worst.ulps) worst = { ulps, x: X[i]! };
+  }
+  return worst;
+}
+
+describe.each(ROWS)('$op over a dense sweep of float32', (row) => {
+  const exact = Float64Array.from(X, row.exact);
+  it.each(backends)('$label', ({ label, backend }) => {
+    const worst = maxError(row.run(backend, X), exact);
+    console.log(`${row.op} on ${label}: max ${worst.ulps.toFixed(3)} ulp (at x = ${worst.x}) over ${X.length} inputs`);
+    expect(worst.problem, `${row.op}(${worst.x})`).toBeUndefined();
+    expect(worst.ulps, `${row.op} at x = ${worst.x}`).toBeLessThanOrEqual(row.bound);
+  });
+});
