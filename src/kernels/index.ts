@@ -614,6 +614,8 @@ export interface Pool2dWindow {
    * PyTorch's output length (ceilMode) and its padding limit apply.
    */
   outputSize?: readonly [number, number];
+  /** Max pooling skips NaNs (TensorFlow's rule) instead of letting them win (PyTorch's, the default). */
+  ignoreNaN?: boolean;
 }
 
 /**
@@ -654,7 +656,7 @@ function poolPlan(kernel: string, shape: Shape, win: Pool2dWindow, countIncludeP
       throw new Error(`${kernel}: outputSize must be a pair of integers ≥ 1, got ${describe(win.outputSize)}`);
     }
     const [oh, ow] = win.outputSize;
-    return { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisor };
+    return { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisor, ignoreNaN: win.ignoreNaN ?? false };
   }
   if (2 * ph > dh * (kh - 1) + 1 || 2 * pw > dw * (kw - 1) + 1) {
     throw new Error(`${kernel}: padding [${ph},${pw}] must be at most half the kernel size [${kh},${kw}]` +
@@ -665,7 +667,7 @@ function poolPlan(kernel: string, shape: Shape, win: Pool2dWindow, countIncludeP
     throw new Error(`${kernel}: the output would be empty: input ${fmt(shape)} is smaller than the kernel [${kh},${kw}]` +
       `${dh > 1 || dw > 1 ? ` dilated by [${dh},${dw}]` : ''} with padding [${ph},${pw}]`);
   }
-  return { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisor };
+  return { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisor, ignoreNaN: win.ignoreNaN ?? false };
 }
 
 /** An input shape with its last two dims replaced by oh, ow. */
