@@ -29,6 +29,8 @@ export const PARTIAL_FALLBACKS: Readonly<Record<string, string>> = {
   FusedDepthwiseConv2D: "the 'elu' and 'prelu' activations",
   Select: 'int32 or bool values (the wasm where kernel selects float32)',
   GatherV2: 'batchDims > 0',
+  ...Object.fromEntries(['Concat', 'Slice', 'Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual']
+    .map((k) => [k, 'string tensors (stored as JavaScript values, not in linear memory)'])),
 };
 
 /** Kernels about complex numbers: wasmgrad stores no complex64 tensors, and the error says so. */

@@ -27,7 +27,7 @@ export const KERNEL_BLOCKS: Record<string, readonly string[]> = {
   LessEqual: ['lessEqual'],
   LogicalAnd: ['logicalAnd', 'logicalXor'], LogicalOr: ['logicalOr', 'logicalXor'], LogicalNot: ['logicalNot', 'logicalXor'],
   // unary.ts
-  Abs: ['abs'], ClipByValue: ['clipByValue'], Cos: ['cos'], Exp: ['exp'], LeakyRelu: ['leakyrelu'], Log: ['log'],
+  Abs: ['abs'], ClipByValue: ['clipByValue'], Cos: ['cos'], Exp: ['exp'], Floor: ['floor'], LeakyRelu: ['leakyrelu'], Log: ['log'],
   Neg: ['neg'], Reciprocal: ['reciprocal'], Relu: ['relu'], Relu6: ['relu6'], Rsqrt: ['rsqrt'], Sigmoid: ['sigmoid'],
   Sign: ['sign'], Sin: ['sin'], Softplus: ['softplus'], Sqrt: ['sqrt'], Square: ['square'], Step: ['step kernel'],
   Tanh: ['tanh'],

@@ -6,7 +6,7 @@ import type { BinaryOp, CompareOp } from '../../backend/types.js';
 import { binary, cast, unary, type NDArray } from '../../kernels/index.js';
 import type { WasmgradBackend } from '../backend.js';
 import { runOnCpu } from '../fallback.js';
-import { constant, kernel, withScratch, type KernelArgs } from './util.js';
+import { anyString, constant, kernel, withScratch, type KernelArgs } from './util.js';
 
 /** a op b for float32 a and b, or the cpu fallback for int32 (exact integer arithmetic has no wasm kernel yet). */
 function arithmetic(kernelName: string, f: (a: NDArray, b: NDArray) => NDArray) {
@@ -46,8 +46,11 @@ export function not(backend: WasmgradBackend, x: NDArray): NDArray {
   return withScratch((tmp) => cast(tmp(binary('sub', tmp(constant(backend, 1)), tmp(cast(x, 'float32')))), 'int32'));
 }
 
+/** A comparison; strings compare on tfjs-backend-cpu (listed in src/tfjs/fallback.ts). */
 function comparison(kernelName: string, name: CompareOp, negate = false) {
-  return kernel(kernelName, ({ inputs, backend }: KernelArgs) => {
+  return kernel(kernelName, (args: KernelArgs) => {
+    const { inputs, backend } = args;
+    if (anyString(inputs)) return runOnCpu(kernelName, args);
     const r = compare(backend, name, inputs.a!, inputs.b!);
     return backend.output(negate ? withScratch((tmp) => not(backend, tmp(r))) : r, 'bool');
   });

@@ -1,9 +1,9 @@
 // Elementwise unary kernels on float32 (int32 cases are listed in src/tfjs/fallback.ts), and the few that are a
-// composition: Rsqrt, Relu6, Step (tfjs's Relu gradient), ClipByValue.
-import { Abs, ClipByValue, Cos, Exp, LeakyRelu, Log, Neg, Reciprocal, Relu, Relu6, Rsqrt, Sigmoid, Sign, Sin, Softplus,
-  Sqrt, Square, Step, Tanh } from '@tensorflow/tfjs-core';
+// composition: Rsqrt, Relu6, Step (tfjs's Relu gradient), ClipByValue, Sign.
+import { Abs, ClipByValue, Cos, Exp, Floor, LeakyRelu, Log, Neg, Reciprocal, Relu, Relu6, Rsqrt, Sigmoid, Sign, Sin,
+  Softplus, Sqrt, Square, Step, Tanh } from '@tensorflow/tfjs-core';
 import type { UnaryOp } from '../../backend/types.js';
-import { binary, unary, where, type NDArray } from '../../kernels/index.js';
+import { binary, cast, unary, where, type NDArray } from '../../kernels/index.js';
 import type { WasmgradBackend } from '../backend.js';
 import { runOnCpu } from '../fallback.js';
 import { constant, kernel, withScratch, type KernelArgs } from './util.js';
@@ -20,14 +20,24 @@ const op = (name: UnaryOp) => (x: NDArray) => unary(name, x);
 
 export const negConfig = float(Neg, op('neg'));
 export const absConfig = float(Abs, op('abs'));
-export const expConfig = float(Exp, op('exp'));
+/** e^x in float32 for every dtype: tfjs-backend-cpu's Exp gives float32 for int32 and bool input too. */
+export const expConfig = kernel(Exp, ({ inputs, backend }) => {
+  const x = inputs.x!;
+  return backend.output(withScratch((tmp) =>
+    unary('exp', x.dtype === 'float32' ? backend.nd(x) : tmp(cast(backend.nd(x), 'float32')))), 'float32');
+});
 export const logConfig = float(Log, op('log'));
 export const sqrtConfig = float(Sqrt, op('sqrt'));
 export const squareConfig = float(Square, op('square'));
 export const reluConfig = float(Relu, op('relu'));
 export const sigmoidConfig = float(Sigmoid, op('sigmoid'));
 export const tanhConfig = float(Tanh, op('tanh'));
-export const signConfig = float(Sign, op('sign'));
+/** (x > 0) − (x < 0): tfjs's sign, 0 for NaN (wasmgrad's unary sign keeps NaN, as PyTorch's does). */
+export const signConfig = float(Sign, (x, { backend }) => withScratch((tmp) => {
+  const zero = tmp(constant(backend, 0));
+  return binary('sub', tmp(binary('greater', x, zero)), tmp(binary('less', x, zero)));
+}));
+export const floorConfig = float(Floor, op('floor')); // tf.floor takes float32 only
 export const reciprocalConfig = float(Reciprocal, op('reciprocal'));
 export const sinConfig = float(Sin, op('sin'));
 export const cosConfig = float(Cos, op('cos'));
