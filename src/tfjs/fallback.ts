@@ -15,7 +15,7 @@ export const FALLBACK_KERNELS: Readonly<Record<string, string>> = {
 
 /** Native kernels that leave some cases to tfjs-backend-cpu: the kernel and the case. */
 export const PARTIAL_FALLBACKS: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(['Add', 'Sub', 'Multiply', 'RealDiv', 'Maximum', 'Minimum', 'Pow', 'SquaredDifference']
+  ...Object.fromEntries(['Add', 'Sub', 'Multiply', 'RealDiv', 'FloorDiv', 'Maximum', 'Minimum', 'Pow', 'SquaredDifference']
     .map((k) => [k, 'int32 operands: exact integer arithmetic has no wasm kernel yet'])),
   ...Object.fromEntries(['Neg', 'Abs', 'Square', 'Sign', 'Relu', 'Relu6', 'Step', 'ClipByValue', 'LeakyRelu']
     .map((k) => [k, 'int32 input (the wasm unary kernels are float32)'])),
@@ -29,7 +29,8 @@ export const PARTIAL_FALLBACKS: Readonly<Record<string, string>> = {
   FusedDepthwiseConv2D: "the 'elu' and 'prelu' activations",
   Select: 'int32 or bool values (the wasm where kernel selects float32)',
   GatherV2: 'batchDims > 0',
-  ...Object.fromEntries(['Concat', 'Slice', 'Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual']
+  ...Object.fromEntries(['Concat', 'Slice', 'StridedSlice', 'SplitV', 'Pack', 'Unpack', 'Tile', 'Reverse', 'Equal',
+    'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual']
     .map((k) => [k, 'string tensors (stored as JavaScript values, not in linear memory)'])),
 };
 

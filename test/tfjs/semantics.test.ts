@@ -1,15 +1,17 @@
 // The 'wasmgrad' tfjs backend against tfjs-backend-cpu where tfjs's semantics are not wasmgrad's own (PyTorch's):
 // NaN in ArgMax/ArgMin, Sign and MaxPool, empty inputs of Concat, string tensors, Exp of int32, tfjs's error
-// wording, the 1×1 pooling that returns its input. Each case runs on both backends from the same literal inputs and
-// must give the same dtype, shape and values (NaN for NaN), or the same error; wasmgrad's memory returns to where
-// it started.
+// wording, the 1×1 pooling that returns its input; and the shape and index kernels built from wasmgrad's copies
+// (StridedSlice, Reverse, Tile, Pack, ...) on their awkward cases. Each case runs on both backends from the same
+// literal inputs and must give the same dtype, shape and values (NaN for NaN), or the same error; wasmgrad's memory
+// returns to where it started.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/tfjs/index.js';
 import { expectNoTfLeaks, useWasmgrad } from '../helpers/tfjs.js';
 
-type Case = [name: string, fn: () => tf.Tensor | tf.Tensor[]];
+/** A case, and for float results computed otherwise than in float64 the largest relative difference allowed. */
+type Case = [name: string, fn: () => tf.Tensor | tf.Tensor[], tolerance?: number];
 
 /** fn's outputs on `backend`, as plain values, every tensor disposed. */
 async function run(backend: string, fn: Case[1]) {
@@ -21,10 +23,18 @@ async function run(backend: string, fn: Case[1]) {
   return got;
 }
 
-async function expectAsOnCpu(fn: Case[1]): Promise<void> {
+async function expectAsOnCpu(fn: Case[1], tolerance = 0): Promise<void> {
   const cpu = await run('cpu', fn);
   const ours = await expectNoTfLeaks(() => run('wasmgrad', fn));
-  expect(ours).toEqual(cpu); // toEqual: NaN equals NaN
+  if (tolerance === 0) {
+    expect(ours).toEqual(cpu); // toEqual: NaN equals NaN
+    return;
+  }
+  expect(ours.map(({ dtype, shape }) => ({ dtype, shape }))).toEqual(cpu.map(({ dtype, shape }) => ({ dtype, shape })));
+  ours.forEach((o, k) => o.values.forEach((v, i) => {
+    const want = cpu[k]!.values[i]!;
+    expect(Math.abs(v - want), `output ${k}[${i}]: ${v} vs ${want}`).toBeLessThanOrEqual(tolerance * Math.abs(want));
+  }));
 }
 
 async function expectErrorAsOnCpu(fn: Case[1]): Promise<void> {
@@ -65,14 +75,59 @@ const CASES: Case[] = [
   }],
 ];
 
+const grid = (shape: number[], dtype: 'float32' | 'int32' = 'float32') =>
+  tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i * 3 - 7), shape, dtype);
+
+const SHAPE_KERNELS: Case[] = [
+  ['StridedSlice: negative strides, masks, new and shrunk axes', () => {
+    const x = grid([3, 4, 5]);
+    return [tf.stridedSlice(x, [2, 3, 4], [0, 0, 0], [-1, -2, -3]), tf.stridedSlice(x, [0, 1, 0], [3, 4, 5], [2, 1, 2]),
+      tf.stridedSlice(x, [1, 0], [2, 4], [1, 1], 0, 2, 0, 1), tf.stridedSlice(x, [5, 0, 0], [9, 4, 5], [1, 1, 1]),
+      tf.stridedSlice(grid([6], 'int32'), [-1], [-7], [-2])];
+  }],
+  ['Reverse along some, all and no axes', () => {
+    const x = grid([2, 3, 4], 'int32');
+    return [tf.reverse(x, [1]), tf.reverse(x, [0, 2]), tf.reverse(x), tf.reverse(x, []), tf.reverse(tf.zeros([0, 3]), 0)];
+  }],
+  ['Tile', () => [tf.tile(grid([2, 3]), [3, 2]), tf.tile(grid([4], 'int32'), [0]), tf.tile(tf.tensor([true, false], [2], 'bool'), [2])]],
+  ['Pack and Unpack along every axis', () => {
+    const [a, b] = [grid([2, 3]), grid([2, 3]).neg()];
+    return [tf.stack([a, b]), tf.stack([a, b], 1), tf.stack([a, b], -1), tf.stack([a]), ...tf.unstack(grid([2, 3, 2], 'int32'), 1)];
+  }],
+  ['SplitV by count and by sizes', () => [...tf.split(grid([4, 6]), 3, 1), ...tf.split(grid([5, 2], 'int32'), [1, -1, 2])]],
+  ['ExpandDims', () => [tf.expandDims(grid([2, 3]), -1), tf.expandDims(tf.scalar(3), 0)]],
+  ['Range: float32 rounding accumulated, int32, empty, counting down', () =>
+    [tf.range(0, 1, 0.1), tf.range(-3, 9, 4, 'int32'), tf.range(5, 5), tf.range(5, 1), tf.range(1, 5, -1), tf.range(9, 2, -2.5)]],
+  ['PadV2 with a constant, int32, and a padding of 0', () =>
+    [tf.pad(grid([2, 3]), [[1, 0], [2, 3]], -1.5), tf.pad(grid([3], 'int32'), [[0, 2]], 7), tf.pad(grid([2, 2]), [[0, 0], [0, 0]])]],
+  ['UnsortedSegmentSum: repeated ids, an id out of range adds nothing, int32 values', () => [
+    tf.unsortedSegmentSum(grid([5, 3]), tf.tensor1d([2, 0, 2, 7, -1], 'int32'), 4),
+    tf.unsortedSegmentSum(grid([4], 'int32'), tf.tensor1d([1, 1, 0, 1], 'int32'), 2)]],
+  // Elu: a few float32 ulps (tfjs-backend-cpu computes eˣ − 1 in float64). EluGrad is tfjs's dy·(y + 1) from Elu's
+  // output y: y's last ulp (6e-8 near −1) becomes 1.2e-6 of y + 1 = 0.0498 at x = −3, on either backend.
+  ['Elu', () => tf.elu(tf.tensor1d([-3, -0.5, -1e-4, 0, 1e-4, 2])), 4e-7],
+  ['EluGrad', () => tf.grad((t: tf.Tensor) => tf.elu(t).mul(tf.tensor1d([1, 2, 3, 4, 5, 6])).sum())(
+    tf.tensor1d([-3, -0.5, -1e-4, 0, 1e-4, 2])), 2e-6],
+  ['All and Any over axes, keepDims', () => {
+    const b = tf.tensor2d([true, false, true, true, true, true], [2, 3], 'bool');
+    return [tf.all(b), tf.all(b, 1), tf.any(b, 0, true), tf.any(tf.zeros([2, 2], 'bool'))];
+  }],
+  ['FloorDiv of float32, and of int32 (tf.div) on the listed fallback', () =>
+    [tf.floorDiv(tf.tensor1d([7, -7, 7.5, -0.5, 1]), tf.tensor1d([2, 2, -2, 3, 0])),
+      tf.div(tf.tensor1d([7, -7, 9], 'int32'), tf.tensor1d([2, 2, -4], 'int32'))]],
+];
+
 const ERRORS: Case[] = [
   ['GatherV2: an index out of range', () => tf.gather(tf.tensor1d([1, 2]), tf.tensor1d([0, 100], 'int32'))],
   ['GatherV2: a negative index', () => tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor1d([-1], 'int32'), 1)],
   ['Concat: shapes that differ outside the axis, one of them empty', () => tf.concat([tf.zeros([2, 0]), tf.zeros([3, 1])], 1)],
+  ['Pack: shapes that differ', () => tf.stack([tf.zeros([2]), tf.zeros([3])])],
+  ['ExpandDims: an axis out of range', () => tf.expandDims(tf.zeros([2]), -3)],
 ];
 
 describe("tfjs's semantics on 'wasmgrad', as tfjs-backend-cpu gives them", () => {
   beforeAll(useWasmgrad); // started before the leak checks count its tensors
   it.each(CASES)('%s', async (_name, fn) => expectAsOnCpu(fn));
+  it.each(SHAPE_KERNELS)('%s', async (_name, fn, tolerance) => expectAsOnCpu(fn, tolerance));
   it.each(ERRORS)('error: %s', async (_name, fn) => expectErrorAsOnCpu(fn));
 });

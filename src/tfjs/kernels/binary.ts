@@ -1,9 +1,9 @@
 // Elementwise binary kernels with NumPy broadcasting: arithmetic on float32 (int32 arithmetic is listed in
 // src/tfjs/fallback.ts), comparisons on every dtype (bool out), and the logical ops on bool.
-import { Add, Equal, Greater, GreaterEqual, Less, LessEqual, LogicalAnd, LogicalNot, LogicalOr, Maximum, Minimum,
+import { Add, Equal, FloorDiv, Greater, GreaterEqual, Less, LessEqual, LogicalAnd, LogicalNot, LogicalOr, Maximum, Minimum,
   Multiply, NotEqual, Pow, RealDiv, SquaredDifference, Sub, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BinaryOp, CompareOp } from '../../backend/types.js';
-import { binary, cast, unary, type NDArray } from '../../kernels/index.js';
+import { binary, cast, unary, where, type NDArray } from '../../kernels/index.js';
 import type { WasmgradBackend } from '../backend.js';
 import { runOnCpu } from '../fallback.js';
 import { anyString, constant, kernel, withScratch, type KernelArgs } from './util.js';
@@ -26,6 +26,20 @@ export const realDivConfig = arithmetic(RealDiv, op('div'));
 export const maximumConfig = arithmetic(Maximum, op('maximum'));
 export const minimumConfig = arithmetic(Minimum, op('minimum'));
 export const powConfig = arithmetic(Pow, op('pow'));
+/**
+ * ⌊a / b⌋ as int32, tfjs's dtype for FloorDiv (tf.floorDiv; tf.div of int32 operands, listed in src/tfjs/fallback.ts).
+ * A quotient that is not finite (x/0, NaN) is 0, as tfjs-backend-cpu's Int32Array stores it.
+ */
+export const floorDivConfig = kernel(FloorDiv, (args) => {
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return runOnCpu(FloorDiv, args);
+  const { backend } = args;
+  return backend.output(withScratch((tmp) => {
+    const q = tmp(unary('floor', tmp(binary('div', backend.nd(a), backend.nd(b)))));
+    const finite = tmp(binary('less', tmp(unary('abs', q)), tmp(constant(backend, Infinity))));
+    return cast(tmp(where(finite, q, tmp(constant(backend, 0)))), 'int32');
+  }), 'int32');
+});
 export const squaredDifferenceConfig = arithmetic(SquaredDifference, (a, b) => withScratch((tmp) =>
   unary('square', tmp(binary('sub', a, b)))));
 

@@ -1,6 +1,6 @@
 // Reductions over any axes (keepDims or not): Sum, Mean, Max, Min on float32, Max and ArgMax/ArgMin on int32 too;
 // the int32 sums are listed in src/tfjs/fallback.ts.
-import { ArgMax, ArgMin, Max, Mean, Min, Sum, util, type TensorInfo } from '@tensorflow/tfjs-core';
+import { All, Any, ArgMax, ArgMin, Max, Mean, Min, Sum, util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { ReduceOp } from '../../backend/types.js';
 import { binary, cast, empty, free, reduce, unary, where, type NDArray } from '../../kernels/index.js';
 import type { WasmgradBackend } from '../backend.js';
@@ -75,3 +75,19 @@ function argReduce(kernelName: string, negate: boolean) {
 
 export const argMaxConfig = argReduce(ArgMax, false);
 export const argMinConfig = argReduce(ArgMin, true);
+
+/** Any = the max of the bools, All = the min (−max of the negated), over float32 copies of the 0/1 values. */
+function logicalReduction(kernelName: string, all: boolean) {
+  return kernel(kernelName, ({ inputs, attrs, backend }) => {
+    const x = inputs.x!;
+    return backend.output(withScratch((tmp) => {
+      const xf = tmp(cast(backend.nd(x), 'float32'));
+      const { out, argmax } = reduce('max', all ? tmp(unary('neg', xf)) : xf, axesOf(x, attrs.axis), !!attrs.keepDims);
+      tmp(argmax!);
+      return cast(tmp(all ? unary('neg', tmp(out)) : out), 'int32');
+    }), 'bool');
+  });
+}
+
+export const allConfig = logicalReduction(All, true);
+export const anyConfig = logicalReduction(Any, false);

@@ -1,9 +1,9 @@
 // Elementwise unary kernels on float32 (int32 cases are listed in src/tfjs/fallback.ts), and the few that are a
 // composition: Rsqrt, Relu6, Step (tfjs's Relu gradient), ClipByValue, Sign.
-import { Abs, ClipByValue, Cos, Exp, Floor, LeakyRelu, Log, Neg, Reciprocal, Relu, Relu6, Rsqrt, Sigmoid, Sign, Sin,
+import { Abs, ClipByValue, Cos, Elu, EluGrad, Exp, Floor, LeakyRelu, Log, Neg, Reciprocal, Relu, Relu6, Rsqrt, Sigmoid, Sign, Sin,
   Softplus, Sqrt, Square, Step, Tanh } from '@tensorflow/tfjs-core';
 import type { UnaryOp } from '../../backend/types.js';
-import { binary, cast, unary, where, type NDArray } from '../../kernels/index.js';
+import { binary, cast, scale, unary, where, type NDArray } from '../../kernels/index.js';
 import type { WasmgradBackend } from '../backend.js';
 import { runOnCpu } from '../fallback.js';
 import { constant, kernel, withScratch, type KernelArgs } from './util.js';
@@ -60,3 +60,24 @@ export const stepConfig = float(Step, (x, { attrs, backend }) => withScratch((tm
   const stepped = tmp(where(positive, tmp(constant(backend, 1)), tmp(constant(backend, (attrs.alpha as number) ?? 0))));
   return where(tmp(binary('equal', x, x)), stepped, x); // x ≠ x only for NaN
 }));
+
+/**
+ * x ≥ 0 ? x : eˣ − 1 (tfjs's elu, alpha 1). eˣ − 1 is computed as tanh(x/2)·(eˣ + 1), which has no cancellation:
+ * near 0, eˣ − 1 in float32 would keep only a few bits (tfjs-backend-cpu subtracts in float64).
+ */
+export const eluConfig = float(Elu, (x, { backend }) => withScratch((tmp) => {
+  const one = tmp(constant(backend, 1));
+  const tanhHalf = tmp(unary('tanh', tmp(scale(x, 0.5))));
+  const expm1 = tmp(binary('mul', tanhHalf, tmp(binary('add', tmp(unary('exp', x)), one))));
+  return where(tmp(binary('greaterEqual', x, tmp(constant(backend, 0)))), x, expm1);
+}));
+
+/** dy where y ≥ 0, else dy·(y + 1) (= dy·eˣ): the gradient of Elu from its output, as tfjs-backend-cpu's EluGrad. */
+export const eluGradConfig = kernel(EluGrad, ({ inputs, backend }) => {
+  const dy = backend.nd(inputs.dy!);
+  const y = backend.nd(inputs.y!);
+  return backend.output(withScratch((tmp) => {
+    const scaled = tmp(binary('mul', dy, tmp(binary('add', y, tmp(constant(backend, 1))))));
+    return where(tmp(binary('greaterEqual', y, tmp(constant(backend, 0)))), dy, scaled);
+  }), 'float32');
+});
