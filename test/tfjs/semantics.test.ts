@@ -106,6 +106,8 @@ const SHAPE_KERNELS: Case[] = [
   // Elu: a few float32 ulps (tfjs-backend-cpu computes eˣ − 1 in float64). EluGrad is tfjs's dy·(y + 1) from Elu's
   // output y: y's last ulp (6e-8 near −1) becomes 1.2e-6 of y + 1 = 0.0498 at x = −3, on either backend.
   ['Elu', () => tf.elu(tf.tensor1d([-3, -0.5, -1e-4, 0, 1e-4, 2])), 4e-7],
+  ['_FusedMatMul with the elu activation (natively)', () => tf.fused.matMul({ a: grid([3, 4]).div(20), b: grid([4, 2]).div(-30),
+    bias: tf.tensor1d([0.1, -0.2]), activation: 'elu' }), 4e-7],
   ['EluGrad', () => tf.grad((t: tf.Tensor) => tf.elu(t).mul(tf.tensor1d([1, 2, 3, 4, 5, 6])).sum())(
     tf.tensor1d([-3, -0.5, -1e-4, 0, 1e-4, 2])), 2e-6],
   ['All and Any over axes, keepDims', () => {

@@ -65,12 +65,16 @@ export const stepConfig = float(Step, (x, { attrs, backend }) => withScratch((tm
  * x ≥ 0 ? x : eˣ − 1 (tfjs's elu, alpha 1). eˣ − 1 is computed as tanh(x/2)·(eˣ + 1), which has no cancellation:
  * near 0, eˣ − 1 in float32 would keep only a few bits (tfjs-backend-cpu subtracts in float64).
  */
-export const eluConfig = float(Elu, (x, { backend }) => withScratch((tmp) => {
-  const one = tmp(constant(backend, 1));
-  const tanhHalf = tmp(unary('tanh', tmp(scale(x, 0.5))));
-  const expm1 = tmp(binary('mul', tanhHalf, tmp(binary('add', tmp(unary('exp', x)), one))));
-  return where(tmp(binary('greaterEqual', x, tmp(constant(backend, 0)))), x, expm1);
-}));
+export function elu(backend: WasmgradBackend, x: NDArray): NDArray {
+  return withScratch((tmp) => {
+    const one = tmp(constant(backend, 1));
+    const tanhHalf = tmp(unary('tanh', tmp(scale(x, 0.5))));
+    const expm1 = tmp(binary('mul', tanhHalf, tmp(binary('add', tmp(unary('exp', x)), one))));
+    return where(tmp(binary('greaterEqual', x, tmp(constant(backend, 0)))), x, expm1);
+  });
+}
+
+export const eluConfig = float(Elu, (x, { backend }) => elu(backend, x));
 
 /** dy where y ≥ 0, else dy·(y + 1) (= dy·eˣ): the gradient of Elu from its output, as tfjs-backend-cpu's EluGrad. */
 export const eluGradConfig = kernel(EluGrad, ({ inputs, backend }) => {
