@@ -15,13 +15,16 @@ export const FALLBACK_KERNELS: Readonly<Record<string, string>> = {
 
 /** Native kernels that leave some cases to tfjs-backend-cpu: the kernel and the case. */
 export const PARTIAL_FALLBACKS: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(['Add', 'Sub', 'Multiply', 'RealDiv', 'FloorDiv', 'Maximum', 'Minimum', 'Pow', 'SquaredDifference']
+  ...Object.fromEntries(['Add', 'AddN', 'Sub', 'Multiply', 'RealDiv', 'FloorDiv', 'Maximum', 'Minimum', 'Pow', 'SquaredDifference',
+    'Prelu']
     .map((k) => [k, 'int32 operands: exact integer arithmetic has no wasm kernel yet'])),
-  ...Object.fromEntries(['Neg', 'Abs', 'Square', 'Sign', 'Relu', 'Relu6', 'Step', 'ClipByValue', 'LeakyRelu']
+  ...Object.fromEntries(['Neg', 'Abs', 'Square', 'Sign', 'Relu', 'Relu6', 'Step', 'ClipByValue', 'LeakyRelu', 'IsNan', 'IsInf',
+    'IsFinite']
     .map((k) => [k, 'int32 input (the wasm unary kernels are float32)'])),
   ...Object.fromEntries(['Sum', 'Min', 'ArgMin']
     .map((k) => [k, 'int32 or bool input (the wasm reductions sum and negate float32)'])),
   Max: 'bool input',
+  Cumsum: 'int32 input (wasmgrad accumulates float32 in float64)',
   ArgMax: 'bool input',
   BatchMatMul: 'int32 operands',
   _FusedMatMul: "int32 operands, and the 'prelu' activation",

@@ -22,7 +22,7 @@ export interface Exclusion {
 export const KERNEL_BLOCKS: Record<string, readonly string[]> = {
   // binary.ts
   Add: ['add'], Sub: ['sub'], Multiply: ['mul'], RealDiv: ['div'], Maximum: ['maximum'], Minimum: ['minimum'],
-  Pow: ['pow'], SquaredDifference: ['squaredDifference'], FloorDiv: ['floorDiv', 'div'],
+  Pow: ['pow'], SquaredDifference: ['squaredDifference'], FloorDiv: ['floorDiv', 'div'], Prelu: ['prelu'], AddN: ['addN'],
   Equal: ['equal'], NotEqual: ['notEqual'], Greater: ['greater'], GreaterEqual: ['greaterEqual'], Less: ['less'],
   LessEqual: ['lessEqual'],
   LogicalAnd: ['logicalAnd', 'logicalXor'], LogicalOr: ['logicalOr', 'logicalXor'], LogicalNot: ['logicalNot', 'logicalXor'],
@@ -30,7 +30,8 @@ export const KERNEL_BLOCKS: Record<string, readonly string[]> = {
   Abs: ['abs'], ClipByValue: ['clipByValue'], Cos: ['cos'], Exp: ['exp'], Floor: ['floor'], LeakyRelu: ['leakyrelu'], Log: ['log'],
   Neg: ['neg'], Reciprocal: ['reciprocal'], Relu: ['relu'], Relu6: ['relu6'], Rsqrt: ['rsqrt'], Sigmoid: ['sigmoid'],
   Sign: ['sign'], Sin: ['sin'], Softplus: ['softplus'], Sqrt: ['sqrt'], Square: ['square'], Step: ['step kernel'],
-  Tanh: ['tanh'], Elu: ['elu'], EluGrad: ['elu'],
+  Tanh: ['tanh'], Elu: ['elu'], EluGrad: ['elu'], Ceil: ['ceil'], Selu: ['selu'], IsNan: ['isNaN'], IsInf: ['isInf'],
+  IsFinite: ['isFinite'],
   // reduce.ts
   ArgMax: ['argmax'], ArgMin: ['argmin'], Max: ['max'], Mean: ['mean'], Min: ['min'], Sum: ['sum'], All: ['all'],
   Any: ['any'],
@@ -58,6 +59,8 @@ export const KERNEL_BLOCKS: Record<string, readonly string[]> = {
   StridedSlice: ['stridedSlice'],
   Tile: ['tile'],
   UnsortedSegmentSum: ['unsortedSegmentSum', 'gather'],
+  Cumsum: ['cumsum'],
+  FusedBatchNorm: ['batchNorm2D', 'batchNorm3D', 'batchNorm4D'],
   // convolutions and pooling (tfconv): the forward kernels, and the gradient kernels the blocks' gradient specs call
   Conv2D: ['conv2d', 'conv1d', 'separableConv2d'],
   Conv2DBackpropInput: ['conv2dTranspose', 'conv2d'],

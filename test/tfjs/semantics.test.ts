@@ -33,7 +33,8 @@ async function expectAsOnCpu(fn: Case[1], tolerance = 0): Promise<void> {
   expect(ours.map(({ dtype, shape }) => ({ dtype, shape }))).toEqual(cpu.map(({ dtype, shape }) => ({ dtype, shape })));
   ours.forEach((o, k) => o.values.forEach((v, i) => {
     const want = cpu[k]!.values[i]!;
-    expect(Math.abs(v - want), `output ${k}[${i}]: ${v} vs ${want}`).toBeLessThanOrEqual(tolerance * Math.abs(want));
+    if (Number.isNaN(want)) expect(v, `output ${k}[${i}]`).toBeNaN();
+    else expect(Math.abs(v - want), `output ${k}[${i}]: ${v} vs ${want}`).toBeLessThanOrEqual(tolerance * Math.abs(want));
   }));
 }
 
@@ -117,6 +118,25 @@ const SHAPE_KERNELS: Case[] = [
   ['FloorDiv of float32, and of int32 (tf.div) on the listed fallback', () =>
     [tf.floorDiv(tf.tensor1d([7, -7, 7.5, -0.5, 1]), tf.tensor1d([2, 2, -2, 3, 0])),
       tf.div(tf.tensor1d([7, -7, 9], 'int32'), tf.tensor1d([2, 2, -4], 'int32'))]],
+  ['Cumsum: inclusive, exclusive, reversed, along a middle axis', () => {
+    const x = grid([2, 3, 2]);
+    return [tf.cumsum(x, 1), tf.cumsum(x, 1, true), tf.cumsum(x, 1, false, true), tf.cumsum(x, 1, true, true), tf.cumsum(x, 2, true)];
+  }],
+  ['FusedBatchNorm: per-channel parameters, no scale or offset, parameters of x\'s shape', () => {
+    const x = grid([2, 2, 3]).div(10);
+    const [mean, variance] = [tf.tensor1d([0.5, -1, 2]), tf.tensor1d([1, 4, 0.25])];
+    return [tf.batchNorm(x, mean, variance, tf.tensor1d([1, 2, 3]), tf.tensor1d([-1, 0, 2]), 1e-3), tf.batchNorm(x, mean, variance),
+      tf.batchNorm(grid([2, 2]), grid([2, 2]).div(3), tf.tensor2d([1, 2, 3, 4], [2, 2]))];
+  }, 4e-7],
+  ['IsNan, IsInf, IsFinite, Ceil', () => {
+    const x = tf.tensor1d([1.5, -1.5, nan, Infinity, -Infinity, -0.5, 0]);
+    return [tf.isNaN(x), tf.isInf(x), tf.isFinite(x), tf.ceil(x)];
+  }],
+  ['Selu, Prelu (broadcast alpha), AddN', () => {
+    const x = tf.tensor2d([-2, -1e-4, 0, 1e-4, 3, nan], [2, 3]);
+    return [tf.selu(x), tf.prelu(x, tf.tensor1d([0.1, -2, 0.5])), tf.addN([x, grid([2, 3]), grid([2, 3]).neg(), tf.ones([2, 3])]),
+      tf.addN([x])];
+  }, 4e-7],
 ];
 
 const ERRORS: Case[] = [

@@ -1,11 +1,12 @@
 // Elementwise binary kernels with NumPy broadcasting: arithmetic on float32 (int32 arithmetic is listed in
 // src/tfjs/fallback.ts), comparisons on every dtype (bool out), and the logical ops on bool.
-import { Add, Equal, FloorDiv, Greater, GreaterEqual, Less, LessEqual, LogicalAnd, LogicalNot, LogicalOr, Maximum, Minimum,
-  Multiply, NotEqual, Pow, RealDiv, SquaredDifference, Sub, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Add, AddN, Equal, FloorDiv, Greater, GreaterEqual, Less, LessEqual, LogicalAnd, LogicalNot, LogicalOr, Maximum, Minimum,
+  Multiply, NotEqual, Pow, Prelu, RealDiv, SquaredDifference, Sub, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BinaryOp, CompareOp } from '../../backend/types.js';
 import { binary, cast, unary, where, type NDArray } from '../../kernels/index.js';
 import type { WasmgradBackend } from '../backend.js';
 import { runOnCpu } from '../fallback.js';
+import { share } from './Reshape.js';
 import { anyString, constant, kernel, withScratch, type KernelArgs } from './util.js';
 
 /** a op b for float32 a and b, or the cpu fallback for int32 (exact integer arithmetic has no wasm kernel yet). */
@@ -42,6 +43,31 @@ export const floorDivConfig = kernel(FloorDiv, (args) => {
 });
 export const squaredDifferenceConfig = arithmetic(SquaredDifference, (a, b) => withScratch((tmp) =>
   unary('square', tmp(binary('sub', a, b)))));
+
+/** x < 0 ? alpha·x : x, alpha broadcast against x (tf.prelu). */
+export const preluConfig = kernel(Prelu, (args) => {
+  const { x, alpha } = args.inputs as { x: TensorInfo; alpha: TensorInfo };
+  if (x.dtype !== 'float32' || alpha.dtype !== 'float32') return runOnCpu(Prelu, args);
+  const { backend } = args;
+  return backend.output(withScratch((tmp) => {
+    const xs = backend.nd(x);
+    const negative = tmp(binary('less', xs, tmp(constant(backend, 0))));
+    return where(negative, tmp(binary('mul', backend.nd(alpha), xs)), xs);
+  }), 'float32');
+});
+
+/** The sum of any number of same-shape float32 tensors, added left to right (int32 is listed in src/tfjs/fallback.ts). */
+export const addNConfig = kernel(AddN, (args) => {
+  const xs = args.inputs as unknown as TensorInfo[];
+  if (xs.some((x) => x.dtype !== 'float32')) return runOnCpu(AddN, args);
+  const { backend } = args;
+  if (xs.length === 1) return share(xs[0]!, xs[0]!.shape, args);
+  return backend.output(withScratch((tmp) => {
+    let sum = binary('add', backend.nd(xs[0]!), backend.nd(xs[1]!));
+    for (const x of xs.slice(2)) sum = binary('add', tmp(sum), backend.nd(x));
+    return sum;
+  }), 'float32');
+});
 
 /** a op b as int32 1/0 (bool storage): int32 and bool compare as they are, float32 compares and is cast. */
 export function compare(backend: WasmgradBackend, name: CompareOp, a: TensorInfo, b: TensorInfo): NDArray {

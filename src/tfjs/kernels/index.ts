@@ -4,7 +4,9 @@ import * as binary from './binary.js';
 import { batchMatMulConfig, fusedMatMulConfig } from './BatchMatMul.js';
 import { castConfig } from './Cast.js';
 import { concatConfig } from './Concat.js';
+import { cumsumConfig } from './Cumsum.js';
 import { fillConfig, onesLikeConfig, zerosLikeConfig } from './Fill.js';
+import { fusedBatchNormConfig } from './FusedBatchNorm.js';
 import { gatherV2Config } from './GatherV2.js';
 import { oneHotConfig } from './OneHot.js';
 import * as reduce from './reduce.js';
@@ -38,7 +40,7 @@ export const KERNELS: KernelConfig[] = [
   oneHotConfig, selectConfig, sliceConfig, softmaxConfig, transposeConfig,
   // shapes and indices: slices, stacks, tiles, pads, ranges, segment sums
   expandDimsConfig, packConfig, unpackConfig, padV2Config, rangeConfig, reverseConfig, splitVConfig, stridedSliceConfig,
-  tileConfig, unsortedSegmentSumConfig,
+  tileConfig, unsortedSegmentSumConfig, cumsumConfig, fusedBatchNormConfig,
   // convolutions and pooling (NHWC, with tfjs's geometry: conv-layout.ts)
   conv2DConfig, conv2DBackpropInputConfig, conv2DBackpropFilterConfig, fusedConv2DConfig,
   depthwiseConv2dNativeConfig, depthwiseConv2dNativeBackpropInputConfig, depthwiseConv2dNativeBackpropFilterConfig,

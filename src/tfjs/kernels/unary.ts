@@ -1,7 +1,7 @@
 // Elementwise unary kernels on float32 (int32 cases are listed in src/tfjs/fallback.ts), and the few that are a
 // composition: Rsqrt, Relu6, Step (tfjs's Relu gradient), ClipByValue, Sign.
-import { Abs, ClipByValue, Cos, Elu, EluGrad, Exp, Floor, LeakyRelu, Log, Neg, Reciprocal, Relu, Relu6, Rsqrt, Sigmoid, Sign, Sin,
-  Softplus, Sqrt, Square, Step, Tanh } from '@tensorflow/tfjs-core';
+import { Abs, Ceil, ClipByValue, Cos, Elu, EluGrad, Exp, Floor, IsFinite, IsInf, IsNan, LeakyRelu, Log, Neg, Reciprocal, Relu, Relu6, Rsqrt, Selu, Sigmoid, Sign, Sin,
+  Softplus, Sqrt, Square, Step, Tanh, backend_util } from '@tensorflow/tfjs-core';
 import type { UnaryOp } from '../../backend/types.js';
 import { binary, cast, scale, unary, where, type NDArray } from '../../kernels/index.js';
 import type { WasmgradBackend } from '../backend.js';
@@ -38,6 +38,21 @@ export const signConfig = float(Sign, (x, { backend }) => withScratch((tmp) => {
   return binary('sub', tmp(binary('greater', x, zero)), tmp(binary('less', x, zero)));
 }));
 export const floorConfig = float(Floor, op('floor')); // tf.floor takes float32 only
+/** ⌈x⌉ = −⌊−x⌋. */
+export const ceilConfig = float(Ceil, (x) => withScratch((tmp) => unary('neg', tmp(unary('floor', tmp(unary('neg', x)))))));
+
+/** A float32 test of x as a bool tensor (int32 0/1). */
+function predicate(kernelName: string, test: (x: NDArray, backend: WasmgradBackend, tmp: <A extends NDArray>(a: A) => A) => NDArray) {
+  return kernel(kernelName, (args) => {
+    const x = args.inputs.x!;
+    if (x.dtype !== 'float32') return runOnCpu(kernelName, args);
+    return args.backend.output(withScratch((tmp) => cast(tmp(test(args.backend.nd(x), args.backend, tmp)), 'int32')), 'bool');
+  });
+}
+
+export const isNanConfig = predicate(IsNan, (x, b, tmp) => binary('equal', tmp(binary('equal', x, x)), tmp(constant(b, 0))));
+export const isInfConfig = predicate(IsInf, (x, b, tmp) => binary('equal', tmp(unary('abs', x)), tmp(constant(b, Infinity))));
+export const isFiniteConfig = predicate(IsFinite, (x, b, tmp) => binary('less', tmp(unary('abs', x)), tmp(constant(b, Infinity))));
 export const reciprocalConfig = float(Reciprocal, op('reciprocal'));
 export const sinConfig = float(Sin, op('sin'));
 export const cosConfig = float(Cos, op('cos'));
@@ -85,3 +100,10 @@ export const eluGradConfig = kernel(EluGrad, ({ inputs, backend }) => {
     return where(tmp(binary('greaterEqual', y, tmp(constant(backend, 0)))), dy, scaled);
   }), 'float32');
 });
+
+/** tfjs's selu: scale·x for x ≥ 0, scale·alpha·(eˣ − 1) below (Elu's accurate eˣ − 1). */
+export const seluConfig = float(Selu, (x, { backend }) => withScratch((tmp) => {
+  const positive = tmp(binary('greaterEqual', x, tmp(constant(backend, 0))));
+  const factor = tmp(where(positive, tmp(constant(backend, backend_util.SELU_SCALE)), tmp(constant(backend, backend_util.SELU_SCALEALPHA))));
+  return binary('mul', tmp(elu(backend, x)), factor);
+}));
