@@ -61,6 +61,8 @@ export const KERNEL_BLOCKS: Record<string, readonly string[]> = {
   UnsortedSegmentSum: ['unsortedSegmentSum', 'gather'],
   Cumsum: ['cumsum'],
   FusedBatchNorm: ['batchNorm2D', 'batchNorm3D', 'batchNorm4D'],
+  SpaceToBatchND: ['spaceToBatchND', 'batchToSpaceND X spaceToBatchND'],
+  BatchToSpaceND: ['batchToSpaceND', 'batchToSpaceND X spaceToBatchND'],
   // convolutions and pooling (tfconv): the forward kernels, and the gradient kernels the blocks' gradient specs call
   Conv2D: ['conv2d', 'conv1d', 'separableConv2d'],
   Conv2DBackpropInput: ['conv2dTranspose', 'conv2d'],

@@ -134,9 +134,15 @@ const SHAPE_KERNELS: Case[] = [
   }],
   ['Selu, Prelu (broadcast alpha), AddN', () => {
     const x = tf.tensor2d([-2, -1e-4, 0, 1e-4, 3, nan], [2, 3]);
-    return [tf.selu(x), tf.prelu(x, tf.tensor1d([0.1, -2, 0.5])), tf.addN([x, grid([2, 3]), grid([2, 3]).neg(), tf.ones([2, 3])]),
+    return [tf.selu(x), tf.prelu(x as tf.Tensor, tf.tensor1d([0.1, -2, 0.5])), tf.addN([x, grid([2, 3]), grid([2, 3]).neg(), tf.ones([2, 3])]),
       tf.addN([x])];
   }, 4e-7],
+  ['SpaceToBatchND and BatchToSpaceND with padding and crops, and tf.pool with dilation (which runs them)', () => {
+    const x = grid([2, 3, 5, 2]);
+    const batched = tf.spaceToBatchND(x, [2, 3], [[1, 0], [2, 2]]);
+    return [batched, tf.batchToSpaceND(batched, [2, 3], [[1, 0], [2, 2]]), tf.batchToSpaceND(grid([8, 1, 3, 1], 'int32'), [2, 2], [[0, 0], [2, 0]]),
+      tf.pool(grid([1, 6, 5, 1]) as tf.Tensor4D, 2, 'max', 'same', 2)];
+  }],
 ];
 
 const ERRORS: Case[] = [

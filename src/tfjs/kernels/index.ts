@@ -18,6 +18,7 @@ import { reverseConfig } from './Reverse.js';
 import { selectConfig } from './Select.js';
 import { sliceConfig } from './Slice.js';
 import { softmaxConfig } from './Softmax.js';
+import { batchToSpaceNDConfig, spaceToBatchNDConfig } from './SpaceToBatchND.js';
 import { splitVConfig } from './SplitV.js';
 import { stridedSliceConfig } from './StridedSlice.js';
 import { tileConfig } from './Tile.js';
@@ -40,7 +41,7 @@ export const KERNELS: KernelConfig[] = [
   oneHotConfig, selectConfig, sliceConfig, softmaxConfig, transposeConfig,
   // shapes and indices: slices, stacks, tiles, pads, ranges, segment sums
   expandDimsConfig, packConfig, unpackConfig, padV2Config, rangeConfig, reverseConfig, splitVConfig, stridedSliceConfig,
-  tileConfig, unsortedSegmentSumConfig, cumsumConfig, fusedBatchNormConfig,
+  tileConfig, unsortedSegmentSumConfig, cumsumConfig, fusedBatchNormConfig, spaceToBatchNDConfig, batchToSpaceNDConfig,
   // convolutions and pooling (NHWC, with tfjs's geometry: conv-layout.ts)
   conv2DConfig, conv2DBackpropInputConfig, conv2DBackpropFilterConfig, fusedConv2DConfig,
   depthwiseConv2dNativeConfig, depthwiseConv2dNativeBackpropInputConfig, depthwiseConv2dNativeBackpropFilterConfig,
