@@ -34,6 +34,7 @@ async function expectAsOnCpu(fn: Case[1], tolerance = 0): Promise<void> {
   ours.forEach((o, k) => o.values.forEach((v, i) => {
     const want = cpu[k]!.values[i]!;
     if (Number.isNaN(want)) expect(v, `output ${k}[${i}]`).toBeNaN();
+    else if (!Number.isFinite(want)) expect(v, `output ${k}[${i}]`).toBe(want);
     else expect(Math.abs(v - want), `output ${k}[${i}]: ${v} vs ${want}`).toBeLessThanOrEqual(tolerance * Math.abs(want));
   }));
 }
@@ -143,6 +144,12 @@ const SHAPE_KERNELS: Case[] = [
     return [batched, tf.batchToSpaceND(batched, [2, 3], [[1, 0], [2, 2]]), tf.batchToSpaceND(grid([8, 1, 3, 1], 'int32'), [2, 2], [[0, 0], [2, 0]]),
       tf.pool(grid([1, 6, 5, 1]) as tf.Tensor4D, 2, 'max', 'same', 2)];
   }],
+  ['Cosh, Sinh and Log1p near 0 and far from it', () => {
+    const x = tf.tensor1d([-20, -1, -1e-5, 0, 3e-6, 0.5, 2, 30, nan]);
+    return [tf.cosh(x), tf.sinh(x), tf.log1p(tf.tensor1d([-1, -0.5, -1e-6, 0, 2e-7, 1e-3, 5, 1e30, Infinity, nan]))];
+  }, 4e-7],
+  ['Round: halves to even, int32 unchanged', () =>
+    [tf.round(tf.tensor1d([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.4999998, -3.7, 1e8 + 1, nan, -Infinity])), tf.round(grid([3], 'int32'))]],
 ];
 
 const ERRORS: Case[] = [

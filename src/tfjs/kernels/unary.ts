@@ -1,11 +1,12 @@
 // Elementwise unary kernels on float32 (int32 cases are listed in src/tfjs/fallback.ts), and the few that are a
 // composition: Rsqrt, Relu6, Step (tfjs's Relu gradient), ClipByValue, Sign.
-import { Abs, Ceil, ClipByValue, Cos, Elu, EluGrad, Exp, Floor, IsFinite, IsInf, IsNan, LeakyRelu, Log, Neg, Reciprocal, Relu, Relu6, Rsqrt, Selu, Sigmoid, Sign, Sin,
+import { Abs, Ceil, ClipByValue, Cos, Cosh, Elu, EluGrad, Exp, Floor, IsFinite, IsInf, IsNan, LeakyRelu, Log, Log1p, Neg, Reciprocal, Relu, Relu6, Round, Rsqrt, Selu, Sigmoid, Sign, Sin, Sinh,
   Softplus, Sqrt, Square, Step, Tanh, backend_util } from '@tensorflow/tfjs-core';
 import type { UnaryOp } from '../../backend/types.js';
 import { binary, cast, scale, unary, where, type NDArray } from '../../kernels/index.js';
 import type { WasmgradBackend } from '../backend.js';
 import { runOnCpu } from '../fallback.js';
+import { share } from './Reshape.js';
 import { constant, kernel, withScratch, type KernelArgs } from './util.js';
 
 function float(kernelName: string, f: (x: NDArray, args: KernelArgs) => NDArray) {
@@ -107,3 +108,50 @@ export const seluConfig = float(Selu, (x, { backend }) => withScratch((tmp) => {
   const factor = tmp(where(positive, tmp(constant(backend, backend_util.SELU_SCALE)), tmp(constant(backend, backend_util.SELU_SCALEALPHA))));
   return binary('mul', tmp(elu(backend, x)), factor);
 }));
+
+/** (e^|x| + e^−|x|) / 2 (overflows to ∞ past |x| ≈ 88.7, where e^|x| leaves float32; float64 goes to 89.4). */
+function cosh(backend: WasmgradBackend, x: NDArray): NDArray {
+  return withScratch((tmp) => {
+    const e = tmp(unary('exp', tmp(unary('abs', x))));
+    return scale(tmp(binary('add', e, tmp(unary('reciprocal', e)))), 0.5);
+  });
+}
+
+export const coshConfig = float(Cosh, (x, { backend }) => cosh(backend, x));
+/** sinh = tanh·cosh, free of the cancellation of (eˣ − e⁻ˣ)/2 near 0. */
+export const sinhConfig = float(Sinh, (x, { backend }) => withScratch((tmp) => binary('mul', tmp(unary('tanh', x)), tmp(cosh(backend, x)))));
+
+/**
+ * log(1 + x) accurate near 0: with u = 1 + x rounded, log(u)·x/(u − 1) corrects for the rounding (Goldberg), and
+ * is x itself where u rounds to 1; where u − 1 is x exactly (also ±∞, −1) log(u) needs no correction.
+ */
+export const log1pConfig = float(Log1p, (x, { backend }) => withScratch((tmp) => {
+  const one = tmp(constant(backend, 1));
+  const u = tmp(binary('add', x, one));
+  const um1 = tmp(binary('sub', u, one));
+  const factor = tmp(where(tmp(binary('equal', um1, x)), one, tmp(binary('div', x, um1))));
+  return where(tmp(binary('equal', u, one)), x, tmp(binary('mul', tmp(unary('log', u)), factor)));
+}));
+
+/**
+ * Round half to even, as tfjs's round: ⌊x⌋ below a half, ⌊x⌋ + 1 above it, the even one of the two at a half. An
+ * int32 tensor is its own rounding (the same storage, as Identity).
+ */
+export const roundConfig = kernel(Round, (args) => {
+  const x = args.inputs.x!;
+  if (x.dtype === 'int32') return share(x, x.shape, args);
+  if (x.dtype !== 'float32') return runOnCpu(Round, args);
+  return args.backend.output(round(args.backend, args.backend.nd(x)), 'float32');
+});
+
+function round(backend: WasmgradBackend, x: NDArray): NDArray {
+  return withScratch((tmp) => {
+    const c = (v: number) => tmp(constant(backend, v));
+    const base = tmp(unary('floor', x));
+    const up = tmp(binary('add', base, c(1)));
+    const frac = tmp(binary('sub', x, base)); // exact in float32
+    const even = tmp(binary('equal', tmp(scale(tmp(unary('floor', tmp(scale(base, 0.5)))), 2)), base));
+    const atHalf = tmp(where(even, base, up));
+    return where(tmp(binary('less', frac, c(0.5))), base, tmp(where(tmp(binary('greater', frac, c(0.5))), up, atHalf)));
+  });
+}
