@@ -60,6 +60,7 @@ export const KERNEL_BLOCKS: Record<string, readonly string[]> = {
   Tile: ['tile'],
   UnsortedSegmentSum: ['unsortedSegmentSum', 'gather'],
   Cumsum: ['cumsum'],
+  GatherNd: ['gatherND'],
   FusedBatchNorm: ['batchNorm2D', 'batchNorm3D', 'batchNorm4D'],
   SpaceToBatchND: ['spaceToBatchND', 'batchToSpaceND X spaceToBatchND'],
   BatchToSpaceND: ['batchToSpaceND', 'batchToSpaceND X spaceToBatchND'],

@@ -150,12 +150,15 @@ const SHAPE_KERNELS: Case[] = [
   }, 4e-7],
   ['Round: halves to even, int32 unchanged', () =>
     [tf.round(tf.tensor1d([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.4999998, -3.7, 1e8 + 1, nan, -Infinity])), tf.round(grid([3], 'int32'))]],
+  ['GatherNd: whole rows and single elements, int32', () => [tf.gatherND(grid([3, 4, 2]), tf.tensor2d([2, 1, 0, 3], [2, 2], 'int32')),
+    tf.gatherND(grid([3, 4], 'int32'), tf.tensor3d([0, 0, 2, 3, 1, 2], [3, 1, 2], 'int32'))]],
 ];
 
 const ERRORS: Case[] = [
   ['GatherV2: an index out of range', () => tf.gather(tf.tensor1d([1, 2]), tf.tensor1d([0, 100], 'int32'))],
   ['GatherV2: a negative index', () => tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor1d([-1], 'int32'), 1)],
   ['Concat: shapes that differ outside the axis, one of them empty', () => tf.concat([tf.zeros([2, 0]), tf.zeros([3, 1])], 1)],
+  ['GatherNd: an index outside params', () => tf.gatherND(grid([3, 4]), tf.tensor2d([1, 1, 3, 0], [2, 2], 'int32'))],
   ['Pack: shapes that differ', () => tf.stack([tf.zeros([2]), tf.zeros([3])])],
   ['ExpandDims: an axis out of range', () => tf.expandDims(tf.zeros([2]), -3)],
 ];

@@ -7,6 +7,7 @@ import { concatConfig } from './Concat.js';
 import { cumsumConfig } from './Cumsum.js';
 import { fillConfig, onesLikeConfig, zerosLikeConfig } from './Fill.js';
 import { fusedBatchNormConfig } from './FusedBatchNorm.js';
+import { gatherNdConfig } from './GatherNd.js';
 import { gatherV2Config } from './GatherV2.js';
 import { oneHotConfig } from './OneHot.js';
 import * as reduce from './reduce.js';
@@ -42,6 +43,7 @@ export const KERNELS: KernelConfig[] = [
   // shapes and indices: slices, stacks, tiles, pads, ranges, segment sums
   expandDimsConfig, packConfig, unpackConfig, padV2Config, rangeConfig, reverseConfig, splitVConfig, stridedSliceConfig,
   tileConfig, unsortedSegmentSumConfig, cumsumConfig, fusedBatchNormConfig, spaceToBatchNDConfig, batchToSpaceNDConfig,
+  gatherNdConfig,
   // convolutions and pooling (NHWC, with tfjs's geometry: conv-layout.ts)
   conv2DConfig, conv2DBackpropInputConfig, conv2DBackpropFilterConfig, fusedConv2DConfig,
   depthwiseConv2dNativeConfig, depthwiseConv2dNativeBackpropInputConfig, depthwiseConv2dNativeBackpropFilterConfig,
