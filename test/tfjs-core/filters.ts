@@ -31,7 +31,7 @@ export const KERNEL_BLOCKS: Record<string, readonly string[]> = {
   Neg: ['neg'], Reciprocal: ['reciprocal'], Relu: ['relu'], Relu6: ['relu6'], Rsqrt: ['rsqrt'], Sigmoid: ['sigmoid'],
   Sign: ['sign'], Sin: ['sin'], Softplus: ['softplus'], Sqrt: ['sqrt'], Square: ['square'], Step: ['step kernel'],
   Tanh: ['tanh'], Elu: ['elu'], EluGrad: ['elu'], Ceil: ['ceil'], Selu: ['selu'], IsNan: ['isNaN'], IsInf: ['isInf'],
-  IsFinite: ['isFinite'], Cosh: ['cosh'], Sinh: ['sinh'], Log1p: ['log1p'], Round: ['round'],
+  IsFinite: ['isFinite'], Cosh: ['cosh'], Sinh: ['sinh'], Log1p: ['log1p'], Round: ['round'], Expm1: ['expm1'],
   // reduce.ts
   ArgMax: ['argmax'], ArgMin: ['argmin'], Max: ['max'], Mean: ['mean'], Min: ['min'], Sum: ['sum'], All: ['all'],
   Any: ['any'],
@@ -61,6 +61,9 @@ export const KERNEL_BLOCKS: Record<string, readonly string[]> = {
   UnsortedSegmentSum: ['unsortedSegmentSum', 'gather'],
   Cumsum: ['cumsum'],
   GatherNd: ['gatherND'],
+  LinSpace: ['linspace'],
+  MirrorPad: ['mirrorPad'],
+  BroadcastArgs: ['broadcastArgs'],
   FusedBatchNorm: ['batchNorm2D', 'batchNorm3D', 'batchNorm4D'],
   SpaceToBatchND: ['spaceToBatchND', 'batchToSpaceND X spaceToBatchND'],
   BatchToSpaceND: ['batchToSpaceND', 'batchToSpaceND X spaceToBatchND'],

@@ -150,6 +150,10 @@ const SHAPE_KERNELS: Case[] = [
   }, 4e-7],
   ['Round: halves to even, int32 unchanged', () =>
     [tf.round(tf.tensor1d([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.4999998, -3.7, 1e8 + 1, nan, -Infinity])), tf.round(grid([3], 'int32'))]],
+  ['Expm1, LinSpace, MirrorPad (reflect and symmetric), BroadcastArgs', () => [
+    tf.expm1(tf.tensor1d([-20, -1, -1e-6, 0, 3e-7, 1, 10, nan])), tf.linspace(-1, 2.5, 8), tf.linspace(3, 3, 1),
+    tf.mirrorPad(grid([2, 3]), [[1, 1], [2, 0]], 'reflect'), tf.mirrorPad(grid([2, 3], 'int32'), [[2, 0], [0, 3]], 'symmetric'),
+    tf.broadcastArgs(tf.tensor1d([2, 1, 3], 'int32'), tf.tensor1d([4, 1], 'int32'))], 4e-7],
   ['GatherNd: whole rows and single elements, int32', () => [tf.gatherND(grid([3, 4, 2]), tf.tensor2d([2, 1, 0, 3], [2, 2], 'int32')),
     tf.gatherND(grid([3, 4], 'int32'), tf.tensor3d([0, 0, 2, 3, 1, 2], [3, 1, 2], 'int32'))]],
 ];

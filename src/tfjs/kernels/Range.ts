@@ -1,7 +1,7 @@
-// Range (tf.range): start, start + step, ... short of stop, computed here as tfjs-backend-cpu does (each value the
-// previous plus step, in the output's dtype, so float32 rounding accumulates the same way; an empty range when the
-// step points away from stop) and written into linear memory.
-import { Range, type DataType } from '@tensorflow/tfjs-core';
+// Range (tf.range) and LinSpace (tf.linspace): start, start + step, ... computed here as tfjs-backend-cpu does (each
+// value the previous plus step, in the output's dtype, so float32 rounding accumulates the same way; Range is empty
+// when the step points away from stop) and written into linear memory.
+import { LinSpace, Range, type DataType } from '@tensorflow/tfjs-core';
 import { empty } from '../../kernels/index.js';
 import { storageDtype } from '../backend.js';
 import { kernel } from './util.js';
@@ -24,4 +24,16 @@ export const rangeConfig = kernel(Range, ({ attrs, backend }) => {
   const out = empty(backend.wasm, storageDtype(dtype, Range), [values.length]);
   if (values.length > 0) backend.wasm.write(out.buf, values);
   return backend.output(out, dtype);
+});
+
+/** num values from start to stop: start + i·(stop − start)/(num − 1), accumulated in float32. */
+export const linSpaceConfig = kernel(LinSpace, ({ attrs, backend }) => {
+  const [start, stop, num] = [attrs.start as number, attrs.stop as number, attrs.num as number];
+  const values = new Float32Array(num);
+  const step = (stop - start) / (num - 1);
+  if (num > 0) values[0] = start;
+  for (let i = 1; i < num; i++) values[i] = values[i - 1]! + step;
+  const out = empty(backend.wasm, 'float32', [num]);
+  if (num > 0) backend.wasm.write(out.buf, values);
+  return backend.output(out, 'float32');
 });

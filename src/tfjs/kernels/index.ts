@@ -13,7 +13,9 @@ import { oneHotConfig } from './OneHot.js';
 import * as reduce from './reduce.js';
 import { padV2Config } from './PadV2.js';
 import { packConfig, unpackConfig } from './Pack.js';
-import { rangeConfig } from './Range.js';
+import { linSpaceConfig, rangeConfig } from './Range.js';
+import { mirrorPadConfig } from './MirrorPad.js';
+import { broadcastArgsConfig } from './BroadcastArgs.js';
 import { expandDimsConfig, identityConfig, reshapeConfig } from './Reshape.js';
 import { reverseConfig } from './Reverse.js';
 import { selectConfig } from './Select.js';
@@ -43,7 +45,7 @@ export const KERNELS: KernelConfig[] = [
   // shapes and indices: slices, stacks, tiles, pads, ranges, segment sums
   expandDimsConfig, packConfig, unpackConfig, padV2Config, rangeConfig, reverseConfig, splitVConfig, stridedSliceConfig,
   tileConfig, unsortedSegmentSumConfig, cumsumConfig, fusedBatchNormConfig, spaceToBatchNDConfig, batchToSpaceNDConfig,
-  gatherNdConfig,
+  gatherNdConfig, linSpaceConfig, mirrorPadConfig, broadcastArgsConfig,
   // convolutions and pooling (NHWC, with tfjs's geometry: conv-layout.ts)
   conv2DConfig, conv2DBackpropInputConfig, conv2DBackpropFilterConfig, fusedConv2DConfig,
   depthwiseConv2dNativeConfig, depthwiseConv2dNativeBackpropInputConfig, depthwiseConv2dNativeBackpropFilterConfig,

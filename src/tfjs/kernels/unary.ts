@@ -1,6 +1,6 @@
 // Elementwise unary kernels on float32 (int32 cases are listed in src/tfjs/fallback.ts), and the few that are a
 // composition: Rsqrt, Relu6, Step (tfjs's Relu gradient), ClipByValue, Sign.
-import { Abs, Ceil, ClipByValue, Cos, Cosh, Elu, EluGrad, Exp, Floor, IsFinite, IsInf, IsNan, LeakyRelu, Log, Log1p, Neg, Reciprocal, Relu, Relu6, Round, Rsqrt, Selu, Sigmoid, Sign, Sin, Sinh,
+import { Abs, Ceil, ClipByValue, Cos, Cosh, Elu, EluGrad, Exp, Expm1, Floor, IsFinite, IsInf, IsNan, LeakyRelu, Log, Log1p, Neg, Reciprocal, Relu, Relu6, Round, Rsqrt, Selu, Sigmoid, Sign, Sin, Sinh,
   Softplus, Sqrt, Square, Step, Tanh, backend_util } from '@tensorflow/tfjs-core';
 import type { UnaryOp } from '../../backend/types.js';
 import { binary, cast, scale, unary, where, type NDArray } from '../../kernels/index.js';
@@ -78,17 +78,22 @@ export const stepConfig = float(Step, (x, { attrs, backend }) => withScratch((tm
 }));
 
 /**
- * x ≥ 0 ? x : eˣ − 1 (tfjs's elu, alpha 1). eˣ − 1 is computed as tanh(x/2)·(eˣ + 1), which has no cancellation:
- * near 0, eˣ − 1 in float32 would keep only a few bits (tfjs-backend-cpu subtracts in float64).
+ * x ≥ 0 ? x : eˣ − 1 (tfjs's elu, alpha 1), with expm1 below: near 0, eˣ − 1 in float32 would keep only a few bits
+ * (tfjs-backend-cpu subtracts in float64).
  */
 export function elu(backend: WasmgradBackend, x: NDArray): NDArray {
+  return withScratch((tmp) => where(tmp(binary('greaterEqual', x, tmp(constant(backend, 0)))), x, tmp(expm1(backend, x))));
+}
+
+/** eˣ − 1 as tanh(x/2)·(eˣ + 1): no cancellation near 0. */
+function expm1(backend: WasmgradBackend, x: NDArray): NDArray {
   return withScratch((tmp) => {
-    const one = tmp(constant(backend, 1));
     const tanhHalf = tmp(unary('tanh', tmp(scale(x, 0.5))));
-    const expm1 = tmp(binary('mul', tanhHalf, tmp(binary('add', tmp(unary('exp', x)), one))));
-    return where(tmp(binary('greaterEqual', x, tmp(constant(backend, 0)))), x, expm1);
+    return binary('mul', tanhHalf, tmp(binary('add', tmp(unary('exp', x)), tmp(constant(backend, 1)))));
   });
 }
+
+export const expm1Config = float(Expm1, (x, { backend }) => expm1(backend, x));
 
 export const eluConfig = float(Elu, (x, { backend }) => elu(backend, x));
 
