@@ -43,9 +43,10 @@
  * out = max over each window (rows y·sh − ph + a·dh, a < kh; columns likewise), idx = its position row·w + column
  * in the plane: the first maximum in row-major order on ties, the last NaN if any (PyTorch: val > max || isnan,
  * starting from −∞ at the window's first position); −∞ and −1 for a window with no position inside the plane.
+ * ignoreNaN (TensorFlow's rule: val > max alone) skips NaNs instead: a window of NaNs gives −∞ and its first position.
  */
 export function max_pool2d_f32(x: usize, out: usize, idx: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32,
-  kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32): void {
+  kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, ignoreNaN: bool): void {
   const inBytes = <usize>(h * w) << 2;
   for (let q = 0; q < planes; q++) {
     for (let oy = 0; oy < oh; oy++) {
@@ -61,12 +62,13 @@ export function max_pool2d_f32(x: usize, out: usize, idx: usize, planes: i32, h:
             const columns = i32x4.add(i32x4.splat(x0), i32x4.mul(i32x4(0, 1, 2, 3), i32x4.splat(sw)));
             let best = f32x4.splat(-Infinity);
             let at = i32x4.add(i32x4.splat((y0 + a0 * dh) * w), columns);
+            const nanWins = i32x4.splat(ignoreNaN ? 0 : -1); // all lanes set: a NaN takes the max
             for (let a = a0; a < a1; a++) {
               const row = (y0 + a * dh) * w;
               const p = x + (<usize>row << 2);
               for (let b = 0; b < kw; b++) {
                 const v = gather4(p, x0 + b * dw, sw);
-                const take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+                const take = v128.or(f32x4.gt(v, best), v128.and(f32x4.ne(v, v), nanWins));
                 best = v128.bitselect(v, best, take);
                 at = v128.bitselect(i32x4.add(i32x4.splat(row + b * dw), columns), at, take);
               }
@@ -88,7 +90,7 @@ export function max_pool2d_f32(x: usize, out: usize, idx: usize, planes: i32, h:
           for (let b = b0; b < b1; b++) {
             const k = row + b * dw;
             const v = load<f32>(x + (<usize>k << 2));
-            if (v > best || v != v) {
+            if (v > best || (v != v && !ignoreNaN)) {
               best = v;
               at = k;
             }

@@ -1,7 +1,7 @@
 // Elementwise unary ops and their fused backward kernels (f32, dense, n elements; out may alias x).
 // As in binary.ts, each op code inlines one generic loop with a constant op, so the switch folds away.
 import {
-  NEG, ABS, EXP, LOG, SQRT, SQUARE, RELU, LEAKY_RELU, SIGMOID, TANH, GELU, SOFTPLUS, SIGN, RECIPROCAL, SIN, COS,
+  NEG, ABS, EXP, LOG, SQRT, SQUARE, RELU, LEAKY_RELU, SIGMOID, TANH, GELU, SOFTPLUS, SIGN, RECIPROCAL, SIN, COS, FLOOR,
 } from './codes';
 import {
   exp_v, exp_s, sigmoid_v, sigmoid_s, tanh_v, tanh_s, gelu_v, gelu_s, geluGrad_v, geluGrad_s, softplus64,
@@ -34,6 +34,7 @@ import {
     case SIGN: return x > 0 ? 1.0 : x < 0 ? -1.0 : x == x ? 0.0 : x; // sign(±0) = +0, NaN stays NaN
     case SIN: return <f32>Math.sin(<f64>x);
     case COS: return <f32>Math.cos(<f64>x);
+    case FLOOR: return floor<f32>(x);
     default: return 1.0 / x; // RECIPROCAL
   }
 }
@@ -57,6 +58,7 @@ import {
       const s = f32x4.sub(v128.and(f32x4.gt(x, zero), one), v128.and(f32x4.lt(x, zero), one));
       return v128.bitselect(s, x, f32x4.eq(x, x));
     }
+    case FLOOR: return f32x4.floor(x);
     default: return f32x4.div(one, x); // RECIPROCAL (LOG, SOFTPLUS, SIN, COS never take the SIMD path)
   }
 }
@@ -86,7 +88,7 @@ import {
 
 /**
  * out[i] = f(x[i]) for i < n (f32, out may alias x). f by op: NEG ABS EXP LOG SQRT SQUARE RELU LEAKY_RELU(alpha =
- * slope) SIGMOID TANH GELU(erf form) SOFTPLUS(alpha = beta, x where beta·x > 20) SIGN(±0 → 0) RECIPROCAL SIN COS.
+ * slope) SIGMOID TANH GELU(erf form) SOFTPLUS(alpha = beta, x where beta·x > 20) SIGN(±0 → 0) RECIPROCAL SIN COS FLOOR.
  */
 export function unary_f32(op: i32, x: usize, out: usize, n: i32, alpha: f64): void {
   switch (op) {
@@ -106,6 +108,7 @@ export function unary_f32(op: i32, x: usize, out: usize, n: i32, alpha: f64): vo
     case RECIPROCAL: unaryLoop(RECIPROCAL, x, out, n, alpha); break;
     case SIN: unaryLoop(SIN, x, out, n, alpha); break;
     case COS: unaryLoop(COS, x, out, n, alpha); break;
+    case FLOOR: unaryLoop(FLOOR, x, out, n, alpha); break;
   }
 }
 

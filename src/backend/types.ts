@@ -25,7 +25,7 @@ export type CompareOp = 'equal' | 'greater' | 'greaterEqual' | 'less' | 'lessEqu
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | CompareOp;
 
 export type UnaryOp = 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'square' | 'relu' | 'leakyRelu' | 'sigmoid'
-  | 'tanh' | 'gelu' | 'softplus' | 'sign' | 'reciprocal' | 'sin' | 'cos';
+  | 'tanh' | 'gelu' | 'softplus' | 'sign' | 'reciprocal' | 'sin' | 'cos' | 'floor';
 
 /** Unary ops with a fused backward kernel. Which saved value the kernel reads is fixed per op (see below). */
 export type UnaryGradOp = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'gelu' | 'softplus';
@@ -84,6 +84,8 @@ export interface PoolSizes { planes: number; h: number; w: number; oh: number; o
 export interface Pool2dPlan extends PoolSizes {
   kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
   countIncludePad: boolean; divisor: number;
+  /** Max pooling: NaNs are skipped (TensorFlow's rule) instead of winning (PyTorch's). */
+  ignoreNaN: boolean;
 }
 
 /** x viewed as [n, c, l]: batch normalisation of each channel over its n·l values; eps is added to the variance. */

@@ -441,6 +441,33 @@ export function slice(x: NDArray, begin: readonly number[], size: readonly numbe
   });
 }
 
+/**
+ * x[begin + i·step] along every axis for i < size, as a dense copy: a slice with steps (negative steps walk
+ * backwards, so begin n − 1, step −1 reverses an axis). Every position read must lie inside x.
+ */
+export function stridedSlice(x: NDArray, begin: readonly number[], size: readonly number[], step: readonly number[]): NDArray {
+  const backend = check('stridedSlice', x);
+  const rank = x.shape.length;
+  const fits = begin.length === rank && size.length === rank && step.length === rank && x.shape.every((d, i) => {
+    const [b, n, s] = [begin[i]!, size[i]!, step[i]!];
+    if (![b, n, s].every(Number.isSafeInteger) || s === 0 || n < 0) return false;
+    return n === 0 || (b >= 0 && b < d && b + (n - 1) * s >= 0 && b + (n - 1) * s < d);
+  });
+  if (!fits) {
+    throw new Error(`stridedSlice: begin [${begin.join(',')}], size [${size.join(',')}] and step [${step.join(',')}] ` +
+      `do not fit in ${fmt(x.shape)} (steps are nonzero integers, every position read inside the array)`);
+  }
+  return freeOnError(() => {
+    const out = empty(backend, x.buf.dtype, size);
+    if (out.buf.size === 0) return out;
+    const xs = stridesOf(x.shape);
+    const { dims, strides } = collapse(size, [xs.map((s, i) => s * step[i]!), stridesOf(size)]);
+    const xOffset = begin.reduce((acc, b, i) => acc + b * xs[i]!, 0);
+    backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset, outStrides: strides[1]!, outOffset: 0 });
+    return out;
+  });
+}
+
 /** Copies src into the region of dst that starts at `begin` (the backward of slice, and concat's building block). */
 export function copyInto(dst: NDArray, src: NDArray, begin: readonly number[]): void {
   const backend = check('copyInto', dst, src);
@@ -630,6 +657,8 @@ export interface Pool2dWindow {
    * PyTorch's output length (ceilMode) and its padding limit apply.
    */
   outputSize?: readonly [number, number];
+  /** Max pooling skips NaNs (TensorFlow's rule) instead of letting them win (PyTorch's, the default). */
+  ignoreNaN?: boolean;
 }
 
 /**
@@ -670,7 +699,7 @@ function poolPlan(kernel: string, shape: Shape, win: Pool2dWindow, countIncludeP
       throw new Error(`${kernel}: outputSize must be a pair of integers ≥ 1, got ${describe(win.outputSize)}`);
     }
     const [oh, ow] = win.outputSize;
-    return { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisor };
+    return { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisor, ignoreNaN: win.ignoreNaN ?? false };
   }
   if (2 * ph > dh * (kh - 1) + 1 || 2 * pw > dw * (kw - 1) + 1) {
     throw new Error(`${kernel}: padding [${ph},${pw}] must be at most half the kernel size [${kh},${kw}]` +
@@ -681,7 +710,7 @@ function poolPlan(kernel: string, shape: Shape, win: Pool2dWindow, countIncludeP
     throw new Error(`${kernel}: the output would be empty: input ${fmt(shape)} is smaller than the kernel [${kh},${kw}]` +
       `${dh > 1 || dw > 1 ? ` dilated by [${dh},${dw}]` : ''} with padding [${ph},${pw}]`);
   }
-  return { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisor };
+  return { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisor, ignoreNaN: win.ignoreNaN ?? false };
 }
 
 /** An input shape with its last two dims replaced by oh, ow. */

@@ -15,20 +15,26 @@ export const FALLBACK_KERNELS: Readonly<Record<string, string>> = {
 
 /** Native kernels that leave some cases to tfjs-backend-cpu: the kernel and the case. */
 export const PARTIAL_FALLBACKS: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(['Add', 'Sub', 'Multiply', 'RealDiv', 'Maximum', 'Minimum', 'Pow', 'SquaredDifference']
+  ...Object.fromEntries(['Add', 'AddN', 'Sub', 'Multiply', 'RealDiv', 'FloorDiv', 'Maximum', 'Minimum', 'Pow', 'SquaredDifference',
+    'Prelu']
     .map((k) => [k, 'int32 operands: exact integer arithmetic has no wasm kernel yet'])),
-  ...Object.fromEntries(['Neg', 'Abs', 'Square', 'Sign', 'Relu', 'Relu6', 'Step', 'ClipByValue', 'LeakyRelu']
+  ...Object.fromEntries(['Neg', 'Abs', 'Square', 'Sign', 'Relu', 'Relu6', 'Step', 'ClipByValue', 'LeakyRelu', 'IsNan', 'IsInf',
+    'IsFinite']
     .map((k) => [k, 'int32 input (the wasm unary kernels are float32)'])),
   ...Object.fromEntries(['Sum', 'Min', 'ArgMin']
     .map((k) => [k, 'int32 or bool input (the wasm reductions sum and negate float32)'])),
   Max: 'bool input',
+  Cumsum: 'int32 input (wasmgrad accumulates float32 in float64)',
   ArgMax: 'bool input',
   BatchMatMul: 'int32 operands',
-  _FusedMatMul: "int32 operands, and the 'elu' and 'prelu' activations",
-  FusedConv2D: "the 'elu' and 'prelu' activations",
-  FusedDepthwiseConv2D: "the 'elu' and 'prelu' activations",
+  _FusedMatMul: "int32 operands, and the 'prelu' activation",
+  FusedConv2D: "the 'prelu' activation",
+  FusedDepthwiseConv2D: "the 'prelu' activation",
   Select: 'int32 or bool values (the wasm where kernel selects float32)',
   GatherV2: 'batchDims > 0',
+  ...Object.fromEntries(['Concat', 'Slice', 'StridedSlice', 'SplitV', 'Pack', 'Unpack', 'Tile', 'Reverse', 'Equal',
+    'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual']
+    .map((k) => [k, 'string tensors (stored as JavaScript values, not in linear memory)'])),
 };
 
 /** Kernels about complex numbers: wasmgrad stores no complex64 tensors, and the error says so. */

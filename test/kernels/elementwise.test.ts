@@ -238,6 +238,8 @@ const UNARY_ROWS: UnaryRow[] = [
   { op: 'sin', ulps: 1, gen: uniform(-1e6, 1e6) },
   { op: 'cos', ulps: 1, gen: uniform(-10, 10) },
   { op: 'cos', ulps: 1, gen: uniform(-1e6, 1e6) },
+  { op: 'floor', ulps: 0, gen: uniform(-5, 5) },
+  { op: 'floor', ulps: 0, gen: uniform(-3e7, 3e7) }, // past 2²³ every float32 is an integer
 ];
 
 describe.each(UNARY_ROWS.map((r, k) => ({ ...r, k })))('unary $op (alpha $alpha, row $k)', (row) => {
@@ -273,6 +275,7 @@ describe('unary special values (exact semantics)', () => {
     ['log', 0, 0, -Infinity], ['log', 0, -1, NaN], ['sqrt', 0, -0, -0], ['reciprocal', 0, -0, -Infinity],
     ['leakyRelu', 0.5, -0, -0], ['leakyRelu', 0.5, -Infinity, -Infinity], ['abs', 0, -0, 0], ['neg', 0, 0, -0],
     ['sin', 0, -0, -0], ['sin', 0, Infinity, NaN], ['sin', 0, NaN, NaN], ['cos', 0, -0, 1], ['cos', 0, -Infinity, NaN],
+    ['floor', 0, -0, -0], ['floor', 0, -0.5, -1], ['floor', 0, 0.99999994, 0], ['floor', 0, -Infinity, -Infinity], ['floor', 0, NaN, NaN],
   ];
   it.each(backends)('$label', ({ backend }) => {
     for (const [op, alpha, x, fx] of table) {

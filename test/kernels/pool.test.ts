@@ -94,7 +94,9 @@ const AVERAGE: WindowCase[] = [
 ];
 
 describe('maxPool2d', () => {
-  const cases = [...WINDOWS, ...DILATED].map((c, k) => {
+  // Every window twice: NaN wins (PyTorch's rule, the default) and NaN skipped (ignoreNaN, TensorFlow's).
+  const windows = [...WINDOWS, ...DILATED].flatMap((c) => [c, { ...c, name: `${c.name}, ignoreNaN`, win: { ...c.win, ignoreNaN: true } }]);
+  const cases = windows.map((c, k) => {
     // Few distinct values (many ties: the first maximum must win), and NaN and −∞ here and there.
     const x = random(size(c.shape), 100 + k, (r) => {
       const u = r();
@@ -113,6 +115,21 @@ describe('maxPool2d', () => {
       wantGrad: grad(oracle, 'float64', dy), scale: grad(oracle, 'float64', dy.map(Math.abs)),
     };
   });
+  it('the oracle: NaN wins over every number, or with ignoreNaN is skipped (a window of NaNs: −∞ at its first position)', () => {
+    // One plane [[NaN, 5, NaN], [3, NaN, NaN]], two 2×2 windows: positions {0, 1, 3, 4} and {1, 2, 4, 5}.
+    const x = { data: [NaN, 5, NaN, 3, NaN, NaN], shape: [1, 1, 2, 3] };
+    const pool = (ignoreNaN: boolean) => withArrays(oracle, 'float64', [x], ([a]) => {
+      const r = K.maxPool2d(a!, { ...win(2, 1), ignoreNaN });
+      return [r.out, r.indices];
+    }).map((v) => Array.from(v.data));
+    expect(pool(false)).toEqual([[NaN, NaN], [4, 5]]); // the last NaN of each window
+    expect(pool(true)).toEqual([[5, 5], [1, 1]]);
+    const allNaN = withArrays(oracle, 'float64', [{ data: [NaN, NaN], shape: [1, 1, 1, 2] }], ([a]) => {
+      const r = K.maxPool2d(a!, { ...win([1, 2], 1), ignoreNaN: true });
+      return [r.out, r.indices];
+    }).map((v) => Array.from(v.data));
+    expect(allNaN).toEqual([[-Infinity], [0]]);
+  });
   it.each(backends)('$label: values and indices exact; the scatter within the sum bound, the gather exact', ({ backend }) => {
     const dtypes: DType[] = backend.name === 'ref' ? ['float32', 'float64'] : ['float32'];
     for (const dtype of dtypes) {
@@ -129,7 +146,11 @@ describe('maxPool2d', () => {
         expect(mismatch(grad(backend, dtype, dy), wantGrad, (i) => t * 2 ** -24 * scale[i]!), `${what} grad`).toBeNull();
         const [gathered] = withArrays(backend, dtype, [{ data: x, shape: c.shape }, { data: indices, shape: want.shape, int: true }],
           ([a, i]) => [K.maxPool2dGather(a!, i!)]);
-        expect(mismatch(gathered!.data, want.data.map((v, i) => (indices[i] === -1 ? 0 : v)), () => 0), `${what} gather`).toBeNull();
+        // x at each index (0 for −1): the maximum, or with ignoreNaN for a window of NaNs its first NaN
+        const [oh, ow] = want.shape.slice(-2) as [number, number];
+        const [h, w] = c.shape.slice(-2) as [number, number];
+        const atIndices = Array.from(indices, (j, i) => (j === -1 ? 0 : x[Math.floor(i / (oh * ow)) * h * w + j]!));
+        expect(mismatch(gathered!.data, atIndices, () => 0), `${what} gather`).toBeNull();
       }
     }
   });

@@ -21,7 +21,7 @@ const convFlops = 2 * (2 * 32 * 10 * 10) * (16 * 5 * 5);
 const attn: AttentionPlan = { heads: 8, L: 16, S: 16, E: 4, Ev: 4, scale: 0.5, causal: true, mask: null };
 // 2×3 planes of 6×6, 2×2 windows of stride 2: 3×3 outputs each.
 const pool: Pool2dPlan = { planes: 6, h: 6, w: 6, oh: 3, ow: 3, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, dh: 1, dw: 1,
-  countIncludePad: true, divisor: 0 };
+  countIncludePad: true, divisor: 0, ignoreNaN: false };
 const sizes = { planes: 6, h: 6, w: 6, oh: 3, ow: 3 };
 const bn = { n: 4, c: 3, l: 5, eps: 1e-5 }; // 60 elements
 const ln: LayerNormPlan = { rows: 4, n: 8, eps: 1e-5, rms: false }; // 32 elements

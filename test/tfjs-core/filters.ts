@@ -22,17 +22,19 @@ export interface Exclusion {
 export const KERNEL_BLOCKS: Record<string, readonly string[]> = {
   // binary.ts
   Add: ['add'], Sub: ['sub'], Multiply: ['mul'], RealDiv: ['div'], Maximum: ['maximum'], Minimum: ['minimum'],
-  Pow: ['pow'], SquaredDifference: ['squaredDifference'],
+  Pow: ['pow'], SquaredDifference: ['squaredDifference'], FloorDiv: ['floorDiv', 'div'], Prelu: ['prelu'], AddN: ['addN'],
   Equal: ['equal'], NotEqual: ['notEqual'], Greater: ['greater'], GreaterEqual: ['greaterEqual'], Less: ['less'],
   LessEqual: ['lessEqual'],
   LogicalAnd: ['logicalAnd', 'logicalXor'], LogicalOr: ['logicalOr', 'logicalXor'], LogicalNot: ['logicalNot', 'logicalXor'],
   // unary.ts
-  Abs: ['abs'], ClipByValue: ['clipByValue'], Cos: ['cos'], Exp: ['exp'], LeakyRelu: ['leakyrelu'], Log: ['log'],
+  Abs: ['abs'], ClipByValue: ['clipByValue'], Cos: ['cos'], Exp: ['exp'], Floor: ['floor'], LeakyRelu: ['leakyrelu'], Log: ['log'],
   Neg: ['neg'], Reciprocal: ['reciprocal'], Relu: ['relu'], Relu6: ['relu6'], Rsqrt: ['rsqrt'], Sigmoid: ['sigmoid'],
   Sign: ['sign'], Sin: ['sin'], Softplus: ['softplus'], Sqrt: ['sqrt'], Square: ['square'], Step: ['step kernel'],
-  Tanh: ['tanh'],
+  Tanh: ['tanh'], Elu: ['elu'], EluGrad: ['elu'], Ceil: ['ceil'], Selu: ['selu'], IsNan: ['isNaN'], IsInf: ['isInf'],
+  IsFinite: ['isFinite'], Cosh: ['cosh'], Sinh: ['sinh'], Log1p: ['log1p'], Round: ['round'], Expm1: ['expm1'],
   // reduce.ts
-  ArgMax: ['argmax'], ArgMin: ['argmin'], Max: ['max'], Mean: ['mean'], Min: ['min'], Sum: ['sum'],
+  ArgMax: ['argmax'], ArgMin: ['argmin'], Max: ['max'], Mean: ['mean'], Min: ['min'], Sum: ['sum'], All: ['all'],
+  Any: ['any'],
   // one kernel each
   BatchMatMul: ['matmul', 'matmulBatch', 'dot'],
   _FusedMatMul: ['fused matmul'],
@@ -47,6 +49,24 @@ export const KERNEL_BLOCKS: Record<string, readonly string[]> = {
   Slice: ['slice1d', 'slice2d', 'slice3d', 'slice4d', 'slice '],
   Softmax: ['softmax'],
   Transpose: ['transpose'],
+  // shapes and indices
+  ExpandDims: ['expandDims'],
+  Pack: ['stack'], Unpack: ['unstack'],
+  PadV2: ['pad 1d', 'pad 2d', 'pad 3d', 'pad 4d', 'pad'],
+  Range: ['range'],
+  Reverse: ['reverse1d', 'reverse2d', 'reverse3d', 'reverse4d', 'reverse'],
+  SplitV: ['split'],
+  StridedSlice: ['stridedSlice'],
+  Tile: ['tile'],
+  UnsortedSegmentSum: ['unsortedSegmentSum', 'gather'],
+  Cumsum: ['cumsum'],
+  GatherNd: ['gatherND'],
+  LinSpace: ['linspace'],
+  MirrorPad: ['mirrorPad'],
+  BroadcastArgs: ['broadcastArgs'],
+  FusedBatchNorm: ['batchNorm2D', 'batchNorm3D', 'batchNorm4D'],
+  SpaceToBatchND: ['spaceToBatchND', 'batchToSpaceND X spaceToBatchND'],
+  BatchToSpaceND: ['batchToSpaceND', 'batchToSpaceND X spaceToBatchND'],
   // convolutions and pooling (tfconv): the forward kernels, and the gradient kernels the blocks' gradient specs call
   Conv2D: ['conv2d', 'conv1d', 'separableConv2d'],
   Conv2DBackpropInput: ['conv2dTranspose', 'conv2d'],

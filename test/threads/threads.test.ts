@@ -122,7 +122,7 @@ function poolPlan(planes: number, h: number, w: number, k: number, stride: numbe
   const { ph = 0, pw = 0, dh = 1, dw = 1 } = more;
   const size = (n: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / stride) + 1;
   return { planes, h, w, oh: size(h, ph, dh), ow: size(w, pw, dw), kh: k, kw: k, sh: stride, sw: stride, ph, pw, dh, dw,
-    countIncludePad: true, divisor: 0, ...more };
+    countIncludePad: true, divisor: 0, ignoreNaN: false, ...more };
 }
 
 /** Max pooling and its gradient from the indices it found (planes of oh×ow); `bad` puts bad indices at these positions. */
@@ -169,7 +169,7 @@ function batchNormCall(n: number, c: number, l: number, training: boolean, affin
 }
 
 const UNARY = ['neg', 'abs', 'exp', 'log', 'sqrt', 'square', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'gelu',
-  'softplus', 'sign', 'reciprocal', 'sin', 'cos'] as const;
+  'softplus', 'sign', 'reciprocal', 'sin', 'cos', 'floor'] as const;
 const UNARY_GRAD = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'gelu', 'softplus'] as const;
 const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'equal', 'greater', 'greaterEqual',
   'less', 'lessEqual'] as const;

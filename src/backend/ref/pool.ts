@@ -5,7 +5,8 @@ import type { Pool2dPlan, PoolSizes, TypedArray } from '../types.js';
 /**
  * out = max over each window, indices = its position in the plane (row·w + column). The first maximum in row-major
  * order wins ties; a NaN wins over every number and a later NaN over an earlier one (PyTorch's
- * `val > max || isnan(val)`). A window with no position inside the plane gives −∞ and index −1.
+ * `val > max || isnan(val)`); with p.ignoreNaN NaNs are skipped (TensorFlow's `val > max`), so a window of NaNs gives
+ * −∞ at its first position. A window with no position inside the plane gives −∞ and index −1.
  */
 export function maxPool2d(x: TypedArray, out: TypedArray, indices: Int32Array, p: Pool2dPlan): void {
   const inSize = p.h * p.w, outSize = p.oh * p.ow;
@@ -23,7 +24,7 @@ export function maxPool2d(x: TypedArray, out: TypedArray, indices: Int32Array, p
             if (xx < 0 || xx >= p.w) continue;
             const v = x[xb + y * p.w + xx]!;
             if (at < 0) at = y * p.w + xx; // PyTorch starts from −∞ at the window's first position
-            if (v > best || v !== v) {
+            if (v > best || (v !== v && !p.ignoreNaN)) {
               best = v;
               at = y * p.w + xx;
             }

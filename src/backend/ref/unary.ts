@@ -19,6 +19,7 @@ const UNARY: Record<UnaryOp, (x: number, alpha: number) => number> = {
   reciprocal: (x) => 1 / x,
   sin: (x) => Math.sin(x),
   cos: (x) => Math.cos(x),
+  floor: (x) => Math.floor(x),
 };
 
 /** out[i] = f(x[i]) for i < n; alpha is leakyRelu's slope and softplus's beta. out may alias x. */

@@ -61,7 +61,7 @@ export interface KernelExports {
   cumsum_f32(x: Ptr, out: Ptr, outer: number, r: number, inner: number, reverse: number): void;
 
   max_pool2d_f32(x: Ptr, out: Ptr, idx: Ptr, planes: number, h: number, w: number, oh: number, ow: number,
-    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number): void;
+    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, ignoreNaN: number): void;
   max_pool2d_grad_f32(dy: Ptr, idx: Ptr, dx: Ptr, planes: number, inSize: number, outSize: number): number;
   max_pool2d_gather_f32(x: Ptr, idx: Ptr, out: Ptr, planes: number, inSize: number, outSize: number): number;
   avg_pool2d_f32(x: Ptr, out: Ptr, planes: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number,

@@ -689,7 +689,8 @@ export class WasmBackend implements Backend {
   maxPool2d(x: Buf, out: Buf, indices: Buf, p: Pool2dPlan): void {
     const [px, po, pi] = this.ptrs('maxPool2d', x, out, indices);
     const [inSize, outSize] = [p.h * p.w, p.oh * p.ow];
-    const args = [px, po, pi, p.planes, p.h, p.w, p.oh, p.ow, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw] as const;
+    const args = [px, po, pi, p.planes, p.h, p.w, p.oh, p.ow, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw,
+      +p.ignoreNaN] as const;
     this.share('maxPool2d', 'max_pool2d_f32', 4 * p.planes * (inSize + 2 * outSize),
       () => rowCuts([...args], p.planes, inSize, [[0, inSize], [1, outSize], [2, outSize]], 3),
       () => this.exports.max_pool2d_f32(...args));

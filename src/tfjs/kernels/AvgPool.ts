@@ -7,13 +7,15 @@ import { avgPool2d, avgPool2dGrad } from '../../kernels/index.js';
 import { isEmpty } from './Conv2D.js';
 import { checkGradient } from './Conv2DBackpropInput.js';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW, permuted, permutedOwned, poolWindow } from './conv-layout.js';
-import { nchw, poolInfo } from './MaxPool.js';
+import { nchw, poolInfo, poolsToItself } from './MaxPool.js';
 import { constant, kernel, withScratch } from './util.js';
 
 export const avgPoolConfig = kernel(AvgPool, ({ inputs, backend: b, attrs }) => {
   const { x } = inputs as { x: TensorInfo };
   const info = poolInfo(AvgPool, x, attrs as unknown as AvgPoolAttrs);
   if (isEmpty(info.outShape)) return b.output(b.empty(info.outShape, 'float32'), 'float32');
+  const itself = poolsToItself(info, x, { backend: b });
+  if (itself) return itself;
   return b.output(withScratch((tmp) => {
     const out = avgPool2d(permuted(b.nd(x), NHWC_TO_NCHW, tmp), poolWindow(info), false);
     return permutedOwned(out, NCHW_TO_NHWC, tmp);

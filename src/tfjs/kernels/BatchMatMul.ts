@@ -4,7 +4,7 @@ import { BatchMatMul, broadcast_util, _FusedMatMul, type TensorInfo } from '@ten
 import { binary, broadcastTo, matmul, unary, type NDArray } from '../../kernels/index.js';
 import type { WasmgradBackend } from '../backend.js';
 import { runOnCpu } from '../fallback.js';
-import { clip } from './unary.js';
+import { clip, elu } from './unary.js';
 import { kernel, view, withScratch } from './util.js';
 
 const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
@@ -42,13 +42,14 @@ export const batchMatMulConfig = kernel(BatchMatMul, (args) => {
   return backend.output(batchMatMul(backend, inputs.a!, inputs.b!, !!attrs.transposeA, !!attrs.transposeB, null), 'float32');
 });
 
-/** The activations applied natively; elu and prelu are listed in src/tfjs/fallback.ts. */
+/** The activations applied natively; prelu is listed in src/tfjs/fallback.ts. */
 export const ACTIVATIONS: Record<string, ((x: NDArray, backend: WasmgradBackend, alpha: number) => NDArray) | null> = {
   linear: null,
   relu: (x) => unary('relu', x),
   relu6: (x, backend) => clip(backend, x, 0, 6),
   sigmoid: (x) => unary('sigmoid', x),
   leakyrelu: (x, _, alpha) => unary('leakyRelu', x, alpha),
+  elu: (x, backend) => elu(backend, x),
 };
 
 export const fusedMatMulConfig = kernel(_FusedMatMul, (args) => {

@@ -1,7 +1,7 @@
 // FusedConv2D and FusedDepthwiseConv2D: the convolution of Conv2D.ts with a per-channel bias added inside
 // wasmgrad's kernel (as it writes each output), any other bias shape added afterwards, then the activation of
-// _FusedMatMul's table (BatchMatMul.ts): one definition of the fused activations for the backend. 'elu' and
-// 'prelu' run the whole kernel on tfjs-backend-cpu, listed in src/tfjs/fallback.ts, as for _FusedMatMul.
+// _FusedMatMul's table (BatchMatMul.ts): one definition of the fused activations for the backend. 'prelu' runs
+// the whole kernel on tfjs-backend-cpu, listed in src/tfjs/fallback.ts, as for _FusedMatMul.
 // The gradient is tfjs-core's: it runs Conv2DBackpropInput and Conv2DBackpropFilter (or the depthwise ones) and
 // Sum for the bias.
 import {

@@ -1,7 +1,8 @@
 // MaxPool and MaxPoolGrad: wasmgrad's maxPool2d() between layout changes, with tfjs's window (conv-layout.ts).
 // tfjs hands MaxPoolGrad the input and the forward output, not the positions of the maxima: they are found again by
 // pooling the input (one pass over it, cheap beside the convolutions around it). Each window's gradient goes to its
-// first maximum in row-major order, the position tfjs-backend-cpu's maxPoolPositions picks.
+// first maximum in row-major order, the position tfjs-backend-cpu's maxPoolPositions picks. NaNs are skipped, as
+// on tfjs-backend-cpu (wasmgrad's ignoreNaN): a window of NaNs pools to −∞.
 import {
   backend_util, MaxPool, MaxPoolGrad, type MaxPoolAttrs, type TensorInfo,
 } from '@tensorflow/tfjs-core';
@@ -9,7 +10,8 @@ import { maxPool2d, maxPool2dGrad } from '../../kernels/index.js';
 import { isEmpty } from './Conv2D.js';
 import { checkGradient } from './Conv2DBackpropInput.js';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW, permuted, permutedOwned, poolWindow } from './conv-layout.js';
-import { constant, kernel, withScratch } from './util.js';
+import { share } from './Reshape.js';
+import { constant, kernel, withScratch, type KernelArgs } from './util.js';
 
 type Info = backend_util.Conv2DInfo;
 
@@ -28,6 +30,19 @@ export function poolInfo(name: string, x: TensorInfo, attrs: MaxPoolAttrs): Info
   return info;
 }
 
+/**
+ * x itself when the window is 1×1 and the output has x's shape, whatever the strides and padding: tfjs-backend-cpu
+ * (and tfjs's other backends) return the input unchanged there, so e.g. a numeric padding whose output length
+ * rounds back down to the input's pools nothing.
+ */
+export function poolsToItself(info: Info, x: TensorInfo, args: Pick<KernelArgs, 'backend'>): TensorInfo | null {
+  const same = info.filterHeight === 1 && info.filterWidth === 1 && info.outShape.every((d, i) => d === info.inShape[i]);
+  return same ? share(x, x.shape, args) : null;
+}
+
+/** tfjs's max pooling window: tfjs's output size, NaNs skipped. */
+const maxWindow = (info: Info) => ({ ...poolWindow(info), ignoreNaN: true });
+
 /** [N, H, W, C] as the NCHW shape wasmgrad's kernels take. */
 export const nchw = (s: readonly number[]) => [s[0]!, s[3]!, s[1]!, s[2]!];
 
@@ -35,8 +50,10 @@ export const maxPoolConfig = kernel(MaxPool, ({ inputs, backend: b, attrs }) => 
   const { x } = inputs as { x: TensorInfo };
   const info = poolInfo(MaxPool, x, attrs as unknown as MaxPoolAttrs);
   if (isEmpty(info.outShape)) return b.output(b.empty(info.outShape, 'float32'), 'float32');
+  const itself = poolsToItself(info, x, { backend: b });
+  if (itself) return itself;
   return b.output(withScratch((tmp) => {
-    const { out, indices } = maxPool2d(permuted(b.nd(x), NHWC_TO_NCHW, tmp), poolWindow(info));
+    const { out, indices } = maxPool2d(permuted(b.nd(x), NHWC_TO_NCHW, tmp), maxWindow(info));
     tmp(indices);
     return permutedOwned(out, NCHW_TO_NHWC, tmp);
   }), 'float32');
@@ -49,7 +66,7 @@ export const maxPoolGradConfig = kernel(MaxPoolGrad, ({ inputs, backend: b, attr
   // No window: no gradient.
   if (isEmpty(info.outShape)) return b.output(constant(b, 0, 'float32', input.shape), 'float32');
   return b.output(withScratch((tmp) => {
-    const { out, indices } = maxPool2d(permuted(b.nd(input), NHWC_TO_NCHW, tmp), poolWindow(info));
+    const { out, indices } = maxPool2d(permuted(b.nd(input), NHWC_TO_NCHW, tmp), maxWindow(info));
     tmp(out);
     tmp(indices);
     const dx = maxPool2dGrad(permuted(b.nd(dy), NHWC_TO_NCHW, tmp), indices, nchw(input.shape));

@@ -41,6 +41,11 @@ export function withScratch<T>(fn: (tmp: <A extends NDArray>(x: A) => A) => T): 
   }
 }
 
+/** Whether any input is a string tensor (kept as JavaScript values: the numeric kernels cannot read it). */
+export function anyString(inputs: NamedTensorInfoMap | TensorInfo[]): boolean {
+  return Object.values(inputs).some((t) => t?.dtype === 'string');
+}
+
 /** A new array of `shape` (default a scalar) filled with value. */
 export function constant(backend: WasmgradBackend, value: number, dtype: DType = 'float32', shape: readonly number[] = []): NDArray {
   return freeOnError(() => {
