@@ -248,14 +248,14 @@ function tfjsFitSection(dense: TfjsResult | undefined, conv: TfjsConvResult | un
         return r?.samplesPerS !== undefined ? num(r.samplesPerS) : r?.skipped ? 'cannot train it' : '—';
       }), ratio(row, 'wasm'), ratio(row, 'cpu')])), '',
     'The same tfjs code on each backend; wall clock of one epoch of model.fit after a warm-up fit, a fresh model each ' +
-    'round, backends taking turns in a rotated order, the median round (cases/tfjs-fit.ts).'];
+    'round, backends taking turns in a rotated order, the fastest round (cases/tfjs-fit.ts).'];
 }
 
 function tfjsConvSection(r: TfjsConvResult): string[] {
   const cpu = r.rows.find((x) => x.backend === 'cpu')?.samplesPerS;
   const rows = r.rows.map((x) => [`'${x.backend}'`, x.skipped ?? `${num(x.samplesPerS!)} (${num(x.msPerStep!)} ms/step)`,
     x.samplesPerS !== undefined && cpu !== undefined ? `${(x.samplesPerS / cpu).toFixed(1)}×` : '—',
-    x.samples !== undefined ? `${x.samples} samples, median of ${x.rounds}` : '']);
+    x.samples !== undefined ? `${x.samples} samples, best of ${x.rounds}` : '']);
   return ['', `## TensorFlow.js backends: model.fit of a conv MNIST model (examples/tfjs-conv-mnist.mjs), batch ${r.batch}`, '',
     table(['tf.setBackend', 'samples/s (ms/step)', 'vs \'cpu\'', 'timed'], rows), '',
     'The same tf.layers code (conv 3×3 ×8, max pool, conv 3×3 ×16 same, max pool, dropout, dense 64, dropout, softmax; ' +

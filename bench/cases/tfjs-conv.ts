@@ -14,7 +14,7 @@ import { disposeFit, TFJS_BACKENDS, timeFits, type FitTiming, type TfjsBackend }
 export interface TfjsConvRow extends Partial<FitTiming> {
   backend: TfjsBackend;
   skipped?: string;
-  /** Rounds timed (the figure is their median). */
+  /** Rounds timed (the figure is the fastest). */
   rounds?: number;
 }
 

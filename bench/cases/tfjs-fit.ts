@@ -3,7 +3,8 @@
 // meets it — wall clock around the awaited call, one epoch over the setup's samples — rather than through the
 // harness's synchronous tinybench tasks. Every round fits a fresh model from the setup after a warm-up fit of a few
 // samples (whose loss the caller may check); rounds alternate the backends in a rotated order, so a machine that
-// gets busier or quieter meanwhile slows them alike, and a backend's figure is the median of its rounds.
+// gets busier or quieter meanwhile slows them alike, and a backend's figure is its fastest round, as the harness
+// keeps each contender's best round: other work on the machine only ever slows a round down.
 import { tf } from '../contenders.js';
 
 export const TFJS_BACKENDS = ['wasmgrad', 'wasm', 'cpu'] as const;
@@ -36,7 +37,7 @@ export interface FitTiming {
   backend: TfjsBackend;
   batch: number;
   samples: number;
-  /** The median round: samples per second and milliseconds per step (batch). */
+  /** The fastest round: samples per second and milliseconds per step (batch). */
   samplesPerS: number;
   msPerStep: number;
   /** Seconds of each round's epoch. */
@@ -46,8 +47,6 @@ export interface FitTiming {
 export async function useBackend(name: TfjsBackend): Promise<void> {
   if (tf.getBackend() !== name && !(await tf.setBackend(name))) throw new Error(`bench tfjs: backend '${name}' failed to start`);
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Times one epoch of model.fit per round on each backend (see the file's comment); results in `backends` order. */
 export async function timeFits(backends: readonly TfjsBackend[], plan: FitPlan): Promise<FitTiming[]> {
@@ -78,7 +77,7 @@ export async function timeFits(backends: readonly TfjsBackend[], plan: FitPlan):
   }
   return backends.map((backend) => {
     const n = samples.get(backend)!;
-    const s = median(secs.get(backend)!);
+    const s = Math.min(...secs.get(backend)!);
     return { backend, batch: plan.batch, samples: n, samplesPerS: n / s, msPerStep: (1000 * s) / Math.ceil(n / plan.batch),
       roundsS: secs.get(backend)! };
   });
