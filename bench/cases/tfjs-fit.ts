@@ -29,8 +29,9 @@ export interface FitPlan {
   setup: (backend: TfjsBackend) => FitSetup | Promise<FitSetup>;
   /** Sees the warm-up fit's loss (the first fit of a fresh model): a section checks it against tfjs-cpu's. */
   onWarm?: (backend: TfjsBackend, loss: number) => void;
-  /** Called just before each timed fit (a profile resets its counters there). */
+  /** Called just before and after each timed fit (a profile resets and reads its counters there). */
   onStart?: (backend: TfjsBackend) => void;
+  onEnd?: (backend: TfjsBackend, seconds: number) => void;
 }
 
 export interface FitTiming {
@@ -68,7 +69,9 @@ export async function timeFits(backends: readonly TfjsBackend[], plan: FitPlan):
         plan.onStart?.(name);
         const t0 = performance.now();
         await model.fit(x, y, { batchSize: plan.batch, epochs: 1, shuffle: plan.shuffle, verbose: 0 });
-        secs.get(name)!.push((performance.now() - t0) / 1000);
+        const seconds = (performance.now() - t0) / 1000;
+        plan.onEnd?.(name, seconds);
+        secs.get(name)!.push(seconds);
         samples.set(name, x.shape[0]!);
       } finally {
         dispose();
