@@ -4,7 +4,7 @@
 // A tensor the program drops without dispose() gives its storage reference back when the garbage collector finds
 // it (see `reclaim`).
 import type { Backend, Buf, DType, TypedArray } from '../backend/types.js';
-import { fmt, sameShape, sizeOf } from '../kernels/shape.js';
+import { fmt, sizeOf } from '../kernels/shape.js';
 import { census, countTensor, DIRECT, uncountTensor } from './census.js';
 import type { Node } from './node.js';
 import { track, type Scope } from './scope.js';
@@ -308,7 +308,7 @@ export function gradProblem(t: Tensor, g: unknown): string | null {
     return `${of()} is on ${where} (a gradient must live on its tensor's backend)`;
   }
   if (g.dtype !== t.dtype) return `${of()} is ${g.dtype}, not ${t.dtype} (a gradient must have its tensor's dtype)`;
-  if (!sameShape(g.shape, t.shape)) return `${of()} has shape ${fmt(g.shape)} (a gradient must have its tensor's shape)`;
+  if (fmt(g.shape) !== fmt(t.shape)) return `${of()} has shape ${fmt(g.shape)} (a gradient must have its tensor's shape)`;
   return null;
 }
 

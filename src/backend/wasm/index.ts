@@ -185,6 +185,16 @@ function checkLimit(api: string, build: BuildName, maxMB: number, limitBytes: nu
   }
 }
 
+/** The offsets of a plan of ≤ 4 dims: none (forEach4's callbacks only read them). */
+const NO_OFFSETS: readonly number[] = [0, 0, 0, 0];
+
+/** xs with `value` in front, 4 entries in all (xs has at most 4). */
+function padFront(xs: readonly number[], value: number): number[] {
+  const out = [value, value, value, value];
+  for (let i = 0, at = 4 - xs.length; i < xs.length; i++) out[at + i] = xs[i]!;
+  return out;
+}
+
 /** Pads a plan to exactly 4 dims, or calls `fn` once per index of the leading dims when there are more. */
 function forEach4(dims: number[], strides: number[][], fn: (offsets: readonly number[], d: number[], s: number[][]) => void): void {
   const extra = dims.length - 4;
@@ -200,16 +210,6 @@ function forEach4(dims: number[], strides: number[][], fn: (offsets: readonly nu
     fn(strides.map((s) => idx.reduce((acc, i, d) => acc + i * s[d]!, 0)), inner, innerStrides);
     for (let d = extra - 1; d >= 0 && ++idx[d]! === dims[d]; d--) idx[d] = 0;
   }
-}
-
-/** The offsets of a plan of ≤ 4 dims: none (forEach4's callbacks only read them). */
-const NO_OFFSETS: readonly number[] = [0, 0, 0, 0];
-
-/** xs with `value` in front, 4 entries in all (xs has at most 4). */
-function padFront(xs: readonly number[], value: number): number[] {
-  const out = [value, value, value, value];
-  for (let i = 0, at = 4 - xs.length; i < xs.length; i++) out[at + i] = xs[i]!;
-  return out;
 }
 
 /** What a backend was asked for (its build and threads options), and what it has to say about its threads. */
