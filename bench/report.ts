@@ -3,6 +3,7 @@
 import type { ContentionResult, ContentionRow, Threads } from './cases/contention.js';
 import { tfjsSection, type TfjsResult } from './cases/tfjs.js';
 import type { TfjsConvResult } from './cases/tfjs-conv.js';
+import { TFJS_BACKENDS, type TfjsBackend } from './cases/tfjs-fit.js';
 import type { CaseResult, ContenderResult, Group } from './harness.js';
 import type { StartupRow } from './cases/startup.js';
 
@@ -230,6 +231,31 @@ function tfjsConvTargets(r: TfjsConvResult | undefined): TargetRow[] {
     target: '≥ 10×', met: ours / cpu >= 10 }];
 }
 
+/**
+ * Every model.fit figure of the TensorFlow.js sections in one table: the dense model (tfjs.ts) at each batch and the
+ * conv model (tfjs-conv.ts), samples/s per backend, timed alike (tfjs-fit.ts).
+ */
+function tfjsFitSection(dense: TfjsResult | undefined, conv: TfjsConvResult | undefined): string[] {
+  const rows: { what: string; of: (b: TfjsBackend) => { samplesPerS?: number; skipped?: string } | undefined }[] = [
+    ...[...new Set(dense?.fit.map((f) => f.batch) ?? [])].map((batch) => ({
+      what: `dense 784-128-10, b${batch}`, of: (b: TfjsBackend) => dense!.fit.find((f) => f.batch === batch && f.backend === b),
+    })),
+    ...(conv ? [{ what: `conv MNIST, b${conv.batch}`, of: (b: TfjsBackend) => conv.rows.find((r) => r.backend === b) }] : []),
+  ];
+  const ratio = (row: (typeof rows)[number], base: TfjsBackend) => {
+    const [ours, other] = [row.of('wasmgrad')?.samplesPerS, row.of(base)?.samplesPerS];
+    return ours !== undefined && other !== undefined ? `${(ours / other).toFixed(2)}×` : '—';
+  };
+  return ['', '## TensorFlow.js backends: model.fit, samples/s', '',
+    table(['model, batch', ...TFJS_BACKENDS.map((b) => `'${b}'`), "'wasmgrad' / 'wasm'", "'wasmgrad' / 'cpu'"], rows.map((row) => [
+      row.what, ...TFJS_BACKENDS.map((b) => {
+        const r = row.of(b);
+        return r?.samplesPerS !== undefined ? num(r.samplesPerS) : r?.skipped ? 'cannot train it' : '—';
+      }), ratio(row, 'wasm'), ratio(row, 'cpu')])), '',
+    'The same tfjs code on each backend; wall clock of one epoch of model.fit after a warm-up fit, a fresh model each ' +
+    'round, backends taking turns in a rotated order, the fastest round (cases/tfjs-fit.ts).'];
+}
+
 function tfjsConvSection(r: TfjsConvResult): string[] {
   const cpu = r.rows.find((x) => x.backend === 'cpu')?.samplesPerS;
   const rows = r.rows.map((x) => [`'${x.backend}'`, x.skipped ?? `${num(x.samplesPerS!)} (${num(x.msPerStep!)} ms/step)`,
@@ -239,7 +265,7 @@ function tfjsConvSection(r: TfjsConvResult): string[] {
     table(['tf.setBackend', 'samples/s (ms/step)', 'vs \'cpu\'', 'timed'], rows), '',
     'The same tf.layers code (conv 3×3 ×8, max pool, conv 3×3 ×16 same, max pool, dropout, dense 64, dropout, softmax; ' +
     'adam, categoricalCrossentropy) from the same weights on the embedded digits; wall-clock time of model.fit over one ' +
-    'epoch of the samples shown (after a first fit of one batch, whose loss must equal tfjs-cpu\'s).'];
+    'epoch of the samples shown (after a warm-up fit of one batch, whose loss must equal tfjs-cpu\'s).'];
 }
 
 function contentionSection(cr: ContentionResult): string[] {
@@ -362,6 +388,7 @@ export function markdown(rep: Report): string {
     if (group === 'train' || group === 'cnn') parts.push(...memorySection(cases, names, group));
   }
   if (rep.contention) parts.push(...contentionSection(rep.contention));
+  if (rep.tfjs || rep.tfjsConv) parts.push(...tfjsFitSection(rep.tfjs, rep.tfjsConv));
   if (rep.tfjs) parts.push(...tfjsSection(rep.tfjs));
   if (rep.tfjsConv) parts.push(...tfjsConvSection(rep.tfjsConv));
   const t = targets(rep);

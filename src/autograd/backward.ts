@@ -7,7 +7,7 @@
 // disposed as soon as it has been handed on, so peak memory stays near one layer's gradients.
 import { tracing } from '../compile/trace.js';
 import * as K from '../kernels/index.js';
-import { fmt } from '../kernels/shape.js';
+import { fmt, sameShape } from '../kernels/shape.js';
 import type { Node } from './node.js';
 import { assertFinite } from './op.js';
 import { engine, tidy, withGradMode } from './scope.js';
@@ -173,7 +173,7 @@ function nodeGradients(node: Node, upstream: Tensor, createGraph: boolean): (Ten
   return grads.map((g, i) => {
     if (!g) return null;
     const want = node.inputs[i]!.shape;
-    if (fmt(g.shape) !== fmt(want)) {
+    if (!sameShape(g.shape, want)) {
       throw new Error(`backward: op '${node.op}' returned a gradient of shape ${fmt(g.shape)} for its input ${i}, ` +
         `which has shape ${fmt(want)} (a bug in the op's backward rule)`);
     }

@@ -306,14 +306,15 @@ export function gradProblem(t: Tensor, g: unknown): string | null {
     return `a gradient must be a Tensor or null, got ${got}`;
   }
   if (g === t) return 'a tensor cannot be its own gradient';
-  const of = `the gradient of ${t.describe()}`;
-  if (g.isDisposed) return `${of} was disposed`;
+  // Described only for a message: every gradient a backward pass hands to a leaf is checked here.
+  const of = () => `the gradient of ${t.describe()}`;
+  if (g.isDisposed) return `${of()} was disposed`;
   if (g.backend !== t.backend) {
     const where = g.backend.name === t.backend.name ? `another ${g.backend.name} backend` : `the ${g.backend.name} backend`;
-    return `${of} is on ${where} (a gradient must live on its tensor's backend)`;
+    return `${of()} is on ${where} (a gradient must live on its tensor's backend)`;
   }
-  if (g.dtype !== t.dtype) return `${of} is ${g.dtype}, not ${t.dtype} (a gradient must have its tensor's dtype)`;
-  if (fmt(g.shape) !== fmt(t.shape)) return `${of} has shape ${fmt(g.shape)} (a gradient must have its tensor's shape)`;
+  if (g.dtype !== t.dtype) return `${of()} is ${g.dtype}, not ${t.dtype} (a gradient must have its tensor's dtype)`;
+  if (fmt(g.shape) !== fmt(t.shape)) return `${of()} has shape ${fmt(g.shape)} (a gradient must have its tensor's shape)`;
   return null;
 }
 

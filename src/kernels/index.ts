@@ -12,7 +12,8 @@ import type {
 import { replayed } from '../compile/trace.js';
 import { describe } from '../options.js';
 import {
-  broadcastShapes, broadcastStrides, checkShape, collapse, fmt, normalizeAxes, normalizeAxis, sizeOf, stridesOf,
+  broadcastPlan, broadcastShapes, broadcastStrides, checkShape, collapse, fmt, normalizeAxes, normalizeAxis, sameShape,
+  sizeOf, stridesOf,
   type Shape,
 } from './shape.js';
 
@@ -28,7 +29,7 @@ export function empty(backend: Backend, dtype: DType, shape: Shape): NDArray {
     throw new Error(`alloc: the ${backend.name} backend does not store ${dtype} (it stores ${backend.dtypes.join(', ')})`);
   }
   const x = { buf: backend.alloc(dtype, sizeOf(shape)), shape: [...shape] };
-  allocated?.push(x);
+  if (depth > 0) allocated.push(x);
   return x;
 }
 
@@ -36,8 +37,13 @@ export function free(x: NDArray): void {
   x.buf.backend.free(x.buf);
 }
 
-/** The arrays empty() made since the innermost freeOnError() began (null outside every one). */
-let allocated: NDArray[] | null = null;
+/**
+ * The arrays empty() made inside freeOnError() scopes, innermost last; `depth` counts the open scopes (none:
+ * nothing is recorded). One list for all scopes, each remembering where it starts: kernels open a scope on every
+ * call, and a list per scope was allocation and copying on every call.
+ */
+const allocated: NDArray[] = [];
+let depth = 0;
 
 /**
  * Runs fn and returns its result; if fn throws, first frees every array that empty() allocated inside it (nested
@@ -47,18 +53,17 @@ let allocated: NDArray[] | null = null;
  * under it: wrap arrays in tensors after fn has returned.
  */
 export function freeOnError<T>(fn: () => T): T {
-  const outer = allocated;
-  const mine: NDArray[] = [];
-  allocated = mine;
+  const start = allocated.length;
+  depth++;
   try {
     return fn();
   } catch (e) {
-    for (const x of mine) if (x.buf.live) free(x);
-    mine.length = 0;
+    for (let i = start; i < allocated.length; i++) if (allocated[i]!.buf.live) free(allocated[i]!);
+    allocated.length = start;
     throw e;
   } finally {
-    allocated = outer;
-    outer?.push(...mine);
+    // On success the arrays stay listed: they belong to the enclosing scope now, until the outermost returns.
+    if (--depth === 0) allocated.length = 0;
   }
 }
 
@@ -99,21 +104,22 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
   const { transA = false, transB = false, bias = null } = options;
   const backend = check('matmul', a, b, ...(bias ? [bias] : []));
   const dtype = checkFloat('matmul', a, b, ...(bias ? [bias] : []));
-  const shapes = `${fmt(a.shape)}${transA ? 'ᵀ' : ''}·${fmt(b.shape)}${transB ? 'ᵀ' : ''}`;
-  if (a.shape.length === 0 || b.shape.length === 0) throw new Error(`matmul: scalars cannot be multiplied as matrices: ${shapes}`);
+  // Built only for an error message: a product's checks run on every call.
+  const shapes = () => `${fmt(a.shape)}${transA ? 'ᵀ' : ''}·${fmt(b.shape)}${transB ? 'ᵀ' : ''}`;
+  if (a.shape.length === 0 || b.shape.length === 0) throw new Error(`matmul: scalars cannot be multiplied as matrices: ${shapes()}`);
   const aMat = a.shape.length === 1 ? (transA ? [a.shape[0]!, 1] : [1, a.shape[0]!]) : a.shape;
   const bMat = b.shape.length === 1 ? (transB ? [1, b.shape[0]!] : [b.shape[0]!, 1]) : b.shape;
   const [ar, ac] = aMat.slice(-2) as [number, number];
   const [br, bc] = bMat.slice(-2) as [number, number];
   const [m, k] = transA ? [ac, ar] : [ar, ac];
   const [kb, n] = transB ? [bc, br] : [br, bc];
-  if (k !== kb) throw new Error(`matmul: inner dimensions differ: ${shapes} (${k} ≠ ${kb})`);
+  if (k !== kb) throw new Error(`matmul: inner dimensions differ: ${shapes()} (${k} ≠ ${kb})`);
   const aBatch = aMat.slice(0, -2);
   const bBatch = bMat.slice(0, -2);
   let batchShape: number[];
   if (aBatch.length === 0) batchShape = [...bBatch];
-  else if (bBatch.length === 0 || fmt(aBatch) === fmt(bBatch)) batchShape = [...aBatch];
-  else throw new Error(`matmul: batch dimensions differ: ${shapes} (a 2-D operand broadcasts; otherwise they must be equal)`);
+  else if (bBatch.length === 0 || sameShape(aBatch, bBatch)) batchShape = [...aBatch];
+  else throw new Error(`matmul: batch dimensions differ: ${shapes()} (a 2-D operand broadcasts; otherwise they must be equal)`);
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n)) {
     throw new Error(`matmul: bias must have shape [${n}], got ${fmt(bias.shape)}`);
   }
@@ -141,12 +147,10 @@ export function binary(op: BinaryOp, a: NDArray, b: NDArray): NDArray {
   const backend = check(op, a, b);
   const ints = a.buf.dtype === 'int32' && b.buf.dtype === 'int32' && COMPARISONS.includes(op);
   const dtype = ints ? 'int32' : checkFloat(op, a, b);
-  const outShape = broadcastShapes(op, a.shape, b.shape);
+  const { shape, dims, strides } = broadcastPlan(op, [a.shape, b.shape]);
   return freeOnError(() => {
-    const out = empty(backend, dtype, outShape);
-    if (out.buf.size === 0) return out;
-    const { dims, strides } = collapse(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
-    backend.binary(op, a.buf, b.buf, out.buf, { dims, aStrides: strides[0]!, bStrides: strides[1]! });
+    const out = empty(backend, dtype, shape);
+    if (out.buf.size > 0) backend.binary(op, a.buf, b.buf, out.buf, { dims, aStrides: strides[0]!, bStrides: strides[1]! });
     return out;
   });
 }
@@ -155,12 +159,10 @@ export function binary(op: BinaryOp, a: NDArray, b: NDArray): NDArray {
 export function where(cond: NDArray, a: NDArray, b: NDArray): NDArray {
   const backend = check('where', cond, a, b);
   const dtype = checkFloat('where', cond, a, b);
-  const outShape = broadcastShapes('where', cond.shape, a.shape, b.shape);
+  const { shape, dims, strides } = broadcastPlan('where', [cond.shape, a.shape, b.shape]);
   return freeOnError(() => {
-    const out = empty(backend, dtype, outShape);
+    const out = empty(backend, dtype, shape);
     if (out.buf.size === 0) return out;
-    const { dims, strides } = collapse(outShape,
-      [cond.shape, a.shape, b.shape].map((s) => broadcastStrides(s, outShape)));
     backend.where(cond.buf, a.buf, b.buf, out.buf, { dims, condStrides: strides[0]!, aStrides: strides[1]!, bStrides: strides[2]! });
     return out;
   });
@@ -180,7 +182,7 @@ export function unary(op: UnaryOp, x: NDArray, alpha = 0): NDArray {
 export function unaryGrad(op: UnaryGradOp, saved: NDArray, dy: NDArray, alpha = 0): NDArray {
   const backend = check(`${op}Grad`, saved, dy);
   const dtype = checkFloat(`${op}Grad`, saved, dy);
-  if (fmt(saved.shape) !== fmt(dy.shape)) {
+  if (!sameShape(saved.shape, dy.shape)) {
     throw new Error(`${op}Grad: shapes differ: ${fmt(saved.shape)} and ${fmt(dy.shape)}`);
   }
   return freeOnError(() => {
@@ -257,7 +259,7 @@ export function softmaxGrad(y: NDArray, dy: NDArray, axis = -1, log = false): ND
   const name = log ? 'logSoftmaxGrad' : 'softmaxGrad';
   const backend = check(name, y, dy);
   const dtype = checkFloat(name, y, dy);
-  if (fmt(y.shape) !== fmt(dy.shape)) throw new Error(`${name}: shapes differ: ${fmt(y.shape)} and ${fmt(dy.shape)}`);
+  if (!sameShape(y.shape, dy.shape)) throw new Error(`${name}: shapes differ: ${fmt(y.shape)} and ${fmt(dy.shape)}`);
   const a = normalizeAxis(name, y.shape, axis);
   return freeOnError(() => {
     const dx = empty(backend, dtype, y.shape);
@@ -410,7 +412,7 @@ export function broadcastTo(x: NDArray, shape: Shape): NDArray {
   const backend = check('broadcastTo', x);
   checkShape(shape, 'broadcastTo');
   const target = broadcastShapes('broadcastTo', x.shape, shape);
-  if (fmt(target) !== fmt(shape)) throw new Error(`broadcastTo: ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}`);
+  if (!sameShape(target, shape)) throw new Error(`broadcastTo: ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}`);
   return freeOnError(() => {
     const out = empty(backend, x.buf.dtype, shape);
     if (out.buf.size === 0) return out;
@@ -517,7 +519,7 @@ export function fill(x: NDArray, value: number): void {
 export function scale(x: NDArray, alpha: number, out?: NDArray): NDArray {
   const backend = check('scale', x, ...(out ? [out] : []));
   const dtype = checkFloat('scale', x, ...(out ? [out] : []));
-  if (out && fmt(out.shape) !== fmt(x.shape)) throw new Error(`scale: out has shape ${fmt(out.shape)}, x ${fmt(x.shape)}`);
+  if (out && !sameShape(out.shape, x.shape)) throw new Error(`scale: out has shape ${fmt(out.shape)}, x ${fmt(x.shape)}`);
   return freeOnError(() => {
     const into = out ?? empty(backend, dtype, x.shape);
     backend.scale(x.buf, into.buf, into.buf.size, alpha);
@@ -529,7 +531,7 @@ export function scale(x: NDArray, alpha: number, out?: NDArray): NDArray {
 export function axpy(alpha: number, x: NDArray, y: NDArray): void {
   const backend = check('axpy', x, y);
   checkFloat('axpy', x, y);
-  if (fmt(x.shape) !== fmt(y.shape)) throw new Error(`axpy: shapes differ: ${fmt(x.shape)} and ${fmt(y.shape)}`);
+  if (!sameShape(x.shape, y.shape)) throw new Error(`axpy: shapes differ: ${fmt(x.shape)} and ${fmt(y.shape)}`);
   backend.axpy(alpha, x.buf, y.buf, y.buf.size);
 }
 
@@ -581,7 +583,7 @@ export function scatterAdd(dy: NDArray, idx: NDArray, shape: Shape, axis = 0): N
   const a = normalizeAxis('scatterAdd', shape, axis);
   checkIndices('scatterAdd', idx, shape[a]!);
   const expected = [...shape.slice(0, a), ...idx.shape, ...shape.slice(a + 1)];
-  if (fmt(expected) !== fmt(dy.shape)) throw new Error(`scatterAdd: gradient ${fmt(dy.shape)} should be ${fmt(expected)}`);
+  if (!sameShape(expected, dy.shape)) throw new Error(`scatterAdd: gradient ${fmt(dy.shape)} should be ${fmt(expected)}`);
   return freeOnError(() => scatterAlong(backend, dtype, dy, idx, shape, a));
 }
 
@@ -627,7 +629,7 @@ export function embeddingGrad(dy: NDArray, idx: NDArray, weightShape: Shape, pad
   const dtype = checkFloat('embedding', dy);
   checkEmbedding('embedding', weightShape, idx);
   const [num, dim] = weightShape as [number, number];
-  if (fmt(dy.shape) !== fmt([...idx.shape, dim])) {
+  if (!sameShape(dy.shape, [...idx.shape, dim])) {
     throw new Error(`embedding: gradient ${fmt(dy.shape)} should be ${fmt([...idx.shape, dim])}`);
   }
   if (paddingIdx !== null && !(Number.isInteger(paddingIdx) && paddingIdx >= 0 && paddingIdx < num)) {
@@ -737,7 +739,7 @@ function gradSizes(kernel: string, pooled: Shape, inputShape: Shape): PoolSizes 
   checkShape(inputShape, kernel);
   const [planes, h, w] = planesOf(kernel, inputShape);
   const [oh, ow] = pooled.slice(-2) as [number, number];
-  if (pooled.length !== inputShape.length || fmt(pooled) !== fmt(pooledShape(inputShape, oh, ow)) || oh === 0 || ow === 0) {
+  if (pooled.length !== inputShape.length || !sameShape(pooled, pooledShape(inputShape, oh, ow)) || oh === 0 || ow === 0) {
     throw new Error(`${kernel}: gradient ${fmt(pooled)} does not fit an input ${fmt(inputShape)}`);
   }
   return { planes, h, w, oh, ow };
@@ -757,7 +759,7 @@ export function maxPool2dGrad(dy: NDArray, indices: NDArray, inputShape: Shape):
   const dtype = checkFloat('maxPool2dGrad', dy);
   checkInt('maxPool2dGrad', 'indices', indices);
   const sizes = gradSizes('maxPool2dGrad', dy.shape, inputShape);
-  if (fmt(indices.shape) !== fmt(dy.shape)) throw new Error(`maxPool2dGrad: indices ${fmt(indices.shape)} and gradient ${fmt(dy.shape)} differ`);
+  if (!sameShape(indices.shape, dy.shape)) throw new Error(`maxPool2dGrad: indices ${fmt(indices.shape)} and gradient ${fmt(dy.shape)} differ`);
   return freeOnError(() => {
     const dx = empty(backend, dtype, inputShape);
     const bad = sizes.planes > 0 ? backend.maxPool2dGrad(dy.buf, indices.buf, dx.buf, sizes) : -1;
@@ -802,7 +804,7 @@ export function avgPool2dGrad(dy: NDArray, inputShape: Shape, win: Pool2dWindow,
   checkShape(inputShape, 'avgPool2dGrad');
   const plan = poolPlan('avgPool2dGrad', inputShape, { ...win, dilation: [1, 1] }, countIncludePad, divisor);
   const expected = pooledShape(inputShape, plan.oh, plan.ow);
-  if (fmt(dy.shape) !== fmt(expected)) {
+  if (!sameShape(dy.shape, expected)) {
     throw new Error(`avgPool2dGrad: gradient ${fmt(dy.shape)} should be ${fmt(expected)} for an input ${fmt(inputShape)}`);
   }
   return freeOnError(() => {
@@ -917,7 +919,7 @@ export function batchNormGrad(x: NDArray, dy: NDArray, mean: NDArray, variance: 
   const backend = check('batchNormGrad', ...given);
   const dtype = checkFloat('batchNormGrad', ...given);
   const plan = batchNormPlan('batchNormGrad', x, { mean, variance, weight }, settings.eps);
-  if (fmt(dy.shape) !== fmt(x.shape)) throw new Error(`batchNormGrad: gradient ${fmt(dy.shape)} and input ${fmt(x.shape)} differ`);
+  if (!sameShape(dy.shape, x.shape)) throw new Error(`batchNormGrad: gradient ${fmt(dy.shape)} and input ${fmt(x.shape)} differ`);
   return freeOnError(() => {
     const dx = need.x ? empty(backend, dtype, x.shape) : null;
     const dweight = need.weight ? empty(backend, dtype, [plan.c]) : null;
@@ -945,12 +947,12 @@ function layerNormPlan(kernel: string, x: NDArray, normalizedShape: Shape, perEl
   if (d === 0 || !normalizedShape.every((v) => Number.isSafeInteger(v) && v >= 0)) {
     throw new Error(`${kernel}: normalizedShape must be a non-empty list of sizes, got ${describe(normalizedShape)}`);
   }
-  if (x.shape.length < d || fmt(x.shape.slice(-d)) !== fmt(normalizedShape)) {
+  if (x.shape.length < d || !sameShape(x.shape.slice(-d), normalizedShape)) {
     throw new Error(`${kernel}: input ${fmt(x.shape)} does not end in normalizedShape ${fmt(normalizedShape)} ` +
       `(expected an input [*,${normalizedShape.join(',')}])`);
   }
   for (const [name, a] of Object.entries(perElement)) {
-    if (a && fmt(a.shape) !== fmt(normalizedShape)) {
+    if (a && !sameShape(a.shape, normalizedShape)) {
       throw new Error(`${kernel}: ${name} must have normalizedShape ${fmt(normalizedShape)}, got ${fmt(a.shape)}`);
     }
   }
@@ -996,7 +998,7 @@ export function layerNormGrad(x: NDArray, dy: NDArray, mean: NDArray | null, rst
   const backend = check(kernel, ...given);
   const dtype = checkFloat(kernel, ...given);
   const plan = layerNormPlan(kernel, x, normalizedShape, { weight }, settings);
-  if (fmt(dy.shape) !== fmt(x.shape)) throw new Error(`${kernel}: gradient ${fmt(dy.shape)} and input ${fmt(x.shape)} differ`);
+  if (!sameShape(dy.shape, x.shape)) throw new Error(`${kernel}: gradient ${fmt(dy.shape)} and input ${fmt(x.shape)} differ`);
   if (settings.rms ? mean !== null : mean === null) {
     throw new Error(`${kernel}: ${settings.rms ? 'RMS normalisation has no mean' : 'the mean its forward returned is missing'}`);
   }
@@ -1124,7 +1126,7 @@ export function convInputGrad(dy: NDArray, weight: NDArray, inputShape: Shape, g
   const dtype = checkFloat(name, dy, weight);
   checkShape(inputShape, name);
   const { plan, outShape } = convPlan(name, inputShape, weight.shape, g);
-  if (fmt(dy.shape) !== fmt(outShape)) throw new Error(`${name}: gradient ${fmt(dy.shape)} should be ${fmt(outShape)}`);
+  if (!sameShape(dy.shape, outShape)) throw new Error(`${name}: gradient ${fmt(dy.shape)} should be ${fmt(outShape)}`);
   return freeOnError(() => {
     const dx = empty(backend, dtype, inputShape);
     if (dx.buf.size > 0) backend.conv2dInputGrad(dy.buf, weight.buf, dx.buf, plan);
@@ -1139,7 +1141,7 @@ export function convWeightGrad(x: NDArray, dy: NDArray, weightShape: Shape, g: C
   const dtype = checkFloat(name, x, dy);
   checkShape(weightShape, name);
   const { plan, outShape } = convPlan(name, x.shape, weightShape, g);
-  if (fmt(dy.shape) !== fmt(outShape)) throw new Error(`${name}: gradient ${fmt(dy.shape)} should be ${fmt(outShape)}`);
+  if (!sameShape(dy.shape, outShape)) throw new Error(`${name}: gradient ${fmt(dy.shape)} should be ${fmt(outShape)}`);
   return freeOnError(() => {
     const dw = empty(backend, dtype, weightShape);
     backend.conv2dWeightGrad(x.buf, dy.buf, dw.buf, plan); // a batch of 0 gives zeros
@@ -1174,7 +1176,7 @@ function attentionPlan(kernel: string, q: NDArray, k: NDArray, v: NDArray, s: At
     throw new Error(`${kernel}: q, k and v must be [..., L, E], [..., S, E] and [..., S, Ev] (rank ≥ 2), got ${shapes}`);
   }
   const lead = q.shape.slice(0, -2);
-  if (fmt(k.shape.slice(0, -2)) !== fmt(lead) || fmt(v.shape.slice(0, -2)) !== fmt(lead)) {
+  if (!sameShape(k.shape.slice(0, -2), lead) || !sameShape(v.shape.slice(0, -2), lead)) {
     throw new Error(`${kernel}: q, k and v must have the same leading (batch, head) dims, got ${shapes}`);
   }
   const [L, E] = q.shape.slice(-2) as [number, number];
@@ -1274,7 +1276,7 @@ export function attentionGrad(q: NDArray, k: NDArray, v: NDArray, out: NDArray, 
   const outShape = [...g.lead, g.plan.L, g.plan.Ev];
   for (const [name, a, shape] of [['output', out, outShape], ['its gradient', dout, outShape],
     ['lse', lse, outShape.slice(0, -1)]] as const) {
-    if (fmt(a.shape) !== fmt(shape)) {
+    if (!sameShape(a.shape, shape)) {
       throw new Error(`${kernel}: ${name} ${fmt(a.shape)} should be ${fmt(shape)} for ${shapesOf(q, k, v)}`);
     }
   }
@@ -1301,7 +1303,7 @@ function checkUpdate(kernel: string, p: NDArray, g: NDArray, state: (NDArray | n
   const backend = check(kernel, ...xs);
   checkFloat(kernel, ...xs);
   for (const x of xs.slice(1)) {
-    if (fmt(x.shape) !== fmt(p.shape)) {
+    if (!sameShape(x.shape, p.shape)) {
       throw new Error(`${kernel}: ${x === g ? 'the gradient' : 'a state buffer'} has shape ${fmt(x.shape)}, the parameter ${fmt(p.shape)}`);
     }
   }

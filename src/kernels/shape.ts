@@ -4,7 +4,11 @@ import { describe } from '../options.js';
 
 export type Shape = readonly number[];
 
-export const sizeOf = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  return n;
+}
 
 export const fmt = (shape: Shape): string => `[${shape.join(',')}]`;
 
@@ -34,7 +38,8 @@ export function checkInts(op: string, name: string, value: unknown): void {
 
 /** The broadcast of several shapes (NumPy rules), or an Error naming the kernel and the shapes. */
 export function broadcastShapes(kernel: string, ...shapes: Shape[]): number[] {
-  const rank = Math.max(...shapes.map((s) => s.length));
+  let rank = 0;
+  for (const s of shapes) rank = Math.max(rank, s.length);
   const out = new Array<number>(rank).fill(1);
   for (let i = 0; i < rank; i++) {
     for (const s of shapes) {
@@ -49,9 +54,15 @@ export function broadcastShapes(kernel: string, ...shapes: Shape[]): number[] {
 
 /** Strides of `shape` read as if broadcast to `out` (0 along broadcast dims). */
 export function broadcastStrides(shape: Shape, out: Shape): number[] {
-  const own = stridesOf(shape);
   const lead = out.length - shape.length;
-  return out.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : own[i - lead]!));
+  const s = new Array<number>(out.length);
+  let acc = 1;
+  for (let i = out.length - 1; i >= 0; i--) {
+    const d = i < lead ? 1 : shape[i - lead]!;
+    s[i] = d === 1 ? 0 : acc;
+    acc *= d;
+  }
+  return s;
 }
 
 /**
@@ -64,16 +75,50 @@ export function collapse(dims: Shape, strides: number[][]): { dims: number[]; st
   for (let i = 0; i < dims.length; i++) {
     if (dims[i] === 1) continue;
     const last = d.length - 1;
-    if (last >= 0 && strides.every((st, k) => s[k]![last] === st[i]! * dims[i]!)) {
-      d[last] = d[last]! * dims[i]!;
-      strides.forEach((st, k) => (s[k]![last] = st[i]!));
-    } else {
-      d.push(dims[i]!);
-      strides.forEach((st, k) => s[k]!.push(st[i]!));
+    let merges = last >= 0;
+    for (let k = 0; merges && k < strides.length; k++) merges = s[k]![last] === strides[k]![i]! * dims[i]!;
+    if (merges) d[last] = d[last]! * dims[i]!;
+    else d.push(dims[i]!);
+    for (let k = 0; k < strides.length; k++) {
+      if (merges) s[k]![last] = strides[k]![i]!;
+      else s[k]!.push(strides[k]![i]!);
     }
   }
   if (d.length === 0) return { dims: [1], strides: strides.map(() => [0]) };
   return { dims: d, strides: s };
+}
+
+/** An elementwise iteration: the broadcast output shape, and the collapsed dims and each operand's strides. */
+export interface BroadcastPlan { shape: number[]; dims: number[]; strides: number[][] }
+
+/**
+ * broadcastShapes + broadcastStrides + collapse for the operands of an elementwise kernel. The cases of nearly
+ * every call — operands of one shape, and single elements (scalars) against them — are one flat walk ([n], strides
+ * 1 or 0), known without the general rules: small models make thousands of such calls a second, and there the
+ * plan, not the arithmetic, was the cost. The plan is the one collapse() gives, so results are identical.
+ */
+export function broadcastPlan(kernel: string, shapes: Shape[]): BroadcastPlan {
+  // The operand that could be the output's shape: the highest rank, then the most elements.
+  let full = shapes[0]!;
+  let n = sizeOf(full);
+  for (const s of shapes) {
+    if (s.length > full.length || (s.length === full.length && sizeOf(s) > n)) {
+      full = s;
+      n = sizeOf(s);
+    }
+  }
+  let flat = n > 1;
+  for (let k = 0; flat && k < shapes.length; k++) flat = sameShape(shapes[k]!, full) || sizeOf(shapes[k]!) === 1;
+  if (flat) return { shape: [...full], dims: [n], strides: shapes.map((s) => [sameShape(s, full) ? 1 : 0]) };
+  const shape = broadcastShapes(kernel, ...shapes);
+  return { shape, ...collapse(shape, shapes.map((s) => broadcastStrides(s, shape))) };
+}
+
+/** Whether two shapes are equal, dim by dim (no strings built: kernels compare shapes on every call). */
+export function sameShape(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Normalises reduction axes (negative allowed; undefined = all), rejecting out-of-range and repeated ones. */

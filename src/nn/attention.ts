@@ -14,7 +14,7 @@
 import { checkTensor } from '../autograd/op.js';
 import { Tensor } from '../autograd/tensor.js';
 import { full, zeros } from '../creation.js';
-import { fmt } from '../kernels/shape.js';
+import { fmt, sameShape } from '../kernels/shape.js';
 import { add } from '../ops/add.js';
 import { cast } from '../ops/cast.js';
 import { linear } from '../ops/linear.js';
@@ -229,7 +229,7 @@ function combinedMask(o: MultiheadAttentionForwardOptions, N: number, H: number,
   };
   let attn: Tensor | null = null;
   if (attnMask) {
-    const ok = fmt(attnMask.shape) === fmt([L, S]) || fmt(attnMask.shape) === fmt([N * H, L, S]);
+    const ok = sameShape(attnMask.shape, [L, S]) || sameShape(attnMask.shape, [N * H, L, S]);
     if (!ok) {
       throw new Error(`${API}: attnMask must be [L, S] = ${fmt([L, S])} or [batch·numHeads, L, S] = ` +
         `${fmt([N * H, L, S])}, got ${fmt(attnMask.shape)}`);
@@ -239,7 +239,7 @@ function combinedMask(o: MultiheadAttentionForwardOptions, N: number, H: number,
   let padding: Tensor | null = null;
   if (keyPaddingMask) {
     const want = batched ? [N, S] : [S];
-    if (fmt(keyPaddingMask.shape) !== fmt(want)) {
+    if (!sameShape(keyPaddingMask.shape, want)) {
       throw new Error(`${API}: keyPaddingMask must be ${batched ? '[batch, S]' : '[S]'} = ${fmt(want)}, ` +
         `got ${fmt(keyPaddingMask.shape)}`);
     }

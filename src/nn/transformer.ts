@@ -10,7 +10,7 @@
 // compute the same function.
 import { checkTensor } from '../autograd/op.js';
 import { Tensor } from '../autograd/tensor.js';
-import { fmt } from '../kernels/shape.js';
+import { fmt, sameShape } from '../kernels/shape.js';
 import { add } from '../ops/add.js';
 import { gelu } from '../ops/gelu.js';
 import { relu } from '../ops/relu.js';
@@ -123,12 +123,12 @@ export class TransformerEncoderLayer extends Module {
     }
     const S = src.shape[src.rank === 3 && !this.self_attn.batchFirst ? 0 : src.rank - 2]!;
     const N = src.rank === 2 ? 1 : src.shape[this.self_attn.batchFirst ? 0 : 1]!;
-    if (srcMask && fmt(srcMask.shape) !== fmt([S, S]) && fmt(srcMask.shape) !== fmt([N * this.nhead, S, S])) {
+    if (srcMask && !sameShape(srcMask.shape, [S, S]) && !sameShape(srcMask.shape, [N * this.nhead, S, S])) {
       throw new Error(`${API}: srcMask must be [S, S] = ${fmt([S, S])} or [N·nhead, S, S] = ` +
         `${fmt([N * this.nhead, S, S])} for src ${fmt(src.shape)}, got ${fmt(srcMask.shape)}`);
     }
     const padding = src.rank === 2 ? [S] : [N, S];
-    if (srcKeyPaddingMask && fmt(srcKeyPaddingMask.shape) !== fmt(padding)) {
+    if (srcKeyPaddingMask && !sameShape(srcKeyPaddingMask.shape, padding)) {
       throw new Error(`${API}: srcKeyPaddingMask must be ${src.rank === 2 ? '[S]' : '[N, S]'} = ${fmt(padding)} ` +
         `for src ${fmt(src.shape)}, got ${fmt(srcKeyPaddingMask.shape)}`);
     }

@@ -3,7 +3,7 @@
 import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
-import { fmt } from '../kernels/shape.js';
+import { fmt, sameShape } from '../kernels/shape.js';
 import { mul } from './mul.js';
 import { checkLoss, reduceLoss, type Reduction } from './reduction.js';
 import { sigmoid } from './sigmoid.js';
@@ -15,7 +15,7 @@ export function bceWithLogits(logits: Tensor, target: Tensor, options: { reducti
     posWeight: "positive-class weights are not implemented; use reduction: 'none' and weight the losses",
   });
   const { reduction = 'mean' } = options;
-  if (fmt(logits.shape) !== fmt(target.shape)) {
+  if (!sameShape(logits.shape, target.shape)) {
     throw new Error(`bceWithLogits: logits ${fmt(logits.shape)} and target ${fmt(target.shape)} must have the same shape`);
   }
   return apply({

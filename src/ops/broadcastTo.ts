@@ -2,12 +2,12 @@
 import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
-import { checkShape, fmt } from '../kernels/shape.js';
+import { checkShape, sameShape } from '../kernels/shape.js';
 import { sumTo } from './sumTo.js';
 
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   checkShape(shape, 'broadcastTo');
-  if (fmt(x.shape) === fmt(shape)) return x;
+  if (sameShape(x.shape, shape)) return x;
   return apply({
     op: 'broadcastTo',
     inputs: [x],

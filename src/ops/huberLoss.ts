@@ -3,7 +3,7 @@
 import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
-import { fmt } from '../kernels/shape.js';
+import { fmt, sameShape } from '../kernels/shape.js';
 import { maximum, minimum } from './maximum.js';
 import { mul } from './mul.js';
 import { neg } from './neg.js';
@@ -14,7 +14,7 @@ import { sub } from './sub.js';
 export function huberLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor {
   checkLoss('huberLoss', input, target, options, { delta: number({ gt: 0 }) });
   const { reduction = 'mean', delta = 1 } = options;
-  if (fmt(input.shape) !== fmt(target.shape)) {
+  if (!sameShape(input.shape, target.shape)) {
     throw new Error(`huberLoss: input ${fmt(input.shape)} and target ${fmt(target.shape)} must have the same shape`);
   }
   return apply({

@@ -4,7 +4,7 @@
 import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
-import { fmt } from '../kernels/shape.js';
+import { fmt, sameShape } from '../kernels/shape.js';
 import { mul } from './mul.js';
 import { neg } from './neg.js';
 import { number } from '../options.js';
@@ -14,7 +14,7 @@ import { sub } from './sub.js';
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; scale?: number } = {}): Tensor {
   checkLoss('mseLoss', input, target, options, { scale: number() });
   const { reduction = 'mean', scale = 1 } = options;
-  if (fmt(input.shape) !== fmt(target.shape)) {
+  if (!sameShape(input.shape, target.shape)) {
     throw new Error(`mseLoss: input ${fmt(input.shape)} and target ${fmt(target.shape)} must have the same shape`);
   }
   return apply({

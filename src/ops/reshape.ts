@@ -2,12 +2,12 @@
 // storage with x instead of copying. Its gradient is the upstream gradient reshaped back.
 import { apply } from '../autograd/op.js';
 import { Tensor } from '../autograd/tensor.js';
-import { checkInts, fmt, sizeOf } from '../kernels/shape.js';
+import { checkInts, fmt, sameShape, sizeOf } from '../kernels/shape.js';
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape(x, shape);
   // Same shape: x itself (a no-op is not worth a node). `view` always makes a new tensor.
-  return fmt(target) === fmt(x.shape) ? x : view(x, target);
+  return sameShape(target, x.shape) ? x : view(x, target);
 }
 
 /** A new tensor on x's storage with another shape (recorded as a reshape node when x requires grad). */

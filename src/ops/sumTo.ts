@@ -3,11 +3,11 @@
 import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
-import { fmt } from '../kernels/shape.js';
+import { sameShape } from '../kernels/shape.js';
 import { broadcastTo } from './broadcastTo.js';
 
 export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
-  if (fmt(x.shape) === fmt(shape)) return x;
+  if (sameShape(x.shape, shape)) return x;
   return apply({
     op: 'sumTo',
     inputs: [x],

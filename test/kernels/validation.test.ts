@@ -147,6 +147,19 @@ describe('kernel layer: a failure part-way frees what was allocated', () => {
         throw new Error('later');
       })).toThrow('later');
       expect(kept!.buf.live).toBe(false);
+      // An inner failure caught inside an outer scope frees only the inner's arrays; the outer's are returned.
+      let inner: NDArray | null = null;
+      const [before, after] = K.freeOnError(() => {
+        const made = K.unary('exp', x);
+        expect(() => K.freeOnError(() => {
+          inner = K.unary('neg', x);
+          throw new Error('inner');
+        })).toThrow('inner');
+        return [made, K.unary('neg', x)];
+      });
+      expect([inner!.buf.live, before.buf.live, after.buf.live], l.label).toEqual([false, true, true]);
+      K.free(before);
+      K.free(after);
       const out = K.freeOnError(() => K.unary('exp', x));
       expect(out.buf.live).toBe(true);
       K.free(out);

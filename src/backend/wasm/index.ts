@@ -190,12 +190,21 @@ function checkLimit(api: string, build: BuildName, maxMB: number, limitBytes: nu
   }
 }
 
+/** The offsets of a plan of ≤ 4 dims: none (forEach4's callbacks only read them). */
+const NO_OFFSETS: readonly number[] = [0, 0, 0, 0];
+
+/** xs with `value` in front, 4 entries in all (xs has at most 4). */
+function padFront(xs: readonly number[], value: number): number[] {
+  const out = [value, value, value, value];
+  for (let i = 0, at = 4 - xs.length; i < xs.length; i++) out[at + i] = xs[i]!;
+  return out;
+}
+
 /** Pads a plan to exactly 4 dims, or calls `fn` once per index of the leading dims when there are more. */
-function forEach4(dims: number[], strides: number[][], fn: (offsets: number[], d: number[], s: number[][]) => void): void {
+function forEach4(dims: number[], strides: number[][], fn: (offsets: readonly number[], d: number[], s: number[][]) => void): void {
   const extra = dims.length - 4;
   if (extra <= 0) {
-    const pad = -extra;
-    fn(strides.map(() => 0), [...Array<number>(pad).fill(1), ...dims], strides.map((s) => [...Array<number>(pad).fill(0), ...s]));
+    fn(NO_OFFSETS, padFront(dims, 1), strides.map((s) => padFront(s, 0)));
     return;
   }
   const inner = dims.slice(extra);
@@ -869,7 +878,9 @@ export class WasmBackend implements Backend {
   }
 
   private ptrs(kernel: string, ...bufs: Buf[]): number[] {
-    return bufs.map((b) => this.own(b, kernel).ptr);
+    const out = new Array<number>(bufs.length);
+    for (let i = 0; i < bufs.length; i++) out[i] = this.own(bufs[i]!, kernel).ptr;
+    return out;
   }
 
   /** Thread i's scratch space, grown on demand and kept for the next call. */
