@@ -24,6 +24,9 @@
 //
 // Skinny path (SIMD builds). When m or n is ≤ 8, packing the wide operand costs as much as the product and
 // MR-row panels would be mostly padding, so the wide operand is read in place by kernels with ≤ 4 rows.
+//
+// Dot path (SIMD builds). A·Bᵀ with 9..16 columns (a linear layer's forward x·Wᵀ with few outputs): both
+// operands are contiguous along the depth, so each element is a dot product of two rows read in place.
 
 /** Columns of a B micro-panel (two f32x4 vectors). */
 const NR: i32 = 8;
@@ -756,6 +759,101 @@ function skinnyWsBytes(k: i32): usize {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Dot path (SIMD builds): C = A·Bᵀ with A stored [m,k] and B stored [n,k] (the forward x·Wᵀ of a linear layer)
+// and few columns (the 10-class output layer). Both operands are contiguous along the depth, so each element is
+// a dot product of two rows read where they lie: no packing, and no tile columns padded to 8 (n = 10 is two
+// groups of 5). C[i][j] = Σ ⟨A[i][p..p+4), B[j][p..p+4)⟩ summed across the lanes at the end, + the depth tail.
+
+/** Columns above SKINNY and at most this many, with A·Bᵀ storage, take the dot path. */
+const DOT_COLUMNS: i32 = 16;
+
+/**
+ * Rows i and i + 1 (`a1`; the same row again when m is odd, then not stored) × J columns (J a compile-time
+ * constant, ≤ 5: 2·J accumulators, 2 rows and 1 column live = 13 v128 values) of the dot path.
+ */
+@inline function dotTile(a0: usize, a1: usize, b: usize, ldb: usize, k: i32, c: usize, ldc: usize, two: bool,
+                         bias: usize, J: i32): void {
+  const z = f32x4.splat(0);
+  let s00 = z, s01 = z, s02 = z, s03 = z, s04 = z, s10 = z, s11 = z, s12 = z, s13 = z, s14 = z;
+  const b1 = b + ldb, b2 = b + 2 * ldb, b3 = b + 3 * ldb, b4 = b + 4 * ldb;
+  const k4 = <usize>(k & ~3) << 2;
+  for (let o: usize = 0; o < k4; o += 16) {
+    const x0 = v128.load(a0 + o);
+    const x1 = v128.load(a1 + o);
+    let y = v128.load(b + o);
+    s00 = madd(s00, x0, y); s10 = madd(s10, x1, y);
+    if (J > 1) { y = v128.load(b1 + o); s01 = madd(s01, x0, y); s11 = madd(s11, x1, y); }
+    if (J > 2) { y = v128.load(b2 + o); s02 = madd(s02, x0, y); s12 = madd(s12, x1, y); }
+    if (J > 3) { y = v128.load(b3 + o); s03 = madd(s03, x0, y); s13 = madd(s13, x1, y); }
+    if (J > 4) { y = v128.load(b4 + o); s04 = madd(s04, x0, y); s14 = madd(s14, x1, y); }
+  }
+  if (J == 5 && (k & 3) == 0) {
+    // No depth tail: columns 0..3 of a row are summed across lanes together and stored as one vector.
+    const bv = bias ? v128.load(bias) : z;
+    v128.store(c, f32x4.add(sum4(s00, s01, s02, s03), bv));
+    dotStore(a0, b4, k, c, s04, bias, 4);
+    if (two) {
+      c += ldc;
+      v128.store(c, f32x4.add(sum4(s10, s11, s12, s13), bv));
+      dotStore(a1, b4, k, c, s14, bias, 4);
+    }
+    return;
+  }
+  dotStore(a0, b, k, c, s00, bias, 0);
+  if (J > 1) dotStore(a0, b1, k, c, s01, bias, 1);
+  if (J > 2) dotStore(a0, b2, k, c, s02, bias, 2);
+  if (J > 3) dotStore(a0, b3, k, c, s03, bias, 3);
+  if (J > 4) dotStore(a0, b4, k, c, s04, bias, 4);
+  if (two) {
+    c += ldc;
+    dotStore(a1, b, k, c, s10, bias, 0);
+    if (J > 1) dotStore(a1, b1, k, c, s11, bias, 1);
+    if (J > 2) dotStore(a1, b2, k, c, s12, bias, 2);
+    if (J > 3) dotStore(a1, b3, k, c, s13, bias, 3);
+    if (J > 4) dotStore(a1, b4, k, c, s14, bias, 4);
+  }
+}
+
+/** [Σ lanes of w, of x, of y, of z], each summed as (l0 + l2) + (l1 + l3): 6 shuffles and 3 additions. */
+@inline function sum4(w: v128, x: v128, y: v128, z: v128): v128 {
+  const wx = f32x4.add(f32x4.shuffle(w, x, 0, 4, 1, 5), f32x4.shuffle(w, x, 2, 6, 3, 7));
+  const yz = f32x4.add(f32x4.shuffle(y, z, 0, 4, 1, 5), f32x4.shuffle(y, z, 2, 6, 3, 7));
+  return f32x4.add(f32x4.shuffle(wx, yz, 0, 1, 4, 5), f32x4.shuffle(wx, yz, 2, 3, 6, 7));
+}
+
+/**
+ * C[j] = (lanes of s summed, in sum4's order) + the depth tail Σ a[p]·b[p] for p ≥ k & ~3 (+ bias[j]).
+ */
+@inline function dotStore(a: usize, b: usize, k: i32, c: usize, s: v128, bias: usize, j: i32): void {
+  let t = (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 2)) + (f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 3));
+  for (let p = k & ~3; p < k; p++) t += load<f32>(a + (<usize>p << 2)) * load<f32>(b + (<usize>p << 2));
+  const at = <usize>j << 2;
+  if (bias) t += load<f32>(bias + at);
+  store<f32>(c + at, t);
+}
+
+/** One batch item of the dot path: m rows × n columns, C rows ldc bytes apart; rows in pairs, columns in groups of 5. */
+function dotProduct(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k: i32, ldc: usize): void {
+  const lda = <usize>k << 2;
+  const n5 = n - n % 5;
+  for (let i = 0; i < m; i += 2) {
+    const two = i + 1 < m;
+    const a0 = a + <usize>i * lda;
+    const a1 = two ? a0 + lda : a0;
+    const ci = c + <usize>i * ldc;
+    let j = 0;
+    for (; j < n5; j += 5) {
+      const bj: usize = bias ? bias + (<usize>j << 2) : 0;
+      dotTile(a0, a1, b + <usize>j * lda, lda, k, ci + (<usize>j << 2), ldc, two, bj, 5);
+    }
+    for (; j < n; j++) {
+      const bj: usize = bias ? bias + (<usize>j << 2) : 0;
+      dotTile(a0, a1, b + <usize>j * lda, lda, k, ci + (<usize>j << 2), ldc, two, bj, 1);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Exports
 
 /**
@@ -766,8 +864,23 @@ export function matmul_ws_bytes(m: i32, n: i32, k: i32, transA: i32, transB: i32
   if (m <= 0 || n <= 0 || k <= 0) return 0;
   if (ASC_FEATURE_SIMD) {
     if (min(m, n) <= SKINNY) return <i32>skinnyWsBytes(k);
+    if (takesDotPath(n, transA, transB)) return 0;
   }
   return matmul_block_ws_bytes(m, n, k);
+}
+
+/** Whether matmul_f32 runs this product by the dot path (after the skinny path's test). */
+@inline function takesDotPath(n: i32, transA: i32, transB: i32): bool {
+  return !transA && transB && n <= DOT_COLUMNS;
+}
+
+/**
+ * Whether matmul_f32 computes this product (k > 0) by the blocked path, so that threads may share it with
+ * matmul_f32_block and still get the bits of one thread (the skinny and dot paths sum in other orders).
+ */
+export function matmul_is_blocked(m: i32, n: i32, transA: i32, transB: i32): i32 {
+  if (ASC_FEATURE_SIMD) return i32(min(m, n) > SKINNY && !takesDotPath(n, transA, transB));
+  return 1;
 }
 
 /** Scratch bytes matmul_f32_block needs in ws for a block of m rows × n columns (depth k) of a product. */
@@ -821,6 +934,13 @@ export function matmul_f32(a: usize, b: usize, c: usize, bias: usize, m: i32, n:
       }
       return;
     }
+    if (takesDotPath(n, transA, transB)) {
+      for (let t = 0; t < batch; t++) {
+        dotProduct(a + (<usize>t * <usize>strideA << 2), b + (<usize>t * <usize>strideB << 2), c + <usize>t * cBytes,
+          bias, m, n, k, <usize>n << 2);
+      }
+      return;
+    }
   }
   matmul_f32_block(a, b, c, bias, m, n, k, transA, transB, batch, strideA, strideB, ws, 0, m, 0, n);
 }
@@ -830,7 +950,7 @@ export function matmul_f32(a: usize, b: usize, c: usize, bias: usize, m: i32, n:
  * alone: the whole product's blocked path, or a thread's chunk of a product shared by rows or by columns. Each
  * element is summed in the same order whatever the block (depth blocks depend on k alone, and every micro-tile
  * sums its depths in order), so a shared product is bit-identical to an unshared one; the caller shares only
- * products that take the blocked path (m and n wider than 8 in SIMD builds, k > 0).
+ * products that matmul_f32 gives the blocked path (matmul_is_blocked, k > 0).
  * ws: matmul_block_ws_bytes(i1 − i0, j1 − j0, k).
  */
 export function matmul_f32_block(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k: i32,

@@ -1,7 +1,7 @@
 // Matrix multiply on every backend (ref and each wasm build), table-driven, against a float64 product computed
 // here. Shapes cover every path of the wasm kernel: the blocked path (several row / column / depth blocks, column
 // tails of ≤ 4 and of 5..7, row tails, the swapped orientation used when n is small), the skinny path (m or n ≤ 8,
-// in its axpy and dot forms) and the edge cases (0 in any dimension, k = 0, 1×1, huge k), in all four transpose
+// in its axpy and dot forms), the dot path (A·Bᵀ with 9..16 columns) and the edge cases (0 in any dimension, k = 0, 1×1, huge k), in all four transpose
 // combinations, with and without bias, batched with both strides set and each one 0 (broadcast).
 //
 // Tolerance. Most tables use small integers (|a|, |b| ≤ 3, |bias| ≤ 3): every product and partial sum is then an
@@ -141,6 +141,8 @@ const LARGER: [number, number, number][] = [
   [1, 300, 300], [300, 1, 300], [2, 127, 64], [300, 3, 64], [8, 300, 17], [300, 7, 513], [4, 4, 600], [6, 9, 1],
   // swapped orientation (n = 10 on 64 rows) and its neighbours
   [64, 10, 128], [64, 10, 10], [10, 128, 64], [64, 128, 10], [300, 12, 64], [10, 10, 10],
+  // dot path (A·Bᵀ, 9..16 columns): an odd last row, column groups of 5 with tails of 1..4, depth tails 1..3
+  [7, 16, 13], [9, 11, 4], [3, 14, 130], [1, 9, 2], [17, 13, 7],
 ];
 
 const BATCHED: [number, number, number][] = [[5, 17, 3], [64, 10, 128], [17, 64, 127], [3, 300, 5], [127, 127, 64], [1, 9, 300]];

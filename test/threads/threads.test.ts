@@ -455,6 +455,17 @@ describe('every shared kernel is bit-identical to one thread', () => {
   });
 });
 
+describe('a product on the dot path (x·Wᵀ with 9..16 outputs)', () => {
+  it('is not shared, and gives the bits of one thread', () => {
+    const call = matmulCall(1000, 10, 301, false, true, true);
+    const alone = runCall(single, call);
+    const jobs = checkingScratch(threaded);
+    forceSharing(0, 3);
+    expect(firstDifference(runCall(threaded, call), alone)).toBeNull();
+    expect(jobs).not.toHaveBeenCalled();
+  });
+});
+
 describe('threads', () => {
   it('init({ threads }) loads a build with shared memory and reports the threads', async () => {
     expect(threaded.build).toBe('simd-threads');

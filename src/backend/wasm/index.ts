@@ -51,7 +51,7 @@ export interface WasmOptions {
 const WASM32_MAX_MB = 4096;
 /** Columns of a B micro-panel of the matmul kernel: column chunks of a product start at multiples of it. */
 const TILE_COLUMNS = 8;
-/** Products with this many rows or columns or fewer take the skinny path, which is not shared. */
+/** Convolutions whose product has this many rows or columns or fewer take matmul's skinny path, not shared. */
 const SKINNY = 8;
 /** Calls with fewer elements are never shared: no wake-up is that cheap. */
 const SHARE_MIN_ELEMENTS = 1024;
@@ -347,8 +347,8 @@ export class WasmBackend implements Backend {
       const ws = this.ensureWorkspace(0, this.exports.matmul_ws_bytes(m, n, k, ta, tb));
       this.exports.matmul_f32(pa, pb, pc, bias, m, n, k, ta, tb, batch, strideA, strideB, ws);
     };
-    // Shared products take the blocked path in every chunk, as the whole product does (not the skinny path).
-    const shareable = k > 0 && batch > 0 && Math.min(m, n) > SKINNY;
+    // Shared products take the blocked path in every chunk, so only products the whole call runs by it are shared.
+    const shareable = k > 0 && batch > 0 && this.exports.matmul_is_blocked(m, n, ta, tb) === 1;
     this.share('matmul', 'matmul_f32_block', 2 * m * n * k * batch, () => (shareable ? this.matmulCuts(pa, pb, pc, bias, p) : []),
       whole, 12);
   }
