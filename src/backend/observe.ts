@@ -66,3 +66,8 @@ export function observeBackend(backend: Backend, observer: Observer): () => void
     }
   };
 }
+
+/** Whether any observer watches `backend` now (a caller that looked up its methods beforehand must go through them). */
+export function isObserved(backend: Backend): boolean {
+  return observers.has(backend);
+}
