@@ -60,7 +60,14 @@ export function observeBackend(backend: Backend, observer: Observer): () => void
     chain.splice(chain.indexOf(observer), 1);
     if (chain.length === 0) {
       observers.delete(backend);
-      for (const method of Object.keys(METHODS)) delete (backend as unknown as Record<string, unknown>)[method];
+      // Last added, first deleted: each delete then undoes one step of the object's shape, and the backend keeps
+      // the fast properties every kernel call reads (deleting in any other order turns them into a slow dictionary).
+      for (const method of Object.keys(METHODS).reverse()) delete (backend as unknown as Record<string, unknown>)[method];
     }
   };
+}
+
+/** Whether any observer watches `backend` now (a caller that looked up its methods beforehand must go through them). */
+export function isObserved(backend: Backend): boolean {
+  return observers.has(backend);
 }

@@ -9,7 +9,7 @@
 import { census, withOrigin } from '../autograd/census.js';
 import { engine, tidy } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
-import { observeBackend, type BackendMethod, type Observer } from '../backend/observe.js';
+import { isObserved, observeBackend, type BackendMethod, type Observer } from '../backend/observe.js';
 import { getBackend } from '../backend/registry.js';
 import type { Backend, Buf, DType } from '../backend/types.js';
 import { fmt } from '../kernels/shape.js';
@@ -302,6 +302,8 @@ class Recording {
   private outputs: Buf[] = [];
   /** The buffer replay uses for a buffer of the trace (what refreshes map). */
   private readonly map: (b: Buf) => Buf;
+  /** Each call's backend method, looked up once: replay calls it directly while no observer watches the backend. */
+  private readonly methods: ((...args: unknown[]) => unknown)[];
 
   constructor(rec: Recorder, args: unknown[], inputs: (Buf | null)[], results: Tensor[], many: boolean) {
     this.backend = rec.backend;
@@ -309,6 +311,8 @@ class Recording {
     this.results = results.map((t) => ({ dtype: t.dtype, shape: t.shape, origin: rec.made.get(t.buf)! }));
     this.many = many;
     this.calls = rec.calls;
+    const prototype = Object.getPrototypeOf(this.backend) as Record<string, (...args: unknown[]) => unknown>;
+    this.methods = this.calls.map((c) => prototype[c.method]!);
     this.guards = rec.guards;
     const slots = new Map<Buf, Slot>();
     inputs.forEach((b, index) => b && slots.set(b, { kind: 'input', index }));
@@ -461,15 +465,17 @@ class Recording {
     this.inputs = args.map((a) => (a instanceof Tensor ? a.buf : null!));
     this.outputs = outs;
     for (const p of this.patches) p.container[p.key] = this.slotBuf(p.slot);
-    const methods = this.backend as unknown as Record<string, (...a: unknown[]) => unknown>;
-    const { calls, hooks } = this;
+    const backend = this.backend;
+    // Observed (a profile of the compiled step): through the instance, where the observers sit.
+    const observed = isObserved(backend) ? backend as unknown as Record<string, (...a: unknown[]) => unknown> : null;
+    const { calls, hooks, methods } = this;
     try {
       let h = 0;
       for (let i = 0; i <= calls.length; i++) {
         while (h < hooks.length && hooks[h]!.at === i) this.runHook(hooks[h++]!);
         if (i === calls.length) break;
         const c = calls[i]!;
-        const result = methods[c.method]!(...c.args);
+        const result = observed ? observed[c.method]!(...c.args) : methods[i]!.apply(backend, c.args);
         if (result !== c.result) {
           throw new Error(`compile: replaying ${c.method} returned ${describe(result)} where the traced step got ` +
             `${describe(c.result)}`);
@@ -506,5 +512,9 @@ function forEachBuf(v: unknown, backend: Backend, f: (b: Buf) => void): void {
   else for (const x of Object.values(v)) forEachBuf(x, backend, f);
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 const sizeOfShape = (s: readonly number[]) => s.reduce((n, d) => n * d, 1);

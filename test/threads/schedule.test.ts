@@ -12,7 +12,7 @@ const chunks = (d: ReturnType<Scheduler['decide']>) => (d.plan ? Math.ceil(d.pla
 /** Teaches a scheduler that calls of `key` take `msPerUnit` on one thread (three calls: the first is not counted). */
 function learn(s: Scheduler, key: string, msPerUnit: number) {
   for (let i = 0; i < 3; i++) {
-    s.decide(key, 1e6, [cut(1024)]);
+    s.decide(key, 1e6, () => [cut(1024)]);
     s.record(key, 1e6, 1e6 * msPerUnit, false);
   }
 }
@@ -27,36 +27,50 @@ describe('the cost model', () => {
   it("learns a kind of call's single-thread rate from its first calls, then shares what is worth it", () => {
     const { s } = scheduler(false);
     for (const ms of [50, 2, 2]) { // 2 ms per million units; the first call is cold and does not count
-      expect(s.decide('exp', 1e6, [cut(4096)])).toEqual({ plan: null, timed: true }); // the rate is not known yet
+      expect(s.decide('exp', 1e6, () => [cut(4096)])).toEqual({ plan: null, timed: true }); // the rate is not known yet
       s.record('exp', 1e6, ms, false);
     }
-    const big = s.decide('exp', 1e6, [cut(4096)]);
+    const big = s.decide('exp', 1e6, () => [cut(4096)]);
     expect(chunks(big)).toBeGreaterThanOrEqual(2);
     expect(chunks(big)).toBeLessThanOrEqual(8); // at most 4 per thread
     expect(big.timed).toBe(false); // a fixed number of threads does not watch its shared calls
-    expect(s.decide('exp', 1e4, [cut(4096)]).plan).toBeNull(); // 0.02 ms: less than waking a worker
+    expect(s.decide('exp', 1e4, () => [cut(4096)]).plan).toBeNull(); // 0.02 ms: less than waking a worker
     // 0.06 ms: not shared (had the cold first call counted, the rate would make it look like 0.5 ms)
-    expect(s.decide('exp', 3e4, [cut(4096)]).plan).toBeNull();
-    expect(s.decide('log', 1e6, [cut(4096)]).plan).toBeNull(); // another kind of call has its own rate
+    expect(s.decide('exp', 3e4, () => [cut(4096)]).plan).toBeNull();
+    expect(s.decide('log', 1e6, () => [cut(4096)]).plan).toBeNull(); // another kind of call has its own rate
+  });
+
+  it('asks for the cuts of a call only when it could be shared or timed, and never times one that has none', () => {
+    const { s } = scheduler(false);
+    learn(s, 'add', 1e-6); // 1 ms per million; waking a worker costs 0.05 ms
+    let asked = 0;
+    const cutsOf = () => { asked++; return [cut(4096)]; };
+    expect(s.decide('add', 1e3, cutsOf)).toEqual({ plan: null, timed: false }); // 0.001 ms: far too small
+    expect(asked).toBe(0);
+    expect(s.decide('add', 1e6, cutsOf).plan).not.toBeNull();
+    expect(asked).toBe(1);
+    // No cuts (a product on its skinny path): one thread, untimed, whatever it costs and whether the rate is known.
+    expect(s.decide('add', 1e6, () => [])).toEqual({ plan: null, timed: false });
+    expect(s.decide('new', 1e6, () => [])).toEqual({ plan: null, timed: false });
   });
 
   it('a rate measured when the pool starts lets the first calls be shared; their first timed call replaces it', () => {
     const { s } = scheduler(false);
     s.seed('mm', 1e-5); // measured while the engine had not optimised the code yet: ten times too slow
-    expect(s.decide('mm', 1e5, [cut(1024)]).plan).not.toBeNull();
-    for (let i = 0; i < 62; i++) s.decide('mm', 1e5, [cut(1024)]);
-    const sampled = s.decide('mm', 1e5, [cut(1024)]); // one in 64 calls worth sharing runs on one thread, timed
+    expect(s.decide('mm', 1e5, () => [cut(1024)]).plan).not.toBeNull();
+    for (let i = 0; i < 62; i++) s.decide('mm', 1e5, () => [cut(1024)]);
+    const sampled = s.decide('mm', 1e5, () => [cut(1024)]); // one in 64 calls worth sharing runs on one thread, timed
     expect(sampled).toEqual({ plan: null, timed: true });
     s.record('mm', 1e5, 0.1, false);
-    expect(s.decide('mm', 1e5, [cut(1024)]).plan).toBeNull(); // 0.1 ms: no longer worth it
+    expect(s.decide('mm', 1e5, () => [cut(1024)]).plan).toBeNull(); // 0.1 ms: no longer worth it
   });
 
   it('a call barely worth a wake-up is not shared; one many times its cost is, in more chunks', () => {
     const { s } = scheduler(false);
     learn(s, 'mm', 1e-6); // 1 ms per million
-    expect(s.decide('mm', 80_000, [cut(1024)]).plan).toBeNull(); // 0.08 ms
-    const medium = chunks(s.decide('mm', 400_000, [cut(1024)])); // 0.4 ms
-    const large = chunks(s.decide('mm', 4e6, [cut(1024)])); // 4 ms
+    expect(s.decide('mm', 80_000, () => [cut(1024)]).plan).toBeNull(); // 0.08 ms
+    const medium = chunks(s.decide('mm', 400_000, () => [cut(1024)])); // 0.4 ms
+    const large = chunks(s.decide('mm', 4e6, () => [cut(1024)])); // 4 ms
     expect(medium).toBeGreaterThanOrEqual(2);
     expect(large).toBeGreaterThanOrEqual(medium);
   });
@@ -65,17 +79,17 @@ describe('the cost model', () => {
     const { s } = scheduler(false);
     learn(s, 'mm', 1e-6);
     const rows = cut(256, 200_000), cols = cut(128, 10_000); // a chunk of rows repacks 20× what one of columns does
-    expect(s.decide('mm', 4e6, [rows, cols]).plan!.cut).toBe(cols);
-    expect(chunks(s.decide('mm', 4e6, [cut(256, 400_000)]))).toBeLessThan(chunks(s.decide('mm', 4e6, [cut(256)])));
-    expect(s.decide('mm', 4e6, [cut(256, 4e6)]).plan).toBeNull(); // each chunk would double the work
+    expect(s.decide('mm', 4e6, () => [rows, cols]).plan!.cut).toBe(cols);
+    expect(chunks(s.decide('mm', 4e6, () => [cut(256, 400_000)]))).toBeLessThan(chunks(s.decide('mm', 4e6, () => [cut(256)])));
+    expect(s.decide('mm', 4e6, () => [cut(256, 4e6)]).plan).toBeNull(); // each chunk would double the work
   });
 
   it('keeps chunk starts on the alignment, and never cuts a dimension shorter than two aligned chunks', () => {
     const { s } = scheduler(false);
     learn(s, 'mm', 1e-6);
-    const plan = s.decide('mm', 4e6, [{ ...cut(301), align: 16 }]).plan!;
+    const plan = s.decide('mm', 4e6, () => [{ ...cut(301), align: 16 }]).plan!;
     expect(plan.chunk % 16).toBe(0);
-    expect(chunks(s.decide('mm', 4e6, [{ ...cut(20), align: 16 }]))).toBe(1);
+    expect(chunks(s.decide('mm', 4e6, () => [{ ...cut(20), align: 16 }]))).toBe(1);
   });
 });
 
@@ -83,7 +97,7 @@ describe("threads: 'auto'", () => {
   /** Three shared calls of 1e6 units taking `ms` each. */
   const sharedCalls = (s: Scheduler, ms: number) => {
     for (let i = 0; i < 3; i++) {
-      const d = s.decide('mm', 1e6, [cut(1024)]);
+      const d = s.decide('mm', 1e6, () => [cut(1024)]);
       expect(d).toMatchObject({ timed: true });
       expect(d.plan).not.toBeNull();
       s.record('mm', 1e6, ms, true);
@@ -93,12 +107,12 @@ describe("threads: 'auto'", () => {
   it('stops sharing a kind of call that runs less than 1.1× faster shared, and tries again with back-off', () => {
     const { s, clock } = scheduler(true);
     for (let i = 0; i < 3; i++) {
-      expect(s.decide('mm', 1e6, [cut(1024)]).plan).toBeNull(); // first, the single-thread rate
+      expect(s.decide('mm', 1e6, () => [cut(1024)]).plan).toBeNull(); // first, the single-thread rate
       s.record('mm', 1e6, 2, false);
     }
     sharedCalls(s, 1.9); // 1.05× faster: not worth a second core
     expect(s.backingOff('mm')).toBe(true);
-    expect(s.decide('mm', 1e6, [cut(1024)])).toEqual({ plan: null, timed: true }); // one thread, timed
+    expect(s.decide('mm', 1e6, () => [cut(1024)])).toEqual({ plan: null, timed: true }); // one thread, timed
     s.record('mm', 1e6, 2, false);
     expect(s.backingOff('other')).toBe(false); // per kind of call
     clock.now += 99;
@@ -137,7 +151,7 @@ describe("threads: 'auto'", () => {
     const { s } = scheduler(false);
     learn(s, 'mm', 2e-6);
     for (let i = 0; i < 10; i++) {
-      const d = s.decide('mm', 1e6, [cut(1024)]);
+      const d = s.decide('mm', 1e6, () => [cut(1024)]);
       expect(d.plan).not.toBeNull();
       s.record('mm', 1e6, 10, true);
     }

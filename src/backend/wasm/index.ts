@@ -339,8 +339,8 @@ export class WasmBackend implements Backend {
   }
 
   matmul(a: Buf, b: Buf, c: Buf, p: MatmulPlan): void {
-    const [pa, pb, pc] = this.ptrs('matmul', a, b, c);
-    const bias = p.bias ? this.own(p.bias, 'matmul').ptr : 0;
+    const pa = this.ptr(a, 'matmul'), pb = this.ptr(b, 'matmul'), pc = this.ptr(c, 'matmul');
+    const bias = p.bias ? this.ptr(p.bias, 'matmul') : 0;
     const { m, n, k, batch, strideA, strideB } = p;
     const ta = +p.transA, tb = +p.transB;
     const whole = () => {
@@ -391,9 +391,7 @@ export class WasmBackend implements Backend {
     scratchArg?: number, found?: number): number {
     const scheduler = this.scheduler;
     if (!scheduler || this.pool!.size === 0) return this.run(name, whole) ?? -1;
-    const cuts = cutsOf().filter((c) => c.units >= 2 * c.align);
-    if (cuts.length === 0) return this.run(name, whole) ?? -1;
-    const { plan, timed } = scheduler.decide(name, cost, cuts);
+    const { plan, timed } = scheduler.decide(name, cost, () => cutsOf().filter((c) => c.units >= 2 * c.align));
     const t0 = timed ? performance.now() : 0;
     let result: number | void;
     if (plan) {
@@ -453,17 +451,19 @@ export class WasmBackend implements Backend {
   }
 
   conv2d(x: Buf, weight: Buf, bias: Buf | null, out: Buf, p: ConvPlan): void {
-    const [px, pw, po] = this.ptrs('conv2d', x, weight, out);
-    const pb = bias ? this.own(bias, 'conv2d').ptr : 0;
+    const px = this.ptr(x, 'conv2d'), pw = this.ptr(weight, 'conv2d'), po = this.ptr(out, 'conv2d');
+    const pb = bias ? this.ptr(bias, 'conv2d') : 0;
     this.convolve('conv2d', 'conv2d_f32', [px, pw, pb, po], p);
   }
 
   conv2dInputGrad(dy: Buf, weight: Buf, dx: Buf, p: ConvPlan): void {
-    this.convolve('conv2dInputGrad', 'conv2d_input_grad_f32', this.ptrs('conv2dInputGrad', dy, weight, dx), p);
+    const name = 'conv2dInputGrad';
+    this.convolve(name, 'conv2d_input_grad_f32', [this.ptr(dy, name), this.ptr(weight, name), this.ptr(dx, name)], p);
   }
 
   conv2dWeightGrad(x: Buf, dy: Buf, dw: Buf, p: ConvPlan): void {
-    this.convolve('conv2dWeightGrad', 'conv2d_weight_grad_f32', this.ptrs('conv2dWeightGrad', x, dy, dw), p);
+    const name = 'conv2dWeightGrad';
+    this.convolve(name, 'conv2d_weight_grad_f32', [this.ptr(x, name), this.ptr(dy, name), this.ptr(dw, name)], p);
   }
 
   /**
@@ -496,7 +496,8 @@ export class WasmBackend implements Backend {
   }
 
   attention(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, p: AttentionPlan): void {
-    const [pq, pk, pv, po, pl] = this.ptrs('attention', q, k, v, out, lse);
+    const pq = this.ptr(q, 'attention'), pk = this.ptr(k, 'attention'), pv = this.ptr(v, 'attention'),
+      po = this.ptr(out, 'attention'), pl = this.ptr(lse, 'attention');
     const { heads, L, S, E, Ev } = p;
     const ws = this.exports.attention_ws_bytes(L, S, E, Ev, +p.causal, 0);
     // attention_f32(q, k, v, out, lse, mask, offsets, kind, rowStride, colStride, heads, L, S, E, Ev, scale, causal, ws)
@@ -508,13 +509,15 @@ export class WasmBackend implements Backend {
 
   attentionGrad(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, dout: Buf, dq: Buf | null, dk: Buf | null, dv: Buf | null,
     p: AttentionPlan): void {
-    const [pq, pk, pv, po, pl, pdo] = this.ptrs('attentionGrad', q, k, v, out, lse, dout);
-    const [pdq, pdk, pdv] = [dq, dk, dv].map((b) => (b ? this.own(b, 'attentionGrad').ptr : 0));
+    const pq = this.ptr(q, 'attentionGrad'), pk = this.ptr(k, 'attentionGrad'), pv = this.ptr(v, 'attentionGrad'),
+      po = this.ptr(out, 'attentionGrad'), pl = this.ptr(lse, 'attentionGrad'), pdo = this.ptr(dout, 'attentionGrad');
+    const pdq = this.ptrOrZero(dq, 'attentionGrad'), pdk = this.ptrOrZero(dk, 'attentionGrad'),
+      pdv = this.ptrOrZero(dv, 'attentionGrad');
     const { heads, L, S, E, Ev } = p;
     const ws = this.exports.attention_ws_bytes(L, S, E, Ev, +p.causal, 1);
     // attention_grad_f32(q, k, v, out, lse, dout, dq, dk, dv, mask, offsets, kind, rowStride, colStride, heads, L, S,
     //   E, Ev, scale, causal, ws)
-    const args = [pq, pk, pv, po, pl, pdo, pdq!, pdk!, pdv!, ...this.maskArgs('attentionGrad', p), heads, L, S, E, Ev,
+    const args = [pq, pk, pv, po, pl, pdo, pdq, pdk, pdv, ...this.maskArgs('attentionGrad', p), heads, L, S, E, Ev,
       p.scale, +p.causal, 0];
     const perItem: [number, number][] = [[0, L * E], [1, S * E], [2, S * Ev], [3, L * Ev], [4, L], [5, L * Ev],
       [6, pdq ? L * E : 0], [7, pdk ? S * E : 0], [8, pdv ? S * Ev : 0], [10, p.mask ? 1 : 0]];
@@ -527,12 +530,12 @@ export class WasmBackend implements Backend {
   private maskArgs(kernel: string, p: AttentionPlan): number[] {
     const m = p.mask;
     if (!m) return [0, 0, 0, 0, 0];
-    const [pm, po] = this.ptrs(kernel, m.buf, m.offsets);
-    return [pm!, po!, m.kind === 'add' ? 1 : 2, m.rowStride, m.colStride];
+    const pm = this.ptr(m.buf, kernel), po = this.ptr(m.offsets, kernel);
+    return [pm, po, m.kind === 'add' ? 1 : 2, m.rowStride, m.colStride];
   }
 
   binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, p: BroadcastPlan): void {
-    const [pa, pb, po] = this.ptrs(op, a, b, out);
+    const pa = this.ptr(a, op), pb = this.ptr(b, op), po = this.ptr(out, op);
     const code = BINARY.get(op)!;
     const outStrides = denseStrides(p.dims);
     forEach4(p.dims, [p.aStrides, p.bStrides, outStrides], ([oa, ob, oo], d, [sa, sb, so]) => {
@@ -545,7 +548,7 @@ export class WasmBackend implements Backend {
   }
 
   where(cond: Buf, a: Buf, b: Buf, out: Buf, p: WherePlan): void {
-    const [pc, pa, pb, po] = this.ptrs('where', cond, a, b, out);
+    const pc = this.ptr(cond, 'where'), pa = this.ptr(a, 'where'), pb = this.ptr(b, 'where'), po = this.ptr(out, 'where');
     const outStrides = denseStrides(p.dims);
     forEach4(p.dims, [p.condStrides, p.aStrides, p.bStrides, outStrides], ([oc, oa, ob, oo], d, [sc, sa, sb, so]) => {
       const args = [pc + 4 * oc!, pa + 4 * oa!, pb + 4 * ob!, po + 4 * oo!, ...d, ...sc!, ...sa!, ...sb!] as
@@ -556,7 +559,7 @@ export class WasmBackend implements Backend {
   }
 
   unary(op: UnaryOp, x: Buf, out: Buf, n: number, alpha: number): void {
-    const [px, po] = this.ptrs(op, x, out);
+    const px = this.ptr(x, op), po = this.ptr(out, op);
     const code = UNARY.get(op)!;
     this.share(op, 'unary_f32', 8 * n, () => elementCuts([code, px, po, n, alpha], n, [1, 2], 3),
       () => this.exports.unary_f32(code, px, po, n, alpha));
@@ -564,15 +567,15 @@ export class WasmBackend implements Backend {
 
   unaryGrad(op: UnaryGradOp, saved: Buf, dy: Buf, dx: Buf, n: number, alpha: number): void {
     const name = `${op}Grad`;
-    const [ps, pdy, pdx] = this.ptrs(name, saved, dy, dx);
+    const ps = this.ptr(saved, name), pdy = this.ptr(dy, name), pdx = this.ptr(dx, name);
     const code = UNARY.get(op)!;
     this.share(name, 'unary_grad_f32', 12 * n, () => elementCuts([code, ps, pdy, pdx, n, alpha], n, [1, 2, 3], 4),
       () => this.exports.unary_grad_f32(code, ps, pdy, pdx, n, alpha));
   }
 
   reduce(op: ReduceOp, x: Buf, out: Buf, outer: number, r: number, inner: number, argmax: Buf | null): void {
-    const [px, po] = this.ptrs(op, x, out);
-    const pi = argmax ? this.own(argmax, op).ptr : 0;
+    const px = this.ptr(x, op), po = this.ptr(out, op);
+    const pi = argmax ? this.ptr(argmax, op) : 0;
     // int32 data (max only): reduce_max_i32, on this thread
     if (x.dtype === 'int32') return this.run(op, () => this.exports.reduce_max_i32(px, po, outer, r, inner, pi));
     const code = REDUCE.get(op)!;
@@ -585,7 +588,7 @@ export class WasmBackend implements Backend {
 
   softmax(x: Buf, out: Buf, outer: number, r: number, inner: number, log: boolean): void {
     const name = log ? 'logSoftmax' : 'softmax';
-    const [px, po] = this.ptrs(name, x, out);
+    const px = this.ptr(x, name), po = this.ptr(out, name);
     const slab = r * inner;
     // softmax_f32(x, out, outer, r, inner, log, i0, i1)
     this.share(name, 'softmax_f32', 8 * outer * slab,
@@ -595,7 +598,7 @@ export class WasmBackend implements Backend {
 
   softmaxGrad(y: Buf, dy: Buf, dx: Buf, outer: number, r: number, inner: number, log: boolean): void {
     const name = log ? 'logSoftmaxGrad' : 'softmaxGrad';
-    const [py, pdy, pdx] = this.ptrs(name, y, dy, dx);
+    const py = this.ptr(y, name), pdy = this.ptr(dy, name), pdx = this.ptr(dx, name);
     const slab = r * inner;
     // softmax_grad_f32(y, dy, dx, outer, r, inner, log, i0, i1)
     this.share(name, 'softmax_grad_f32', 12 * outer * slab,
@@ -605,7 +608,8 @@ export class WasmBackend implements Backend {
 
   crossEntropy(logits: Buf, labels: Buf, losses: Buf, probs: Buf, n: number, c: number, smoothing: number,
     ignoreIndex: number): void {
-    const [pl, py, ploss, pp] = this.ptrs('crossEntropy', logits, labels, losses, probs);
+    const pl = this.ptr(logits, 'crossEntropy'), py = this.ptr(labels, 'crossEntropy'),
+      ploss = this.ptr(losses, 'crossEntropy'), pp = this.ptr(probs, 'crossEntropy');
     // cross_entropy_f32(logits, labels, losses, probs, n, c, smoothing, ignoreIndex), by rows
     this.share('crossEntropy', 'cross_entropy_f32', 8 * n * (c + 1),
       () => rowCuts([pl, py, ploss, pp, n, c, smoothing, ignoreIndex], n, c, [[0, c], [1, 1], [2, 1], [3, c]], 4),
@@ -614,7 +618,8 @@ export class WasmBackend implements Backend {
 
   crossEntropyGrad(probs: Buf, labels: Buf, dloss: Buf, dlossStride: number, scale: number, dx: Buf,
     n: number, c: number, smoothing: number, ignoreIndex: number): void {
-    const [pp, py, pd, pdx] = this.ptrs('crossEntropyGrad', probs, labels, dloss, dx);
+    const pp = this.ptr(probs, 'crossEntropyGrad'), py = this.ptr(labels, 'crossEntropyGrad'),
+      pd = this.ptr(dloss, 'crossEntropyGrad'), pdx = this.ptr(dx, 'crossEntropyGrad');
     // cross_entropy_grad_f32(probs, labels, dloss, dlossStride, scale, dx, n, c, smoothing, ignoreIndex), by rows
     this.share('crossEntropyGrad', 'cross_entropy_grad_f32', 8 * n * (c + 1),
       () => rowCuts([pp, py, pd, dlossStride, scale, pdx, n, c, smoothing, ignoreIndex], n, c,
@@ -623,7 +628,7 @@ export class WasmBackend implements Backend {
   }
 
   cast(x: Buf, out: Buf, n: number): void {
-    const [px, po] = this.ptrs('cast', x, out);
+    const px = this.ptr(x, 'cast'), po = this.ptr(out, 'cast');
     if (x.dtype === out.dtype) {
       return this.copy(x, out, { dims: [n], xStrides: [1], xOffset: 0, outStrides: [1], outOffset: 0 });
     }
@@ -632,17 +637,17 @@ export class WasmBackend implements Backend {
   }
 
   triangle(x: Buf, out: Buf, batch: number, rows: number, cols: number, diagonal: number, upper: boolean): void {
-    const [px, po] = this.ptrs(upper ? 'triu' : 'tril', x, out);
+    const px = this.ptr(x, upper ? 'triu' : 'tril'), po = this.ptr(out, upper ? 'triu' : 'tril');
     this.run(upper ? 'triu' : 'tril', () => this.exports.triangle_32(px, po, batch, rows, cols, diagonal, +upper));
   }
 
   cumsum(x: Buf, out: Buf, outer: number, r: number, inner: number, reverse: boolean): void {
-    const [px, po] = this.ptrs('cumsum', x, out);
+    const px = this.ptr(x, 'cumsum'), po = this.ptr(out, 'cumsum');
     this.run('cumsum', () => this.exports.cumsum_f32(px, po, outer, r, inner, +reverse));
   }
 
   copy(x: Buf, out: Buf, p: CopyPlan): void {
-    const [px, po] = this.ptrs('copy', x, out);
+    const px = this.ptr(x, 'copy'), po = this.ptr(out, 'copy');
     const bx = px + 4 * p.xOffset, bo = po + 4 * p.outOffset;
     forEach4(p.dims, [p.xStrides, p.outStrides], ([ox, oo], d, [sx, so]) => {
       const args = [bx + 4 * ox!, bo + 4 * oo!, ...d, ...sx!, ...so!] as Parameters<KernelExports['copy_strided_32']>;
@@ -652,26 +657,26 @@ export class WasmBackend implements Backend {
   }
 
   fill(out: Buf, value: number, offset: number, n: number): void {
-    const [po] = this.ptrs('fill', out);
+    const po = this.ptr(out, 'fill');
     const at = po + 4 * offset;
     const kernel = out.dtype === 'int32' ? 'fill_i32' : 'fill_f32';
     this.share('fill', kernel, 4 * n, () => elementCuts([at, n, value], n, [0], 1), () => this.exports[kernel](at, n, value));
   }
 
   scale(x: Buf, out: Buf, n: number, alpha: number): void {
-    const [px, po] = this.ptrs('scale', x, out);
+    const px = this.ptr(x, 'scale'), po = this.ptr(out, 'scale');
     this.share('scale', 'scale_f32', 8 * n, () => elementCuts([px, po, n, alpha], n, [0, 1], 2),
       () => this.exports.scale_f32(px, po, n, alpha));
   }
 
   axpy(alpha: number, x: Buf, y: Buf, n: number): void {
-    const [px, py] = this.ptrs('axpy', x, y);
+    const px = this.ptr(x, 'axpy'), py = this.ptr(y, 'axpy');
     this.share('axpy', 'axpy_f32', 12 * n, () => elementCuts([alpha, px, py, n], n, [1, 2], 3),
       () => this.exports.axpy_f32(alpha, px, py, n));
   }
 
   gather(x: Buf, idx: Buf, out: Buf, outer: number, r: number, inner: number, nIdx: number): void {
-    const [px, pi, po] = this.ptrs('gather', x, idx, out);
+    const px = this.ptr(x, 'gather'), pi = this.ptr(idx, 'gather'), po = this.ptr(out, 'gather');
     // gather_32(x, idx, out, outer, r, inner, nIdx): by outer slabs, or (one slab) by indices
     const cuts = () => {
       const args = [px, pi, po, outer, r, inner, nIdx];
@@ -684,7 +689,7 @@ export class WasmBackend implements Backend {
   }
 
   scatterAdd(dy: Buf, idx: Buf, dx: Buf, outer: number, r: number, inner: number, nIdx: number): void {
-    const [pdy, pi, pdx] = this.ptrs('scatterAdd', dy, idx, dx);
+    const pdy = this.ptr(dy, 'scatterAdd'), pi = this.ptr(idx, 'scatterAdd'), pdx = this.ptr(dx, 'scatterAdd');
     // scatter_add_f32(dy, idx, dx, outer, r, inner, nIdx): by outer slabs (indices may repeat within one)
     this.share('scatterAdd', 'scatter_add_f32', 12 * outer * nIdx * inner,
       () => rowCuts([pdy, pi, pdx, outer, r, inner, nIdx], outer, nIdx * inner, [[0, nIdx * inner], [2, r * inner]], 3),
@@ -696,7 +701,7 @@ export class WasmBackend implements Backend {
   // whole call computes it.
 
   maxPool2d(x: Buf, out: Buf, indices: Buf, p: Pool2dPlan): void {
-    const [px, po, pi] = this.ptrs('maxPool2d', x, out, indices);
+    const px = this.ptr(x, 'maxPool2d'), po = this.ptr(out, 'maxPool2d'), pi = this.ptr(indices, 'maxPool2d');
     const [inSize, outSize] = [p.h * p.w, p.oh * p.ow];
     const args = [px, po, pi, p.planes, p.h, p.w, p.oh, p.ow, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw,
       +p.ignoreNaN] as const;
@@ -706,7 +711,7 @@ export class WasmBackend implements Backend {
   }
 
   maxPool2dGrad(dy: Buf, indices: Buf, dx: Buf, s: PoolSizes): number {
-    const [pdy, pi, pdx] = this.ptrs('maxPool2dGrad', dy, indices, dx);
+    const pdy = this.ptr(dy, 'maxPool2dGrad'), pi = this.ptr(indices, 'maxPool2dGrad'), pdx = this.ptr(dx, 'maxPool2dGrad');
     const [inSize, outSize] = [s.h * s.w, s.oh * s.ow];
     const args = [pdy, pi, pdx, s.planes, inSize, outSize] as const;
     // The first bad index's position: a chunk's positions start at its first plane's.
@@ -716,7 +721,7 @@ export class WasmBackend implements Backend {
   }
 
   maxPool2dGather(x: Buf, indices: Buf, out: Buf, s: PoolSizes): number {
-    const [px, pi, po] = this.ptrs('maxPool2dGather', x, indices, out);
+    const px = this.ptr(x, 'maxPool2dGather'), pi = this.ptr(indices, 'maxPool2dGather'), po = this.ptr(out, 'maxPool2dGather');
     const [inSize, outSize] = [s.h * s.w, s.oh * s.ow];
     const args = [px, pi, po, s.planes, inSize, outSize] as const;
     return this.share('maxPool2dGather', 'max_pool2d_gather_f32', 4 * s.planes * 3 * outSize,
@@ -725,7 +730,7 @@ export class WasmBackend implements Backend {
   }
 
   avgPool2d(x: Buf, out: Buf, p: Pool2dPlan): void {
-    const [px, po] = this.ptrs('avgPool2d', x, out);
+    const px = this.ptr(x, 'avgPool2d'), po = this.ptr(out, 'avgPool2d');
     const [inSize, outSize] = [p.h * p.w, p.oh * p.ow];
     const args = [px, po, p.planes, p.h, p.w, p.oh, p.ow, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, +p.countIncludePad,
       p.divisor] as const;
@@ -735,7 +740,7 @@ export class WasmBackend implements Backend {
   }
 
   avgPool2dGrad(dy: Buf, dx: Buf, p: Pool2dPlan): void {
-    const [pdy, pdx] = this.ptrs('avgPool2dGrad', dy, dx);
+    const pdy = this.ptr(dy, 'avgPool2dGrad'), pdx = this.ptr(dx, 'avgPool2dGrad');
     const [inSize, outSize] = [p.h * p.w, p.oh * p.ow];
     const args = [pdy, pdx, p.planes, p.h, p.w, p.oh, p.ow, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, +p.countIncludePad,
       p.divisor] as const;
@@ -745,7 +750,7 @@ export class WasmBackend implements Backend {
   }
 
   adaptiveAvgPool2d(x: Buf, out: Buf, s: PoolSizes): void {
-    const [px, po] = this.ptrs('adaptiveAvgPool2d', x, out);
+    const px = this.ptr(x, 'adaptiveAvgPool2d'), po = this.ptr(out, 'adaptiveAvgPool2d');
     const [inSize, outSize] = [s.h * s.w, s.oh * s.ow];
     const args = [px, po, s.planes, s.h, s.w, s.oh, s.ow] as const;
     this.share('adaptiveAvgPool2d', 'adaptive_avg_pool2d_f32', 4 * s.planes * (inSize + outSize),
@@ -754,7 +759,7 @@ export class WasmBackend implements Backend {
   }
 
   adaptiveAvgPool2dGrad(dy: Buf, dx: Buf, s: PoolSizes): void {
-    const [pdy, pdx] = this.ptrs('adaptiveAvgPool2dGrad', dy, dx);
+    const pdy = this.ptr(dy, 'adaptiveAvgPool2dGrad'), pdx = this.ptr(dx, 'adaptiveAvgPool2dGrad');
     const [inSize, outSize] = [s.h * s.w, s.oh * s.ow];
     const args = [pdy, pdx, s.planes, s.h, s.w, s.oh, s.ow] as const;
     this.share('adaptiveAvgPool2dGrad', 'adaptive_avg_pool2d_grad_f32', 4 * s.planes * (2 * inSize + outSize),
@@ -764,27 +769,30 @@ export class WasmBackend implements Backend {
 
   batchNormStats(x: Buf, mean: Buf, variance: Buf, runningMean: Buf | null, runningVar: Buf | null, momentum: number,
     p: BatchNormPlan): void {
-    const [px, pm, pv] = this.ptrs('batchNormStats', x, mean, variance);
-    const [prm, prv] = [runningMean, runningVar].map((b) => (b ? this.own(b, 'batchNormStats').ptr : 0));
-    const args = [px, pm, pv, prm!, prv!, momentum, p.n, p.c, p.l, 0, p.c] as const;
+    const px = this.ptr(x, 'batchNormStats'), pm = this.ptr(mean, 'batchNormStats'), pv = this.ptr(variance, 'batchNormStats');
+    const prm = this.ptrOrZero(runningMean, 'batchNormStats'), prv = this.ptrOrZero(runningVar, 'batchNormStats');
+    const args = [px, pm, pv, prm, prv, momentum, p.n, p.c, p.l, 0, p.c] as const;
     // Two passes over x.
     this.share('batchNormStats', 'batch_norm_stats_f32', 8 * p.n * p.c * p.l, () => channelCuts([...args], p, 9),
       () => this.exports.batch_norm_stats_f32(...args));
   }
 
   batchNorm(x: Buf, out: Buf, mean: Buf, variance: Buf, weight: Buf | null, bias: Buf | null, p: BatchNormPlan): void {
-    const [px, po, pm, pv] = this.ptrs('batchNorm', x, out, mean, variance);
-    const [pw, pb] = [weight, bias].map((b) => (b ? this.own(b, 'batchNorm').ptr : 0));
-    const args = [px, po, pm, pv, pw!, pb!, p.eps, p.n, p.c, p.l, 0, p.c] as const;
+    const px = this.ptr(x, 'batchNorm'), po = this.ptr(out, 'batchNorm'), pm = this.ptr(mean, 'batchNorm'),
+      pv = this.ptr(variance, 'batchNorm');
+    const pw = this.ptrOrZero(weight, 'batchNorm'), pb = this.ptrOrZero(bias, 'batchNorm');
+    const args = [px, po, pm, pv, pw, pb, p.eps, p.n, p.c, p.l, 0, p.c] as const;
     this.share('batchNorm', 'batch_norm_f32', 8 * p.n * p.c * p.l, () => channelCuts([...args], p, 10),
       () => this.exports.batch_norm_f32(...args));
   }
 
   batchNormGrad(x: Buf, dy: Buf, mean: Buf, variance: Buf, weight: Buf | null, dx: Buf | null, dweight: Buf | null,
     dbias: Buf | null, training: boolean, p: BatchNormPlan): void {
-    const [px, pdy, pm, pv] = this.ptrs('batchNormGrad', x, dy, mean, variance);
-    const [pw, pdx, pdw, pdb] = [weight, dx, dweight, dbias].map((b) => (b ? this.own(b, 'batchNormGrad').ptr : 0));
-    const args = [px, pdy, pm, pv, pw!, pdx!, pdw!, pdb!, +training, p.eps, p.n, p.c, p.l, 0, p.c] as const;
+    const px = this.ptr(x, 'batchNormGrad'), pdy = this.ptr(dy, 'batchNormGrad'), pm = this.ptr(mean, 'batchNormGrad'),
+      pv = this.ptr(variance, 'batchNormGrad');
+    const pw = this.ptrOrZero(weight, 'batchNormGrad'), pdx = this.ptrOrZero(dx, 'batchNormGrad'),
+      pdw = this.ptrOrZero(dweight, 'batchNormGrad'), pdb = this.ptrOrZero(dbias, 'batchNormGrad');
+    const args = [px, pdy, pm, pv, pw, pdx, pdw, pdb, +training, p.eps, p.n, p.c, p.l, 0, p.c] as const;
     // In training, two passes over x and dy and one writing dx.
     this.share('batchNormGrad', 'batch_norm_grad_f32', 4 * p.n * p.c * p.l * (training ? 5 : 3),
       () => channelCuts([...args], p, 13), () => this.exports.batch_norm_grad_f32(...args));
@@ -792,8 +800,8 @@ export class WasmBackend implements Backend {
 
   layerNorm(x: Buf, out: Buf, mean: Buf | null, rstd: Buf, weight: Buf | null, bias: Buf | null, p: LayerNormPlan): void {
     const name = p.rms ? 'rmsNorm' : 'layerNorm';
-    const [px, po, pr] = this.ptrs(name, x, out, rstd);
-    const [pm, pw, pb] = [mean, weight, bias].map((b) => (b ? this.own(b, name).ptr : 0)) as [number, number, number];
+    const px = this.ptr(x, name), po = this.ptr(out, name), pr = this.ptr(rstd, name);
+    const pm = this.ptrOrZero(mean, name), pw = this.ptrOrZero(weight, name), pb = this.ptrOrZero(bias, name);
     const { rows, n, eps } = p;
     // layer_norm_f32(x, out, mean, rstd, weight, bias, n, eps, rows): by rows (x, out, and mean if any, rstd advance)
     const perRow: [number, number][] = [[0, n], [1, n], ...(pm ? [[2, 1] as [number, number]] : []), [3, 1]];
@@ -805,9 +813,9 @@ export class WasmBackend implements Backend {
   layerNormGrad(x: Buf, dy: Buf, mean: Buf | null, rstd: Buf, weight: Buf | null, dx: Buf | null, dweight: Buf | null,
     dbias: Buf | null, p: LayerNormPlan): void {
     const name = p.rms ? 'rmsNormGrad' : 'layerNormGrad';
-    const [px, pdy, pr] = this.ptrs(name, x, dy, rstd);
-    const [pm, pw, pdx, pdw, pdb] = [mean, weight, dx, dweight, dbias].map((b) => (b ? this.own(b, name).ptr : 0)) as
-      [number, number, number, number, number];
+    const px = this.ptr(x, name), pdy = this.ptr(dy, name), pr = this.ptr(rstd, name);
+    const pm = this.ptrOrZero(mean, name), pw = this.ptrOrZero(weight, name), pdx = this.ptrOrZero(dx, name),
+      pdw = this.ptrOrZero(dweight, name), pdb = this.ptrOrZero(dbias, name);
     const { rows, n } = p;
     if (pdx) {
       // layer_norm_grad_f32(x, dy, mean, rstd, weight, dx, n, rows): by rows (x, dy, mean if any, rstd, dx advance)
@@ -824,42 +832,40 @@ export class WasmBackend implements Backend {
     }
   }
 
+  // Optimizer updates work element by element: shared as ranges of elements, bit-identical to one call (cost: 4
+  // bytes per element of every buffer, and one more).
+
   sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void {
-    const [pp, pg] = this.ptrs('sgd', p, g);
-    const pm = momentumBuf ? this.own(momentumBuf, 'sgd').ptr : 0;
-    this.update('sgd', 'sgd_f32', [pp, pg, pm], n,
-      [h.lr, h.momentum, h.dampening, h.weightDecay, +h.nesterov, +h.firstStep]);
+    const pp = this.ptr(p, 'sgd'), pg = this.ptr(g, 'sgd'), pm = this.ptrOrZero(momentumBuf, 'sgd');
+    const { lr, momentum, dampening, weightDecay } = h, nesterov = +h.nesterov, firstStep = +h.firstStep;
+    this.share('sgd', 'sgd_f32', 16 * n,
+      () => elementCuts([pp, pg, pm, n, lr, momentum, dampening, weightDecay, nesterov, firstStep], n, [0, 1, 2], 3),
+      () => this.exports.sgd_f32(pp, pg, pm, n, lr, momentum, dampening, weightDecay, nesterov, firstStep));
   }
 
   adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamParams): void {
-    const [pp, pg, pm, pv] = this.ptrs('adam', p, g, m, v);
-    this.update('adam', 'adam_f32', [pp, pg, pm, pv], n,
-      [h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, +h.decoupled, h.bc1, h.bc2]);
+    const pp = this.ptr(p, 'adam'), pg = this.ptr(g, 'adam'), pm = this.ptr(m, 'adam'), pv = this.ptr(v, 'adam');
+    const { lr, beta1, beta2, eps, weightDecay, bc1, bc2 } = h, decoupled = +h.decoupled;
+    this.share('adam', 'adam_f32', 20 * n,
+      () => elementCuts([pp, pg, pm, pv, n, lr, beta1, beta2, eps, weightDecay, decoupled, bc1, bc2], n, [0, 1, 2, 3], 4),
+      () => this.exports.adam_f32(pp, pg, pm, pv, n, lr, beta1, beta2, eps, weightDecay, decoupled, bc1, bc2));
   }
 
   rmsprop(p: Buf, g: Buf, sq: Buf, momentumBuf: Buf | null, gradAvg: Buf | null, n: number, h: RmspropParams): void {
-    const [pp, pg, ps] = this.ptrs('rmsprop', p, g, sq);
-    const pm = momentumBuf ? this.own(momentumBuf, 'rmsprop').ptr : 0;
-    const pa = gradAvg ? this.own(gradAvg, 'rmsprop').ptr : 0;
-    this.update('rmsprop', 'rmsprop_f32', [pp, pg, ps, pm, pa], n,
-      [h.lr, h.alpha, h.eps, h.weightDecay, h.momentum, +h.centered]);
+    const pp = this.ptr(p, 'rmsprop'), pg = this.ptr(g, 'rmsprop'), ps = this.ptr(sq, 'rmsprop');
+    const pm = this.ptrOrZero(momentumBuf, 'rmsprop'), pa = this.ptrOrZero(gradAvg, 'rmsprop');
+    const { lr, alpha, eps, weightDecay, momentum } = h, centered = +h.centered;
+    this.share('rmsprop', 'rmsprop_f32', 24 * n,
+      () => elementCuts([pp, pg, ps, pm, pa, n, lr, alpha, eps, weightDecay, momentum, centered], n, [0, 1, 2, 3, 4], 5),
+      () => this.exports.rmsprop_f32(pp, pg, ps, pm, pa, n, lr, alpha, eps, weightDecay, momentum, centered));
   }
 
   adagrad(p: Buf, g: Buf, sum: Buf, n: number, h: AdagradParams): void {
-    const [pp, pg, ps] = this.ptrs('adagrad', p, g, sum);
-    this.update('adagrad', 'adagrad_f32', [pp, pg, ps], n, [h.clr, h.eps, h.weightDecay]);
-  }
-
-  /**
-   * An optimizer update kernel(...pointers, n, ...hyper), element by element, shared as ranges of elements (each
-   * pointer advanced, 0 = absent stays 0): bit-identical to one call.
-   */
-  private update(name: string, kernel: 'sgd_f32' | 'adam_f32' | 'rmsprop_f32' | 'adagrad_f32', pointers: number[],
-    n: number, hyper: number[]): void {
-    const args = [...pointers, n, ...hyper];
-    const present = pointers.flatMap((ptr, i) => (ptr ? [i] : []));
-    this.share(name, kernel, 4 * n * (pointers.length + 1), () => elementCuts(args, n, present, pointers.length),
-      () => (this.exports[kernel] as (...a: number[]) => void)(...pointers, n, ...hyper));
+    const pp = this.ptr(p, 'adagrad'), pg = this.ptr(g, 'adagrad'), ps = this.ptr(sum, 'adagrad');
+    const { clr, eps, weightDecay } = h;
+    this.share('adagrad', 'adagrad_f32', 16 * n,
+      () => elementCuts([pp, pg, ps, n, clr, eps, weightDecay], n, [0, 1, 2], 3),
+      () => this.exports.adagrad_f32(pp, pg, ps, n, clr, eps, weightDecay));
   }
 
   /** A fresh view: never cached, because memory.grow detaches the old buffer. */
@@ -869,6 +875,7 @@ export class WasmBackend implements Backend {
     return b.dtype === 'int32' ? new Int32Array(mem, at, length) : new Float32Array(mem, at, length);
   }
 
+  /** `buf` as this backend's own live buffer, else an Error that names `kernel`: nothing runs on a foreign or freed one. */
   private own(buf: Buf, kernel: string): WasmBuf {
     if (!(buf instanceof WasmBuf) || buf.backend !== this) {
       throw new Error(`${kernel}: a buffer of the '${buf.backend.name}' backend was passed to the wasm backend`);
@@ -877,10 +884,14 @@ export class WasmBackend implements Backend {
     return buf;
   }
 
-  private ptrs(kernel: string, ...bufs: Buf[]): number[] {
-    const out = new Array<number>(bufs.length);
-    for (let i = 0; i < bufs.length; i++) out[i] = this.own(bufs[i]!, kernel).ptr;
-    return out;
+  /** The checked pointer to `buf` for a kernel call (see own); one per argument, so a call allocates nothing. */
+  private ptr(buf: Buf, kernel: string): number {
+    return this.own(buf, kernel).ptr;
+  }
+
+  /** A checked pointer to an optional buffer: 0 (the kernels' "absent") for null. */
+  private ptrOrZero(buf: Buf | null, kernel: string): number {
+    return buf ? this.own(buf, kernel).ptr : 0;
   }
 
   /** Thread i's scratch space, grown on demand and kept for the next call. */
@@ -968,8 +979,10 @@ function put(args: readonly number[], ...pairs: [number, number][]): number[] {
 function elementCuts(args: number[], n: number, pointers: number[], count: number): Cut[] {
   if (n < SHARE_MIN_ELEMENTS) return [];
   const none = args.map(() => 0);
+  // An absent buffer (pointer 0: an optimizer's momentum off) stays 0 in every chunk.
+  const present = pointers.filter((at) => args[at] !== 0);
   return [{ units: n, align: 16, overhead: 0, base: put(args, [count, 0]),
-    perStart: put(none, ...pointers.map((at): [number, number] => [at, 4])), perCount: put(none, [count, 1]) }];
+    perStart: put(none, ...present.map((at): [number, number] => [at, 4])), perCount: put(none, [count, 1]) }];
 }
 
 /**

@@ -88,6 +88,10 @@ export interface Decision {
   timed: boolean;
 }
 
+/** The decisions to run a call on one thread, timed or not (shared: never changed). */
+const ALONE: Decision = Object.freeze({ plan: null, timed: false });
+const ALONE_TIMED: Decision = Object.freeze({ plan: null, timed: true });
+
 export class Scheduler {
   private readonly classes = new Map<string, ClassState>();
 
@@ -113,16 +117,26 @@ export class Scheduler {
     s.calls = LEARN_CALLS;
   }
 
-  /** The plan for a call of class `key` costing `cost` units, cut along one of `cuts`. */
-  decide(key: string, cost: number, cuts: readonly Cut[]): Decision {
+  /**
+   * The plan for a call of class `key` costing `cost` units, cut along one of the cuts `cutsOf` makes (none: it
+   * cannot be shared, and is not timed). A call far too small to share or to time, once the rate is known, costs
+   * one lookup: its cuts are not made and nothing is allocated.
+   */
+  decide(key: string, cost: number, cutsOf: () => readonly Cut[]): Decision {
     const s = this.state(key);
-    if (s.calls < LEARN_CALLS || s.msPerUnit === Infinity) return { plan: null, timed: true }; // not known yet
+    const known = s.calls >= LEARN_CALLS && s.msPerUnit !== Infinity;
     const T = cost * s.msPerUnit;
+    // Every estimate exceeds the workers' share of waking up, (p − 1)·W/p ≥ W/2, so a call is shared only when
+    // WORTH·T exceeds that: never below W/4, where calls are not timed either.
+    if (known && T < this.wakeMs / 4) return ALONE;
+    const cuts = cutsOf();
+    if (cuts.length === 0) return ALONE;
+    if (!known) return ALONE_TIMED;
     const plan = this.bestPlan(T, s.msPerUnit, cuts);
-    if (!plan) return { plan: null, timed: T >= this.wakeMs / 4 }; // calls near the line keep the rate current
-    if (++s.worth % SAMPLE_EVERY === 0) return { plan: null, timed: true };
+    if (!plan) return ALONE_TIMED; // calls near the line keep the rate current
+    if (++s.worth % SAMPLE_EVERY === 0) return ALONE_TIMED;
     if (!this.adaptive) return { plan, timed: false };
-    if (this.now() < s.retryAt) return { plan: null, timed: true };
+    if (this.now() < s.retryAt) return ALONE_TIMED;
     return { plan, timed: true };
   }
 
