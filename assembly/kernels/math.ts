@@ -123,6 +123,21 @@
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
+/**
+ * e^r for the reduced argument of x, given t = x·log2(e) + rounder (n = t − rounder, r = x − n·ln 2 in two parts):
+ * the part exp_v and its wide form share; each then scales by 2^n its own way.
+ */
+// @ts-ignore: decorator
+@inline function expReduced_v(x: v128, t: v128, rounder: v128): v128 {
+  const nf = f32x4.sub(t, rounder);
+  const r = madd(nf, vconst(K_NEG_LN2_LO), madd(nf, vconst(K_NEG_LN2_HI), x));
+  let q = madd(vconst(K_Q4), r, vconst(K_Q4 + 1));
+  q = madd(q, r, vconst(K_Q4 + 2));
+  q = madd(q, r, vconst(K_Q4 + 3));
+  q = madd(q, r, vconst(K_Q4 + 4));
+  return f32x4.add(vconst(K_ONE), madd(f32x4.mul(r, r), q, r));
+}
+
 /** e^x in four f32 lanes (≤ 1 ulp). */
 // @ts-ignore: decorator
 @inline export function exp_v(x: v128): v128 {
@@ -130,13 +145,7 @@
   if (v128.any_true(f32x4.gt(v128.and(x, v128.load(ABS_MASK)), vconst(K_EXP_FAST)))) return expWide_v(x);
   const rounder = vconst(K_ROUNDER_127);
   const t = madd(x, vconst(K_LOG2E), rounder);
-  const nf = f32x4.sub(t, rounder);
-  const r = madd(nf, vconst(K_NEG_LN2_LO), madd(nf, vconst(K_NEG_LN2_HI), x));
-  let q = madd(vconst(K_Q4), r, vconst(K_Q4 + 1));
-  q = madd(q, r, vconst(K_Q4 + 2));
-  q = madd(q, r, vconst(K_Q4 + 3));
-  q = madd(q, r, vconst(K_Q4 + 4));
-  const p = f32x4.add(vconst(K_ONE), madd(f32x4.mul(r, r), q, r));
+  const p = expReduced_v(x, t, rounder);
   return f32x4.mul(p, i32x4.shl(t, 23)); // t's low bits hold n + 127; NaN lanes stay NaN (p is NaN)
 }
 
@@ -148,13 +157,7 @@ function expWide_v(x: v128): v128 {
   x = f32x4.pmax(f32x4.pmin(x, vconst(K_EXP_HI)), vconst(K_EXP_LO)); // pmin/pmax keep NaN
   const rounder = vconst(K_ROUNDER_254);
   const t = madd(x, vconst(K_LOG2E), rounder);
-  const nf = f32x4.sub(t, rounder);
-  const r = madd(nf, vconst(K_NEG_LN2_LO), madd(nf, vconst(K_NEG_LN2_HI), x));
-  let q = madd(vconst(K_Q4), r, vconst(K_Q4 + 1));
-  q = madd(q, r, vconst(K_Q4 + 2));
-  q = madd(q, r, vconst(K_Q4 + 3));
-  q = madd(q, r, vconst(K_Q4 + 4));
-  const p = f32x4.add(vconst(K_ONE), madd(f32x4.mul(r, r), q, r));
+  const p = expReduced_v(x, t, rounder);
   // t's low bits hold n + 254 (n ≥ −150): shifted into the exponent field, (n + 254) >> 1 is 2^(n>>1) and the
   // rest 2^(n − (n>>1)), each normal (NaN lanes: garbage scales, but p is NaN, so the product stays NaN).
   const s1 = i32x4.shl(i32x4.shr_u(t, 1), 23);
