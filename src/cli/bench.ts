@@ -10,7 +10,7 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('benchmark wasmgrad (every wasm build and the ref backend) against TensorFlow.js; see bench/')
     .option('--quick', 'a small subset that runs in seconds')
-    .option('--only <sections>', 'only these sections, comma-separated (startup, matmul, elementwise, crossEntropy, train, conv, cnn, contention, attention, gpt, tfjs)')
+    .option('--only <sections>', 'only these sections, comma-separated (startup, matmul, elementwise, crossEntropy, train, conv, cnn, attention, gpt, compile, contention, tfjs, tfjs-conv)')
     .option('--out <dir>', 'where to write bench.{md,json,svg} (default bench/results/)')
     .action(() => {
       const root = fileURLToPath(new URL('../../', import.meta.url));
