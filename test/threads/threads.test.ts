@@ -554,8 +554,10 @@ describe('threads', () => {
     const alone = train(single);
     const before = memory(threaded);
     const jobs = vi.spyOn(ThreadPool.prototype, 'run');
-    expect(firstDifference(train(threaded), alone)).toBeNull(); // as the scheduler decides: the big products at least
-    expect(jobs.mock.calls.length).toBeGreaterThanOrEqual(12);
+    // As the scheduler decides: how many calls it shares depends on the rates it measures on this machine at this
+    // moment (a count asserted here failed on a loaded CI run), so only the bits are checked; the forced run below
+    // checks that each kernel's shared path is taken.
+    expect(firstDifference(train(threaded), alone)).toBeNull();
     forceSharing(1, 3);
     expect(firstDifference(train(threaded), alone)).toBeNull();
     const kernels = new Set(jobs.mock.calls.map(([job]) => job.kernel));
