@@ -9,6 +9,8 @@ export function trainDdpPy(): string {
     torchrun --standalone --nproc_per_node 2 train_ddp.py --data data.safetensors --epochs 5
     # several machines: on each, torchrun --nnodes N --node_rank R --master_addr HOST --master_port PORT
     #                   --nproc_per_node P train_ddp.py ...
+    # torch 1.13 under Python 3.11 (Debian 12's python3-torch): add --redirects 1 --tee 1 after torchrun, whose
+    # defaults fail there (AttributeError: 'NoneType' object has no attribute 'get').
 
 --data is a safetensors file with a tensor 'x' (a batch of inputs as model.prepare takes them) and a tensor 'y'
 (class ids, next-token ids with -100 for none, or regression targets); from wasmgrad:
