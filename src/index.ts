@@ -52,3 +52,8 @@ export { TensorDataset, DataLoader } from './data/dataset.js';
 export type { DataLoaderOptions } from './data/dataset.js';
 export { compile } from './compile/compile.js';
 export type { CompiledStep, CompileOptions } from './compile/compile.js';
+
+// Interop with PyTorch and the Hugging Face hub (issue 18): safetensors checkpoints, one file or sharded, from a
+// path or a URL, loaded into a module by name.
+export { loadSafetensors, loadPretrained } from './io/hub.js';
+export type { HubCheckpoint, LoadReport, LoadSafetensorsOptions } from './io/hub.js';
