@@ -95,7 +95,7 @@ function readIndex(bytes: Uint8Array, source: string): Map<string, string[]> {
   const shards = new Map<string, string[]>(); // shard file → its tensor names, in the order the index lists them
   for (const [name, file] of Object.entries(map)) {
     if (typeof file !== 'string' || !file || /[/\\]/.test(file) || file === '.' || file === '..') {
-      fail(`the index ${source} names ${describe(file)} as the file of '${name}': expected a file name beside the index`);
+      fail(`the index ${source} names ${typeof file === 'string' ? `'${file}'` : describe(file)} as the file of '${name}': expected a file name beside the index`);
     }
     shards.set(file, [...(shards.get(file) ?? []), name]);
   }
