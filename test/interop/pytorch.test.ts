@@ -170,6 +170,10 @@ describe.skipIf(!PYTHON)('PyTorch round trip (python3 with torch)', () => {
             expectClose(t.data() as ArrayLike<number>, expected[name]!.data() as ArrayLike<number>, `${c.name} after one step: ${name}`);
           }
           if (c.name === 'CNN') expect(file['1.num_batches_tracked']).toMatchObject({ dtype: 'I64', shape: [] });
+          // The model description travels with the weights: `wasmgrad predict` and `sample` read the file as it is.
+          const back = await loadModel(join(out, 'trained.safetensors'));
+          back.model.dispose();
+          expect(back.description).toEqual(exported.description);
           // Something moved: the step was taken, not skipped.
           const [name, w] = model.namedParameters()[0]!;
           expect(Array.from(w.data() as Float32Array), name).not.toEqual(Array.from(readTensors(join(out, 'model.safetensors'))[name]!.data as Float32Array));
