@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '../..');
@@ -139,6 +140,35 @@ describe('entry points from ES modules and CommonJS', () => {
       require('wasmgrad/tfjs');
       tf.setBackend('wasmgrad').then(() => console.log(JSON.stringify([tf.getBackend(), Array.from(tf.add(tf.tensor([1, 2]), 3).dataSync())])));`);
     expect(JSON.parse(stdout)).toEqual(['wasmgrad', [4, 5]]);
+  });
+});
+
+describe('declarations', () => {
+  it("types: a consumer's TypeScript compiles against the installed declarations, data() typed by dtype (typed reads)", () => {
+    const app = join(dir, 'app');
+    writeFileSync(join(app, 'main.mts'), `
+import { nn, tensor, zeros, type Tensor } from 'wasmgrad';
+const x = tensor([1, 2, 3]);
+export const total: number = x.data().reduce((a, b) => a + b, 0);
+export const doubled: Float32Array = x.relu().mul(2).data();
+export const labels: Int32Array = tensor([0, 1], { dtype: 'int32' }).data();
+export const argmax: number = x.argMax().data().reduce((a, b) => Math.max(a, b), 0);
+export const counts: Int32Array = zeros([2], { dtype: 'int32' }).data();
+const y: Tensor = new nn.Linear(3, 1)(x.reshape([1, 3]));
+export const read: number = y.data('float32').reduce((a, b) => a + b, 0);
+// @ts-expect-error: the dtype of a plain Tensor is not known, so neither is its array type
+export const unknown: Float32Array = y.data();
+`);
+    // and from CommonJS TypeScript, which compiles the import to require()
+    writeFileSync(join(app, 'main.cts'), `import { tensor } from 'wasmgrad';
+export const total: number = tensor([1, 2]).data().reduce((a, b) => a + b, 0);
+`);
+    const program = ts.createProgram([join(app, 'main.mts'), join(app, 'main.cts')], {
+      strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [], skipLibCheck: true,
+    });
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(errors).toEqual([]);
   });
 });
 
