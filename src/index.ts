@@ -52,3 +52,7 @@ export { TensorDataset, DataLoader } from './data/dataset.js';
 export type { DataLoaderOptions } from './data/dataset.js';
 export { compile } from './compile/compile.js';
 export type { CompiledStep, CompileOptions } from './compile/compile.js';
+
+// issue 17 (api): the types of typed reads — the typed array of each dtype, and the dtype tensor() infers from data
+export type { DTypeArrays, TypedArrayOf } from './autograd/tensor.js';
+export type { DTypeOfData } from './creation.js';
