@@ -29,8 +29,9 @@ export interface SchedulerState {
 
 /**
  * The base of the schedules that compute each group's lr from its initial lr and the step count (all but
- * {@link ReduceLROnPlateau}). Its settings are not in the state: a scheduler loads the state of one built with the
- * same options.
+ * {@link ReduceLROnPlateau}). Every scheduler takes its settings as one options object after the optimizer, with
+ * PyTorch's argument names in camelCase (`new StepLR(opt, { stepSize: 30 })`); there is no positional form. Its
+ * settings are not in the state: a scheduler loads the state of one built with the same options.
  */
 export abstract class LRScheduler {
   /** Steps taken so far (PyTorch's last_epoch). */
