@@ -1,12 +1,15 @@
 // Builds every wasm target in asconfig.json and the TypeScript in src/ (to dist/).
-// `--if-needed` skips the work when every output is newer than every input (what `npm test` uses).
+// `--if-needed` skips the work when every output is newer than every input (what `npm test`, `npm start` and the
+// other scripts use: a fresh clone builds on first use, since `npm ci` builds nothing). `--clean` empties dist/
+// first, so a module deleted from src/ is not packed (`prepack` uses it).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ifNeeded = process.argv.includes('--if-needed');
+const clean = process.argv.includes('--clean');
 const asconfig = JSON.parse(readFileSync(join(root, 'asconfig.json'), 'utf8'));
 const targets = Object.keys(asconfig.targets);
 
@@ -38,5 +41,6 @@ if (!ifNeeded || mtime(INLINE) < Math.max(...wasmOutputs.map(mtime))) {
 
 const tsInputs = Math.max(newest('src'), mtime('tsconfig.json'), mtime('tsconfig.build.json'));
 if (!ifNeeded || mtime('dist/index.js') < tsInputs) {
+  if (clean) rmSync(join(root, 'dist'), { recursive: true, force: true });
   run('typescript/bin/tsc', ['-p', 'tsconfig.build.json']);
 }

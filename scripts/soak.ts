@@ -14,7 +14,7 @@ export async function soak(steps: number, every: number, report: (r: SoakReport)
   const y = keep(tensor(Int32Array.from(train.labels)));
   const model = new nn.Sequential(new nn.Linear(784, 128), new nn.ReLU(), new nn.Dropout(0.1), new nn.Linear(128, 10));
   const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
-  const sched = new optim.CosineAnnealingLR(opt, steps);
+  const sched = new optim.CosineAnnealingLR(opt, { tMax: steps });
   const batches = Math.floor(train.n / 64);
   const reports: SoakReport[] = [];
   try {

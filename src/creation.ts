@@ -10,21 +10,27 @@ import { checkShape, fmt, sizeOf } from './kernels/shape.js';
 import { boolean, checkOptions, describe, given, instanceOf, integer, number, oneOf, string, type Check } from './options.js';
 import { globalGenerator, Generator } from './random.js';
 
-export interface TensorOptions {
-  dtype?: DType;
+/** Options of the creation functions. D, the dtype asked for, is the dtype of the tensor's type (float32 if none). */
+export interface TensorOptions<D extends DType = DType> {
+  /** 'float32' (the default), 'float64' (ref backend) or 'int32'. */
+  dtype?: D;
   requiresGrad?: boolean;
   name?: string;
   /** Defaults to the current backend (see init / setBackend). */
   backend?: Backend;
 }
 
-export interface RandomOptions extends TensorOptions {
+/** Options of randn and rand: a tensor's options, and where the random values come from. */
+export interface RandomOptions<D extends DType = DType> extends TensorOptions<D> {
   /** A seed for this call alone; otherwise the global generator (manualSeed) or `generator` is used. */
   seed?: number;
   generator?: Generator;
 }
 
 type Data = NestedArray | TypedArray | readonly number[];
+
+/** The dtype tensor() gives data when no dtype is asked for: a Float64Array's or Int32Array's own, else float32. */
+export type DTypeOfData<T> = T extends Float64Array ? 'float64' : T extends Int32Array ? 'int32' : 'float32';
 
 const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
 
@@ -116,7 +122,8 @@ export function fromValues(values: ArrayLike<number>, shape: readonly number[], 
  * A tensor from a number, nested arrays or a typed array (shape inferred unless given). The dtype follows a
  * Float64Array / Int32Array, else float32.
  */
-export function tensor(data: Data, options: TensorOptions & { shape?: readonly number[] } = {}): Tensor {
+export function tensor<T extends Data, D extends DType = DTypeOfData<T>>(data: T,
+  options: TensorOptions<D> & { shape?: readonly number[] } = {}): Tensor<D> {
   checkData(data);
   if (Array.isArray(options) || typeof options === 'string') {
     throw new Error(`tensor: options must be an object, got ${describe(options)}; pass { shape: [...], dtype: '...' }`);
@@ -124,7 +131,7 @@ export function tensor(data: Data, options: TensorOptions & { shape?: readonly n
   checked('tensor', options, { ...TENSOR_OPTIONS, shape: isShape });
   const nested = inferShape(data);
   const dtype = options.dtype ?? (data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'float32');
-  return fromValues(flatten(data, nested), options.shape ?? nested, { ...options, dtype });
+  return fromValues(flatten(data, nested), options.shape ?? nested, { ...options, dtype }) as Tensor<D>;
 }
 
 /** Data that is not numbers (a Tensor, BigInt or DataView) is refused with what to do instead. */
@@ -137,24 +144,35 @@ function checkData(data: unknown): void {
   if (data instanceof DataView) throw new Error('tensor: a DataView holds no typed values; pass a typed array such as new Float32Array(buffer)');
 }
 
-export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
+/** A tensor of `shape` filled with `value` (float32 unless options.dtype says). */
+export function full<D extends DType = 'float32'>(shape: readonly number[], value: number, options: TensorOptions<D> = {}): Tensor<D> {
   if (typeof value !== 'number') throw new Error(`full: value must be a number, got ${describe(value)}`);
   return constant('full', shape, value, checked('full', options));
 }
 
-export const zeros = (shape: readonly number[], options?: TensorOptions) => constant('zeros', shape, 0, checked('zeros', options));
-export const ones = (shape: readonly number[], options?: TensorOptions) => constant('ones', shape, 1, checked('ones', options));
+/** A tensor of `shape` filled with 0 (float32 unless options.dtype says). */
+export const zeros = <D extends DType = 'float32'>(shape: readonly number[], options?: TensorOptions<D>) =>
+  constant('zeros', shape, 0, checked('zeros', options));
+/** A tensor of `shape` filled with 1 (float32 unless options.dtype says). */
+export const ones = <D extends DType = 'float32'>(shape: readonly number[], options?: TensorOptions<D>) =>
+  constant('ones', shape, 1, checked('ones', options));
 
 /** A tensor of x's shape, dtype and backend filled with value. */
-export function fullLike(x: Tensor, value: number, options: TensorOptions = {}): Tensor {
+export function fullLike<D extends DType, E extends DType = D>(x: Tensor<D>, value: number, options: TensorOptions<E> = {}): Tensor<E> {
   checked('fullLike', options);
-  return constant('fullLike', x.shape, value, { dtype: x.dtype, backend: x.backend, ...given(options) });
+  // x's dtype (D, which E defaults to) unless options.dtype (E) says otherwise
+  const like = { dtype: x.dtype, backend: x.backend, ...given(options) } as TensorOptions<E>;
+  return constant('fullLike', x.shape, value, like);
 }
-export const zerosLike = (x: Tensor, options?: TensorOptions) => fullLike(x, 0, checked('zerosLike', options));
-export const onesLike = (x: Tensor, options?: TensorOptions) => fullLike(x, 1, checked('onesLike', options));
+/** A tensor of x's shape, dtype and backend filled with 0. */
+export const zerosLike = <D extends DType, E extends DType = D>(x: Tensor<D>, options?: TensorOptions<E>) =>
+  fullLike(x, 0, checked('zerosLike', options));
+/** A tensor of x's shape, dtype and backend filled with 1. */
+export const onesLike = <D extends DType, E extends DType = D>(x: Tensor<D>, options?: TensorOptions<E>) =>
+  fullLike(x, 1, checked('onesLike', options));
 
 /** start, start+step, … below stop (one argument: 0 … n−1). */
-export function arange(start: number, stop?: number, step = 1, options: TensorOptions = {}): Tensor {
+export function arange<D extends DType = 'float32'>(start: number, stop?: number, step = 1, options: TensorOptions<D> = {}): Tensor<D> {
   checked('arange', options);
   if (stop === undefined) [start, stop] = [0, start];
   if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new Error(`arange: start and stop must be finite numbers, got ${start} and ${stop}`);
@@ -173,7 +191,7 @@ export function arange(start: number, stop?: number, step = 1, options: TensorOp
  * Value i is start + i·step in the first half and end − (steps − 1 − i)·step in the second, so both ends are exact;
  * computed in float64 and rounded once to the dtype (int32: truncated toward zero, as PyTorch).
  */
-export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+export function linspace<D extends DType = 'float32'>(start: number, end: number, steps: number, options: TensorOptions<D> = {}): Tensor<D> {
   checked('linspace', options);
   if (!Number.isFinite(start) || !Number.isFinite(end)) {
     throw new Error(`linspace: start and end must be finite numbers, got ${describe(start)} and ${describe(end)}`);
@@ -199,14 +217,16 @@ function generatorFor(options: RandomOptions): Generator {
 }
 
 /** Normal N(mean, std²) values. */
-export function randn(shape: readonly number[], options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+export function randn<D extends DType = 'float32'>(shape: readonly number[],
+  options: RandomOptions<D> & { mean?: number; std?: number } = {}): Tensor<D> {
   checked('randn', options, { ...RANDOM_OPTIONS, mean: number(), std: number({ ge: 0 }) });
   const { mean = 0, std = 1 } = options;
   return random('randn', shape, options, (g, chunk) => g.fillNormal(chunk, mean, std));
 }
 
 /** Uniform values in [low, high) (default [0, 1)). */
-export function rand(shape: readonly number[], options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+export function rand<D extends DType = 'float32'>(shape: readonly number[],
+  options: RandomOptions<D> & { low?: number; high?: number } = {}): Tensor<D> {
   checked('rand', options, { ...RANDOM_OPTIONS, low: number(), high: number() });
   const { low = 0, high = 1 } = options;
   return random('rand', shape, options, (g, chunk) => g.fillUniform(chunk, low, high));
@@ -219,7 +239,8 @@ const CHUNK = 1 << 16;
  * New storage for `n` elements (shape checked by the caller) on the backend and dtype the options ask for,
  * allocated before any value is made, then filled by `fill` and wrapped; freed again if filling throws.
  */
-function allocated(api: string, shape: readonly number[], n: number, options: TensorOptions, fill: (buf: Buf) => void): Tensor {
+function allocated<D extends DType>(api: string, shape: readonly number[], n: number, options: TensorOptions<D>,
+  fill: (buf: Buf) => void): Tensor<D> {
   const { backend, dtype } = placement(api, options);
   const buf = backend.alloc(dtype, n);
   try {
@@ -228,11 +249,12 @@ function allocated(api: string, shape: readonly number[], n: number, options: Te
     backend.free(buf);
     throw e;
   }
-  return withOrigin(`${api}()`, () => new Tensor(buf, shape, options));
+  // placement() chose options.dtype, else float32: the D of the options (float32 when not given)
+  return withOrigin(`${api}()`, () => new Tensor(buf, shape, options) as Tensor<D>);
 }
 
 /** full, zeros, ones: one value everywhere, written by the backend's fill kernel. */
-function constant(api: string, shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
+function constant<D extends DType>(api: string, shape: readonly number[], value: number, options: TensorOptions<D> = {}): Tensor<D> {
   return allocated(api, shape, elements(shape, api), options, (buf) => {
     if (buf.dtype === 'int32') checkInt32(api, value);
     buf.backend.fill(buf, value, 0, buf.size);
@@ -240,11 +262,11 @@ function constant(api: string, shape: readonly number[], value: number, options:
 }
 
 /** randn, rand: float values from the options' generator, made in chunks in the order of one long stream. */
-function random(api: string, shape: readonly number[], options: RandomOptions,
-  generate: (g: Generator, chunk: Float64Array) => void): Tensor {
+function random<D extends DType>(api: string, shape: readonly number[], options: RandomOptions<D>,
+  generate: (g: Generator, chunk: Float64Array) => void): Tensor<D> {
   if (options.dtype === 'int32') throw new Error(`${api}: random values need a floating-point dtype (float32 or float64), not int32`);
   const n = elements(shape, api);
-  return allocated(api, shape, n, { dtype: 'float32', ...options }, (buf) => {
+  return allocated(api, shape, n, options, (buf) => {
     const g = generatorFor(options);
     writeInChunks(buf, n, (chunk) => generate(g, chunk));
   });

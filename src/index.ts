@@ -57,3 +57,6 @@ export type { CompiledStep, CompileOptions } from './compile/compile.js';
 // path or a URL, loaded into a module by name.
 export { loadSafetensors, loadPretrained } from './io/hub.js';
 export type { HubCheckpoint, LoadReport, LoadSafetensorsOptions } from './io/hub.js';
+// issue 17 (api): the types of typed reads — the typed array of each dtype, and the dtype tensor() infers from data
+export type { DTypeArrays, TypedArrayOf } from './autograd/tensor.js';
+export type { DTypeOfData } from './creation.js';

@@ -6,11 +6,14 @@
 import type { Backend, Buf, DType, TypedArray } from '../backend/types.js';
 import { effect, tracing } from '../compile/trace.js';
 import { fmt, sizeOf } from '../kernels/shape.js';
+import { checkValue, oneOf } from '../options.js';
 import { census, countTensor, DIRECT, uncountTensor } from './census.js';
 import type { Node } from './node.js';
 import { track, type Scope } from './scope.js';
 
 let nextTensorId = 1;
+
+const DTYPE = oneOf('float32', 'float64', 'int32');
 
 class Storage {
   private refs = 1;
@@ -49,7 +52,26 @@ const reclaim = new FinalizationRegistry<Lease>(({ storage, origin }) => {
 
 export type NestedArray = number | NestedArray[];
 
-export class Tensor {
+/** The typed array that holds each dtype's values: what {@link Tensor.data} returns. */
+export interface DTypeArrays {
+  float32: Float32Array;
+  float64: Float64Array;
+  int32: Int32Array;
+}
+
+/**
+ * The typed array of dtype D: `TypedArrayOf<'float32'>` is Float32Array. For a tensor whose dtype is not known
+ * where it is read (`Tensor`, i.e. `Tensor<DType>`) it is the union of the three.
+ */
+export type TypedArrayOf<D extends DType> = DTypeArrays[D];
+
+/**
+ * A tensor of dtype D. D is what the type system knows of the dtype: creation functions and ops infer it
+ * (`tensor([1, 2])` is a `Tensor<'float32'>`, `x.argMax()` a `Tensor<'int32'>`, `x.relu()` keeps x's), so
+ * `t.data()` is typed as that dtype's array and `t.data().reduce(…)` compiles. Plain `Tensor` (any dtype) is what
+ * modules return and what every API accepts; read it with `t.data('float32')`, which checks the dtype.
+ */
+export class Tensor<D extends DType = DType> {
   readonly id = nextTensorId++;
   readonly shape: readonly number[];
   private _grad: Tensor | null = null;
@@ -97,8 +119,8 @@ export class Tensor {
   get buf(): Buf {
     return this.alive('use').buf;
   }
-  get dtype(): DType {
-    return this.buf.dtype;
+  get dtype(): D {
+    return this.buf.dtype as D;
   }
   get backend(): Backend {
     return this.buf.backend;
@@ -122,10 +144,10 @@ export class Tensor {
    * kernels never read a gradient of the wrong size. An assigned gradient stays in the tidy() scope that made it
    * (a step after that scope ended says so); backward() makes its gradients outside every scope.
    */
-  get grad(): Tensor | null {
-    return this._grad;
+  get grad(): Tensor<D> | null {
+    return this._grad as Tensor<D> | null;
   }
-  set grad(g: Tensor | null) {
+  set grad(g: Tensor<D> | null) {
     if (g !== null) {
       if (this.isDisposed) throw new Error(`grad: ${this.describe()} was disposed; it can take no gradient`);
       const problem = gradProblem(this, g);
@@ -162,9 +184,19 @@ export class Tensor {
     return this;
   }
 
-  /** A copy of the values (Float32Array, Float64Array or Int32Array). */
-  data(): TypedArray {
+  /**
+   * A copy of the values, in the typed array of the tensor's dtype (Float32Array, Float64Array or Int32Array).
+   * Given a dtype, checks that the tensor has it and is typed accordingly: `model(x).data('float32')` is a
+   * Float32Array (and an error, not a cast, if the tensor is int32).
+   */
+  data(): TypedArrayOf<D>;
+  data<E extends D>(dtype: E): TypedArrayOf<E>;
+  data(dtype?: DType): TypedArray {
     const b = this.buf;
+    if (dtype !== undefined && dtype !== b.dtype) {
+      checkValue('data', 'dtype', dtype, DTYPE);
+      throw new Error(`data: ${this.describe()} is ${b.dtype}, not ${dtype}; convert it with .cast('${dtype}') to read it as ${dtype}`);
+    }
     return b.backend.read(b);
   }
 
@@ -204,8 +236,8 @@ export class Tensor {
   }
 
   /** A tensor sharing this one's storage, cut from the graph (no gradient flows through it). */
-  detach(): Tensor {
-    return new Tensor(this, this.shape);
+  detach(): Tensor<D> {
+    return new Tensor(this, this.shape) as Tensor<D>;
   }
 
   /** The leaf tensor whose .grad receives this tensor's gradient (itself, unless it is a saved handle). */

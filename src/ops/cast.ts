@@ -12,7 +12,12 @@ import { view } from './reshape.js';
 
 const DTYPE = oneOf('float32', 'float64', 'int32');
 
-export function cast(x: Tensor, dtype: DType): Tensor {
+/** x converted to `dtype` (a view of x when it has it already); typed as a tensor of that dtype. */
+export function cast<E extends DType>(x: Tensor, dtype: E): Tensor<E> {
+  return castTo(x, dtype) as Tensor<E>;
+}
+
+function castTo(x: Tensor, dtype: DType): Tensor {
   checkTensor('cast', 'x', x);
   checkValue('cast', 'dtype', dtype, DTYPE);
   checkAlive('cast', [x]);
@@ -25,7 +30,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
     op: 'cast',
     inputs: [x],
     forward: ([t]) => K.cast(t!, dtype),
-    backward: (g, _, [t]) => [cast(g, t!.dtype)],
+    backward: (g, _, [t]) => [castTo(g, t!.dtype)],
     attrs: { dtype },
     local: () => ['1'],
   });

@@ -4,7 +4,7 @@ import { setEngineOps, type BackwardOptions } from '../autograd/backward.js';
 import { backward } from '../autograd/functional.js';
 import type { TensorLike } from '../autograd/op.js';
 import { Tensor } from '../autograd/tensor.js';
-import type { DType } from '../backend/types.js';
+import type { DType, FloatDType } from '../backend/types.js';
 import { abs } from './abs.js';
 import { add } from './add.js';
 import { broadcastTo } from './broadcastTo.js';
@@ -85,63 +85,73 @@ setEngineOps({
 });
 
 declare module '../autograd/tensor.js' {
-  interface Tensor {
+  /**
+   * The ops as methods. Each keeps the tensor's dtype D in its type (float ops on float32 give float32) except
+   * where the result's dtype is its own: argMax, topK's indices and multinomial give int32, cast/float/int the dtype
+   * asked for, and comparisons the inputs' dtype (of an int32 tensor with a float operand: float, so left open).
+   */
+  interface Tensor<D extends DType = DType> {
     /** backward(), backward(grad), backward(options) or backward(grad, options). */
     backward(grad?: Tensor | BackwardOptions, options?: BackwardOptions): void;
-    add(b: TensorLike): Tensor;
-    sub(b: TensorLike): Tensor;
-    mul(b: TensorLike): Tensor;
-    div(b: TensorLike): Tensor;
-    pow(b: TensorLike): Tensor;
-    maximum(b: TensorLike): Tensor;
-    minimum(b: TensorLike): Tensor;
-    neg(): Tensor;
-    exp(): Tensor;
-    log(): Tensor;
-    sqrt(): Tensor;
-    abs(): Tensor;
-    square(): Tensor;
-    sign(): Tensor;
-    relu(): Tensor;
-    leakyRelu(alpha?: number): Tensor;
-    sigmoid(): Tensor;
-    tanh(): Tensor;
-    gelu(): Tensor;
-    softplus(beta?: number): Tensor;
-    softmax(axis?: number): Tensor;
-    logSoftmax(axis?: number): Tensor;
-    sum(axes?: Axes, keepdims?: boolean): Tensor;
-    mean(axes?: Axes, keepdims?: boolean): Tensor;
-    max(axes?: Axes, keepdims?: boolean): Tensor;
-    argMax(axis?: number, keepdims?: boolean): Tensor;
-    matmul(b: Tensor, options?: MatmulOptions): Tensor;
-    reshape(shape: readonly number[]): Tensor;
-    flatten(startDim?: number): Tensor;
-    permute(perm: readonly number[]): Tensor;
-    transpose(dim0?: number, dim1?: number): Tensor;
-    broadcastTo(shape: readonly number[]): Tensor;
-    expand(shape: readonly number[]): Tensor;
-    slice(begin: readonly number[], size?: readonly number[]): Tensor;
-    gather(indices: Tensor, axis?: number): Tensor;
-    clone(): Tensor;
-    equal(b: TensorLike): Tensor;
-    greater(b: TensorLike): Tensor;
-    greaterEqual(b: TensorLike): Tensor;
-    less(b: TensorLike): Tensor;
-    lessEqual(b: TensorLike): Tensor;
+    add(b: TensorLike): Tensor<D>;
+    sub(b: TensorLike): Tensor<D>;
+    mul(b: TensorLike): Tensor<D>;
+    div(b: TensorLike): Tensor<D>;
+    pow(b: TensorLike): Tensor<D>;
+    maximum(b: TensorLike): Tensor<D>;
+    minimum(b: TensorLike): Tensor<D>;
+    neg(): Tensor<D>;
+    exp(): Tensor<D>;
+    log(): Tensor<D>;
+    sqrt(): Tensor<D>;
+    abs(): Tensor<D>;
+    square(): Tensor<D>;
+    sign(): Tensor<D>;
+    relu(): Tensor<D>;
+    leakyRelu(alpha?: number): Tensor<D>;
+    sigmoid(): Tensor<D>;
+    tanh(): Tensor<D>;
+    gelu(): Tensor<D>;
+    softplus(beta?: number): Tensor<D>;
+    softmax(axis?: number): Tensor<D>;
+    logSoftmax(axis?: number): Tensor<D>;
+    sum(axes?: Axes, keepdims?: boolean): Tensor<D>;
+    mean(axes?: Axes, keepdims?: boolean): Tensor<D>;
+    max(axes?: Axes, keepdims?: boolean): Tensor<D>;
+    argMax(axis?: number, keepdims?: boolean): Tensor<'int32'>;
+    matmul(b: Tensor, options?: MatmulOptions): Tensor<D>;
+    reshape(shape: readonly number[]): Tensor<D>;
+    flatten(startDim?: number): Tensor<D>;
+    permute(perm: readonly number[]): Tensor<D>;
+    transpose(dim0?: number, dim1?: number): Tensor<D>;
+    broadcastTo(shape: readonly number[]): Tensor<D>;
+    expand(shape: readonly number[]): Tensor<D>;
+    slice(begin: readonly number[], size?: readonly number[]): Tensor<D>;
+    gather(indices: Tensor, axis?: number): Tensor<D>;
+    clone(): Tensor<D>;
+    equal(b: Tensor<D>): Tensor<D>;
+    equal(b: TensorLike): Tensor<D extends FloatDType ? D : DType>;
+    greater(b: Tensor<D>): Tensor<D>;
+    greater(b: TensorLike): Tensor<D extends FloatDType ? D : DType>;
+    greaterEqual(b: Tensor<D>): Tensor<D>;
+    greaterEqual(b: TensorLike): Tensor<D extends FloatDType ? D : DType>;
+    less(b: Tensor<D>): Tensor<D>;
+    less(b: TensorLike): Tensor<D extends FloatDType ? D : DType>;
+    lessEqual(b: Tensor<D>): Tensor<D>;
+    lessEqual(b: TensorLike): Tensor<D extends FloatDType ? D : DType>;
     /** This tensor converted to `dtype` (a view when it already has it). */
-    cast(dtype: DType): Tensor;
+    cast<E extends DType>(dtype: E): Tensor<E>;
     /** cast('float32'), as PyTorch's .float(). */
-    float(): Tensor;
+    float(): Tensor<'float32'>;
     /** cast('int32'): truncates toward zero, as PyTorch's .int(). */
-    int(): Tensor;
-    sin(): Tensor;
-    cos(): Tensor;
-    cumsum(dim: number): Tensor;
-    tril(diagonal?: number): Tensor;
-    triu(diagonal?: number): Tensor;
-    topK(k: number, options?: TopKOptions): { values: Tensor; indices: Tensor };
-    multinomial(numSamples: number, options?: MultinomialOptions): Tensor;
+    int(): Tensor<'int32'>;
+    sin(): Tensor<D>;
+    cos(): Tensor<D>;
+    cumsum(dim: number): Tensor<D>;
+    tril(diagonal?: number): Tensor<D>;
+    triu(diagonal?: number): Tensor<D>;
+    topK(k: number, options?: TopKOptions): { values: Tensor<D>; indices: Tensor<'int32'> };
+    multinomial(numSamples: number, options?: MultinomialOptions): Tensor<'int32'>;
   }
 }
 

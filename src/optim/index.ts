@@ -9,5 +9,8 @@ export type { RmspropOptions } from './rmsprop.js';
 export { Adagrad } from './adagrad.js';
 export type { AdagradOptions } from './adagrad.js';
 export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, OneCycleLR, ReduceLROnPlateau } from './schedulers.js';
-export type { SchedulerState } from './schedulers.js';
+export type {
+  CosineAnnealingLROptions, ExponentialLROptions, LinearLROptions, OneCycleLROptions, ReduceLROnPlateauOptions, SchedulerState,
+  StepLROptions,
+} from './schedulers.js';
 export { clipGradNorm, clipGradValue } from './clip.js';

@@ -137,11 +137,11 @@ function makeOptimizer(c: TrainConfig, params: Tensor[]): Optimizer<Hyper> {
 function makeScheduler(c: TrainConfig, opt: Optimizer<Hyper>, batchesPerEpoch: number): LRScheduler | null {
   switch (c.schedule) {
     case 'none': return null;
-    case 'step': return new StepLR(opt, Math.max(1, Math.round(c.epochs / 3)), 0.1);
-    case 'cosine': return new CosineAnnealingLR(opt, c.epochs);
-    case 'exponential': return new ExponentialLR(opt, 0.9);
-    case 'linear': return new LinearLR(opt, 0.1, 1, Math.max(1, Math.min(5, c.epochs)));
-    case 'onecycle': return new OneCycleLR(opt, c.lr, c.epochs * batchesPerEpoch);
+    case 'step': return new StepLR(opt, { stepSize: Math.max(1, Math.round(c.epochs / 3)), gamma: 0.1 });
+    case 'cosine': return new CosineAnnealingLR(opt, { tMax: c.epochs });
+    case 'exponential': return new ExponentialLR(opt, { gamma: 0.9 });
+    case 'linear': return new LinearLR(opt, { startFactor: 0.1, endFactor: 1, totalIters: Math.max(1, Math.min(5, c.epochs)) });
+    case 'onecycle': return new OneCycleLR(opt, { maxLr: c.lr, totalSteps: c.epochs * batchesPerEpoch });
   }
 }
 

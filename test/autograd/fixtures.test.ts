@@ -53,7 +53,7 @@ describe.each(BACKENDS)('PyTorch fixtures on %s', (name) => {
       expectNoLeaks(() => tidy(() => {
         const W = c.W.map((w) => tensor(w, { requiresGrad: true }));
         const b = c.b.map((v) => tensor(v, { requiresGrad: true }));
-        let h = tensor(c.X);
+        let h: Tensor = tensor(c.X);
         W.forEach((w, i) => {
           h = wg.linear(h, w, b[i]!);
           if (i < W.length - 1) h = ACT[c.activation]!(h);

@@ -63,6 +63,7 @@ describe('assigning .grad', () => {
       }).toThrow("grad: the gradient of tensor 'w' [3] is on another wasm backend");
       const r = tensor([1, 2], { backend: refBackend(), name: 'r' });
       expect(() => {
+        // @ts-expect-error: a float64 gradient for a float32 tensor, which its type refuses too
         r.grad = tensor([1, 2], { backend: refBackend(), dtype: 'float64' });
       }).toThrow("grad: the gradient of tensor 'r' [2] is float64, not float32");
       r.dispose();

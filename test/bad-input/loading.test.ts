@@ -39,14 +39,14 @@ beforeAll(async () => {
   await init({ build: 'simd' });
   const model = mlp(1);
   const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
-  const sched = new optim.StepLR(opt, 2, 0.5);
+  const sched = new optim.StepLR(opt, { stepSize: 2, gamma: 0.5 });
   for (let i = 0; i < 3; i++) {
     step(model, opt);
     sched.step();
   }
   const other = mlp(5);
   const otherOpt = new optim.Adam(other.parameters(), { lr: 0.02 });
-  const otherSched = new optim.StepLR(otherOpt, 3, 0.1);
+  const otherSched = new optim.StepLR(otherOpt, { stepSize: 3, gamma: 0.1 });
   step(other, otherOpt);
   otherSched.step();
   const checkpoint = checkpointToBytes({ model: other, optimizer: otherOpt, scheduler: otherSched, step: 1, generators: { g: new Generator(77) } });

@@ -141,7 +141,7 @@ describe.each(BACKENDS)('compile (%s): bit-identical to eager over 20 steps', (b
   ])('Adam with %s', async (_name, inside) => {
     await same(() => {
       const s = mlp((p) => new optim.Adam(p, { lr: 0.02 }))();
-      return { ...s, scheduler: new optim.OneCycleLR(s.optimizer, 0.05, 20), scheduleInside: inside };
+      return { ...s, scheduler: new optim.OneCycleLR(s.optimizer, { maxLr: 0.05, totalSteps: 20 }), scheduleInside: inside };
     });
   });
 

@@ -15,7 +15,7 @@ export async function seededRun(wg, steps) {
     new wg.nn.Linear(32, 16, { generator: g }), new wg.nn.Tanh(), new wg.nn.Linear(16, 5, { generator: g }),
   );
   const opt = new wg.optim.Adam(model.parameters(), { lr: 0.01, weightDecay: 1e-4 });
-  const sched = new wg.optim.CosineAnnealingLR(opt, steps);
+  const sched = new wg.optim.CosineAnnealingLR(opt, { tMax: steps });
   const x = wg.keep(wg.randn([64, 20], { generator: g }));
   const y = wg.keep(wg.tensor(Array.from(g.permutation(64), (v) => v % 5), { dtype: 'int32' }));
   const losses = [];

@@ -21,7 +21,7 @@ function makeRun(): Run {
     new nn.Linear(16, 3, { generator: new Generator(2) }),
   );
   const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
-  return { model, opt, sched: new optim.StepLR(opt, 3, 0.5), shuffle, dropout, step: 0 };
+  return { model, opt, sched: new optim.StepLR(opt, { stepSize: 3, gamma: 0.5 }), shuffle, dropout, step: 0 };
 }
 
 const rand = mulberry32(9);

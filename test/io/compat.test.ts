@@ -15,7 +15,7 @@ function run(steps: number) {
   const model = new nn.Sequential(new nn.Linear(3, 4, { generator: new Generator(1) }), new nn.ReLU(),
     new nn.Linear(4, 2, { generator: new Generator(2) }));
   const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
-  const sched = new optim.StepLR(opt, 2, 0.5);
+  const sched = new optim.StepLR(opt, { stepSize: 2, gamma: 0.5 });
   const shuffle = new Generator(21);
   const r = { model, opt, sched, shuffle, train: (n: number) => {
     for (let s = 0; s < n; s++) {

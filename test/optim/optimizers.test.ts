@@ -188,15 +188,15 @@ describe('learning-rate schedules (PyTorch formulas)', () => {
   };
 
   it('StepLR, ExponentialLR, CosineAnnealingLR, LinearLR', () => {
-    expectClose(lrs((o) => new optim.StepLR(o, 2, 0.1), 5), [1, 1, 0.1, 0.1, 0.01, 0.01], 1e-12, 1e-12, 'StepLR');
-    expectClose(lrs((o) => new optim.ExponentialLR(o, 0.5), 3), [1, 0.5, 0.25, 0.125], 1e-12, 1e-12, 'ExponentialLR');
-    expectClose(lrs((o) => new optim.CosineAnnealingLR(o, 4, 0.1), 4),
+    expectClose(lrs((o) => new optim.StepLR(o, { stepSize: 2, gamma: 0.1 }), 5), [1, 1, 0.1, 0.1, 0.01, 0.01], 1e-12, 1e-12, 'StepLR');
+    expectClose(lrs((o) => new optim.ExponentialLR(o, { gamma: 0.5 }), 3), [1, 0.5, 0.25, 0.125], 1e-12, 1e-12, 'ExponentialLR');
+    expectClose(lrs((o) => new optim.CosineAnnealingLR(o, { tMax: 4, etaMin: 0.1 }), 4),
       [1, 0.1 + 0.9 * (1 + Math.SQRT1_2) / 2, 0.55, 0.1 + 0.9 * (1 - Math.SQRT1_2) / 2, 0.1], 1e-12, 1e-12, 'Cosine');
-    expectClose(lrs((o) => new optim.LinearLR(o, 0.25, 1, 3), 4), [0.25, 0.5, 0.75, 1, 1], 1e-12, 1e-12, 'LinearLR');
+    expectClose(lrs((o) => new optim.LinearLR(o, { startFactor: 0.25, endFactor: 1, totalIters: 3 }), 4), [0.25, 0.5, 0.75, 1, 1], 1e-12, 1e-12, 'LinearLR');
   });
 
   it('OneCycleLR rises to maxLr and anneals to maxLr/(div·finalDiv)', () => {
-    const v = lrs((o) => new optim.OneCycleLR(o, 0.1, 10, 0.3, 25, 1e4), 9); // warm-up ends at step 0.3·10 − 1 = 2
+    const v = lrs((o) => new optim.OneCycleLR(o, { maxLr: 0.1, totalSteps: 10, pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4 }), 9); // warm-up ends at step 0.3·10 − 1 = 2
     expect(v[0]).toBeCloseTo(0.1 / 25, 12);
     expect(v[2]).toBeCloseTo(0.1, 12);
     expect(v[9]).toBeCloseTo(0.1 / 25 / 1e4, 12);
@@ -213,8 +213,8 @@ describe('learning-rate schedules (PyTorch formulas)', () => {
   it('rejects bad schedule parameters', () => {
     const p = keep(tensor([1], { requiresGrad: true }));
     const o = new optim.SGD([p], { lr: 1 });
-    expect(() => new optim.StepLR(o, 0)).toThrow('StepLR: stepSize must be a positive integer, got 0');
-    expect(() => new optim.OneCycleLR(o, 0.1, 10, 1.5)).toThrow('OneCycleLR: pctStart must be in (0, 1)');
+    expect(() => new optim.StepLR(o, { stepSize: 0 })).toThrow('StepLR: stepSize must be a positive integer, got 0');
+    expect(() => new optim.OneCycleLR(o, { maxLr: 0.1, totalSteps: 10, pctStart: 1.5 })).toThrow('OneCycleLR: pctStart must be in (0, 1)');
     expect(() => new optim.ReduceLROnPlateau(o, { factor: 2 })).toThrow('ReduceLROnPlateau: factor must be in (0, 1)');
     p.dispose();
   });

@@ -136,17 +136,17 @@ const mlp = (seed: number) => new nn.Sequential(
 type Scheduler = optim.LRScheduler | optim.ReduceLROnPlateau;
 
 const KINDS: [string, (m: nn.Module) => optim.Optimizer<{ lr: number }>, (o: optim.Optimizer<{ lr: number }>) => Scheduler][] = [
-  ['SGD + StepLR', (m) => new optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true }), (o) => new optim.StepLR(o, 2, 0.5)],
-  ['Adam + CosineAnnealingLR', (m) => new optim.Adam(m.parameters(), { lr: 0.01 }), (o) => new optim.CosineAnnealingLR(o, 10)],
-  ['AdamW + OneCycleLR', (m) => new optim.AdamW(m.parameters(), { lr: 0.01 }), (o) => new optim.OneCycleLR(o, 0.05, 20)],
+  ['SGD + StepLR', (m) => new optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true }), (o) => new optim.StepLR(o, { stepSize: 2, gamma: 0.5 })],
+  ['Adam + CosineAnnealingLR', (m) => new optim.Adam(m.parameters(), { lr: 0.01 }), (o) => new optim.CosineAnnealingLR(o, { tMax: 10 })],
+  ['AdamW + OneCycleLR', (m) => new optim.AdamW(m.parameters(), { lr: 0.01 }), (o) => new optim.OneCycleLR(o, { maxLr: 0.05, totalSteps: 20 })],
   ['RMSprop + ExponentialLR', (m) => new optim.RMSprop(m.parameters(), { lr: 0.01, momentum: 0.5, centered: true }),
-    (o) => new optim.ExponentialLR(o, 0.9)],
+    (o) => new optim.ExponentialLR(o, { gamma: 0.9 })],
   ['Adagrad + ReduceLROnPlateau', (m) => new optim.Adagrad(m.parameters(), { lr: 0.1, initialAccumulatorValue: 0.1 }),
     (o) => new optim.ReduceLROnPlateau(o, { patience: 0 })],
   ['SGD in two groups + LinearLR', (m) => {
     const [w1, b1, w2, b2] = m.parameters() as [Tensor, Tensor, Tensor, Tensor];
     return new optim.SGD([{ params: [w1, b1], lr: 0.05 }, { params: [w2, b2], momentum: 0.5 }], { lr: 0.1 });
-  }, (o) => new optim.LinearLR(o, 0.5, 1, 4)],
+  }, (o) => new optim.LinearLR(o, { startFactor: 0.5, endFactor: 1, totalIters: 4 })],
 ];
 
 interface Run { model: nn.Sequential; opt: optim.Optimizer<{ lr: number }>; sched: Scheduler; gen: Generator }
