@@ -10,17 +10,26 @@ import { checkShape, fmt, sizeOf } from './kernels/shape.js';
 import { boolean, checkOptions, describe, given, instanceOf, integer, number, oneOf, string, type Check } from './options.js';
 import { globalGenerator, Generator } from './random.js';
 
+/** Options of tensor() and the other creation functions (PyTorch's dtype, requires_grad). */
 export interface TensorOptions {
+  /** Element type (default float32; float64 runs only on the ref backend; int32 for labels and indices). */
   dtype?: DType;
+  /**
+   * Record operations on this tensor so backward() gives it a `.grad` (a leaf, like a PyTorch parameter); default
+   * false.
+   */
   requiresGrad?: boolean;
+  /** A label shown by graphOf, toDot, explain and error messages. */
   name?: string;
   /** Defaults to the current backend (see init / setBackend). */
   backend?: Backend;
 }
 
+/** Options of randn and rand: TensorOptions plus where the random numbers come from. */
 export interface RandomOptions extends TensorOptions {
   /** A seed for this call alone; otherwise the global generator (manualSeed) or `generator` is used. */
   seed?: number;
+  /** Draw from this generator instead of the global one. */
   generator?: Generator;
 }
 
@@ -137,12 +146,18 @@ function checkData(data: unknown): void {
   if (data instanceof DataView) throw new Error('tensor: a DataView holds no typed values; pass a typed array such as new Float32Array(buffer)');
 }
 
+/**
+ * A tensor of `shape` filled with `value` (PyTorch's torch.full). Throws when value is not a number or the shape is
+ * not a list of integers ≥ 0.
+ */
 export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
   if (typeof value !== 'number') throw new Error(`full: value must be a number, got ${describe(value)}`);
   return constant('full', shape, value, checked('full', options));
 }
 
+/** A tensor of `shape` filled with 0 (float32 unless `dtype` says otherwise). */
 export const zeros = (shape: readonly number[], options?: TensorOptions) => constant('zeros', shape, 0, checked('zeros', options));
+/** A tensor of `shape` filled with 1 (float32 unless `dtype` says otherwise). */
 export const ones = (shape: readonly number[], options?: TensorOptions) => constant('ones', shape, 1, checked('ones', options));
 
 /** A tensor of x's shape, dtype and backend filled with value. */
@@ -150,7 +165,9 @@ export function fullLike(x: Tensor, value: number, options: TensorOptions = {}):
   checked('fullLike', options);
   return constant('fullLike', x.shape, value, { dtype: x.dtype, backend: x.backend, ...given(options) });
 }
+/** zeros with x's shape, dtype and backend. */
 export const zerosLike = (x: Tensor, options?: TensorOptions) => fullLike(x, 0, checked('zerosLike', options));
+/** ones with x's shape, dtype and backend. */
 export const onesLike = (x: Tensor, options?: TensorOptions) => fullLike(x, 1, checked('onesLike', options));
 
 /** start, start+step, … below stop (one argument: 0 … n−1). */

@@ -12,6 +12,10 @@ import { view } from './reshape.js';
 
 const DTYPE = oneOf('float32', 'float64', 'int32');
 
+/**
+ * x converted to `dtype`, as PyTorch's x.to(dtype): float → int32 truncates toward zero, int32 → float32 rounds to
+ * nearest; the same dtype gives a view. An int32 result has no gradient.
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor('cast', 'x', x);
   checkValue('cast', 'dtype', dtype, DTYPE);

@@ -88,46 +88,87 @@ declare module '../autograd/tensor.js' {
   interface Tensor {
     /** backward(), backward(grad), backward(options) or backward(grad, options). */
     backward(grad?: Tensor | BackwardOptions, options?: BackwardOptions): void;
+    /** this + b, broadcasting; see {@link add}. */
     add(b: TensorLike): Tensor;
+    /** this − b, broadcasting; see {@link sub}. */
     sub(b: TensorLike): Tensor;
+    /** this · b elementwise, broadcasting; see {@link mul}. */
     mul(b: TensorLike): Tensor;
+    /** this / b, broadcasting; see {@link div}. */
     div(b: TensorLike): Tensor;
+    /** this raised to the power b, broadcasting; see {@link pow}. */
     pow(b: TensorLike): Tensor;
+    /** Elementwise max(this, b); see {@link maximum}. */
     maximum(b: TensorLike): Tensor;
+    /** Elementwise min(this, b); see {@link minimum}. */
     minimum(b: TensorLike): Tensor;
+    /** −this; see {@link neg}. */
     neg(): Tensor;
+    /** eˣ elementwise; see {@link exp}. */
     exp(): Tensor;
+    /** Natural logarithm elementwise; see {@link log}. */
     log(): Tensor;
+    /** Square root elementwise; see {@link sqrt}. */
     sqrt(): Tensor;
+    /** |x| elementwise; see {@link abs}. */
     abs(): Tensor;
+    /** x² elementwise; see {@link square}. */
     square(): Tensor;
+    /** −1, 0 or 1 elementwise; see {@link sign}. */
     sign(): Tensor;
+    /** max(x, 0) elementwise; see {@link relu}. */
     relu(): Tensor;
+    /** x for x > 0, alpha·x otherwise (alpha default 0.01); see {@link leakyRelu}. */
     leakyRelu(alpha?: number): Tensor;
+    /** 1/(1 + e⁻ˣ) elementwise; see {@link sigmoid}. */
     sigmoid(): Tensor;
+    /** tanh elementwise; see {@link tanh}. */
     tanh(): Tensor;
+    /** GELU (exact erf form) elementwise; see {@link gelu}. */
     gelu(): Tensor;
+    /** ln(1 + e^(βx))/β elementwise; see {@link softplus}. */
     softplus(beta?: number): Tensor;
+    /** Softmax along `axis` (default −1); see {@link softmax}. */
     softmax(axis?: number): Tensor;
+    /** Log-softmax along `axis` (default −1); see {@link logSoftmax}. */
     logSoftmax(axis?: number): Tensor;
+    /** Sum over `axes` (default all); see {@link sum}. */
     sum(axes?: Axes, keepdims?: boolean): Tensor;
+    /** Mean over `axes` (default all); see {@link mean}. */
     mean(axes?: Axes, keepdims?: boolean): Tensor;
+    /** Maximum over `axes` (default all); see {@link max}. */
     max(axes?: Axes, keepdims?: boolean): Tensor;
+    /** int32 positions of the maximum along `axis` (default −1, the last); see {@link argMax}. */
     argMax(axis?: number, keepdims?: boolean): Tensor;
+    /** Matrix product this·b (batched, broadcast, transpose flags); see {@link matmul}. */
     matmul(b: Tensor, options?: MatmulOptions): Tensor;
+    /** The same values under another shape (one dim may be −1); see {@link reshape}. */
     reshape(shape: readonly number[]): Tensor;
+    /** Dims from `startDim` (default 0) on merged into one; see {@link flatten}. */
     flatten(startDim?: number): Tensor;
+    /** Dims reordered by `perm`; see {@link permute}. */
     permute(perm: readonly number[]): Tensor;
+    /** Two dims swapped (default the last two); see {@link transpose}. */
     transpose(dim0?: number, dim1?: number): Tensor;
+    /** Stretched to `shape` by broadcasting; see {@link broadcastTo}. */
     broadcastTo(shape: readonly number[]): Tensor;
+    /** Alias of broadcastTo (PyTorch's expand). */
     expand(shape: readonly number[]): Tensor;
+    /** The block starting at `begin` with `size` (−1: to the end); see {@link slice}. */
     slice(begin: readonly number[], size?: readonly number[]): Tensor;
+    /** Entries at int32 `indices` along `axis`; see {@link gather}. */
     gather(indices: Tensor, axis?: number): Tensor;
+    /** A copy in new storage; see {@link clone}. */
     clone(): Tensor;
+    /** 1 where this = b, else 0; see {@link equal}. */
     equal(b: TensorLike): Tensor;
+    /** 1 where this > b, else 0; see {@link greater}. */
     greater(b: TensorLike): Tensor;
+    /** 1 where this ≥ b, else 0; see {@link greaterEqual}. */
     greaterEqual(b: TensorLike): Tensor;
+    /** 1 where this < b, else 0; see {@link less}. */
     less(b: TensorLike): Tensor;
+    /** 1 where this ≤ b, else 0; see {@link lessEqual}. */
     lessEqual(b: TensorLike): Tensor;
     /** This tensor converted to `dtype` (a view when it already has it). */
     cast(dtype: DType): Tensor;
@@ -135,12 +176,19 @@ declare module '../autograd/tensor.js' {
     float(): Tensor;
     /** cast('int32'): truncates toward zero, as PyTorch's .int(). */
     int(): Tensor;
+    /** Sine elementwise (radians); see {@link sin}. */
     sin(): Tensor;
+    /** Cosine elementwise (radians); see {@link cos}. */
     cos(): Tensor;
+    /** Running sums along `dim`; see {@link cumsum}. */
     cumsum(dim: number): Tensor;
+    /** The lower triangle of the last two dims; see {@link tril}. */
     tril(diagonal?: number): Tensor;
+    /** The upper triangle of the last two dims; see {@link triu}. */
     triu(diagonal?: number): Tensor;
+    /** The k largest (or smallest) entries along a dim and their int32 positions; see {@link topK}. */
     topK(k: number, options?: TopKOptions): { values: Tensor; indices: Tensor };
+    /** numSamples category indices drawn from each row's weights; see {@link multinomial}. */
     multinomial(numSamples: number, options?: MultinomialOptions): Tensor;
   }
 }

@@ -11,8 +11,14 @@ import * as K from '../kernels/index.js';
 import { reshape } from './reshape.js';
 import { sum } from './sum.js';
 
+/** Transpose flags of matmul: the kernel reads the operand transposed, no copy is made. */
 export interface MatmulOptions { transA?: boolean; transB?: boolean }
 
+/**
+ * Matrix product op(a)·op(b), where op transposes the last two dims when transA / transB is set. Batched [..., m,
+ * k]·[..., k, n] with the batch dims broadcast; a 1-D operand is a row vector on the left and a column vector on the
+ * right, as in PyTorch's torch.matmul. Throws, naming the shapes, when the inner dims differ.
+ */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   checkOptions('matmul', options, { transA: boolean, transB: boolean });
   const { transA = false, transB = false } = options;
