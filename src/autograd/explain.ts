@@ -23,19 +23,32 @@ export interface ExplainInput {
   global: ValueSummary | null;
 }
 
+/**
+ * One row of the backward table: a node of the graph, its upstream gradient and each input's local and global
+ * gradient (upstream × local = global).
+ */
 export interface ExplainRow {
+  /** Position in backward order, from 1 (the node nearest the root). */
   step: number;
+  /** The op's name as in the API ('matmul', 'relu', …). */
   op: string;
+  /** The op's symbol as the graph shows it ('×', 'ϕ', '+', …). */
   symbol: string;
   /** The node as an equation, e.g. "o = W2·h". */
   formula: string;
+  /** The node's output tensor's name. */
   output: string;
+  /** ∂J/∂output: the gradient arriving from above. */
   upstream: ValueSummary;
+  /** Each input with its local derivative (a formula) and its global gradient ∂J/∂input. */
   inputs: ExplainInput[];
 }
 
+/** What explain() returns: the backward table of a scalar's graph, node by node. */
 export interface Explanation {
+  /** The name of the scalar explained (J). */
   root: string;
+  /** One row per operator, in backward order. */
   rows: ExplainRow[];
   /** The table as text. */
   toString(): string;

@@ -124,7 +124,12 @@ export function grads(f: Fn): (xs: readonly Tensor[], dy?: Tensor) => Tensor[] {
 }
 
 /** valueAndGrad(f)(x): f(x) and its gradient, from one forward pass. */
-export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => { value: Tensor; grad: Tensor } {
+export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => {
+  /** f(x). */
+  value: Tensor;
+  /** The gradient of f at x (times dy when given). */
+  grad: Tensor;
+} {
   checkFunction('valueAndGrad', f);
   return (x, dy) => {
     checkTensor('valueAndGrad', 'the input', x);
@@ -134,7 +139,12 @@ export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor)
 }
 
 /** valueAndGrads(f)(xs): f(...xs) and its gradient with respect to each input. */
-export function valueAndGrads(f: Fn): (xs: readonly Tensor[], dy?: Tensor) => { value: Tensor; grads: Tensor[] } {
+export function valueAndGrads(f: Fn): (xs: readonly Tensor[], dy?: Tensor) => {
+  /** f(...xs). */
+  value: Tensor;
+  /** The gradient with respect to each input, in order. */
+  grads: Tensor[];
+} {
   checkFunction('valueAndGrads', f);
   return (xs, dy) => traced(f, tensorList('valueAndGrads', 'xs', xs), dy, 'valueAndGrads');
 }

@@ -22,14 +22,19 @@ export interface GradcheckOptions {
   maxElements?: number;
   /** Random directions per large input (default 3). */
   directions?: number;
+  /** Seed of the random directions (default 0). */
   seed?: number;
 }
 
+/** What gradcheck() returns. */
 export interface GradcheckResult {
+  /** Whether every analytic gradient matched its finite-difference estimate within atol + rtol·|numeric|. */
   passed: boolean;
+  /** The largest |analytic − numeric| seen. */
   maxAbsError: number;
   /** One line per mismatch: input, element or direction, analytic and numeric values. */
   failures: string[];
+  /** How many elements and directions were compared. */
   checks: number;
 }
 

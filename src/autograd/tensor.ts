@@ -47,10 +47,19 @@ const reclaim = new FinalizationRegistry<Lease>(({ storage, origin }) => {
   if (origin !== null) uncountTensor(origin);
 });
 
+/** Nested arrays of numbers, as tensor() takes them and array() returns them. */
 export type NestedArray = number | NestedArray[];
 
+/**
+ * An n-dimensional array on a backend (wasm linear memory, or the reference backend), with autograd: ops on tensors
+ * that require a gradient record a graph, and backward() fills the leaves' `.grad`, as in PyTorch. Make tensors with
+ * tensor(), zeros(), randn() and friends; free them with dispose() or tidy(). Every op is also a method:
+ * `x.matmul(w).relu()`.
+ */
 export class Tensor {
+  /** A number unique to this tensor in the process. */
   readonly id = nextTensorId++;
+  /** The size of each dim ([] for a scalar). */
   readonly shape: readonly number[];
   private _grad: Tensor | null = null;
   /** The op that produced this tensor; null for leaves. */
@@ -94,24 +103,31 @@ export class Tensor {
     if (!this.scope) this.watch();
   }
 
+  /** @internal The storage (backend buffer) behind this tensor; throws once it is disposed. */
   get buf(): Buf {
     return this.alive('use').buf;
   }
+  /** Element type: 'float32', 'float64' or 'int32'. */
   get dtype(): DType {
     return this.buf.dtype;
   }
+  /** The backend that holds the storage. */
   get backend(): Backend {
     return this.buf.backend;
   }
+  /** Number of elements (the product of the shape). */
   get size(): number {
     return sizeOf(this.shape);
   }
+  /** Number of dims. */
   get rank(): number {
     return this.shape.length;
   }
+  /** Whether no op produced this tensor (data and parameters are leaves; PyTorch's is_leaf). */
   get isLeaf(): boolean {
     return this.node === null;
   }
+  /** Whether dispose() freed this tensor (or its scope did). */
   get isDisposed(): boolean {
     return this.lease === null;
   }
@@ -139,6 +155,7 @@ export class Tensor {
     this._grad = g;
   }
 
+  /** Whether autograd records ops on this tensor; setting it is allowed on leaves only (PyTorch's requires_grad). */
   get requiresGrad(): boolean {
     return this._requiresGrad;
   }
