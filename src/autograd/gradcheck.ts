@@ -11,6 +11,7 @@ import { tensorList } from './op.js';
 import { noGrad, tidy } from './scope.js';
 import type { Tensor } from './tensor.js';
 
+/** Options of gradcheck (PyTorch's torch.autograd.gradcheck: eps, atol, rtol). */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number;

@@ -141,6 +141,7 @@ export class Tensor {
   get grad(): Tensor | null {
     return this._grad;
   }
+  /** Assigns the gradient: null, or a live tensor of this tensor's shape, dtype and backend (an error otherwise). */
   set grad(g: Tensor | null) {
     if (g !== null) {
       if (this.isDisposed) throw new Error(`grad: ${this.describe()} was disposed; it can take no gradient`);
@@ -159,6 +160,7 @@ export class Tensor {
   get requiresGrad(): boolean {
     return this._requiresGrad;
   }
+  /** Turns recording on (floating-point tensors only) or off (leaves only: detach() an op's output instead). */
   set requiresGrad(on: boolean) {
     if (on && this.dtype === 'int32') {
       throw new Error('requiresGrad: only floating-point tensors can require gradients (this one is int32)');

@@ -187,7 +187,12 @@ declare module '../autograd/tensor.js' {
     /** The upper triangle of the last two dims; see {@link triu}. */
     triu(diagonal?: number): Tensor;
     /** The k largest (or smallest) entries along a dim and their int32 positions; see {@link topK}. */
-    topK(k: number, options?: TopKOptions): { values: Tensor; indices: Tensor };
+    topK(k: number, options?: TopKOptions): {
+      /** The k entries along the dim, in order (differentiable). */
+      values: Tensor;
+      /** Their int32 positions along the dim. */
+      indices: Tensor;
+    };
     /** numSamples category indices drawn from each row's weights; see {@link multinomial}. */
     multinomial(numSamples: number, options?: MultinomialOptions): Tensor;
   }

@@ -12,7 +12,12 @@ import { reshape } from './reshape.js';
 import { sum } from './sum.js';
 
 /** Transpose flags of matmul: the kernel reads the operand transposed, no copy is made. */
-export interface MatmulOptions { transA?: boolean; transB?: boolean }
+export interface MatmulOptions {
+  /** Use a's last two dims transposed (default false). */
+  transA?: boolean;
+  /** Use b's last two dims transposed (default false): x·Wᵀ is matmul(x, W, { transB: true }). */
+  transB?: boolean;
+}
 
 /**
  * Matrix product op(a)·op(b), where op transposes the last two dims when transA / transB is set. Batched [..., m,
