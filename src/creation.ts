@@ -33,7 +33,8 @@ export interface RandomOptions extends TensorOptions {
   generator?: Generator;
 }
 
-type Data = NestedArray | TypedArray | readonly number[];
+/** What tensor() takes: a number, nested arrays of numbers, or a typed array (its dtype follows the array's). */
+export type Data = NestedArray | TypedArray | readonly number[];
 
 const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
 

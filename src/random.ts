@@ -5,6 +5,7 @@ import { tracing } from './compile/trace.js';
 import { describe } from './options.js';
 import { staged, type Staged } from './staging.js';
 
+/** A generator's state: four unsigned 32-bit integers, not all 0. */
 export type RngState = [number, number, number, number];
 
 /**

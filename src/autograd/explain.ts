@@ -11,13 +11,19 @@ import { Tensor } from './tensor.js';
 
 /** A value as the table shows it: all numbers when small, else its shape and norm. */
 export interface ValueSummary {
+  /** The value's shape. */
   shape: readonly number[];
+  /** Every number, row-major, when the value is small; else null. */
   values: number[] | null;
+  /** Its Euclidean (Frobenius) norm. */
   norm: number;
 }
 
+/** One input of an explained node. */
 export interface ExplainInput {
+  /** The input's name. */
   name: string;
+  /** The local derivative ∂output/∂input, as a formula. */
   local: string;
   /** ∂J/∂input; null where the input needs no gradient (data, labels). */
   global: ValueSummary | null;

@@ -84,7 +84,8 @@ function zerosOf(x: Tensor): Tensor {
   return new Tensor(z.buf, z.shape);
 }
 
-type Fn = (...xs: Tensor[]) => Tensor;
+/** A function of tensors to a tensor, as grads() and valueAndGrads() differentiate it. */
+export type Fn = (...xs: Tensor[]) => Tensor;
 
 /**
  * Runs f on inputs that track gradients. An input that already requires a gradient is used as is and the

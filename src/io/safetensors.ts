@@ -14,7 +14,8 @@ import { fmt, sizeOf } from '../kernels/shape.js';
 import { checkOptions, describe, integer, isPlainObject, string } from '../options.js';
 import { crc32Update } from './crc32.js';
 
-type Dtype = 'F32' | 'F64' | 'I32' | 'F16' | 'BF16' | 'I64' | 'U8';
+/** The safetensors dtypes wasmgrad reads (and, for F32, F64, I32, writes). */
+export type Dtype = 'F32' | 'F64' | 'I32' | 'F16' | 'BF16' | 'I64' | 'U8';
 const SIZE: Record<Dtype, number> = { F32: 4, F64: 8, I32: 4, F16: 2, BF16: 2, I64: 8, U8: 1 };
 
 /** A tensor read from a file: its values decoded to a JS typed array (F16/BF16 widen to Float32Array). */

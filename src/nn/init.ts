@@ -77,10 +77,13 @@ export function xavierNormal(t: Tensor, o: InitOptions & { gain?: number } = {})
   return normal(t, 0, (o.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), { generator: o.generator });
 }
 
-interface KaimingOptions extends InitOptions {
+/** Options of kaimingUniform and kaimingNormal (torch.nn.init.kaiming_*'s a, mode, nonlinearity). */
+export interface KaimingOptions extends InitOptions {
   /** The negative slope of a leaky ReLU that follows (a in PyTorch); 0 for ReLU. */
   a?: number;
+  /** Preserve the variance of the forward pass ('fanIn', default) or of the backward pass ('fanOut'). */
   mode?: 'fanIn' | 'fanOut';
+  /** The nonlinearity whose gain scales the bound (default 'leakyRelu', with slope `a`). */
   nonlinearity?: 'relu' | 'leakyRelu';
 }
 
