@@ -83,7 +83,7 @@ describe('docs/guides', () => {
     const problems = ts.getPreEmitDiagnostics(program).filter((d) => d.file && files.includes(d.file.fileName))
       .map((d) => `${d.file!.fileName.slice(dir.length + 1)}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
     expect(problems).toEqual([]);
-  });
+  }, 300_000); // a type-check of the library's sources: slow on a loaded machine
 });
 
 // The guides' shell lines name real commands and flags: each `npx wasmgrad <command> --flag …` is checked against
