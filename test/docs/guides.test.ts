@@ -4,8 +4,8 @@
 //          arrays and objects as JSON).
 //   check: the block is type-checked against the library's types (code for browsers, bundlers, other processes).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -107,5 +107,16 @@ describe('docs/guides shell commands', () => {
     const command = words[0] && !words[0].startsWith('-') ? words[0] : '';
     if (command) expect(help('')).toMatch(new RegExp(`^  ${command} `, 'm'));
     for (const flag of words.filter((w) => w.startsWith('--'))) expect(help(command)).toMatch(new RegExp(`^\\s+(-\\w, )?${flag}\\b`, 'm'));
+  });
+});
+
+// Relative links in the documentation point at files that exist.
+describe('docs links', () => {
+  const pages = ['docs/README.md', ...readdirSync(guidesDir).filter((f) => f.endsWith('.md')).map((f) => `docs/guides/${f}`)];
+  it.each(pages.map((p) => [p]))('%s', (page) => {
+    const text = readFileSync(join(root, page), 'utf8');
+    const targets = [...text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)].map((m) => m[1]!).filter((t) => !/^[a-z]+:/.test(t));
+    const missing = targets.filter((t) => !existsSync(join(root, dirname(page), t)));
+    expect(missing).toEqual([]);
   });
 });
