@@ -16,7 +16,10 @@ import { fmt } from '../kernels/shape.js';
 import { checkOptions, integer, type Check } from '../options.js';
 import { sum } from './sum.js';
 
-/** Convolution padding: zeros per side (one number, or one per spatial dim), 'valid' (none) or 'same' (output size = input size; stride 1 only). */
+/**
+ * Convolution padding: zeros per side (one number, or one per spatial dim), 'valid' (none) or 'same' (output size =
+ * input size; stride 1 only).
+ */
 export type Padding = number | readonly number[] | 'same' | 'valid';
 
 /** Options of conv1d and conv2d: a number applies to every spatial dim, an array gives one per dim. */

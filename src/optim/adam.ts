@@ -11,11 +11,15 @@ import { Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './opt
 export interface AdamOptions {
   /** Learning rate (default 1e-3). */
   lr: number;
-  /** Decay rates [β1, β2] of the running averages of the gradient and its square, each in [0, 1) (default [0.9, 0.999]). */
+  /**
+   * Decay rates [β1, β2] of the running averages of the gradient and its square, each in [0, 1) (default [0.9, 0.999]).
+   */
   betas: [number, number];
   /** Added to the denominator (default 1e-8). */
   eps: number;
-  /** Adam: L2 penalty added to the gradient (default 0); AdamW: decoupled decay, p·(1 − lr·weightDecay) (default 1e-2). */
+  /**
+   * Adam: L2 penalty added to the gradient (default 0); AdamW: decoupled decay, p·(1 − lr·weightDecay) (default 1e-2).
+   */
   weightDecay: number;
 }
 

@@ -34,7 +34,10 @@ export type ParamsInput<H extends Hyper> = Tensor | readonly Tensor[] | readonly
 export interface ParamState {
   /** Updates made so far. */
   step: number;
-  /** The optimizer's running tensors by name (SGD: momentumBuffer; Adam: expAvg, expAvgSq; …), shaped like the parameter. */
+  /**
+   * The optimizer's running tensors by name (SGD: momentumBuffer; Adam: expAvg, expAvgSq; …), shaped like the
+   * parameter.
+   */
   buffers: Record<string, Tensor>;
 }
 

@@ -19,7 +19,9 @@ export interface RmspropOptions {
   weightDecay: number;
   /** Momentum factor (default 0). */
   momentum: number;
-  /** Normalise by the variance of the gradient (its mean subtracted) instead of the raw second moment (default false). */
+  /**
+   * Normalise by the variance of the gradient (its mean subtracted) instead of the raw second moment (default false).
+   */
   centered: boolean;
 }
 
