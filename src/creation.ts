@@ -14,7 +14,12 @@ import { globalGenerator, Generator } from './random.js';
 export interface TensorOptions<D extends DType = DType> {
   /** 'float32' (the default), 'float64' (ref backend) or 'int32'. */
   dtype?: D;
+  /**
+   * Record operations on this tensor so backward() gives it a `.grad` (a leaf, like a PyTorch parameter); default
+   * false.
+   */
   requiresGrad?: boolean;
+  /** A label shown by graphOf, toDot, explain and error messages. */
   name?: string;
   /** Defaults to the current backend (see init / setBackend). */
   backend?: Backend;

@@ -60,3 +60,13 @@ export type { HubCheckpoint, LoadReport, LoadSafetensorsOptions } from './io/hub
 // issue 17 (api): the types of typed reads — the typed array of each dtype, and the dtype tensor() infers from data
 export type { DTypeArrays, TypedArrayOf } from './autograd/tensor.js';
 export type { DTypeOfData } from './creation.js';
+// Types that public signatures use, exported so that programs can name them and the API reference documents them.
+export type { Data as TensorData } from './creation.js';
+export type { Fn as TensorFunction } from './autograd/functional.js';
+export type { ExplainInput, ValueSummary } from './autograd/explain.js';
+export type { Padding } from './ops/convolution.js';
+export type { RngState } from './random.js';
+export type { StepResult } from './compile/compile.js';
+export type { WasmSource } from './backend/wasm/loader.js';
+export type { Dtype as SafetensorsDtype } from './io/safetensors.js';
+export type { SeedLinear, SeedNetwork, SeedNetworkOptions } from './seed.js';

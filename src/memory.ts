@@ -4,6 +4,7 @@ import { getBackend } from './backend/registry.js';
 import type { Backend } from './backend/types.js';
 import { describe } from './options.js';
 
+/** What memory() reports: live tensors, storage buffers and bytes. */
 export interface MemoryInfo {
   /**
    * Live tensor objects on every backend: neither disposed nor collected (a tensor the program dropped without
@@ -22,6 +23,10 @@ export interface MemoryInfo {
   limitBytes: number;
 }
 
+/**
+ * What is alive right now: tensor objects (on every backend) and the given backend's storage (default: the current
+ * one). Compare two readings to find leaks.
+ */
 export function memory(backend: Backend = getBackend()): MemoryInfo {
   if (typeof backend?.memory !== 'function') throw new Error(`memory: expected a backend (or nothing for the current one), got ${describe(backend)}`);
   const m = backend.memory();

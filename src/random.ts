@@ -5,8 +5,13 @@ import { tracing } from './compile/trace.js';
 import { describe } from './options.js';
 import { staged, type Staged } from './staging.js';
 
+/** A generator's state: four unsigned 32-bit integers, not all 0. */
 export type RngState = [number, number, number, number];
 
+/**
+ * A seeded random stream that is the same on every backend and engine (xoshiro128**; normals by Box–Muller),
+ * PyTorch's torch.Generator. `new Generator(seed)`.
+ */
 export class Generator {
   private s: Uint32Array;
 
@@ -28,6 +33,7 @@ export class Generator {
     if (this.s.every((v) => v === 0)) this.s[0] = 1;
   }
 
+  /** The next 32-bit unsigned integer of the stream. */
   nextUint32(): number {
     tracing.active?.draw();
     const s = this.s;
@@ -110,10 +116,15 @@ export class Generator {
     return p;
   }
 
+  /** The four 32-bit words of the state (save them to resume the stream with setState). */
   getState(): RngState {
     return [this.s[0]!, this.s[1]!, this.s[2]!, this.s[3]!];
   }
 
+  /**
+   * Restores a state from getState(); throws, changing nothing, when it is not four 32-bit words that are not all
+   * zero.
+   */
   setState(state: readonly number[]): void {
     this.stageState(state).commit();
   }

@@ -13,7 +13,21 @@ import { relu } from './ops/relu.js';
 import { sigmoid } from './ops/sigmoid.js';
 import { tanh } from './ops/tanh.js';
 
-export interface SeedLinear { w: Tensor; b: Tensor; x: Tensor; y: Tensor; yhat: Tensor; L: Tensor }
+/** The seed's worked example ŷ = w·x + b with L = ½(ŷ − y)², as tensors named as in the seed. */
+export interface SeedLinear {
+  /** The weight (requires grad). */
+  w: Tensor;
+  /** The bias (requires grad). */
+  b: Tensor;
+  /** The input. */
+  x: Tensor;
+  /** The label. */
+  y: Tensor;
+  /** The prediction ŷ. */
+  yhat: Tensor;
+  /** The loss. */
+  L: Tensor;
+}
 
 /** The worked example: forward pass only (call L.backward() or explain(L) next). */
 export function seedLinear(values = { x: 2, y: 3, w: 0.5, b: 0.1 }): SeedLinear {
@@ -29,19 +43,46 @@ export function seedLinear(values = { x: 2, y: 3, w: 0.5, b: 0.1 }): SeedLinear 
 
 export const ACTIVATIONS: Record<string, (x: Tensor) => Tensor> = { relu, sigmoid, tanh, gelu };
 
+/** Options of seedNetwork: the sizes, φ, the loss l and λ. */
 export interface SeedNetworkOptions {
+  /** Input size (default 3). */
   d?: number;
+  /** Hidden size (default 4). */
   h?: number;
+  /** Output size (default 2). */
   q?: number;
+  /** φ: 'relu' (default), 'sigmoid', 'tanh' or 'gelu'. */
   activation?: keyof typeof ACTIVATIONS;
+  /** l: ½‖o − y‖² ('mse', default) or cross-entropy against class 0. */
   loss?: 'mse' | 'crossEntropy';
+  /** λ of the L2 term (default 0.1). */
   lambda?: number;
+  /** Seed of the random x, W1, W2 and y (default 0). */
   seed?: number;
 }
 
+/** The seed's two-layer network z = W1·x, h = φ(z), o = W2·h, L = l(o, y), s = λ/2(‖W1‖² + ‖W2‖²), J = L + s. */
 export interface SeedNetwork {
-  x: Tensor; y: Tensor; W1: Tensor; W2: Tensor;
-  z: Tensor; h: Tensor; o: Tensor; L: Tensor; s: Tensor; J: Tensor;
+  /** Input [d]. */
+  x: Tensor;
+  /** Label: [q] for mse, an int32 class for crossEntropy. */
+  y: Tensor;
+  /** First-layer weights [h, d] (a parameter). */
+  W1: Tensor;
+  /** Second-layer weights [q, h] (a parameter). */
+  W2: Tensor;
+  /** W1·x. */
+  z: Tensor;
+  /** φ(z). */
+  h: Tensor;
+  /** W2·h. */
+  o: Tensor;
+  /** The data loss l(o, y). */
+  L: Tensor;
+  /** The L2 term. */
+  s: Tensor;
+  /** The objective L + s. */
+  J: Tensor;
 }
 
 /** The seed's two-layer network with the L2 term, on random values (seeded). */

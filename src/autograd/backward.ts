@@ -13,6 +13,7 @@ import { assertFinite } from './op.js';
 import { engine, tidy, withGradMode } from './scope.js';
 import type { Tensor } from './tensor.js';
 
+/** Options of backward() and Tensor.backward() (PyTorch's retain_graph, create_graph). */
 export interface BackwardOptions {
   /** Keep the saved tensors so backward can run through this graph again (default false). */
   retainGraph?: boolean;

@@ -11,31 +11,50 @@ import { Tensor } from './tensor.js';
 
 /** A value as the table shows it: all numbers when small, else its shape and norm. */
 export interface ValueSummary {
+  /** The value's shape. */
   shape: readonly number[];
+  /** Every number, row-major, when the value is small; else null. */
   values: number[] | null;
+  /** Its Euclidean (Frobenius) norm. */
   norm: number;
 }
 
+/** One input of an explained node. */
 export interface ExplainInput {
+  /** The input's name. */
   name: string;
+  /** The local derivative ∂output/∂input, as a formula. */
   local: string;
   /** ∂J/∂input; null where the input needs no gradient (data, labels). */
   global: ValueSummary | null;
 }
 
+/**
+ * One row of the backward table: a node of the graph, its upstream gradient and each input's local and global
+ * gradient (upstream × local = global).
+ */
 export interface ExplainRow {
+  /** Position in backward order, from 1 (the node nearest the root). */
   step: number;
+  /** The op's name as in the API ('matmul', 'relu', …). */
   op: string;
+  /** The op's symbol as the graph shows it ('×', 'ϕ', '+', …). */
   symbol: string;
   /** The node as an equation, e.g. "o = W2·h". */
   formula: string;
+  /** The node's output tensor's name. */
   output: string;
+  /** ∂J/∂output: the gradient arriving from above. */
   upstream: ValueSummary;
+  /** Each input with its local derivative (a formula) and its global gradient ∂J/∂input. */
   inputs: ExplainInput[];
 }
 
+/** What explain() returns: the backward table of a scalar's graph, node by node. */
 export interface Explanation {
+  /** The name of the scalar explained (J). */
   root: string;
+  /** One row per operator, in backward order. */
   rows: ExplainRow[];
   /** The table as text. */
   toString(): string;

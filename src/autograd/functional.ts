@@ -84,7 +84,8 @@ function zerosOf(x: Tensor): Tensor {
   return new Tensor(z.buf, z.shape);
 }
 
-type Fn = (...xs: Tensor[]) => Tensor;
+/** A function of tensors to a tensor, as grads() and valueAndGrads() differentiate it. */
+export type Fn = (...xs: Tensor[]) => Tensor;
 
 /**
  * Runs f on inputs that track gradients. An input that already requires a gradient is used as is and the
@@ -124,7 +125,12 @@ export function grads(f: Fn): (xs: readonly Tensor[], dy?: Tensor) => Tensor[] {
 }
 
 /** valueAndGrad(f)(x): f(x) and its gradient, from one forward pass. */
-export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => { value: Tensor; grad: Tensor } {
+export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => {
+  /** f(x). */
+  value: Tensor;
+  /** The gradient of f at x (times dy when given). */
+  grad: Tensor;
+} {
   checkFunction('valueAndGrad', f);
   return (x, dy) => {
     checkTensor('valueAndGrad', 'the input', x);
@@ -134,7 +140,12 @@ export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor)
 }
 
 /** valueAndGrads(f)(xs): f(...xs) and its gradient with respect to each input. */
-export function valueAndGrads(f: Fn): (xs: readonly Tensor[], dy?: Tensor) => { value: Tensor; grads: Tensor[] } {
+export function valueAndGrads(f: Fn): (xs: readonly Tensor[], dy?: Tensor) => {
+  /** f(...xs). */
+  value: Tensor;
+  /** The gradient with respect to each input, in order. */
+  grads: Tensor[];
+} {
   checkFunction('valueAndGrads', f);
   return (xs, dy) => traced(f, tensorList('valueAndGrads', 'xs', xs), dy, 'valueAndGrads');
 }

@@ -11,6 +11,7 @@ import { tensorList } from './op.js';
 import { noGrad, tidy } from './scope.js';
 import type { Tensor } from './tensor.js';
 
+/** Options of gradcheck (PyTorch's torch.autograd.gradcheck: eps, atol, rtol). */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number;
@@ -22,14 +23,19 @@ export interface GradcheckOptions {
   maxElements?: number;
   /** Random directions per large input (default 3). */
   directions?: number;
+  /** Seed of the random directions (default 0). */
   seed?: number;
 }
 
+/** What gradcheck() returns. */
 export interface GradcheckResult {
+  /** Whether every analytic gradient matched its finite-difference estimate within atol + rtol·|numeric|. */
   passed: boolean;
+  /** The largest |analytic − numeric| seen. */
   maxAbsError: number;
   /** One line per mismatch: input, element or direction, analytic and numeric values. */
   failures: string[];
+  /** How many elements and directions were compared. */
   checks: number;
 }
 

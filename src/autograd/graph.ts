@@ -5,10 +5,17 @@ import { describe } from '../options.js';
 import type { Node } from './node.js';
 import { Tensor } from './tensor.js';
 
+/**
+ * What a graph node is, as the seed draws them: a tensor (white box), a trainable parameter (blue box) or an operator
+ * (circle).
+ */
 export type GraphNodeKind = 'tensor' | 'parameter' | 'operator';
 
+/** A node of graphOf()'s graph. */
 export interface GraphNode {
+  /** Unique within the graph. */
   id: string;
+  /** Tensor, parameter or operator. */
   kind: GraphNodeKind;
   /** What the figure shows: a tensor's name (or t<id>), or an operator's symbol. */
   label: string;
@@ -16,12 +23,25 @@ export interface GraphNode {
   shape?: readonly number[];
   /** Operator name as in the API ('matmul', 'relu', …). */
   op?: string;
+  /** The operator's attributes (axes, options), when it has any. */
   attrs?: Readonly<Record<string, unknown>>;
 }
 
-export interface GraphEdge { from: string; to: string }
+/** An edge of graphOf()'s graph, in the direction data flows. */
+export interface GraphEdge {
+  /** The id of the node the data comes from. */
+  from: string;
+  /** The id of the node it goes to. */
+  to: string;
+}
 
-export interface Graph { nodes: GraphNode[]; edges: GraphEdge[] }
+/** A computational graph as data (graphOf): draw it with toDot, toMermaid or toSvg. */
+export interface Graph {
+  /** Tensors, parameters and operators. */
+  nodes: GraphNode[];
+  /** Data flow between them. */
+  edges: GraphEdge[];
+}
 
 const ACTIVATIONS = new Set(['relu', 'leakyRelu', 'sigmoid', 'tanh', 'gelu', 'softplus']);
 const LOSSES = new Set(['mseLoss', 'crossEntropy', 'bceWithLogits', 'huberLoss']);

@@ -9,6 +9,7 @@ import { Node, type BackwardFn, type Edge, type LocalFormula } from './node.js';
 import { engine } from './scope.js';
 import { Tensor } from './tensor.js';
 
+/** A tensor, or a number that ops treat as a scalar tensor of the other operand's dtype. */
 export type TensorLike = Tensor | number;
 
 export interface OpSpec {

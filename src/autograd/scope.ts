@@ -93,6 +93,7 @@ export function withGradMode<T>(enabled: boolean, fn: () => T, api = 'withGradMo
   return result;
 }
 
+/** Whether operations are being recorded for autograd now (false inside noGrad). */
 export function isGradEnabled(): boolean {
   return engine.gradEnabled;
 }

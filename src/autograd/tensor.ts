@@ -72,7 +72,9 @@ export type TypedArrayOf<D extends DType> = DTypeArrays[D];
  * modules return and what every API accepts; read it with `t.data('float32')`, which checks the dtype.
  */
 export class Tensor<D extends DType = DType> {
+  /** A number unique to this tensor in the process. */
   readonly id = nextTensorId++;
+  /** The size of each dim ([] for a scalar). */
   readonly shape: readonly number[];
   private _grad: Tensor | null = null;
   /** The op that produced this tensor; null for leaves. */
@@ -119,6 +121,7 @@ export class Tensor<D extends DType = DType> {
   get buf(): Buf {
     return this.alive('use').buf;
   }
+  /** Element type: 'float32', 'float64' or 'int32'. */
   get dtype(): D {
     return this.buf.dtype as D;
   }
@@ -147,6 +150,7 @@ export class Tensor<D extends DType = DType> {
   get grad(): Tensor<D> | null {
     return this._grad as Tensor<D> | null;
   }
+  /** Assigns the gradient: null, or a live tensor of this tensor's shape, dtype and backend (an error otherwise). */
   set grad(g: Tensor<D> | null) {
     if (g !== null) {
       if (this.isDisposed) throw new Error(`grad: ${this.describe()} was disposed; it can take no gradient`);

@@ -6,12 +6,15 @@ import type { Backend, BuildName } from './types.js';
 import { chooseBuild, enableRelaxedSimd, supportedBuilds } from './wasm/loader.js';
 import { loadWasmBackend, requestedThreads, WASM_OPTIONS, WasmBackend, type WasmOptions } from './wasm/index.js';
 
+/** Options of init(): the wasm backend's options plus which backend to make current. */
 export interface InitOptions extends WasmOptions {
   /** Backend to make current (default 'wasm'). */
   backend?: 'wasm' | 'ref';
 }
 
+/** What backendInfo() reports: the backend, build, threads and memory limit that run, and why. */
 export interface BackendInfo {
+  /** Which backend is current. */
   backend: 'wasm' | 'ref';
   /** The build that runs: 'ref' for the reference backend. */
   build: BuildName | 'ref';
@@ -79,14 +82,20 @@ export function setBackend(backend: 'wasm' | 'ref' | Backend): void {
   else throw new Error(`setBackend: expected 'wasm', 'ref' or a backend object (e.g. from createWasmBackend), got ${describe(backend)}`);
 }
 
+/** The current backend: where new tensors go (the ref backend until init() resolves). */
 export function getBackend(): Backend {
   return current;
 }
 
+/**
+ * The pure-TypeScript reference backend (float32 and float64): always available, the tests' oracle. Pass it as `{
+ * backend: refBackend() }` or setBackend('ref').
+ */
 export function refBackend(): RefBackend {
   return ref;
 }
 
+/** What runs now: backend, build, threads, memory limit, and notes on why ('auto' choices). */
 export function backendInfo(): BackendInfo {
   return {
     backend: current.name,

@@ -4,8 +4,10 @@
 // Methods here trust their arguments: shapes are checked and plans are built one layer up, in src/kernels/,
 // which is the only caller. Sizes and offsets are in elements, never bytes.
 
+/** Element types: float32 (the wasm backend's), float64 (ref backend only), int32 (labels, indices, masks). */
 export type DType = 'float32' | 'float64' | 'int32';
 export type FloatDType = 'float32' | 'float64';
+/** The typed array that holds a dtype's values. */
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
@@ -142,24 +144,39 @@ export interface MemoryStats {
   limitBytes: number;
 }
 
+/**
+ * The WebAssembly builds: simd, relaxed (relaxed SIMD: FMA), scalar (no SIMD), debug (assertions, guard words), and
+ * the shared-memory threads builds simd-threads and relaxed-simd-threads.
+ */
 export type BuildName = 'simd' | 'scalar' | 'relaxed' | 'debug' | 'simd-threads' | 'relaxed-simd-threads';
 
+/**
+ * The contract a backend implements: storage (alloc, free, read, write, memory) and one method per kernel, over raw
+ * buffers and precomputed plans. The ref backend (pure TypeScript) and the wasm backend implement it; tensors and the
+ * `kernels` namespace call it. Not meant to be called directly: use the ops.
+ */
 export interface Backend {
+  /** Which implementation this is. */
   readonly name: 'ref' | 'wasm';
   /** 'ref' for the reference backend; the loaded .wasm build otherwise. */
   readonly build: BuildName | 'ref';
+  /** The dtypes it stores. */
   readonly dtypes: readonly DType[];
 
   /** New uninitialised storage. Throws a clear Error past the memory limit; the backend stays usable. */
   alloc(dtype: DType, size: number): Buf;
+  /** Releases storage from alloc (the block is reused). */
   free(buf: Buf): void;
   /** Copy out `length` elements starting at `offset`. */
   read(buf: Buf, offset?: number, length?: number): TypedArray;
   /** Copy `src` in, starting at element `offset`. */
   write(buf: Buf, src: ArrayLike<number>, offset?: number): void;
+  /** Its storage counts (buffers, bytes, peak, heap, limit). */
   memory(): MemoryStats;
+  /** Resets the peak bytes to the current bytes. */
   resetPeak(): void;
 
+  /** c = op(a)·op(b), batched, as the plan says (transposes, bias, fused activation). */
   matmul(a: Buf, b: Buf, c: Buf, plan: MatmulPlan): void;
   /** out = conv2d(x, weight) (+ bias [o] per output channel). */
   conv2d(x: Buf, weight: Buf, bias: Buf | null, out: Buf, plan: ConvPlan): void;
@@ -177,6 +194,7 @@ export interface Backend {
     plan: AttentionPlan): void;
   /** Float operands: any op, out in their dtype. int32 operands: comparisons only, out int32 (1/0). */
   binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, plan: BroadcastPlan): void;
+  /** out = cond ≠ 0 ? a : b, broadcasting by the plan's strides. */
   where(cond: Buf, a: Buf, b: Buf, out: Buf, plan: WherePlan): void;
   /** out = f(x) elementwise; alpha is leakyRelu's slope, softplus's beta, unused otherwise. */
   unary(op: UnaryOp, x: Buf, out: Buf, n: number, alpha: number): void;
@@ -219,6 +237,7 @@ export interface Backend {
    * float64 and rounded once per output.
    */
   cumsum(x: Buf, out: Buf, outer: number, r: number, inner: number, reverse: boolean): void;
+  /** A strided copy of x into out (permute, slice, broadcast), by the plan. */
   copy(x: Buf, out: Buf, plan: CopyPlan): void;
   /** out[offset .. offset+n) = value. */
   fill(out: Buf, value: number, offset: number, n: number): void;
@@ -240,11 +259,13 @@ export interface Backend {
   maxPool2dGrad(dy: Buf, indices: Buf, dx: Buf, sizes: PoolSizes): number;
   /** out[plane, o] = x[plane, indices[plane, o]] (0 for −1): the gradient of maxPool2dGrad. Returns as it does. */
   maxPool2dGather(x: Buf, indices: Buf, out: Buf, sizes: PoolSizes): number;
+  /** Average pooling of x into out, by the plan. */
   avgPool2d(x: Buf, out: Buf, plan: Pool2dPlan): void;
   /** dx = 0, then each window's positions get dy / divisor. */
   avgPool2dGrad(dy: Buf, dx: Buf, plan: Pool2dPlan): void;
   /** Averages over PyTorch's adaptive windows [⌊i·h/oh⌋, ⌈(i+1)·h/oh⌉) × the same for columns. */
   adaptiveAvgPool2d(x: Buf, out: Buf, sizes: PoolSizes): void;
+  /** The gradient of adaptiveAvgPool2d: each dy value spread over its window in dx. */
   adaptiveAvgPool2dGrad(dy: Buf, dx: Buf, sizes: PoolSizes): void;
   /**
    * Per-channel mean and biased variance ([c] each); with running buffers, also updates them in place:
@@ -273,8 +294,12 @@ export interface Backend {
     dbias: Buf | null, plan: LayerNormPlan): void;
 
   // Optimizer updates, in place, per element (PyTorch's formulas; see src/optim/).
+  /** One SGD update of n elements of p from g, in place. */
   sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void;
+  /** One Adam/AdamW update of n elements of p from g, with the running averages m and v, in place. */
   adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamParams): void;
+  /** One RMSprop update of n elements of p from g, in place. */
   rmsprop(p: Buf, g: Buf, sq: Buf, momentumBuf: Buf | null, gradAvg: Buf | null, n: number, h: RmspropParams): void;
+  /** One Adagrad update of n elements of p from g, with the running sum, in place. */
   adagrad(p: Buf, g: Buf, sum: Buf, n: number, h: AdagradParams): void;
 }

@@ -16,6 +16,7 @@ import { fmt } from '../kernels/shape.js';
 import { checkOptions, describe, integer } from '../options.js';
 import { tracing, type RecordedCall, type Refresh, type Tracer } from './trace.js';
 
+/** Options of compile(). */
 export interface CompileOptions {
   /** How many recordings (shapes, modes) one compiled step keeps before a change is an error (default 8). */
   maxTraces?: number;
@@ -31,6 +32,7 @@ export interface CompiledStep<A extends unknown[], R extends StepResult> {
   dispose(): void;
   /** Calls that were traced (run eagerly while recording), and calls that replayed a recording. */
   readonly traces: number;
+  /** Calls that replayed a recording. */
   readonly replays: number;
 }
 

@@ -10,10 +10,18 @@ import { gather } from '../ops/gather.js';
 import { boolean, checkOptions, describe, instanceOf, integer } from '../options.js';
 import { Generator } from '../random.js';
 
+/**
+ * Features and targets kept as tensors on the backend (PyTorch's TensorDataset); a DataLoader gathers batches of its
+ * rows there.
+ */
 export class TensorDataset {
+  /** Number of rows (features.shape[0]). */
   readonly length: number;
 
-  /** features [n, ...], targets [n] (int32 class indices) or [n, ...] (float regression targets). */
+  /**
+   * @param features [n, ...]
+   * @param targets [n] int32 class indices, or [n, ...] float regression targets.
+   */
   constructor(readonly features: Tensor, readonly targets: Tensor) {
     checkTensor('TensorDataset', 'features', features);
     checkTensor('TensorDataset', 'targets', targets);
@@ -24,7 +32,12 @@ export class TensorDataset {
   }
 
   /** The rows at `indices`, as new tensors. */
-  take(indices: Int32Array): { x: Tensor; y: Tensor } {
+  take(indices: Int32Array): {
+    /** The features' rows. */
+    x: Tensor;
+    /** The targets' rows. */
+    y: Tensor;
+  } {
     const idx = fromValues(indices, [indices.length], { dtype: 'int32', backend: this.features.backend });
     try {
       return noGrad(() => ({ x: gather(this.features, idx), y: gather(this.targets, idx) }));
@@ -33,19 +46,24 @@ export class TensorDataset {
     }
   }
 
+  /** Frees the features and targets. */
   dispose(): void {
     this.features.dispose();
     this.targets.dispose();
   }
 }
 
+/** Options of DataLoader (PyTorch's names, in camelCase). */
 export interface DataLoaderOptions {
+  /** Rows per batch (default 32). */
   batchSize?: number;
   /** Reshuffle at the start of every pass (seeded by `generator`, or `seed`). */
   shuffle?: boolean;
   /** Skip the last batch if it is smaller than batchSize. */
   dropLast?: boolean;
+  /** The generator that shuffles (default: a new one of this loader's, seeded by `seed`). */
   generator?: Generator;
+  /** Seed of the loader's own generator (default 0), when no `generator` is given. */
   seed?: number;
 }
 
@@ -58,12 +76,21 @@ const NOT_IN_DATALOADER = {
   collateFn: 'batches are gathered rows of the TensorDataset; transform them in the training loop',
 };
 
+/**
+ * Batches of a TensorDataset (PyTorch's DataLoader): `for (const { x, y } of loader)` is one pass; the rows are
+ * gathered on the backend, so only their indices move from JavaScript.
+ */
 export class DataLoader {
+  /** Rows per batch. */
   readonly batchSize: number;
+  /** Whether every pass reshuffles. */
   readonly shuffle: boolean;
+  /** Whether a last batch smaller than batchSize is skipped. */
   readonly dropLast: boolean;
+  /** The generator that shuffles. */
   readonly generator: Generator;
 
+  /** @param dataset The rows to batch. */
   constructor(readonly dataset: TensorDataset, options: DataLoaderOptions = {}) {
     if (!(dataset instanceof TensorDataset)) {
       throw new Error(`DataLoader: dataset must be a TensorDataset (new TensorDataset(features, targets)), got ${describe(dataset)}`);
@@ -93,7 +120,14 @@ export class DataLoader {
    * One pass over the data. A batch's tensors live until the next batch is requested or the loop ends (they
    * are disposed then, unless already disposed or kept with keep()/clone()).
    */
-  *[Symbol.iterator](): IterableIterator<{ x: Tensor; y: Tensor; indices: Int32Array }> {
+  *[Symbol.iterator](): IterableIterator<{
+    /** The batch's features. */
+    x: Tensor;
+    /** The batch's targets. */
+    y: Tensor;
+    /** The dataset rows in the batch. */
+    indices: Int32Array;
+  }> {
     const order = this.order();
     let current: { x: Tensor; y: Tensor } | null = null;
     const release = () => {

@@ -3,14 +3,27 @@
 // from disk) and in browsers (fetch + DecompressionStream), or from bytes the caller already has.
 import { gunzip, readSource } from '../platform.js';
 
+/** One split of the embedded digits. */
 export interface DigitSplit {
   /** n × 784 pixel bytes (0–255), row-major. */
   images: Uint8Array;
+  /** n labels, 0–9. */
   labels: Uint8Array;
+  /** Number of digits. */
   n: number;
 }
 
-export interface Digits { train: DigitSplit; test: DigitSplit; rows: number; cols: number }
+/** The embedded handwritten digits (MNIST), split 8,000 / 2,000. */
+export interface Digits {
+  /** The 8,000 training digits. */
+  train: DigitSplit;
+  /** The 2,000 test digits. */
+  test: DigitSplit;
+  /** Image height in pixels (28). */
+  rows: number;
+  /** Image width in pixels (28). */
+  cols: number;
+}
 
 const MAGIC = 'WGDIGITS';
 

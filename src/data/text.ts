@@ -31,6 +31,7 @@ export function joinLines(lines: readonly string[]): string {
  * a letter outside the Basic Multilingual Plane (an emoji) is one token, not two UTF-16 halves.
  */
 export class CharTokenizer {
+  /** The characters, in id order. */
   readonly vocab: readonly string[];
   private readonly ids: Map<string, number>;
 
@@ -49,6 +50,7 @@ export class CharTokenizer {
     return new CharTokenizer(chars.sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
   }
 
+  /** Number of distinct characters (the model's vocabulary size). */
   get vocabSize(): number {
     return this.vocab.length;
   }
@@ -68,6 +70,7 @@ export class CharTokenizer {
     return Int32Array.from([...text], (c) => this.ids.get(c)!);
   }
 
+  /** The text of token ids; an id outside the vocabulary is an error. */
   decode(ids: ArrayLike<number>): string {
     let text = '';
     for (let i = 0; i < ids.length; i++) {
@@ -80,7 +83,16 @@ export class CharTokenizer {
 }
 
 /** Windows of token ids: `count` rows of `context` inputs and as many targets, row-major. */
-export interface TokenWindows { inputs: Int32Array; targets: Int32Array; count: number; context: number }
+export interface TokenWindows {
+  /** count × context input ids. */
+  inputs: Int32Array;
+  /** count × context target ids: each input's next token. */
+  targets: Int32Array;
+  /** Number of windows. */
+  count: number;
+  /** Tokens per window. */
+  context: number;
+}
 
 /**
  * A stream of token ids cut into windows of `context` tokens, for next-token prediction: window w takes the

@@ -100,8 +100,14 @@ export async function load(model: Module, path: string, options: { strict?: bool
   return file.metadata;
 }
 
+/**
+ * What a checkpoint holds, and where loadCheckpoint restores it: the model, and optionally optimizer, scheduler,
+ * step, generators and extra data.
+ */
 export interface Checkpoint {
+  /** The model whose parameters and buffers are saved. */
   model: Module;
+  /** The optimizer whose state is saved. */
   optimizer?: Optimizer<Hyper>;
   /** A scheduler (LRScheduler or ReduceLROnPlateau, or anything with stateDict() and stageStateDict()). */
   scheduler?: Stateful;
@@ -187,7 +193,13 @@ export function checkpointToBytes(c: Checkpoint): Uint8Array {
   }
 }
 
-export interface Restored { step: number; extra: unknown }
+/** What loadCheckpoint and checkpointFromBytes return besides restoring the objects. */
+export interface Restored {
+  /** The `step` saved (0 when none was). */
+  step: number;
+  /** The `extra` data saved, as saved. */
+  extra: unknown;
+}
 
 function fail(message: string): never {
   throw new Error(`loadCheckpoint: ${message}`);
@@ -286,10 +298,18 @@ export function checkpointFromBytes(bytes: Uint8Array, c: Checkpoint): Restored 
   return { step, extra };
 }
 
+/**
+ * Writes a checkpoint to `path` atomically (a temporary file, then a rename), so an interrupted write leaves the old
+ * file (Node only).
+ */
 export async function saveCheckpoint(path: string, c: Checkpoint): Promise<void> {
   await writeFileAtomic(path, checkpointToBytes(c));
 }
 
+/**
+ * Reads a checkpoint from `path` and restores it into the given objects: everything is validated and staged before
+ * any of them changes, so a bad file is an error that changes nothing.
+ */
 export async function loadCheckpoint(path: string, c: Checkpoint): Promise<Restored> {
   const { step, extra, staged } = stageCheckpoint(await readBytes(path, 'loadCheckpoint'), c, path);
   staged.commit();

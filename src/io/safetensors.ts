@@ -14,16 +14,21 @@ import { fmt, sizeOf } from '../kernels/shape.js';
 import { checkOptions, describe, integer, isPlainObject, string } from '../options.js';
 import { crc32Update } from './crc32.js';
 
-type Dtype = 'F32' | 'F64' | 'I32' | 'F16' | 'BF16' | 'I64' | 'U8';
+/** The safetensors dtypes wasmgrad reads (and, for F32, F64, I32, writes). */
+export type Dtype = 'F32' | 'F64' | 'I32' | 'F16' | 'BF16' | 'I64' | 'U8';
 const SIZE: Record<Dtype, number> = { F32: 4, F64: 8, I32: 4, F16: 2, BF16: 2, I64: 8, U8: 1 };
 
 /** A tensor read from a file: its values decoded to a JS typed array (F16/BF16 widen to Float32Array). */
 export interface LoadedTensor {
+  /** The dtype as the file stores it. */
   dtype: Dtype;
+  /** The size of each dim. */
   shape: number[];
+  /** Values in row-major order (F16 and BF16 widened to Float32Array). */
   data: Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array;
 }
 
+/** A safetensors file read by fromSafetensors: its tensors and metadata. */
 export interface Safetensors {
   /** The tensors by name (an object without prototype: any name, '__proto__' included, is just a name). */
   tensors: Record<string, LoadedTensor>;

@@ -19,10 +19,16 @@ import {
 
 /** A buffer with a shape: what the kernels take and return. */
 export interface NDArray {
+  /** The storage: a backend buffer (dtype, element count, backend). */
   readonly buf: Buf;
+  /** The dims, row-major. */
   readonly shape: Shape;
 }
 
+/**
+ * A new uninitialised array of `dtype` and `shape` on `backend`; the caller frees it with free(). Throws when the
+ * backend does not store the dtype or the memory limit is reached.
+ */
 export function empty(backend: Backend, dtype: DType, shape: Shape): NDArray {
   checkShape(shape, 'alloc');
   if (!backend.dtypes.includes(dtype)) {
@@ -33,6 +39,7 @@ export function empty(backend: Backend, dtype: DType, shape: Shape): NDArray {
   return x;
 }
 
+/** Frees the array's storage. */
 export function free(x: NDArray): void {
   x.buf.backend.free(x.buf);
 }
@@ -94,7 +101,15 @@ function checkInt(kernel: string, what: string, x: NDArray): void {
   if (x.buf.dtype !== 'int32') throw new Error(`${kernel}: ${what} must be int32, got ${x.buf.dtype}`);
 }
 
-export interface MatmulOptions { transA?: boolean; transB?: boolean; bias?: NDArray | null }
+/** Options of the matmul kernel. */
+export interface MatmulOptions {
+  /** Read A transposed. */
+  transA?: boolean;
+  /** Read B transposed. */
+  transB?: boolean;
+  /** Added to every row of the result ([n]). */
+  bias?: NDArray | null;
+}
 
 /**
  * op(A)·op(B) for 2-D operands, batched [..., m, k]·[..., k, n] with equal batch dims, or a 2-D operand broadcast
@@ -168,6 +183,7 @@ export function where(cond: NDArray, a: NDArray, b: NDArray): NDArray {
   });
 }
 
+/** A new array: the elementwise `op` of x (alpha: leakyRelu's slope, softplus's β). Caller frees it. */
 export function unary(op: UnaryOp, x: NDArray, alpha = 0): NDArray {
   const backend = check(op, x);
   const dtype = checkFloat(op, x);
@@ -197,7 +213,13 @@ function around(shape: Shape, first: number, last: number): [number, number, num
   return [sizeOf(shape.slice(0, first)), sizeOf(shape.slice(first, last + 1)), sizeOf(shape.slice(last + 1))];
 }
 
-export interface ReduceResult { out: NDArray; argmax: NDArray | null }
+/** What reduce() returns; the caller frees both. */
+export interface ReduceResult {
+  /** The reduced values. */
+  out: NDArray;
+  /** For max: int32 positions of the maxima within their reduced blocks; null otherwise. */
+  argmax: NDArray | null;
+}
 
 /**
  * sum / mean / max over `axes` (default all). For max, `argmax` (int32, shape of out) holds the position of the
@@ -243,6 +265,7 @@ export function sumTo(g: NDArray, shape: Shape): NDArray {
   return { buf: out.buf, shape: [...shape] };
 }
 
+/** A new array: softmax of x along `axis` (log: log-softmax). Caller frees it. */
 export function softmax(x: NDArray, axis = -1, log = false): NDArray {
   const name = log ? 'logSoftmax' : 'softmax';
   const backend = check(name, x);
@@ -255,6 +278,10 @@ export function softmax(x: NDArray, axis = -1, log = false): NDArray {
   });
 }
 
+/**
+ * A new array: the gradient of softmax (log: log-softmax) along `axis` from its output y and the upstream dy. Caller
+ * frees it.
+ */
 export function softmaxGrad(y: NDArray, dy: NDArray, axis = -1, log = false): NDArray {
   const name = log ? 'logSoftmaxGrad' : 'softmaxGrad';
   const backend = check(name, y, dy);
@@ -306,7 +333,14 @@ function checkSmoothing(kernel: string, s: number): void {
  * (kept for the backward) and the number of rows that count. Caller frees both arrays.
  */
 export function crossEntropy(logits: NDArray, labels: NDArray, smoothing = 0, ignoreIndex = -100):
-  { losses: NDArray; probs: NDArray; counted: number } {
+  {
+    /** The loss of each row. */
+    losses: NDArray;
+    /** The softmax of each row (for the backward). */
+    probs: NDArray;
+    /** Rows not labelled ignoreIndex. */
+    counted: number;
+  } {
   const backend = check('crossEntropy', logits, labels);
   const dtype = checkFloat('crossEntropy', logits);
   checkSmoothing('crossEntropy', smoothing);
@@ -510,6 +544,7 @@ export function concat(xs: readonly NDArray[], axis: number): NDArray {
   });
 }
 
+/** Sets every element of x to `value`, in place. */
 export function fill(x: NDArray, value: number): void {
   const backend = check('fill', x);
   backend.fill(x.buf, value, 0, x.buf.size);
@@ -646,11 +681,15 @@ export function embeddingGrad(dy: NDArray, idx: NDArray, weightShape: Shape, pad
 
 /** A pooling window per spatial axis, [height, width] each (the average has dilation [1, 1]). */
 export interface Pool2dWindow {
+  /** Window [height, width]. */
   kernel: readonly [number, number];
+  /** Step [height, width]. */
   stride: readonly [number, number];
   /** Zeros before the first row and column; PyTorch's geometry pads as much after the input. */
   padding: readonly [number, number];
+  /** Spacing of the window's taps [height, width]. */
   dilation: readonly [number, number];
+  /** Round the output size up (PyTorch's ceil_mode). */
   ceilMode: boolean;
   /**
    * The output's [height, width] when the geometry is not PyTorch's (TensorFlow's: 'same' puts the odd padding
@@ -722,7 +761,12 @@ const pooledShape = (shape: Shape, oh: number, ow: number): number[] => [...shap
  * 2-D max pooling of [C,H,W] or [N,C,H,W] (PyTorch's max_pool2d). indices (int32, out's shape) hold each
  * maximum's position row·W + column in its plane (−1 for a window outside the plane); the caller frees both.
  */
-export function maxPool2d(x: NDArray, win: Pool2dWindow): { out: NDArray; indices: NDArray } {
+export function maxPool2d(x: NDArray, win: Pool2dWindow): {
+  /** The maxima. */
+  out: NDArray;
+  /** int32 position of each maximum in its plane. */
+  indices: NDArray;
+} {
   const backend = check('maxPool2d', x);
   const dtype = checkFloat('maxPool2d', x);
   const plan = poolPlan('maxPool2d', x.shape, win);
@@ -842,17 +886,25 @@ export function adaptiveAvgPool2dGrad(dy: NDArray, inputShape: Shape): NDArray {
   });
 }
 
+/** The per-channel arrays of batchNorm ([C] each, x's dtype), each optional. */
 export interface BatchNormArrays {
+  /** γ (default 1). */
   weight?: NDArray | null;
+  /** β (default 0). */
   bias?: NDArray | null;
   /** Updated in place when training; read when not. */
   runningMean?: NDArray | null;
+  /** Updated in place when training; read when not. */
   runningVar?: NDArray | null;
 }
 
+/** How batchNorm normalises. */
 export interface BatchNormSettings {
+  /** Use the batch's statistics (and update the running ones) or the running ones. */
   training: boolean;
+  /** How far the running statistics move towards the batch's. */
   momentum: number;
+  /** Added to the variance. */
   eps: number;
 }
 
@@ -875,7 +927,14 @@ function batchNormPlan(kernel: string, x: NDArray, perChannel: Record<string, ND
  * more than one value per channel is needed. Evaluation: the running statistics normalise. Returns the output and
  * the mean and variance used ([C] each; copies, never the running buffers), which the caller frees.
  */
-export function batchNorm(x: NDArray, arrays: BatchNormArrays, settings: BatchNormSettings): { out: NDArray; mean: NDArray; variance: NDArray } {
+export function batchNorm(x: NDArray, arrays: BatchNormArrays, settings: BatchNormSettings): {
+  /** The normalised x. */
+  out: NDArray;
+  /** The mean used, [C]. */
+  mean: NDArray;
+  /** The variance used, [C]. */
+  variance: NDArray;
+} {
   const { weight = null, bias = null, runningMean = null, runningVar = null } = arrays;
   const { training, momentum, eps } = settings;
   const given = [x, weight, bias, runningMean, runningVar].filter((a): a is NDArray => a !== null);
@@ -914,7 +973,14 @@ export function batchNorm(x: NDArray, arrays: BatchNormArrays, settings: BatchNo
  */
 export function batchNormGrad(x: NDArray, dy: NDArray, mean: NDArray, variance: NDArray, weight: NDArray | null,
   settings: { training: boolean; eps: number }, need: { x: boolean; weight: boolean; bias: boolean }):
-  { dx: NDArray | null; dweight: NDArray | null; dbias: NDArray | null } {
+  {
+    /** The gradient of x, or null. */
+    dx: NDArray | null;
+    /** The gradient of weight, or null. */
+    dweight: NDArray | null;
+    /** The gradient of bias, or null. */
+    dbias: NDArray | null;
+  } {
   const given = [x, dy, mean, variance, ...(weight ? [weight] : [])];
   const backend = check('batchNormGrad', ...given);
   const dtype = checkFloat('batchNormGrad', ...given);
@@ -935,7 +1001,12 @@ export function batchNormGrad(x: NDArray, dy: NDArray, mean: NDArray, variance: 
 // ---- Layer and RMS normalisation --------------------------------------------------------------------------------
 
 /** Layer normalisation (rms false) or RMS normalisation (rms true), and eps, added to the variance or mean(x²). */
-export interface LayerNormSettings { eps: number; rms: boolean }
+export interface LayerNormSettings {
+  /** Added to the variance (or to mean(x²)). */
+  eps: number;
+  /** RMS normalisation (no mean, no bias) instead of layer normalisation. */
+  rms: boolean;
+}
 
 /**
  * x [*, ...normalizedShape] as rows of the normalised size, after checking x, normalizedShape (a non-empty list of
@@ -970,7 +1041,14 @@ function layerNormPlan(kernel: string, x: NDArray, normalizedShape: Shape, perEl
  * for rms), which the caller frees.
  */
 export function layerNorm(x: NDArray, normalizedShape: Shape, weight: NDArray | null, bias: NDArray | null,
-  settings: LayerNormSettings): { out: NDArray; mean: NDArray | null; rstd: NDArray } {
+  settings: LayerNormSettings): {
+  /** The normalised x. */
+  out: NDArray;
+  /** Each row's mean (null for rms). */
+  mean: NDArray | null;
+  /** Each row's 1/√(var + eps). */
+  rstd: NDArray;
+} {
   const kernel = settings.rms ? 'rmsNorm' : 'layerNorm';
   const given = [x, weight, bias].filter((a): a is NDArray => a !== null);
   const backend = check(kernel, ...given);
@@ -992,7 +1070,14 @@ export function layerNorm(x: NDArray, normalizedShape: Shape, weight: NDArray | 
  */
 export function layerNormGrad(x: NDArray, dy: NDArray, mean: NDArray | null, rstd: NDArray, weight: NDArray | null,
   normalizedShape: Shape, settings: LayerNormSettings, need: { x: boolean; weight: boolean; bias: boolean }):
-  { dx: NDArray | null; dweight: NDArray | null; dbias: NDArray | null } {
+  {
+    /** The gradient of x, or null. */
+    dx: NDArray | null;
+    /** The gradient of weight, or null. */
+    dweight: NDArray | null;
+    /** The gradient of bias, or null. */
+    dbias: NDArray | null;
+  } {
   const kernel = settings.rms ? 'rmsNormGrad' : 'layerNormGrad';
   const given = [x, dy, rstd, ...(mean ? [mean] : []), ...(weight ? [weight] : [])];
   const backend = check(kernel, ...given);
@@ -1022,9 +1107,13 @@ export function layerNormGrad(x: NDArray, dy: NDArray, mean: NDArray | null, rst
  * entry per spatial dim: padding is [before, after] (zeros on each side of the input).
  */
 export interface ConvGeometry {
+  /** Step per spatial dim. */
   stride: readonly number[];
+  /** [before, after] zeros per spatial dim. */
   padding: readonly (readonly [number, number])[];
+  /** Spacing of the kernel's taps per spatial dim. */
   dilation: readonly number[];
+  /** Channel groups. */
   groups: number;
 }
 
@@ -1151,6 +1240,7 @@ export function convWeightGrad(x: NDArray, dy: NDArray, weightShape: Shape, g: C
 
 // ---- Attention -----------------------------------------------------------------------------------------------
 
+/** The settings of the fused attention kernels. */
 export interface AttentionSettings {
   /**
    * Broadcast to the scores [..., L, S]: a float mask (q's dtype) is added to them, an int32 mask attends only where
@@ -1246,7 +1336,12 @@ function withMask<T>(kernel: string, backend: Backend, dtype: DType, mask: NDArr
  * [..., L] (what the backward needs instead of the probabilities), which the caller frees.
  */
 export function attention(q: NDArray, k: NDArray, v: NDArray, settings: AttentionSettings = {}):
-  { out: NDArray; lse: NDArray } {
+  {
+    /** The attention output [..., L, Ev]. */
+    out: NDArray;
+    /** Each row's log-sum-exp of the scores [..., L]. */
+    lse: NDArray;
+  } {
   const kernel = 'scaledDotProductAttention';
   const backend = check(kernel, q, k, v);
   const dtype = checkFloat(kernel, q, k, v);
@@ -1268,7 +1363,14 @@ export function attention(q: NDArray, k: NDArray, v: NDArray, settings: Attentio
  */
 export function attentionGrad(q: NDArray, k: NDArray, v: NDArray, out: NDArray, lse: NDArray, dout: NDArray,
   settings: AttentionSettings, need: { q: boolean; k: boolean; v: boolean }):
-  { dq: NDArray | null; dk: NDArray | null; dv: NDArray | null } {
+  {
+    /** The gradient of q, or null. */
+    dq: NDArray | null;
+    /** The gradient of k, or null. */
+    dk: NDArray | null;
+    /** The gradient of v, or null. */
+    dv: NDArray | null;
+  } {
   const kernel = 'scaledDotProductAttentionGrad';
   const backend = check(kernel, q, k, v, out, lse, dout);
   const dtype = checkFloat(kernel, q, k, v, out, lse, dout);

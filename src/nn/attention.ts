@@ -29,6 +29,7 @@ import { xavierUniform } from './init.js';
 import { Linear } from './linear.js';
 import { Module, parameter } from './module.js';
 
+/** Options of MultiheadAttention (PyTorch's constructor arguments, in camelCase). */
 export interface MultiheadAttentionOptions {
   /** Biases of the input and output projections (default true). */
   bias?: boolean;
@@ -38,9 +39,11 @@ export interface MultiheadAttentionOptions {
   kdim?: number;
   /** Features of the values (default embedDim). */
   vdim?: number;
+  /** The generator for the initial weights (default: the global one). */
   generator?: Generator;
 }
 
+/** Options of a MultiheadAttention call, after query, key and value. */
 export interface MultiheadAttentionForwardOptions {
   /** [L, S] or [N·numHeads, L, S]: float, added to the scores; int32, masks out where nonzero (PyTorch's bool). */
   attnMask?: Tensor | null;
@@ -70,18 +73,38 @@ const FORWARD_UNSUPPORTED = {
   averageAttnWeights: 'the attention weights are never formed (needWeights is false)',
 };
 
+/**
+ * Multi-head attention, PyTorch's nn.MultiheadAttention: `mha(query, key, value, options?)` projects the inputs,
+ * attends per head with scaledDotProductAttention, and returns the output projection alone (no attention weights).
+ * Inputs are [L, N, E] ([N, L, E] with batchFirst) or unbatched [L, E]. Parameters have PyTorch's names, so state
+ * dicts cross over.
+ */
 export class MultiheadAttention extends Module {
+  /** [3·embedDim, embedDim], rows [q; k; v] (when kdim = vdim = embedDim; else null). */
   in_proj_weight: Tensor | null = null;
+  /** [embedDim, embedDim], when kdim or vdim differs from embedDim; else null. */
   q_proj_weight: Tensor | null = null;
+  /** [embedDim, kdim], when kdim or vdim differs from embedDim; else null. */
   k_proj_weight: Tensor | null = null;
+  /** [embedDim, vdim], when kdim or vdim differs from embedDim; else null. */
   v_proj_weight: Tensor | null = null;
+  /** [3·embedDim], or null without bias. */
   in_proj_bias: Tensor | null;
+  /** The output projection, embedDim → embedDim. */
   out_proj: Linear;
+  /** embedDim / numHeads, the features per head. */
   readonly headDim: number;
+  /** Whether inputs are [batch, sequence, features]. */
   readonly batchFirst: boolean;
+  /** Features of the keys. */
   readonly kdim: number;
+  /** Features of the values. */
   readonly vdim: number;
 
+  /**
+   * @param embedDim Features of the queries and the output, E.
+   * @param numHeads Heads; must divide embedDim (an error otherwise).
+   */
   constructor(readonly embedDim: number, readonly numHeads: number, options: MultiheadAttentionOptions = {}) {
     super();
     checkValue(API, 'embedDim', embedDim, integer({ ge: 1 }));

@@ -14,6 +14,7 @@ import { batchNorm } from '../ops/batchNorm.js';
 import { boolean, checkOptions, checkValue, integer, number, type Check } from '../options.js';
 import { buffer, Module, parameter } from './module.js';
 
+/** Options of BatchNorm1d and BatchNorm2d (PyTorch's names). */
 export interface BatchNormOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
@@ -29,16 +30,26 @@ const MOMENTUM = number({ ge: 0, le: 1 });
 const MOMENTUM_OR_NULL: Check = { what: `${MOMENTUM.what} or null (a cumulative average)`, ok: (v) => v === null || MOMENTUM.ok(v) };
 
 abstract class BatchNorm extends Module {
+  /** Added to the variance. */
   readonly eps: number;
+  /** How far the running statistics move towards each batch's; null: their cumulative average. */
   readonly momentum: number | null;
+  /** Whether weight and bias are learnt. */
   readonly affine: boolean;
+  /** Whether running statistics are kept (and used in eval mode). */
   readonly trackRunningStats: boolean;
+  /** γ [C], ones at the start; null unless affine. */
   weight: Tensor | null;
+  /** β [C], zeros at the start; null unless affine. */
   bias: Tensor | null;
+  /** Running mean [C] (a buffer), or null without trackRunningStats. */
   running_mean: Tensor | null;
+  /** Running unbiased variance [C] (a buffer), or null without trackRunningStats. */
   running_var: Tensor | null;
+  /** Batches seen in training, an int32 scalar buffer (or null without trackRunningStats). */
   num_batches_tracked: Tensor | null;
 
+  /** @param numFeatures C, the channels of the input. */
   constructor(readonly numFeatures: number, options: BatchNormOptions, api: string) {
     super();
     checkValue(api, 'numFeatures', numFeatures, integer({ ge: 1 }));

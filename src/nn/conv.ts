@@ -13,7 +13,9 @@ import { fans, kaimingUniform, uniform } from './init.js';
 import { Module, parameter } from './module.js';
 
 export interface ConvLayerOptions extends ConvOptions {
+  /** Learn a bias [out] (default true). */
   bias?: boolean;
+  /** The generator for the initial weights (default: the global one). */
   generator?: Generator;
 }
 
@@ -21,15 +23,25 @@ const list = (v: readonly number[]) => `[${v.join(', ')}]`;
 
 /** What Conv1d and Conv2d share; `rank` is the number of spatial dims. */
 abstract class ConvNd extends Module {
+  /** [out, in/groups, ...kernelSize], initialised U(±1/√fanIn) as in PyTorch. */
   weight: Tensor;
+  /** [out], or null with `bias: false`. */
   bias: Tensor | null;
+  /** The kernel's size per spatial dim. */
   readonly kernelSize: number[];
+  /** Step between windows, per spatial dim. */
   readonly stride: number[];
   /** As given: per dim, or 'same' / 'valid'. */
   readonly padding: number[] | 'same' | 'valid';
+  /** Spacing between the kernel's taps, per spatial dim. */
   readonly dilation: number[];
+  /** Channel groups (in and out channels are split into this many). */
   readonly groups: number;
 
+  /**
+   * @param inChannels Channels of the input.
+   * @param outChannels Channels of the output.
+   */
   protected constructor(private readonly rank: 1 | 2, readonly inChannels: number, readonly outChannels: number,
     kernelSize: number | readonly number[], options: ConvLayerOptions) {
     super();

@@ -9,9 +9,14 @@ import { checkOptions, checkValue, instanceOf, number } from '../options.js';
 import { globalGenerator, Generator } from '../random.js';
 import { Module } from './module.js';
 
+/**
+ * Zeroes each element with probability p in training and scales the others by 1/(1 − p) (PyTorch's nn.Dropout); the
+ * identity in eval mode. The mask comes from a seeded generator.
+ */
 export class Dropout extends Module {
   private readonly generator: Generator;
 
+  /** @param p The probability of zeroing an element, in [0, 1) (default 0.5). */
   constructor(readonly p = 0.5, options: { generator?: Generator } = {}) {
     super();
     checkValue('Dropout', 'p', p, number({ ge: 0, lt: 1 }));

@@ -8,17 +8,29 @@ import { checkOptions, checkValue, instanceOf, integer, type Check } from '../op
 import { globalGenerator, Generator } from '../random.js';
 import { Module, parameter } from './module.js';
 
+/** Options of Embedding. */
 export interface EmbeddingOptions {
   /** A row that starts at zero and gets no gradient (negative counts from the end); default none. */
   paddingIdx?: number | null;
+  /** The generator for the initial weights (default: the global one). */
   generator?: Generator;
 }
 
+/**
+ * A lookup table of numEmbeddings vectors of size embeddingDim (PyTorch's nn.Embedding): int32 indices of any shape
+ * give [...indices.shape, embeddingDim]. The weight starts N(0, 1); the paddingIdx row starts at zero and is never
+ * trained.
+ */
 export class Embedding extends Module {
+  /** [numEmbeddings, embeddingDim]. */
   weight: Tensor;
   /** The padding row, counted from the start (PyTorch stores a negative paddingIdx so too), or null. */
   readonly paddingIdx: number | null;
 
+  /**
+   * @param numEmbeddings Rows of the table (the vocabulary size).
+   * @param embeddingDim Size of each vector.
+   */
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
     checkValue('Embedding', 'numEmbeddings', numEmbeddings, integer({ ge: 1 }));

@@ -6,7 +6,11 @@ import { fmt } from '../kernels/shape.js';
 import { checkOptions, checkValue, instanceOf, number, oneOf, type Check } from '../options.js';
 import { globalGenerator, Generator } from '../random.js';
 
-export interface InitOptions { generator?: Generator }
+/** Options of the initialisers. */
+export interface InitOptions {
+  /** The generator to draw from (default: the global one). */
+  generator?: Generator;
+}
 
 const generator = instanceOf(Generator);
 /** Checks an initialiser's tensor and options. */
@@ -15,8 +19,13 @@ function checkInit(api: string, t: unknown, options: unknown, spec: Record<strin
   checkOptions(`init.${api}`, options, { generator, ...spec });
 }
 
-/** fan_in and fan_out of a weight [out, in, ...receptive field] as PyTorch computes them. */
-export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
+/** fan_in and fan_out of a weight [out, in, ...receptive field], as PyTorch computes them. */
+export function fans(shape: readonly number[]): {
+  /** in · receptive field size. */
+  fanIn: number;
+  /** out · receptive field size. */
+  fanOut: number;
+} {
   if (shape.length < 2) throw new Error(`init: fan in/out need a tensor with at least 2 dims, got ${fmt(shape)}`);
   const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
   return { fanIn: shape[1]! * receptive, fanOut: shape[0]! * receptive };
@@ -37,6 +46,7 @@ function fill(t: Tensor, values: Float64Array): Tensor {
   return t;
 }
 
+/** Fills t in place with U(low, high) and returns it (torch.nn.init.uniform_). */
 export function uniform(t: Tensor, low: number, high: number, o: InitOptions = {}): Tensor {
   checkInit('uniform', t, o);
   checkValue('init.uniform', 'low', low, number());
@@ -44,6 +54,7 @@ export function uniform(t: Tensor, low: number, high: number, o: InitOptions = {
   return fill(t, (o.generator ?? globalGenerator).uniform(t.size, low, high));
 }
 
+/** Fills t in place with N(mean, std²) and returns it (torch.nn.init.normal_). */
 export function normal(t: Tensor, mean: number, std: number, o: InitOptions = {}): Tensor {
   checkInit('normal', t, o);
   checkValue('init.normal', 'mean', mean, number());
@@ -66,10 +77,13 @@ export function xavierNormal(t: Tensor, o: InitOptions & { gain?: number } = {})
   return normal(t, 0, (o.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), { generator: o.generator });
 }
 
-interface KaimingOptions extends InitOptions {
+/** Options of kaimingUniform and kaimingNormal (torch.nn.init.kaiming_*'s a, mode, nonlinearity). */
+export interface KaimingOptions extends InitOptions {
   /** The negative slope of a leaky ReLU that follows (a in PyTorch); 0 for ReLU. */
   a?: number;
+  /** Preserve the variance of the forward pass ('fanIn', default) or of the backward pass ('fanOut'). */
   mode?: 'fanIn' | 'fanOut';
+  /** The nonlinearity whose gain scales the bound (default 'leakyRelu', with slope `a`). */
   nonlinearity?: 'relu' | 'leakyRelu';
 }
 

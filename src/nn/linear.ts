@@ -7,12 +7,28 @@ import { boolean, checkOptions, checkValue, instanceOf, integer } from '../optio
 import { globalGenerator, Generator } from '../random.js';
 import { Module, parameter } from './module.js';
 
-export interface LinearOptions { bias?: boolean; generator?: Generator }
+/** Options of Linear. */
+export interface LinearOptions {
+  /** Learn a bias (default true). */
+  bias?: boolean;
+  /** The generator for the initial weights (default: the global one). */
+  generator?: Generator;
+}
 
+/**
+ * y = x·Wᵀ + b (PyTorch's nn.Linear): x [..., inFeatures] gives [..., outFeatures]. Weight and bias start
+ * U(−1/√inFeatures, 1/√inFeatures), as in PyTorch.
+ */
 export class Linear extends Module {
+  /** W, [outFeatures, inFeatures]. */
   weight: Tensor;
+  /** b, [outFeatures], or null with `bias: false`. */
   bias: Tensor | null;
 
+  /**
+   * @param inFeatures Size of each input row.
+   * @param outFeatures Size of each output row.
+   */
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
     super();
     checkValue('Linear', 'inFeatures', inFeatures, integer({ ge: 1 }));

@@ -22,6 +22,7 @@ export function parameter(t: Tensor, name?: string): Tensor {
   return keep(t);
 }
 
+/** Whether v is a tensor marked as a module parameter. */
 export function isParameter(v: unknown): v is Tensor {
   return v instanceof Tensor && (v as unknown as Record<symbol, boolean>)[PARAMETER] === true;
 }
@@ -37,10 +38,12 @@ export function buffer(t: Tensor, name?: string): Tensor {
   return keep(t);
 }
 
+/** Whether v is a tensor marked as a module buffer. */
 export function isBuffer(v: unknown): v is Tensor {
   return v instanceof Tensor && (v as unknown as Record<symbol, boolean>)[BUFFER] === true;
 }
 
+/** A module's parameters and buffers by dotted name ('0.weight'), as stateDict() returns them. */
 export type StateDict = Record<string, Tensor>;
 
 /** A compiled step that called `m` replays only in the mode it was traced in: train() or eval() makes it retrace. */
@@ -54,7 +57,12 @@ function watchMode(m: Module): void {
 type IntegerData = Int32Array | BigInt64Array;
 
 /** Values to load into a module: tensors, or plain data read from a file. */
-export type StateValues = Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> | BigInt64Array }>;
+export type StateValues = Record<string, Tensor | {
+  /** The value's shape. */
+  shape: readonly number[];
+  /** Its values in row-major order (integer buffers may come as I64, as PyTorch writes them). */
+  data: ArrayLike<number> | BigInt64Array;
+}>;
 
 /** A state tensor to load into, and whether it is a parameter or a buffer. */
 interface Target { t: Tensor; kind: 'parameter' | 'buffer' }
@@ -123,13 +131,19 @@ function stageValue(v: unknown, target: Target, own: ReadonlySet<Tensor>): (() =
   return () => p.backend.write(p.buf, values);
 }
 
-// Calling a module runs its forward: `model(x)` as in PyTorch.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface Module {
+  /** Calling a module runs its forward: `model(x)`, as in PyTorch. */
   (...inputs: Tensor[]): Tensor;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+/**
+ * The base of every layer and model, PyTorch's nn.Module. Subclass it, assign parameters (made with `parameter()`),
+ * buffers and submodules as properties, and write `forward`; a module is callable, `model(x)` runs forward.
+ * Parameters, buffers and submodules are found among its own properties in the order they were assigned and named
+ * with dotted paths ('0.weight'), as in PyTorch's state dicts.
+ */
 export abstract class Module {
   /** Training mode (dropout active, batch norm normalising with and updating batch statistics); eval() turns it off. */
   training!: boolean;
@@ -168,6 +182,7 @@ export abstract class Module {
     return this.namedOf('parameter', prefix);
   }
 
+  /** Every parameter of this module and its submodules (what an optimizer takes). */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
   }
@@ -177,6 +192,7 @@ export abstract class Module {
     return this.namedOf('buffer', prefix);
   }
 
+  /** Every buffer of this module and its submodules. */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, b]) => b);
   }
@@ -204,12 +220,14 @@ export abstract class Module {
     dropGrads(this.parameters());
   }
 
+  /** Sets training mode (on = true) or evaluation mode on this module and every submodule; returns this. */
   train(on = true): this {
     this.training = on;
     for (const [, child] of this.namedChildren()) child.train(on);
     return this;
   }
 
+  /** Evaluation mode, train(false): dropout off, batch norm on its running statistics. */
   eval(): this {
     return this.train(false);
   }
@@ -225,14 +243,24 @@ export abstract class Module {
    * buffers take integer data, which may come as I64 from a PyTorch file), or a disposed tensor, always is. The
    * error lists every problem.
    */
-  loadStateDict(values: StateValues, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+  loadStateDict(values: StateValues, options: { strict?: boolean } = {}): {
+    /** Names of the module's parameters and buffers that `values` lacks (an error when strict). */
+    missing: string[];
+    /** Names in `values` the module does not have (an error when strict). */
+    unexpected: string[];
+  } {
     const { missing, unexpected, commit } = this.stageStateDict(values, options);
     commit();
     return { missing, unexpected };
   }
 
   /** loadStateDict's validation and staging (see Staged): throws, changing nothing, if any value does not fit. */
-  stageStateDict(values: StateValues, options: { strict?: boolean } = {}): Staged & { missing: string[]; unexpected: string[] } {
+  stageStateDict(values: StateValues, options: { strict?: boolean } = {}): Staged & {
+    /** Names of the module's parameters and buffers that `values` lacks. */
+    missing: string[];
+    /** Names in `values` the module does not have. */
+    unexpected: string[];
+  } {
     checkOptions('loadStateDict', options, { strict: boolean }, { assign: 'values are always copied into the existing parameters' });
     if (!isPlainObject(values)) throw new Error(`loadStateDict: expected an object of named values, got ${describe(values)}`);
     const strict = options.strict ?? true;
@@ -273,6 +301,7 @@ export abstract class Module {
     return `${this.constructor.name}(\n${inner.join('\n')}\n)`;
   }
 
+  /** Extra text inside the parentheses of toString() (a layer's sizes); override it in your own modules. */
   protected extraRepr(): string {
     return '';
   }

@@ -4,6 +4,10 @@ import type { Tensor } from '../autograd/tensor.js';
 import { describe } from '../options.js';
 import { Module } from './module.js';
 
+/**
+ * A list of modules named '0', '1', … (PyTorch's nn.ModuleList), so their parameters read 'layers.0.weight'. It has
+ * no forward: the owner calls its modules.
+ */
 export class ModuleList extends Module {
   constructor(modules: Iterable<Module> = []) {
     super();
@@ -13,6 +17,7 @@ export class ModuleList extends Module {
     for (const m of modules) this.append(m);
   }
 
+  /** The number of modules. */
   override get length(): number {
     return this.namedChildren().length;
   }
@@ -24,12 +29,14 @@ export class ModuleList extends Module {
     return this;
   }
 
+  /** The module at index i (negative counts from the end); throws when there is none. */
   at(i: number): Module {
     const m = (this as unknown as Record<string, Module>)[String(i < 0 ? this.length + i : i)];
     if (!m) throw new Error(`ModuleList: no module at index ${i} (it has ${this.length})`);
     return m;
   }
 
+  /** The modules in order. */
   *[Symbol.iterator](): Iterator<Module> {
     for (const [, m] of this.namedChildren()) yield m;
   }

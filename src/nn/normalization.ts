@@ -19,6 +19,7 @@ const UNSUPPORTED = {
 const filled = (shape: readonly number[], value: number, name: string) =>
   parameter(fromValues(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value), shape), name);
 
+/** Options of LayerNorm. */
 export interface LayerNormOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
@@ -30,10 +31,15 @@ export interface LayerNormOptions {
 
 /** Layer normalisation over the trailing normalizedShape (a size, or a list of sizes). */
 export class LayerNorm extends Module {
+  /** The trailing dims normalised over. */
   readonly normalizedShape: readonly number[];
+  /** Added to the variance. */
   readonly eps: number;
+  /** Whether weight (and bias) are learnt. */
   readonly elementwiseAffine: boolean;
+  /** [...normalizedShape], ones at the start; null without elementwiseAffine. */
   weight: Tensor | null;
+  /** [...normalizedShape], zeros at the start; null without elementwiseAffine or with `bias: false`. */
   bias: Tensor | null;
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
@@ -56,6 +62,7 @@ export class LayerNorm extends Module {
   }
 }
 
+/** Options of RMSNorm. */
 export interface RMSNormOptions {
   /** Added to mean(x²) (default null: the machine epsilon of the input's dtype, as in PyTorch). */
   eps?: number | null;
@@ -68,9 +75,13 @@ const EPS_OR_NULL: Check = { what: 'a number > 0 or null (the machine epsilon of
 
 /** RMS normalisation over the trailing normalizedShape (a size, or a list of sizes). */
 export class RMSNorm extends Module {
+  /** The trailing dims normalised over. */
   readonly normalizedShape: readonly number[];
+  /** Added to mean(x²); null: the machine epsilon of the input's dtype. */
   readonly eps: number | null;
+  /** Whether the weight is learnt. */
   readonly elementwiseAffine: boolean;
+  /** [...normalizedShape], ones at the start; null without elementwiseAffine. */
   weight: Tensor | null;
 
   constructor(normalizedShape: number | readonly number[], options: RMSNormOptions = {}) {

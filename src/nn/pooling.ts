@@ -10,12 +10,20 @@ import { Module } from './module.js';
 /** A size as PyTorch prints it: 2, or [2, 3]. */
 const show = (v: Size2 | AdaptiveSize): string => (typeof v === 'number' ? String(v) : `[${v.map(String).join(', ')}]`);
 
+/**
+ * Max pooling over 2-D windows of [N, C, H, W] (or [C, H, W]) inputs (PyTorch's nn.MaxPool2d); see {@link maxPool2d}.
+ */
 export class MaxPool2d extends Module {
+  /** Step between windows (default: the kernel size). */
   readonly stride: Size2;
+  /** Implicit −∞ padding on both sides. */
   readonly padding: Size2;
+  /** Spacing between the window's positions. */
   readonly dilation: Size2;
+  /** Whether a partial window at the end counts. */
   readonly ceilMode: boolean;
 
+  /** @param kernelSize The window: an integer or [height, width]. */
   constructor(readonly kernelSize: Size2, options: MaxPool2dOptions = {}) {
     super();
     maxPoolWindow('MaxPool2d', kernelSize, options);
@@ -35,13 +43,23 @@ export class MaxPool2d extends Module {
   }
 }
 
+/**
+ * Average pooling over 2-D windows of [N, C, H, W] (or [C, H, W]) inputs (PyTorch's nn.AvgPool2d); see {@link
+ * avgPool2d}.
+ */
 export class AvgPool2d extends Module {
+  /** Step between windows (default: the kernel size). */
   readonly stride: Size2;
+  /** Implicit zero padding on both sides. */
   readonly padding: Size2;
+  /** Whether a partial window at the end counts. */
   readonly ceilMode: boolean;
+  /** Whether the zero padding counts in the divisor. */
   readonly countIncludePad: boolean;
+  /** Divides every window by this instead of its size, when set. */
   readonly divisorOverride: number | undefined;
 
+  /** @param kernelSize The window: an integer or [height, width]. */
   constructor(readonly kernelSize: Size2, options: AvgPool2dOptions = {}) {
     super();
     avgPoolWindow('AvgPool2d', kernelSize, options);
@@ -64,7 +82,12 @@ export class AvgPool2d extends Module {
   }
 }
 
+/**
+ * Averages [N, C, H, W] (or [C, H, W]) inputs to a fixed output size (PyTorch's nn.AdaptiveAvgPool2d); see {@link
+ * adaptiveAvgPool2d}.
+ */
 export class AdaptiveAvgPool2d extends Module {
+  /** @param outputSize An integer, or [height, width] where null keeps the input's size. */
   constructor(readonly outputSize: AdaptiveSize) {
     super();
     checkAdaptiveSize('AdaptiveAvgPool2d', outputSize);

@@ -4,6 +4,10 @@ import type { Tensor } from '../autograd/tensor.js';
 import { describe } from '../options.js';
 import { Module } from './module.js';
 
+/**
+ * Runs its modules in order, each on the previous one's output (PyTorch's nn.Sequential); they are named '0', '1', …,
+ * so parameters read '0.weight'.
+ */
 export class Sequential extends Module {
   constructor(...modules: Module[]) {
     super();
@@ -16,10 +20,12 @@ export class Sequential extends Module {
     });
   }
 
+  /** The number of modules. */
   override get length(): number {
     return this.namedChildren().length;
   }
 
+  /** The module at index i (negative counts from the end); throws when there is none. */
   at(i: number): Module {
     const m = (this as unknown as Record<string, Module>)[String(i < 0 ? this.length + i : i)];
     if (!m) throw new Error(`Sequential: no module at index ${i} (it has ${this.length})`);

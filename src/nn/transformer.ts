@@ -22,6 +22,7 @@ import { Linear } from './linear.js';
 import { Module } from './module.js';
 import { LayerNorm } from './normalization.js';
 
+/** Options of TransformerEncoderLayer (PyTorch's constructor arguments, in camelCase). */
 export interface TransformerEncoderLayerOptions {
   /** Width of the feed-forward block (default 2048, as PyTorch). */
   dimFeedforward?: number;
@@ -37,9 +38,11 @@ export interface TransformerEncoderLayerOptions {
   normFirst?: boolean;
   /** Biases of the linear layers, the attention's projections and the layer norms (default true). */
   bias?: boolean;
+  /** The generator for the initial weights (default: the global one). */
   generator?: Generator;
 }
 
+/** Options of a TransformerEncoderLayer call, after the input. */
 export interface TransformerEncoderLayerForwardOptions {
   /** The self-attention's attnMask ([S, S] or [N·nhead, S, S]; float added, int32 nonzero masks out). */
   srcMask?: Tensor | null;
@@ -53,18 +56,38 @@ const API = 'TransformerEncoderLayer';
 const TENSOR_OR_NULL: Check = { what: 'a Tensor or null', ok: (v) => v === null || v instanceof Tensor };
 const ACTIVATIONS = { relu, gelu } as const;
 
+/**
+ * PyTorch's nn.TransformerEncoderLayer: self-attention and a feed-forward block, each with a residual connection and
+ * a layer norm (post-norm by default, pre-norm with normFirst), under PyTorch's submodule names so state dicts cross
+ * over. `layer(src, options?)`: src [S, N, dModel] ([N, S, dModel] with batchFirst). In training only dropout,
+ * dropout1 and dropout2 apply (the fused attention never forms the attention weights to drop).
+ */
 export class TransformerEncoderLayer extends Module {
+  /** The self-attention, dModel wide with nhead heads. */
   self_attn: MultiheadAttention;
+  /** The feed-forward block's first layer, dModel → dimFeedforward. */
   linear1: Linear;
+  /** Dropout after the feed-forward activation. */
   dropout: Dropout;
+  /** The feed-forward block's second layer, dimFeedforward → dModel. */
   linear2: Linear;
+  /** The layer norm of the attention block. */
   norm1: LayerNorm;
+  /** The layer norm of the feed-forward block. */
   norm2: LayerNorm;
+  /** Dropout on the attention block's output. */
   dropout1: Dropout;
+  /** Dropout on the feed-forward block's output. */
   dropout2: Dropout;
+  /** Pre-norm (true) or post-norm (false). */
   readonly normFirst: boolean;
+  /** The feed-forward block's activation. */
   readonly activation: 'relu' | 'gelu';
 
+  /**
+   * @param dModel Features of the input and output.
+   * @param nhead Attention heads; must divide dModel.
+   */
   constructor(readonly dModel: number, readonly nhead: number, options: TransformerEncoderLayerOptions = {}) {
     super();
     checkValue(API, 'dModel', dModel, integer({ ge: 1 }));

@@ -5,6 +5,7 @@ import * as K from '../kernels/index.js';
 import { mul } from './mul.js';
 import { sign } from './sign.js';
 
+/** Elementwise |x|. The gradient is sign(x) (0 at x = 0, as PyTorch). */
 export function abs(x: Tensor): Tensor {
   return apply({
     op: 'abs',

@@ -7,6 +7,10 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { checkValue, integer, type Check } from '../options.js';
 
+/**
+ * The output size of adaptiveAvgPool2d: one integer for both dims, or [height, width] where null keeps the input's
+ * size.
+ */
 export type AdaptiveSize = number | readonly [number | null, number | null];
 
 const POSITIVE = integer({ ge: 1 });
@@ -20,6 +24,10 @@ export function checkAdaptiveSize(api: string, outputSize: unknown): void {
   checkValue(api, 'outputSize', outputSize, ADAPTIVE_SIZE);
 }
 
+/**
+ * Averages an [N, C, H, W] (or [C, H, W]) input to the output size [oh, ow], PyTorch's adaptive_avg_pool2d: output i
+ * of n along an axis of size s averages the inputs ⌊i·s/n⌋ to ⌈(i+1)·s/n⌉ − 1.
+ */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveSize): Tensor {
   checkTensor('adaptiveAvgPool2d', 'input', x);
   checkAdaptiveSize('adaptiveAvgPool2d', outputSize);

@@ -5,6 +5,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { sumTo } from './sumTo.js';
 
+/** Elementwise a + b, broadcasting as NumPy and PyTorch do; a number is a scalar. */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   return apply({
     op: 'add',

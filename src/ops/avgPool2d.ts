@@ -7,6 +7,10 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { avgPoolWindow, type AvgPool2dOptions, type Size2 } from './pool2d.js';
 
+/**
+ * The mean of each kernelSize window of an [N, C, H, W] (or [C, H, W]) input, PyTorch's avg_pool2d. stride defaults
+ * to the kernel size; zero padding counts in the divisor unless countIncludePad is false.
+ */
 export function avgPool2d(x: Tensor, kernelSize: Size2, options: AvgPool2dOptions = {}): Tensor {
   checkTensor('avgPool2d', 'input', x);
   const { win, countIncludePad, divisor } = avgPoolWindow('avgPool2d', kernelSize, options);

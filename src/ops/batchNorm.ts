@@ -22,6 +22,7 @@ import { square } from './square.js';
 import { sub } from './sub.js';
 import { sum } from './sum.js';
 
+/** Options of batchNorm (PyTorch's F.batch_norm). */
 export interface BatchNormOptions {
   /** γ, one per channel (default: none, i.e. 1). */
   weight?: Tensor | null;
@@ -37,6 +38,12 @@ export interface BatchNormOptions {
 
 const TENSOR_OR_NULL: Check = { what: 'a Tensor or null', ok: (v) => v === null || v instanceof Tensor };
 
+/**
+ * Batch normalisation of an [N, C, …] input per channel, PyTorch's F.batch_norm: y = (x − mean)/√(var + eps)·weight +
+ * bias. In training the batch's mean and biased variance are used and runningMean/runningVar (each [C], or null) move
+ * towards them in place (the unbiased variance); in evaluation the running statistics are used. Training with one
+ * value per channel is an error, as in PyTorch.
+ */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions = {}): Tensor {
   checkTensor('batchNorm', 'input', x);
   checkValue('batchNorm', 'runningMean', runningMean, TENSOR_OR_NULL);

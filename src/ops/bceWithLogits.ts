@@ -9,6 +9,10 @@ import { checkLoss, reduceLoss, type Reduction } from './reduction.js';
 import { sigmoid } from './sigmoid.js';
 import { sub } from './sub.js';
 
+/**
+ * Binary cross-entropy of `logits` against targets in [0, 1] of the same shape, computed stably from the logits
+ * (PyTorch's binary_cross_entropy_with_logits), reduced by `reduction` ('mean' by default, 'sum' or 'none').
+ */
 export function bceWithLogits(logits: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
   checkLoss('bceWithLogits', logits, target, options, {}, {
     weight: "weights are not implemented; use reduction: 'none' and weight the losses",

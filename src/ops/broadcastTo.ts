@@ -5,6 +5,10 @@ import * as K from '../kernels/index.js';
 import { checkShape, sameShape } from '../kernels/shape.js';
 import { sumTo } from './sumTo.js';
 
+/**
+ * x stretched to `shape` by NumPy's broadcasting rules (a copy). Alias: expand. Throws when the shapes do not
+ * broadcast.
+ */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   checkShape(shape, 'broadcastTo');
   if (sameShape(x.shape, shape)) return x;

@@ -3,6 +3,7 @@ import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 
+/** A copy of x in new storage; the gradient passes through unchanged. */
 export function clone(x: Tensor): Tensor {
   return apply({
     op: 'clone',

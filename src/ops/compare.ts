@@ -37,8 +37,16 @@ function promotedDtype(a: TensorLike, b: TensorLike): FloatDType | null {
   return operands.some((v) => typeof v === 'number' && (v | 0) !== v) ? 'float32' : null;
 }
 
+/**
+ * 1 where a = b, else 0 (broadcasting), in the inputs' dtype: `pred.equal(y).float().mean()` is an accuracy. No
+ * gradient flows through comparisons.
+ */
 export const equal = (a: TensorLike, b: TensorLike) => compare('equal', a, b);
+/** 1 where a > b, else 0 (broadcasting), in the inputs' dtype. No gradient. */
 export const greater = (a: TensorLike, b: TensorLike) => compare('greater', a, b);
+/** 1 where a ≥ b, else 0 (broadcasting), in the inputs' dtype. No gradient. */
 export const greaterEqual = (a: TensorLike, b: TensorLike) => compare('greaterEqual', a, b);
+/** 1 where a < b, else 0 (broadcasting), in the inputs' dtype. No gradient. */
 export const less = (a: TensorLike, b: TensorLike) => compare('less', a, b);
+/** 1 where a ≤ b, else 0 (broadcasting), in the inputs' dtype. No gradient. */
 export const lessEqual = (a: TensorLike, b: TensorLike) => compare('lessEqual', a, b);

@@ -6,6 +6,10 @@ import { normalizeAxis } from '../kernels/shape.js';
 import { describe } from '../options.js';
 import { slice } from './slice.js';
 
+/**
+ * Joins tensors along `axis` (default 0; negative counts from the end), PyTorch's torch.cat. Every other dim must
+ * match.
+ */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(xs)) throw new Error(`concat: expected an array of tensors, got ${describe(xs)}`);
   if (xs.length === 0) throw new Error('concat: needs at least one tensor');

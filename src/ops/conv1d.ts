@@ -4,6 +4,10 @@
 import type { Tensor } from '../autograd/tensor.js';
 import { convolution, type ConvOptions } from './convolution.js';
 
+/**
+ * 1-D convolution (cross-correlation) of x [batch, in, length] with weight [out, in/groups, k] and an optional bias
+ * [out], giving [batch, out, length'] (PyTorch's F.conv1d).
+ */
 export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: ConvOptions = {}): Tensor {
   return convolution(1, x, weight, bias, options);
 }

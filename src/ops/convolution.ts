@@ -16,14 +16,21 @@ import { fmt } from '../kernels/shape.js';
 import { checkOptions, integer, type Check } from '../options.js';
 import { sum } from './sum.js';
 
+/**
+ * Convolution padding: zeros per side (one number, or one per spatial dim), 'valid' (none) or 'same' (output size =
+ * input size; stride 1 only).
+ */
 export type Padding = number | readonly number[] | 'same' | 'valid';
 
 /** Options of conv1d and conv2d: a number applies to every spatial dim, an array gives one per dim. */
 export interface ConvOptions {
+  /** Step between windows (default 1). */
   stride?: number | readonly number[];
   /** Zeros on both sides of each spatial dim; 'valid' is 0, 'same' keeps the size (stride 1 only, as PyTorch). */
   padding?: Padding;
+  /** Spacing between the kernel's taps (default 1). */
   dilation?: number | readonly number[];
+  /** Split the channels into this many groups, each convolved with its own filters (default 1; `in` for depthwise). */
   groups?: number;
 }
 

@@ -7,6 +7,7 @@ import { mul } from './mul.js';
 import { neg } from './neg.js';
 import { sin } from './sin.js';
 
+/** Elementwise cosine (radians). */
 export function cos(x: Tensor): Tensor {
   return apply({
     op: 'cos',

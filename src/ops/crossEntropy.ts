@@ -20,7 +20,9 @@ import { permute } from './permute.js';
 import { REDUCTION, reduceLoss, type Reduction } from './reduction.js';
 import { reshape } from './reshape.js';
 
+/** Options of crossEntropy (PyTorch's F.cross_entropy). */
 export interface CrossEntropyOptions {
+  /** 'mean' (default, over the labels not ignored), 'sum' or 'none' (one loss per label). */
   reduction?: Reduction;
   /** Target (1 − s)·onehot + s/classes, as PyTorch's label_smoothing (default 0). */
   labelSmoothing?: number;

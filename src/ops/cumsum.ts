@@ -6,6 +6,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { checkValue, integer } from '../options.js';
 
+/** Running sums along `dim` (PyTorch's torch.cumsum), accumulated in float64. */
 export function cumsum(x: Tensor, dim: number): Tensor {
   checkTensor('cumsum', 'x', x);
   checkValue('cumsum', 'dim', dim, integer());

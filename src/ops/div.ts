@@ -6,6 +6,7 @@ import { mul } from './mul.js';
 import { neg } from './neg.js';
 import { sumTo } from './sumTo.js';
 
+/** Elementwise a / b, broadcasting. */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   return apply({
     op: 'div',

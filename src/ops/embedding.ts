@@ -13,6 +13,7 @@ import { checkOptions, describe, type Check } from '../options.js';
 import { scatterAdd } from './gather.js';
 import { mul } from './mul.js';
 
+/** Options of embedding (PyTorch's F.embedding). */
 export interface EmbeddingOptions {
   /** A row that gets no gradient (a negative index counts from the end, as in PyTorch); default none. */
   paddingIdx?: number | null;
@@ -20,6 +21,11 @@ export interface EmbeddingOptions {
 
 const INDEX_OR_NULL: Check = { what: 'an integer or null', ok: (v) => v === null || Number.isSafeInteger(v) };
 
+/**
+ * Rows of `weight` [numEmbeddings, embeddingDim] looked up by int32 `indices` of any shape, giving [...indices.shape,
+ * embeddingDim] (PyTorch's F.embedding). An index outside [0, numEmbeddings) is an error naming it and its position.
+ * A repeated index accumulates its gradient.
+ */
 export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
   checkTensor('embedding', 'indices', indices);
   checkTensor('embedding', 'weight', weight);

@@ -4,6 +4,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { mul } from './mul.js';
 
+/** Elementwise eˣ. */
 export function exp(x: Tensor): Tensor {
   return apply({
     op: 'exp',

@@ -5,6 +5,10 @@ import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 
+/**
+ * The entries of x at int32 `indices` along `axis` (default 0), PyTorch's index_select; axis 0 is an embedding
+ * lookup. Alias: indexSelect. Repeated indices accumulate their gradients.
+ */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   return apply({
     op: 'gather',

@@ -4,6 +4,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { activationGrad } from './activationGrad.js';
 
+/** Elementwise GELU, x·Φ(x) in the exact (erf) form that PyTorch uses by default. */
 export function gelu(x: Tensor): Tensor {
   return apply({
     op: 'gelu',

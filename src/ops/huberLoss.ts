@@ -11,6 +11,10 @@ import { number } from '../options.js';
 import { checkLoss, reduceLoss, type Reduction } from './reduction.js';
 import { sub } from './sub.js';
 
+/**
+ * Huber loss of input against target (same shape): ½d² where |d| ≤ delta (default 1), delta·(|d| − ½·delta) beyond,
+ * with d = input − target (PyTorch's huber_loss), reduced by `reduction` ('mean' by default).
+ */
 export function huberLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor {
   checkLoss('huberLoss', input, target, options, { delta: number({ gt: 0 }) });
   const { reduction = 'mean', delta = 1 } = options;

@@ -93,51 +93,97 @@ declare module '../autograd/tensor.js' {
   interface Tensor<D extends DType = DType> {
     /** backward(), backward(grad), backward(options) or backward(grad, options). */
     backward(grad?: Tensor | BackwardOptions, options?: BackwardOptions): void;
+    /** this + b, broadcasting; see {@link add}. */
     add(b: TensorLike): Tensor<D>;
+    /** this − b, broadcasting; see {@link sub}. */
     sub(b: TensorLike): Tensor<D>;
+    /** this · b elementwise, broadcasting; see {@link mul}. */
     mul(b: TensorLike): Tensor<D>;
+    /** this / b, broadcasting; see {@link div}. */
     div(b: TensorLike): Tensor<D>;
+    /** this raised to the power b, broadcasting; see {@link pow}. */
     pow(b: TensorLike): Tensor<D>;
+    /** Elementwise max(this, b); see {@link maximum}. */
     maximum(b: TensorLike): Tensor<D>;
+    /** Elementwise min(this, b); see {@link minimum}. */
     minimum(b: TensorLike): Tensor<D>;
+    /** −this; see {@link neg}. */
     neg(): Tensor<D>;
+    /** eˣ elementwise; see {@link exp}. */
     exp(): Tensor<D>;
+    /** Natural logarithm elementwise; see {@link log}. */
     log(): Tensor<D>;
+    /** Square root elementwise; see {@link sqrt}. */
     sqrt(): Tensor<D>;
+    /** |x| elementwise; see {@link abs}. */
     abs(): Tensor<D>;
+    /** x² elementwise; see {@link square}. */
     square(): Tensor<D>;
+    /** −1, 0 or 1 elementwise; see {@link sign}. */
     sign(): Tensor<D>;
+    /** max(x, 0) elementwise; see {@link relu}. */
     relu(): Tensor<D>;
+    /** x for x > 0, alpha·x otherwise (alpha default 0.01); see {@link leakyRelu}. */
     leakyRelu(alpha?: number): Tensor<D>;
+    /** 1/(1 + e⁻ˣ) elementwise; see {@link sigmoid}. */
     sigmoid(): Tensor<D>;
+    /** tanh elementwise; see {@link tanh}. */
     tanh(): Tensor<D>;
+    /** GELU (exact erf form) elementwise; see {@link gelu}. */
     gelu(): Tensor<D>;
+    /** ln(1 + e^(βx))/β elementwise; see {@link softplus}. */
     softplus(beta?: number): Tensor<D>;
+    /** Softmax along `axis` (default −1); see {@link softmax}. */
     softmax(axis?: number): Tensor<D>;
+    /** Log-softmax along `axis` (default −1); see {@link logSoftmax}. */
     logSoftmax(axis?: number): Tensor<D>;
+    /** Sum over `axes` (default all); see {@link sum}. */
     sum(axes?: Axes, keepdims?: boolean): Tensor<D>;
+    /** Mean over `axes` (default all); see {@link mean}. */
     mean(axes?: Axes, keepdims?: boolean): Tensor<D>;
+    /** Maximum over `axes` (default all); see {@link max}. */
     max(axes?: Axes, keepdims?: boolean): Tensor<D>;
+    /** int32 positions of the maximum along `axis` (default −1, the last); see {@link argMax}. */
     argMax(axis?: number, keepdims?: boolean): Tensor<'int32'>;
+    /** Matrix product this·b (batched, broadcast, transpose flags); see {@link matmul}. */
     matmul(b: Tensor, options?: MatmulOptions): Tensor<D>;
+    /** The same values under another shape (one dim may be −1); see {@link reshape}. */
     reshape(shape: readonly number[]): Tensor<D>;
+    /** Dims from `startDim` (default 0) on merged into one; see {@link flatten}. */
     flatten(startDim?: number): Tensor<D>;
+    /** Dims reordered by `perm`; see {@link permute}. */
     permute(perm: readonly number[]): Tensor<D>;
+    /** Two dims swapped (default the last two); see {@link transpose}. */
     transpose(dim0?: number, dim1?: number): Tensor<D>;
+    /** Stretched to `shape` by broadcasting; see {@link broadcastTo}. */
     broadcastTo(shape: readonly number[]): Tensor<D>;
+    /** Alias of broadcastTo (PyTorch's expand). */
     expand(shape: readonly number[]): Tensor<D>;
+    /** The block starting at `begin` with `size` (−1: to the end); see {@link slice}. */
     slice(begin: readonly number[], size?: readonly number[]): Tensor<D>;
+    /** Entries at int32 `indices` along `axis`; see {@link gather}. */
     gather(indices: Tensor, axis?: number): Tensor<D>;
+    /** A copy in new storage; see {@link clone}. */
     clone(): Tensor<D>;
+    /** 1 where this = b, else 0; see {@link equal}. */
     equal(b: Tensor<D>): Tensor<D>;
+    /** 1 where this = b, else 0; see {@link equal}. */
     equal(b: TensorLike): Tensor<D extends FloatDType ? D : DType>;
+    /** 1 where this > b, else 0; see {@link greater}. */
     greater(b: Tensor<D>): Tensor<D>;
+    /** 1 where this > b, else 0; see {@link greater}. */
     greater(b: TensorLike): Tensor<D extends FloatDType ? D : DType>;
+    /** 1 where this ≥ b, else 0; see {@link greaterEqual}. */
     greaterEqual(b: Tensor<D>): Tensor<D>;
+    /** 1 where this ≥ b, else 0; see {@link greaterEqual}. */
     greaterEqual(b: TensorLike): Tensor<D extends FloatDType ? D : DType>;
+    /** 1 where this < b, else 0; see {@link less}. */
     less(b: Tensor<D>): Tensor<D>;
+    /** 1 where this < b, else 0; see {@link less}. */
     less(b: TensorLike): Tensor<D extends FloatDType ? D : DType>;
+    /** 1 where this ≤ b, else 0; see {@link lessEqual}. */
     lessEqual(b: Tensor<D>): Tensor<D>;
+    /** 1 where this ≤ b, else 0; see {@link lessEqual}. */
     lessEqual(b: TensorLike): Tensor<D extends FloatDType ? D : DType>;
     /** This tensor converted to `dtype` (a view when it already has it). */
     cast<E extends DType>(dtype: E): Tensor<E>;
@@ -145,12 +191,24 @@ declare module '../autograd/tensor.js' {
     float(): Tensor<'float32'>;
     /** cast('int32'): truncates toward zero, as PyTorch's .int(). */
     int(): Tensor<'int32'>;
+    /** Sine elementwise (radians); see {@link sin}. */
     sin(): Tensor<D>;
+    /** Cosine elementwise (radians); see {@link cos}. */
     cos(): Tensor<D>;
+    /** Running sums along `dim`; see {@link cumsum}. */
     cumsum(dim: number): Tensor<D>;
+    /** The lower triangle of the last two dims; see {@link tril}. */
     tril(diagonal?: number): Tensor<D>;
+    /** The upper triangle of the last two dims; see {@link triu}. */
     triu(diagonal?: number): Tensor<D>;
-    topK(k: number, options?: TopKOptions): { values: Tensor<D>; indices: Tensor<'int32'> };
+    /** The k largest (or smallest) entries along a dim and their int32 positions; see {@link topK}. */
+    topK(k: number, options?: TopKOptions): {
+      /** The k entries along the dim, in order (differentiable). */
+      values: Tensor<D>;
+      /** Their int32 positions along the dim. */
+      indices: Tensor<'int32'>;
+    };
+    /** numSamples category indices drawn from each row's weights; see {@link multinomial}. */
     multinomial(numSamples: number, options?: MultinomialOptions): Tensor<'int32'>;
   }
 }

@@ -8,6 +8,7 @@ import { Tensor } from '../autograd/tensor.js';
 import { checkOptions, checkValue, number, type Check } from '../options.js';
 import { normalizeRows, sizesOf } from './normalizeRows.js';
 
+/** Options of layerNorm. */
 export interface LayerNormOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
@@ -15,6 +16,10 @@ export interface LayerNormOptions {
 
 const TENSOR_OR_NULL: Check = { what: 'a Tensor or null', ok: (v) => v === null || v instanceof Tensor };
 
+/**
+ * Layer normalisation over the trailing `normalizedShape` of x (PyTorch's F.layer_norm): y = (x − mean)/√(var +
+ * eps)·weight + bias, one mean and biased variance per row; weight and bias have shape normalizedShape, or are null.
+ */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight: Tensor | null = null,
   bias: Tensor | null = null, options: LayerNormOptions = {}): Tensor {
   checkTensor('layerNorm', 'input', x);

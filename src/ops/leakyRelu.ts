@@ -5,6 +5,7 @@ import * as K from '../kernels/index.js';
 import { checkValue, number } from '../options.js';
 import { activationGrad } from './activationGrad.js';
 
+/** Elementwise x for x > 0, alpha·x otherwise (alpha default 0.01, as PyTorch). */
 export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
   checkValue('leakyRelu', 'alpha', alpha, number());
   return apply({

@@ -8,6 +8,10 @@ import { matmul } from './matmul.js';
 import { reshape } from './reshape.js';
 import { sum } from './sum.js';
 
+/**
+ * y = x·Wᵀ + b with weight W [out, in] (PyTorch's F.linear) and an optional bias [out], as one fused kernel; x [...,
+ * in] gives [..., out].
+ */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   checkTensor('linear', 'input', x);
   checkTensor('linear', 'weight', weight);

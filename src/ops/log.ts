@@ -4,6 +4,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { div } from './div.js';
 
+/** Elementwise natural logarithm. */
 export function log(x: Tensor): Tensor {
   return apply({
     op: 'log',

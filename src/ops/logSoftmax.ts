@@ -9,6 +9,7 @@ import { mul } from './mul.js';
 import { sub } from './sub.js';
 import { sum } from './sum.js';
 
+/** log(softmax(x)) along `axis` (default −1), computed stably for any logits. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return apply({
     op: 'logSoftmax',

@@ -11,8 +11,19 @@ import * as K from '../kernels/index.js';
 import { reshape } from './reshape.js';
 import { sum } from './sum.js';
 
-export interface MatmulOptions { transA?: boolean; transB?: boolean }
+/** Transpose flags of matmul: the kernel reads the operand transposed, no copy is made. */
+export interface MatmulOptions {
+  /** Use a's last two dims transposed (default false). */
+  transA?: boolean;
+  /** Use b's last two dims transposed (default false): x·Wᵀ is matmul(x, W, { transB: true }). */
+  transB?: boolean;
+}
 
+/**
+ * Matrix product op(a)·op(b), where op transposes the last two dims when transA / transB is set. Batched [..., m,
+ * k]·[..., k, n] with the batch dims broadcast; a 1-D operand is a row vector on the left and a column vector on the
+ * right, as in PyTorch's torch.matmul. Throws, naming the shapes, when the inner dims differ.
+ */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   checkOptions('matmul', options, { transA: boolean, transB: boolean });
   const { transA = false, transB = false } = options;

@@ -11,6 +11,10 @@ import { mul } from './mul.js';
 import { reshape } from './reshape.js';
 import { sum, keptShape, type Axes } from './sum.js';
 
+/**
+ * The maximum over `axes` (default all), keeping them as size 1 when keepdims is true. The gradient goes to the
+ * maximal elements, split evenly among ties (as torch.amax).
+ */
 export function max(x: Tensor, axes?: Axes, keepdims = false): Tensor {
   return apply({
     op: 'max',

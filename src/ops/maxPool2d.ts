@@ -8,6 +8,10 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { maxPoolWindow, type MaxPool2dOptions, type Size2 } from './pool2d.js';
 
+/**
+ * The maximum of each kernelSize window of an [N, C, H, W] (or [C, H, W]) input, PyTorch's max_pool2d (stride
+ * defaults to the kernel size; −∞ padding). The gradient goes to each window's first maximum.
+ */
 export function maxPool2d(x: Tensor, kernelSize: Size2, options: MaxPool2dOptions = {}): Tensor {
   checkTensor('maxPool2d', 'input', x);
   const win = maxPoolWindow('maxPool2d', kernelSize, options);

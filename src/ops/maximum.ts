@@ -26,5 +26,7 @@ function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tens
   });
 }
 
+/** Elementwise max(a, b), broadcasting (NaN propagates); ties split the gradient in half, as PyTorch. */
 export const maximum = (a: TensorLike, b: TensorLike) => extremum('maximum', a, b);
+/** Elementwise min(a, b), broadcasting (NaN propagates); ties split the gradient in half, as PyTorch. */
 export const minimum = (a: TensorLike, b: TensorLike) => extremum('minimum', a, b);

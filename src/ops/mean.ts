@@ -8,6 +8,7 @@ import { div } from './div.js';
 import { reshape } from './reshape.js';
 import { keptShape, type Axes } from './sum.js';
 
+/** The mean over `axes` (default all), keeping them as size 1 when keepdims is true. */
 export function mean(x: Tensor, axes?: Axes, keepdims = false): Tensor {
   return apply({
     op: 'mean',

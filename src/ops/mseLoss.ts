@@ -11,6 +11,11 @@ import { number } from '../options.js';
 import { checkLoss, reduceLoss, type Reduction } from './reduction.js';
 import { sub } from './sub.js';
 
+/**
+ * Squared error between input and target (same shape), reduced by `reduction` ('mean' by default, as PyTorch; 'sum';
+ * 'none'), times `scale` (default 1). `{ reduction: 'sum', scale: 0.5 }` is the seed's L = ½·Σ(o − y)², whose
+ * gradient is simply o − y.
+ */
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; scale?: number } = {}): Tensor {
   checkLoss('mseLoss', input, target, options, { scale: number() });
   const { reduction = 'mean', scale = 1 } = options;

@@ -4,6 +4,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { sumTo } from './sumTo.js';
 
+/** Elementwise a · b (Hadamard product), broadcasting. */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   return apply({
     op: 'mul',

@@ -17,6 +17,7 @@ import { Generator, globalGenerator } from '../random.js';
 /** Draws written to the output this many at a time. */
 const CHUNK = 1 << 16;
 
+/** Options of multinomial. */
 export interface MultinomialOptions {
   /** Draw with replacement (default false, as PyTorch). */
   replacement?: boolean;
@@ -24,6 +25,11 @@ export interface MultinomialOptions {
   generator?: Generator;
 }
 
+/**
+ * Draws numSamples category indices (int32) from the non-negative weights in each row of `probs` (PyTorch's
+ * torch.multinomial): [C] gives [numSamples], [B, C] gives [B, numSamples]; the weights need not sum to 1. Rows are
+ * checked before anything is drawn.
+ */
 export function multinomial(probs: Tensor, numSamples: number, options: MultinomialOptions = {}): Tensor {
   checkTensor('multinomial', 'probs', probs);
   checkValue('multinomial', 'numSamples', numSamples, integer({ ge: 1 }));

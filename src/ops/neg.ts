@@ -3,6 +3,7 @@ import { apply } from '../autograd/op.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 
+/** Elementwise −x. */
 export function neg(x: Tensor): Tensor {
   return apply({
     op: 'neg',

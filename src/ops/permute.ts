@@ -5,6 +5,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { checkInts, normalizeAxis } from '../kernels/shape.js';
 
+/** x with its dims reordered: out.shape[i] = x.shape[perm[i]] (a copy), PyTorch's permute. */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   checkInts('permute', 'perm', perm);
   return apply({
@@ -21,6 +22,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   });
 }
 
+/** x with dims dim0 and dim1 swapped (default the last two, so a matrix transpose). */
 export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   if (x.rank < 2) return permute(x, x.shape.map((_, i) => i));
   const a = normalizeAxis('transpose', x.shape, dim0);

@@ -17,6 +17,7 @@ export function size2(min: number): Check {
 
 export const pair = (v: Size2): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 
+/** Options of maxPool2d and nn.MaxPool2d (PyTorch's names). */
 export interface MaxPool2dOptions {
   /** Default: the kernel size. */
   stride?: Size2;
@@ -28,10 +29,13 @@ export interface MaxPool2dOptions {
   ceilMode?: boolean;
 }
 
+/** Options of avgPool2d and nn.AvgPool2d (PyTorch's names). */
 export interface AvgPool2dOptions {
+  /** Default: the kernel size. */
   stride?: Size2;
   /** Implicit zero padding on both sides (default 0), at most half the kernel. */
   padding?: Size2;
+  /** Round the output size up, so a partial window at the end counts (default false). */
   ceilMode?: boolean;
   /** Whether the zero padding counts in the divisor (default true, as PyTorch). */
   countIncludePad?: boolean;

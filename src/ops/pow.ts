@@ -10,6 +10,9 @@ import { sub } from './sub.js';
 import { sumTo } from './sumTo.js';
 import { where } from './where.js';
 
+/**
+ * Elementwise a raised to the power b, broadcasting. The exponent's gradient is taken as 0 where a = 0 (as PyTorch).
+ */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   return apply({
     op: 'pow',

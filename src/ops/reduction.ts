@@ -4,6 +4,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { checkOptions, oneOf, type Check } from '../options.js';
 
+/** How a loss reduces its per-element values: 'mean' (PyTorch's default), 'sum', or 'none' (one value per element). */
 export type Reduction = 'mean' | 'sum' | 'none';
 export const REDUCTION = oneOf('mean', 'sum', 'none');
 

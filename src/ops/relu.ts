@@ -4,6 +4,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { activationGrad } from './activationGrad.js';
 
+/** Elementwise max(x, 0). The gradient at 0 is 0, as in PyTorch. */
 export function relu(x: Tensor): Tensor {
   return apply({
     op: 'relu',

@@ -4,6 +4,7 @@ import { apply } from '../autograd/op.js';
 import { Tensor } from '../autograd/tensor.js';
 import { checkInts, fmt, sameShape, sizeOf } from '../kernels/shape.js';
 
+/** The same values under another shape of the same size, sharing storage (one dim may be −1: inferred). Alias: view. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape(x, shape);
   // Same shape: x itself (a no-op is not worth a node). `view` always makes a new tensor.

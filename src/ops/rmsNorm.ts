@@ -8,6 +8,7 @@ import { Tensor } from '../autograd/tensor.js';
 import { checkOptions, checkValue, number, type Check } from '../options.js';
 import { normalizeRows, sizesOf } from './normalizeRows.js';
 
+/** Options of rmsNorm. */
 export interface RMSNormOptions {
   /** Added to mean(x²) (default: the machine epsilon of x's dtype, as PyTorch's torch.finfo(x.dtype).eps). */
   eps?: number;
@@ -20,6 +21,10 @@ export function machineEpsilon(dtype: string): number {
   return dtype === 'float64' ? 2 ** -52 : 2 ** -23;
 }
 
+/**
+ * RMS normalisation over the trailing `normalizedShape` of x (PyTorch's F.rms_norm): y = x/√(mean(x²) + eps)·weight,
+ * with weight of shape normalizedShape, or null.
+ */
 export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], weight: Tensor | null = null,
   options: RMSNormOptions = {}): Tensor {
   checkTensor('rmsNorm', 'input', x);

@@ -30,6 +30,7 @@ import { sum } from './sum.js';
 import { sumTo } from './sumTo.js';
 import { where } from './where.js';
 
+/** Options of scaledDotProductAttention (PyTorch's attn_mask, is_causal, scale). */
 export interface ScaledDotProductAttentionOptions {
   /**
    * Broadcast to the scores [..., L, S]: a float tensor (q's dtype) is added to them; an int32 tensor attends only
@@ -50,6 +51,11 @@ const UNSUPPORTED = {
   enableGqa: 'grouped-query attention is not supported: give k and v as many heads as q',
 };
 
+/**
+ * softmax(q·kᵀ·scale + mask)·v as one fused op (PyTorch's F.scaled_dot_product_attention): q [..., L, E], k [..., S,
+ * E], v [..., S, Ev] give [..., L, Ev]; the leading dims (batch, heads) must be equal. A row that attends to nothing
+ * gives 0.
+ */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor,
   options: ScaledDotProductAttentionOptions = {}): Tensor {
   checkTensor(API, 'query', q);

@@ -4,6 +4,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { activationGrad } from './activationGrad.js';
 
+/** Elementwise σ(x) = 1/(1 + e⁻ˣ). */
 export function sigmoid(x: Tensor): Tensor {
   return apply({
     op: 'sigmoid',

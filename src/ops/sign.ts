@@ -4,6 +4,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { mul } from './mul.js';
 
+/** Elementwise −1, 0 or 1 (NaN stays NaN); its gradient is zero. */
 export function sign(x: Tensor): Tensor {
   return apply({
     op: 'sign',

@@ -6,6 +6,7 @@ import * as K from '../kernels/index.js';
 import { cos } from './cos.js';
 import { mul } from './mul.js';
 
+/** Elementwise sine (radians). */
 export function sin(x: Tensor): Tensor {
   return apply({
     op: 'sin',

@@ -5,6 +5,9 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { checkInts } from '../kernels/shape.js';
 
+/**
+ * The block of x starting at `begin` with `size` per dim (−1: to the end; default: everything from begin), as a copy.
+ */
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
   checkInts('slice', 'begin', begin);
   if (size !== undefined) checkInts('slice', 'size', size);

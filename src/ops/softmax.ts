@@ -9,6 +9,7 @@ import { mul } from './mul.js';
 import { sub } from './sub.js';
 import { sum } from './sum.js';
 
+/** Softmax along `axis` (default −1): e^(xᵢ − max)/Σⱼ e^(xⱼ − max). */
 export function softmax(x: Tensor, axis = -1): Tensor {
   return apply({
     op: 'softmax',

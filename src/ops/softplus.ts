@@ -6,6 +6,7 @@ import * as K from '../kernels/index.js';
 import { checkValue, number } from '../options.js';
 import { activationGrad } from './activationGrad.js';
 
+/** Elementwise ln(1 + e^(βx))/β (β default 1), and x where βx > 20, as PyTorch. */
 export function softplus(x: Tensor, beta = 1): Tensor {
   checkValue('softplus', 'beta', beta, number({ gt: 0 }));
   return apply({

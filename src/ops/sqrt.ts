@@ -5,6 +5,7 @@ import * as K from '../kernels/index.js';
 import { div } from './div.js';
 import { mul } from './mul.js';
 
+/** Elementwise √x. */
 export function sqrt(x: Tensor): Tensor {
   return apply({
     op: 'sqrt',

@@ -4,6 +4,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { mul } from './mul.js';
 
+/** Elementwise x². */
 export function square(x: Tensor): Tensor {
   return apply({
     op: 'square',

@@ -5,6 +5,7 @@ import * as K from '../kernels/index.js';
 import { neg } from './neg.js';
 import { sumTo } from './sumTo.js';
 
+/** Elementwise a − b, broadcasting. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   return apply({
     op: 'sub',

@@ -8,6 +8,10 @@ import { normalizeAxes } from '../kernels/shape.js';
 import { broadcastTo } from './broadcastTo.js';
 import { reshape } from './reshape.js';
 
+/**
+ * The axes a reduction runs over: one axis, a list (negative counts from the end), or undefined for all. An empty
+ * list reduces nothing.
+ */
 export type Axes = number | readonly number[] | undefined;
 
 /** The shape of a reduction's result with the reduced axes kept as 1 (to broadcast a gradient back). */
@@ -16,6 +20,7 @@ export function keptShape(op: string, shape: readonly number[], axes: Axes): num
   return shape.map((d, i) => (ax.includes(i) ? 1 : d));
 }
 
+/** The sum over `axes` (default all), keeping them as size 1 when keepdims is true (PyTorch's keepdim). */
 export function sum(x: Tensor, axes?: Axes, keepdims = false): Tensor {
   return apply({
     op: 'sum',

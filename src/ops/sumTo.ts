@@ -6,6 +6,7 @@ import * as K from '../kernels/index.js';
 import { sameShape } from '../kernels/shape.js';
 import { broadcastTo } from './broadcastTo.js';
 
+/** x summed down to `shape` over the axes broadcasting added or stretched: the reverse of broadcastTo. */
 export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(x.shape, shape)) return x;
   return apply({

@@ -4,6 +4,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { activationGrad } from './activationGrad.js';
 
+/** Elementwise hyperbolic tangent. */
 export function tanh(x: Tensor): Tensor {
   return apply({
     op: 'tanh',

@@ -11,6 +11,7 @@ import { boolean, checkOptions, checkValue, integer } from '../options.js';
 import { gather } from './gather.js';
 import { reshape } from './reshape.js';
 
+/** Options of topK. */
 export interface TopKOptions {
   /** The dim to select along (default −1, the last). */
   dim?: number;
@@ -20,7 +21,16 @@ export interface TopKOptions {
   sorted?: boolean;
 }
 
-export function topK(x: Tensor, k: number, options: TopKOptions = {}): { values: Tensor; indices: Tensor } {
+/**
+ * The k largest (or smallest) entries of x along a dim, in order, and their int32 positions (PyTorch's torch.topk).
+ * Ties keep the lower index first; NaN counts as larger than every number.
+ */
+export function topK(x: Tensor, k: number, options: TopKOptions = {}): {
+  /** The k entries along the dim, in order (differentiable). */
+  values: Tensor;
+  /** Their int32 positions along the dim. */
+  indices: Tensor;
+} {
   checkTensor('topK', 'x', x);
   checkValue('topK', 'k', k, integer({ ge: 0 }));
   checkOptions('topK', options, { dim: integer(), largest: boolean, sorted: boolean });

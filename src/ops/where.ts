@@ -5,6 +5,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { sumTo } from './sumTo.js';
 
+/** Elementwise `cond ? a : b` (cond ≠ 0 is true; all three broadcast), PyTorch's torch.where. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return apply({
     op: 'where',

@@ -6,7 +6,19 @@ import * as K from '../kernels/index.js';
 import { number } from '../options.js';
 import { Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
 
-export interface AdagradOptions { lr: number; lrDecay: number; weightDecay: number; eps: number; initialAccumulatorValue: number }
+/** Hyperparameters of Adagrad (torch.optim.Adagrad's, in camelCase); each may be set per parameter group. */
+export interface AdagradOptions {
+  /** Learning rate (default 1e-2). */
+  lr: number;
+  /** The rate is lr / (1 + (t − 1)·lrDecay) at step t (default 0). */
+  lrDecay: number;
+  /** L2 penalty added to the gradient, g + weightDecay·p (default 0). */
+  weightDecay: number;
+  /** Added to the denominator (default 1e-10). */
+  eps: number;
+  /** Starting value of the sum of squared gradients (default 0). */
+  initialAccumulatorValue: number;
+}
 
 const SPEC = {
   hyper: {

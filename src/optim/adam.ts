@@ -7,7 +7,21 @@ import * as K from '../kernels/index.js';
 import { number, type Check } from '../options.js';
 import { Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
 
-export interface AdamOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number }
+/** Hyperparameters of Adam and AdamW (torch.optim's, in camelCase); each may be set per parameter group. */
+export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /**
+   * Decay rates [β1, β2] of the running averages of the gradient and its square, each in [0, 1) (default [0.9, 0.999]).
+   */
+  betas: [number, number];
+  /** Added to the denominator (default 1e-8). */
+  eps: number;
+  /**
+   * Adam: L2 penalty added to the gradient (default 0); AdamW: decoupled decay, p·(1 − lr·weightDecay) (default 1e-2).
+   */
+  weightDecay: number;
+}
 
 const beta = number({ ge: 0, lt: 1 });
 const betas: Check = { what: 'a pair [β1, β2] of numbers in [0, 1)', ok: (v) => Array.isArray(v) && v.length === 2 && v.every(beta.ok) };
@@ -37,14 +51,21 @@ abstract class AdamBase extends Optimizer<AdamOptions, AdamParams> {
   }
 }
 
+/**
+ * Adam (torch.optim.Adam): running averages m, v of the gradient and its square with bias correction,
+ * p ← p − lr·m̂/(√v̂ + eps); weight decay is added to the gradient. `new Adam(model.parameters(), { lr: 1e-3 })`.
+ */
 export class Adam extends AdamBase {
+  /** Whether weight decay is decoupled from the gradient (AdamW) or added to it (Adam). */
   protected readonly decoupled = false;
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
     super('Adam', params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 }, SPEC);
   }
 }
 
+/** AdamW (torch.optim.AdamW): Adam with decoupled weight decay, p ← p·(1 − lr·weightDecay) before the Adam step. */
 export class AdamW extends AdamBase {
+  /** Whether weight decay is decoupled from the gradient (AdamW) or added to it (Adam). */
   protected readonly decoupled = true;
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
     super('AdamW', params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2 }, SPEC);

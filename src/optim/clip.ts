@@ -39,6 +39,7 @@ export function clipGradNorm(params: Tensor | readonly Tensor[], maxNorm: number
   return total;
 }
 
+/** Clamps every gradient of `params` to [−clipValue, clipValue] in place (torch.nn.utils.clip_grad_value_). */
 export function clipGradValue(params: Tensor | readonly Tensor[], clipValue: number): void {
   const list = tensorList('clipGradValue', 'params', params);
   checkValue('clipGradValue', 'clipValue', clipValue, number({ ge: 0, le: Infinity }));

@@ -12,15 +12,32 @@ import { fmt } from '../kernels/shape.js';
 import { checkKeys, checkValue, describe, given, isPlainObject, type Check, type Unsupported } from '../options.js';
 import type { Staged } from '../staging.js';
 
-export interface Hyper { lr: number }
+/** What every optimizer's hyperparameters have: a learning rate. */
+export interface Hyper {
+  /** Learning rate. */
+  lr: number;
+}
 
-export type ParamGroup<H extends Hyper> = H & { params: Tensor[] };
+/** A parameter group: its hyperparameters and its parameters (PyTorch's param_groups entries). */
+export type ParamGroup<H extends Hyper> = H & {
+  /** The parameters this group updates. */
+  params: Tensor[];
+};
 
 /** Parameters (one tensor, or an array of them), or groups of them with hyperparameters that override the defaults. */
-export type ParamsInput<H extends Hyper> = Tensor | readonly Tensor[] | readonly (Partial<H> & { params: Tensor | readonly Tensor[] })[];
+export type ParamsInput<H extends Hyper> = Tensor | readonly Tensor[] | readonly (Partial<H> & {
+  /** The group's parameters. */
+  params: Tensor | readonly Tensor[];
+})[];
 
+/** An optimizer's state for one parameter. */
 export interface ParamState {
+  /** Updates made so far. */
   step: number;
+  /**
+   * The optimizer's running tensors by name (SGD: momentumBuffer; Adam: expAvg, expAvgSq; …), shaped like the
+   * parameter.
+   */
   buffers: Record<string, Tensor>;
 }
 
@@ -28,8 +45,23 @@ export interface ParamState {
 export interface OptimizerStateDict {
   /** The optimizer's name ('SGD', 'Adam', …); state dicts of wasmgrad 0.1.0 have none. */
   optimizer?: string;
-  paramGroups: (Record<string, number | boolean | number[]> & { params: number[] })[];
-  state: Record<number, { step: number; buffers: Record<string, { shape: readonly number[]; data: TypedArray }> }>;
+  /** Each group's hyperparameters and its parameters as indices into the optimizer's parameter order. */
+  paramGroups: (Record<string, number | boolean | number[]> & {
+    /** Indices of the group's parameters. */
+    params: number[];
+  })[];
+  /** Per parameter index (only parameters that have state): its step count and buffers as plain data. */
+  state: Record<number, {
+    /** Updates made so far. */
+    step: number;
+    /** The optimizer's buffers by name. */
+    buffers: Record<string, {
+      /** The buffer's shape. */
+      shape: readonly number[];
+      /** Its values in row-major order. */
+      data: TypedArray;
+    }>;
+  }>;
 }
 
 /** What an optimizer accepts: each hyperparameter with its check, and the PyTorch options it knowingly lacks. */
@@ -57,14 +89,23 @@ export function check(ok: boolean, optimizer: string, message: string): void {
 }
 
 /** H: the hyperparameters of a group; P: the numbers its update kernel takes (Adam's bias corrections, …). */
+/**
+ * The base of every optimizer, as PyTorch's torch.optim.Optimizer: parameter groups with their own
+ * hyperparameters, per-parameter state, step(), zeroGrad(), stateDict() / loadStateDict(). The update runs in the
+ * backend's kernel, in place on each parameter's storage.
+ */
 export abstract class Optimizer<H extends Hyper, P = unknown> {
+  /** The parameter groups with their hyperparameters; change `lr` here (as schedulers do). */
   readonly paramGroups: ParamGroup<H>[];
+  /** Each parameter's state, made on its first update. */
   protected readonly state = new Map<Tensor, ParamState>();
 
   /**
    * `options` are the defaults of every group (over the optimizer's own `defaults`); a group's own options win.
    * Everything is checked: the names and values of the options, and the parameters (leaves that require a
    * gradient, each listed once).
+   *
+   * @param name The optimizer's name, used in error messages and state dicts ('SGD', 'Adam', …).
    */
   constructor(readonly name: string, params: ParamsInput<H>, options: unknown, defaults: Partial<H>,
     private readonly spec: OptimizerSpec) {
@@ -190,6 +231,7 @@ export abstract class Optimizer<H extends Hyper, P = unknown> {
     return this.paramGroups.flatMap((g) => g.params);
   }
 
+  /** A snapshot of the groups' hyperparameters and every parameter's state, as plain data (copies). */
   stateDict(): OptimizerStateDict {
     const all = this.allParams();
     const paramGroups = this.paramGroups.map(({ params, ...h }) => ({

@@ -7,7 +7,23 @@ import * as K from '../kernels/index.js';
 import { boolean, number } from '../options.js';
 import { Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
 
-export interface RmspropOptions { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean }
+/** Hyperparameters of RMSprop (torch.optim.RMSprop's, in camelCase); each may be set per parameter group. */
+export interface RmspropOptions {
+  /** Learning rate (default 1e-2). */
+  lr: number;
+  /** Smoothing constant of the running average of squared gradients, in [0, 1] (default 0.99). */
+  alpha: number;
+  /** Added to the denominator (default 1e-8). */
+  eps: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  /** Momentum factor (default 0). */
+  momentum: number;
+  /**
+   * Normalise by the variance of the gradient (its mean subtracted) instead of the raw second moment (default false).
+   */
+  centered: boolean;
+}
 
 const SPEC = {
   hyper: {

@@ -6,7 +6,19 @@ import * as K from '../kernels/index.js';
 import { boolean, number } from '../options.js';
 import { check, Optimizer, pytorchOnly, type ParamState, type ParamsInput } from './optimizer.js';
 
-export interface SgdOptions { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }
+/** Hyperparameters of SGD (torch.optim.SGD's, in camelCase); each may be set per parameter group. */
+export interface SgdOptions {
+  /** Learning rate (required: no default, as in PyTorch). */
+  lr: number;
+  /** Momentum factor μ (default 0). */
+  momentum: number;
+  /** Dampening of the momentum, in [0, 1] (default 0). */
+  dampening: number;
+  /** L2 penalty added to the gradient, g + weightDecay·p (default 0). */
+  weightDecay: number;
+  /** Nesterov momentum (default false). */
+  nesterov: boolean;
+}
 
 const SPEC = {
   hyper: { lr: number({ ge: 0 }), momentum: number({ ge: 0 }), dampening: number({ ge: 0, le: 1 }), weightDecay: number({ ge: 0 }), nesterov: boolean },

@@ -14,7 +14,9 @@ import { COSTS, costOf } from './costs.js';
 export interface KernelCall {
   /** The kernel: the op for the Backend methods that take one (add, exp, sum, reluGrad), else the method. */
   kernel: string;
+  /** The Backend method called. */
   method: BackendMethod;
+  /** When the call began, in ms from the start of the profile. */
   start: number;
   /** From start to return, backend calls it made itself included. */
   duration: number;
@@ -22,52 +24,85 @@ export interface KernelCall {
   self: number;
   /** FLOPs and bytes of the call less those of the backend calls it made itself (see costs.ts for the rules). */
   flops: number;
+  /** Bytes read and written (same rule). */
   bytes: number;
   /** The sizes that define the call (a product's m, n, k; an elementwise op's n). */
   sizes: Record<string, number | boolean>;
 }
 
 /** A stretch of profiled time: the function given to profile(), or each profiled training step. */
-export interface Span { name: string; start: number; duration: number }
+export interface Span {
+  /** What it was ('profile', 'step 3', …). */
+  name: string;
+  /** When it began, in ms from the start of the profile. */
+  start: number;
+  /** How long it took, in ms. */
+  duration: number;
+}
 
 /** The calls of one kernel, by self time. */
 export interface KernelStats {
+  /** The kernel (see KernelCall.kernel). */
   kernel: string;
+  /** The Backend method. */
   method: BackendMethod;
+  /** Number of calls. */
   calls: number;
+  /** Total self time in ms. */
   totalMs: number;
+  /** totalMs / calls. */
   meanMs: number;
   /** Its share of the profiled wall time, 0–1. */
   share: number;
+  /** Total FLOPs. */
   flops: number;
+  /** Total bytes read and written. */
   bytes: number;
   /** flops / totalMs and bytes / totalMs in GFLOP/s and GB/s (0 when no time was measured). */
   gflops: number;
+  /** GB/s (see gflops). */
   gbps: number;
 }
 
 /** One event of the Trace Event Format (the JSON that Perfetto, chrome://tracing and Chrome's performance panel load). */
 export interface TraceEvent {
+  /** The event's name (the kernel, or a span). */
   name: string;
+  /** Category ('kernel', 'span'). */
   cat?: string;
   /** 'X': a complete event (ts and dur); 'M': metadata (process and thread names). */
   ph: 'X' | 'M';
   /** Microseconds from the start of the profile. */
   ts?: number;
+  /** Duration in microseconds ('X' events). */
   dur?: number;
+  /** Process id (always 1). */
   pid: number;
+  /** Thread id (the calling thread). */
   tid: number;
+  /** Sizes, FLOPs and bytes of a kernel call; names for metadata events. */
   args?: Record<string, unknown>;
 }
 
+/** A Chrome trace (Trace Event Format JSON): save it as .json and open it in ui.perfetto.dev or chrome://tracing. */
 export interface Trace {
+  /** The events. */
   traceEvents: TraceEvent[];
+  /** Time unit the viewers display. */
   displayTimeUnit: 'ms';
+  /** What ran and the totals (backend, build, threads, wallMs, kernelMs, outsideMs). */
   otherData: Record<string, unknown>;
 }
 
 /** What ran: the backend, its build and its threads. */
-export interface ProfiledBackend { backend: 'wasm' | 'ref'; build: string; threads: number }
+export interface ProfiledBackend {
+  /** The backend. */
+  backend: 'wasm' | 'ref';
+  /** Its build ('relaxed', 'simd', …, or 'ref'). */
+  build: string;
+  /** Its threads. */
+  threads: number;
+}
 
 /** A profile: per-kernel counts, time, FLOPs and bytes, the time outside the kernels, as a table and as a trace. */
 export class Profile<T = unknown> {
@@ -83,7 +118,9 @@ export class Profile<T = unknown> {
   constructor(
     /** What the profiled function returned. */
     readonly result: T,
+    /** What ran. */
     readonly backend: ProfiledBackend,
+    /** The profiled stretches of time. */
     readonly spans: readonly Span[],
     /** Every kernel call, in the order they began. */
     readonly calls: readonly KernelCall[],
@@ -154,7 +191,20 @@ export class Profile<T = unknown> {
   }
 
   /** The profile's numbers for JSON (what ran, the totals and the kernels; not the result, nor each call). */
-  toJSON(): { backend: ProfiledBackend; spans: number; wallMs: number; kernelMs: number; outsideMs: number; kernels: KernelStats[] } {
+  toJSON(): {
+    /** What ran. */
+    backend: ProfiledBackend;
+    /** Number of spans. */
+    spans: number;
+    /** See {@link Profile.wallMs}. */
+    wallMs: number;
+    /** See {@link Profile.kernelMs}. */
+    kernelMs: number;
+    /** See {@link Profile.outsideMs}. */
+    outsideMs: number;
+    /** See {@link Profile.kernels}. */
+    kernels: KernelStats[];
+  } {
     const { backend, wallMs, kernelMs, outsideMs, kernels } = this;
     return { backend, spans: this.spans.length, wallMs, kernelMs, outsideMs, kernels };
   }

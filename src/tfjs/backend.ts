@@ -39,11 +39,17 @@ export function storageDtype(dtype: DataType, api: string): DType {
     `and string); run complex arithmetic on the 'cpu' backend (tf.setBackend('cpu'))`);
 }
 
+/**
+ * The TensorFlow.js KernelBackend registered as 'wasmgrad': tensors live in a wasmgrad wasm backend's linear memory
+ * (bool as int32, strings as JavaScript values) and tfjs kernels run on wasmgrad's kernels. Made by tfjs on first use
+ * (tf.setBackend('wasmgrad')); you rarely construct it yourself.
+ */
 export class WasmgradBackend extends KernelBackend {
   /** Every live dataId: Map keeps its size, so numDataIds() (called around every kernel) is O(1). */
   private readonly data = new Map<DataId, Entry>();
   private disposed = false;
 
+  /** @param wasm The wasmgrad wasm backend that holds the storage and runs the kernels. */
   constructor(readonly wasm: WasmBackend) {
     super();
   }
@@ -94,12 +100,14 @@ export class WasmgradBackend extends KernelBackend {
     return empty(this.wasm, storageDtype(dtype, 'wasmgrad'), shape);
   }
 
+  /** Stores values (or reserves storage when null) under a new dataId, refCount 1 (tfjs's KernelBackend.write). */
   override write(values: BackendValues | null, shape: number[], dtype: DataType): DataId {
     const dataId = {};
     this.store(dataId, values, shape, dtype, 1, 'wasmgrad: write');
     return dataId;
   }
 
+  /** Takes data tfjs moves here from another backend, under its existing dataId (tfjs's KernelBackend.move). */
   override move(dataId: DataId, values: BackendValues | null, shape: number[], dtype: DataType, refCount: number): void {
     this.store(dataId, values, shape, dtype, refCount, 'wasmgrad: move');
   }
@@ -128,6 +136,7 @@ export class WasmgradBackend extends KernelBackend {
     this.data.set(dataId, { dtype, buf: x.buf, strings: null, refCount });
   }
 
+  /** The values of dataId, copied out of linear memory (bool as Uint8Array, strings as their bytes). */
   override readSync(dataId: DataId): BackendValues {
     const e = this.entry(dataId, 'wasmgrad: readSync');
     if (e.buf === null) return e.strings!.slice();
@@ -135,14 +144,17 @@ export class WasmgradBackend extends KernelBackend {
     return e.dtype === 'bool' ? Uint8Array.from(values) : values as Float32Array | Int32Array;
   }
 
+  /** readSync, as a promise (the data is never on a GPU). */
   override async read(dataId: DataId): Promise<BackendValues> {
     return this.readSync(dataId);
   }
 
+  /** tfjs's reference count of dataId (0 when unknown). */
   override refCount(dataId: DataId): number {
     return this.data.get(dataId)?.refCount ?? 0;
   }
 
+  /** Adds a reference to dataId (tfjs's reshape and identity share storage). */
   override incRef(dataId: DataId): void {
     this.entry(dataId, 'wasmgrad: incRef').refCount++;
   }
@@ -158,19 +170,32 @@ export class WasmgradBackend extends KernelBackend {
     return true;
   }
 
+  /** Live dataIds, in O(1). */
   override numDataIds(): number {
     return this.data.size;
   }
 
-  override memory(): { unreliable: boolean; reasons?: string[]; numBytesInWasmgrad: number; wasmgradHeapBytes: number } {
+  /** tfjs's memory report, plus wasmgrad's bytes in use and heap size (tf.memory() adds them). */
+  override memory(): {
+    /** Always false: the bytes are counted exactly. */
+    unreliable: boolean;
+    /** Why the report would be unreliable (never set). */
+    reasons?: string[];
+    /** Bytes of linear memory that live tensors hold. */
+    numBytesInWasmgrad: number;
+    /** Bytes the wasm heap spans (live and free blocks). */
+    wasmgradHeapBytes: number;
+  } {
     const m = this.wasm.memory();
     return { unreliable: false, numBytesInWasmgrad: m.bytesInUse, wasmgradHeapBytes: m.heapBytes };
   }
 
+  /** Always true: time() measures with performance.now(). */
   override timerAvailable(): boolean {
     return true;
   }
 
+  /** Runs f and reports its wall time as kernelMs (tf.time). */
   override async time(f: () => void): Promise<BackendTimingInfo> {
     const start = performance.now();
     f();

@@ -4,7 +4,9 @@ import type { TrainBackendOptions, WorkerEvent, WorkerRequest } from './protocol
 
 /** What TrainingClient needs from a worker: a Web Worker or a node:worker_threads Worker both fit. */
 export interface WorkerLike {
+  /** Sends a request to the worker. */
   postMessage(message: WorkerRequest): void;
+  /** Stops the worker. */
   terminate(): unknown;
 }
 

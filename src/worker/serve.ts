@@ -15,6 +15,12 @@ import '../ops/index.js'; // Tensor methods and the backward engine's ops
 import { defaultsFor, Trainer } from '../train/trainer.js';
 import type { Port, WorkerEvent, WorkerRequest } from './protocol.js';
 
+/**
+ * The worker side of wasmgrad/worker: answers WorkerRequests by training (the digits MLP or CNN, or the character
+ * GPT on the names), predicting and sampling, and posts WorkerEvents to `port` (a Web Worker's `self`, or
+ * `parentPort` from node:worker_threads). Returns the handler to call with each request message; a request that
+ * fails is answered with an 'error' event.
+ */
 export function serveTraining(port: Port): (request: WorkerRequest) => Promise<void> {
   let trainer: Trainer | null = null;
   let stopRequested = false;

@@ -28,6 +28,7 @@ export class WasmBuf implements Buf {
   ) {}
 }
 
+/** Options of a wasm backend (init() and createWasmBackend()). */
 export interface WasmOptions {
   /**
    * Which build to load; 'auto' (default) picks the best the engine validates: relaxed, simd, scalar, or with
@@ -77,6 +78,10 @@ export const WASM_OPTIONS = {
   } satisfies Check,
 };
 
+/**
+ * Loads a wasm backend without making it current (init() loads one and makes it current). Rejects with an error
+ * naming the build when it cannot be loaded or validated.
+ */
 export function createWasmBackend(options: WasmOptions = {}): Promise<WasmBackend> {
   return loadWasmBackend('createWasmBackend', options);
 }

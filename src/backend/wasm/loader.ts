@@ -133,6 +133,10 @@ export function buildNote(requested: BuildName | 'auto', build: BuildName): stri
   return 'SIMD: this engine does not validate relaxed SIMD';
 }
 
+/**
+ * Where a .wasm build comes from, for hosts where the default location fails: its bytes, a compiled module, a URL (or
+ * its string), or a fetch Response.
+ */
 export type WasmSource = BufferSource | WebAssembly.Module | URL | string | Response;
 
 async function readUrl(url: URL): Promise<WebAssembly.Module> {

@@ -5,6 +5,7 @@ import type { DType } from '../../backend/types.js';
 import { empty, fill, free, freeOnError, type NDArray } from '../../kernels/index.js';
 import { inTfjsTerms, type WasmgradBackend } from '../backend.js';
 
+/** The tfjs backend name: `tf.setBackend('wasmgrad')`. */
 export const BACKEND_NAME = 'wasmgrad';
 
 export interface KernelArgs {
