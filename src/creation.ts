@@ -32,7 +32,7 @@ export interface RandomOptions<D extends DType = DType> extends TensorOptions<D>
   generator?: Generator;
 }
 
-type Data = NestedArray | TypedArray | readonly number[];
+export type Data = NestedArray | TypedArray | readonly number[];
 
 /** The dtype tensor() gives data when no dtype is asked for: a Float64Array's or Int32Array's own, else float32. */
 export type DTypeOfData<T> = T extends Float64Array ? 'float64' : T extends Int32Array ? 'int32' : 'float32';
