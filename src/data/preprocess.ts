@@ -6,7 +6,7 @@
 import type { Tensor } from '../autograd/tensor.js';
 import { fromValues } from '../creation.js';
 import { Generator } from '../random.js';
-import { booleanOf, isMissing, numberOf, type CsvColumn, type CsvTable, type StringColumn } from './table.js';
+import { booleanOf, isMissing, numberOf, type CsvColumn, type CsvTable, type NumberColumn, type StringColumn } from './table.js';
 
 /** Rows of a table: `rows[i][j]` is column j of row i. */
 export type Rows<T> = readonly (ArrayLike<T>)[];
@@ -328,12 +328,13 @@ export class TableEncoder {
     if (mixed) {
       const { text, number } = (mixed as StringColumn).mixed!;
       throw new Error(`CSV line ${text.line}, column '${mixed.name}': '${text.text}' is not a number, though the column holds numbers ` +
-        `(line ${number.line}: ${number.text}); correct it, mark it missing (empty, NA or ?), or leave the column out (--ignore)`);
+        `(line ${number.line}: ${shorten(number.text)}); correct it, mark it missing (empty, NA or ?), or leave the column out (--ignore)`);
     }
-    for (const c of numeric) {
-      const i = rows.find((r) => Math.abs(c.values[r]!) > FLOAT32_MAX);
-      if (i !== undefined) {
-        throw new Error(`CSV line ${table.lines[i]}, column '${c.name}': ${c.values[i]} is beyond float32's range (±3.4028235e38) and would ` +
+    for (const c of numeric as NumberColumn[]) {
+      // Every row, not only the training rows: a held-out row beyond float32 would be evaluated as Infinity.
+      const i = c.values.findIndex((v) => Math.abs(v) > FLOAT32_MAX);
+      if (i >= 0) {
+        throw new Error(`CSV line ${table.lines[i]}, column '${c.name}': ${writtenAs(c, i)} is beyond float32's range (±3.4028235e38) and would ` +
           'become Infinity; rescale the column');
       }
     }
@@ -434,6 +435,15 @@ export class TableEncoder {
       categorical.length ? SimpleImputer.fromJSON(json.categoricalImputer!) : null, categorical.length ? OneHotEncoder.fromJSON(json.encoder!) : null);
   }
 }
+
+/** A number of a column as the file wrote it ('-4e38', not '-4e+38'), where the column kept its spellings. */
+export function writtenAs(c: NumberColumn, i: number): string {
+  const v = c.values[i]!;
+  return c.spellings?.get(v)?.values().next().value ?? String(v);
+}
+
+/** A cell's text for a message: long ones cut to 24 characters. */
+const shorten = (text: string) => (text.length > 24 ? `${text.slice(0, 23)}…` : text);
 
 function missingColumn(name: string, columns: string[]): never {
   throw new Error(`CSV: feature column '${name}' (used in training) is missing; the columns are: ${columns.join(', ')}`);

@@ -4,7 +4,7 @@
 // with the model. Kept apart from the digits because reading files needs Node.
 import { fromValues } from '../creation.js';
 import { TensorDataset } from '../data/dataset.js';
-import { StandardScaler, TableEncoder, compareText, trainTestSplit } from '../data/preprocess.js';
+import { StandardScaler, TableEncoder, compareText, trainTestSplit, writtenAs } from '../data/preprocess.js';
 import { readCsv, type CsvColumn, type CsvTable } from '../data/table.js';
 import type { TrainData } from './trainer.js';
 
@@ -53,14 +53,15 @@ export async function csvData(path: string, o: CsvOptions): Promise<TrainData & 
   }
   const split = trainTestSplit(labelled.length, { testSize: valSplit, seed });
   const train = split.train.map((i) => labelled[i]!), val = split.test.map((i) => labelled[i]!);
-  if (train.length === 0 || val.length === 0) {
-    throw new Error(`CSV: ${labelled.length} rows are too few for a training and a validation split (val split ${valSplit})`);
-  }
+  const tooFew = () => new Error(`CSV: ${labelled.length} rows are too few for a training and a validation split (val split ${valSplit})`);
+  if (train.length === 0) throw tooFew();
+  // The columns first (a stray text, a number beyond float32), then what the split and the target allow.
+  const inputs: CsvTable = { ...table, columns: table.columns.filter((c) => c !== column) };
+  const { encoder, notes } = TableEncoder.fit(inputs, train, { features, maxCategories: o.maxCategories });
+  if (val.length === 0) throw tooFew();
   const classify = target.task === 'classification';
   const outputDim = classify ? target.classes.length : 1;
   if (classify && outputDim < 2) throw new Error(`CSV: the target '${name}' has a single class; nothing to learn`);
-  const inputs: CsvTable = { ...table, columns: table.columns.filter((c) => c !== column) };
-  const { encoder, notes } = TableEncoder.fit(inputs, train, { features, maxCategories: o.maxCategories });
   const scaler = classify ? null : new StandardScaler().fit(Array.from(train, (r) => [target.values[r]!]));
   const make = (rows: Int32Array) => {
     const x = fromValues(encoder.transform(inputs, rows), [rows.length, encoder.featureNames.length]);
@@ -116,7 +117,7 @@ function readTarget(table: CsvTable, c: CsvColumn, task: Task | 'auto'): Target 
     }
     const i = c.values.findIndex((v) => Math.abs(v) > FLOAT32_MAX);
     if (i >= 0) {
-      throw new Error(`CSV line ${table.lines[i]}, column '${c.name}': ${c.values[i]} is beyond float32's range (±3.4028235e38) and would ` +
+      throw new Error(`CSV line ${table.lines[i]}, column '${c.name}': ${writtenAs(c, i)} is beyond float32's range (±3.4028235e38) and would ` +
         'become Infinity (regression target)');
     }
     return { task: resolved, classes: [], values: c.values, notes: [] };
