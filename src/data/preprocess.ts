@@ -312,7 +312,7 @@ export class TableEncoder {
     const empty = named.filter((c) => c.missing === table.n);
     if (features && empty.length) {
       throw new Error(`CSV: the column${empty.length > 1 ? 's' : ''} ${empty.map((c) => `'${c.name}'`).join(', ')} ` +
-        'named in --features have no values (every cell is missing)');
+        `named in --features ${empty.length > 1 ? 'have' : 'has'} no values (every cell is missing)`);
     }
     if (!features && wide.length) {
       notes.push(`left out ${wide.map((c) => `'${c.name}' (${(c as { distinct: number }).distinct.toLocaleString('en-US')} distinct values)`).join(', ')}: ` +
