@@ -57,9 +57,11 @@ export type { CompiledStep, CompileOptions } from './compile/compile.js';
 export { readCsv, MISSING_CELLS } from './data/table.js';
 export type { BooleanColumn, CsvCell, CsvColumn, CsvTable, NumberColumn, ReadCsvOptions, StringColumn } from './data/table.js';
 export { OneHotEncoder, SimpleImputer, StandardScaler, TableEncoder, oneHot, trainTestSplit } from './data/preprocess.js';
-export type { BooleanFeature, Rows, TableEncoderJSON, TableEncoderOptions } from './data/preprocess.js';
+export type {
+  BooleanFeature, ImputerJSON, OneHotJSON, Rows, ScalerJSON, Split, TableEncoderFit, TableEncoderJSON, TableEncoderOptions,
+} from './data/preprocess.js';
 export { loadModel } from './train/saved-model.js';
 export type { LoadedModel, ModelMetadata } from './train/saved-model.js';
 export type { DataInfo } from './train/trainer.js';
-export type { ModelDescription, MlpConfig, CnnConfig } from './train/model.js';
+export type { ActivationName, ModelDescription, MlpConfig, CnnConfig } from './train/model.js';
 export type { GptConfig } from './train/gpt.js';

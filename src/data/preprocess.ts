@@ -11,6 +11,36 @@ import { booleanOf, isMissing, numberOf, type CsvColumn, type CsvTable, type Num
 /** Rows of a table: `rows[i][j]` is column j of row i. */
 export type Rows<T> = readonly (ArrayLike<T>)[];
 
+/** A SimpleImputer as JSON. */
+export interface ImputerJSON<T extends number | string> {
+  /** 'median' or 'mostFrequent'. */
+  strategy: 'median' | 'mostFrequent';
+  /** Each column's fill. */
+  statistics: T[];
+}
+
+/** A StandardScaler as JSON. */
+export interface ScalerJSON {
+  /** Each column's mean. */
+  mean: number[];
+  /** Each column's standard deviation (1 for a constant column). */
+  scale: number[];
+}
+
+/** A OneHotEncoder as JSON. */
+export interface OneHotJSON {
+  /** Each column's categories, sorted. */
+  categories: string[][];
+}
+
+/** Rows split in two (indices into the table, each list sorted). */
+export interface Split {
+  /** The rows to train on. */
+  train: Int32Array;
+  /** The rows held out. */
+  test: Int32Array;
+}
+
 /** Whether a value is missing: null, undefined or NaN. */
 const absent = (v: unknown): boolean => v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
 
@@ -53,8 +83,10 @@ function median(values: number[]): number {
 export class SimpleImputer<T extends number | string = number> {
   /** The fill of each column, after fit. */
   statistics: T[] | null = null;
+  /** How a column's fill is learnt: its median (numbers) or its most frequent value. Default 'median'. */
   readonly strategy: 'median' | 'mostFrequent';
 
+  /** @param options.strategy - 'median' (default) or 'mostFrequent'. */
   constructor(options: { strategy?: 'median' | 'mostFrequent' } = {}) {
     this.strategy = options.strategy ?? 'median';
     if (this.strategy !== 'median' && this.strategy !== 'mostFrequent') {
@@ -82,15 +114,18 @@ export class SimpleImputer<T extends number | string = number> {
     return rows.map((r) => Array.from(r, (v, j) => (absent(v) ? fill[j]! : v!)));
   }
 
+  /** fit, then transform, on the same rows. */
   fitTransform(rows: Rows<T | null>): T[][] {
     return this.fit(rows).transform(rows);
   }
 
-  toJSON(): { strategy: string; statistics: T[] } {
+  /** What fit learnt, for JSON.stringify (and fromJSON). */
+  toJSON(): ImputerJSON<T> {
     return { strategy: this.strategy, statistics: this.statistics ?? notFitted('SimpleImputer') };
   }
 
-  static fromJSON<T extends number | string>(json: { strategy: 'median' | 'mostFrequent'; statistics: T[] }): SimpleImputer<T> {
+  /** An imputer as toJSON saved it. */
+  static fromJSON<T extends number | string>(json: ImputerJSON<T>): SimpleImputer<T> {
     const imputer = new SimpleImputer<T>({ strategy: json.strategy });
     imputer.statistics = [...json.statistics];
     return imputer;
@@ -102,10 +137,12 @@ export class SimpleImputer<T extends number | string = number> {
  * that `fit` learnt, as scikit-learn's StandardScaler; a constant column is only centred (its scale is 1).
  */
 export class StandardScaler {
+  /** The mean of each column, after fit. */
   mean: number[] | null = null;
   /** The standard deviation of each column (1 for a constant one). */
   scale: number[] | null = null;
 
+  /** Learns each column's mean and standard deviation; missing values (NaN) are an error: impute them first. */
   fit(rows: Rows<number>): this {
     const d = columnsOf('StandardScaler', rows);
     const mean = new Array<number>(d).fill(0), sq = new Array<number>(d).fill(0);
@@ -122,12 +159,14 @@ export class StandardScaler {
     return this;
   }
 
+  /** (value − mean) / scale, column by column. */
   transform(rows: Rows<number>): number[][] {
     const [mean, scale] = this.fitted();
     checkWidth('StandardScaler', rows, mean.length);
     return rows.map((r) => Array.from(r, (v, j) => (v - mean[j]!) / scale[j]!));
   }
 
+  /** fit, then transform, on the same rows. */
   fitTransform(rows: Rows<number>): number[][] {
     return this.fit(rows).transform(rows);
   }
@@ -143,12 +182,14 @@ export class StandardScaler {
     return this.mean && this.scale ? [this.mean, this.scale] : notFitted('StandardScaler');
   }
 
-  toJSON(): { mean: number[]; scale: number[] } {
+  /** What fit learnt, for JSON.stringify (and fromJSON). */
+  toJSON(): ScalerJSON {
     const [mean, scale] = this.fitted();
     return { mean, scale };
   }
 
-  static fromJSON(json: { mean: number[]; scale: number[] }): StandardScaler {
+  /** A scaler as toJSON saved it. */
+  static fromJSON(json: ScalerJSON): StandardScaler {
     const scaler = new StandardScaler();
     scaler.mean = [...json.mean];
     scaler.scale = [...json.scale];
@@ -164,6 +205,7 @@ export class OneHotEncoder {
   /** Each column's categories, sorted, after fit. */
   categories: string[][] | null = null;
 
+  /** Learns each column's categories (its distinct present values). */
   fit(rows: Rows<string | null>): this {
     const d = columnsOf('OneHotEncoder', rows);
     this.categories = Array.from({ length: d }, (_, j) =>
@@ -171,6 +213,7 @@ export class OneHotEncoder {
     return this;
   }
 
+  /** Each row as the concatenation of its columns' one-hot vectors. */
   transform(rows: Rows<string | null>): number[][] {
     const categories = this.categories ?? notFitted('OneHotEncoder');
     checkWidth('OneHotEncoder', rows, categories.length);
@@ -187,6 +230,7 @@ export class OneHotEncoder {
     });
   }
 
+  /** fit, then transform, on the same rows. */
   fitTransform(rows: Rows<string | null>): number[][] {
     return this.fit(rows).transform(rows);
   }
@@ -197,11 +241,13 @@ export class OneHotEncoder {
     return categories.flatMap((c, j) => c.map((v) => `${inputNames[j] ?? j}=${v}`));
   }
 
-  toJSON(): { categories: string[][] } {
+  /** What fit learnt, for JSON.stringify (and fromJSON). */
+  toJSON(): OneHotJSON {
     return { categories: this.categories ?? notFitted('OneHotEncoder') };
   }
 
-  static fromJSON(json: { categories: string[][] }): OneHotEncoder {
+  /** An encoder as toJSON saved it. */
+  static fromJSON(json: OneHotJSON): OneHotEncoder {
     const encoder = new OneHotEncoder();
     encoder.categories = json.categories.map((c) => [...c]);
     return encoder;
@@ -240,7 +286,7 @@ function isTensor(x: unknown): x is Tensor {
  * @param options.testSize - the share of rows held out, in (0, 1); default 0.25.
  * @param options.seed - the shuffle's seed; default 0.
  */
-export function trainTestSplit(n: number, options: { testSize?: number; seed?: number } = {}): { train: Int32Array; test: Int32Array } {
+export function trainTestSplit(n: number, options: { testSize?: number; seed?: number } = {}): Split {
   const { testSize = 0.25, seed = 0 } = options;
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`trainTestSplit: n must be a row count (an integer ≥ 0), got ${n}`);
   if (!(testSize > 0 && testSize < 1)) throw new Error(`trainTestSplit: testSize must be in (0, 1), got ${testSize}`);
@@ -256,20 +302,42 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 const cellOf = (c: CsvColumn, i: number): number | string | null => c.values[i]!;
 
 /** A boolean column's name and its words for false and true. */
-export interface BooleanFeature { name: string; labels: [string, string] }
+export interface BooleanFeature {
+  /** The column. */
+  name: string;
+  /** Its words for false and true, as the training file wrote them first. */
+  labels: [string, string];
+}
 
 /** What TableEncoder learnt, as JSON (saved with a model as `data.features`). */
 export interface TableEncoderJSON {
+  /** The numeric columns, imputed then standardised. */
   numeric: string[];
+  /** The boolean columns, as 0/1, imputed. */
   boolean: BooleanFeature[];
+  /** The text columns, imputed then one-hot encoded. */
   categorical: string[];
-  numericImputer: { strategy: 'median'; statistics: number[] } | null;
-  scaler: { mean: number[]; scale: number[] } | null;
-  booleanImputer: { strategy: 'mostFrequent'; statistics: number[] } | null;
-  categoricalImputer: { strategy: 'mostFrequent'; statistics: string[] } | null;
-  encoder: { categories: string[][] } | null;
+  /** The fitted transformers' JSON (null where there are no columns of that kind). */
+  numericImputer: ImputerJSON<number> | null;
+  /** The numeric columns' scaling. */
+  scaler: ScalerJSON | null;
+  /** The boolean columns' fills (0 or 1). */
+  booleanImputer: ImputerJSON<number> | null;
+  /** The text columns' fills. */
+  categoricalImputer: ImputerJSON<string> | null;
+  /** The text columns' categories. */
+  encoder: OneHotJSON | null;
 }
 
+/** What TableEncoder.fit returns. */
+export interface TableEncoderFit {
+  /** The fitted encoder. */
+  encoder: TableEncoder;
+  /** What it did that the user should know: columns left out, values filled in, text one-hot encoded. */
+  notes: string[];
+}
+
+/** Which columns TableEncoder.fit uses. */
 export interface TableEncoderOptions {
   /** The columns to use as features (default: all but the target, the ignored ones and high-cardinality text). */
   features?: string[];
@@ -284,7 +352,12 @@ export interface TableEncoderOptions {
  */
 export class TableEncoder {
   private constructor(
-    readonly numeric: string[], readonly boolean: BooleanFeature[], readonly categorical: string[],
+    /** The numeric columns. */
+    readonly numeric: string[],
+    /** The boolean columns and their words. */
+    readonly boolean: BooleanFeature[],
+    /** The text columns. */
+    readonly categorical: string[],
     private readonly numericImputer: SimpleImputer<number> | null, private readonly scaler: StandardScaler | null,
     private readonly booleanImputer: SimpleImputer<number> | null, private readonly categoricalImputer: SimpleImputer<string> | null,
     private readonly encoder: OneHotEncoder | null,
@@ -304,7 +377,7 @@ export class TableEncoder {
    * Fits on `rows` of `table`: which columns are features (`options.features`, else every column of `table`
    * but text with more than maxCategories distinct values), and each transformer's statistics.
    */
-  static fit(table: CsvTable, rows: Int32Array, options: TableEncoderOptions = {}): { encoder: TableEncoder; notes: string[] } {
+  static fit(table: CsvTable, rows: Int32Array, options: TableEncoderOptions = {}): TableEncoderFit {
     const { features, maxCategories = 50 } = options;
     const notes: string[] = [];
     const named = features ? features.map((f) => table.columns.find((c) => c.name === f)!) : table.columns;
@@ -400,12 +473,13 @@ export class TableEncoder {
     return out;
   }
 
+  /** What fit learnt, for JSON.stringify (and fromJSON); `wasmgrad train` saves it with the model as `data.features`. */
   toJSON(): TableEncoderJSON {
     return {
       numeric: this.numeric, boolean: this.boolean, categorical: this.categorical,
-      numericImputer: this.numericImputer?.toJSON() as TableEncoderJSON['numericImputer'], scaler: this.scaler?.toJSON() ?? null,
-      booleanImputer: this.booleanImputer?.toJSON() as TableEncoderJSON['booleanImputer'],
-      categoricalImputer: this.categoricalImputer?.toJSON() as TableEncoderJSON['categoricalImputer'], encoder: this.encoder?.toJSON() ?? null,
+      numericImputer: this.numericImputer?.toJSON() ?? null, scaler: this.scaler?.toJSON() ?? null,
+      booleanImputer: this.booleanImputer?.toJSON() ?? null, categoricalImputer: this.categoricalImputer?.toJSON() ?? null,
+      encoder: this.encoder?.toJSON() ?? null,
     };
   }
 

@@ -28,39 +28,53 @@ export function booleanOf(cell: string, labels: readonly [string, string]): numb
 }
 
 interface ColumnBase {
+  /** The column's name in the header. */
   name: string;
   /** Missing cells ('', NA, N/A, NaN, nan, null, NULL, ?). */
   missing: number;
 }
 /** Numbers; NaN where a cell is missing. */
 export interface NumberColumn extends ColumnBase {
+  /** Numbers. */
   kind: 'number';
+  /** One per row, NaN where missing. */
   values: Float64Array;
   /** How each distinct number was written ('1', '1.0', '01'), up to 65,536 distinct numbers; null beyond. */
   spellings: Map<number, Set<string>> | null;
 }
 /** true/false or yes/no in any case, as 1 and 0; NaN where a cell is missing. */
 export interface BooleanColumn extends ColumnBase {
+  /** Booleans. */
   kind: 'boolean';
+  /** One per row: 1 (true), 0 (false) or NaN (missing). */
   values: Float64Array;
   /** The words for false and true, as first written in the file. */
   labels: [string, string];
 }
 /** Text; null where a cell is missing. Numbers among the texts are named by value ('1.0' → '1'). */
 export interface StringColumn extends ColumnBase {
+  /** Text. */
   kind: 'string';
+  /** One per row, null where missing. */
   values: (string | null)[];
   /** Distinct values (missing cells not counted). */
   distinct: number;
   /** Where a column of texts also holds numbers: its first text and its first number, with their lines. */
-  mixed: { text: CsvCell; number: CsvCell } | null;
+  mixed: {
+    /** The first text. */
+    text: CsvCell;
+    /** The first number. */
+    number: CsvCell;
+  } | null;
 }
+/** A typed column of a CSV: numbers, booleans or text (`kind` says which). */
 export type CsvColumn = NumberColumn | BooleanColumn | StringColumn;
 
 /** A CSV read into typed columns (see `readCsv`). */
 export interface CsvTable {
   /** Data rows (the header is not one). */
   n: number;
+  /** The columns read, in the file's order (or in `columns` order). */
   columns: CsvColumn[];
   /** The line of the file each row ends on (for messages). */
   lines: Int32Array;
@@ -115,7 +129,12 @@ class Growing<A extends Float64Array | Int32Array> {
 }
 
 /** A cell of a file: its text and the line it is on. */
-export interface CsvCell { line: number; text: string }
+export interface CsvCell {
+  /** The line of the file. */
+  line: number;
+  /** The cell, trimmed. */
+  text: string;
+}
 const MAX_SPELLINGS = 65_536;
 
 /** One column as it streams in: numbers as numbers, texts as codes into a dictionary, missing cells counted. */

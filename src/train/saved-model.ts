@@ -23,7 +23,12 @@ export interface ModelMetadata {
 }
 
 /** A model in eval mode and its metadata. */
-export interface LoadedModel { module: Module; metadata: ModelMetadata }
+export interface LoadedModel {
+  /** The model, in eval mode: call it on a batch of inputs of `metadata.inputShape`. */
+  module: Module;
+  /** What the trainer saved with it. */
+  metadata: ModelMetadata;
+}
 
 /**
  * Loads a model written by `wasmgrad train` (an MLP on the digits or a CSV, a CNN, a GPT), in eval mode, with what

@@ -90,21 +90,36 @@ export const defaultsFor = (model: ModelName): TrainConfig => ({ mlp: DEFAULTS, 
 export interface DataInfo {
   /** Text: the windows of a text's characters, for next-character prediction; its classes are the vocabulary. */
   kind: 'digits' | 'csv' | 'text';
+  /** Classification (classes by index) or regression (one value). */
   task: 'classification' | 'regression';
+  /** Inputs per example: features, pixels, or the text model's context. */
   inputDim: number;
   /** Images (the digits): the shape of one, [channels, height, width], whose size is inputDim. */
   imageShape?: number[];
+  /** Outputs per example: classes (a text's vocabulary), or 1 for regression. */
   outputDim: number;
+  /** The class names in index order (a text's characters); none for regression. */
   classes: string[];
   /** A CSV's model inputs: numeric and boolean columns by name, then one `column=category` per category. */
   featureNames?: string[];
+  /** A CSV's target column. */
   target?: string;
   /** A CSV's columns and what was learnt about them (fills, scaling, categories): TableEncoder's JSON. */
   features?: TableEncoderJSON;
   /** Regression on a CSV: the model predicts (target − mean) / scale; predictions and metrics are in the target's units. */
-  targetScaler?: { mean: number; scale: number };
+  targetScaler?: {
+    /** The training rows' mean of the target. */
+    mean: number;
+    /** Their standard deviation. */
+    scale: number;
+  };
   /** Models saved before `features`: each feature standardised with these (no missing values, no text). */
-  standardizer?: { mean: number[]; std: number[] };
+  standardizer?: {
+    /** Each feature's mean. */
+    mean: number[];
+    /** Each feature's standard deviation. */
+    std: number[];
+  };
 }
 
 export interface TrainData { info: DataInfo; train: TensorDataset; test: TensorDataset }
