@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  init, OneHotEncoder, oneHot, readCsv, SimpleImputer, StandardScaler, TableEncoder, tensor, trainTestSplit, type CsvTable,
+  init, noGrad, OneHotEncoder, oneHot, readCsv, SimpleImputer, StandardScaler, TableEncoder, tensor, tidy, trainTestSplit, type CsvTable,
 } from '../../src/index.js';
 import { csvData } from '../../src/train/csv-data.js';
+import { DEFAULTS, Trainer } from '../../src/train/trainer.js';
 import { expectNoLeaks, expectNoLeaksAsync } from '../helpers/api.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wg-pre-'));
@@ -144,6 +145,31 @@ describe('csvData: a CSV as the trainer takes it', () => {
       const { mean, scale } = d.info.targetScaler!;
       // back in the target's units, the training targets are values of the file: 100, 110, … 390
       for (const v of y) expect(Math.abs(((v * scale + mean - 100) / 10) - Math.round((v * scale + mean - 100) / 10))).toBeLessThan(1e-4);
+      d.train.dispose();
+      d.test.dispose();
+    });
+  });
+
+  it("regression metrics are in the target's units: the trainer's MSE, MAE and R² equal those of its predictions scaled back", async () => {
+    await init({ build: 'simd' });
+    const lines = Array.from({ length: 80 }, (_, i) => `${i % 9},${(i * 7) % 5},${1000 + 100 * (i % 9) - 30 * ((i * 7) % 5) + (i % 4)}`);
+    const path = file('units.csv', ['a,b,y', ...lines].join('\n') + '\n');
+    await expectNoLeaksAsync(async () => {
+      const d = await csvData(path, { target: 'y' });
+      const trainer = new Trainer({ ...DEFAULTS, hidden: [8], dropout: 0, epochs: 2 }, d);
+      await trainer.trainEpoch();
+      const m = trainer.evaluate(d.test);
+      const { mean, scale } = d.info.targetScaler!;
+      trainer.model.eval();
+      const out = tidy(() => noGrad(() => Array.from(trainer.model(d.test.features).data(), (v) => v * scale + mean)));
+      const truth = Array.from(d.test.targets.data(), (v) => v * scale + mean);
+      const err = out.map((p, i) => p - truth[i]!);
+      const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const tMean = avg(truth);
+      expect(m.loss / avg(err.map((e) => e * e))).toBeCloseTo(1, 4);
+      expect(m.mae! / avg(err.map(Math.abs))).toBeCloseTo(1, 4);
+      expect(m.r2!).toBeCloseTo(1 - err.reduce((a, e) => a + e * e, 0) / truth.reduce((a, t) => a + (t - tMean) ** 2, 0), 4);
+      trainer.dispose();
       d.train.dispose();
       d.test.dispose();
     });
