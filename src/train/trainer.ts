@@ -354,7 +354,11 @@ export class Trainer {
     return checkpointToBytes({
       model: this.model, optimizer: this.optimizer, scheduler: this.scheduler ?? undefined, step: this.epoch,
       generators: this.generators(),
-      extra: { config: this.config, batchInEpoch: this.batchInEpoch, epochStartState: this.epochStartState, history: this.history },
+      extra: {
+        config: this.config, batchInEpoch: this.batchInEpoch, epochStartState: this.epochStartState, history: this.history,
+        // A table's model inputs: the same widths from other columns would load, and train on the wrong features.
+        ...(this.data.info.featureNames && { featureNames: this.data.info.featureNames }),
+      },
     });
   }
 
@@ -383,7 +387,13 @@ export class Trainer {
       throw new Error(`${invalid}: ${message}`);
     };
     if (!isPlainObject(extra)) return fail('it has no training progress (was it written by wasmgrad train?)');
-    const { batchInEpoch, epochStartState, history } = extra;
+    const { batchInEpoch, epochStartState, history, featureNames } = extra;
+    const ours = this.data.info.featureNames;
+    if (Array.isArray(featureNames) && JSON.stringify(featureNames) !== JSON.stringify(ours)) {
+      const list = (names: unknown[] | undefined) => (names ? `${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}` : 'none');
+      throw new Error(`resume: the checkpoint's run had the inputs ${list(featureNames)}, and this data gives ${list(ours)}: ` +
+        'resume with the run\'s own data and columns (--data, --features, --ignore, --max-categories)');
+    }
     if (!Number.isSafeInteger(batchInEpoch) || (batchInEpoch as number) < 0 || (batchInEpoch as number) >= this.batchesPerEpoch) {
       fail(`batchInEpoch must be an integer in [0, ${this.batchesPerEpoch}), got ${describe(batchInEpoch)}`);
     }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { init, OneHotEncoder, SimpleImputer, StandardScaler, TableEncoder, trainTestSplit } from '../../src/index.js';
 import { csvData, type CsvOptions } from '../../src/train/csv-data.js';
+import { DEFAULTS, Trainer } from '../../src/train/trainer.js';
 import { expectNoLeaksAsync } from '../helpers/api.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wg-bad-csv-'));
@@ -57,6 +58,32 @@ describe('CSVs and column choices the trainer refuses', () => {
       ]);
       d.train.dispose();
       d.test.dispose();
+    });
+  });
+});
+
+describe('resuming on other columns', () => {
+  it('a checkpoint resumed on other columns of the same width is refused, and the trainer is unchanged', async () => {
+    await init({ build: 'simd' });
+    const path = file('two.csv', ['a,b,y', ...Array.from({ length: 30 }, (_, i) => `${i % 5},${i % 7},${i % 2 ? 'p' : 'q'}`)].join('\n') + '\n');
+    const config = { ...DEFAULTS, hidden: [4], epochs: 2 };
+    await expectNoLeaksAsync(async () => {
+      const first = await csvData(path, { target: 'y', ignore: ['b'] });
+      const run = new Trainer(config, first);
+      await run.trainEpoch();
+      const bytes = run.checkpointBytes();
+      const other = await csvData(path, { target: 'y', ignore: ['a'] });
+      const resumed = new Trainer(config, other);
+      const before = resumed.model.parameters().map((p) => Array.from(p.data()));
+      expect(() => resumed.restore(bytes)).toThrow("resume: the checkpoint's run had the inputs a, and this data gives b: " +
+        "resume with the run's own data and columns (--data, --features, --ignore, --max-categories)");
+      expect(resumed.epoch).toBe(0);
+      expect(resumed.model.parameters().map((p) => Array.from(p.data()))).toEqual(before);
+      for (const t of [run, resumed]) t.dispose();
+      for (const d of [first, other]) {
+        d.train.dispose();
+        d.test.dispose();
+      }
     });
   });
 });
