@@ -70,3 +70,15 @@ export type { StepResult } from './compile/compile.js';
 export type { WasmSource } from './backend/wasm/loader.js';
 export type { Dtype as SafetensorsDtype } from './io/safetensors.js';
 export type { SeedLinear, SeedNetwork, SeedNetworkOptions } from './seed.js';
+// Tables (issue 17): typed CSV columns, the preprocessing `wasmgrad train --data` uses, and models it saved.
+export { readCsv, MISSING_CELLS } from './data/table.js';
+export type { BooleanColumn, CsvCell, CsvColumn, CsvTable, NumberColumn, ReadCsvOptions, StringColumn } from './data/table.js';
+export { OneHotEncoder, SimpleImputer, StandardScaler, TableEncoder, oneHot, trainTestSplit } from './data/preprocess.js';
+export type {
+  BooleanFeature, ImputerJSON, OneHotJSON, Rows, ScalerJSON, Split, TableEncoderFit, TableEncoderJSON, TableEncoderOptions,
+} from './data/preprocess.js';
+export { loadModel } from './train/saved-model.js';
+export type { LoadedModel, ModelMetadata } from './train/saved-model.js';
+export type { DataInfo } from './train/trainer.js';
+export type { ActivationName, ModelDescription, MlpConfig, CnnConfig } from './train/model.js';
+export type { GptConfig } from './train/gpt.js';

@@ -1,9 +1,9 @@
 // Shared by the CLI commands: choosing the backend, flag parsers whose messages say what is allowed, stopping
 // cleanly on a signal, and checking an output directory before any work.
 import { InvalidArgumentError } from 'commander';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { init } from '../backend/registry.js';
 import type { BuildName } from '../backend/types.js';
 import { withThreadsWarning } from '../backend/wasm/index.js';
@@ -59,6 +59,19 @@ export const positiveNumber = parser((x) => Number.isFinite(x) && x > 0, 'a numb
 export const nonNegative = parser((x) => Number.isFinite(x) && x >= 0, 'a number ≥ 0');
 export const nonNegativeInt = parser((x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0');
 export const probability = parser((x) => x >= 0 && x < 1, 'a number in [0, 1)');
+/** A share of rows held out: 0 would leave nothing to validate on, 1 nothing to train on. */
+export const fraction = parser((x) => x > 0 && x < 1, 'a number in (0, 1) (a share of the rows held out; 0 would hold out none)');
+
+/** Column names separated by commas: 'a,b,c' (each trimmed, none empty, none twice). */
+export function nameList(flag: string) {
+  return (value: string): string[] => {
+    const names = value.split(',').map((s) => s.trim());
+    if (names.some((n) => n === '')) throw new InvalidArgumentError(`${flag} must be column names separated by commas, e.g. age,height.`);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) throw new InvalidArgumentError(`${flag} names '${twice}' twice.`);
+    return names;
+  };
+}
 
 export function intList(flag: string) {
   return (value: string): number[] => {
@@ -133,4 +146,33 @@ export async function checkOutDir(dir: string): Promise<void> {
     const err = e as NodeJS.ErrnoException;
     throw new Error(`--out: cannot write to ${dir}: ${err.code === 'EEXIST' ? 'it exists and is not a directory' : err.message}`);
   }
+}
+
+/** The files a training run writes: a directory holding any of them holds a run. */
+const RUN_FILES = ['model.safetensors', 'checkpoint.ckpt', 'metrics.json'];
+
+async function holdsRun(dir: string): Promise<string[]> {
+  const found = await Promise.all(RUN_FILES.map((f) => access(join(dir, f)).then(() => f, () => null)));
+  return found.filter((f): f is string => f !== null);
+}
+
+/**
+ * The directory a run writes to, never a previous run's without being told: by default `fallback`, numbered
+ * (`runs/digits-2`, `-3`, …) past directories that hold a run, or with --resume the checkpoint's own directory;
+ * an --out that holds a run other than the one resumed is refused unless --force. The note says where a numbered
+ * run went.
+ */
+export async function runDir(out: string | undefined, fallback: string, o: { force?: boolean; resume?: string }): Promise<{ dir: string; note?: string }> {
+  const resumed = o.resume && dirname(resolve(o.resume));
+  if (out === undefined) {
+    if (o.resume) return { dir: dirname(o.resume) };
+    let dir = fallback;
+    for (let k = 2; (await holdsRun(dir)).length; k++) dir = `${fallback}-${k}`;
+    return dir === fallback ? { dir } : { dir, note: `${fallback} holds a previous run: this one writes to ${dir}` };
+  }
+  const found = o.force || resolve(out) === resumed ? [] : await holdsRun(out);
+  if (found.length) {
+    throw new Error(`--out: ${out} holds a previous run (${found.join(', ')}); choose another --out, or add --force to overwrite it`);
+  }
+  return { dir: out };
 }

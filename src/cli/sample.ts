@@ -2,13 +2,12 @@
 // the safetensors metadata) and continues a prompt, one character at a time, each drawn from the model's
 // next-character distribution at a temperature. For the names model: new names, one per line.
 import { Option, type Command } from 'commander';
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { CharTokenizer } from '../data/text.js';
 import { Generator } from '../random.js';
 import type { GPT } from '../train/gpt.js';
 import { initBackend, nonNegativeInt, positiveInt, positiveNumber } from './common.js';
-import { loadModel } from './predict.js';
+import { readModel } from '../train/saved-model.js';
+import { modelFile } from './predict.js';
 
 export interface SampleOptions {
   model: string; prompt: string; temperature: number; maxTokens: number; seed?: number; backend: string; json?: boolean;
@@ -16,16 +15,10 @@ export interface SampleOptions {
 
 export interface SampleResult { prompt: string; temperature: number; maxTokens: number; seed: number; text: string }
 
-/** A run directory stands for the model.safetensors in it. */
-async function modelFile(path: string): Promise<string> {
-  const isDir = await stat(path).then((s) => s.isDirectory(), () => false);
-  return isDir ? join(path, 'model.safetensors') : path;
-}
-
 export async function runSample(opts: SampleOptions, log: (line: string) => void = console.log): Promise<SampleResult> {
   await initBackend(opts.backend);
   const path = await modelFile(opts.model);
-  const { model, description, info } = await loadModel(path);
+  const { module: model, metadata: { description, data: info } } = await readModel(path, '--model');
   try {
     if (!('gpt' in description)) {
       throw new Error(`--model: ${path} is ${'mlp' in description ? 'an MLP' : 'a CNN'}, which classifies; sample needs a model trained with --model gpt`);

@@ -21,11 +21,13 @@ import {
   DEFAULTS, defaultsFor, OPTIMIZERS, SCHEDULES, Trainer, type EpochMetrics, type TrainConfig, type TrainData,
 } from '../train/trainer.js';
 import {
-  checkOutDir, exitCodeOf, initBackend, intList, nonNegative, nonNegativeInt, positiveInt, positiveNumber, probability, threadCount, watchStops, type StopSignal,
+  checkOutDir, exitCodeOf, fraction, initBackend, intList, nameList, nonNegative, nonNegativeInt, positiveInt, positiveNumber, probability, runDir,
+  threadCount, watchStops, type StopSignal,
 } from './common.js';
 
 interface TrainFlags {
   data?: string; target?: string; task: 'auto' | 'classification' | 'regression'; valSplit?: number;
+  features?: string[]; ignore?: string[]; maxCategories: number; force?: boolean;
   model: TrainConfig['model']; hidden: number[]; activation: TrainConfig['activation']; dropout: number;
   context: number; layers: number; heads: number; width: number; epochs: number; batchSize: number;
   lr: number; optimizer: TrainConfig['optimizer']; momentum: number; weightDecay: number; l2: number;
@@ -34,8 +36,12 @@ interface TrainFlags {
 }
 
 export interface TrainSummary {
-  backend: string; build: string; threads: number; data: string; config: TrainConfig; epochs: EpochMetrics[]; seconds: number;
-  final: EpochMetrics | null; files: Record<string, string>; interrupted: boolean;
+  backend: string; build: string; threads: number; data: string; config: TrainConfig;
+  /** What the held-out rows are: the embedded digits' test set, or a validation split of a CSV or a text. */
+  heldOut: HeldOut;
+  /** Per epoch: the training loss and accuracy, the held-out rows' metrics (test… or val…; for regression MSE, RMSE, MAE, R²), lr, time. */
+  epochs: EpochRecord[]; seconds: number;
+  final: EpochRecord | null; files: Record<string, string>; interrupted: boolean;
   /** What interrupted the run (SIGPIPE: stdout's reader went away), or null. */
   signal: StopSignal | null;
   /** What the user should know about the threads (more than cores, one where 'auto' cannot share memory) and about the data (numeric class labels merged or renamed). */
@@ -44,10 +50,39 @@ export interface TrainSummary {
   profile?: (ReturnType<Profile['toJSON']> & { steps: [first: number, last: number] }) | null;
 }
 
-/** What the run's examples are called in its output: a text model predicts characters and is validated. */
-interface Units { rate: string; test: string }
-const ROWS: Units = { rate: 'samples/s', test: 'test' };
-const CHARS: Units = { rate: 'chars/s', test: 'val' };
+type HeldOut = 'test' | 'validation';
+/**
+ * How the run's output names things: the rate's unit (a text model predicts characters), the held-out rows (the
+ * digits' test set, never trained on; a CSV's or a text's validation split), and whether the task is regression.
+ */
+interface Units { rate: string; heldOut: HeldOut; regression: boolean }
+
+/** An epoch's metrics as metrics.json and --json write them: the held-out rows' keys named after them (testLoss, valLoss). */
+export type EpochRecord = Record<string, number | null>;
+
+function epochRecord(m: EpochMetrics, units: Units): EpochRecord {
+  const p = units.heldOut === 'test' ? 'test' : 'val';
+  const heldOut = units.regression
+    ? { [`${p}Mse`]: m.testLoss, [`${p}Rmse`]: Math.sqrt(m.testLoss), [`${p}Mae`]: m.testMae ?? null, [`${p}R2`]: m.testR2 ?? null }
+    : { [`${p}Loss`]: m.testLoss, [`${p}Accuracy`]: m.testAccuracy };
+  return {
+    epoch: m.epoch, trainLoss: m.trainLoss, ...(!units.regression && { trainAccuracy: m.trainAccuracy }), ...heldOut,
+    lr: m.lr, seconds: m.seconds, samplesPerSecond: m.samplesPerSecond,
+  };
+}
+
+/** A number to 4 significant digits, without trailing zeros (regression metrics, in the target's units). */
+const fourDigits = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : String(Number(v.toPrecision(4))));
+
+/** The held-out metrics of an epoch in a line: 'validation acc 91.20%' or 'validation MSE 10.2  RMSE 3.19  MAE 2.4  R² 0.83'. */
+function heldOutText(m: EpochMetrics, units: Units, text: boolean): string {
+  if (units.regression) {
+    return `${units.heldOut} MSE ${fourDigits(m.testLoss)}  RMSE ${fourDigits(Math.sqrt(m.testLoss))}  MAE ${fourDigits(m.testMae)}` +
+      `  R² ${m.testR2 === null || m.testR2 === undefined ? '—' : m.testR2.toFixed(3)}`;
+  }
+  return `${units.heldOut} loss ${m.testLoss.toFixed(4)}${text ? ' nats/char' : ''}` +
+    `${m.testAccuracy === null ? '' : `  ${units.heldOut} acc ${(100 * m.testAccuracy).toFixed(2)}%`}`;
+}
 
 function progressLine(epoch: number, total: number, batch: number, batches: number, loss: number, acc: number | null, sps: number, units: Units): string {
   const width = 24;
@@ -59,17 +94,24 @@ function progressLine(epoch: number, total: number, batch: number, batches: numb
 
 function summaryTable(rows: EpochMetrics[], units: Units): string {
   const pct = (v: number | null) => (v === null ? '—' : `${(100 * v).toFixed(2)}%`);
-  const head = ['epoch', 'train loss', 'train acc', `${units.test} loss`, `${units.test} acc`, 'lr', 'time', units.rate];
-  const body = rows.map((m) => [String(m.epoch), m.trainLoss.toFixed(4), pct(m.trainAccuracy), m.testLoss.toFixed(4),
-    pct(m.testAccuracy), m.lr.toExponential(2), `${m.seconds.toFixed(2)}s`, Math.round(m.samplesPerSecond).toLocaleString('en-US')]);
+  const h = units.heldOut;
+  const metrics = units.regression ? ['train loss', `${h} MSE`, `${h} RMSE`, `${h} MAE`, `${h} R²`]
+    : ['train loss', 'train acc', `${h} loss`, `${h} acc`];
+  const values = (m: EpochMetrics) => units.regression
+    ? [fourDigits(m.trainLoss), fourDigits(m.testLoss), fourDigits(Math.sqrt(m.testLoss)), fourDigits(m.testMae), m.testR2 == null ? '—' : m.testR2.toFixed(3)]
+    : [m.trainLoss.toFixed(4), pct(m.trainAccuracy), m.testLoss.toFixed(4), pct(m.testAccuracy)];
+  const head = ['epoch', ...metrics, 'lr', 'time', units.rate];
+  const body = rows.map((m) => [String(m.epoch), ...values(m), m.lr.toExponential(2), `${m.seconds.toFixed(2)}s`,
+    Math.round(m.samplesPerSecond).toLocaleString('en-US')]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padStart(w[i]!)).join('  ');
   return [line(head), w.map((n) => '─'.repeat(n)).join('  '), ...body.map(line)].join('\n');
 }
 
-function metricsCsv(rows: EpochMetrics[]): string {
-  const keys: (keyof EpochMetrics)[] = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'lr', 'seconds', 'samplesPerSecond'];
-  return [keys.join(','), ...rows.map((m) => keys.map((k) => m[k] ?? '').join(','))].join('\n') + '\n';
+function metricsCsv(rows: EpochMetrics[], units: Units): string {
+  const records = rows.map((m) => epochRecord(m, units));
+  const keys = Object.keys(epochRecord({ epoch: 0, trainLoss: 0, trainAccuracy: null, testLoss: 0, testAccuracy: null, lr: 0, seconds: 0, samplesPerSecond: 0 }, units));
+  return [keys.join(','), ...records.map((r) => keys.map((k) => r[k] ?? '').join(','))].join('\n') + '\n';
 }
 
 /**
@@ -177,6 +219,11 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
     throw new Error('--data needs --target <column> (the column to predict), or --model gpt to learn a text file');
   }
   if (flags.target && !flags.data) throw new Error('--target only applies with --data <file.csv>');
+  const tableFlags = (['features', 'ignore', 'maxCategories'] as const).filter((f) => given(f) && (text || !flags.data));
+  if (tableFlags.length) throw new Error(`${tableFlags.map(flagName).join(', ')} ${tableFlags.length > 1 ? 'apply' : 'applies'} to a CSV's columns (--data <file.csv>)`);
+  if (given('valSplit') && !flags.data && !text) {
+    throw new Error('--val-split applies to --data and --model gpt: the embedded digits come with their own test set');
+  }
   if (flags.data && config.model === 'cnn') {
     throw new Error("--model cnn trains on images (the embedded digits), and a CSV's rows are not images: leave out --data, or train an MLP on it");
   }
@@ -185,18 +232,24 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
   }
   const threadNotes = await initBackend(flags.backend, flags.build, flags.threads);
   const dataName = flags.data ? basename(flags.data, extname(flags.data)) : text ? 'names' : 'digits';
-  const out = flags.out ?? join('runs', dataName);
+  const { dir: out, note: outNote } = await runDir(flags.out, join('runs', dataName), { force: flags.force, resume: flags.resume });
   await checkOutDir(out);
-  let data: TrainData, notes: string[] = [];
+  let data: TrainData, notes: string[] = outNote ? [outNote] : [];
   if (text) {
     const lines = flags.data ? await readTextLines(flags.data) : await loadNames();
     data = textData(lines, { context: config.context, valSplit: flags.valSplit, name: flags.data ?? 'names' });
   } else if (flags.data) {
-    const csv = await csvData(flags.data, { target: flags.target!, task: flags.task, valSplit: flags.valSplit, seed: config.seed })
-      .catch((e: NodeJS.ErrnoException) => {
-        throw e.syscall ? new Error(`--data: cannot read ${flags.data}: ${e.message}`) : e;
-      });
-    ({ notes, ...data } = csv);
+    const csv = await csvData(flags.data, {
+      target: flags.target!, task: flags.task, valSplit: flags.valSplit, seed: config.seed, features: flags.features, ignore: flags.ignore,
+      maxCategories: flags.maxCategories,
+    }).catch((e: NodeJS.ErrnoException) => {
+      throw e.syscall ? new Error(`--data: cannot read ${flags.data}: ${e.message}`) : e;
+    });
+    let csvNotes: string[];
+    ({ notes: csvNotes, ...data } = csv);
+    notes.push(...csvNotes);
+    // Dropout blurs a regression's outputs and buys little on a table: off unless asked for (a new run only).
+    if (data.info.task === 'regression' && !resumeBytes && !given('dropout')) config.dropout = 0;
   } else data = await digitsData();
   notes = [...threadNotes, ...notes];
   const files: Record<string, string> = {
@@ -211,7 +264,9 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
     data.test.dispose();
     throw e;
   }
-  const units = text ? CHARS : ROWS;
+  const units: Units = {
+    rate: text ? 'chars/s' : 'samples/s', heldOut: flags.data || text ? 'validation' : 'test', regression: data.info.task === 'regression',
+  };
   try {
     if (resumeBytes) {
       trainer.restore(resumeBytes);
@@ -242,9 +297,8 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
         });
         if (tty) process.stdout.write('\r\x1b[2K');
         if (m && !flags.json) {
-          log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}  ${units.test} loss ${m.testLoss.toFixed(4)}` +
-            `${text ? ' nats/char' : ''}${m.testAccuracy === null ? '' : `  ${units.test} acc ${(100 * m.testAccuracy).toFixed(2)}%`}  ` +
-            `${Math.round(m.samplesPerSecond).toLocaleString('en-US')} ${units.rate}`);
+          log(`epoch ${m.epoch}/${config.epochs}  loss ${units.regression ? fourDigits(m.trainLoss) : m.trainLoss.toFixed(4)}  ` +
+            `${heldOutText(m, units, text)}  ${Math.round(m.samplesPerSecond).toLocaleString('en-US')} ${units.rate}`);
         }
         await writeFileAtomic(files.checkpoint, trainer.checkpointBytes());
       }
@@ -260,16 +314,17 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
       files.trace = join(out, 'trace.json');
       await writeFile(files.trace, JSON.stringify(profiled.profile.trace()) + '\n');
     }
+    const records = history.map((m) => epochRecord(m, units));
     const summary: TrainSummary = {
-      backend: info.backend, build: info.build, threads: info.threads, data: flags.data ?? `${dataName} (embedded)`, config, epochs: history, seconds,
-      final: history[history.length - 1] ?? null, files, interrupted, signal, notes,
+      backend: info.backend, build: info.build, threads: info.threads, data: flags.data ?? `${dataName} (embedded)`, config,
+      heldOut: units.heldOut, epochs: records, seconds, final: records[records.length - 1] ?? null, files, interrupted, signal, notes,
       ...(profiler && { profile: profiled && { steps: [profiled.first, profiled.last], ...profiled.profile.toJSON() } }),
     };
     await writeFile(files.metricsJson, JSON.stringify({ ...summary, memory: memory() }, null, 2) + '\n');
-    await writeFile(files.metricsCsv, metricsCsv(history));
+    await writeFile(files.metricsCsv, metricsCsv(history, units));
     await writeFile(files.chart, trainingChart({
       trainLoss: history.map((m) => m.trainLoss), testLoss: history.map((m) => m.testLoss),
-      trainAccuracy: history.map((m) => m.trainAccuracy), testAccuracy: history.map((m) => m.testAccuracy),
+      trainAccuracy: history.map((m) => m.trainAccuracy), testAccuracy: history.map((m) => m.testAccuracy), heldOut: units.heldOut,
     }, dataName));
     if (flags.json) {
       log(JSON.stringify(summary));
@@ -280,10 +335,14 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
         const acc = history.map((m) => m.testAccuracy).filter((v): v is number => v !== null);
         if (text && history.length > 1) {
           log(asciiChart(history.map((m) => m.testLoss), { label: 'validation loss, nats/char', format: (v) => v.toFixed(3) }) + '\n');
-        } else if (acc.length > 1) log(asciiChart(acc, { label: 'test accuracy', format: (v) => `${(100 * v).toFixed(1)}%` }) + '\n');
-        const f = summary.final!;
+        } else if (units.regression && history.length > 1) {
+          log(asciiChart(history.map((m) => Math.sqrt(m.testLoss)), { label: `${units.heldOut} RMSE`, format: fourDigits }) + '\n');
+        } else if (acc.length > 1) log(asciiChart(acc, { label: `${units.heldOut} accuracy`, format: (v) => `${(100 * v).toFixed(1)}%` }) + '\n');
+        const f = history[history.length - 1]!;
         log(`done in ${seconds.toFixed(1)}s: ${text ? `validation loss ${f.testLoss.toFixed(4)} nats/char (sample with: wasmgrad sample --model ${out})`
-          : f.testAccuracy === null ? `test loss ${f.testLoss.toFixed(4)}` : `test accuracy ${(100 * f.testAccuracy).toFixed(2)}%`}`);
+          : units.regression ? `${units.heldOut} RMSE ${fourDigits(Math.sqrt(f.testLoss))} (MSE ${fourDigits(f.testLoss)}, MAE ${fourDigits(f.testMae)}` +
+            `${f.testR2 == null ? '' : `, R² ${f.testR2.toFixed(3)}`})`
+            : `${units.heldOut} accuracy ${(100 * f.testAccuracy!).toFixed(2)}%`}`);
       }
       if (profiler) log(profileReport(profiled, profiler.done, files.trace));
       log(`wrote ${Object.values(files).join(', ')}`);
@@ -317,8 +376,11 @@ function describeData(data: TrainData | TextData, own: boolean): string {
     return `${n(data.lines.train)} train / ${n(data.lines.val)} validation lines, ${n(data.characters.train)} / ${n(data.characters.val)} characters, ` +
       `vocabulary of ${data.tokenizer.vocabSize}`;
   }
+  const columns = data.info.features ? new Set([...data.info.features.numeric, ...data.info.features.boolean.map((b) => b.name),
+    ...data.info.features.categorical]).size : null;
   return `${data.train.length} train / ${data.test.length} ${own ? 'validation' : 'test'} rows, ` +
-    `${data.info.inputDim} features, ${data.info.task === 'classification' ? `${data.info.outputDim} classes` : 'regression'}`;
+    `${columns === null || columns === data.info.inputDim ? '' : `${columns} columns → `}${data.info.inputDim} features, ` +
+    `${data.info.task === 'classification' ? `${data.info.outputDim} classes` : `regression of '${data.info.target}'`}`;
 }
 
 /**
@@ -340,10 +402,14 @@ export function registerTrain(program: Command): void {
       'or a character-level GPT on the embedded names or your text (--model gpt [--data file.txt])')
     .option('--data <file>', 'train on a CSV file (with --target) instead of the embedded digits, or with --model gpt on a text file ' +
       '(its lines are the samples) instead of the embedded names')
-    .option('--target <column>', 'the CSV column to predict')
+    .option('--target <column>', 'the CSV column to predict: text, booleans or a few integers are classes, other numbers regression')
+    .option('--features <columns>', 'use only these CSV columns as features, comma-separated (text columns of any cardinality included)', nameList('--features'))
+    .option('--ignore <columns>', 'leave these CSV columns out, comma-separated (ids, leaks of the target)', nameList('--ignore'))
+    .addOption(new Option('--max-categories <n>', 'text columns with more distinct values are left out with a note (names, ids, dates) ' +
+      'unless --features keeps them').default(50).argParser(positiveInt('--max-categories')))
     .addOption(new Option('--task <kind>', 'classification or regression (auto: from the target column)').choices(['auto', 'classification', 'regression']).default('auto'))
-    .option('--val-split <fraction>', "share held out for validation: of a CSV's rows, at random (default 0.2), or of a text's lines, " +
-      'its last ones (default 0.1)', probability('--val-split'))
+    .option('--val-split <fraction>', "share held out for validation, in (0, 1): of a CSV's rows, at random (default 0.2), or of a text's lines, " +
+      'its last ones (default 0.1)', fraction('--val-split'))
     .addOption(new Option('--model <name>', 'mlp; cnn: conv5×5(16)-BN-ReLU-pool, conv5×5(32)-BN-ReLU-pool, linear (digits only); ' +
       'gpt: a character-level transformer (text only)').choices(MODEL_NAMES).default(DEFAULTS.model))
     .addOption(setting('--hidden <widths>', "hidden layer widths, comma-separated (the CNN's: after its convolutions)", 'hidden')
@@ -371,7 +437,9 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'simd', 'relaxed', 'scalar']).default('auto'))
     .option('--threads <n>', "threads sharing large kernel calls, or 'auto': one per core, each kind of call shared while that pays " +
       "(results as one thread's)", threadCount, 'auto')
-    .option('--out <dir>', 'output directory (default runs/<data name>)')
+    .option('--out <dir>', 'output directory (default runs/<data name>, numbered runs/<data name>-2, -3, … past earlier runs; ' +
+      'with --resume, the checkpoint\'s directory)')
+    .option('--force', 'let --out overwrite a previous run in that directory')
     .option('--resume <checkpoint>', 'continue from a checkpoint written by train (flags that define the run may be left out; given, they must match it)')
     .option('--json', 'print one JSON summary and nothing else')
     .option('--no-progress', 'no progress bar (it is off anyway when stdout is not a terminal)')

@@ -55,16 +55,21 @@ function panel(p: Panel, x0: number, epochs: number): string {
 }
 
 /** Loss (and, when given, accuracy) per epoch as an SVG document. */
-export function trainingChart(metrics: { trainLoss: number[]; testLoss: number[]; trainAccuracy?: (number | null)[]; testAccuracy?: (number | null)[] }, title = 'training'): string {
+export function trainingChart(metrics: {
+  trainLoss: number[]; testLoss: number[]; trainAccuracy?: (number | null)[]; testAccuracy?: (number | null)[];
+  /** What the held-out rows are called: the digits' test set, or a validation split (default 'test'). */
+  heldOut?: 'test' | 'validation';
+}, title = 'training'): string {
+  const heldOut = metrics.heldOut ?? 'test';
   const epochs = metrics.trainLoss.length;
   const panels: Panel[] = [{ title: `${title}: loss`, yLabel: 'loss', series: [
     { name: 'train', values: metrics.trainLoss, color: '#1f77b4' },
-    { name: 'test', values: metrics.testLoss, color: '#d62728', dashed: true },
+    { name: heldOut, values: metrics.testLoss, color: '#d62728', dashed: true },
   ] }];
   if (metrics.testAccuracy?.some((v) => v !== null)) {
     panels.push({ title: `${title}: accuracy`, yLabel: 'accuracy', percent: true, series: [
       { name: 'train', values: metrics.trainAccuracy ?? [], color: '#1f77b4' },
-      { name: 'test', values: metrics.testAccuracy, color: '#d62728', dashed: true },
+      { name: heldOut, values: metrics.testAccuracy, color: '#d62728', dashed: true },
     ] });
   }
   const width = W * panels.length;

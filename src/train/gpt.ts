@@ -17,6 +17,7 @@ import { multinomial } from '../ops/multinomial.js';
 import { softmax } from '../ops/softmax.js';
 import type { Generator } from '../random.js';
 
+/** The sizes of the character-level GPT the trainer builds (`--model gpt`), saved with it. */
 export interface GptConfig {
   /** Tokens the model reads and predicts (a character model: the characters of its text). */
   vocabSize: number;
@@ -24,6 +25,7 @@ export interface GptConfig {
   context: number;
   /** Transformer blocks. */
   layers: number;
+  /** Attention heads per block. */
   heads: number;
   /** The embedding width (the MLP inside a block is 4× as wide); heads must divide it. */
   width: number;

@@ -16,14 +16,21 @@ import { buildGpt, gptParameterCount, type GptConfig } from './gpt.js';
 export const MODEL_NAMES = ['mlp', 'cnn', 'gpt'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
-export const ACTIVATION_NAMES = ['relu', 'leakyRelu', 'tanh', 'sigmoid', 'gelu'] as const;
-export type ActivationName = (typeof ACTIVATION_NAMES)[number];
+/** The activations the trainer's models take. */
+export type ActivationName = 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid' | 'gelu';
+export const ACTIVATION_NAMES: readonly ActivationName[] = ['relu', 'leakyRelu', 'tanh', 'sigmoid', 'gelu'];
 
+/** A multilayer perceptron: Linear → φ → (Dropout) per hidden width, then Linear to outputDim. */
 export interface MlpConfig {
+  /** Inputs per row. */
   inputDim: number;
+  /** The hidden layers' widths. */
   hidden: number[];
+  /** Outputs: classes, or 1 for regression. */
   outputDim: number;
+  /** φ, after each hidden layer. */
   activation: ActivationName;
+  /** Dropout after each hidden layer (0: none). */
   dropout: number;
 }
 
@@ -35,11 +42,17 @@ export interface MlpConfig {
 export interface CnnConfig {
   /** One input image: [channels, height, width]. */
   inputShape: number[];
+  /** Output channels of each convolution block. */
   channels: number[];
+  /** The convolutions' kernel size. */
   kernelSize: number;
+  /** The head's hidden widths, after flattening. */
   hidden: number[];
+  /** Classes. */
   outputDim: number;
+  /** φ, after each batch norm and each hidden layer. */
   activation: ActivationName;
+  /** Dropout on the flattened features and after each hidden layer (0: none). */
   dropout: number;
 }
 
@@ -47,7 +60,19 @@ export interface CnnConfig {
 export const CNN_BLOCKS: Pick<CnnConfig, 'channels' | 'kernelSize'> = { channels: [16, 32], kernelSize: 5 };
 
 /** What a saved model is: one of the architectures, under its name. */
-export type ModelDescription = { mlp: MlpConfig } | { cnn: CnnConfig } | { gpt: GptConfig };
+export type ModelDescription =
+  | {
+    /** An MLP. */
+    mlp: MlpConfig;
+  }
+  | {
+    /** A convnet. */
+    cnn: CnnConfig;
+  }
+  | {
+    /** A character-level GPT. */
+    gpt: GptConfig;
+  };
 
 const ACTIVATION: Record<ActivationName, () => Module> = {
   relu: () => new ReLU(), leakyRelu: () => new LeakyReLU(), tanh: () => new Tanh(), sigmoid: () => new Sigmoid(), gelu: () => new GELU(),

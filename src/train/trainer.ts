@@ -7,6 +7,7 @@ import { noGrad, tidy } from '../autograd/scope.js';
 import { compile } from '../compile/compile.js';
 import type { Tensor } from '../autograd/tensor.js';
 import type { TensorDataset } from '../data/dataset.js';
+import type { TableEncoderJSON } from '../data/preprocess.js';
 import { IGNORE_INDEX } from '../data/text.js';
 import { checkpointToBytes, readCheckpoint, stageCheckpoint } from '../io/checkpoint.js';
 import { toSafetensors } from '../io/safetensors.js';
@@ -89,15 +90,36 @@ export const defaultsFor = (model: ModelName): TrainConfig => ({ mlp: DEFAULTS, 
 export interface DataInfo {
   /** Text: the windows of a text's characters, for next-character prediction; its classes are the vocabulary. */
   kind: 'digits' | 'csv' | 'text';
+  /** Classification (classes by index) or regression (one value). */
   task: 'classification' | 'regression';
+  /** Inputs per example: features, pixels, or the text model's context. */
   inputDim: number;
   /** Images (the digits): the shape of one, [channels, height, width], whose size is inputDim. */
   imageShape?: number[];
+  /** Outputs per example: classes (a text's vocabulary), or 1 for regression. */
   outputDim: number;
+  /** The class names in index order (a text's characters); none for regression. */
   classes: string[];
+  /** A CSV's model inputs: numeric and boolean columns by name, then one `column=category` per category. */
   featureNames?: string[];
+  /** A CSV's target column. */
   target?: string;
-  standardizer?: { mean: number[]; std: number[] };
+  /** A CSV's columns and what was learnt about them (fills, scaling, categories): TableEncoder's JSON. */
+  features?: TableEncoderJSON;
+  /** Regression on a CSV: the model predicts (target − mean) / scale; predictions and metrics are in the target's units. */
+  targetScaler?: {
+    /** The training rows' mean of the target. */
+    mean: number;
+    /** Their standard deviation. */
+    scale: number;
+  };
+  /** Models saved before `features`: each feature standardised with these (no missing values, no text). */
+  standardizer?: {
+    /** Each feature's mean. */
+    mean: number[];
+    /** Each feature's standard deviation. */
+    std: number[];
+  };
 }
 
 export interface TrainData { info: DataInfo; train: TensorDataset; test: TensorDataset }
@@ -107,8 +129,12 @@ export interface EpochMetrics {
   trainLoss: number;
   /** Classification only. */
   trainAccuracy: number | null;
+  /** The held-out rows' mean loss: cross-entropy, or for regression the mean squared error in the target's units. */
   testLoss: number;
   testAccuracy: number | null;
+  /** Regression only: the held-out rows' mean absolute error (the target's units) and R² (1 − SSE / SST). */
+  testMae?: number | null;
+  testR2?: number | null;
   lr: number;
   seconds: number;
   /** Examples a second: rows or images, or for text the characters predicted. */
@@ -250,7 +276,7 @@ export class Trainer {
       correct += hits.hits;
       seen += hits.labels;
       const sps = seen / ((performance.now() - started) / 1000);
-      hooks.onBatch?.(b + 1, this.batchesPerEpoch, lossSum / seen, classify ? correct / seen : null, sps);
+      hooks.onBatch?.(b + 1, this.batchesPerEpoch, (lossSum / seen) * this.lossUnit, classify ? correct / seen : null, sps);
       if (performance.now() - lastYield > (hooks.yieldMs ?? 50)) {
         await new Promise((r) => setTimeout(r, 0));
         lastYield = performance.now();
@@ -264,21 +290,31 @@ export class Trainer {
     this.batchInEpoch = 0;
     const test = this.evaluate(this.data.test);
     const m: EpochMetrics = {
-      epoch: this.epoch, trainLoss: lossSum / seen, trainAccuracy: classify ? correct / seen : null,
-      testLoss: test.loss, testAccuracy: test.accuracy, lr, seconds, samplesPerSecond: seen / seconds,
+      epoch: this.epoch, trainLoss: (lossSum / seen) * this.lossUnit, trainAccuracy: classify ? correct / seen : null,
+      testLoss: test.loss, testAccuracy: test.accuracy, ...(!classify && { testMae: test.mae, testR2: test.r2 }),
+      lr, seconds, samplesPerSecond: seen / seconds,
     };
     this.history.push(m);
     return m;
   }
 
   /**
-   * Mean loss and accuracy (classification) over a dataset, in eval mode, without recording a graph: per row, or
-   * for text per character (nats/char).
+   * A loss in the target's units: a regression target is standardised for training, so its squared errors are
+   * scale² times what the model sees; 1 otherwise.
    */
-  evaluate(ds: TensorDataset, batchSize = 500): { loss: number; accuracy: number | null } {
+  private get lossUnit(): number {
+    return (this.data.info.targetScaler?.scale ?? 1) ** 2;
+  }
+
+  /**
+   * Mean loss and accuracy (classification) over a dataset, in eval mode, without recording a graph: per row, or
+   * for text per character (nats/char). For regression, in the target's units: the loss is the mean squared error,
+   * with the mean absolute error and R².
+   */
+  evaluate(ds: TensorDataset, batchSize = 500): { loss: number; accuracy: number | null; mae: number | null; r2: number | null } {
     const classify = this.data.info.task === 'classification';
     this.model.eval();
-    let lossSum = 0, correct = 0, labels = 0;
+    let lossSum = 0, correct = 0, labels = 0, absSum = 0, ySum = 0, ySquares = 0;
     for (let start = 0; start < ds.length; start += batchSize) {
       const idx = Int32Array.from({ length: Math.min(batchSize, ds.length - start) }, (_, i) => start + i);
       tidy(() => noGrad(() => {
@@ -288,10 +324,23 @@ export class Trainer {
         const counted = classify ? countCorrect(out, y) : { hits: 0, labels: y.size };
         correct += counted.hits;
         labels += counted.labels;
+        if (classify) return;
+        const o = out.data(), t = y.data();
+        t.forEach((v, i) => {
+          absSum += Math.abs(o[i]! - v);
+          ySum += v;
+          ySquares += v * v;
+        });
       }));
     }
     this.model.train();
-    return { loss: lossSum / labels, accuracy: classify ? correct / labels : null };
+    if (classify) return { loss: lossSum / labels, accuracy: correct / labels, mae: null, r2: null };
+    // R² does not depend on the target's scale: computed on the standardised values.
+    const total = ySquares - (ySum * ySum) / labels;
+    return {
+      loss: (lossSum / labels) * this.lossUnit, accuracy: null, mae: (absSum / labels) * Math.sqrt(this.lossUnit),
+      r2: total > 0 ? 1 - lossSum / total : null,
+    };
   }
 
   /** Model parameters as safetensors, with what predict needs to rebuild and feed the model. */
@@ -305,7 +354,11 @@ export class Trainer {
     return checkpointToBytes({
       model: this.model, optimizer: this.optimizer, scheduler: this.scheduler ?? undefined, step: this.epoch,
       generators: this.generators(),
-      extra: { config: this.config, batchInEpoch: this.batchInEpoch, epochStartState: this.epochStartState, history: this.history },
+      extra: {
+        config: this.config, batchInEpoch: this.batchInEpoch, epochStartState: this.epochStartState, history: this.history,
+        // A table's model inputs: the same widths from other columns would load, and train on the wrong features.
+        ...(this.data.info.featureNames && { featureNames: this.data.info.featureNames }),
+      },
     });
   }
 
@@ -334,7 +387,13 @@ export class Trainer {
       throw new Error(`${invalid}: ${message}`);
     };
     if (!isPlainObject(extra)) return fail('it has no training progress (was it written by wasmgrad train?)');
-    const { batchInEpoch, epochStartState, history } = extra;
+    const { batchInEpoch, epochStartState, history, featureNames } = extra;
+    const ours = this.data.info.featureNames;
+    if (Array.isArray(featureNames) && JSON.stringify(featureNames) !== JSON.stringify(ours)) {
+      const list = (names: unknown[] | undefined) => (names ? `${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}` : 'none');
+      throw new Error(`resume: the checkpoint's run had the inputs ${list(featureNames)}, and this data gives ${list(ours)}: ` +
+        'resume with the run\'s own data and columns (--data, --features, --ignore, --max-categories)');
+    }
     if (!Number.isSafeInteger(batchInEpoch) || (batchInEpoch as number) < 0 || (batchInEpoch as number) >= this.batchesPerEpoch) {
       fail(`batchInEpoch must be an integer in [0, ${this.batchesPerEpoch}), got ${describe(batchInEpoch)}`);
     }
@@ -391,7 +450,10 @@ const METRIC_KEYS = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAcc
  */
 function epochMetrics(m: unknown): EpochMetrics | null {
   if (!isPlainObject(m) || !METRIC_KEYS.every((k) => typeof m[k] === 'number' || m[k] === null)) return null;
-  return Object.fromEntries(METRIC_KEYS.map((k) => [k, m[k] === null && !k.endsWith('Accuracy') ? NaN : m[k]])) as unknown as EpochMetrics;
+  const metrics = Object.fromEntries(METRIC_KEYS.map((k) => [k, m[k] === null && !k.endsWith('Accuracy') ? NaN : m[k]])) as unknown as EpochMetrics;
+  // A regression's MAE and R² (checkpoints written before them have none).
+  for (const k of ['testMae', 'testR2'] as const) if (typeof m[k] === 'number' || m[k] === null) metrics[k] = m[k] as number | null;
+  return metrics;
 }
 
 /**

@@ -70,7 +70,8 @@ describe('CSVs that would train garbage', () => {
     const rows = Math.ceil((24 << 20) / row.length);
     const big = file('big.csv', `x,y\n${row.repeat(rows)}oops,1\n`);
     const r = await cli(['train', '--data', big, '--target', 'y', '--out', join(dir, 'big-out')], ['--max-old-space-size=12']);
-    expect(r.stderr).toBe(`wasmgrad: CSV line ${rows + 2}, column 'x': 'oops' is not a number\n`);
+    expect(r.stderr).toBe(`wasmgrad: CSV line ${rows + 2}, column 'x': 'oops' is not a number, though the column holds numbers ` +
+      "(line 2: 1.000000000000000000000…); correct it, mark it missing (empty, NA or ?), or leave the column out (--ignore)\n");
   }, 60_000);
 });
 

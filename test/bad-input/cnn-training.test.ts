@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointToBytes, fromSafetensors, loadDigits, memory, tensor, TensorDataset, toSafetensors, type Digits } from '../../src/index.js';
-import { loadModel } from '../../src/cli/predict.js';
+import { readModel } from '../../src/train/saved-model.js';
 import { readCheckpoint } from '../../src/io/checkpoint.js';
 import { digitsData } from '../../src/train/data.js';
 import { CNN_DEFAULTS, Trainer, type TrainConfig, type TrainData } from '../../src/train/trainer.js';
@@ -127,12 +127,12 @@ describe('predict reading a CNN model file', () => {
       'loadStateDict: wrong shape: 0.weight: expected [8,1,5,5], got [16,1,5,5]'],
   ])('%s is refused, memory unchanged', async (_name, edit, message) => {
     const path = edited(edit);
-    await expectNoLeaksAsync(() => expect(loadModel(path)).rejects.toThrow(message));
+    await expectNoLeaksAsync(() => expect(readModel(path, '--model')).rejects.toThrow(message));
   });
 
   it('the file unedited loads, and its model reads [N,1,28,28]', async () => {
     await expectNoLeaksAsync(async () => {
-      const { model, inputShape } = await loadModel(edited(() => {}));
+      const { module: model, metadata: { inputShape } } = await readModel(edited(() => {}), '--model');
       expect(inputShape).toEqual([1, 28, 28]);
       expect(model.training).toBe(false);
       model.dispose();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromSafetensors, tensor, TensorDataset, tidy, toSafetensors } from '../../src/index.js';
-import { loadModel } from '../../src/cli/predict.js';
+import { readModel } from '../../src/train/saved-model.js';
 import { Generator } from '../../src/random.js';
 import { GPT } from '../../src/train/gpt.js';
 import { textData, type TextData } from '../../src/train/text-data.js';
@@ -202,12 +202,12 @@ describe('model files whose GPT description does not describe a GPT', () => {
     ['a width other than the weights', (d: Description) => (d.gpt.width = 16), 'loadStateDict: wrong shape'],
   ])('%s is refused, memory unchanged', async (_name, edit, message) => {
     const path = edited(edit);
-    await expectNoLeaksAsync(() => expect(loadModel(path)).rejects.toThrow(message));
+    await expectNoLeaksAsync(() => expect(readModel(path, '--model')).rejects.toThrow(message));
   });
 
   it('the file unedited loads, and its model reads [N, 8] token ids', async () => {
     await expectNoLeaksAsync(async () => {
-      const { model, inputShape } = await loadModel(edited(() => {}));
+      const { module: model, metadata: { inputShape } } = await readModel(edited(() => {}), '--model');
       expect(inputShape).toEqual([8]);
       expect(model.training).toBe(false);
       model.dispose();

@@ -98,7 +98,7 @@ function cli(args: string[], nodeFlags: string[] = []): Promise<{ code: number; 
 }
 
 const allowed = "--threads must be an integer from 1 to 16, or 'auto'.";
-const small = ['--epochs', '1', '--hidden', '16', '--out', out];
+const small = ['--epochs', '1', '--hidden', '16', '--out', out, '--force']; // the cases share one directory
 
 describe('--threads on the command line', () => {
   it.each(['0', '-1', '1.5', 'abc', '17', ''])('--threads %j is refused with what is allowed', async (value) => {

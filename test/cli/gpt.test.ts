@@ -39,7 +39,8 @@ describe('wasmgrad train --model gpt', () => {
     expect(summary.epochs).toHaveLength(3);
     expect(summary.config).toMatchObject({ model: 'gpt', context: 8, layers: 1, heads: 2, width: 16 });
     // 4 tokens (newline, a, b, c): a uniform guess costs ln 4 = 1.386 nats per character
-    expect(summary.final.testLoss).toBeLessThan(Math.log(4));
+    expect(summary.heldOut).toBe('validation');
+    expect(summary.final.valLoss).toBeLessThan(Math.log(4));
     for (const f of ['model.safetensors', 'checkpoint.ckpt', 'metrics.json', 'metrics.csv', 'chart.svg']) expect(existsSync(join(out, f))).toBe(true);
     const file = fromSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors'))));
     expect(JSON.parse(file.metadata.wasmgrad_model!)).toMatchObject({
@@ -49,7 +50,7 @@ describe('wasmgrad train --model gpt', () => {
 
     const text = await cli(['train', '--data', data, ...SMALL, '--epochs', '1', '--out', join(dir, 'text')]);
     expect(text.stdout).toContain('wasmgrad train: words (54 train / 6 validation lines');
-    expect(text.stdout).toMatch(/epoch 1\/1 .*val loss \d\.\d{4} nats\/char .*chars\/s/);
+    expect(text.stdout).toMatch(/epoch 1\/1 .*validation loss \d\.\d{4} nats\/char .*chars\/s/);
     expect(text.stdout).toMatch(/done in .*: validation loss \d\.\d{4} nats\/char/);
 
     const s = await cli(['sample', '--model', out, '--prompt', 'ab', '--max-tokens', '40', '--seed', '3', '--json']);
@@ -71,7 +72,7 @@ describe('wasmgrad train --model gpt', () => {
     expect(JSON.parse((await cli(['train', '--epochs', '1', '--out', b, ...args])).stdout).epochs).toHaveLength(1);
     const resumed = await cli(['train', '--epochs', '3', '--data', data, '--out', b, '--resume', join(b, 'checkpoint.ckpt'), '--json']);
     expect(resumed.code).toBe(0);
-    const losses = (s: { epochs: { trainLoss: number; testLoss: number }[] }) => s.epochs.map((m) => [m.trainLoss, m.testLoss]);
+    const losses = (s: { epochs: { trainLoss: number; valLoss: number }[] }) => s.epochs.map((m) => [m.trainLoss, m.valLoss]);
     expect(losses(JSON.parse(resumed.stdout))).toEqual(losses(full));
     expect(readFileSync(join(b, 'model.safetensors'))).toEqual(readFileSync(join(a, 'model.safetensors')));
   });

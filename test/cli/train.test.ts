@@ -172,9 +172,9 @@ describe('wasmgrad train (CLI)', () => {
     const note = "note: the target 'label' has numeric labels: each number is one class, named in its shortest form: " +
       '0 (written 0, 0.0, 00), 1 (written +1, 1, 1.0)';
     expect((await cli(args)).stdout).toContain(`${note}\n`);
-    const s = JSON.parse((await cli([...args, '--json'])).stdout);
+    const s = JSON.parse((await cli([...args, '--json', '--force'])).stdout);
     expect(s.notes).toEqual([note.slice('note: '.length)]);
-    expect(s.final.testAccuracy).toBeGreaterThan(0.9);
+    expect(s.final.valAccuracy).toBeGreaterThan(0.9);
     const p = JSON.parse((await cli(['predict', '--model', join(dir, 'model.safetensors'), '--data', join(dir, 'spelt.csv'), '--json'])).stdout);
     expect(p.accuracy).toBeGreaterThan(0.9);
   });
@@ -186,15 +186,19 @@ describe('wasmgrad train (CLI)', () => {
     const cls = await cli(['train', '--data', file, '--target', 'label', '--epochs', '30', '--hidden', '16', '--lr', '0.01', '--out', join(dir, 'c'), '--json']);
     expect(cls.code).toBe(0);
     const s = JSON.parse(cls.stdout);
-    expect(s.final.testAccuracy).toBeGreaterThan(0.9);
+    expect(s.heldOut).toBe('validation');
+    expect(s.final.valAccuracy).toBeGreaterThan(0.9);
     // the value column is numeric with many values: regression; drop 'label' first (it is not a number)
     const reg = join(dir, 'reg.csv');
     writeFileSync(reg, csv(300).split('\n').map((l) => l.split(',').filter((_, i) => i !== 2).join(',')).join('\n'));
     const r = await cli(['train', '--data', reg, '--target', 'value', '--epochs', '40', '--hidden', '16', '--lr', '0.01', '--out', join(dir, 'r'), '--json']);
     expect(r.code).toBe(0);
     const sr = JSON.parse(r.stdout);
-    expect(sr.final.testAccuracy).toBeNull();
-    expect(sr.final.testLoss).toBeLessThan(0.2);
+    expect(Object.keys(sr.final)).toEqual(['epoch', 'trainLoss', 'valMse', 'valRmse', 'valMae', 'valR2', 'lr', 'seconds', 'samplesPerSecond']);
+    expect(sr.config.dropout).toBe(0); // regression's default
+    expect(sr.final.valMse).toBeLessThan(0.2); // in the target's units (it spans about ±8)
+    expect(sr.final.valRmse).toBeCloseTo(Math.sqrt(sr.final.valMse), 12);
+    expect(sr.final.valR2).toBeGreaterThan(0.95);
     const p = await cli(['predict', '--model', join(dir, 'c', 'model.safetensors'), '--data', file, '--json']);
     expect(JSON.parse(p.stdout).accuracy).toBeGreaterThan(0.9);
   });
@@ -204,6 +208,9 @@ describe('wasmgrad train (CLI)', () => {
     [['train', '--hidden', '64,x'], '--hidden must be positive integers separated by commas'],
     [['train', '--optimizer', 'lbfgs'], 'Allowed choices are sgd, adam, adamw, rmsprop.'],
     [['train', '--dropout', '1'], '--dropout must be a number in [0, 1).'],
+    [['train', '--data', 'x.csv', '--target', 'y', '--val-split', '0'], "--val-split must be a number in (0, 1) (a share of the rows held out; 0 would hold out none)."],
+    [['train', '--val-split', '0.1'], 'wasmgrad: --val-split applies to --data and --model gpt: the embedded digits come with their own test set'],
+    [['train', '--features', 'a,b'], "wasmgrad: --features applies to a CSV's columns (--data <file.csv>)"],
     [['train', '--frobnicate'], "unknown option '--frobnicate'"],
     [['train', '--data', '/nonexistent.csv', '--target', 'y'], 'wasmgrad: --data: cannot read /nonexistent.csv'],
     [['train', '--data', 'x.csv'], 'wasmgrad: --data needs --target <column>'],
@@ -243,8 +250,9 @@ describe('wasmgrad train (CLI)', () => {
 
   it.each([
     ['a missing target column', 'x1,x2\n1,2\n3,4\n', "CSV: target column 'label' not found; the columns are: x1, x2"],
-    ['a non-numeric feature', 'x1,x2,label\n1,2,a\n3,oops,b\n', "CSV line 3, column 'x2': 'oops' is not a number"],
-    ['an empty value', 'x1,x2,label\n1,,a\n3,4,b\n', "CSV line 2, column 'x2': empty value"],
+    ['a text among numbers', 'x1,x2,label\n1,2,a\n3,oops,b\n4,5,a\n6,7,b\n8,9,a\n',
+      "CSV line 3, column 'x2': 'oops' is not a number, though the column holds numbers (line 2: 2); correct it, mark it missing " +
+      '(empty, NA or ?), or leave the column out (--ignore)'],
     ['a short row', 'x1,x2,label\n1,2,a\n3,4\n', 'CSV: Invalid Record Length: expect 3, got 2 on line 3'],
   ])('rejects a CSV with %s, naming the line and column', async (_what, text, message) => {
     const dir = tmp();

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataLoader, keep, loadDigits, memory, tensor, TensorDataset } from '../../src/index.js';
-import { classLabel, fitStandardizer, parseCsv, readCsv, splitRows, standardize } from '../../src/data/csv.js';
+import { classLabel } from '../../src/data/csv.js';
+import { readCsv, TableBuilder } from '../../src/data/table.js';
 import { BACKENDS, useBackend } from '../helpers/api.js';
 
 describe('embedded digits', () => {
@@ -64,76 +65,40 @@ describe.each(BACKENDS)('TensorDataset and DataLoader on %s', (name) => {
 });
 
 describe('CSV tables', () => {
-  it('encodes classes in sorted order, splits by seed, standardises with the training rows', () => {
-    const t = parseCsv('a,b,kind\n1,10,cat\n2,20,dog\n3,30,cat\n5,50,bird\n', 'kind');
-    expect(t).toMatchObject({ task: 'classification', classes: ['bird', 'cat', 'dog'], featureNames: ['a', 'b'], n: 4, d: 2 });
-    expect(Array.from(t.targets)).toEqual([1, 2, 1, 0]);
-    const { train, val } = splitRows(4, 0.25, 3);
-    expect([train.length, val.length]).toEqual([3, 1]);
-    expect([...train, ...val].sort()).toEqual([0, 1, 2, 3]);
-    const s = fitStandardizer(t, Int32Array.from([0, 1, 2]));
-    expect(s.mean).toEqual([2, 20]);
-    expect(Array.from(standardize(t, Int32Array.from([1]), s))).toEqual([0, 0]);
-    expect(parseCsv('x,y\n1,0.5\n2,1.5\n3,2.25\n', 'y').task).toBe('regression');
-    expect(parseCsv('x,y\n1,0\n2,1\n3,1\n', 'y').task).toBe('classification');
-    expect(parseCsv('x,y\n1,0\n2,1\n3,1\n', 'y', 'regression').task).toBe('regression');
-  });
-});
+  /** A CSV's text as a typed table, the way readCsv streams a file. */
+  const tableOf = (text: string) => {
+    const b = new TableBuilder();
+    text.split('\n').filter((l) => l !== '').forEach((l, i) => b.add(l.split(',').map((c) => c.trim()), i + 1));
+    return b.finish();
+  };
 
-describe('CSV values that would train garbage', () => {
-  it.each([
-    ['1e39', "CSV line 3, column 'b': 1e39 is beyond float32's range (±3.4028235e38) and would become Infinity"],
-    ['-3.5e38', "CSV line 3, column 'b': -3.5e38 is beyond float32's range"],
-    ['0x10', "CSV line 3, column 'b': '0x10' is not a number"],
-    ['Infinity', "CSV line 3, column 'b': 'Infinity' is not a number"],
-  ])('a feature of %s is an error naming its line, column and value', (value, message) => {
-    expect(() => parseCsv(`a,b,y\n1,2,p\n3,${value},q\n`, 'y')).toThrow(message);
-  });
-
-  it('values float32 can hold are kept: the largest float32, one that rounds to it, and ones that round to 0', () => {
-    const t = parseCsv('a,y\n3.4028234663852886e38,p\n3.40282356e38,q\n1e-50,p\n-1e-46,q\n', 'y');
-    expect(Array.from(t.features)).toEqual([3.4028234663852886e38, 3.40282356e38, 1e-50, -1e-46]);
-  });
-
-  it('a regression target beyond float32 is an error; as a class name it is only a name', () => {
-    expect(() => parseCsv('a,y\n1,0.5\n2,1e39\n', 'y', 'regression'))
-      .toThrow("CSV line 3, column 'y': 1e39 is beyond float32's range (±3.4028235e38) and would become Infinity (regression target)");
-    expect(parseCsv('a,y\n1,1e39\n2,0\n', 'y').classes).toEqual(['0', '1e+39']);
+  it('types columns as numbers, booleans or text, missing cells as NaN or null', () => {
+    const t = tableOf('a,b,flag,kind\n1,NA,yes,cat\n2,20,No,\n3,?,YES,dog\n');
+    expect(t.columns.map((c) => [c.name, c.kind, c.missing])).toEqual([['a', 'number', 0], ['b', 'number', 2], ['flag', 'boolean', 0], ['kind', 'string', 1]]);
+    expect(Array.from(t.columns[1]!.values as Float64Array)).toEqual([NaN, 20, NaN]);
+    expect(t.columns[2]).toMatchObject({ labels: ['No', 'yes'] });
+    expect(Array.from(t.columns[2]!.values as Float64Array)).toEqual([1, 0, 1]);
+    expect(t.columns[3]!.values).toEqual(['cat', null, 'dog']);
   });
 
   it('duplicate column names (after trimming) are an error naming them and their positions', () => {
-    expect(() => parseCsv('a,b," a",y,b,b\n1,2,3,4,5,6\n', 'y'))
+    expect(() => tableOf('a,b,a,y,b,b\n1,2,3,4,5,6\n'))
       .toThrow("CSV: duplicate column names: 'a' (columns 1 and 3), 'b' (columns 2, 5 and 6); give each column its own name");
   });
 
-  it('labels that spell the same number differently are one class, named in shortest form, with a note', () => {
-    const t = parseCsv('x,y\n1,1\n2,1.0\n3,01\n4," 1"\n5,2.50\n6,+2.5\n7,-0\n8,0\n9,1\n', 'y', 'classification');
-    expect(t.classes).toEqual(['0', '1', '2.5']);
-    expect(Array.from(t.targets)).toEqual([1, 1, 1, 1, 2, 2, 0, 0, 1]);
-    expect(t.notes).toEqual(["the target 'y' has numeric labels: each number is one class, named in its shortest form: " +
-      '0 (written -0, 0), 1 (written 01, 1, 1.0), 2.5 (written +2.5, 2.50)']);
-    expect(parseCsv('x,y\n1,0\n2,1\n', 'y').notes).toEqual([]); // nothing merged or renamed: no note
-  });
-
-  it('text labels stay as written (trimmed, case-sensitive); numbers among them are named by value', () => {
-    const t = parseCsv('x,y\n1,cat\n2," cat "\n3,Cat\n4,1.0\n5,1\n', 'y');
-    expect(t.classes).toEqual(['1', 'Cat', 'cat']);
-    expect(Array.from(t.targets)).toEqual([2, 2, 1, 0, 0]);
-    expect(['01', ' 2.0', 'cat', '1e3', '0x10'].map(classLabel)).toEqual(['1', '2', 'cat', '1000', '0x10']);
-  });
-
-  it('names the line a record is on, counting empty lines', () => {
-    expect(() => parseCsv('a,y\n\n1,p\n\n\nx,q\n', 'y')).toThrow("CSV line 6, column 'a': 'x' is not a number");
-  });
-
-  it('readCsv streams a file to the same table as parseCsv, and names a missing file the way Node does', async () => {
+  it('readCsv streams a file into typed columns, reads only the columns asked for, and names a missing file the way Node does', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wg-csv-'));
-    const rows = Array.from({ length: 5000 }, (_, i) => `${i},${(i * 7) % 13},${i % 3 === 0 ? '1.0' : i % 3}`);
-    const text = ['a,b,y', ...rows].join('\n');
-    writeFileSync(join(dir, 'd.csv'), text);
-    expect(await readCsv(join(dir, 'd.csv'), 'y')).toEqual(parseCsv(text, 'y'));
-    await expect(readCsv(join(dir, 'missing.csv'), 'y')).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
+    const rows = Array.from({ length: 5000 }, (_, i) => `${i},${(i * 7) % 13},${i % 3 === 0 ? 'x' : 'y'}`);
+    writeFileSync(join(dir, 'd.csv'), ['a,b,y', ...rows].join('\n'));
+    const t = await readCsv(join(dir, 'd.csv'), { ignore: ['b'] });
+    expect(t.n).toBe(5000);
+    expect(t.columns.map((c) => c.name)).toEqual(['a', 'y']);
+    expect((t.columns[0]!.values as Float64Array)[4999]).toBe(4999);
+    expect((await readCsv(join(dir, 'd.csv'), { columns: ['y', 'a'] })).columns.map((c) => c.kind)).toEqual(['string', 'number']);
+    await expect(readCsv(join(dir, 'd.csv'), { columns: ['zz'] })).rejects.toThrow("CSV: no column 'zz'; the columns are: a, b, y");
+    await expect(readCsv(join(dir, 'missing.csv'))).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
     writeFileSync(join(dir, 'bad.csv'), 'a,y\n1,2\n3\n');
-    await expect(readCsv(join(dir, 'bad.csv'), 'y')).rejects.toThrow('CSV: Invalid Record Length: expect 2, got 1 on line 3');
+    await expect(readCsv(join(dir, 'bad.csv'))).rejects.toThrow('CSV: Invalid Record Length: expect 2, got 1 on line 3');
+    expect(['01', ' 2.0', 'cat', '1e3', '0x10'].map(classLabel)).toEqual(['1', '2', 'cat', '1000', '0x10']);
   });
 });
