@@ -1,5 +1,5 @@
 // The package through webpack 5, run in Chromium: the default entry (webpack copies the .wasm files it finds
-// via new URL(…, import.meta.url)), and wasmgrad/inline with every asset copy disabled. (Vite: the demo's test.)
+// via new URL(…, import.meta.url)), and wasmgrad/inline with every asset copy disabled. (Vite: vite.test.ts and the demo's test.)
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
