@@ -176,6 +176,16 @@ describe('demo page at a phone\'s and a laptop\'s width', () => {
       await annotate(`screenshot at ${width}×${height}: test/artifacts/demo-${name}.png`, { path: shot, contentType: 'image/png' });
       expect(errors).toEqual([]);
       expect(await page.evaluate(() => (window as unknown as { rejections: string[] }).rejections)).toEqual([]);
+
+      // The names page fits too, and answers bad input with a message.
+      await page.click('nav a[href="./names.html"]');
+      await page.waitForSelector('#chart .placeholder');
+      expect(await scrollsSideways(page)).toBe(false);
+      await page.fill('#layers', '9');
+      await page.click('#train');
+      expect(await status()).toBe('layers must be a whole number from 1 to 6, got 9.');
+      expect(errors).toEqual([]);
+      expect(await page.evaluate(() => (window as unknown as { rejections: string[] }).rejections)).toEqual([]);
     } finally {
       await page.close();
       await server.close();
