@@ -7,7 +7,7 @@ import { TrainingClient } from '../../src/worker/index.js';
 const classicWorker = (source: string) => new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
 
 describe('TrainingClient in Chromium', () => {
-  it('new TrainingClient() starts the ready-made worker, which downloads the digits with progress and trains', async () => {
+  it('new TrainingClient() starts the ready-made worker, which downloads the digits with progress (once) and trains', async () => {
     const client = new TrainingClient();
     const loading: number[] = [];
     client.onEvent((e) => e.type === 'loading' && loading.push(e.loaded));
@@ -17,6 +17,10 @@ describe('TrainingClient in Chromium', () => {
       expect(loading[0]).toBe(0);
       expect(loading.at(-1)).toBeGreaterThan(1_000_000); // data/digits.bin.gz
       expect((await client.predict(new Float32Array(784))).length).toBe(10);
+      // The worker keeps the bytes: a second run downloads nothing.
+      loading.length = 0;
+      await client.train({ hidden: [16], epochs: 1 });
+      expect(loading).toEqual([]);
     } finally {
       client.terminate();
     }
