@@ -4,8 +4,8 @@
 // and preview send the same headers. The CNN trains and reads digits there too, and the names page trains the
 // character GPT and lists the names it makes up. At a phone's and a laptop's viewport the page fits its width,
 // shows the download and the chart, says why a drawing gets no prediction, and answers bad input with a message.
-// Saves screenshots to test/artifacts/ (demo.png, demo-cnn.png, demo-names.png, demo-phone.png, demo-laptop.png),
-// attached to the tests' output with annotate().
+// Saves screenshots to test/artifacts/ (demo.png, demo-cnn.png, demo-names.png; demo-phone.png, demo-laptop.png,
+// demo-names-phone.png, demo-names-laptop.png attached to the tests' output with annotate()).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright';
@@ -184,6 +184,9 @@ describe('demo page at a phone\'s and a laptop\'s width', () => {
       await page.fill('#layers', '9');
       await page.click('#train');
       expect(await status()).toBe('layers must be a whole number from 1 to 6, got 9.');
+      const namesShot = join(root, `test/artifacts/demo-names-${name}.png`);
+      await page.screenshot({ path: namesShot, fullPage: true });
+      await annotate(`screenshot of the names page at ${width}×${height}: test/artifacts/demo-names-${name}.png`, { path: namesShot, contentType: 'image/png' });
       expect(errors).toEqual([]);
       expect(await page.evaluate(() => (window as unknown as { rejections: string[] }).rejections)).toEqual([]);
     } finally {
