@@ -1,27 +1,23 @@
 // The names page: trains the character GPT on the embedded names in a Web Worker with a live chart of the training
 // and validation losses, and asks the worker for new names as it learns (every few seconds, and after every epoch).
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
 import { loadNames } from 'wasmgrad';
 import { TrainingClient, type WorkerEvent } from 'wasmgrad/worker';
+import { $, EpochChart, readForm, showLoading, Throughput, trainedSoFar } from './shared.js';
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const client = new TrainingClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }));
+const client = new TrainingClient();
 
 // As on the digits page: every core where the page is cross-origin isolated, else one thread, saying why.
 const threads = crossOriginIsolated ? Math.min(navigator.hardwareConcurrency || 1, 16) : 1;
 $('threads-note').hidden = crossOriginIsolated;
 const known = loadNames().then((names) => new Set(names));
 
-// ── live chart: training loss per batch, validation loss per epoch (nats per character) ─────────────────────
-const series: [number[], (number | null)[], (number | null)[]] = [[], [], []];
-const chart = new uPlot({
-  width: Math.min(640, $('chart').clientWidth || 600), height: 240,
-  scales: { x: { time: false } },
-  axes: [{ label: 'epoch' }, { label: 'nats per character' }],
-  series: [{}, { label: 'training loss', stroke: '#1f77b4', width: 2, spanGaps: true },
-    { label: 'validation loss', stroke: '#d62728', width: 2, spanGaps: true, points: { show: true } }],
-}, series, $('chart'));
+// ── live chart: training and validation loss per epoch (nats per character) ───────────────────────────────────
+const chart = new EpochChart($('chart'), [
+  { label: 'training loss', color: '#1f77b4', axis: 'left', format: (v) => v.toFixed(3) },
+  { label: 'validation loss', color: '#d62728', axis: 'left', dash: [6, 4], format: (v) => v.toFixed(3) },
+], { left: 'nats per character' });
+const throughput = new Throughput();
+let run = { trainSize: 0, batchSize: 1, context: 1 };
 
 let training = false;
 let lastSample = 0;
@@ -48,8 +44,10 @@ async function showNames(): Promise<void> {
     const names = texts.map((t) => t.split('\n')[0]!);
     const seen = await known;
     $('names').innerHTML = names.map((n) => `<li${seen.has(n) ? ' class="known"' : ''}>${n || '(empty)'}</li>`).join('');
+    $('names-note').hidden = true;
   } catch (e) {
-    $('status').textContent = `Error: ${(e as Error).message}`;
+    $('names-note').hidden = false;
+    $('names-note').textContent = `No names: ${(e as Error).message}`;
   } finally {
     sampling = false;
     if (again) {
@@ -60,29 +58,29 @@ async function showNames(): Promise<void> {
 }
 
 function onEvent(e: WorkerEvent): void {
-  if (e.type === 'started') {
+  if (e.type === 'loading') showLoading(e, $('download'), $('status'));
+  else if (e.type === 'started') {
+    $('download').hidden = true;
+    run = { trainSize: e.trainSize, batchSize: e.config.batchSize, context: e.config.context };
     $('build').textContent = e.backend.backend === 'wasm' ? `wasm ${e.backend.build}` : 'ref';
     $('threads').textContent = String(e.backend.threads);
     const c = e.config;
     $('status').textContent = `Training a ${c.layers}-layer GPT (${c.heads} heads, width ${c.width}, context ${c.context}) ` +
       `on ${e.trainSize.toLocaleString('en-US')} windows of ${c.context} characters…`;
   } else if (e.type === 'batch') {
-    series[0].push(e.epoch - 1 + e.batch / e.batches);
-    series[1].push(e.loss);
-    series[2].push(null);
-    chart.setData(series);
+    chart.set(e.epoch, 0, e.loss);
     $('epoch').textContent = `${e.epoch} (${Math.round((100 * e.batch) / e.batches)}%)`;
     $('loss').textContent = e.loss.toFixed(3);
-    $('throughput').textContent = `${Math.round(e.samplesPerSecond).toLocaleString('en-US')} chars/s`;
+    // Each window of the context's characters predicts every one of them.
+    const rate = throughput.add(trainedSoFar(e, run.trainSize, run.batchSize) * run.context);
+    if (rate !== null) $('throughput').textContent = `${Math.round(rate).toLocaleString('en-US')} chars/s`;
     if (performance.now() - lastSample > 3000) {
       lastSample = performance.now();
       void showNames();
     }
   } else if (e.type === 'epoch') {
-    series[0].push(e.metrics.epoch);
-    series[1].push(null);
-    series[2].push(e.metrics.testLoss);
-    chart.setData(series);
+    chart.set(e.metrics.epoch, 0, e.metrics.trainLoss);
+    chart.set(e.metrics.epoch, 1, e.metrics.testLoss);
     $('val-loss').textContent = e.metrics.testLoss.toFixed(3);
     void showNames();
   } else if (e.type === 'done') {
@@ -93,21 +91,36 @@ function onEvent(e: WorkerEvent): void {
 }
 client.onEvent(onEvent);
 
-$('train').addEventListener('click', async () => {
-  series.forEach((s) => (s.length = 0));
+$('train-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void train();
+});
+
+/** Checks the form, then trains; every failure is said in the status line (never an unhandled rejection). */
+async function train(): Promise<void> {
+  const form = readForm({ layers: 'layers', width: 'width', epochs: 'epochs' });
+  if ('error' in form) {
+    $('status').textContent = form.error;
+    return;
+  }
+  const { layers, width, epochs } = form.values;
+  chart.reset(epochs);
+  throughput.reset();
   training = true;
   $<HTMLButtonElement>('train').disabled = true;
   $<HTMLButtonElement>('stop').disabled = false;
   $<HTMLButtonElement>('more').disabled = false;
-  const value = (id: string) => Number($<HTMLInputElement>(id).value);
   try {
-    await client.train({ model: 'gpt', layers: value('layers'), width: value('width'), epochs: value('epochs') }, { threads });
+    await client.train({ model: 'gpt', layers, width, epochs }, { threads });
+  } catch (e) {
+    $('status').textContent = `Error: ${(e as Error).message}`;
+    $('download').hidden = true;
   } finally {
     training = false;
     $<HTMLButtonElement>('train').disabled = false;
     $<HTMLButtonElement>('stop').disabled = true;
   }
-});
+}
 $('stop').addEventListener('click', () => client.stop());
 $('more').addEventListener('click', () => void showNames());
 $('temperature').addEventListener('input', () => {

@@ -1,4 +1,5 @@
 // The page side: drives a training worker and turns its messages into events and promises.
+import { isNode } from '../platform.js';
 import type { TrainConfig } from '../train/trainer.js';
 import type { TrainBackendOptions, WorkerEvent, WorkerRequest } from './protocol.js';
 
@@ -10,21 +11,93 @@ export interface WorkerLike {
   terminate(): unknown;
 }
 
+/** A Web Worker's events, or a node:worker_threads Worker's. */
+type ListenableWorker = WorkerLike & {
+  // `any`: each event's type depends on its name (the listeners below say which).
+  addEventListener?(type: 'message' | 'error' | 'messageerror', f: (e: any) => void): void;
+  on?(event: 'message' | 'error' | 'exit', f: (value: any) => void): unknown;
+};
+
+/**
+ * The ready-made training worker (train-worker.js), in browsers. Written as `new Worker(new URL(…,
+ * import.meta.url), { type: 'module' })` on purpose: Vite, webpack and other bundlers recognise this form and build
+ * the worker as an entry of its own, with the modules, .wasm builds and data files it needs.
+ */
+function startTrainWorker(): ListenableWorker {
+  if (isNode() || typeof Worker !== 'function') {
+    throw new Error("TrainingClient: no Web Worker here; in Node pass a worker thread: new TrainingClient(new Worker(trainWorkerUrl())) with Worker from 'node:worker_threads'");
+  }
+  return new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' }) as unknown as ListenableWorker;
+}
+
+/** A browser worker's error event, said in words: an uncaught error has a message, a failed load has none. */
+function describeError(e: ErrorEvent): string {
+  return e.message ? `it threw ${e.message}` : 'it could not be loaded (its script, or a module it imports, failed to fetch or to run: the browser console says which)';
+}
+
 export class TrainingClient {
   private listeners = new Set<(e: WorkerEvent) => void>();
   private nextId = 1;
+  private readonly worker: ListenableWorker;
+  /** Why the worker can answer no more (it failed to load, died, or was terminated); null while it can. */
+  private failure: Error | null = null;
+  /** The reject functions of the requests waiting for an answer. */
+  private readonly waiting = new Set<(error: Error) => void>();
 
-  /** `subscribe` connects the worker's messages to this client (addEventListener or on('message')). */
-  constructor(private readonly worker: WorkerLike & {
-    addEventListener?(type: 'message', f: (e: MessageEvent<WorkerEvent>) => void): void;
-    on?(event: 'message', f: (m: WorkerEvent) => void): void;
-  }) {
-    if (worker.addEventListener) worker.addEventListener('message', (e) => this.emit(e.data));
-    else worker.on!('message', (m) => this.emit(m));
+  /**
+   * Drives `worker` (a Web Worker, or a node:worker_threads Worker, running serveTraining); without one, starts the
+   * ready-made worker (browsers only). When the worker fails to load, throws an uncaught error, exits or is
+   * terminated, every waiting request rejects, and so does every later one, saying why.
+   */
+  constructor(worker?: ListenableWorker) {
+    this.worker = worker ?? startTrainWorker();
+    const w = this.worker;
+    if (w.addEventListener) {
+      w.addEventListener('message', (e: MessageEvent<WorkerEvent>) => this.emit(e.data));
+      w.addEventListener('error', (e: ErrorEvent) => {
+        e.preventDefault?.(); // reported by the rejected promises, not again as the page's uncaught error
+        this.fail(`the worker failed: ${describeError(e)}`);
+      });
+      w.addEventListener('messageerror', () => this.fail('a message from the worker could not be read'));
+    } else {
+      w.on!('message', (m: WorkerEvent) => this.emit(m));
+      w.on!('error', (e: Error) => this.fail(`the worker failed: it threw ${e.message}`));
+      w.on!('exit', (code: number) => this.fail(`the worker exited (exit code ${code})`));
+    }
   }
 
   private emit(e: WorkerEvent): void {
     for (const f of this.listeners) f(e);
+  }
+
+  private fail(reason: string): void {
+    if (this.failure) return;
+    this.failure = new Error(`TrainingClient: ${reason}`);
+    for (const reject of this.waiting) reject(this.failure);
+    this.waiting.clear();
+  }
+
+  /**
+   * Posts `message` and resolves with the first value `answer` finds in the events; rejects on the worker's error
+   * event, or when the worker fails.
+   */
+  private request<T>(message: WorkerRequest, answer: (e: WorkerEvent) => T | undefined): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<T>((resolve, reject) => {
+      const settle = (done: () => void) => {
+        off();
+        this.waiting.delete(fail);
+        done();
+      };
+      const fail = (error: Error) => settle(() => reject(error));
+      const off = this.onEvent((e) => {
+        if (e.type === 'error') return fail(new Error(e.message));
+        const value = answer(e);
+        if (value !== undefined) settle(() => resolve(value));
+      });
+      this.waiting.add(fail);
+      this.worker.postMessage(message);
+    });
   }
 
   /** Calls f with every event; returns a function that unsubscribes. */
@@ -39,40 +112,18 @@ export class TrainingClient {
    * cross-origin-isolated page).
    */
   train(config: Partial<TrainConfig> = {}, options: TrainBackendOptions = {}): Promise<Extract<WorkerEvent, { type: 'done' }>> {
-    return new Promise((resolve, reject) => {
-      const off = this.onEvent((e) => {
-        if (e.type === 'done') {
-          off();
-          resolve(e);
-        } else if (e.type === 'error') {
-          off();
-          reject(new Error(e.message));
-        }
-      });
-      this.worker.postMessage({ type: 'train', config, ...options });
-    });
+    return this.request({ type: 'train', config, ...options }, (e) => (e.type === 'done' ? e : undefined));
   }
 
   /** Asks the run to stop after the current batch (train() then resolves with stopped: true). */
   stop(): void {
-    this.worker.postMessage({ type: 'stop' });
+    if (!this.failure) this.worker.postMessage({ type: 'stop' });
   }
 
   /** Class probabilities for n inputs (n × inputDim floats) from the model being trained or just trained. */
   predict(inputs: Float32Array, n = 1): Promise<Float32Array> {
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const off = this.onEvent((e) => {
-        if (e.type === 'prediction' && e.id === id) {
-          off();
-          resolve(e.probabilities);
-        } else if (e.type === 'error') {
-          off();
-          reject(new Error(e.message));
-        }
-      });
-      this.worker.postMessage({ type: 'predict', id, inputs, n });
-    });
+    return this.request({ type: 'predict', id, inputs, n }, (e) => (e.type === 'prediction' && e.id === id ? e.probabilities : undefined));
   }
 
   /**
@@ -82,24 +133,21 @@ export class TrainingClient {
   sample(prompt = '', options: { maxTokens?: number; temperature?: number; seed?: number } = {}): Promise<string> {
     const { maxTokens = 100, temperature = 1, seed = 0 } = options;
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const off = this.onEvent((e) => {
-        if (e.type === 'sample' && e.id === id) {
-          off();
-          resolve(e.text);
-        } else if (e.type === 'error') {
-          off();
-          reject(new Error(e.message));
-        }
-      });
-      this.worker.postMessage({ type: 'sample', id, prompt, maxTokens, temperature, seed });
-    });
+    return this.request({ type: 'sample', id, prompt, maxTokens, temperature, seed }, (e) => (e.type === 'sample' && e.id === id ? e.text : undefined));
   }
 
+  /** Stops the worker; requests still waiting reject. */
   terminate(): void {
     this.worker.terminate();
+    this.fail('the worker was terminated');
   }
 }
 
-/** The URL of the ready-made worker script (for `new Worker(url, { type: 'module' })` or worker_threads). */
-export const trainWorkerUrl = () => new URL('./train-worker.js', import.meta.url);
+// Through a variable, so that bundlers do not copy train-worker.js alone as an asset (without the modules it imports).
+const moduleUrl = import.meta.url;
+
+/**
+ * The URL of the ready-made worker script, for `new Worker(url)` from node:worker_threads (or a page that serves the
+ * package's files unbundled). In a bundled page use `new TrainingClient()`, which starts it in a form bundlers build.
+ */
+export const trainWorkerUrl = () => new URL('./train-worker.js', moduleUrl);

@@ -43,6 +43,8 @@ export type WorkerRequest =
   };
 
 export type WorkerEvent =
+  /** The dataset downloading before a run starts: bytes so far, of `total` (null when the server does not say). */
+  | { type: 'loading'; what: 'digits' | 'names'; loaded: number; total: number | null }
   | { type: 'started'; backend: BackendInfo; config: TrainConfig; trainSize: number; testSize: number }
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; accuracy: number | null; samplesPerSecond: number }
   | { type: 'epoch'; metrics: EpochMetrics }

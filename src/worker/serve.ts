@@ -5,8 +5,10 @@ import { init, backendInfo } from '../backend/registry.js';
 import { noGrad, tidy } from '../autograd/scope.js';
 import { fromValues } from '../creation.js';
 import { softmax } from '../ops/softmax.js';
-import { loadNames } from '../data/names.js';
+import { loadDigits, DIGITS_URL } from '../data/digits.js';
+import { loadNames, NAMES_URL } from '../data/names.js';
 import { CharTokenizer } from '../data/text.js';
+import { readBytes } from '../platform.js';
 import { Generator } from '../random.js';
 import { digitsData } from '../train/data.js';
 import type { GPT } from '../train/gpt.js';
@@ -26,6 +28,19 @@ export function serveTraining(port: Port): (request: WorkerRequest) => Promise<v
   let stopRequested = false;
   let busy = false;
   const post = (e: WorkerEvent) => port.postMessage(e);
+  /** Each dataset's bytes, downloaded once per worker. */
+  const downloads = new Map<string, Promise<Uint8Array>>();
+
+  /** A dataset's gzipped bytes: fetched with 'loading' events (read from disk for file: URLs), once. */
+  function download(what: 'digits' | 'names', url: URL): Promise<Uint8Array> {
+    let bytes = downloads.get(what);
+    if (!bytes) {
+      bytes = url.protocol === 'file:' ? readBytes(url, what) : fetchWithProgress(url, (loaded, total) => post({ type: 'loading', what, loaded, total }), what);
+      downloads.set(what, bytes);
+      bytes.catch(() => downloads.delete(what)); // a failed download is tried again by the next run
+    }
+    return bytes;
+  }
 
   async function train(req: Extract<WorkerRequest, { type: 'train' }>): Promise<void> {
     if (busy) throw new Error('train: a training run is already in progress');
@@ -36,7 +51,9 @@ export function serveTraining(port: Port): (request: WorkerRequest) => Promise<v
       // The chosen model's defaults, then the settings given (all checked by the Trainer).
       const config = { ...defaultsFor(req.config?.model ?? 'mlp'), ...req.config };
       // The previous run's model stays (for predict) unless the new run can start: a bad config changes nothing.
-      const data = config.model === 'gpt' ? textData(await loadNames(), { context: config.context, name: 'names' }) : await digitsData();
+      const data = config.model === 'gpt'
+        ? textData(await loadNames(await download('names', NAMES_URL())), { context: config.context, name: 'names' })
+        : await digitsData(await loadDigits(await download('digits', DIGITS_URL())));
       let next: Trainer;
       try {
         next = new Trainer(config, data);
@@ -104,4 +121,29 @@ export function serveTraining(port: Port): (request: WorkerRequest) => Promise<v
       post({ type: 'error', message: (e as Error).message });
     }
   };
+}
+
+/** The bytes at `url`, calling onProgress(bytes so far, total or null) as they arrive. */
+async function fetchWithProgress(url: URL, onProgress: (loaded: number, total: number | null) => void, what: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok || !res.body) throw new Error(`${what}: could not fetch ${url}: HTTP ${res.status}`);
+  // Content-Length counts the bytes sent: with Content-Encoding the body read here is longer, so no total then.
+  const total = res.headers.get('content-encoding') ? null : Number(res.headers.get('content-length')) || null;
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  onProgress(0, total);
+  for (const reader = res.body.getReader(); ;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    onProgress(loaded, total);
+  }
+  const bytes = new Uint8Array(loaded);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return bytes;
 }

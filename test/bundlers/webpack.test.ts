@@ -1,5 +1,6 @@
 // The package through webpack 5, run in Chromium: the default entry (webpack copies the .wasm files it finds
-// via new URL(…, import.meta.url)), and wasmgrad/inline with every asset copy disabled. (Vite: the demo's test.)
+// via new URL(…, import.meta.url)), wasmgrad/inline with every asset copy disabled, and wasmgrad/worker's
+// ready-made worker. (Vite: vite.test.ts and the demo's test.)
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,13 +18,15 @@ beforeAll(async () => {
 });
 afterAll(async () => browser?.close());
 
-function bundle(entry: string, out: string, assets: boolean): Promise<void> {
+/** `minimize: false` saves most of the build's time where minifying proves nothing. */
+function bundle(entry: string, out: string, assets: boolean, minimize = true): Promise<void> {
   const compiler = webpack({
     mode: 'production',
+    optimization: { minimize },
     target: 'web',
     entry: join(import.meta.dirname, entry),
     output: { path: out, filename: 'main.js', publicPath: 'auto' },
-    resolve: { alias: { 'wasmgrad/inline$': join(root, 'dist/inline.js'), wasmgrad$: join(root, 'dist/index.js') } },
+    resolve: { alias: { 'wasmgrad/inline$': join(root, 'dist/inline.js'), 'wasmgrad/worker$': join(root, 'dist/worker/index.js'), wasmgrad$: join(root, 'dist/index.js') } },
     // Without assets, any .wasm or data file webpack would have to copy fails the build instead.
     module: assets ? {} : { parser: { javascript: { url: false } } },
     performance: { hints: false },
@@ -36,7 +39,7 @@ function bundle(entry: string, out: string, assets: boolean): Promise<void> {
   }));
 }
 
-async function runPage(dir: string): Promise<{ loss: number; build: string }> {
+async function runPage<T = { loss: number; build: string }>(dir: string): Promise<T> {
   writeFileSync(join(dir, 'index.html'), '<!doctype html><link rel="icon" href="data:,"><script src="main.js"></script>');
   const server = await serve(dir);
   const page = await browser.newPage();
@@ -44,7 +47,7 @@ async function runPage(dir: string): Promise<{ loss: number; build: string }> {
   page.on('pageerror', (e) => errors.push(e.message));
   try {
     await page.goto(server.url);
-    const result = await page.evaluate(() => (window as unknown as { result: Promise<{ loss: number; build: string }> }).result);
+    const result = await page.evaluate(() => (window as unknown as { result: Promise<T> }).result);
     expect(errors).toEqual([]);
     return result;
   } finally {
@@ -70,5 +73,12 @@ describe('webpack 5 bundles', () => {
     expect(readdirSync(out).filter((f) => !f.endsWith('.js') && !f.endsWith('.LICENSE.txt'))).toEqual([]);
     const r = await runPage(out);
     expect(r.loss).toBeLessThan(0.05);
+  });
+
+  it('wasmgrad/worker: new TrainingClient() starts the ready-made worker, which webpack builds as a chunk of its own', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'wp-worker-'));
+    await bundle('entry-worker.js', out, true, false);
+    const r = await runPage<{ loss: number; accuracy: number }>(out);
+    expect(r.accuracy).toBeGreaterThan(0.8);
   });
 });

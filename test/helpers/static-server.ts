@@ -18,7 +18,7 @@ export async function serve(root: string, headers: Record<string, string> = {}):
     const file = path.endsWith('/') ? `${path}index.html` : path;
     try {
       const body = await readFile(join(root, file));
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...headers });
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, ...headers });
       res.end(body);
     } catch {
       res.writeHead(404);

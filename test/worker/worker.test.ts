@@ -107,4 +107,33 @@ describe('TrainingClient with a node:worker_threads worker', () => {
     expect(alone.backend).toMatchObject({ build: 'relaxed', threads: 1 });
     expect(Buffer.from(shared.model).equals(Buffer.from(alone.model))).toBe(true);
   });
+
+  it('rejects what is waiting, and every later request, when the worker fails to load, throws, exits or is terminated', async () => {
+    // Fails to load: the script does not exist.
+    const missing = new TrainingClient(new Worker(new URL('./no-such-worker.js', script)));
+    await expect(missing.train({ epochs: 1 })).rejects.toThrow(/^TrainingClient: the worker failed: it threw Cannot find module .*no-such-worker\.js/);
+    await expect(missing.predict(new Float32Array(784))).rejects.toThrow('TrainingClient: the worker failed');
+    // An uncaught error in the worker (here when the first request arrives).
+    const throwing = new TrainingClient(new Worker("require('node:worker_threads').parentPort.on('message', () => { throw new Error('boom') })", { eval: true }));
+    await expect(throwing.train()).rejects.toThrow('TrainingClient: the worker failed: it threw boom');
+    // Dies during a run: the thread ends under the client.
+    const thread = new Worker(script);
+    const dying = new TrainingClient(thread);
+    const run = dying.train({ epochs: 50, hidden: [32] });
+    await new Promise<void>((resolve) => dying.onEvent((e) => e.type === 'batch' && resolve()));
+    const predicting = dying.predict(new Float32Array(784));
+    await thread.terminate();
+    await expect(run).rejects.toThrow('TrainingClient: the worker exited (exit code 1)');
+    await expect(predicting).rejects.toThrow('TrainingClient: the worker exited (exit code 1)');
+    await expect(dying.sample('a')).rejects.toThrow('TrainingClient: the worker exited (exit code 1)');
+    // Terminated by the client while a run waits.
+    const client = new TrainingClient(new Worker(script));
+    const waiting = client.train({ epochs: 50, hidden: [32] });
+    client.terminate();
+    await expect(waiting).rejects.toThrow('TrainingClient: the worker was terminated');
+  });
+
+  it('starts the ready-made worker by itself only in browsers; Node is told to pass a worker thread', () => {
+    expect(() => new TrainingClient()).toThrow("TrainingClient: no Web Worker here; in Node pass a worker thread: new TrainingClient(new Worker(trainWorkerUrl())) with Worker from 'node:worker_threads'");
+  });
 });
