@@ -6,6 +6,7 @@ import './ops/index.js';
 import { registerBench } from './cli/bench.js';
 import { exitCodeOf } from './cli/common.js';
 import { registerExplain } from './cli/explain.js';
+import { registerExport } from './cli/export.js';
 import { registerGraph } from './cli/graph.js';
 import { registerPredict } from './cli/predict.js';
 import { registerSample } from './cli/sample.js';
@@ -25,6 +26,7 @@ registerSample(program);
 registerExplain(program);
 registerGraph(program);
 registerBench(program);
+registerExport(program);
 
 // Output that cannot be written is dropped, not a crash: a reader that went away (`wasmgrad train | head -1`,
 // EPIPE) ends with 141, as a C program killed by SIGPIPE would, and train stops where it can save (watchStops);

@@ -52,3 +52,7 @@ export { TensorDataset, DataLoader } from './data/dataset.js';
 export type { DataLoaderOptions } from './data/dataset.js';
 export { compile } from './compile/compile.js';
 export type { CompiledStep, CompileOptions } from './compile/compile.js';
+
+// Interop: export to ONNX (issue 18).
+export { toOnnx } from './interop/onnx/index.js';
+export type { ToOnnxOptions } from './interop/onnx/index.js';

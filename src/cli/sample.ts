@@ -17,7 +17,7 @@ export interface SampleOptions {
 export interface SampleResult { prompt: string; temperature: number; maxTokens: number; seed: number; text: string }
 
 /** A run directory stands for the model.safetensors in it. */
-async function modelFile(path: string): Promise<string> {
+export async function modelFile(path: string): Promise<string> {
   const isDir = await stat(path).then((s) => s.isDirectory(), () => false);
   return isDir ? join(path, 'model.safetensors') : path;
 }
