@@ -87,6 +87,7 @@ function batchNormNodes(g: OnnxGraph, m: BatchNorm1d | BatchNorm2d, x: Value, pa
   return OnnxGraph.with(x, g.op('BatchNormalization', inputs, { epsilon: { float: m.eps } }, path), shape);
 }
 
+/** The table entries of the CNN layers. */
 export const CNN_LAYERS = [
   entry(Conv1d, convNodes),
   entry(Conv2d, convNodes),

@@ -33,8 +33,10 @@ export const join = (path: string, key: string): string => (path ? `${path}.${ke
 export const layerName = (m: Module, path: string): string =>
   (path ? `layer '${path}' (${m.constructor.name})` : `the model (${m.constructor.name})`);
 
+/** A shape as messages show it: [batch, 3, 28, 28]. */
 export const showShape = (shape: readonly Dim[]): string => `[${shape.join(', ')}]`;
 
+/** The graph being built: its nodes in topological order, its initializers, and the table that emits layers. */
 export class OnnxGraph {
   readonly nodes: OnnxNode[] = [];
   readonly initializers = new Map<string, OnnxTensor>();

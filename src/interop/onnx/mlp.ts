@@ -51,6 +51,7 @@ function flattenNodes(g: OnnxGraph, m: Flatten, x: Value, path: string): Value {
   return OnnxGraph.with(x, g.op('Reshape', [x.name, shape], {}, path), [...x.shape.slice(0, start), joined]);
 }
 
+/** The table entries of the MLP layers. */
 export const MLP_LAYERS = [
   entry(Sequential, (g, m, x, path) =>
     m.namedChildren().reduce((v, [key, child]) => g.emit(child, v, join(path, key)), x)),

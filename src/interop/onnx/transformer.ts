@@ -115,6 +115,7 @@ function gptNodes(g: OnnxGraph, m: GPT, ids: Value, path: string): Value {
   return g.emit(m.head, g.emit(m.ln, x, join(path, 'ln')), join(path, 'head'));
 }
 
+/** The table entries of the transformer layers and the CLI's GPT. */
 export const TRANSFORMER_LAYERS = [
   entry(Embedding, embeddingNodes),
   entry(LayerNorm, layerNormNodes),
