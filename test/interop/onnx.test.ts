@@ -3,7 +3,7 @@
 // the ONNX checker's rules that matter (opset import and IR version, initializers named by the state dict and all
 // used, typed and shaped graph input and output, nodes in topological order with one producer per value).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
@@ -255,19 +255,28 @@ describe('wasmgrad export --onnx', () => {
       resolve({ code: error ? (error.code as number | null) ?? -1 : 0, stdout, stderr }));
   });
 
-  it('writes the model a train run saved; ONNX Runtime gives its predictions', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wg-onnx-'));
-    const run = join(dir, 'run');
-    const trained = await cli(['train', '--epochs', '1', '--hidden', '8', '--out', run]);
+  const dir = mkdtempSync(join(tmpdir(), 'wg-onnx-'));
+  const words = join(dir, 'words.txt');
+  writeFileSync(words, `${Array.from({ length: 20 }, (_, i) => ['ab', 'ba', 'abc', 'cab'][i % 4]).join('\n')}\n`);
+  const GPT_FLAGS = ['--data', words, '--model', 'gpt', '--context', '8', '--layers', '1', '--heads', '2', '--width', '8'];
+
+  it.each([
+    ['an MLP on the digits', ['--hidden', '8'], '784'],
+    ['a character GPT', GPT_FLAGS, '8'],
+  ] as const)('writes %s saved by train; ONNX Runtime gives its outputs', async (name, flags, sample) => {
+    const run = join(dir, name.replace(/\W+/g, '-'));
+    const trained = await cli(['train', '--epochs', '1', ...flags, '--out', run]);
     expect([trained.code, trained.stderr]).toEqual([0, '']);
-    const file = join(dir, 'model.onnx');
+    const file = join(run, 'model.onnx');
     const exported = await cli(['export', '--model', run, '--onnx', file]);
     expect([exported.code, exported.stderr]).toEqual([0, '']);
-    expect(exported.stdout).toMatch(/^wrote .*model\.onnx \(ONNX, input \[batch, 784\], [\d,]+ bytes\)\n$/);
-    const { model, inputShape } = await loadModel(join(run, 'model.safetensors'));
+    expect(exported.stdout).toBe(`wrote ${file} (ONNX, input [batch, ${sample}], ${statSync(file).size.toLocaleString('en-US')} bytes)\n`);
+    const { model, inputShape, description } = await loadModel(join(run, 'model.safetensors'));
     try {
-      checkModel(new Uint8Array(readFileSync(file)), model, 17, onnx.TensorProto.DataType.FLOAT);
-      await expectSameOutputs(new Uint8Array(readFileSync(file)), model, { sample: inputShape });
+      const bytes = new Uint8Array(readFileSync(file));
+      const vocab = 'gpt' in description ? description.gpt.vocabSize : undefined;
+      checkModel(bytes, model, 17, vocab ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT);
+      await expectSameOutputs(bytes, model, { sample: inputShape, ...(vocab ? { vocab } : {}) });
     } finally {
       model.dispose();
     }
