@@ -77,6 +77,7 @@ const CASES: Case[] = [
   // ceilMode's window that would start in the right padding is dropped (PyTorch's rule): 5 + 2·1 → 3, not 4.
   { name: 'MaxPool2d ceilMode, last window dropped', sample: [1, 5, 5], make: () => new nn.MaxPool2d(2, { padding: 1, ceilMode: true }) },
   { name: 'AvgPool2d ceilMode, last window dropped', sample: [1, 5, 5], make: () => new nn.AvgPool2d(2, { padding: 1, ceilMode: true }) },
+  { name: 'AvgPool2d ceilMode, a last window over the edge', sample: [1, 8, 8], make: () => new nn.AvgPool2d(3, { stride: 2, ceilMode: true }) },
   { name: 'MaxPool2d dilation', sample: [2, 9, 8], make: () => new nn.MaxPool2d([2, 3], { dilation: 2, stride: 1 }) },
   { name: 'AvgPool2d countIncludePad', sample: [2, 7, 8], make: () => new nn.AvgPool2d(3, { stride: 2, padding: 1 }) },
   { name: 'AvgPool2d countIncludePad false, ceilMode', sample: [2, 8, 7],

@@ -6,6 +6,7 @@ import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from '../../nn/pooling.js';
 import { convGeometry } from '../../ops/convolution.js';
 import { pair } from '../../ops/pool2d.js';
 import { entry, join, layerName, OnnxGraph, showShape, type Value } from './graph.js';
+import type { Dim } from './proto.js';
 
 function convNodes(g: OnnxGraph, m: Conv1d | Conv2d, x: Value, path: string): Value {
   const shape = g.probe(m, x, path);
@@ -19,16 +20,22 @@ function convNodes(g: OnnxGraph, m: Conv1d | Conv2d, x: Value, path: string): Va
   }, path), shape);
 }
 
-/** The window attributes ONNX's pools share. */
-function poolWindow(kernelSize: number | readonly [number, number], stride: number | readonly [number, number],
-  padding: number | readonly [number, number], ceilMode: boolean) {
-  const pads = pair(padding);
-  return { kernel_shape: pair(kernelSize), strides: pair(stride), pads: [...pads, ...pads], ceil_mode: ceilMode ? 1 : 0 };
+/**
+ * The window attributes ONNX's pools share. ceil_mode is set only where rounding up adds a window: where PyTorch's
+ * rule drops the window that would start in the right padding, the output is floor mode's, and ONNX's shape
+ * inference (which lacks that rule) agrees with it only so.
+ */
+function poolWindow(m: MaxPool2d | AvgPool2d, x: Value, out: Dim[]) {
+  const [kernel, stride, padding] = [pair(m.kernelSize), pair(m.stride), pair(m.padding)];
+  const dilation = m instanceof MaxPool2d ? pair(m.dilation) : [1, 1];
+  const floorSize = (i: number) => Math.floor(((x.shape[i + 2] as number) + 2 * padding[i]! - dilation[i]! * (kernel[i]! - 1) - 1) / stride[i]!) + 1;
+  const roundsUp = m.ceilMode && [0, 1].some((i) => out[i + 2] !== floorSize(i));
+  return { kernel_shape: kernel, strides: stride, pads: [...padding, ...padding], ceil_mode: roundsUp ? 1 : 0 };
 }
 
 function maxPoolNodes(g: OnnxGraph, m: MaxPool2d, x: Value, path: string): Value {
   const shape = g.probe(m, x, path);
-  const attrs = { ...poolWindow(m.kernelSize, m.stride, m.padding, m.ceilMode), dilations: pair(m.dilation) };
+  const attrs = { ...poolWindow(m, x, shape), dilations: pair(m.dilation) };
   return OnnxGraph.with(x, g.op('MaxPool', [x.name], attrs, path), shape);
 }
 
@@ -38,7 +45,7 @@ function maxPoolNodes(g: OnnxGraph, m: MaxPool2d, x: Value, path: string): Value
  */
 function avgPoolNodes(g: OnnxGraph, m: AvgPool2d, x: Value, path: string): Value {
   const shape = g.probe(m, x, path);
-  const window = poolWindow(m.kernelSize, m.stride, m.padding, m.ceilMode);
+  const window = poolWindow(m, x, shape);
   const divisor = m.divisorOverride;
   if (divisor !== undefined && m.ceilMode) {
     throw new Error(`toOnnx: ${layerName(m, path)} has divisorOverride with ceilMode, which ONNX's AveragePool cannot ` +
