@@ -22,7 +22,8 @@ export interface ToOnnxOptions {
   /**
    * The shape of one sample, without the batch dim: [784] for an MLP on flattened digits, [1, 28, 28] for a CNN,
    * [time] for token ids. Inferred when the model starts with a Linear (its inFeatures) or is a GPT (its context);
-   * otherwise required.
+   * otherwise required. The batch dim goes first, except for a MultiheadAttention or TransformerEncoderLayer that is
+   * not batchFirst, whose inputs are [sequence, batch, features].
    */
   inputShape?: readonly number[];
   /** The ONNX opset the model imports, from 17 (the first with LayerNormalization) to 21; default 17. */
