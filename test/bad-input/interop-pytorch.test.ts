@@ -127,7 +127,7 @@ describe('bad input to the PyTorch export', () => {
   });
 
   it('export without a target says what to give', async () => {
-    await expect(runExport({ model: dir })).rejects.toThrow(/^export: say what to write: --pytorch <dir>$/);
+    await expect(runExport({ model: dir })).rejects.toThrow(/^export: say what to write: --onnx <file.onnx> or --pytorch <dir>$/);
   });
 
   it('a model path that is not there is named', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, type LoadedModel } from '../../src/cli/predict.js';
+import { loadModel, type LoadedModel } from '../../src/train/saved-model.js';
 import {
   fromSafetensors, init, memory, nn, noGrad, optim, randn, tensor, tidy, toSafetensors, type Tensor,
 } from '../../src/index.js';
@@ -140,7 +140,7 @@ describe.skipIf(!PYTHON)('PyTorch round trip (python3 with torch)', () => {
           writeFileSync(join(out, 'x.safetensors'), toSafetensors({ x }));
           await python(out, ['model.py', '--input', 'x.safetensors', '--output', 'y.safetensors']);
           const torchOut = readTensors(join(out, 'y.safetensors')).y!;
-          const ours = tidy(() => noGrad(() => exported.model(x)));
+          const ours = tidy(() => noGrad(() => exported.module(x)));
           const [shape, values] = [ours.shape, ours.data() as Float32Array];
           ours.dispose();
           expect(torchOut.shape).toEqual(shape);
@@ -154,7 +154,7 @@ describe.skipIf(!PYTHON)('PyTorch round trip (python3 with torch)', () => {
             '--master_addr', '127.0.0.1', '--master_port', String(port), '--redirects', '1', '--tee', '1', '--monitor_interval', '0.2', 'train_ddp.py', '--data', 'data.safetensors',
             '--optimizer', 'sgd', '--lr', '0.5', '--batch-size', String(8 / c.worldSize), '--max-steps', '1', '--out', 'trained.safetensors']);
           expect(log).toContain(`trained 1 steps on ${c.worldSize} processes`);
-          const model = exported.model.train();
+          const model = exported.module.train();
           const opt = new optim.SGD(model.parameters(), { lr: 0.5 });
           tidy(() => {
             lossOf(model(x), y).backward();
@@ -164,16 +164,16 @@ describe.skipIf(!PYTHON)('PyTorch round trip (python3 with torch)', () => {
 
           // 3. The weights PyTorch wrote, back into wasmgrad.
           const file = readTensors(join(out, 'trained.safetensors'));
-          expect(trained.model.loadStateDict(file)).toEqual({ missing: [], unexpected: [] });
+          expect(trained.module.loadStateDict(file)).toEqual({ missing: [], unexpected: [] });
           const expected = model.stateDict();
-          for (const [name, t] of Object.entries(trained.model.stateDict())) {
+          for (const [name, t] of Object.entries(trained.module.stateDict())) {
             expectClose(t.data() as ArrayLike<number>, expected[name]!.data() as ArrayLike<number>, `${c.name} after one step: ${name}`);
           }
           if (c.name === 'CNN') expect(file['1.num_batches_tracked']).toMatchObject({ dtype: 'I64', shape: [] });
           // The model description travels with the weights: `wasmgrad predict` and `sample` read the file as it is.
           const back = await loadModel(join(out, 'trained.safetensors'));
-          back.model.dispose();
-          expect(back.description).toEqual(exported.description);
+          back.module.dispose();
+          expect(back.metadata.description).toEqual(exported.metadata.description);
           // Something moved: the step was taken, not skipped.
           const [name, w] = model.namedParameters()[0]!;
           expect(Array.from(w.data() as Float32Array), name).not.toEqual(Array.from(readTensors(join(out, 'model.safetensors'))[name]!.data as Float32Array));
@@ -182,8 +182,8 @@ describe.skipIf(!PYTHON)('PyTorch round trip (python3 with torch)', () => {
           y.dispose();
         }
       } finally {
-        exported.model.dispose();
-        trained.model.dispose();
+        exported.module.dispose();
+        trained.module.dispose();
       }
     }, 240_000);
   }
