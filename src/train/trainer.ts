@@ -31,29 +31,43 @@ import {
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'] as const;
 export const SCHEDULES = ['none', 'step', 'cosine', 'exponential', 'linear', 'onecycle'] as const;
 
+/** The settings of a training run (wasmgrad train's flags; TrainingClient.train's config). */
 export interface TrainConfig {
+  /** 'mlp', 'cnn' (digits only) or 'gpt' (text only). */
   model: ModelName;
   /** Widths of the hidden fully connected layers (the MLP's; the CNN's head after its convolutions). */
   hidden: number[];
+  /** The hidden layers' activation φ. */
   activation: ActivationName;
+  /** Dropout probability after each hidden layer (the GPT's: embeddings and each block's outputs). */
   dropout: number;
   /** The GPT's longest sequence (its position table; the training windows' length), blocks, heads and width. */
   context: number;
+  /** The GPT's transformer blocks. */
   layers: number;
+  /** The GPT's attention heads per block (they divide width). */
   heads: number;
+  /** The GPT's embedding width. */
   width: number;
+  /** Passes over the training data. */
   epochs: number;
+  /** Examples per batch. */
   batchSize: number;
+  /** Learning rate (the schedule's starting value). */
   lr: number;
+  /** 'sgd', 'adam', 'adamw' or 'rmsprop'. */
   optimizer: (typeof OPTIMIZERS)[number];
   /** SGD's momentum. */
   momentum: number;
+  /** The optimizer's weight decay. */
   weightDecay: number;
   /** The seed's λ: adds λ/2·Σ‖W‖² over the weight matrices to the loss. */
   l2: number;
+  /** The learning-rate schedule over the run. */
   schedule: (typeof SCHEDULES)[number];
   /** Moves each training image by up to this many pixels in each direction, a new offset every epoch (0: off). */
   randomShift: number;
+  /** Seed of the initial weights, shuffling, dropout and splits. */
   seed: number;
 }
 
@@ -124,18 +138,25 @@ export interface DataInfo {
 
 export interface TrainData { info: DataInfo; train: TensorDataset; test: TensorDataset }
 
+/** One epoch's results. */
 export interface EpochMetrics {
+  /** The epoch, from 1. */
   epoch: number;
+  /** Mean training loss over the epoch's batches. */
   trainLoss: number;
   /** Classification only. */
   trainAccuracy: number | null;
   /** The held-out rows' mean loss: cross-entropy, or for regression the mean squared error in the target's units. */
   testLoss: number;
+  /** Classification only: the held-out rows' accuracy, 0–1. */
   testAccuracy: number | null;
   /** Regression only: the held-out rows' mean absolute error (the target's units) and R² (1 − SSE / SST). */
   testMae?: number | null;
+  /** Regression only: R² on the held-out rows. */
   testR2?: number | null;
+  /** The learning rate the epoch ended with. */
   lr: number;
+  /** Wall time of the epoch. */
   seconds: number;
   /** Examples a second: rows or images, or for text the characters predicted. */
   samplesPerSecond: number;

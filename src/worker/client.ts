@@ -35,6 +35,10 @@ function describeError(e: ErrorEvent): string {
   return e.message ? `it threw ${e.message}` : 'it could not be loaded (its script, or a module it imports, failed to fetch or to run: the browser console says which)';
 }
 
+/**
+ * The page side of wasmgrad/worker: drives a worker that runs serveTraining (a Web Worker, or a node:worker_threads
+ * Worker) with promises and events — train(), stop(), predict(), sample(), onEvent().
+ */
 export class TrainingClient {
   private listeners = new Set<(e: WorkerEvent) => void>();
   private nextId = 1;

@@ -3,3 +3,4 @@ export { TrainingClient, trainWorkerUrl } from './client.js';
 export type { WorkerLike } from './client.js';
 export { serveTraining } from './serve.js';
 export type { Port, TrainBackendOptions, WorkerEvent, WorkerRequest } from './protocol.js';
+export type { EpochMetrics, TrainConfig } from '../train/trainer.js';

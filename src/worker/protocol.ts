@@ -42,16 +42,84 @@ export type WorkerRequest =
     seed: number;
   };
 
+/** What the worker posts back: progress of a run, its result, answers to requests, errors. */
 export type WorkerEvent =
-  /** The dataset downloading before a run starts: bytes so far, of `total` (null when the server does not say). */
-  | { type: 'loading'; what: 'digits' | 'names'; loaded: number; total: number | null }
-  | { type: 'started'; backend: BackendInfo; config: TrainConfig; trainSize: number; testSize: number }
-  | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; accuracy: number | null; samplesPerSecond: number }
-  | { type: 'epoch'; metrics: EpochMetrics }
-  | { type: 'done'; history: EpochMetrics[]; stopped: boolean; model: Uint8Array }
-  | { type: 'prediction'; id: number; probabilities: Float32Array }
-  | { type: 'sample'; id: number; text: string }
-  | { type: 'error'; message: string };
+  | {
+    /** The dataset downloading before a run starts. */
+    type: 'loading';
+    /** Which dataset. */
+    what: 'digits' | 'names';
+    /** Bytes so far. */
+    loaded: number;
+    /** Bytes in all (null when the server does not say). */
+    total: number | null;
+  }
+  | {
+    /** A run started. */
+    type: 'started';
+    /** The backend the worker trains on. */
+    backend: BackendInfo;
+    /** The run's settings: the model's defaults with the request's config over them. */
+    config: TrainConfig;
+    /** Training examples (digits, or for text the training windows). */
+    trainSize: number;
+    /** Held-out examples. */
+    testSize: number;
+  }
+  | {
+    /** A training batch finished. */
+    type: 'batch';
+    /** Epoch, from 1. */
+    epoch: number;
+    /** Batch within the epoch, from 1. */
+    batch: number;
+    /** Batches per epoch. */
+    batches: number;
+    /** The batch's loss. */
+    loss: number;
+    /** The batch's accuracy, 0–1 (null for text). */
+    accuracy: number | null;
+    /** Throughput so far (see EpochMetrics.samplesPerSecond). */
+    samplesPerSecond: number;
+  }
+  | {
+    /** An epoch finished and was evaluated. */
+    type: 'epoch';
+    /** Its losses, accuracies, lr and timing. */
+    metrics: EpochMetrics;
+  }
+  | {
+    /** The run ended (all epochs, or stopped). */
+    type: 'done';
+    /** Every epoch's metrics. */
+    history: EpochMetrics[];
+    /** Whether a 'stop' request ended it early. */
+    stopped: boolean;
+    /** The trained model as safetensors bytes, with its description in the metadata. */
+    model: Uint8Array;
+  }
+  | {
+    /** The answer to a 'predict' request. */
+    type: 'prediction';
+    /** The request's id. */
+    id: number;
+    /** n × classes probabilities, row-major. */
+    probabilities: Float32Array;
+  }
+  | {
+    /** The answer to a 'sample' request. */
+    type: 'sample';
+    /** The request's id. */
+    id: number;
+    /** The prompt and its continuation. */
+    text: string;
+  }
+  | {
+    /** A request failed (a bad config, no model yet, …). */
+    type: 'error';
+    /** What went wrong, as the library's error says it. */
+    message: string;
+  };
 
 /** The part of a worker's port (Web Worker `self`, or Node's `parentPort`) that serveTraining uses. */
 export interface Port {
