@@ -29,9 +29,11 @@ export interface TensorOptions<D extends DType = DType> {
 export interface RandomOptions<D extends DType = DType> extends TensorOptions<D> {
   /** A seed for this call alone; otherwise the global generator (manualSeed) or `generator` is used. */
   seed?: number;
+  /** Draw from this generator instead of the global one. */
   generator?: Generator;
 }
 
+/** What tensor() takes: a number, nested arrays of numbers, or a typed array (its dtype follows the array's). */
 export type Data = NestedArray | TypedArray | readonly number[];
 
 /** The dtype tensor() gives data when no dtype is asked for: a Float64Array's or Int32Array's own, else float32. */

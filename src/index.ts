@@ -4,7 +4,7 @@ import './ops/index.js';
 
 export { init, setBackend, getBackend, backendInfo, refBackend } from './backend/registry.js';
 export type { BackendInfo, InitOptions } from './backend/registry.js';
-export type { Backend, BuildName, DType, TypedArray } from './backend/types.js';
+export type { Backend, BuildName, DType, FloatDType, TypedArray } from './backend/types.js';
 export { createWasmBackend } from './backend/wasm/index.js';
 export type { WasmOptions } from './backend/wasm/index.js';
 export { supportedBuilds } from './backend/wasm/loader.js';

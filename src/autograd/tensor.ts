@@ -50,12 +50,16 @@ const reclaim = new FinalizationRegistry<Lease>(({ storage, origin }) => {
   if (origin !== null) uncountTensor(origin);
 });
 
+/** Nested arrays of numbers, as tensor() takes them and array() returns them. */
 export type NestedArray = number | NestedArray[];
 
 /** The typed array that holds each dtype's values: what {@link Tensor.data} returns. */
 export interface DTypeArrays {
+  /** float32 data. */
   float32: Float32Array;
+  /** float64 data (the ref backend). */
   float64: Float64Array;
+  /** int32 data (indices, labels, masks). */
   int32: Int32Array;
 }
 
@@ -118,6 +122,7 @@ export class Tensor<D extends DType = DType> {
     if (!this.scope) this.watch();
   }
 
+  /** @internal The storage (backend buffer) behind this tensor; throws once it is disposed. */
   get buf(): Buf {
     return this.alive('use').buf;
   }
@@ -125,18 +130,23 @@ export class Tensor<D extends DType = DType> {
   get dtype(): D {
     return this.buf.dtype as D;
   }
+  /** The backend that holds the storage. */
   get backend(): Backend {
     return this.buf.backend;
   }
+  /** Number of elements (the product of the shape). */
   get size(): number {
     return sizeOf(this.shape);
   }
+  /** Number of dims. */
   get rank(): number {
     return this.shape.length;
   }
+  /** Whether no op produced this tensor (data and parameters are leaves; PyTorch's is_leaf). */
   get isLeaf(): boolean {
     return this.node === null;
   }
+  /** Whether dispose() freed this tensor (or its scope did). */
   get isDisposed(): boolean {
     return this.lease === null;
   }
@@ -165,9 +175,11 @@ export class Tensor<D extends DType = DType> {
     this._grad = g;
   }
 
+  /** Whether autograd records ops on this tensor; setting it is allowed on leaves only (PyTorch's requires_grad). */
   get requiresGrad(): boolean {
     return this._requiresGrad;
   }
+  /** Turns recording on (floating-point tensors only) or off (leaves only: detach() an op's output instead). */
   set requiresGrad(on: boolean) {
     if (on && this.dtype === 'int32') {
       throw new Error('requiresGrad: only floating-point tensors can require gradients (this one is int32)');

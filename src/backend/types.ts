@@ -6,6 +6,7 @@
 
 /** Element types: float32 (the wasm backend's), float64 (ref backend only), int32 (labels, indices, masks). */
 export type DType = 'float32' | 'float64' | 'int32';
+/** The floating-point dtypes: the ones that can require gradients. */
 export type FloatDType = 'float32' | 'float64';
 /** The typed array that holds a dtype's values. */
 export type TypedArray = Float32Array | Float64Array | Int32Array;

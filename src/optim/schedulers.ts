@@ -40,7 +40,10 @@ export abstract class LRScheduler {
   readonly baseLrs: number[];
 
   /** Checks that `optimizer` is an optimizer and records its groups' lrs as the initial ones. */
-  constructor(readonly optimizer: Optimizer<Hyper>) {
+  constructor(
+    /** The optimizer whose parameter groups' lr this scheduler sets. */
+    readonly optimizer: Optimizer<Hyper>,
+  ) {
     checkOptimizer(this.constructor.name, optimizer);
     this.baseLrs = optimizer.paramGroups.map((g) => g.lr);
   }
@@ -56,6 +59,7 @@ export abstract class LRScheduler {
     });
   }
 
+  /** Sets every group's lr to the schedule's value at `lastEpoch`. */
   protected apply(): void {
     this.optimizer.paramGroups.forEach((g, i) => (g.lr = this.lrAt(this.lastEpoch, this.baseLrs[i]!, i)));
   }
@@ -369,7 +373,12 @@ export class ReduceLROnPlateau {
   private cooldownLeft = 0;
 
   /** Throws `ReduceLROnPlateau: …` for an unknown option or a value out of range. */
-  constructor(readonly optimizer: Optimizer<Hyper>, readonly options: ReduceLROnPlateauOptions = {}) {
+  constructor(
+    /** The optimizer whose parameter groups' lr this scheduler lowers. */
+    readonly optimizer: Optimizer<Hyper>,
+    /** The settings as given (defaults are applied where they are read). */
+    readonly options: ReduceLROnPlateauOptions = {},
+  ) {
     checkOptimizer('ReduceLROnPlateau', optimizer);
     checkOptions('ReduceLROnPlateau', options, {
       mode: oneOf('min', 'max'), factor: number({ gt: 0, lt: 1 }), patience: integer({ ge: 0 }), threshold: number({ ge: 0 }),
@@ -415,7 +424,16 @@ export class ReduceLROnPlateau {
   }
 
   /** The best metric so far and the epoch counters, tagged with the scheduler's name. */
-  stateDict(): { scheduler: string; best: number; badEpochs: number; cooldownLeft: number } {
+  stateDict(): {
+    /** Always 'ReduceLROnPlateau': what loadStateDict checks before loading. */
+    scheduler: string;
+    /** The best metric seen (±Infinity before the first step). */
+    best: number;
+    /** Epochs since the metric last improved. */
+    badEpochs: number;
+    /** Epochs of cooldown left after the last reduction. */
+    cooldownLeft: number;
+  } {
     return { scheduler: 'ReduceLROnPlateau', best: this.best, badEpochs: this.badEpochs, cooldownLeft: this.cooldownLeft };
   }
 

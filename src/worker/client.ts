@@ -12,9 +12,11 @@ export interface WorkerLike {
 }
 
 /** A Web Worker's events, or a node:worker_threads Worker's. */
-type ListenableWorker = WorkerLike & {
+export type ListenableWorker = WorkerLike & {
   // `any`: each event's type depends on its name (the listeners below say which).
+  /** A Web Worker's way to listen. */
   addEventListener?(type: 'message' | 'error' | 'messageerror', f: (e: any) => void): void;
+  /** A node:worker_threads Worker's way to listen. */
   on?(event: 'message' | 'error' | 'exit', f: (value: any) => void): unknown;
 };
 
