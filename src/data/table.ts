@@ -185,9 +185,22 @@ class ColumnBuilder {
       const truth = words.map((w) => booleanOf(w, labels));
       return { name, kind: 'boolean', values: Float64Array.from(codes, (c) => (c < 0 ? NaN : truth[c]!)), labels, missing };
     }
+    // One preallocated array and no copies: a file's string column is the biggest thing this reader keeps on the
+    // JS heap (a 24 MB file is read with a 12 MB heap in the tests).
     const numbers = this.numbers.view;
-    const values = Array.from(codes, (c, i) => (c >= 0 ? words[c]! : Number.isNaN(numbers[i]) ? null : String(numbers[i])));
-    const distinct = firstNumber === null ? words.length : new Set(values.filter((v) => v !== null)).size;
+    const values: (string | null)[] = new Array(codes.length);
+    const numbersSeen = new Set<number>();
+    for (let i = 0; i < codes.length; i++) {
+      const c = codes[i]!, v = numbers[i]!;
+      if (c >= 0) values[i] = words[c]!;
+      else if (Number.isNaN(v)) values[i] = null;
+      else {
+        values[i] = String(v);
+        numbersSeen.add(v);
+      }
+    }
+    // A text is never a number's spelling (it did not read as a number), so the two kinds of value never coincide.
+    const distinct = words.length + numbersSeen.size;
     return { name, kind: 'string', values, missing, distinct, mixed: firstNumber && { text: firstText, number: firstNumber } };
   }
 }

@@ -104,7 +104,7 @@ describe('wasmgrad export: bad input', () => {
   }, 120_000);
 
   it.each([
-    ['no format', ['export', '--model', run], 'wasmgrad: export: give the format to write: --onnx <file.onnx>\n'],
+    ['no format', ['export', '--model', run], 'wasmgrad: export: say what to write: --onnx <file.onnx> or --pytorch <dir>\n'],
     ['a missing model', ['export', '--model', join(dir, 'none'), '--onnx', join(dir, 'm.onnx')],
       /^wasmgrad: --model: cannot read .*none: ENOENT/],
     ['an opset the exporter does not write', ['export', '--model', run, '--onnx', join(dir, 'm.onnx'), '--opset', '12'],
