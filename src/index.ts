@@ -82,6 +82,3 @@ export type { LoadedModel, ModelMetadata } from './train/saved-model.js';
 export type { DataInfo } from './train/trainer.js';
 export type { ActivationName, ModelDescription, MlpConfig, CnnConfig } from './train/model.js';
 export type { GptConfig } from './train/gpt.js';
-// Interop: export to ONNX (issue 18).
-export { toOnnx } from './interop/onnx/index.js';
-export type { ToOnnxOptions } from './interop/onnx/index.js';

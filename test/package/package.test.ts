@@ -135,6 +135,16 @@ describe('entry points from ES modules and CommonJS', () => {
     expect(JSON.parse(stdout)).toEqual(['function', 'function']);
   });
 
+  it('require: wasmgrad/onnx exports a model as ONNX bytes', () => {
+    const { stdout } = run(`const wg = require('wasmgrad');
+      const { toOnnx } = require('wasmgrad/onnx');
+      wg.init({ build: 'simd' }).then(() => {
+        const bytes = toOnnx(new wg.nn.Sequential(new wg.nn.Linear(3, 2), new wg.nn.ReLU()));
+        console.log(JSON.stringify([bytes instanceof Uint8Array, bytes.length > 0]));
+      });`);
+    expect(JSON.parse(stdout)).toEqual([true, true]);
+  });
+
   it("require: wasmgrad/tfjs registers the 'wasmgrad' backend with TensorFlow.js", () => {
     const { stdout } = run(`const tf = require('@tensorflow/tfjs-core');
       require('wasmgrad/tfjs');

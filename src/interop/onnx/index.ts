@@ -1,5 +1,6 @@
-// toOnnx: a wasmgrad module as an ONNX model (a serialized ModelProto) that ONNX Runtime runs, computing what the
-// module computes in eval mode. Each layer class becomes nodes through a table (mlp.ts, cnn.ts, transformer.ts);
+// wasmgrad/onnx, an entry of its own so that the main entry imports no protobuf library (it loads unbundled in a
+// browser and stays small in bundles). toOnnx: a wasmgrad module as an ONNX model (a serialized ModelProto) that
+// ONNX Runtime runs, computing what the module computes in eval mode. Each layer class becomes nodes through a table (mlp.ts, cnn.ts, transformer.ts);
 // the batch is a named dim, so the model takes any batch size; parameters and buffers are initializers under
 // their PyTorch state-dict names.
 import { MultiheadAttention } from '../../nn/attention.js';
