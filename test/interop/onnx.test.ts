@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import onnxProto from 'onnx-proto';
+import { fromBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, TensorProto_DataType, type TypeProto_Tensor, type ValueInfoProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nn, noGrad, tensor, tidy } from '../../src/index.js';
@@ -17,8 +18,6 @@ import { Generator } from '../../src/random.js';
 import { buildGpt } from '../../src/train/gpt.js';
 import { buildCnn, buildMlp } from '../../src/train/model.js';
 import { expectNoLeaks, useBackend } from '../helpers/api.js';
-
-const { onnx } = onnxProto;
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -124,36 +123,41 @@ const IR_FOR_OPSET: Record<number, number> = { 17: 8, 18: 8, 19: 9, 20: 9, 21: 1
  * order) and every value produced once.
  */
 function checkModel(bytes: Uint8Array, model: Module, opset: number, inputType: number): void {
-  const m = onnx.ModelProto.decode(bytes);
+  const m = fromBinary(ModelProtoSchema, bytes);
   expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', opset]]);
   expect(Number(m.irVersion)).toBe(IR_FOR_OPSET[opset]);
-  const graph = m.graph as onnxProto.onnx.GraphProto; // decoded: every repeated field is an array
-  const dimsOf = (v: onnxProto.onnx.IValueInfoProto) =>
-    v.type!.tensorType!.shape!.dim!.map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue)));
+  const graph = m.graph!;
+  /** The tensor type of a graph input or output (the only kind the exporter writes). */
+  const tensorType = (v: ValueInfoProto) => {
+    expect(v.type?.value.case).toBe('tensorType');
+    return v.type!.value.value as TypeProto_Tensor;
+  };
+  const dimsOf = (v: ValueInfoProto) =>
+    tensorType(v).shape!.dim.map((d) => (d.value.case === 'dimParam' ? d.value.value : Number(d.value.value)));
   expect(graph.input.map((v) => v.name)).toEqual(['input']);
   expect(graph.output.map((v) => v.name)).toEqual(['output']);
-  expect(graph.input[0]!.type!.tensorType!.elemType).toBe(inputType);
-  expect(graph.output[0]!.type!.tensorType!.elemType).toBe(onnx.TensorProto.DataType.FLOAT);
+  expect(tensorType(graph.input[0]!).elemType).toBe(inputType);
+  expect(tensorType(graph.output[0]!).elemType).toBe(TensorProto_DataType.FLOAT);
   for (const v of [graph.input[0]!, graph.output[0]!]) {
     const dims = dimsOf(v);
     expect(dims.filter((d) => d === 'batch')).toHaveLength(1);
     expect(dims.every((d) => d === 'batch' || (Number.isInteger(d) && (d as number) > 0))).toBe(true);
   }
   const state = model.stateDict();
-  const initializers = graph.initializer as onnxProto.onnx.TensorProto[];
+  const initializers = graph.initializer;
   const names = initializers.map((t) => t.name);
   expect(new Set(names).size).toBe(names.length);
   for (const t of initializers) {
     expect(state[t.name], `initializer '${t.name}' is not a state-dict name`).toBeDefined();
     expect(t.dims.map(Number)).toEqual(state[t.name]!.shape);
-    expect(t.dataType).toBe(onnx.TensorProto.DataType.FLOAT);
+    expect(t.dataType).toBe(TensorProto_DataType.FLOAT);
     expect(t.rawData.length).toBe(4 * state[t.name]!.size);
   }
   const defined = new Set(['input', ...names]);
   const used = new Set<string>();
   const nodeNames = new Set<string>();
-  for (const node of graph.node as onnxProto.onnx.NodeProto[]) {
-    expect(node.domain ?? '').toBe('');
+  for (const node of graph.node) {
+    expect(node.domain).toBe('');
     for (const input of node.input) {
       expect(defined.has(input), `${node.name} (${node.opType}) reads '${input}' before it is made`).toBe(true);
       used.add(input);
@@ -214,7 +218,7 @@ describe('toOnnx: ONNX Runtime reproduces wasmgrad in eval mode, at two batch si
     const model = randomized(c.make());
     try {
       const bytes = expectNoLeaks(() => toOnnx(model, { ...(c.infer ? {} : { inputShape: c.sample }), ...c.options }));
-      checkModel(bytes, model, 17, c.vocab ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT);
+      checkModel(bytes, model, 17, c.vocab ? TensorProto_DataType.INT64 : TensorProto_DataType.FLOAT);
       await expectSameOutputs(bytes, model, c);
     } finally {
       model.dispose();
@@ -227,7 +231,7 @@ describe('toOnnx: ONNX Runtime reproduces wasmgrad in eval mode, at two batch si
     try {
       for (const opset of [17, 18, 19, 20, 21]) {
         const bytes = toOnnx(model, { inputShape: [5], opset });
-        checkModel(bytes, model, opset, onnx.TensorProto.DataType.INT64);
+        checkModel(bytes, model, opset, TensorProto_DataType.INT64);
         await expectSameOutputs(bytes, model, { sample: [5], vocab: 9 });
       }
     } finally {
@@ -276,7 +280,7 @@ describe('wasmgrad export --onnx', () => {
     try {
       const bytes = new Uint8Array(readFileSync(file));
       const vocab = 'gpt' in description ? description.gpt.vocabSize : undefined;
-      checkModel(bytes, model, 17, vocab ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT);
+      checkModel(bytes, model, 17, vocab ? TensorProto_DataType.INT64 : TensorProto_DataType.FLOAT);
       await expectSameOutputs(bytes, model, { sample: inputShape, ...(vocab ? { vocab } : {}) });
     } finally {
       model.dispose();

@@ -1,14 +1,16 @@
-// The ONNX protobuf messages, built and encoded with onnx-proto (protobufjs bindings generated from the official
+// The ONNX protobuf messages, built and encoded with onnx-buf (protobuf-es bindings generated from the official
 // onnx.proto). This file is the only one that knows the message layout: the rest of the exporter deals in plain
-// nodes, tensors and shapes.
-import onnxProto from 'onnx-proto';
-
-const { onnx } = onnxProto;
+// nodes, tensors and shapes. protobuf-es holds int64 fields as bigint: the numbers become bigints here only.
+import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import {
+  AttributeProto_AttributeType as AttributeType, AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema,
+  TensorProto_DataType, TensorProtoSchema, ValueInfoProtoSchema,
+} from 'onnx-buf';
 
 /** The element types the exporter writes. */
 export type OnnxDtype = 'float32' | 'int64';
 
-const ELEM_TYPE: Record<OnnxDtype, number> = { float32: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64 };
+const ELEM_TYPE: Record<OnnxDtype, TensorProto_DataType> = { float32: TensorProto_DataType.FLOAT, int64: TensorProto_DataType.INT64 };
 
 /** A dimension: a size, or the name of a size known only at run time (the batch). */
 export type Dim = number | string;
@@ -51,10 +53,8 @@ export interface OnnxModel {
   outputs: OnnxValueInfo[];
 }
 
-const { AttributeType } = onnx.AttributeProto;
-
 /** Little-endian bytes of the values (raw_data is little-endian whatever the host). */
-function rawData(values: Float32Array | BigInt64Array): Uint8Array {
+function rawData(values: Float32Array | BigInt64Array): Uint8Array<ArrayBuffer> {
   const view = new DataView(new ArrayBuffer(values.length * values.BYTES_PER_ELEMENT));
   values.forEach((v: number | bigint, i: number) => {
     if (typeof v === 'bigint') view.setBigInt64(i * 8, v, true);
@@ -63,28 +63,30 @@ function rawData(values: Float32Array | BigInt64Array): Uint8Array {
   return new Uint8Array(view.buffer);
 }
 
-function tensorProto(t: OnnxTensor): onnxProto.onnx.ITensorProto {
-  return { name: t.name, dims: [...t.dims], dataType: ELEM_TYPE[t.dtype], rawData: rawData(t.values) };
+function tensorProto(t: OnnxTensor): MessageInitShape<typeof TensorProtoSchema> {
+  return { name: t.name, dims: t.dims.map(BigInt), dataType: ELEM_TYPE[t.dtype], rawData: rawData(t.values) };
 }
 
 const isList = (v: AttributeValue): v is readonly number[] => Array.isArray(v);
 
-function attributeProto(name: string, v: AttributeValue): onnxProto.onnx.IAttributeProto {
-  if (typeof v === 'number') return { name, type: AttributeType.INT, i: v };
+function attributeProto(name: string, v: AttributeValue): MessageInitShape<typeof AttributeProtoSchema> {
+  if (typeof v === 'number') return { name, type: AttributeType.INT, i: BigInt(v) };
   if (typeof v === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(v) };
-  if (isList(v)) return { name, type: AttributeType.INTS, ints: [...v] };
+  if (isList(v)) return { name, type: AttributeType.INTS, ints: v.map(BigInt) };
   if ('tensor' in v) return { name, type: AttributeType.TENSOR, t: tensorProto(v.tensor) };
   return { name, type: AttributeType.FLOAT, f: v.float };
 }
 
-function valueInfoProto(v: OnnxValueInfo): onnxProto.onnx.IValueInfoProto {
-  const dim = v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
-  return { name: v.name, type: { tensorType: { elemType: ELEM_TYPE[v.dtype], shape: { dim } } } };
+function valueInfoProto(v: OnnxValueInfo): MessageInitShape<typeof ValueInfoProtoSchema> {
+  const dim = v.shape.map((d) => ({
+    value: typeof d === 'number' ? { case: 'dimValue' as const, value: BigInt(d) } : { case: 'dimParam' as const, value: d },
+  }));
+  return { name: v.name, type: { value: { case: 'tensorType', value: { elemType: ELEM_TYPE[v.dtype], shape: { dim } } } } };
 }
 
 /** The serialized ModelProto. */
 export function encodeModel(m: OnnxModel): Uint8Array {
-  const graph: onnxProto.onnx.IGraphProto = {
+  const graph: MessageInitShape<typeof GraphProtoSchema> = {
     name: m.graphName,
     node: m.nodes.map((n) => ({
       name: n.name, opType: n.opType, input: n.inputs, output: n.outputs,
@@ -94,7 +96,7 @@ export function encodeModel(m: OnnxModel): Uint8Array {
     input: m.inputs.map(valueInfoProto),
     output: m.outputs.map(valueInfoProto),
   };
-  return onnx.ModelProto.encode({
-    irVersion: m.irVersion, producerName: 'wasmgrad', opsetImport: [{ domain: '', version: m.opset }], graph,
-  }).finish();
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, {
+    irVersion: BigInt(m.irVersion), producerName: 'wasmgrad', opsetImport: [{ domain: '', version: BigInt(m.opset) }], graph,
+  }));
 }
