@@ -7,7 +7,7 @@ import { Bench } from 'tinybench';
 import type { Contender } from './contenders.js';
 import { MismatchError } from './data.js';
 
-export type Group = 'matmul' | 'elementwise' | 'crossEntropy' | 'train' | 'conv' | 'convMatmul' | 'cnn' | 'attention' | 'attentionMatmul' | 'gpt' | 'compile';
+export type Group = 'matmul' | 'elementwise' | 'crossEntropy' | 'train' | 'conv' | 'convMatmul' | 'cnn' | 'attention' | 'attentionMatmul' | 'gpt';
 
 /** Another case whose figure a case is compared with, contender by contender (e.g. a convolution with a product of equal FLOPs). */
 export interface Versus {

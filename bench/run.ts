@@ -2,7 +2,7 @@
 // Contenders: wasmgrad's wasm backend per build, its ref backend, TensorFlow.js 4.22 wasm and cpu (contenders.ts).
 // Sections: startup, matmul, elementwise, softmax cross-entropy, an MLP training step, conv2d passes (with their
 // same-build matmuls), a CNN training step, fused attention (with its same-build matmul), a tiny-GPT training
-// step (cases/*.ts), eager against compiled training steps (cases/compile.ts), wasmgrad's training steps by thread
+// step (cases/*.ts), eager against compiled training steps timed alternately (cases/compile.ts), wasmgrad's training steps by thread
 // setting on an idle and a busy machine (cases/contention.ts), and the 'wasmgrad' TensorFlow.js backend against
 // tfjs's wasm and cpu (cases/tfjs.ts, cases/tfjs-conv.ts).
 // Outputs: markdown, JSON and SVG in --out (default bench/results/); --quick runs a small subset in seconds and
@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { supportedBuilds } from '../dist/index.js';
 import { attentionCases } from './cases/attention.js';
 import { cnnCase, cnnConfigs } from './cases/cnn.js';
-import { compileCases } from './cases/compile.js';
+import { measureCompile, type CompileTiming } from './cases/compile.js';
 import { measureContention, type ContentionTiming } from './cases/contention.js';
 import { convCases } from './cases/conv.js';
 import { gptCase, gptConfigs } from './cases/gpt.js';
@@ -63,12 +63,15 @@ const runs = (s: Section) => only.includes(s);
 /** Threads under contention (cases/contention.ts): its own rounds, each setting's steps timed for roundMs. */
 const contentionTiming: ContentionTiming = quick ? { rounds: 2, roundMs: 30, warmupMs: 30 } : { rounds: 7, roundMs: 300, warmupMs: 300 };
 
+/** Eager against compiled (cases/compile.ts): its own rounds, the two modes of a build back to back in each. */
+const compileTiming: CompileTiming = quick ? { rounds: 2, roundMs: 10, warmupMs: 10 } : { rounds: 15, roundMs: 100, warmupMs: 150 };
+
 const timing: TimingOptions = quick
   ? { rounds: 1, timeMs: 10, warmupMs: 10, slowCallMs: 50, slowRounds: 1, singleCallMs: 1000 }
   : { rounds: 5, timeMs: 100, warmupMs: 100, slowCallMs: 50, slowRounds: 3, singleCallMs: 2000 };
 
 function cases(): Case[] {
-  const all: Record<Exclude<Section, 'startup' | 'contention' | 'tfjs' | 'tfjs-conv'>, () => Case[]> = {
+  const all: Record<Exclude<Section, 'startup' | 'compile' | 'contention' | 'tfjs' | 'tfjs-conv'>, () => Case[]> = {
     matmul: () => matmulShapes(quick).map((s) => matmulCase(s, quick)),
     elementwise: () => elementwiseSizes(quick).flatMap((n) => elementwiseOps.map((op) => elementwiseCase(op, n))),
     crossEntropy: () => crossEntropyShapes(quick).map(([n, c]) => crossEntropyCase(n, c)),
@@ -77,7 +80,6 @@ function cases(): Case[] {
     cnn: () => cnnConfigs(quick).map((cfg) => cnnCase(cfg)),
     attention: () => attentionCases(quick),
     gpt: () => gptConfigs(quick).map((cfg) => gptCase(cfg)),
-    compile: () => compileCases(quick),
   };
   return Object.entries(all).flatMap(([s, make]) => (runs(s as Section) ? make() : []));
 }
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
     results.push(r);
     console.log(progress(r, names));
   }
+  const compiled = runs('compile') ? await measureCompile(contenders, quick, compileTiming, (line) => console.log(line)) : undefined;
   const contention = runs('contention') ? await measureContention(quick, contentionTiming, (line) => console.log(line)) : undefined;
   const tfjsBackends = runs('tfjs') ? await measureTfjs(quick, (line) => console.log(line)) : undefined;
   const tfjsConv = runs('tfjs-conv') ? await measureTfjsConv(quick, (line) => console.log(line)) : undefined;
@@ -146,6 +149,7 @@ async function main(): Promise<void> {
     },
     startup,
     cases: results,
+    compile: compiled,
     contention,
     tfjs: tfjsBackends,
     tfjsConv,
