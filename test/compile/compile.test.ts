@@ -4,6 +4,8 @@
 // different number of padded positions each batch); on both backends and with threads. It retraces when the
 // arguments' shapes, the modules' modes or the optimizer's groups change, replays through the backend's methods (an
 // observer sees every kernel), allocates nothing per call but its result, and gives every byte back on dispose().
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   compile, crossEntropy, Generator, getBackend, IGNORE_INDEX, memory, mseLoss, nn, optim, setBackend, tensor, tidy,
@@ -303,6 +305,36 @@ describe('compile: when a recording is replayed, retraced or refused', () => {
     done();
     expect(memory()).toMatchObject({ tensors: before.tensors, buffers: before.buffers, bytes: before.bytes });
     expect(() => call()).toThrow('compile: this compiled step was disposed; compile the function again to use it');
+  });
+
+  it('gradients it hands out and the program drops without dispose() go to the garbage collector, as eager ones do', async () => {
+    await useBackend('wasm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const collect = async () => {
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 0)); // finalizers run on the event loop
+      }
+    };
+    await collect();
+    const before = memory();
+    const { model, step, call } = setup();
+    call(); call();
+    const steady = memory();
+    // Dropped after a replay: the next replay hands them to the safety net.
+    for (let i = 0; i < 3; i++) {
+      for (const p of model.parameters()) p.grad = null;
+      call();
+    }
+    await collect();
+    expect(memory()).toMatchObject({ tensors: steady.tensors, buffers: steady.buffers, bytes: steady.bytes });
+    // Dropped after the last replay: dispose() hands them over.
+    step.dispose();
+    for (const p of model.parameters()) p.grad = null;
+    model.dispose();
+    await collect();
+    expect(memory()).toMatchObject({ tensors: before.tensors, buffers: before.buffers, bytes: before.bytes });
   });
 
   it('replays through the backend methods: an observer attached later sees every kernel call', async () => {
