@@ -398,7 +398,7 @@ const CALLS: [string, Call][] = [
 
 interface Scratch { workspaces: { ptr: number; bytes: number }[]; heap: { free(ptr: number, bytes: number): void } }
 
-/** Frees every thread's scratch space, so the next products allocate theirs for what they need alone. */
+/** Frees every thread's scratch space, so the next call reserves its own afresh (for the plans it may take). */
 function dropScratch(backend: WasmBackend) {
   const b = backend as unknown as Scratch;
   for (const w of b.workspaces) if (w.bytes) b.heap.free(w.ptr, w.bytes);
