@@ -3,7 +3,7 @@
 // faster than one thread would, and tries again later (exponential back-off). Timings here are made up, and the
 // clock is the test's, so every decision is exact.
 import { describe, expect, it } from 'vitest';
-import { Scheduler, type Cut } from '../../src/backend/wasm/schedule.js';
+import { chunkScratch, Scheduler, type Cut } from '../../src/backend/wasm/schedule.js';
 
 /** A cut of `units` (alignment 1) adding `overhead` units of work per chunk. */
 const cut = (units: number, overhead = 0): Cut => ({ units, align: 1, overhead, base: [], perStart: [], perCount: [] });
@@ -90,6 +90,29 @@ describe('the cost model', () => {
     const plan = s.decide('mm', 4e6, () => [{ ...cut(301), align: 16 }]).plan!;
     expect(plan.chunk % 16).toBe(0);
     expect(chunks(s.decide('mm', 4e6, () => [{ ...cut(20), align: 16 }]))).toBe(1);
+  });
+});
+
+describe('scratch space', () => {
+  it('what each thread reserves covers every plan the scheduler makes, at any rate, and no more than the largest', () => {
+    const { s } = scheduler(false);
+    learn(s, 'mm', 1e-6);
+    // Scratch that is not monotonic in the chunk's width, as a product's (its orientation may change): a chunk
+    // of an odd number of columns needs more than a wider even one.
+    const odd = { ...cut(301, 10_000), scratch: (w: number) => (w % 2 ? 4000 : 1000) + w };
+    const even = { ...cut(64, 50_000), align: 8, scratch: (w: number) => 100 * w };
+    const reserved = s.scratchBytes([odd, even]);
+    const planned = new Set<number>();
+    for (let cost = 1e5; cost < 1e9; cost *= 1.5) {
+      const plan = s.decide('mm', cost, () => [odd, even]).plan;
+      if (plan) planned.add(chunkScratch(plan.cut, plan.chunk));
+    }
+    expect(planned.size).toBeGreaterThan(2); // more chunks as calls grow
+    expect(Math.max(...planned)).toBeLessThanOrEqual(reserved);
+    // The most over the chunk widths plans may take (2 … 8 chunks on two threads, and each one's narrower last
+    // chunk): 301 columns in 2 chunks, of 151 (4151 bytes) and 150 (1150); of the other cut, 2 chunks of 32 (3200).
+    expect(reserved).toBe(4151);
+    expect(s.scratchBytes([cut(301)])).toBe(0); // a kernel without scratch
   });
 });
 

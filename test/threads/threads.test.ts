@@ -398,7 +398,7 @@ const CALLS: [string, Call][] = [
 
 interface Scratch { workspaces: { ptr: number; bytes: number }[]; heap: { free(ptr: number, bytes: number): void } }
 
-/** Frees every thread's scratch space, so the next products allocate theirs for what they need alone. */
+/** Frees every thread's scratch space, so the next call reserves its own afresh (for the plans it may take). */
 function dropScratch(backend: WasmBackend) {
   const b = backend as unknown as Scratch;
   for (const w of b.workspaces) if (w.bytes) b.heap.free(w.ptr, w.bytes);
@@ -704,6 +704,29 @@ describe.runIf(process.platform === 'linux')('waiting that yields', () => {
     expect(wall).toBeGreaterThan(100);
     expect(cpu).toBeLessThan(wall / 4);
     backend.free(big);
+    backend.close();
+  });
+
+  it('workers sleep at once when jobs come further apart than their spin: far-apart jobs burn no CPU', async () => {
+    const backend = await createWasmBackend({ threads: 2 });
+    const pool = poolOf(backend);
+    // As on a machine where waking a thread costs 8 ms: a worker that spun that long after each of these jobs,
+    // 10 ms apart, would burn most of a core.
+    pool.spinMs = 8;
+    const buf = backend.alloc('float32', 16);
+    const job: Job = { kernel: 'fill_f32', base: [(buf as WasmBuf).ptr, 16, 1], perStart: [0, 0, 0], perCount: [0, 0, 0], units: 1, chunk: 1 };
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const farApart = () => {
+      pool.run(job);
+      Atomics.wait(pause, 0, 0, 10); // the calling thread sleeps between jobs
+    };
+    for (let i = 0; i < 5; i++) farApart(); // the pool learns how far apart jobs come
+    const cpu0 = process.cpuUsage(), t0 = performance.now();
+    for (let i = 0; i < 30; i++) farApart();
+    const wall = performance.now() - t0, { user, system } = process.cpuUsage(cpu0);
+    expect(wall).toBeGreaterThan(300);
+    expect((user + system) / 1000).toBeLessThan(wall / 5);
+    backend.free(buf);
     backend.close();
   });
 

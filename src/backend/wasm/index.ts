@@ -15,7 +15,7 @@ import { ALIGN, Heap } from './heap.js';
 import {
   buildNote, chooseBuild, compileBuild, enableRelaxedSimd, isThreadsBuild, missingFeatures, supportedBuilds, type WasmSource,
 } from './loader.js';
-import { Scheduler, type Cut } from './schedule.js';
+import { chunkScratch, Scheduler, type Cut } from './schedule.js';
 import { MAX_THREADS, ThreadPool, threadsUnavailableReason, type Job, type ThreadKernel } from './threads.js';
 
 export class WasmBuf implements Buf {
@@ -242,7 +242,7 @@ export class WasmBackend implements Backend {
   private peakBytes = 0;
   /**
    * Scratch space of the kernels that take it (matmul's packed panels, a convolution's im2col blocks), one per
-   * thread, each sized to the largest chunk it has run.
+   * thread, each sized to the most that a call it could share needs (see share) and kept for the next calls.
    */
   private workspaces: { ptr: number; bytes: number }[] = [];
   /** When and how many chunks to share calls in (with a pool). */
@@ -348,14 +348,11 @@ export class WasmBackend implements Backend {
     const bias = p.bias ? this.ptr(p.bias, 'matmul') : 0;
     const { m, n, k, batch, strideA, strideB } = p;
     const ta = +p.transA, tb = +p.transB;
-    const whole = () => {
-      const ws = this.ensureWorkspace(0, this.exports.matmul_ws_bytes(m, n, k, ta, tb));
-      this.exports.matmul_f32(pa, pb, pc, bias, m, n, k, ta, tb, batch, strideA, strideB, ws);
-    };
+    const whole = (ws: number) => this.exports.matmul_f32(pa, pb, pc, bias, m, n, k, ta, tb, batch, strideA, strideB, ws);
     // Shared products take the blocked path in every chunk, so only products the whole call runs by it are shared.
     const shareable = k > 0 && batch > 0 && this.exports.matmul_is_blocked(m, n, ta, tb) === 1;
     this.share('matmul', 'matmul_f32_block', 2 * m * n * k * batch, () => (shareable ? this.matmulCuts(pa, pb, pc, bias, p) : []),
-      whole, 12);
+      whole, { arg: 12, whole: this.exports.matmul_ws_bytes(m, n, k, ta, tb) });
   }
 
   /** How a product can be shared: by columns, rows or batch items, with what each chunk adds to the work. */
@@ -385,34 +382,47 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Runs a kernel call on this thread (`whole`) or shared between the threads in chunks along one of the cuts
-   * `cutsOf` makes (asked for only with workers; see schedule.ts for when and in how many chunks). `cost`: FLOPs
-   * for products, bytes read and written for the rest; `scratchArg`: the argument that gets each thread's own
-   * scratch space (sized by the cut's `scratch`); `found`: for a kernel that returns the first position where it
-   * found something (see Job.found), how far positions move per unit of the cut. Returns what the kernel returns
+   * Runs a kernel call on this thread (`whole`, given its scratch space when it takes some) or shared between
+   * the threads in chunks along one of the cuts `cutsOf` makes (asked for only with workers; see schedule.ts for
+   * when and in how many chunks). `cost`: FLOPs for products, bytes read and written for the rest; `scratch`: for
+   * a kernel that takes scratch space, the argument that gets each thread's own (sized by the cut's `scratch`)
+   * and the bytes the whole call needs; `found`: for a kernel that returns the first position where it found
+   * something (see Job.found), how far positions move per unit of the cut. Returns what the kernel returns
    * (shared: the least position found), or −1 for a kernel that returns nothing.
    */
-  private share(name: string, kernel: ThreadKernel, cost: number, cutsOf: () => Cut[], whole: () => number | void,
-    scratchArg?: number, found?: number): number {
+  private share(name: string, kernel: ThreadKernel, cost: number, cutsOf: () => Cut[],
+    whole: (ws: number) => number | void, scratch?: ScratchNeed, found?: number): number {
     const scheduler = this.scheduler;
-    if (!scheduler || this.pool!.size === 0) return this.run(name, whole) ?? -1;
-    const { plan, timed } = scheduler.decide(name, cost, () => cutsOf().filter((c) => c.units >= 2 * c.align));
+    const alone = () => whole(scratch ? this.ensureWorkspace(0, scratch.whole) : 0);
+    if (!scheduler || this.pool!.size === 0) return this.run(name, alone) ?? -1;
+    const { plan, timed } = scheduler.decide(name, cost, () => {
+      const cuts = cutsOf().filter((c) => c.units >= 2 * c.align);
+      // Every thread's scratch is reserved the first time a call could be shared, not when it first is, which
+      // may be hundreds of steps later: the heap's top then stays where the first training step left it.
+      if (scratch && cuts.length > 0) this.reserveScratch(scratch.whole, scheduler.scratchBytes(cuts));
+      return cuts;
+    });
     const t0 = timed ? performance.now() : 0;
     let result: number | void;
     if (plan) {
       const { cut, chunk } = plan;
       const job: Job = { kernel, base: cut.base, perStart: cut.perStart, perCount: cut.perCount, units: cut.units, chunk, found };
-      if (scratchArg !== undefined) {
-        // The last chunk may be narrower, and a product's scratch is not monotonic in its width (orientation).
-        const bytes = Math.max(cut.scratch!(chunk), cut.scratch!(cut.units - (Math.ceil(cut.units / chunk) - 1) * chunk));
-        job.scratch = { arg: scratchArg, ptrs: Array.from({ length: this.threads }, (_, i) => this.ensureWorkspace(i, bytes)) };
+      if (scratch) {
+        const bytes = chunkScratch(cut, chunk); // within the reservation for the plans the scheduler makes
+        job.scratch = { arg: scratch.arg, ptrs: Array.from({ length: this.threads }, (_, i) => this.ensureWorkspace(i, bytes)) };
       }
       result = this.run(name, () => this.pool!.run(job));
     } else {
-      result = this.run(name, whole);
+      result = this.run(name, alone);
     }
     if (timed) scheduler.record(name, cost, performance.now() - t0, plan !== null);
     return result ?? -1;
+  }
+
+  /** Grows the calling thread's scratch to `whole` and `each` bytes, the workers' to `each` (see share). */
+  private reserveScratch(whole: number, each: number): void {
+    this.ensureWorkspace(0, Math.max(whole, each));
+    for (let i = 1; i < this.threads; i++) this.ensureWorkspace(i, each);
   }
 
   /**
@@ -496,20 +506,19 @@ export class WasmBackend implements Backend {
       return [rangeCut(args, units, wsAt + 1, TILE_COLUMNS, this.packFlops * p.n * p.o * p.oh * p.ow, scratch)];
     };
     this.share(name, kernel, 2 * p.n * p.o * p.oh * p.ow * depth, cuts,
-      () => (this.exports[kernel] as (...a: number[]) => void)(...put(args, [wsAt, this.ensureWorkspace(0, scratch(units))])),
-      wsAt);
+      (ws) => (this.exports[kernel] as (...a: number[]) => void)(...put(args, [wsAt, ws])), { arg: wsAt, whole: scratch(units) });
   }
 
   attention(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, p: AttentionPlan): void {
     const pq = this.ptr(q, 'attention'), pk = this.ptr(k, 'attention'), pv = this.ptr(v, 'attention'),
       po = this.ptr(out, 'attention'), pl = this.ptr(lse, 'attention');
     const { heads, L, S, E, Ev } = p;
-    const ws = this.exports.attention_ws_bytes(L, S, E, Ev, +p.causal, 0);
+    const wsBytes = this.exports.attention_ws_bytes(L, S, E, Ev, +p.causal, 0);
     // attention_f32(q, k, v, out, lse, mask, offsets, kind, rowStride, colStride, heads, L, S, E, Ev, scale, causal, ws)
     const args = [pq, pk, pv, po, pl, ...this.maskArgs('attention', p), heads, L, S, E, Ev, p.scale, +p.causal, 0];
     const perItem: [number, number][] = [[0, L * E], [1, S * E], [2, S * Ev], [3, L * Ev], [4, L], [6, p.mask ? 1 : 0]];
-    this.share('attention', 'attention_f32', 2 * heads * L * S * (E + Ev), () => itemCuts(args, heads, perItem, 10, ws),
-      () => (this.exports.attention_f32 as (...a: number[]) => void)(...put(args, [17, this.ensureWorkspace(0, ws)])), 17);
+    this.share('attention', 'attention_f32', 2 * heads * L * S * (E + Ev), () => itemCuts(args, heads, perItem, 10, wsBytes),
+      (ws) => (this.exports.attention_f32 as (...a: number[]) => void)(...put(args, [17, ws])), { arg: 17, whole: wsBytes });
   }
 
   attentionGrad(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, dout: Buf, dq: Buf | null, dk: Buf | null, dv: Buf | null,
@@ -519,7 +528,7 @@ export class WasmBackend implements Backend {
     const pdq = this.ptrOrZero(dq, 'attentionGrad'), pdk = this.ptrOrZero(dk, 'attentionGrad'),
       pdv = this.ptrOrZero(dv, 'attentionGrad');
     const { heads, L, S, E, Ev } = p;
-    const ws = this.exports.attention_ws_bytes(L, S, E, Ev, +p.causal, 1);
+    const wsBytes = this.exports.attention_ws_bytes(L, S, E, Ev, +p.causal, 1);
     // attention_grad_f32(q, k, v, out, lse, dout, dq, dk, dv, mask, offsets, kind, rowStride, colStride, heads, L, S,
     //   E, Ev, scale, causal, ws)
     const args = [pq, pk, pv, po, pl, pdo, pdq, pdk, pdv, ...this.maskArgs('attentionGrad', p), heads, L, S, E, Ev,
@@ -527,8 +536,8 @@ export class WasmBackend implements Backend {
     const perItem: [number, number][] = [[0, L * E], [1, S * E], [2, S * Ev], [3, L * Ev], [4, L], [5, L * Ev],
       [6, pdq ? L * E : 0], [7, pdk ? S * E : 0], [8, pdv ? S * Ev : 0], [10, p.mask ? 1 : 0]];
     this.share('attentionGrad', 'attention_grad_f32', 2 * heads * L * S * (3 * E + 2 * Ev),
-      () => itemCuts(args, heads, perItem, 14, ws),
-      () => (this.exports.attention_grad_f32 as (...a: number[]) => void)(...put(args, [21, this.ensureWorkspace(0, ws)])), 21);
+      () => itemCuts(args, heads, perItem, 14, wsBytes),
+      (ws) => (this.exports.attention_grad_f32 as (...a: number[]) => void)(...put(args, [21, ws])), { arg: 21, whole: wsBytes });
   }
 
   /** An attention plan's mask as the kernels' arguments: mask, offsets, kind (0 none, 1 add, 2 keep), rowStride, colStride. */
@@ -899,7 +908,7 @@ export class WasmBackend implements Backend {
     return buf ? this.own(buf, kernel).ptr : 0;
   }
 
-  /** Thread i's scratch space, grown on demand and kept for the next call. */
+  /** Thread i's scratch space, grown to at least `bytes` and kept for the next calls. */
   private ensureWorkspace(i: number, bytes: number): number {
     const w = (this.workspaces[i] ??= { ptr: 0, bytes: 0 });
     if (bytes <= w.bytes) return w.ptr;
@@ -935,6 +944,12 @@ export class WasmBackend implements Backend {
     }
     return result;
   }
+}
+
+/** A kernel's scratch space (see share): the argument that takes it, and the bytes the whole call needs on one thread. */
+interface ScratchNeed {
+  arg: number;
+  whole: number;
 }
 
 /** Worker threads of a backend nobody can reach any more are stopped. */

@@ -177,6 +177,20 @@ export class Scheduler {
     return s;
   }
 
+  /**
+   * The scratch space each thread needs for any plan of a call with these cuts: the most over every cut and
+   * chunk count a plan may take. Which plan a call gets follows rates that change, so reserving this before the
+   * first shared call means no later plan grows a thread's scratch (and moves the heap's top mid-training).
+   */
+  scratchBytes(cuts: readonly Cut[]): number {
+    let most = 0;
+    for (const cut of cuts) {
+      if (!cut.scratch) continue;
+      for (let c = 2, last = this.mostChunks(cut); c <= last; c++) most = Math.max(most, chunkScratch(cut, chunkOf(cut, c)));
+    }
+    return most;
+  }
+
   /** The cut and chunk count with the lowest estimate (see the top of this file), or null when none is worth it. */
   private bestPlan(T: number, msPerUnit: number, cuts: readonly Cut[]): Plan | null {
     const p = this.threads;
@@ -184,15 +198,33 @@ export class Scheduler {
     let bestMs = WORTH * T;
     for (const cut of cuts) {
       const R = cut.overhead * msPerUnit + this.chunkMs;
-      const most = Math.min(CHUNKS_PER_THREAD * p, Math.floor(cut.units / cut.align));
-      for (let c = 2; c <= most; c++) {
+      for (let c = 2, most = this.mostChunks(cut); c <= most; c++) {
         const ms = (T + (c - 1) * R + (p - 1) * this.wakeMs) / p + (T / c + R) / 2;
         if (ms < bestMs) {
           bestMs = ms;
-          best = { cut, chunk: Math.ceil(cut.units / c / cut.align) * cut.align };
+          best = { cut, chunk: chunkOf(cut, c) };
         }
       }
     }
     return best;
   }
+
+  /** The most chunks a plan cuts `cut` into. */
+  private mostChunks(cut: Cut): number {
+    return Math.min(CHUNKS_PER_THREAD * this.threads, Math.floor(cut.units / cut.align));
+  }
+}
+
+/** Units per chunk when `cut` is cut in about c chunks (chunk starts stay on the alignment). */
+function chunkOf(cut: Cut, c: number): number {
+  return Math.ceil(cut.units / c / cut.align) * cut.align;
+}
+
+/**
+ * The scratch space a thread needs for chunks of `chunk` units of `cut` (0 for a cut without): the last chunk
+ * may be narrower, and a product's scratch is not monotonic in its width (its orientation may change).
+ */
+export function chunkScratch(cut: Cut, chunk: number): number {
+  if (!cut.scratch) return 0;
+  return Math.max(cut.scratch(chunk), cut.scratch(cut.units - (Math.ceil(cut.units / chunk) - 1) * chunk));
 }

@@ -8,7 +8,9 @@
 // share, and a call stays synchronous: it returns when every chunk is done.
 //
 // Waiting that yields. A worker with no job spins for about as long as a wake-up costs (measured when the pool
-// starts), then sleeps in Atomics.wait until the next job. The caller, once no chunk is left to take, spins for
+// starts), then sleeps in Atomics.wait until the next job; when jobs have been coming further apart than that
+// (the caller keeps the typical gap between jobs in the control block), spinning would only burn the core until
+// the same sleep, so it sleeps at once. The caller, once no chunk is left to take, spins for
 // as long again and then sleeps in Atomics.wait until the last chunk is done (the worker that finishes it
 // notifies); where blocking is refused (a browser's main thread) it spins until then, which is at most the rest
 // of one chunk while the workers run. Either way no thread burns a core that the work it waits for could use.
@@ -45,7 +47,8 @@ const FOUND = 5; // the least position a chunk of the current job found (Job.fou
 const INT_WORDS = 8;
 // Float64 words, from byte 4·INT_WORDS:
 const KERNEL = 0, UNITS = 1, CHUNK = 2, CHUNKS = 3, WS_ARG = 4, ARGC = 5, SPIN_MS = 6, FOUND_PER = 7;
-const WS = 8; // per thread: its scratch pointer (for the argument WS_ARG)
+const GAP_MS = 8; // the typical time from the end of one job to the start of the next (ThreadPool.noteGap)
+const WS = 9; // per thread: its scratch pointer (for the argument WS_ARG)
 const BASE = WS + MAX_THREADS, PER_START = BASE + MAX_ARGS, PER_COUNT = PER_START + MAX_ARGS;
 const CONTROL_BYTES = 4 * INT_WORDS + 8 * (PER_COUNT + MAX_ARGS);
 const CLOSED = 0xffff;
@@ -91,7 +94,7 @@ function serve(module, memory, control, self, post) {
   for (;;) {
     let gen = Atomics.load(ctl, ${GEN});
     if (gen === seen) {
-      const until = performance.now() + job[${SPIN_MS}];
+      const until = job[${GAP_MS}] > job[${SPIN_MS}] ? 0 : performance.now() + job[${SPIN_MS}];
       let spins = 0;
       while ((gen = Atomics.load(ctl, ${GEN})) === seen) {
         if ((++spins & 63) === 0 && performance.now() > until) Atomics.wait(ctl, ${GEN}, seen);
@@ -263,6 +266,8 @@ export class ThreadPool {
   chunkMs = 0;
   /** The least time, in ms, a worker may take over a chunk before it is taken for gone. */
   patienceMs = 10_000;
+  /** When the last job ended (performance.now()), for the gap before the next. */
+  private ended = performance.now();
 
   private constructor(exports: KernelExports, control: SharedArrayBuffer, private readonly workers: WorkerHandle[]) {
     this.ctl = new Int32Array(control, 0, INT_WORDS);
@@ -270,7 +275,26 @@ export class ThreadPool {
     this.fns = KERNELS.map((name) => exports[name] as (...args: number[]) => number | void);
     this.argv = this.fns.map((fn) => new Array<number>(fn.length));
     this.mayBlock = mayBlock(this.ctl);
-    this.job[SPIN_MS] = 0.05; // until the wake-up cost is measured
+    this.spinMs = 0.05; // until the wake-up cost is measured
+  }
+
+  /** How long a thread with nothing to do spins before it sleeps, in ms (about what a wake-up costs). */
+  get spinMs(): number {
+    return this.job[SPIN_MS]!;
+  }
+
+  set spinMs(ms: number) {
+    this.job[SPIN_MS] = ms;
+  }
+
+  /**
+   * Keeps the typical gap between jobs, in ms, where the workers compare it with their spin: it drops at once to
+   * a shorter gap (jobs come close together again, and spinning catches the next) and moves an eighth of the way
+   * towards a longer one, so that one pause between bursts of close jobs does not stop the spin.
+   */
+  private noteGap(ms: number): void {
+    const gap = this.job[GAP_MS]!;
+    this.job[GAP_MS] = ms < gap ? ms : gap + (ms - gap) / 8;
   }
 
   /**
@@ -308,10 +332,12 @@ export class ThreadPool {
       this.close();
       throw new WebAssembly.RuntimeError('a worker thread died; its threads were closed');
     }
-    const chunks = this.publish(job);
     const started = performance.now();
+    this.noteGap(started - this.ended);
+    const chunks = this.publish(job);
     const error = callerWorks ? this.runChunks(0) : null;
     this.join(chunks, started);
+    this.ended = performance.now();
     if (error) throw error;
     if (Atomics.load(this.ctl, FAILED)) throw new WebAssembly.RuntimeError('a worker thread trapped');
     return Atomics.load(this.ctl, FOUND);
@@ -400,7 +426,7 @@ export class ThreadPool {
     const { ctl } = this;
     if (Atomics.load(ctl, DONE) >= chunks) return;
     const now = performance.now();
-    const spinUntil = now + this.job[SPIN_MS]!;
+    const spinUntil = now + this.spinMs;
     const deadline = now + Math.max(this.patienceMs, 10 * (now - started));
     for (let spins = 0, done; (done = Atomics.load(ctl, DONE)) < chunks; spins++) {
       if ((spins & 63) !== 0) continue;
@@ -429,7 +455,7 @@ export class ThreadPool {
       wakes.push(performance.now() - t0);
     }
     this.wakeMs = median(wakes);
-    this.job[SPIN_MS] = Math.min(0.2, Math.max(0.02, this.wakeMs));
+    this.spinMs = Math.min(0.2, Math.max(0.02, this.wakeMs));
     // Every thread takes some of these chunks: their time over all threads is the cost of one (the best of a
     // few jobs, the first ones running code the engine has not optimised yet).
     const many = 64;
