@@ -56,7 +56,7 @@ export type { CompiledStep, CompileOptions } from './compile/compile.js';
 // Interop with PyTorch and the Hugging Face hub (issue 18): safetensors checkpoints, one file or sharded, from a
 // path or a URL, loaded into a module by name.
 export { loadSafetensors, loadPretrained } from './io/hub.js';
-export type { HubCheckpoint, LoadReport, LoadSafetensorsOptions } from './io/hub.js';
+export type { HubCheckpoint, LoadPretrainedOptions, LoadReport, LoadSafetensorsOptions } from './io/hub.js';
 // issue 17 (api): the types of typed reads — the typed array of each dtype, and the dtype tensor() infers from data
 export type { DTypeArrays, TypedArrayOf } from './autograd/tensor.js';
 export type { DTypeOfData } from './creation.js';

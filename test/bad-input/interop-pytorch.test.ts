@@ -98,6 +98,14 @@ const cases = (): Case[] => [
     /^loadPretrained: .*transposed\.safetensors: wrong shape: 0\.weight: expected \[4,3\], got \[3,4\] \(nothing was loaded\)$/],
   ['a source that is not a string', () => loadSafetensors(42 as unknown as string), /^loadSafetensors: expected a path or an http\(s\) URL, got 42$/],
   ['an unknown option', () => loadPretrained(model, file('first-only.safetensors'), { prefix: 'model.' } as never), /^loadPretrained: .*prefix/],
+  ['keyMapping that is neither a record nor a function', () => loadPretrained(model, file('first-only.safetensors'), { keyMapping: 'model.' as never }),
+    /^loadPretrained: keyMapping must be a record from checkpoint names to module names, or a function from one to the other, got the string 'model\.'$/],
+  ['keyMapping giving no name', () => loadPretrained(model, file('first-only.safetensors'), { keyMapping: () => undefined as never }),
+    /^loadPretrained: keyMapping gave undefined for '0\.weight': expected a module name \(a non-empty string\)$/],
+  ['keyMapping renaming two tensors to one name', () => loadPretrained(model, file('first-only.safetensors'), { keyMapping: { '0.bias': '0.weight' } }),
+    /^loadPretrained: keyMapping renames both '0\.weight' and '0\.bias' to '0\.weight'$/],
+  ['names missing after keyMapping, with strict', () => loadPretrained(model, file('first-only.safetensors'), { keyMapping: (k) => `model.${k}` }),
+    /^loadPretrained: .*first-only\.safetensors: missing: 0\.weight, 0\.bias, 2\.weight, 2\.bias \| unexpected: model\.0\.weight, model\.0\.bias/],
 ];
 
 describe('bad input to loadSafetensors and loadPretrained', () => {
