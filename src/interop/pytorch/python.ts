@@ -14,8 +14,8 @@ export function py(v: unknown): string {
   throw new Error(`exportPyTorch: cannot write ${typeof v} as a Python literal`);
 }
 
-/** A call with keyword arguments left out where they equal PyTorch's defaults: `nn.Linear(784, 10, bias=False)`. */
-export function call(fn: string, args: unknown[], kwargs: [string, unknown, unknown][] = []): string {
+/** Call arguments as Python source, keyword arguments left out where they equal PyTorch's defaults. */
+export function pyArgs(args: unknown[], kwargs: [string, unknown, unknown][] = []): string[] {
   const kw = kwargs.filter(([, value, byDefault]) => py(value) !== py(byDefault)).map(([k, value]) => `${k}=${py(value)}`);
-  return `${fn}(${[...args.map(py), ...kw].join(', ')})`;
+  return [...args.map(py), ...kw];
 }
