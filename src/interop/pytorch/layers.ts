@@ -82,7 +82,7 @@ const TABLE: LayerTable<Translate<Module>> = new Map([
   entry(GELU, () => torch('nn.GELU')), // wasmgrad's gelu is the exact (erf) form, PyTorch's default
   entry(Softplus, (m) => torch('nn.Softplus', [], [['beta', m.beta, 1]])),
   entry(Embedding, (m) => torch('nn.Embedding', [m.numEmbeddings, m.embeddingDim], [['padding_idx', m.paddingIdx, null]])),
-  // bias=False needs PyTorch 2.1 or later; call() writes it only for a layer made without one.
+  // bias=False needs PyTorch 2.1 or later; it is written only for a layer made without one.
   entry(LayerNorm, (m) => torch('nn.LayerNorm', [m.normalizedShape], [
     ['eps', m.eps, 1e-5], ['elementwise_affine', m.elementwiseAffine, true], ['bias', m.bias !== null || !m.elementwiseAffine, true],
   ])),

@@ -5,13 +5,13 @@ export function py(v: unknown): string {
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Error(`exportPyTorch: cannot write ${v} as a Python literal`);
+    if (!Number.isFinite(v)) throw new Error(`PyTorch export: cannot write ${v} as a Python literal`);
     return String(v);
   }
   // A JSON string literal is a valid Python one (its escapes are Python's too).
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return v.length === 1 ? `(${py(v[0])},)` : `(${v.map(py).join(', ')})`;
-  throw new Error(`exportPyTorch: cannot write ${typeof v} as a Python literal`);
+  throw new Error(`PyTorch export: cannot write ${typeof v} as a Python literal`);
 }
 
 /** Call arguments as Python source, keyword arguments left out where they equal PyTorch's defaults. */
