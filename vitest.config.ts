@@ -1,4 +1,5 @@
 import { playwright } from '@vitest/browser-playwright';
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 import type { BrowserCommand } from 'vitest/node';
 
@@ -16,6 +17,22 @@ export const chromium = {
     '--disable-sync', '--no-first-run'],
 };
 
+/**
+ * The package's entries ('wasmgrad', 'wasmgrad/tfjs', …) resolved to their sources, for the examples the tests
+ * import: otherwise they load dist/, a second copy of the library beside the src/ the tests import, with its own
+ * backend, memory counts and tfjs kernel registrations (each copy registers every kernel; tfjs warns and keeps the
+ * last copy's kernels with the first copy's backend).
+ */
+const exportsMap = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  exports: Record<string, string | { default: string }>;
+}).exports;
+const sources = Object.entries(exportsMap)
+  .filter(([entry, target]) => !entry.includes('*') && typeof target === 'object')
+  .map(([entry, target]) => ({
+    find: new RegExp(`^wasmgrad${entry.slice(1).replace(/[/.]/g, '\\$&')}$`),
+    replacement: new URL(`./src/${(target as { default: string }).default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')}`, import.meta.url).pathname,
+  }));
+
 /** Tests that use no Node API: they run in Node and again in Chromium against the wasm backend. */
 const portable = ['test/kernels/**/*.test.ts', 'test/autograd/**/*.test.ts', 'test/optim/**/*.test.ts',
   'test/nn/**/*.test.ts', 'test/backend/**/*.test.ts'];
@@ -28,6 +45,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
+          alias: sources,
           exclude: ['test/browser/**'],
           // Lets Node validate the relaxed-SIMD build, so the tests cover every build this machine can run.
           execArgv: ['--experimental-wasm-relaxed-simd'],

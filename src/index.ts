@@ -56,7 +56,10 @@ export type { CompiledStep, CompileOptions } from './compile/compile.js';
 // Interop with PyTorch and the Hugging Face hub (issue 18): safetensors checkpoints, one file or sharded, from a
 // path or a URL, loaded into a module by name.
 export { loadSafetensors, loadPretrained } from './io/hub.js';
-export type { HubCheckpoint, LoadReport, LoadSafetensorsOptions } from './io/hub.js';
+export type { HubCheckpoint, LoadPretrainedOptions, LoadReport, LoadSafetensorsOptions } from './io/hub.js';
+// The way on to PyTorch: model.py (an nn.Module with the same state-dict names), model.safetensors, train_ddp.py.
+export { toPyTorch, savePyTorch } from './interop/pytorch/index.js';
+export type { PyTorchFiles, ToPyTorchOptions } from './interop/pytorch/index.js';
 // issue 17 (api): the types of typed reads — the typed array of each dtype, and the dtype tensor() infers from data
 export type { DTypeArrays, TypedArrayOf } from './autograd/tensor.js';
 export type { DTypeOfData } from './creation.js';

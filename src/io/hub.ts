@@ -4,7 +4,7 @@
 // loadPretrained maps them onto a module by name, with PyTorch's strict=False as an option: the names that
 // match load, the others are reported as missing and unexpected.
 import type { Module } from '../nn/module.js';
-import { boolean, checkOptions, describe, integer, isPlainObject } from '../options.js';
+import { boolean, checkOptions, describe, integer, isPlainObject, type Check } from '../options.js';
 import { isNode, nodeFs } from '../platform.js';
 import { fromSafetensors, type LoadedTensor } from './safetensors.js';
 
@@ -143,18 +143,62 @@ export async function loadSafetensors(source: string, options: LoadSafetensorsOp
   return { tensors, metadata: metadata ?? Object.create(null), files };
 }
 
+/** Options of loadPretrained. */
+export interface LoadPretrainedOptions extends LoadSafetensorsOptions {
+  /** PyTorch's strict: every name must match (default true); false loads the names that match and reports the rest. */
+  strict?: boolean;
+  /**
+   * Renames the checkpoint's tensors onto the module's names before they are matched, for a checkpoint saved by a
+   * model whose layers are named otherwise (Hugging Face's `model.layers.0.mlp.up_proj.weight` onto '0.weight'): a
+   * record from checkpoint name to module name (names it does not list keep theirs), or a function from
+   * checkpoint name to module name. The missing and unexpected names are reported after the renaming.
+   */
+  keyMapping?: Readonly<Record<string, string>> | ((key: string) => string);
+}
+
+const KEY_MAPPING: Check = {
+  what: 'a record from checkpoint names to module names, or a function from one to the other',
+  ok: (v) => typeof v === 'function' || (isPlainObject(v) && Object.values(v).every((name) => typeof name === 'string')),
+};
+
+/** The tensors under the names keyMapping gives them; two tensors given one name is an error naming both. */
+function renamed<T>(tensors: Record<string, T>, keyMapping: NonNullable<LoadPretrainedOptions['keyMapping']>): Record<string, T> {
+  const rename = typeof keyMapping === 'function' ? keyMapping : (key: string) => (Object.hasOwn(keyMapping, key) ? keyMapping[key]! : key);
+  const out: Record<string, T> = Object.create(null);
+  const from = new Map<string, string>(); // module name → the checkpoint name it came from
+  for (const [key, t] of Object.entries(tensors)) {
+    const name = rename(key);
+    if (typeof name !== 'string' || !name) {
+      throw new Error(`loadPretrained: keyMapping gave ${describe(name)} for '${key}': expected a module name (a non-empty string)`);
+    }
+    if (from.has(name)) throw new Error(`loadPretrained: keyMapping renames both '${from.get(name)}' and '${key}' to '${name}'`);
+    from.set(name, key);
+    out[name] = t;
+  }
+  return out;
+}
+
 /**
  * Loads a Hugging Face-style safetensors checkpoint (see loadSafetensors) into a module's parameters and buffers
  * by name, through loadStateDict: everything is checked before anything is written. With `strict: false`
  * (PyTorch's strict=False) names the module lacks and parameters the checkpoint lacks are reported instead of
- * refused; a value of the wrong shape or dtype is refused either way.
+ * refused; a value of the wrong shape or dtype is refused either way. `keyMapping` renames the checkpoint's
+ * names onto the module's first (see {@link LoadPretrainedOptions}).
+ *
+ * @example
+ * ```ts
+ * const { missing, unexpected } = await loadPretrained(model, 'checkpoints/hf-mlp', {
+ *   strict: false, keyMapping: (key) => key.replace(/^model\.layers\./, ''),
+ * });
+ * ```
  */
-export async function loadPretrained(model: Module, source: string, options: LoadSafetensorsOptions & { strict?: boolean } = {}): Promise<LoadReport> {
-  checkOptions('loadPretrained', options, { maxHeaderBytes: integer({ ge: 0 }), strict: boolean });
-  const { strict, ...read } = options;
+export async function loadPretrained(model: Module, source: string, options: LoadPretrainedOptions = {}): Promise<LoadReport> {
+  checkOptions('loadPretrained', options, { maxHeaderBytes: integer({ ge: 0 }), strict: boolean, keyMapping: KEY_MAPPING });
+  const { strict, keyMapping, ...read } = options;
   const { tensors, files } = await loadSafetensors(source, read);
+  const values = keyMapping ? renamed(tensors, keyMapping) : tensors;
   try {
-    return { ...model.loadStateDict(tensors, strict === undefined ? {} : { strict }), files };
+    return { ...model.loadStateDict(values, strict === undefined ? {} : { strict }), files };
   } catch (e) {
     const message = (e as Error).message.replace(/^loadStateDict: /, '');
     const hint = /^(missing|unexpected): /.test(message) ? ' ({ strict: false } loads the names that match and reports the others)' : '';

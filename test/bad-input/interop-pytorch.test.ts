@@ -2,13 +2,15 @@
 // loadPretrained (a sharded index naming a missing file, unknown dtypes, headers too large or cut short, names
 // that do not match), and models or options the PyTorch export cannot take. Each case fails with our message;
 // afterwards the module holds exactly the values it had, memory is where it was, and the module still runs.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExport } from '../../src/cli/export.js';
 import { exportPyTorch } from '../../src/interop/pytorch/index.js';
-import { Generator, init, loadPretrained, loadSafetensors, memory, nn, noGrad, tensor, tidy, toSafetensors } from '../../src/index.js';
+import {
+  Generator, init, loadPretrained, loadSafetensors, memory, nn, noGrad, savePyTorch, tensor, tidy, toPyTorch, toSafetensors, type Tensor,
+} from '../../src/index.js';
 import type { DataInfo } from '../../src/train/trainer.js';
 import { rawSafetensors } from '../helpers/safetensors.js';
 import { serve } from '../helpers/static-server.js';
@@ -98,6 +100,14 @@ const cases = (): Case[] => [
     /^loadPretrained: .*transposed\.safetensors: wrong shape: 0\.weight: expected \[4,3\], got \[3,4\] \(nothing was loaded\)$/],
   ['a source that is not a string', () => loadSafetensors(42 as unknown as string), /^loadSafetensors: expected a path or an http\(s\) URL, got 42$/],
   ['an unknown option', () => loadPretrained(model, file('first-only.safetensors'), { prefix: 'model.' } as never), /^loadPretrained: .*prefix/],
+  ['keyMapping that is neither a record nor a function', () => loadPretrained(model, file('first-only.safetensors'), { keyMapping: 'model.' as never }),
+    /^loadPretrained: keyMapping must be a record from checkpoint names to module names, or a function from one to the other, got the string 'model\.'$/],
+  ['keyMapping giving no name', () => loadPretrained(model, file('first-only.safetensors'), { keyMapping: () => undefined as never }),
+    /^loadPretrained: keyMapping gave undefined for '0\.weight': expected a module name \(a non-empty string\)$/],
+  ['keyMapping renaming two tensors to one name', () => loadPretrained(model, file('first-only.safetensors'), { keyMapping: { '0.bias': '0.weight' } }),
+    /^loadPretrained: keyMapping renames both '0\.weight' and '0\.bias' to '0\.weight'$/],
+  ['names missing after keyMapping, with strict', () => loadPretrained(model, file('first-only.safetensors'), { keyMapping: (k) => `model.${k}` }),
+    /^loadPretrained: .*first-only\.safetensors: missing: 0\.weight, 0\.bias, 2\.weight, 2\.bias \| unexpected: model\.0\.weight, model\.0\.bias/],
 ];
 
 describe('bad input to loadSafetensors and loadPretrained', () => {
@@ -115,15 +125,45 @@ describe('bad input to loadSafetensors and loadPretrained', () => {
 describe('bad input to the PyTorch export', () => {
   const info: DataInfo = { kind: 'csv', task: 'classification', inputDim: 3, outputDim: 2, classes: ['a', 'b'] };
 
-  it('a layer with no PyTorch translation is named', async () => {
-    const odd = new nn.Sequential(new nn.Linear(3, 4), new nn.Softplus(), new nn.Linear(4, 2));
+  /** A layer of the user's own: PyTorch has no class for it. */
+  class Doubler extends nn.Module {
+    forward(x: Tensor): Tensor {
+      return x.mul(2);
+    }
+  }
+  const KNOWN = 'Sequential, Linear, Conv1d, Conv2d, BatchNorm1d, BatchNorm2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, ' +
+    'Flatten, Dropout, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus, Embedding, LayerNorm, RMSNorm, MultiheadAttention, ' +
+    'TransformerEncoderLayer, GPT';
+  const escaped = KNOWN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+  it('a layer with no PyTorch equivalent is named by its path, with the layers the exporter knows', async () => {
+    const odd = new nn.Sequential(new nn.Linear(3, 4), new nn.Sequential(new nn.ReLU(), new Doubler()), new nn.Linear(4, 2));
+    const out = tmp();
     try {
       const description = { mlp: { inputDim: 3, hidden: [4], outputDim: 2, activation: 'relu' as const, dropout: 0 } };
-      await expect(exportPyTorch(tmp(), { model: odd, description, info })).rejects.toThrow(
-        /^exportPyTorch: layer '1' is a Softplus, which the PyTorch export does not translate \(it translates Linear, Conv2d, BatchNorm2d, MaxPool2d, Flatten, Dropout, ReLU, LeakyReLU, Sigmoid, Tanh, GELU\)$/);
+      await expect(exportPyTorch(out, { model: odd, description, info })).rejects.toThrow(
+        new RegExp(`^exportPyTorch: layer '1\\.1' \\(Doubler\\) has no PyTorch equivalent; the exporter knows ${escaped}$`));
+      expect(() => toPyTorch(odd)).toThrow(new RegExp(`^toPyTorch: layer '1\\.1' \\(Doubler\\) has no PyTorch equivalent; the exporter knows ${escaped}$`));
+      await expect(savePyTorch(new Doubler(), out)).rejects.toThrow(/^savePyTorch: the model \(Doubler\) has no PyTorch equivalent; /);
+      expect(readdirSync(out)).toEqual([]); // nothing written
     } finally {
       odd.dispose();
     }
+  });
+
+  it.each([
+    ['not a module', () => toPyTorch({} as never), /^toPyTorch: module must be a wasmgrad Module \(a layer or a model\), got an object$/],
+    ['an unknown option', () => toPyTorch(model, { inputShapes: [3] } as never), /^toPyTorch: unknown option 'inputShapes'; did you mean 'inputShape'\?/],
+    ['an inputShape that is not a shape', () => toPyTorch(model, { inputShape: [3, 0] }),
+      /^toPyTorch: inputShape must be an array of positive integers \(the shape of one sample, without the batch dim\), got \[3, 0\]$/],
+    ['an unknown task', () => toPyTorch(model, { task: 'ranking' as never }), /^toPyTorch: task must be 'classification' or 'regression', got the string 'ranking'$/],
+    ['metadata that is not strings', () => toPyTorch(model, { metadata: { epochs: 3 } as never }), /^toPyTorch: metadata must be a record of strings, got an object$/],
+    ['savePyTorch without a directory', () => savePyTorch(model, '' as never), /^savePyTorch: dir must be a directory path, got the string ''$/],
+  ] as const)('%s', async (_name, call, message) => {
+    const before = memory();
+    await expect(Promise.resolve().then(call as () => unknown)).rejects.toThrow(message);
+    const after = memory();
+    expect({ tensors: after.tensors, bytes: after.bytes }).toEqual({ tensors: before.tensors, bytes: before.bytes });
   });
 
   it('export without a target says what to give', async () => {

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-// The example imports the package ('wasmgrad', i.e. dist/), so memory is counted by the same module instance.
+// The example imports the package ('wasmgrad', src/ under vitest's alias), so memory is counted by the same module instance.
 import { memory } from 'wasmgrad';
 // @ts-expect-error: a plain .mjs example, without types
 import { trainRegression } from '../../examples/regression-csv.mjs';

@@ -18,22 +18,11 @@ import { Generator } from '../../src/random.js';
 import { buildGpt } from '../../src/train/gpt.js';
 import { buildCnn, buildMlp } from '../../src/train/model.js';
 import { expectNoLeaks, useBackend } from '../helpers/api.js';
+import { randomized } from '../helpers/randomized.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
 });
-
-/** Every parameter and buffer drawn at random (variances positive), so a misplaced or misnamed tensor shows. */
-function randomized<M extends Module>(model: M, seed = 1): M {
-  const g = new Generator(seed);
-  const values = Object.fromEntries(Object.entries(model.stateDict()).filter(([, t]) => t.dtype !== 'int32').map(([k, t]) => {
-    const v = Float32Array.from(g.normal(t.size, 0, 0.5));
-    if (k.endsWith('running_var')) v.forEach((x, i) => { v[i] = Math.abs(x) + 0.5; });
-    return [k, { shape: t.shape, data: v }];
-  }));
-  model.loadStateDict(values, { strict: false });
-  return model.eval();
-}
 
 interface Case {
   name: string;

@@ -2,6 +2,8 @@
 // writes model.py, model.safetensors and train_ddp.py; model.py loads the weights with strict=True and gives
 // wasmgrad's eval-mode outputs; train_ddp.py takes one SGD step with DistributedDataParallel (gloo, CPU), and the
 // weights it writes load back into wasmgrad with loadStateDict and equal the step wasmgrad itself takes.
+// toPyTorch / savePyTorch do the same for any module built from the library's layers: model.py, run by PyTorch on the
+// same inputs, gives wasmgrad's eval-mode outputs.
 // Runs where a python3 with torch is found (Debian: apt-get install python3-torch), and says so where not.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,11 @@ import {
   fromSafetensors, init, memory, nn, noGrad, optim, randn, tensor, tidy, toSafetensors, type Tensor,
 } from '../../src/index.js';
 import { Generator } from '../../src/random.js';
+import { savePyTorch } from '../../src/interop/pytorch/index.js';
+import type { Module } from '../../src/nn/module.js';
+import { buildGpt } from '../../src/train/gpt.js';
+import { expectNoLeaks } from '../helpers/api.js';
+import { randomized } from '../helpers/randomized.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli.js');
 const run = promisify(execFile);
@@ -187,4 +194,101 @@ describe.skipIf(!PYTHON)('PyTorch round trip (python3 with torch)', () => {
       }
     }, 240_000);
   }
+});
+
+interface ModuleCase {
+  name: string;
+  make: () => Module;
+  /** One sample's shape, without the batch dim (token ids below `vocab` when given, else floats). */
+  sample: number[];
+  vocab?: number;
+  /** Give toPyTorch the sample's shape (else it infers it from the first layer). */
+  giveShape?: boolean;
+}
+
+const MODULE_CASES: ModuleCase[] = [
+  {
+    name: 'a CNN: Conv2d, BatchNorm2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, activations',
+    sample: [2, 12, 11], giveShape: true,
+    make: () => new nn.Sequential(
+      new nn.Conv2d(2, 6, [3, 2], { padding: 'same', dilation: [1, 2] }), new nn.BatchNorm2d(6), new nn.ReLU(),
+      new nn.MaxPool2d(2, { stride: 2, padding: 1, ceilMode: true }),
+      new nn.Conv2d(6, 4, 3, { stride: [1, 2], padding: 1, groups: 2, bias: false }), new nn.BatchNorm2d(4, { affine: false, eps: 1e-3 }),
+      new nn.LeakyReLU(0.2), new nn.AvgPool2d(2, { stride: 1, padding: 1, countIncludePad: false }),
+      new nn.AdaptiveAvgPool2d([3, null]), new nn.Flatten(), new nn.Dropout(0.4), new nn.Linear(4 * 3 * 4, 5), new nn.Tanh(),
+      new nn.Linear(5, 3),
+    ),
+  },
+  {
+    name: 'a 1-D CNN: Conv1d, BatchNorm1d, GELU, Sigmoid, Softplus, nested Sequentials',
+    sample: [3, 17], giveShape: true,
+    make: () => new nn.Sequential(
+      new nn.Sequential(new nn.Conv1d(3, 6, 3, { stride: 2, padding: 1, groups: 3 }), new nn.BatchNorm1d(6, { momentum: null }), new nn.GELU()),
+      new nn.Flatten(), new nn.Linear(6 * 9, 8), new nn.BatchNorm1d(8), new nn.Softplus(2), new nn.Linear(8, 4), new nn.Sigmoid(),
+    ),
+  },
+  {
+    name: 'a transformer: Embedding, LayerNorm, TransformerEncoderLayer (pre- and post-norm), RMSNorm',
+    sample: [6], vocab: 11,
+    make: () => new nn.Sequential(
+      new nn.Embedding(11, 8, { paddingIdx: 0 }), new nn.LayerNorm(8, { eps: 1e-4 }),
+      new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, batchFirst: true, normFirst: true, activation: 'gelu' }),
+      new nn.TransformerEncoderLayer(8, 4, { dimFeedforward: 12, batchFirst: true, layerNormEps: 1e-3 }),
+      new nn.RMSNorm(8), new nn.RMSNorm([6, 8], { eps: 1e-3, elementwiseAffine: false }), new nn.Linear(8, 11),
+    ),
+  },
+  {
+    name: "the CLI's GPT",
+    sample: [7], vocab: 13,
+    make: () => buildGpt({ vocabSize: 13, context: 8, layers: 2, heads: 2, width: 8, dropout: 0.1 }, new Generator(3), new Generator(4)),
+  },
+];
+
+describe.skipIf(!PYTHON)('toPyTorch / savePyTorch: modules built from library layers, through PyTorch (python3 with torch)', () => {
+  beforeAll(async () => {
+    await init({ build: 'simd' });
+  });
+
+  for (const c of MODULE_CASES) {
+    it(`${c.name}: model.py loads model.safetensors (strict) and gives wasmgrad's eval-mode outputs`, async () => {
+      const model = randomized(c.make());
+      const dir = mkdtempSync(join(tmpdir(), 'wg-torch-module-'));
+      try {
+        const files = await savePyTorch(model, dir, c.giveShape ? { inputShape: c.sample } : {});
+        expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['model.py', 'model.safetensors', 'train_ddp.py']);
+        const draws = new Generator(11);
+        const n = 3 * c.sample.reduce((a, b) => a * b, 1);
+        const x = c.vocab
+          ? tensor(Int32Array.from(draws.uniform(n, 0, c.vocab), Math.floor), { shape: [3, ...c.sample], dtype: 'int32' })
+          : tensor(Float32Array.from(draws.normal(n)), { shape: [3, ...c.sample] });
+        try {
+          writeFileSync(join(dir, 'x.safetensors'), toSafetensors({ x }));
+          await python(dir, ['model.py', '--input', 'x.safetensors', '--output', 'y.safetensors']);
+          const torchOut = readTensors(join(dir, 'y.safetensors')).y!;
+          const ours = expectNoLeaks(() => tidy(() => noGrad(() => {
+            const y = model(x);
+            return { shape: [...y.shape], data: Float32Array.from(y.data() as Float32Array) };
+          })));
+          expect(torchOut.shape).toEqual(ours.shape);
+          expectClose(torchOut.data as Float32Array, ours.data, c.name);
+        } finally {
+          x.dispose();
+        }
+      } finally {
+        model.dispose();
+      }
+    }, 120_000);
+  }
+
+  it('MultiheadAttention with kdim and vdim: model.py loads its weights under the same names and shapes (strict)', async () => {
+    const model = randomized(new nn.MultiheadAttention(8, 2, { kdim: 5, vdim: 3, batchFirst: true }));
+    const dir = mkdtempSync(join(tmpdir(), 'wg-torch-mha-'));
+    try {
+      await savePyTorch(model, dir);
+      const printed = await python(dir, ['model.py']);
+      expect(printed).toMatch(/^Model\(\n  \(out_proj\): NonDynamicallyQuantizableLinear\(in_features=8, out_features=8, bias=True\)\n\)/);
+    } finally {
+      model.dispose();
+    }
+  }, 120_000);
 });

@@ -198,3 +198,50 @@ describe('loadPretrained with strict: false (PyTorch\'s strict=False)', () => {
     }
   });
 });
+
+describe('loadPretrained with keyMapping (checkpoint names renamed onto the module\'s)', () => {
+  /** mlp(5)'s weights under Hugging Face-style names, and a name no mapping reaches. */
+  function hfCheckpoint(source: nn.Sequential): string {
+    const path = join(tmp(), 'hf.safetensors');
+    const s = source.stateDict();
+    writeFileSync(path, toSafetensors({
+      'model.layers.0.weight': s['0.weight']!, 'model.layers.0.bias': s['0.bias']!,
+      'model.layers.2.weight': s['2.weight']!, 'lm_head.bias': s['2.bias']!,
+    }));
+    return path;
+  }
+
+  it.each([
+    ['a record (exact names; the others keep theirs)', { 'model.layers.0.weight': '0.weight', 'model.layers.0.bias': '0.bias', 'model.layers.2.weight': '2.weight' }],
+    ['a function', (key: string) => key.replace(/^model\.layers\./, '')],
+  ] as const)('%s: loads the renamed values; missing and unexpected are reported after the mapping', async (_name, keyMapping) => {
+    const source = mlp(5), target = mlp(6);
+    try {
+      const path = hfCheckpoint(source);
+      const before = values(target);
+      await expectNoLeaksAsync(async () => {
+        expect(await loadPretrained(target, path, { strict: false, keyMapping }))
+          .toEqual({ missing: ['2.bias'], unexpected: ['lm_head.bias'], files: [path] });
+      });
+      const after = values(target), want = values(source);
+      expect([after['0.weight'], after['0.bias'], after['2.weight']]).toEqual([want['0.weight'], want['0.bias'], want['2.weight']]);
+      expect(after['2.bias']).toEqual(before['2.bias']);
+    } finally {
+      source.dispose();
+      target.dispose();
+    }
+  });
+
+  it('with strict (the default), a mapping that covers every name loads them all', async () => {
+    const source = mlp(5), target = mlp(6);
+    try {
+      const path = hfCheckpoint(source);
+      const keyMapping = (key: string) => (key === 'lm_head.bias' ? '2.bias' : key.replace(/^model\.layers\./, ''));
+      expect(await loadPretrained(target, path, { keyMapping })).toEqual({ missing: [], unexpected: [], files: [path] });
+      expect(values(target)).toEqual(values(source));
+    } finally {
+      source.dispose();
+      target.dispose();
+    }
+  });
+});

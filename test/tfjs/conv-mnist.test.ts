@@ -1,6 +1,6 @@
 // Scenario (c) of the tfjs backend: examples/tfjs-conv-mnist.mjs, a tf.layers convnet (Conv2D, MaxPooling2D, Dropout,
 // Flatten, Dense, adam, categoricalCrossentropy) trained by model.fit on the 'wasmgrad' backend exactly as a user
-// writes it. It imports 'wasmgrad/tfjs' and 'wasmgrad' as a user does: the package's dist/ (npm run build).
+// writes it. It imports 'wasmgrad/tfjs' and 'wasmgrad' as a user does (under vitest they resolve to src/, as the tests' imports).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';

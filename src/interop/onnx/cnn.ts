@@ -5,7 +5,8 @@ import { Conv1d, Conv2d } from '../../nn/conv.js';
 import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from '../../nn/pooling.js';
 import { convGeometry } from '../../ops/convolution.js';
 import { pair } from '../../ops/pool2d.js';
-import { entry, join, layerName, OnnxGraph, showShape, type Value } from './graph.js';
+import { join, layerName, showShape } from '../common.js';
+import { entry, OnnxGraph, type Value } from './graph.js';
 import type { Dim } from './proto.js';
 
 function convNodes(g: OnnxGraph, m: Conv1d | Conv2d, x: Value, path: string): Value {

@@ -1,10 +1,12 @@
 // The graph under construction: nodes in the order they are made (so the graph is topologically sorted by
 // construction), initializers named by the module's state-dict names, and a table of layer → nodes that modules
-// are emitted through. Each layer's entry lives beside its family (mlp.ts, cnn.ts, transformer.ts).
+// are emitted through (the walk of ../common.ts). Each layer's entry lives beside its family (mlp.ts, cnn.ts,
+// transformer.ts).
 import { noGrad, tidy } from '../../autograd/scope.js';
 import type { Tensor } from '../../autograd/tensor.js';
 import { zeros } from '../../creation.js';
 import type { Module } from '../../nn/module.js';
+import { entry as tableEntry, layerName, lookup, showShape, type LayerClass, type LayerTable } from '../common.js';
 import type { AttributeValue, Dim, OnnxDtype, OnnxNode, OnnxTensor } from './proto.js';
 
 /** A tensor of the graph: its name, element type and shape (the batch a named dim). */
@@ -17,24 +19,12 @@ export interface Value {
 /** How one layer class becomes nodes: the module, its input, and its path in the module tree ('' for the root). */
 export type Emitter<M extends Module = Module> = (g: OnnxGraph, m: M, x: Value, path: string) => Value;
 
-/** Layer classes and their emitters (matched by exact class: a subclass may compute something else). */
-export type EmitterTable = ReadonlyMap<abstract new (...args: never[]) => Module, Emitter>;
+/** Layer classes and their emitters. */
+export type EmitterTable = LayerTable<Emitter>;
 
 /** A layer class with its emitter, for building tables. */
-export function entry<M extends Module>(cls: abstract new (...args: never[]) => M, emit: Emitter<M>):
-  [abstract new (...args: never[]) => Module, Emitter] {
-  return [cls, emit as Emitter];
-}
-
-/** The dotted state-dict name of `key` under `path`. */
-export const join = (path: string, key: string): string => (path ? `${path}.${key}` : key);
-
-/** How messages name a layer: "layer 'blocks.0.attn' (MultiheadAttention)", or "the model (GPT)" at the root. */
-export const layerName = (m: Module, path: string): string =>
-  (path ? `layer '${path}' (${m.constructor.name})` : `the model (${m.constructor.name})`);
-
-/** A shape as messages show it: [batch, 3, 28, 28]. */
-export const showShape = (shape: readonly Dim[]): string => `[${shape.join(', ')}]`;
+export const entry = <M extends Module>(cls: abstract new (...args: never[]) => M, emit: Emitter<M>): [LayerClass, Emitter] =>
+  tableEntry(cls, emit as Emitter);
 
 /** The graph being built: its nodes in topological order, its initializers, and the table that emits layers. */
 export class OnnxGraph {
@@ -46,12 +36,7 @@ export class OnnxGraph {
 
   /** Emits `m` applied to `x` through the table; a class without an entry is an error that names the layer. */
   emit(m: Module, x: Value, path: string): Value {
-    const emitter = this.table.get(m.constructor as abstract new (...args: never[]) => Module);
-    if (!emitter) {
-      throw new Error(`toOnnx: ${layerName(m, path)} has no ONNX equivalent; the exporter knows ` +
-        `${[...this.table.keys()].map((c) => c.name).join(', ')}`);
-    }
-    return emitter(this, m, x, path);
+    return lookup(this.table, m, path, 'toOnnx', 'ONNX')(this, m, x, path);
   }
 
   /** Adds a node under `path` (its name reads '/path/OpType_n') and returns its output's name. */

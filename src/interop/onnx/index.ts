@@ -3,19 +3,14 @@
 // ONNX Runtime runs, computing what the module computes in eval mode. Each layer class becomes nodes through a table (mlp.ts, cnn.ts, transformer.ts);
 // the batch is a named dim, so the model takes any batch size; parameters and buffers are initializers under
 // their PyTorch state-dict names.
-import { MultiheadAttention } from '../../nn/attention.js';
-import { Embedding } from '../../nn/embedding.js';
-import { Linear } from '../../nn/linear.js';
 import type { Module } from '../../nn/module.js';
-import { Sequential } from '../../nn/sequential.js';
-import { TransformerEncoderLayer } from '../../nn/transformer.js';
-import { checkOptions, checkValue, integer, instanceOf, type Check } from '../../options.js';
+import { checkOptions, checkValue, instanceOf } from '../../options.js';
 import { Module as ModuleClass } from '../../nn/module.js';
-import { GPT } from '../../train/gpt.js';
+import { batchAxis, firstLayer, inferredShape, SAMPLE_SHAPE, takesTokenIds } from '../common.js';
 import { CNN_LAYERS } from './cnn.js';
 import { OnnxGraph, type EmitterTable, type Value } from './graph.js';
 import { MLP_LAYERS } from './mlp.js';
-import { encodeModel, type Dim, type OnnxDtype } from './proto.js';
+import { encodeModel, type Dim } from './proto.js';
 import { TRANSFORMER_LAYERS } from './transformer.js';
 
 /** Options of {@link toOnnx}. */
@@ -37,36 +32,6 @@ const OPSETS = Object.keys(IR_VERSION).map(Number);
 const DEFAULT_OPSET = 17;
 
 const TABLE: EmitterTable = new Map([...MLP_LAYERS, ...CNN_LAYERS, ...TRANSFORMER_LAYERS]);
-
-const SHAPE: Check = {
-  what: 'an array of positive integers (the shape of one sample, without the batch dim)',
-  ok: (v) => Array.isArray(v) && v.every((d) => integer({ ge: 1 }).ok(d)),
-};
-
-/** The module that reads the model's input: a Sequential's first layer, recursively. */
-function firstLayer(m: Module): Module {
-  const first = m instanceof Sequential ? m.namedChildren()[0]?.[1] : undefined;
-  return first ? firstLayer(first) : m;
-}
-
-/** The input's element type: int64 token ids for a model that starts by looking them up, else float32. */
-function inputDtype(first: Module): OnnxDtype {
-  return first instanceof Embedding || first instanceof GPT ? 'int64' : 'float32';
-}
-
-/** Where the batch dim goes: after the sequence for attention layers that are not batch-first (PyTorch's default). */
-function batchAxis(first: Module): number {
-  if (first instanceof MultiheadAttention) return first.batchFirst ? 0 : 1;
-  if (first instanceof TransformerEncoderLayer) return first.self_attn.batchFirst ? 0 : 1;
-  return 0;
-}
-
-/** The shape of one sample as the first layer tells it, or undefined. */
-function inferredShape(first: Module): number[] | undefined {
-  if (first instanceof Linear) return [first.inFeatures];
-  if (first instanceof GPT) return [first.config.context];
-  return undefined;
-}
 
 /**
  * Exports `module` as an ONNX model: the bytes of a ModelProto that ONNX Runtime (or any ONNX consumer) loads,
@@ -91,7 +56,7 @@ function inferredShape(first: Module): number[] | undefined {
  */
 export function toOnnx(module: Module, options: ToOnnxOptions = {}): Uint8Array {
   checkValue('toOnnx', 'module', module, instanceOf(ModuleClass, 'a wasmgrad Module (a layer or a model)'));
-  checkOptions('toOnnx', options, { inputShape: SHAPE, opset: { what: `one of ${OPSETS.join(', ')}`, ok: (v) => OPSETS.includes(v as number) } }, {
+  checkOptions('toOnnx', options, { inputShape: SAMPLE_SHAPE, opset: { what: `one of ${OPSETS.join(', ')}`, ok: (v) => OPSETS.includes(v as number) } }, {
     dynamicAxes: 'the batch dim is always dynamic, the others are fixed by inputShape',
     opsetVersion: 'the option is called opset',
   });
@@ -104,7 +69,7 @@ export function toOnnx(module: Module, options: ToOnnxOptions = {}): Uint8Array 
   }
   const shape: Dim[] = [...sample];
   shape.splice(Math.min(batchAxis(first), shape.length), 0, 'batch');
-  const input: Value = { name: 'input', dtype: inputDtype(first), shape };
+  const input: Value = { name: 'input', dtype: takesTokenIds(first) ? 'int64' : 'float32', shape };
 
   const g = new OnnxGraph(opset, TABLE);
   let out = g.emit(module, input, '');

@@ -6,7 +6,8 @@ import { Dropout } from '../../nn/dropout.js';
 import { Flatten } from '../../nn/flatten.js';
 import { Linear } from '../../nn/linear.js';
 import { Sequential } from '../../nn/sequential.js';
-import { entry, join, OnnxGraph, type Value } from './graph.js';
+import { join } from '../common.js';
+import { entry, OnnxGraph, type Value } from './graph.js';
 
 /**
  * x·Wᵀ + b with the weight [out, in] and bias named `path`.weight / `path`.bias: Gemm for a matrix, else MatMul by

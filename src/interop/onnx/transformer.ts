@@ -6,7 +6,8 @@ import { MultiheadAttention } from '../../nn/attention.js';
 import { LayerNorm, RMSNorm } from '../../nn/normalization.js';
 import { TransformerEncoderLayer } from '../../nn/transformer.js';
 import { Block, GPT } from '../../train/gpt.js';
-import { entry, join, layerName, OnnxGraph, showShape, type Value } from './graph.js';
+import { join, layerName, showShape } from '../common.js';
+import { entry, OnnxGraph, type Value } from './graph.js';
 import { geluNodes, linearNodes, unary } from './mlp.js';
 
 function layerNormNodes(g: OnnxGraph, m: LayerNorm, x: Value, path: string): Value {

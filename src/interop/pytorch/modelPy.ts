@@ -1,73 +1,45 @@
 // model.py: the exported model as a PyTorch nn.Module whose state-dict names and shapes are wasmgrad's, so
-// model.safetensors loads with load_state_dict(strict=True). The trainer's MLP and CNN are Sequentials, written
-// layer by layer (layers.ts); the GPT is its two classes (src/train/gpt.ts) written out with its sizes.
+// model.safetensors loads with load_state_dict(strict=True): `class Model(<the root's PyTorch class>)` built with the
+// root's arguments (layers.ts), a Sequential's layers one a line; beside it prepare() (a batch as the model takes it),
+// loss_fn (for train_ddp.py) and a safetensors reader and writer.
 import type { Module } from '../../nn/module.js';
-import { Sequential } from '../../nn/sequential.js';
-import type { DataInfo } from '../../train/trainer.js';
-import { inputShapeOf, type ModelDescription } from '../../train/model.js';
-import { torchLayer } from './layers.js';
+import { render, torchModel } from './layers.js';
 import { py } from './python.js';
 import { SAFETENSORS_PY } from './safetensorsPy.js';
 
-/** What model.py needs to know: the wasmgrad model, how it was described, and its data. */
-export interface Exported { model: Module; description: ModelDescription; info: DataInfo; architecture: string }
-
-function sequentialClass(model: Module): string {
-  if (!(model instanceof Sequential)) throw new Error(`exportPyTorch: expected the trainer's Sequential, got a ${model.constructor.name}`);
-  const layers = model.namedChildren().map(([name, m]) => `            ${torchLayer(m, name)},  # ${name}`);
-  return `class Model(nn.Sequential):
-    def __init__(self):
-        super().__init__(
-${layers.join('\n')}
-        )
-`;
+/** What model.py needs to know about the model beyond its layers. */
+export interface ModelPySpec {
+  /** The first line of the docstring: what the model is. */
+  title: string;
+  /** One input's shape without the batch dim, when known. */
+  inputShape: readonly number[] | null;
+  /** Whether the model reads token ids (else floats). */
+  tokenIds: boolean;
+  /** Whether the batch dim comes first (not so for sequence-first attention layers). */
+  batchFirst: boolean;
+  /** The loss train_ddp.py minimises: cross-entropy for classification, mean squared error for regression. */
+  task: 'classification' | 'regression';
 }
 
-function gptClasses(c: { vocabSize: number; context: number; layers: number; heads: number; width: number; dropout: number }): string {
-  return `class Block(nn.Module):
-    """One pre-LN block: x + attn(ln1(x)) with a causal mask, then x + fc2(gelu(fc1(ln2(x))))."""
+/** `class Model(<root class>)` built with the root's arguments, and the classes it needs before it. */
+function modelClass(model: Module, api: string): string {
+  const { call, definitions } = torchModel(model, api);
+  const init = render({ ...call, cls: 'super().__init__' }, '        ');
+  return [...definitions, `class Model(${call.cls}):
+    def __init__(self):
+        ${init}
+`].join('\n\n');
+}
 
-    def __init__(self, width, heads, dropout):
-        super().__init__()
-        self.ln1 = nn.LayerNorm(width)
-        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
-        self.ln2 = nn.LayerNorm(width)
-        self.fc1 = nn.Linear(width, 4 * width)
-        self.fc2 = nn.Linear(4 * width, width)
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, x):
-        t = x.shape[1]
-        causal = torch.ones(t, t, dtype=torch.bool, device=x.device).triu(1)  # True: may not attend
-        h = self.ln1(x)
-        a = x + self.drop(self.attn(h, h, h, attn_mask=causal, need_weights=False)[0])
-        return a + self.drop(self.fc2(F.gelu(self.fc1(self.ln2(a)))))
-
-
-class Model(nn.Module):
-    """Token ids [batch, time] -> next-token logits [batch, time, vocab_size]."""
-
-    def __init__(self, vocab_size=${c.vocabSize}, context=${c.context}, layers=${c.layers}, heads=${c.heads}, width=${c.width}, dropout=${py(c.dropout)}):
-        super().__init__()
-        self.tok = nn.Embedding(vocab_size, width)
-        self.pos = nn.Embedding(context, width)
-        self.drop = nn.Dropout(dropout)
-        self.blocks = nn.ModuleList([Block(width, heads, dropout) for _ in range(layers)])
-        self.ln = nn.LayerNorm(width)
-        self.head = nn.Linear(width, vocab_size)
-
-    def forward(self, idx):
-        positions = torch.arange(idx.shape[1], device=idx.device)
-        x = self.drop(self.tok(idx) + self.pos(positions))
-        for block in self.blocks:
-            x = block(x)
-        return self.head(self.ln(x))
-`;
+/** The body of prepare(x): a batch as the model takes it. */
+function prepareBody(s: ModelPySpec): string {
+  if (s.tokenIds) return 'x.long()';
+  return s.inputShape && s.batchFirst ? 'x.float().reshape(-1, *INPUT_SHAPE)' : 'x.float()';
 }
 
 /** The loss wasmgrad's trainer minimises for this task (without the seed's optional L2 term). */
-function lossFunction(info: DataInfo): string {
-  return info.task === 'classification'
+function lossFunction(task: ModelPySpec['task']): string {
+  return task === 'classification'
     ? `def loss_fn(output, target):
     """Cross-entropy over the last dim; label -100 is ignored (a text's padding)."""
     return F.cross_entropy(output.reshape(-1, output.shape[-1]), target.reshape(-1).long(), ignore_index=-100)`
@@ -76,14 +48,13 @@ function lossFunction(info: DataInfo): string {
     return F.mse_loss(output, target.reshape(output.shape).float())`;
 }
 
-/** The text of model.py for an exported model. */
-export function modelPy(e: Exported): string {
-  const gpt = 'gpt' in e.description;
-  return `"""${e.architecture}: a model trained by wasmgrad, as a PyTorch nn.Module.
+/** The text of model.py for `model`; `api` names the caller in the error for a layer PyTorch has no equivalent of. */
+export function modelPy(model: Module, s: ModelPySpec, api: string): string {
+  return `"""${s.title}: a model trained by wasmgrad, as a PyTorch nn.Module.
 
 Its state-dict names and shapes are wasmgrad's, so model.safetensors (written beside this file by
-\`wasmgrad export --pytorch\`) loads with load_state_dict(strict=True), and weights saved from it load back into
-wasmgrad with loadStateDict.
+\`wasmgrad export --pytorch\` or savePyTorch) loads with load_state_dict(strict=True), and weights saved from it load
+back into wasmgrad with loadStateDict.
 
     python3 model.py                                   # load model.safetensors and print the model
     python3 model.py --input x.safetensors --output y.safetensors   # eval-mode outputs of the tensor 'x'
@@ -97,19 +68,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# One input, without the batch dim: ${gpt ? 'at most this many token ids' : "the features as wasmgrad's predict prepares them"}.
-INPUT_SHAPE = ${py(inputShapeOf(e.description))}
-TASK = ${py(e.info.task)}
+# One input, without the batch dim${s.tokenIds ? ' (token ids)' : ''}; None where the export was not told it.
+INPUT_SHAPE = ${py(s.inputShape)}
+TASK = ${py(s.task)}
 
 
 def prepare(x):
-    """A batch of inputs as the model takes them: ${gpt ? 'token ids [batch, time]' : 'floats [batch, *INPUT_SHAPE]'}."""
-    return ${gpt ? 'x.long()' : 'x.float().reshape(-1, *INPUT_SHAPE)'}
+    """A batch of inputs as the model takes them: ${s.tokenIds ? 'token ids (int64)' : 'floats'}."""
+    return ${prepareBody(s)}
 
 
-${gpt ? gptClasses((e.description as { gpt: Parameters<typeof gptClasses>[0] }).gpt) : sequentialClass(e.model)}
+${modelClass(model, api)}
 
-${lossFunction(e.info)}
+${lossFunction(s.task)}
 
 ${SAFETENSORS_PY}
 
