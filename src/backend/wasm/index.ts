@@ -559,6 +559,8 @@ export class WasmBackend implements Backend {
     // int32 operands (comparisons only): compare_i32, same arguments, on this thread (accuracy counts are small)
     const int = a.dtype === 'int32';
     const { dims: d, aStrides: sa, bStrides: sb } = p;
+    // Up to 4 dims on this thread: the kernel straight from the plan, with no arrays or closures (a tiny model's
+    // step is mostly such calls). More dims, or a call the workers may share: forEach4 and share().
     if (int ? d.length <= 4 : this.alone(d)) {
       const k = d.length - 4;
       try {
@@ -582,7 +584,7 @@ export class WasmBackend implements Backend {
   where(cond: Buf, a: Buf, b: Buf, out: Buf, p: WherePlan): void {
     const pc = this.ptr(cond, 'where'), pa = this.ptr(a, 'where'), pb = this.ptr(b, 'where'), po = this.ptr(out, 'where');
     const { dims: d, condStrides: sc, aStrides: sa, bStrides: sb } = p;
-    if (this.alone(d)) {
+    if (this.alone(d)) { // as in binary()
       const k = d.length - 4;
       try {
         this.exports.where_f32(pc, pa, pb, po, size(d, k), size(d, k + 1), size(d, k + 2), size(d, k + 3),
@@ -695,7 +697,7 @@ export class WasmBackend implements Backend {
     const px = this.ptr(x, 'copy'), po = this.ptr(out, 'copy');
     const bx = px + 4 * p.xOffset, bo = po + 4 * p.outOffset;
     const { dims: d, xStrides: sx, outStrides: so } = p;
-    if (this.alone(d)) {
+    if (this.alone(d)) { // as in binary()
       const k = d.length - 4;
       try {
         this.exports.copy_strided_32(bx, bo, size(d, k), size(d, k + 1), size(d, k + 2), size(d, k + 3),
