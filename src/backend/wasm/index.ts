@@ -205,6 +205,11 @@ function padFront(xs: readonly number[], value: number): number[] {
   return out;
 }
 
+/** Dim i of a plan's dims padded in front to 4 (i = index − (4 − length), so < 0 in the padding): 1 there. */
+const size = (dims: readonly number[], i: number) => (i < 0 ? 1 : dims[i]!);
+/** The same for strides: 0 in the padding. */
+const stride = (strides: readonly number[], i: number) => (i < 0 ? 0 : strides[i]!);
+
 /** Pads a plan to exactly 4 dims, or calls `fn` once per index of the leading dims when there are more. */
 function forEach4(dims: number[], strides: number[][], fn: (offsets: readonly number[], d: number[], s: number[][]) => void): void {
   const extra = dims.length - 4;
@@ -551,23 +556,51 @@ export class WasmBackend implements Backend {
   binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, p: BroadcastPlan): void {
     const pa = this.ptr(a, op), pb = this.ptr(b, op), po = this.ptr(out, op);
     const code = BINARY.get(op)!;
-    const outStrides = denseStrides(p.dims);
-    forEach4(p.dims, [p.aStrides, p.bStrides, outStrides], ([oa, ob, oo], d, [sa, sb, so]) => {
-      const args = [code, pa + 4 * oa!, pb + 4 * ob!, po + 4 * oo!, ...d, ...sa!, ...sb!] as Parameters<KernelExports['binary_f32']>;
-      // int32 operands (comparisons only): compare_i32, same arguments, on this thread (accuracy counts are small)
-      if (a.dtype === 'int32') return this.run(op, () => this.exports.compare_i32(...args));
-      this.share(op, 'binary_f32', 12 * product(d), () => stridedCuts(args, 4, d, [[1, sa!], [2, sb!], [3, so!]], true),
+    // int32 operands (comparisons only): compare_i32, same arguments, on this thread (accuracy counts are small)
+    const int = a.dtype === 'int32';
+    const { dims: d, aStrides: sa, bStrides: sb } = p;
+    // Up to 4 dims on this thread: the kernel straight from the plan, with no arrays or closures (a tiny model's
+    // step is mostly such calls). More dims, or a call the workers may share: forEach4 and share().
+    if (int ? d.length <= 4 : this.alone(d)) {
+      const k = d.length - 4;
+      try {
+        (int ? this.exports.compare_i32 : this.exports.binary_f32)(code, pa, pb, po,
+          size(d, k), size(d, k + 1), size(d, k + 2), size(d, k + 3),
+          stride(sa, k), stride(sa, k + 1), stride(sa, k + 2), stride(sa, k + 3),
+          stride(sb, k), stride(sb, k + 1), stride(sb, k + 2), stride(sb, k + 3));
+      } catch (e) {
+        throw this.trapped(op, e);
+      }
+      return this.checkGuards(op);
+    }
+    forEach4(d, [sa, sb, denseStrides(d)], ([oa, ob, oo], d4, [sa4, sb4, so4]) => {
+      const args = [code, pa + 4 * oa!, pb + 4 * ob!, po + 4 * oo!, ...d4, ...sa4!, ...sb4!] as Parameters<KernelExports['binary_f32']>;
+      if (int) return this.run(op, () => this.exports.compare_i32(...args));
+      this.share(op, 'binary_f32', 12 * product(d4), () => stridedCuts(args, 4, d4, [[1, sa4!], [2, sb4!], [3, so4!]], true),
         () => this.exports.binary_f32(...args));
     });
   }
 
   where(cond: Buf, a: Buf, b: Buf, out: Buf, p: WherePlan): void {
     const pc = this.ptr(cond, 'where'), pa = this.ptr(a, 'where'), pb = this.ptr(b, 'where'), po = this.ptr(out, 'where');
-    const outStrides = denseStrides(p.dims);
-    forEach4(p.dims, [p.condStrides, p.aStrides, p.bStrides, outStrides], ([oc, oa, ob, oo], d, [sc, sa, sb, so]) => {
-      const args = [pc + 4 * oc!, pa + 4 * oa!, pb + 4 * ob!, po + 4 * oo!, ...d, ...sc!, ...sa!, ...sb!] as
+    const { dims: d, condStrides: sc, aStrides: sa, bStrides: sb } = p;
+    if (this.alone(d)) { // as in binary()
+      const k = d.length - 4;
+      try {
+        this.exports.where_f32(pc, pa, pb, po, size(d, k), size(d, k + 1), size(d, k + 2), size(d, k + 3),
+          stride(sc, k), stride(sc, k + 1), stride(sc, k + 2), stride(sc, k + 3),
+          stride(sa, k), stride(sa, k + 1), stride(sa, k + 2), stride(sa, k + 3),
+          stride(sb, k), stride(sb, k + 1), stride(sb, k + 2), stride(sb, k + 3));
+      } catch (e) {
+        throw this.trapped('where', e);
+      }
+      return this.checkGuards('where');
+    }
+    forEach4(d, [sc, sa, sb, denseStrides(d)], ([oc, oa, ob, oo], d4, [sc4, sa4, sb4, so4]) => {
+      const args = [pc + 4 * oc!, pa + 4 * oa!, pb + 4 * ob!, po + 4 * oo!, ...d4, ...sc4!, ...sa4!, ...sb4!] as
         Parameters<KernelExports['where_f32']>;
-      this.share('where', 'where_f32', 16 * product(d), () => stridedCuts(args, 4, d, [[0, sc!], [1, sa!], [2, sb!], [3, so!]], true),
+      this.share('where', 'where_f32', 16 * product(d4),
+        () => stridedCuts(args, 4, d4, [[0, sc4!], [1, sa4!], [2, sb4!], [3, so4!]], true),
         () => this.exports.where_f32(...args));
     });
   }
@@ -663,9 +696,21 @@ export class WasmBackend implements Backend {
   copy(x: Buf, out: Buf, p: CopyPlan): void {
     const px = this.ptr(x, 'copy'), po = this.ptr(out, 'copy');
     const bx = px + 4 * p.xOffset, bo = po + 4 * p.outOffset;
-    forEach4(p.dims, [p.xStrides, p.outStrides], ([ox, oo], d, [sx, so]) => {
-      const args = [bx + 4 * ox!, bo + 4 * oo!, ...d, ...sx!, ...so!] as Parameters<KernelExports['copy_strided_32']>;
-      this.share('copy', 'copy_strided_32', 8 * product(d), () => stridedCuts(args, 2, d, [[0, sx!], [1, so!]], false),
+    const { dims: d, xStrides: sx, outStrides: so } = p;
+    if (this.alone(d)) { // as in binary()
+      const k = d.length - 4;
+      try {
+        this.exports.copy_strided_32(bx, bo, size(d, k), size(d, k + 1), size(d, k + 2), size(d, k + 3),
+          stride(sx, k), stride(sx, k + 1), stride(sx, k + 2), stride(sx, k + 3),
+          stride(so, k), stride(so, k + 1), stride(so, k + 2), stride(so, k + 3));
+      } catch (e) {
+        throw this.trapped('copy', e);
+      }
+      return this.checkGuards('copy');
+    }
+    forEach4(d, [sx, so], ([ox, oo], d4, [sx4, so4]) => {
+      const args = [bx + 4 * ox!, bo + 4 * oo!, ...d4, ...sx4!, ...so4!] as Parameters<KernelExports['copy_strided_32']>;
+      this.share('copy', 'copy_strided_32', 8 * product(d4), () => stridedCuts(args, 2, d4, [[0, sx4!], [1, so4!]], false),
         () => this.exports.copy_strided_32(...args));
     });
   }
@@ -928,13 +973,22 @@ export class WasmBackend implements Backend {
     try {
       result = fn();
     } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError) {
-        this.broken = true;
-        throw new Error(`wasm kernel '${kernel}' trapped: ${e.message} (its tensors may hold partial results; ` +
-          'call init() again for a fresh backend)', { cause: e });
-      }
-      throw e;
+      throw this.trapped(kernel, e);
     }
+    this.checkGuards(kernel);
+    return result;
+  }
+
+  /** The error to throw for what a kernel call threw: a trap marks the backend broken and says so. */
+  private trapped(kernel: string, e: unknown): unknown {
+    if (!(e instanceof WebAssembly.RuntimeError)) return e;
+    this.broken = true;
+    return new Error(`wasm kernel '${kernel}' trapped: ${e.message} (its tensors may hold partial results; ` +
+      'call init() again for a fresh backend)', { cause: e });
+  }
+
+  /** After a kernel call: throws when it wrote outside its blocks (the guard words the debug build keeps). */
+  private checkGuards(kernel: string): void {
     const broken = this.heap.checkGuards();
     if (broken) {
       this.broken = true;
@@ -942,8 +996,20 @@ export class WasmBackend implements Backend {
         `the block of ${broken.bytes} bytes at offset ${broken.ptr} were overwritten (debug build; memory may be ` +
         'corrupt, call init() again for a fresh backend)');
     }
-    return result;
   }
+
+  /**
+   * Whether a strided call over `dims` runs whole on this thread straight from its plan: ≤ 4 dims, and no
+   * workers or too few elements to share (the scheduler would run it alone, untimed: stridedCuts has no cut).
+   */
+  private alone(dims: readonly number[]): boolean {
+    if (dims.length > 4) return false;
+    if (!this.scheduler || this.pool!.size === 0) return true;
+    let n = 1;
+    for (let i = 0; i < dims.length; i++) n *= dims[i]!;
+    return n < SHARE_MIN_ELEMENTS;
+  }
+
 }
 
 /** A kernel's scratch space (see share): the argument that takes it, and the bytes the whole call needs on one thread. */
