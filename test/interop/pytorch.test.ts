@@ -204,7 +204,12 @@ interface ModuleCase {
   vocab?: number;
   /** Give toPyTorch the sample's shape (else it infers it from the first layer). */
   giveShape?: boolean;
+  /** How wasmgrad runs the module on a batch (default: model(x)). */
+  forward?: (model: Module, x: Tensor) => Tensor;
 }
+
+/** A MultiheadAttention exported on its own is self-attention, as toOnnx exports it. */
+const selfAttention = (model: Module, x: Tensor) => (model as nn.MultiheadAttention)(x, x, x);
 
 const MODULE_CASES: ModuleCase[] = [
   {
@@ -238,6 +243,26 @@ const MODULE_CASES: ModuleCase[] = [
     ),
   },
   {
+    name: 'MultiheadAttention on its own (sequence first): self-attention',
+    sample: [5, 8], forward: selfAttention,
+    make: () => new nn.MultiheadAttention(8, 2),
+  },
+  {
+    name: 'MultiheadAttention on its own (batch first): self-attention',
+    sample: [5, 8], forward: selfAttention,
+    make: () => new nn.MultiheadAttention(8, 2, { batchFirst: true }),
+  },
+  {
+    name: 'MultiheadAttention on its own (batch first, no bias): self-attention',
+    sample: [5, 8], forward: selfAttention,
+    make: () => new nn.MultiheadAttention(8, 4, { batchFirst: true, bias: false }),
+  },
+  {
+    name: 'TransformerEncoderLayer on its own (sequence first)',
+    sample: [5, 8],
+    make: () => new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16 }),
+  },
+  {
     name: "the CLI's GPT",
     sample: [7], vocab: 13,
     make: () => buildGpt({ vocabSize: 13, context: 8, layers: 2, heads: 2, width: 8, dropout: 0.1 }, new Generator(3), new Generator(4)),
@@ -266,7 +291,7 @@ describe.skipIf(!PYTHON)('toPyTorch / savePyTorch: modules built from library la
           await python(dir, ['model.py', '--input', 'x.safetensors', '--output', 'y.safetensors']);
           const torchOut = readTensors(join(dir, 'y.safetensors')).y!;
           const ours = expectNoLeaks(() => tidy(() => noGrad(() => {
-            const y = model(x);
+            const y = c.forward ? c.forward(model, x) : model(x);
             return { shape: [...y.shape], data: Float32Array.from(y.data() as Float32Array) };
           })));
           expect(torchOut.shape).toEqual(ours.shape);

@@ -1,6 +1,6 @@
 // Python classes model.py defines when the model needs them: RMSNorm where PyTorch lacks it (it came in 2.4;
-// Debian 12 ships 1.13), and the CLI's character GPT (src/train/gpt.ts) with its pre-LN causal blocks. Their
-// state-dict names and shapes are wasmgrad's.
+// Debian 12 ships 1.13), SelfAttention (a MultiheadAttention that model(x) and a Sequential can call), and the CLI's
+// character GPT (src/train/gpt.ts) with its pre-LN causal blocks. Their state-dict names and shapes are wasmgrad's.
 
 export const RMSNORM_PY = `if hasattr(nn, "RMSNorm"):
     RMSNorm = nn.RMSNorm
@@ -19,6 +19,17 @@ else:
             eps = torch.finfo(x.dtype).eps if self.eps is None else self.eps
             y = x * torch.rsqrt(x.pow(2).mean(dims, keepdim=True) + eps)
             return y if self.weight is None else y * self.weight
+`;
+
+// A subclass, not a wrapper: the parameters keep nn.MultiheadAttention's names (in_proj_weight, not attn.in_proj_weight).
+export const SELF_ATTENTION_PY = `class SelfAttention(nn.MultiheadAttention):
+    """nn.MultiheadAttention attending to its own input (query = key = value); forward(x) returns the output alone."""
+
+    def forward(self, x):
+        # Without biases, torch's fast path for query is key is value fails (pytorch/pytorch#97128): a view of x is
+        # not x, so it is skipped.
+        kv = x if self.in_proj_bias is not None else x.view_as(x)
+        return super().forward(x, kv, kv, need_weights=False)[0]
 `;
 
 export const GPT_PY = `class Block(nn.Module):

@@ -17,7 +17,7 @@ import { Sequential } from '../../nn/sequential.js';
 import { TransformerEncoderLayer } from '../../nn/transformer.js';
 import { GPT } from '../../train/gpt.js';
 import { entry as tableEntry, join, lookup, type LayerClass, type LayerTable } from '../common.js';
-import { GPT_PY, RMSNORM_PY } from './classesPy.js';
+import { GPT_PY, RMSNORM_PY, SELF_ATTENTION_PY } from './classesPy.js';
 import { py, pyArgs } from './python.js';
 
 /** A constructor call: the class, and its arguments as Python source; a Sequential's one per line, named. */
@@ -90,9 +90,15 @@ const TABLE: LayerTable<Translate<Module>> = new Map([
     walk.define(RMSNORM_PY);
     return torch('RMSNorm', [m.normalizedShape], [['eps', m.eps, null], ['elementwise_affine', m.elementwiseAffine, true]]);
   }),
-  entry(MultiheadAttention, (m) => torch('nn.MultiheadAttention', [m.embedDim, m.numHeads], [
-    ['bias', m.in_proj_bias !== null, true], ['kdim', m.kdim, m.embedDim], ['vdim', m.vdim, m.embedDim], ['batch_first', m.batchFirst, false],
-  ])),
+  // As self-attention, like toOnnx: model.py's --input and train_ddp.py call the model with one tensor. With kdim or
+  // vdim it cannot attend to its own input, so it stays nn.MultiheadAttention, called with query, key and value.
+  entry(MultiheadAttention, (m, walk) => {
+    const selfAttention = m.in_proj_weight !== null;
+    if (selfAttention) walk.define(SELF_ATTENTION_PY);
+    return torch(selfAttention ? 'SelfAttention' : 'nn.MultiheadAttention', [m.embedDim, m.numHeads], [
+      ['bias', m.in_proj_bias !== null, true], ['kdim', m.kdim, m.embedDim], ['vdim', m.vdim, m.embedDim], ['batch_first', m.batchFirst, false],
+    ]);
+  }),
   entry(TransformerEncoderLayer, (m) => torch('nn.TransformerEncoderLayer', [m.dModel, m.nhead], [
     ['dim_feedforward', m.linear1.outFeatures, 2048], ['dropout', m.dropout.p, 0.1], ['activation', m.activation, 'relu'],
     ['layer_norm_eps', m.norm1.eps, 1e-5], ['batch_first', m.self_attn.batchFirst, false], ['norm_first', m.normFirst, false],
