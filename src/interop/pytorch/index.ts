@@ -72,8 +72,10 @@ function pytorchFiles(api: string, module: Module, options: ToPyTorchOptions): P
  *
  * Translates Sequential, Linear, Conv1d, Conv2d, BatchNorm1d / 2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten,
  * Dropout, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus, Embedding, LayerNorm, RMSNorm (defined in model.py where
- * PyTorch lacks it), MultiheadAttention, TransformerEncoderLayer and the CLI's GPT; any other layer (a Module of
- * your own) is an error that names it. A LayerNorm or TransformerEncoderLayer without bias needs PyTorch 2.1.
+ * PyTorch lacks it), MultiheadAttention (as self-attention, as toOnnx exports it: `model(x)` attends x to itself;
+ * one with kdim or vdim stays nn.MultiheadAttention, called with query, key and value), TransformerEncoderLayer and
+ * the CLI's GPT; any other layer (a Module of your own) is an error that names it. A LayerNorm or
+ * TransformerEncoderLayer without bias needs PyTorch 2.1.
  *
  * @param module - the model to export.
  * @param options - `inputShape`, `task` and `metadata`; see {@link ToPyTorchOptions}.
