@@ -6,7 +6,7 @@ import { fromValues } from '../creation.js';
 import { TensorDataset } from '../data/dataset.js';
 import { StandardScaler, TableEncoder, compareText, trainTestSplit, writtenAs } from '../data/preprocess.js';
 import { readCsv, type CsvColumn, type CsvTable } from '../data/table.js';
-import type { TrainData } from './trainer.js';
+import type { DataInfo, TrainData } from './trainer.js';
 
 export type Task = 'classification' | 'regression';
 
@@ -18,8 +18,15 @@ export interface CsvOptions {
   ignore?: string[];
   /** Text columns with more distinct values are left out unless named in `features` (default 50). */
   maxCategories?: number;
+  /**
+   * What an earlier run of this file learnt (its DataInfo, as a checkpoint saves it): the columns are encoded and
+   * the target scaled with it, never fitted again, so a resumed run trains on exactly the inputs it started on.
+   */
+  learnt?: DataInfo;
 }
 
+/** The share of rows held out for validation unless told. */
+export const CSV_VAL_SPLIT = 0.2;
 /** A classification target needs few distinct values; a numeric column with many is taken as regression. */
 const MAX_AUTO_CLASSES = 20;
 /** More classes than this is not a classification this tool can train. */
@@ -34,7 +41,7 @@ interface Target { task: Task; classes: string[]; values: Float64Array; notes: s
  * values filled in, rows without a target, numeric labels merged).
  */
 export async function csvData(path: string, o: CsvOptions): Promise<TrainData & { notes: string[] }> {
-  const { target: name, features, ignore = [], valSplit = 0.2, seed = 0 } = o;
+  const { target: name, features, ignore = [], valSplit = CSV_VAL_SPLIT, seed = 0 } = o;
   if (features && o.ignore) throw new Error('CSV: give --features (the columns to use) or --ignore (the columns to leave out), not both');
   if (features?.includes(name) || ignore.includes(name)) {
     throw new Error(`CSV: '${name}' is the target; it cannot also be ${features ? 'in --features' : 'in --ignore'}`);
@@ -57,12 +64,19 @@ export async function csvData(path: string, o: CsvOptions): Promise<TrainData & 
   if (train.length === 0) throw tooFew();
   // The columns first (a stray text, a number beyond float32), then what the split and the target allow.
   const inputs: CsvTable = { ...table, columns: table.columns.filter((c) => c !== column) };
-  const { encoder, notes } = TableEncoder.fit(inputs, train, { features, maxCategories: o.maxCategories });
+  const { learnt } = o;
+  if (learnt && JSON.stringify([learnt.task, learnt.classes]) !== JSON.stringify([target.task, target.classes])) {
+    throw new Error(`CSV: the target '${name}' reads otherwise than in the checkpoint's run (${learnt.task}, ${learnt.classes.length} classes); ` +
+      'resume with that run\'s file and columns');
+  }
+  const { encoder, notes } = learnt ? { encoder: TableEncoder.fromJSON(learnt.features!), notes: [] }
+    : TableEncoder.fit(inputs, train, { features, maxCategories: o.maxCategories });
   if (val.length === 0) throw tooFew();
   const classify = target.task === 'classification';
   const outputDim = classify ? target.classes.length : 1;
   if (classify && outputDim < 2) throw new Error(`CSV: the target '${name}' has a single class; nothing to learn`);
-  const scaler = classify ? null : new StandardScaler().fit(Array.from(train, (r) => [target.values[r]!]));
+  const scaler = classify ? null : learnt?.targetScaler ? StandardScaler.fromJSON({ mean: [learnt.targetScaler.mean], scale: [learnt.targetScaler.scale] })
+    : new StandardScaler().fit(Array.from(train, (r) => [target.values[r]!]));
   const make = (rows: Int32Array) => {
     const x = fromValues(encoder.transform(inputs, rows), [rows.length, encoder.featureNames.length]);
     try {
