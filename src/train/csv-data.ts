@@ -99,7 +99,7 @@ export async function csvData(path: string, o: CsvOptions): Promise<TrainData & 
   return {
     info: {
       kind: 'csv', task: target.task, inputDim: encoder.featureNames.length, outputDim, classes: target.classes,
-      featureNames: encoder.featureNames, target: name, features: encoder.toJSON(),
+      featureNames: encoder.featureNames, target: name, targetKind: column.kind, features: encoder.toJSON(),
       ...(scaler && { targetScaler: { mean: scaler.mean![0]!, scale: scaler.scale![0]! } }),
     },
     train: trainSet,

@@ -118,6 +118,11 @@ export interface DataInfo {
   featureNames?: string[];
   /** A CSV's target column. */
   target?: string;
+  /**
+   * How the target column was read: numbers, text, or booleans (true/false, yes/no in any case), whose classes are
+   * their words for false and true as the training file wrote them: predict reads a truth written 'TRUE' as 'true'.
+   */
+  targetKind?: 'number' | 'boolean' | 'string';
   /** A CSV's columns and what was learnt about them (fills, scaling, categories): TableEncoder's JSON. */
   features?: TableEncoderJSON;
   /** Regression on a CSV: the model predicts (target − mean) / scale; predictions and metrics are in the target's units. */
