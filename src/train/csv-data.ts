@@ -5,7 +5,7 @@
 import { fromValues } from '../creation.js';
 import { TensorDataset } from '../data/dataset.js';
 import { StandardScaler, TableEncoder, compareText, trainTestSplit, writtenAs } from '../data/preprocess.js';
-import { readCsv, type CsvColumn, type CsvTable } from '../data/table.js';
+import { cellValue, readCsv, type CsvColumn, type CsvTable } from '../data/table.js';
 import type { DataInfo, TrainData } from './trainer.js';
 
 export type Task = 'classification' | 'regression';
@@ -110,7 +110,7 @@ export async function csvData(path: string, o: CsvOptions): Promise<TrainData & 
 
 /** The first row of a column whose value is present, as 'CSV line n'. */
 function firstPresent(table: CsvTable, c: CsvColumn, test: (v: number | string | null) => boolean): number | null {
-  for (let i = 0; i < table.n; i++) if (test(c.values[i]!)) return table.lines[i]!;
+  for (let i = 0; i < table.n; i++) if (test(cellValue(c, i))) return table.lines[i]!;
   return null;
 }
 
@@ -127,7 +127,7 @@ function readTarget(table: CsvTable, c: CsvColumn, task: Task | 'auto'): Target 
     if (!numbers) {
       const line = firstPresent(table, c, (v) => v !== null && !Number.isNaN(v));
       const i = table.lines.indexOf(line!);
-      throw new Error(`CSV line ${line}, column '${c.name}': '${c.kind === 'boolean' ? c.labels[c.values[i]!]! : c.values[i]}' is not a number (regression target)`);
+      throw new Error(`CSV line ${line}, column '${c.name}': '${c.kind === 'boolean' ? c.labels[c.values[i]!]! : cellValue(c, i)}' is not a number (regression target)`);
     }
     const i = c.values.findIndex((v) => Math.abs(v) > FLOAT32_MAX);
     if (i >= 0) {
@@ -139,17 +139,26 @@ function readTarget(table: CsvTable, c: CsvColumn, task: Task | 'auto'): Target 
   if (c.kind === 'boolean') return { task: resolved, classes: [...c.labels], values: c.values, notes: [] };
   if (c.kind === 'string') {
     if (c.distinct > MAX_CLASSES) throw tooManyClasses(c.name, false);
-    const classes = [...new Set(c.values.filter((v): v is string => v !== null))].sort(compareText);
+    // Every category occurs in the column: the classes are the categories, sorted.
+    const classes = [...c.categories].sort(compareText);
     const index = new Map(classes.map((name, k) => [name, k]));
-    return { task: resolved, classes, values: Float64Array.from(c.values, (v) => (v === null ? NaN : index.get(v)!)), notes: [] };
+    const classOf = c.categories.map((name) => index.get(name)!);
+    return { task: resolved, classes, values: Float64Array.from(c.codes, (code) => (code < 0 ? NaN : classOf[code]!)), notes: [] };
   }
-  if (c.spellings === null) throw tooManyClasses(c.name, true);
-  const values = [...c.spellings.keys()].sort((a, b) => a - b);
+  // The column's distinct numbers: its spellings' keys where it kept them (at most 64), else from its values.
+  const values = c.spellings ? [...c.spellings.keys()].sort((a, b) => a - b) : distinctNumbers(c.values);
+  if (values.length > MAX_CLASSES) throw tooManyClasses(c.name, true);
   const index = new Map(values.map((v, k) => [v, k]));
   return {
     task: resolved, classes: values.map(String), values: c.values.map((v) => (Number.isNaN(v) ? NaN : index.get(v)!)),
-    notes: spellingNotes(c.name, values, c.spellings),
+    notes: c.spellings ? spellingNotes(c.name, values, c.spellings) : [],
   };
+}
+
+/** The distinct numbers of a column, ascending (missing ones not counted; −0 is 0). */
+function distinctNumbers(values: Float64Array): number[] {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort();
+  return Array.from(sorted.filter((v, i) => i === 0 || v !== sorted[i - 1]));
 }
 
 function tooManyClasses(name: string, numeric: boolean): Error {
