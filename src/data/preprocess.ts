@@ -545,7 +545,10 @@ export class TableEncoder {
 
 /** A numeric column's fill (median), mean and scale on `rows`, as SimpleImputer and StandardScaler fit them. */
 function fitNumbers(values: Float64Array, rows: Int32Array): { median: number; mean: number; scale: number } {
-  const present = Float64Array.from(rows, (r) => values[r]!).filter((v) => !Number.isNaN(v)).sort();
+  const all = new Float64Array(rows.length);
+  let n = 0;
+  for (const r of rows) if (!Number.isNaN(values[r]!)) all[n++] = values[r]!;
+  const present = all.subarray(0, n).sort();
   const m = present.length >> 1;
   const fill = present.length % 2 ? present[m]! : (present[m - 1]! + present[m]!) / 2;
   let sum = 0, sq = 0;
