@@ -5,6 +5,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fromSafetensors, init, tensor, toSafetensors } from '../../src/index.js';
+import { readModel } from '../../src/train/saved-model.js';
+import { expectNoLeaksAsync } from '../helpers/api.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'wg-csv-bool-'));
@@ -48,6 +51,18 @@ describe('predict with a boolean target', () => {
     expect(p.accuracy).toBe(same.accuracy);
     expect(new Set(p.predictions.map((q: { truth: string }) => q.truth))).toEqual(new Set(['no', 'yes']));
     expect(new Set(p.predictions.map((q: { prediction: string }) => q.prediction))).toEqual(new Set(['no', 'yes']));
+  });
+
+  it('a model whose target kind is damaged is refused on load, memory unchanged', async () => {
+    await init({ build: 'simd' });
+    const file = fromSafetensors(new Uint8Array(readFileSync(join(run, 'model.safetensors'))));
+    const model = JSON.parse(file.metadata.wasmgrad_model!);
+    model.data.targetKind = 'maybe';
+    const tensors = Object.fromEntries(Object.entries(file.tensors).map(([k, v]) => [k, tensor(v.data as Float32Array, { shape: v.shape })]));
+    const path = join(dir, 'damaged.safetensors');
+    writeFileSync(path, toSafetensors(tensors, { format: 'pt', wasmgrad_model: JSON.stringify(model) }));
+    for (const t of Object.values(tensors)) t.dispose();
+    await expectNoLeaksAsync(() => expect(readModel(path, '--model')).rejects.toThrow(`${path} has an invalid model description: target kind the string 'maybe'`));
   });
 
   it('a truth that is not one of the two words is refused with its line', async () => {
