@@ -74,7 +74,7 @@ export type { WasmSource } from './backend/wasm/loader.js';
 export type { Dtype as SafetensorsDtype } from './io/safetensors.js';
 export type { SeedLinear, SeedNetwork, SeedNetworkOptions } from './seed.js';
 // Tables (issue 17): typed CSV columns, the preprocessing `wasmgrad train --data` uses, and models it saved.
-export { readCsv, MISSING_CELLS } from './data/table.js';
+export { cellValue, readCsv, MISSING_CELLS } from './data/table.js';
 export type { BooleanColumn, CsvCell, CsvColumn, CsvTable, NumberColumn, ReadCsvOptions, StringColumn } from './data/table.js';
 export { OneHotEncoder, SimpleImputer, StandardScaler, TableEncoder, oneHot, trainTestSplit } from './data/preprocess.js';
 export type {

@@ -9,7 +9,7 @@ import { noGrad, tidy } from '../autograd/scope.js';
 import { fromValues } from '../creation.js';
 import { classLabel, eachRecord } from '../data/csv.js';
 import { loadDigits, toFloat } from '../data/digits.js';
-import { isMissing, numberOf } from '../data/table.js';
+import { booleanOf, isMissing, numberOf } from '../data/table.js';
 import { argMax } from '../ops/max.js';
 import { softmax } from '../ops/softmax.js';
 import { readModel, tableEncoderOf, type LoadedModel } from '../train/saved-model.js';
@@ -61,7 +61,12 @@ async function csvInputs(path: string, info: DataInfo): Promise<{ x: Float32Arra
     if (t < 0) return;
     const cell = record[t]!;
     if (isMissing(cell)) truth.push(null);
-    else if (info.task === 'classification') truth.push(classLabel(cell));
+    else if (info.targetKind === 'boolean') {
+      // Any case, as training read the column: the class is the training file's word ('TRUE' is the class 'true').
+      const v = booleanOf(cell, info.classes as [string, string]);
+      if (Number.isNaN(v)) throw new Error(`CSV line ${line}, column '${info.target}': '${cell}' is not ${info.classes.join(' or ')} (the target)`);
+      truth.push(info.classes[v]!);
+    } else if (info.task === 'classification') truth.push(classLabel(cell));
     else {
       const v = numberOf(cell);
       if (Number.isNaN(v)) throw new Error(`CSV line ${line}, column '${info.target}': '${cell}' is not a number (regression target)`);

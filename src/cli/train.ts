@@ -5,13 +5,13 @@
 // --resume continues from one. --profile times some training steps after a warm-up: a table, and trace.json.
 import { Option, type Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { backendInfo, getBackend } from '../backend/registry.js';
 import { writeFileAtomic } from '../io/checkpoint.js';
 import { memory } from '../memory.js';
 import { Recorder, type Profile } from '../profile/profile.js';
 import { asciiChart, trainingChart } from '../report/chart.js';
-import { csvData } from '../train/csv-data.js';
+import { CSV_VAL_SPLIT, csvData } from '../train/csv-data.js';
 import { loadNames } from '../data/names.js';
 import { splitLines } from '../data/text.js';
 import { digitsData } from '../train/data.js';
@@ -24,6 +24,7 @@ import {
   checkOutDir, exitCodeOf, fraction, initBackend, intList, nameList, nonNegative, nonNegativeInt, positiveInt, positiveNumber, probability, runDir,
   threadCount, watchStops, type StopSignal,
 } from './common.js';
+import { fileIdentity, fileProblem, tableConflicts, tableRunOf, type TableRun } from './table-run.js';
 
 interface TrainFlags {
   data?: string; target?: string; task: 'auto' | 'classification' | 'regression'; valSplit?: number;
@@ -159,18 +160,40 @@ const RUN_FLAGS = SETTINGS.filter((k) => k !== 'epochs');
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /**
- * The configuration to continue a checkpoint's run with. A run-defining flag the user gave that differs from the
- * checkpoint's is refused, all of them in one message, rather than silently ignored or half applied.
+ * The configuration to continue a checkpoint's run with, and the run-defining flags the user gave that differ from
+ * the checkpoint's ('--hidden 64 (the checkpoint: 16)'): those are refused, not silently ignored or half applied.
  */
-function resumedConfig(bytes: Uint8Array, flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean): TrainConfig {
-  const saved = Trainer.configOf(bytes);
+function resumedConfig(saved: TrainConfig, flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean): { config: TrainConfig; conflicts: string[] } {
   const conflicts = RUN_FLAGS.filter((k) => given(k) && String(flags[k]) !== String(saved[k]))
     .map((k) => `${flagName(k)} ${String(flags[k])} (the checkpoint: ${String(saved[k])})`);
-  if (conflicts.length) {
-    throw new Error(`--resume: ${conflicts.join(', ')} ${conflicts.length === 1 ? 'differs' : 'differ'} from the checkpoint's run; ` +
-      'leave them out to continue that run, or start a new run without --resume');
+  return { config: { ...saved, epochs: given('epochs') ? flags.epochs : defaultsFor(saved.model).epochs }, conflicts };
+}
+
+/**
+ * What --resume continues: the configuration, and for a CSV run its record (the file, the column options, what
+ * training learnt), whose file and options replace the flags. Every flag that contradicts the checkpoint and a
+ * data file that is not the run's are refused together, in one message.
+ */
+async function resumeRun(bytes: Uint8Array, flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean):
+  Promise<{ config: TrainConfig; table: TableRun | null; flags: TrainFlags }> {
+  const extra = Trainer.extraOf(bytes);
+  const table = tableRunOf(extra);
+  const { config, conflicts } = resumedConfig(Trainer.configOf(bytes), flags, given);
+  if (table) conflicts.push(...tableConflicts(table, flags, given));
+  const fileIssue = table && await fileProblem(table.file, flags.data ?? table.file.path);
+  if (conflicts.length || fileIssue) {
+    const problems = [...(conflicts.length ? [`${conflicts.join(', ')} ${conflicts.length === 1 ? 'differs' : 'differ'} from the checkpoint's run`] : []),
+      ...(fileIssue ? [fileIssue] : [])];
+    const advice = !fileIssue ? 'leave them out to continue that run' : !conflicts.length ? "give the run's own file with --data"
+      : "leave those flags out and give the run's own file with --data";
+    throw new Error(`--resume: ${problems.join('; ')}; ${advice}, or start a new run without --resume`);
   }
-  return { ...saved, epochs: given('epochs') ? flags.epochs : defaultsFor(saved.model).epochs };
+  if (!table) return { config, table, flags };
+  const { target, task, features, ignore, maxCategories, valSplit } = table;
+  return {
+    config, table,
+    flags: { ...flags, data: flags.data ?? table.file.path, target, task, features: features ?? undefined, ignore: ignore ?? undefined, maxCategories, valSplit },
+  };
 }
 
 /** The settings a model does not use: given for it, they are refused rather than silently ignored. */
@@ -207,12 +230,14 @@ async function readTextLines(path: string): Promise<string[]> {
  * `given(flag)`: whether the user gave the flag (not its default); with --resume, only given flags can conflict
  * with the checkpoint.
  */
-export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean,
+export async function runTrain(userFlags: TrainFlags, given: (flag: keyof TrainFlags) => boolean,
   log: (line: string) => void = console.log): Promise<TrainSummary> {
-  const resumeBytes = flags.resume ? new Uint8Array(await readFile(flags.resume).catch((e: Error) => {
-    throw new Error(`--resume: cannot read ${flags.resume}: ${e.message}`);
+  const resumeBytes = userFlags.resume ? new Uint8Array(await readFile(userFlags.resume).catch((e: Error) => {
+    throw new Error(`--resume: cannot read ${userFlags.resume}: ${e.message}`);
   })) : null;
-  const config = resumeBytes ? resumedConfig(resumeBytes, flags, given) : newConfig(flags, given);
+  const resumed = resumeBytes && await resumeRun(resumeBytes, userFlags, given);
+  const flags = resumed?.flags ?? userFlags;
+  const config = resumed?.config ?? newConfig(flags, given);
   const text = config.model === 'gpt';
   if (text && flags.target) throw new Error("--target is a CSV's column; --model gpt learns a text file's lines (--data <file.txt>) and needs none");
   if (!text && flags.data && !flags.target) {
@@ -235,16 +260,24 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
   const { dir: out, note: outNote } = await runDir(flags.out, join('runs', dataName), { force: flags.force, resume: flags.resume });
   await checkOutDir(out);
   let data: TrainData, notes: string[] = outNote ? [outNote] : [];
+  /** A CSV run's record, saved with each checkpoint for --resume. */
+  let table: TableRun | null = null;
   if (text) {
     const lines = flags.data ? await readTextLines(flags.data) : await loadNames();
     data = textData(lines, { context: config.context, valSplit: flags.valSplit, name: flags.data ?? 'names' });
   } else if (flags.data) {
     const csv = await csvData(flags.data, {
       target: flags.target!, task: flags.task, valSplit: flags.valSplit, seed: config.seed, features: flags.features, ignore: flags.ignore,
-      maxCategories: flags.maxCategories,
+      maxCategories: flags.maxCategories, learnt: resumed?.table?.info,
     }).catch((e: NodeJS.ErrnoException) => {
       throw e.syscall ? new Error(`--data: cannot read ${flags.data}: ${e.message}`) : e;
     });
+    // Resumed: the file was checked against the checkpoint's (the same bytes); it only may have moved.
+    const file = resumed?.table ? { ...resumed.table.file, path: resolve(flags.data) } : await fileIdentity(flags.data);
+    table = {
+      file, target: flags.target!, task: csv.info.task, features: flags.features ?? null, ignore: flags.ignore ?? null,
+      maxCategories: flags.maxCategories, valSplit: flags.valSplit ?? CSV_VAL_SPLIT, info: csv.info,
+    };
     let csvNotes: string[];
     ({ notes: csvNotes, ...data } = csv);
     notes.push(...csvNotes);
@@ -300,7 +333,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof TrainFlags
           log(`epoch ${m.epoch}/${config.epochs}  loss ${units.regression ? fourDigits(m.trainLoss) : m.trainLoss.toFixed(4)}  ` +
             `${heldOutText(m, units, text)}  ${Math.round(m.samplesPerSecond).toLocaleString('en-US')} ${units.rate}`);
         }
-        await writeFileAtomic(files.checkpoint, trainer.checkpointBytes());
+        await writeFileAtomic(files.checkpoint, trainer.checkpointBytes(table ? { table } : {}));
       }
     } finally {
       stops.close();
@@ -401,8 +434,9 @@ export function registerTrain(program: Command): void {
     .description('train an MLP or a CNN on the embedded handwritten digits, an MLP on your CSV (--data file.csv --target column), ' +
       'or a character-level GPT on the embedded names or your text (--model gpt [--data file.txt])')
     .option('--data <file>', 'train on a CSV file (with --target) instead of the embedded digits, or with --model gpt on a text file ' +
-      '(its lines are the samples) instead of the embedded names')
-    .option('--target <column>', 'the CSV column to predict: text, booleans or a few integers are classes, other numbers regression')
+      '(its lines are the samples) instead of the embedded names; with --resume, the checkpoint\'s file')
+    .option('--target <column>', 'the CSV column to predict: text, booleans or a few integers are classes, other numbers regression ' +
+      "(with --resume, the checkpoint's)")
     .option('--features <columns>', 'use only these CSV columns as features, comma-separated (text columns of any cardinality included)', nameList('--features'))
     .option('--ignore <columns>', 'leave these CSV columns out, comma-separated (ids, leaks of the target)', nameList('--ignore'))
     .addOption(new Option('--max-categories <n>', 'text columns with more distinct values are left out with a note (names, ids, dates) ' +
@@ -440,7 +474,9 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'output directory (default runs/<data name>, numbered runs/<data name>-2, -3, … past earlier runs; ' +
       'with --resume, the checkpoint\'s directory)')
     .option('--force', 'let --out overwrite a previous run in that directory')
-    .option('--resume <checkpoint>', 'continue from a checkpoint written by train (flags that define the run may be left out; given, they must match it)')
+    .option('--resume <checkpoint>', 'continue from a checkpoint written by train: flags that define the run may be left out (given, they must ' +
+      "match it); for a CSV run also --data, --target, --task, --features, --ignore, --max-categories and --val-split, and its file must be " +
+      'unchanged (size and SHA-256)')
     .option('--json', 'print one JSON summary and nothing else')
     .option('--no-progress', 'no progress bar (it is off anyway when stdout is not a terminal)')
     .addOption(new Option('--profile [steps]', `time this many training steps (default 20) after ${PROFILE_WARMUP} of warm-up: per-kernel ` +

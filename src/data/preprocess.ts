@@ -6,7 +6,9 @@
 import type { Tensor } from '../autograd/tensor.js';
 import { fromValues } from '../creation.js';
 import { Generator } from '../random.js';
-import { booleanOf, isMissing, numberOf, type CsvColumn, type CsvTable, type NumberColumn, type StringColumn } from './table.js';
+import {
+  booleanOf, cellValue, isMissing, numberOf, type BooleanColumn, type CsvTable, type NumberColumn, type StringColumn,
+} from './table.js';
 
 /** Rows of a table: `rows[i][j]` is column j of row i. */
 export type Rows<T> = readonly (ArrayLike<T>)[];
@@ -298,8 +300,6 @@ export function trainTestSplit(n: number, options: { testSize?: number; seed?: n
 /** float32's largest finite value: a number beyond it would train as Infinity. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** Row i of a CsvTable's column as a value: a number (NaN when missing) or a text (null when missing). */
-const cellOf = (c: CsvColumn, i: number): number | string | null => c.values[i]!;
 
 /** A boolean column's name and its words for false and true. */
 export interface BooleanFeature {
@@ -411,14 +411,17 @@ export class TableEncoder {
           'become Infinity; rescale the column');
       }
     }
-    const take = (cols: CsvColumn[]) => Array.from(rows, (r) => cols.map((c) => cellOf(c, r)));
-    const unseen = used.find((c) => rows.every((r) => absent(cellOf(c, r))));
+    const unseen = used.find((c) => rows.every((r) => absent(cellValue(c, r))));
     if (unseen) throw new Error(`CSV: the column '${unseen.name}' has no values in the training rows; leave it out (--ignore)`);
-    const numericImputer = numeric.length ? new SimpleImputer<number>({ strategy: 'median' }).fit(take(numeric) as number[][]) : null;
-    const booleanImputer = bools.length ? new SimpleImputer<number>({ strategy: 'mostFrequent' }).fit(take(bools) as number[][]) : null;
-    const textImputer = texts.length ? new SimpleImputer<string>({ strategy: 'mostFrequent' }).fit(take(texts) as string[][]) : null;
-    const scaler = numeric.length ? new StandardScaler().fit(numericImputer!.transform(take(numeric) as number[][])) : null;
-    const encoder = texts.length ? new OneHotEncoder().fit(textImputer!.transform(take(texts) as string[][])) : null;
+    // Fitted column by column on the typed columns, as the transformers would fit rows of them (the same numbers).
+    const numStats = (numeric as NumberColumn[]).map((c) => fitNumbers(c.values, rows));
+    const numericImputer = numeric.length ? SimpleImputer.fromJSON<number>({ strategy: 'median', statistics: numStats.map((f) => f.median) }) : null;
+    const scaler = numeric.length ? StandardScaler.fromJSON({ mean: numStats.map((f) => f.mean), scale: numStats.map((f) => f.scale) }) : null;
+    const booleanImputer = bools.length
+      ? SimpleImputer.fromJSON<number>({ strategy: 'mostFrequent', statistics: (bools as BooleanColumn[]).map((c) => mostFrequentBit(c.values, rows)) }) : null;
+    const textStats = (texts as StringColumn[]).map((c) => fitText(c, rows));
+    const textImputer = texts.length ? SimpleImputer.fromJSON<string>({ strategy: 'mostFrequent', statistics: textStats.map((f) => f.fill) }) : null;
+    const encoder = texts.length ? OneHotEncoder.fromJSON({ categories: textStats.map((f) => f.categories) }) : null;
     const filled = used.filter((c) => c.missing > 0).map((c) => {
       const fill = c.kind === 'number' ? numericImputer!.statistics![numeric.indexOf(c)]
         : c.kind === 'boolean' ? (c as { labels: string[] }).labels[booleanImputer!.statistics![bools.indexOf(c)]!]
@@ -434,11 +437,41 @@ export class TableEncoder {
     return { encoder: encoderOut, notes };
   }
 
-  /** The model inputs for `rows` of `table` (which must have the encoder's columns, typed as in fit), n × featureNames. */
+  /**
+   * The model inputs for `rows` of `table` (which must have the encoder's columns, typed as in fit), n × featureNames;
+   * column by column, as `encode` would give for the rows' values.
+   */
   transform(table: CsvTable, rows: Int32Array): Float32Array {
     const byName = new Map(table.columns.map((c) => [c.name, c]));
     const cols = this.columns.map((name) => byName.get(name) ?? missingColumn(name, table.columns.map((c) => c.name)));
-    return this.encode(Array.from(rows, (r) => cols.map((c) => cellOf(c, r))));
+    const d = this.featureNames.length, out = new Float32Array(rows.length * d);
+    const nNum = this.numeric.length, nBool = this.boolean.length;
+    cols.forEach((c, j) => {
+      if (j < nNum + nBool) {
+        if (c.kind === 'string') throw new Error(`CSV: the column '${c.name}' is text; the encoder was fitted on ${j < nNum ? 'numbers' : 'booleans'}`);
+        const fill = j < nNum ? this.numericImputer!.statistics![j]! : this.booleanImputer!.statistics![j - nNum]!;
+        const [mean, scale] = j < nNum ? [this.scaler!.mean![j]!, this.scaler!.scale![j]!] : [0, 1];
+        rows.forEach((r, i) => {
+          const v = c.values[r]!;
+          out[i * d + j] = ((Number.isNaN(v) ? fill : v) - mean) / scale;
+        });
+        return;
+      }
+      if (c.kind !== 'string') throw new Error(`CSV: the column '${c.name}' is not text; the encoder was fitted on text`);
+      const t = j - nNum - nBool;
+      const categories = this.encoder!.categories![t]!;
+      const offset = nNum + nBool + this.encoder!.categories!.slice(0, t).reduce((a, k) => a + k.length, 0);
+      const index = new Map(categories.map((v, k) => [v, k]));
+      const fill = index.get(this.categoricalImputer!.statistics![t]!) ?? -1;
+      // Each code's one-hot position (−1: a category not seen in fit, all zeros).
+      const at = Int32Array.from(c.categories, (v) => index.get(v) ?? -1);
+      rows.forEach((r, i) => {
+        const code = c.codes[r]!;
+        const k = code < 0 ? fill : at[code]!;
+        if (k >= 0) out[i * d + offset + k] = 1;
+      });
+    });
+    return out;
   }
 
   /**
@@ -508,6 +541,42 @@ export class TableEncoder {
       boolean.length ? SimpleImputer.fromJSON(json.booleanImputer!) : null,
       categorical.length ? SimpleImputer.fromJSON(json.categoricalImputer!) : null, categorical.length ? OneHotEncoder.fromJSON(json.encoder!) : null);
   }
+}
+
+/** A numeric column's fill (median), mean and scale on `rows`, as SimpleImputer and StandardScaler fit them. */
+function fitNumbers(values: Float64Array, rows: Int32Array): { median: number; mean: number; scale: number } {
+  const all = new Float64Array(rows.length);
+  let n = 0;
+  for (const r of rows) if (!Number.isNaN(values[r]!)) all[n++] = values[r]!;
+  const present = all.subarray(0, n).sort();
+  const m = present.length >> 1;
+  const fill = present.length % 2 ? present[m]! : (present[m - 1]! + present[m]!) / 2;
+  let sum = 0, sq = 0;
+  for (const r of rows) sum += Number.isNaN(values[r]!) ? fill : values[r]!;
+  const mean = sum / rows.length;
+  for (const r of rows) sq += ((Number.isNaN(values[r]!) ? fill : values[r]!) - mean) ** 2;
+  return { median: fill, mean, scale: Math.sqrt(sq / rows.length) || 1 };
+}
+
+/** A boolean column's most frequent value (1 or 0; a tie is 0, the smaller) on `rows`. */
+function mostFrequentBit(values: Float64Array, rows: Int32Array): number {
+  let ones = 0, zeros = 0;
+  for (const r of rows) {
+    if (values[r] === 1) ones++;
+    else if (values[r] === 0) zeros++;
+  }
+  return ones > zeros ? 1 : 0;
+}
+
+/** A text column's fill (most frequent on `rows`; a tie goes to the smallest) and its categories there, sorted. */
+function fitText(c: StringColumn, rows: Int32Array): { fill: string; categories: string[] } {
+  const counts = new Int32Array(c.categories.length);
+  for (const r of rows) if (c.codes[r]! >= 0) counts[c.codes[r]!]!++;
+  let best = -1;
+  counts.forEach((n, k) => {
+    if (n > 0 && (best < 0 || n > counts[best]! || (n === counts[best]! && c.categories[k]! < c.categories[best]!))) best = k;
+  });
+  return { fill: c.categories[best]!, categories: c.categories.filter((_, k) => counts[k]! > 0).sort(compareText) };
 }
 
 /** A number of a column as the file wrote it ('-4e38', not '-4e+38'), where the column kept its spellings. */

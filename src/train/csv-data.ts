@@ -5,8 +5,8 @@
 import { fromValues } from '../creation.js';
 import { TensorDataset } from '../data/dataset.js';
 import { StandardScaler, TableEncoder, compareText, trainTestSplit, writtenAs } from '../data/preprocess.js';
-import { readCsv, type CsvColumn, type CsvTable } from '../data/table.js';
-import type { TrainData } from './trainer.js';
+import { cellValue, readCsv, type CsvColumn, type CsvTable } from '../data/table.js';
+import type { DataInfo, TrainData } from './trainer.js';
 
 export type Task = 'classification' | 'regression';
 
@@ -18,8 +18,15 @@ export interface CsvOptions {
   ignore?: string[];
   /** Text columns with more distinct values are left out unless named in `features` (default 50). */
   maxCategories?: number;
+  /**
+   * What an earlier run of this file learnt (its DataInfo, as a checkpoint saves it): the columns are encoded and
+   * the target scaled with it, never fitted again, so a resumed run trains on exactly the inputs it started on.
+   */
+  learnt?: DataInfo;
 }
 
+/** The share of rows held out for validation unless told. */
+export const CSV_VAL_SPLIT = 0.2;
 /** A classification target needs few distinct values; a numeric column with many is taken as regression. */
 const MAX_AUTO_CLASSES = 20;
 /** More classes than this is not a classification this tool can train. */
@@ -34,7 +41,7 @@ interface Target { task: Task; classes: string[]; values: Float64Array; notes: s
  * values filled in, rows without a target, numeric labels merged).
  */
 export async function csvData(path: string, o: CsvOptions): Promise<TrainData & { notes: string[] }> {
-  const { target: name, features, ignore = [], valSplit = 0.2, seed = 0 } = o;
+  const { target: name, features, ignore = [], valSplit = CSV_VAL_SPLIT, seed = 0 } = o;
   if (features && o.ignore) throw new Error('CSV: give --features (the columns to use) or --ignore (the columns to leave out), not both');
   if (features?.includes(name) || ignore.includes(name)) {
     throw new Error(`CSV: '${name}' is the target; it cannot also be ${features ? 'in --features' : 'in --ignore'}`);
@@ -57,12 +64,19 @@ export async function csvData(path: string, o: CsvOptions): Promise<TrainData & 
   if (train.length === 0) throw tooFew();
   // The columns first (a stray text, a number beyond float32), then what the split and the target allow.
   const inputs: CsvTable = { ...table, columns: table.columns.filter((c) => c !== column) };
-  const { encoder, notes } = TableEncoder.fit(inputs, train, { features, maxCategories: o.maxCategories });
+  const { learnt } = o;
+  if (learnt && JSON.stringify([learnt.task, learnt.classes]) !== JSON.stringify([target.task, target.classes])) {
+    throw new Error(`CSV: the target '${name}' reads otherwise than in the checkpoint's run (${learnt.task}, ${learnt.classes.length} classes); ` +
+      'resume with that run\'s file and columns');
+  }
+  const { encoder, notes } = learnt ? { encoder: TableEncoder.fromJSON(learnt.features!), notes: [] }
+    : TableEncoder.fit(inputs, train, { features, maxCategories: o.maxCategories });
   if (val.length === 0) throw tooFew();
   const classify = target.task === 'classification';
   const outputDim = classify ? target.classes.length : 1;
   if (classify && outputDim < 2) throw new Error(`CSV: the target '${name}' has a single class; nothing to learn`);
-  const scaler = classify ? null : new StandardScaler().fit(Array.from(train, (r) => [target.values[r]!]));
+  const scaler = classify ? null : learnt?.targetScaler ? StandardScaler.fromJSON({ mean: [learnt.targetScaler.mean], scale: [learnt.targetScaler.scale] })
+    : new StandardScaler().fit(Array.from(train, (r) => [target.values[r]!]));
   const make = (rows: Int32Array) => {
     const x = fromValues(encoder.transform(inputs, rows), [rows.length, encoder.featureNames.length]);
     try {
@@ -85,7 +99,7 @@ export async function csvData(path: string, o: CsvOptions): Promise<TrainData & 
   return {
     info: {
       kind: 'csv', task: target.task, inputDim: encoder.featureNames.length, outputDim, classes: target.classes,
-      featureNames: encoder.featureNames, target: name, features: encoder.toJSON(),
+      featureNames: encoder.featureNames, target: name, targetKind: column.kind, features: encoder.toJSON(),
       ...(scaler && { targetScaler: { mean: scaler.mean![0]!, scale: scaler.scale![0]! } }),
     },
     train: trainSet,
@@ -96,7 +110,7 @@ export async function csvData(path: string, o: CsvOptions): Promise<TrainData & 
 
 /** The first row of a column whose value is present, as 'CSV line n'. */
 function firstPresent(table: CsvTable, c: CsvColumn, test: (v: number | string | null) => boolean): number | null {
-  for (let i = 0; i < table.n; i++) if (test(c.values[i]!)) return table.lines[i]!;
+  for (let i = 0; i < table.n; i++) if (test(cellValue(c, i))) return table.lines[i]!;
   return null;
 }
 
@@ -113,7 +127,7 @@ function readTarget(table: CsvTable, c: CsvColumn, task: Task | 'auto'): Target 
     if (!numbers) {
       const line = firstPresent(table, c, (v) => v !== null && !Number.isNaN(v));
       const i = table.lines.indexOf(line!);
-      throw new Error(`CSV line ${line}, column '${c.name}': '${c.kind === 'boolean' ? c.labels[c.values[i]!]! : c.values[i]}' is not a number (regression target)`);
+      throw new Error(`CSV line ${line}, column '${c.name}': '${c.kind === 'boolean' ? c.labels[c.values[i]!]! : cellValue(c, i)}' is not a number (regression target)`);
     }
     const i = c.values.findIndex((v) => Math.abs(v) > FLOAT32_MAX);
     if (i >= 0) {
@@ -125,17 +139,26 @@ function readTarget(table: CsvTable, c: CsvColumn, task: Task | 'auto'): Target 
   if (c.kind === 'boolean') return { task: resolved, classes: [...c.labels], values: c.values, notes: [] };
   if (c.kind === 'string') {
     if (c.distinct > MAX_CLASSES) throw tooManyClasses(c.name, false);
-    const classes = [...new Set(c.values.filter((v): v is string => v !== null))].sort(compareText);
+    // Every category occurs in the column: the classes are the categories, sorted.
+    const classes = [...c.categories].sort(compareText);
     const index = new Map(classes.map((name, k) => [name, k]));
-    return { task: resolved, classes, values: Float64Array.from(c.values, (v) => (v === null ? NaN : index.get(v)!)), notes: [] };
+    const classOf = c.categories.map((name) => index.get(name)!);
+    return { task: resolved, classes, values: Float64Array.from(c.codes, (code) => (code < 0 ? NaN : classOf[code]!)), notes: [] };
   }
-  if (c.spellings === null) throw tooManyClasses(c.name, true);
-  const values = [...c.spellings.keys()].sort((a, b) => a - b);
+  // The column's distinct numbers: its spellings' keys where it kept them (at most 64), else from its values.
+  const values = c.spellings ? [...c.spellings.keys()].sort((a, b) => a - b) : distinctNumbers(c.values);
+  if (values.length > MAX_CLASSES) throw tooManyClasses(c.name, true);
   const index = new Map(values.map((v, k) => [v, k]));
   return {
     task: resolved, classes: values.map(String), values: c.values.map((v) => (Number.isNaN(v) ? NaN : index.get(v)!)),
-    notes: spellingNotes(c.name, values, c.spellings),
+    notes: c.spellings ? spellingNotes(c.name, values, c.spellings) : [],
   };
+}
+
+/** The distinct numbers of a column, ascending (missing ones not counted; −0 is 0). */
+function distinctNumbers(values: Float64Array): number[] {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort();
+  return Array.from(sorted.filter((v, i) => i === 0 || v !== sorted[i - 1]));
 }
 
 function tooManyClasses(name: string, numeric: boolean): Error {

@@ -125,6 +125,10 @@ function readDescription(text: string, path: string, api: string): { description
   if (data.kind === 'csv') {
     if (!strings(data.featureNames) || (data.featureNames as string[]).length !== d) bad('feature names');
     if (data.target !== undefined && typeof data.target !== 'string') bad(`target ${describe(data.target)}`);
+    const kind = data.targetKind;
+    if (kind !== undefined && !(kind === 'number' || kind === 'string' || (kind === 'boolean' && (data.classes as string[]).length === 2))) {
+      bad(`target kind ${describe(kind)}`);
+    }
     if (data.features !== undefined) {
       let encoder: TableEncoder;
       try {

@@ -118,6 +118,11 @@ export interface DataInfo {
   featureNames?: string[];
   /** A CSV's target column. */
   target?: string;
+  /**
+   * How the target column was read: numbers, text, or booleans (true/false, yes/no in any case), whose classes are
+   * their words for false and true as the training file wrote them: predict reads a truth written 'TRUE' as 'true'.
+   */
+  targetKind?: 'number' | 'boolean' | 'string';
   /** A CSV's columns and what was learnt about them (fills, scaling, categories): TableEncoder's JSON. */
   features?: TableEncoderJSON;
   /** Regression on a CSV: the model predicts (target − mean) / scale; predictions and metrics are in the target's units. */
@@ -371,12 +376,13 @@ export class Trainer {
     });
   }
 
-  checkpointBytes(): Uint8Array {
+  /** The run's state as checkpoint bytes; `more` is saved beside it (the CLI's record of a CSV run's file and columns). */
+  checkpointBytes(more: Record<string, unknown> = {}): Uint8Array {
     return checkpointToBytes({
       model: this.model, optimizer: this.optimizer, scheduler: this.scheduler ?? undefined, step: this.epoch,
       generators: this.generators(),
       extra: {
-        config: this.config, batchInEpoch: this.batchInEpoch, epochStartState: this.epochStartState, history: this.history,
+        ...more, config: this.config, batchInEpoch: this.batchInEpoch, epochStartState: this.epochStartState, history: this.history,
         // A table's model inputs: the same widths from other columns would load, and train on the wrong features.
         ...(this.data.info.featureNames && { featureNames: this.data.info.featureNames }),
       },
@@ -433,9 +439,14 @@ export class Trainer {
 
   /** The configuration stored in a checkpoint (to rebuild a trainer before restore()); validated. */
   static configOf(bytes: Uint8Array): TrainConfig {
+    return configFrom(Trainer.extraOf(bytes).config);
+  }
+
+  /** What checkpointBytes saved beside the weights: the configuration, the progress and the caller's `more`. */
+  static extraOf(bytes: Uint8Array): Record<string, unknown> {
     const { extra } = readCheckpoint(bytes).meta;
     if (!isPlainObject(extra) || !Object.hasOwn(extra, 'config')) throw new Error('resume: the checkpoint was not written by wasmgrad train');
-    return configFrom(extra.config);
+    return extra;
   }
 
   dispose(): void {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataLoader, keep, loadDigits, memory, tensor, TensorDataset } from '../../src/index.js';
 import { classLabel } from '../../src/data/csv.js';
-import { readCsv, TableBuilder } from '../../src/data/table.js';
+import { cellValue, MAX_SPELLINGS, readCsv, TableBuilder, type NumberColumn, type StringColumn } from '../../src/data/table.js';
 import { BACKENDS, useBackend } from '../helpers/api.js';
 
 describe('embedded digits', () => {
@@ -75,10 +75,39 @@ describe('CSV tables', () => {
   it('types columns as numbers, booleans or text, missing cells as NaN or null', () => {
     const t = tableOf('a,b,flag,kind\n1,NA,yes,cat\n2,20,No,\n3,?,YES,dog\n');
     expect(t.columns.map((c) => [c.name, c.kind, c.missing])).toEqual([['a', 'number', 0], ['b', 'number', 2], ['flag', 'boolean', 0], ['kind', 'string', 1]]);
-    expect(Array.from(t.columns[1]!.values as Float64Array)).toEqual([NaN, 20, NaN]);
+    expect(Array.from((t.columns[1] as NumberColumn).values)).toEqual([NaN, 20, NaN]);
     expect(t.columns[2]).toMatchObject({ labels: ['No', 'yes'] });
-    expect(Array.from(t.columns[2]!.values as Float64Array)).toEqual([1, 0, 1]);
-    expect(t.columns[3]!.values).toEqual(['cat', null, 'dog']);
+    expect(Array.from((t.columns[2] as NumberColumn).values)).toEqual([1, 0, 1]);
+    expect(t.columns[3]).toMatchObject({ categories: ['cat', 'dog'], distinct: 2 });
+    expect(Array.from((t.columns[3] as StringColumn).codes)).toEqual([0, -1, 1]);
+    expect([0, 1, 2].map((i) => cellValue(t.columns[3]!, i))).toEqual(['cat', null, 'dog']);
+    expect([0, 1, 2].map((i) => cellValue(t.columns[2]!, i))).toEqual([1, 0, 1]);
+  });
+
+  it('text is kept as codes into categories; numbers among the texts become categories named by value', () => {
+    const t = tableOf('x\n1.0\nb\n?\na\n2\nb\n01\n');
+    const c = t.columns[0] as StringColumn;
+    expect([c.kind, c.categories, Array.from(c.codes), c.distinct]).toEqual(['string', ['b', 'a', '1', '2'], [2, 0, -1, 1, 3, 0, 2], 4]);
+    expect(c.codes).toBeInstanceOf(Int32Array);
+    expect(Array.from({ length: t.n }, (_, i) => cellValue(c, i))).toEqual(['1', 'b', null, 'a', '2', 'b', '1']);
+  });
+
+  it('a column keeps how its numbers were written only up to 64 distinct numbers (labels), not a dictionary of every number', () => {
+    const column = (distinct: number) => tableOf(`x
+${Array.from({ length: 200 }, (_, i) => `${i % distinct}.0`).join('\n')}\n`).columns[0] as NumberColumn;
+    expect(column(MAX_SPELLINGS).spellings?.size).toBe(64);
+    expect(column(MAX_SPELLINGS).spellings?.get(3)).toEqual(new Set(['3.0']));
+    expect(column(MAX_SPELLINGS + 1).spellings).toBeNull();
+    expect(column(MAX_SPELLINGS + 1).values).toBeInstanceOf(Float64Array);
+  });
+
+  it('columns longer than a chunk (64K rows) are read whole, in order', () => {
+    const n = 70_000;
+    const t = tableOf(`a,b
+${Array.from({ length: n }, (_, i) => `${i},${i % 2 ? 'odd' : 'even'}`).join('\n')}\n`);
+    const [a, b] = t.columns as [NumberColumn, StringColumn];
+    expect([t.n, a.values.length, b.codes.length, t.lines.length]).toEqual([n, n, n, n]);
+    expect([a.values[65_535], a.values[65_536], a.values[n - 1], cellValue(b, n - 1), t.lines[n - 1]]).toEqual([65_535, 65_536, n - 1, 'odd', n + 1]);
   });
 
   it('duplicate column names (after trimming) are an error naming them and their positions', () => {
@@ -93,7 +122,7 @@ describe('CSV tables', () => {
     const t = await readCsv(join(dir, 'd.csv'), { ignore: ['b'] });
     expect(t.n).toBe(5000);
     expect(t.columns.map((c) => c.name)).toEqual(['a', 'y']);
-    expect((t.columns[0]!.values as Float64Array)[4999]).toBe(4999);
+    expect((t.columns[0] as NumberColumn).values[4999]).toBe(4999);
     expect((await readCsv(join(dir, 'd.csv'), { columns: ['y', 'a'] })).columns.map((c) => c.kind)).toEqual(['string', 'number']);
     await expect(readCsv(join(dir, 'd.csv'), { columns: ['zz'] })).rejects.toThrow("CSV: no column 'zz'; the columns are: a, b, y");
     await expect(readCsv(join(dir, 'missing.csv'))).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });

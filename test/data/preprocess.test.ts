@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  init, noGrad, OneHotEncoder, oneHot, readCsv, SimpleImputer, StandardScaler, TableEncoder, tensor, tidy, trainTestSplit, type CsvTable,
+  cellValue, init, noGrad, OneHotEncoder, oneHot, readCsv, SimpleImputer, StandardScaler, TableEncoder, tensor, tidy, trainTestSplit, type CsvTable,
 } from '../../src/index.js';
 import { csvData } from '../../src/train/csv-data.js';
 import { DEFAULTS, Trainer } from '../../src/train/trainer.js';
@@ -113,6 +113,28 @@ describe('TableEncoder', () => {
     expect(() => TableEncoder.fromJSON({ ...encoder.toJSON(), scaler: null })).toThrow("TableEncoder: invalid JSON: the numeric columns' statistics");
   });
 
+  it('fitted column by column on the typed columns, it learns and encodes what the transformers do on rows of values', async () => {
+    // Numbers, booleans and text with missing cells, on a random subset of rows.
+    const lines = Array.from({ length: 300 }, (_, i) => [(i * 37) % 101 === 0 ? 'NA' : ((i * 7919) % 97) / 7,
+      i % 13 === 0 ? '' : (i * 31) % 5 > 1 ? 'yes' : 'no', i % 17 === 0 ? '?' : ['red', 'blue', 'green', 'mauve', 'teal'][(i * 11) % 5]!,
+      ((i * 13) % 41) - 20].join(','));
+    const t = await readCsv(file('many.csv', `n,b,s,m\n${lines.join('\n')}\n`));
+    const rows = trainTestSplit(t.n, { testSize: 0.3, seed: 2 }).train;
+    const { encoder } = TableEncoder.fit(t, rows);
+    const values = (names: string[], at: Int32Array) => Array.from(at, (r) => names.map((n) => cellValue(t.columns.find((c) => c.name === n)!, r)));
+    const numeric = new SimpleImputer().fit(values(['n', 'm'], rows) as number[][]);
+    const scaler = new StandardScaler().fit(numeric.transform(values(['n', 'm'], rows) as number[][]));
+    const bool = new SimpleImputer({ strategy: 'mostFrequent' }).fit(values(['b'], rows) as number[][]);
+    const text = new SimpleImputer<string>({ strategy: 'mostFrequent' }).fit(values(['s'], rows) as string[][]);
+    const onehot = new OneHotEncoder().fit(text.transform(values(['s'], rows) as string[][]));
+    expect(encoder.toJSON()).toEqual({
+      numeric: ['n', 'm'], boolean: [{ name: 'b', labels: ['no', 'yes'] }], categorical: ['s'], numericImputer: numeric.toJSON(),
+      scaler: scaler.toJSON(), booleanImputer: bool.toJSON(), categoricalImputer: text.toJSON(), encoder: onehot.toJSON(),
+    });
+    const everyRow = all(t.n);
+    expect(encoder.transform(t, everyRow)).toEqual(encoder.encode(values(encoder.columns, everyRow)));
+  });
+
   it('features: exactly the columns named, text of any cardinality included', () => {
     const { encoder, notes } = TableEncoder.fit(table, all(4), { features: ['id', 'age'], maxCategories: 2 });
     expect(encoder.featureNames).toEqual(['age', 'id=a1', 'id=a2', 'id=a3', 'id=a4']);
@@ -182,6 +204,16 @@ describe('csvData: a CSV as the trainer takes it', () => {
     expect(d.info.classes).toEqual(['0', '1', '2.5']);
     expect(d.notes).toContain("the target 'y' has numeric labels: each number is one class, named in its shortest form: " +
       '0 (written -0, 0), 1 (written 01, 1, 1.0), 2.5 (written +2.5, 2.50)');
+    d.train.dispose();
+    d.test.dispose();
+  });
+
+  it('a numeric target of more distinct numbers than a column keeps spellings for: classes by value, no note', async () => {
+    await init({ build: 'simd' });
+    const d = await csvData(file('hundred.csv', `x,y\n${Array.from({ length: 300 }, (_, i) => `${i},${(i * 7) % 100}.0`).join('\n')}\n`),
+      { target: 'y', task: 'classification' });
+    expect(d.info.classes).toEqual(Array.from({ length: 100 }, (_, k) => String(k)));
+    expect(d.notes).toEqual([]);
     d.train.dispose();
     d.test.dispose();
   });
