@@ -42,6 +42,8 @@
 // @ts-ignore: decorator
 @inline const TANH_SPLIT: f32 = 0.5493;
 // @ts-ignore: decorator
+@inline const TANH_CLAMP: f32 = 20.0;
+// @ts-ignore: decorator
 @inline const T0: f32 = -0.33333316445350647;
 // @ts-ignore: decorator
 @inline const T1: f32 = 0.13332560658454895;
@@ -58,7 +60,7 @@
 // @ts-ignore: decorator
 @inline const ROUNDER: f32 = 12582912.0;
 // @ts-ignore: decorator
-@inline const EXP_FAST: f32 = 87.5;
+@inline const EXP_FAST: f32 = 86.5;
 
 // V8 rematerializes every v128.const inside the loop that uses it (3 instructions each); the vector constants are
 // loaded from this table instead (one load each, off the arithmetic ports). Order: see the K_* indices.
@@ -72,14 +74,15 @@
   T4, T4, T4, T4, T3, T3, T3, T3, T2, T2, T2, T2, T1, T1, T1, T1, T0, T0, T0, T0,
   TANH_SPLIT, TANH_SPLIT, TANH_SPLIT, TANH_SPLIT, 2.0, 2.0, 2.0, 2.0,
   ROUNDER + 254, ROUNDER + 254, ROUNDER + 254, ROUNDER + 254,
-  ROUNDER + 127, ROUNDER + 127, ROUNDER + 127, ROUNDER + 127, EXP_FAST, EXP_FAST, EXP_FAST, EXP_FAST,
+  EXP_FAST, EXP_FAST, EXP_FAST, EXP_FAST,
+  TANH_CLAMP, TANH_CLAMP, TANH_CLAMP, TANH_CLAMP,
 ], 16);
 // @ts-ignore: decorator
 @inline const K_ROUNDER_254 = 19;
 // @ts-ignore: decorator
-@inline const K_ROUNDER_127 = 20;
+@inline const K_EXP_FAST = 20;
 // @ts-ignore: decorator
-@inline const K_EXP_FAST = 21;
+@inline const K_TANH_CLAMP = 21;
 /** 0x7fffffff in four lanes: AND with it is abs (V8 rebuilds f32x4.abs's mask at every use). */
 // @ts-ignore: decorator
 @lazy const ABS_MASK = memory.data<i32>([0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff], 16);
@@ -131,22 +134,53 @@
 @inline function expReduced_v(x: v128, t: v128, rounder: v128): v128 {
   const nf = f32x4.sub(t, rounder);
   const r = madd(nf, vconst(K_NEG_LN2_LO), madd(nf, vconst(K_NEG_LN2_HI), x));
-  let q = madd(vconst(K_Q4), r, vconst(K_Q4 + 1));
-  q = madd(q, r, vconst(K_Q4 + 2));
-  q = madd(q, r, vconst(K_Q4 + 3));
-  q = madd(q, r, vconst(K_Q4 + 4));
-  return f32x4.add(vconst(K_ONE), madd(f32x4.mul(r, r), q, r));
+  // q by Estrin's scheme: three multiply-adds deep after r² instead of Horner's four (exp is latency-bound).
+  const r2 = f32x4.mul(r, r);
+  const lo = madd(vconst(K_Q4 + 3), r, vconst(K_Q4 + 4));
+  const hi = madd(vconst(K_Q4 + 1), r, vconst(K_Q4 + 2));
+  const q = madd(madd(vconst(K_Q4), r2, hi), r2, lo);
+  return f32x4.add(vconst(K_ONE), madd(r2, q, r));
+}
+
+/** Whether some lane of x needs exp's wide form: |x| > 86.5, ±Infinity or NaN (the bits compared as integers). */
+// @ts-ignore: decorator
+@inline function expNeedsWide(x: v128): v128 {
+  return i32x4.gt_s(v128.and(x, v128.load(ABS_MASK)), vconst(K_EXP_FAST));
+}
+
+/**
+ * e^x for |x| ≤ 86.5: n ∈ [−125, 125], so p·2^n is normal and the scaling is an integer add of n (t's low bits)
+ * to p's exponent field — exactly the product, but off the floating-point multiply ports.
+ */
+// @ts-ignore: decorator
+@inline function expFast_v(x: v128): v128 {
+  const rounder = vconst(K_ROUNDER);
+  const t = madd(x, vconst(K_LOG2E), rounder);
+  return i32x4.add(expReduced_v(x, t, rounder), i32x4.shl(t, 23));
 }
 
 /** e^x in four f32 lanes (≤ 1 ulp). */
 // @ts-ignore: decorator
 @inline export function exp_v(x: v128): v128 {
-  // 2^n is one exponent field while |x| ≤ 87.5 (n ∈ [−126, 127]); beyond (and ±Infinity), the wide form.
-  if (v128.any_true(f32x4.gt(v128.and(x, v128.load(ABS_MASK)), vconst(K_EXP_FAST)))) return expWide_v(x);
-  const rounder = vconst(K_ROUNDER_127);
-  const t = madd(x, vconst(K_LOG2E), rounder);
-  const p = expReduced_v(x, t, rounder);
-  return f32x4.mul(p, i32x4.shl(t, 23)); // t's low bits hold n + 127; NaN lanes stay NaN (p is NaN)
+  return v128.any_true(expNeedsWide(x)) ? expWide_v(x) : expFast_v(x);
+}
+
+/**
+ * e^x of two vectors, stored at dst and dst + 16: one test for both, then two independent chains in straight-line
+ * code the CPU overlaps (exp is latency-bound). Same bits as exp_v on each.
+ */
+// @ts-ignore: decorator
+@inline export function expPair_v(x0: v128, x1: v128, dst: usize): void {
+  let e0: v128, e1: v128;
+  if (v128.any_true(v128.or(expNeedsWide(x0), expNeedsWide(x1)))) {
+    e0 = expWide_v(x0);
+    e1 = expWide_v(x1);
+  } else {
+    e0 = expFast_v(x0);
+    e1 = expFast_v(x1);
+  }
+  v128.store(dst, e0);
+  v128.store(dst, e1, 16);
 }
 
 /**
@@ -174,11 +208,11 @@ function expWide_v(x: v128): v128 {
   const t = x * LOG2E + ROUNDER;
   const nf = t - ROUNDER;
   const r = (x + nf * -LN2_HI) + nf * -LN2_LO;
-  let q = Q4 * r + Q3;
-  q = q * r + Q2;
-  q = q * r + Q1;
-  q = q * r + Q0;
-  const p: f32 = 1.0 + (r + (r * r) * q);
+  const r2 = r * r;
+  const lo = Q1 * r + Q0;
+  const hi = Q3 * r + Q2;
+  const q = (Q4 * r2 + hi) * r2 + lo;
+  const p: f32 = 1.0 + (r2 * q + r);
   const n = reinterpret<i32>(t) - reinterpret<i32>(ROUNDER);
   const n1 = n >> 1;
   const n2 = n - n1;
@@ -189,10 +223,9 @@ function expWide_v(x: v128): v128 {
 // z = e^{−|x|} ∈ (0, 1]; σ(x) = 1/(1+z) for x ≥ 0 and z/(1+z) for x < 0: never overflows, and keeps full
 // relative accuracy in the left tail (subnormal results included).
 
-/** σ(x) = 1/(1+e^{−x}) in four f32 lanes (≤ 2 ulp). */
+/** σ(x) from z = e^{−|x|} in four lanes. */
 // @ts-ignore: decorator
-@inline export function sigmoid_v(x: v128): v128 {
-  const z = exp_v(f32x4.neg(f32x4.abs(x)));
+@inline function sigmoidFrom_v(x: v128, z: v128): v128 {
   const one = vconst(K_ONE);
   const num = v128.bitselect(one, z, f32x4.ge(x, f32x4.splat(0.0)));
   // 1 + z = s + t exactly (Fast2Sum, 1 ≥ z); num/(s + t) ≈ q − q·t/s removes the rounding of 1 + z.
@@ -200,6 +233,35 @@ function expWide_v(x: v128): v128 {
   const t = f32x4.add(f32x4.sub(one, s), z);
   const q = f32x4.div(num, s);
   return f32x4.sub(q, f32x4.div(f32x4.mul(q, t), s));
+}
+
+/** −|x| in four lanes (OR-ing the sign bit). */
+// @ts-ignore: decorator
+@inline function negAbs_v(x: v128): v128 {
+  return v128.or(x, i32x4.splat(0x80000000));
+}
+
+/** σ(x) = 1/(1+e^{−x}) in four f32 lanes (≤ 2 ulp). */
+// @ts-ignore: decorator
+@inline export function sigmoid_v(x: v128): v128 {
+  return sigmoidFrom_v(x, exp_v(negAbs_v(x)));
+}
+
+/** σ of two vectors, stored at dst and dst + 16, their exps overlapped as in expPair_v. Same bits as sigmoid_v. */
+// @ts-ignore: decorator
+@inline export function sigmoidPair_v(x0: v128, x1: v128, dst: usize): void {
+  const n0 = negAbs_v(x0);
+  const n1 = negAbs_v(x1);
+  let z0: v128, z1: v128;
+  if (v128.any_true(v128.or(expNeedsWide(n0), expNeedsWide(n1)))) {
+    z0 = expWide_v(n0);
+    z1 = expWide_v(n1);
+  } else {
+    z0 = expFast_v(n0);
+    z1 = expFast_v(n1);
+  }
+  v128.store(dst, sigmoidFrom_v(x0, z0));
+  v128.store(dst, sigmoidFrom_v(x1, z1), 16);
 }
 
 /** σ(x) (f32), the scalar twin of sigmoid_v. */
@@ -215,8 +277,10 @@ function expWide_v(x: v128): v128 {
 
 // ---- tanh (f32) ------------------------------------------------------------------------------------------------
 // |x| < atanh(½): tanh x = x + x³·P(x²), P of degree 4 fitted here (relative error ≤ 0.04 ulp);
-// otherwise tanh|x| = 1 − 2/(e^{2|x|} + 1) (≥ ½, so the subtraction loses nothing); both on |x|, then x's sign
-// is copied onto the result (so tanh(−0) = −0).
+// otherwise tanh|x| = 1 − 2/(e^{2|x|} + 1) (≥ ½, so the subtraction loses nothing), with 2|x| clamped at 20:
+// tanh rounds to 1 from |x| ≈ 9.01 on, and e^20 keeps exp on its fast form, so tanh_v has no branch and the
+// kernel's two vectors per iteration run as two overlapping chains. Both on |x|, then x's sign is copied onto the
+// result (so tanh(−0) = −0).
 
 /** tanh(x) in four f32 lanes (≤ 2 ulp). */
 // @ts-ignore: decorator
@@ -228,10 +292,10 @@ function expWide_v(x: v128): v128 {
   p = madd(p, s, vconst(K_T4 + 3));
   p = madd(p, s, vconst(K_T4 + 4));
   const small = madd(f32x4.mul(a, s), p, a);
-  const e = exp_v(f32x4.add(a, a));
+  const e = expFast_v(f32x4.pmin(f32x4.add(a, a), vconst(K_TANH_CLAMP))); // pmin keeps NaN
   const one = vconst(K_ONE);
   const large = f32x4.sub(one, f32x4.div(vconst(K_TWO), f32x4.add(e, one)));
-  const t = v128.bitselect(small, large, f32x4.lt(a, vconst(K_TANH_SPLIT)));
+  const t = v128.bitselect(large, small, f32x4.ge(a, vconst(K_TANH_SPLIT))); // NaN takes small: large is not NaN
   return v128.or(t, v128.and(x, i32x4.splat(0x80000000))); // t ≥ 0 (or NaN): OR-ing x's sign bit is copysign
 }
 
@@ -248,7 +312,8 @@ function expWide_v(x: v128): v128 {
     p = p * s + T0;
     t = a + (a * s) * p;
   } else {
-    const e = exp_s(a + a);
+    const a2 = a + a;
+    const e = exp_s(a2 > TANH_CLAMP ? TANH_CLAMP : a2);
     t = 1.0 - 2.0 / (e + 1.0);
   }
   return reinterpret<f32>(reinterpret<u32>(t) | (reinterpret<u32>(x) & 0x80000000));

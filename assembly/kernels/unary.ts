@@ -4,8 +4,10 @@ import {
   NEG, ABS, EXP, LOG, SQRT, SQUARE, RELU, LEAKY_RELU, SIGMOID, TANH, GELU, SOFTPLUS, SIGN, RECIPROCAL, SIN, COS, FLOOR,
 } from './codes';
 import {
-  exp_v, exp_s, sigmoid_v, sigmoid_s, tanh_v, tanh_s, gelu_v, gelu_s, geluGrad_v, geluGrad_s, softplus64,
+  exp_v, exp_s, expPair_v, sigmoid_v, sigmoid_s, sigmoidPair_v, tanh_v, tanh_s, gelu_v, gelu_s, geluGrad_v, geluGrad_s,
+  softplus64,
 } from './math';
+import { loadTail, storeTail } from './tail';
 
 /**
  * Ops evaluated one element at a time in f64 (no SIMD form). sin and cos use the standard library's f64 functions
@@ -72,13 +74,23 @@ import {
       const o = <usize>i << 2;
       const v0 = v128.load(x + o);
       const v1 = v128.load(x + o, 16);
-      v128.store(out + o, unaryV(op, v0, alpha));
-      v128.store(out + o, unaryV(op, v1, alpha), 16);
+      // exp and sigmoid test both vectors' range at once, then run two straight-line chains (see expPair_v)
+      if (op == EXP) expPair_v(v0, v1, out + o);
+      else if (op == SIGMOID) sigmoidPair_v(v0, v1, out + o);
+      else {
+        v128.store(out + o, unaryV(op, v0, alpha));
+        v128.store(out + o, unaryV(op, v1, alpha), 16);
+      }
     }
-    for (; i + 4 <= n; i += 4) {
+    // the last 1–7 elements, a partial vector last (one inlined copy of the op serves both)
+    for (; i < n; i += 4) {
       const o = <usize>i << 2;
-      v128.store(out + o, unaryV(op, v128.load(x + o), alpha));
+      const k = n - i;
+      const y = unaryV(op, k >= 4 ? v128.load(x + o) : loadTail(x + o, k), alpha);
+      if (k >= 4) v128.store(out + o, y);
+      else storeTail(out + o, y, k);
     }
+    return;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -159,10 +171,15 @@ export function unary_f32(op: i32, x: usize, out: usize, n: i32, alpha: f64): vo
       v128.store(dx + o, g0);
       v128.store(dx + o, g1, 16);
     }
-    for (; i + 4 <= n; i += 4) {
+    for (; i < n; i += 4) { // the last 1–7 elements, a partial vector last, as in unaryLoop
       const o = <usize>i << 2;
-      v128.store(dx + o, gradV(op, v128.load(saved + o), v128.load(dy + o), alpha));
+      const k = n - i;
+      const full = k >= 4;
+      const g = gradV(op, full ? v128.load(saved + o) : loadTail(saved + o, k), full ? v128.load(dy + o) : loadTail(dy + o, k), alpha);
+      if (full) v128.store(dx + o, g);
+      else storeTail(dx + o, g, k);
     }
+    return;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
