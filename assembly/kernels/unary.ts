@@ -4,7 +4,7 @@ import {
   NEG, ABS, EXP, LOG, SQRT, SQUARE, RELU, LEAKY_RELU, SIGMOID, TANH, GELU, SOFTPLUS, SIGN, RECIPROCAL, SIN, COS, FLOOR,
 } from './codes';
 import {
-  exp_v, exp_s, expPair_v, sigmoid_v, sigmoid_s, sigmoidPair_v, tanh_v, tanh_s, gelu_v, gelu_s, geluGrad_v, geluGrad_s,
+  exp_v, exp_s, expPair_v, log_v, log_s, sigmoid_v, sigmoid_s, sigmoidPair_v, tanh_v, tanh_s, gelu_v, gelu_s, geluGrad_v, geluGrad_s,
   softplus64,
 } from './math';
 import { loadTail, storeTail } from './tail';
@@ -15,7 +15,7 @@ import { loadTail, storeTail } from './tail';
  */
 // @ts-ignore: decorator
 @inline function scalarOnly(op: i32): bool {
-  return op == LOG || op == SOFTPLUS || op == SIN || op == COS;
+  return op == SOFTPLUS || op == SIN || op == COS;
 }
 
 // @ts-ignore: decorator
@@ -24,7 +24,7 @@ import { loadTail, storeTail } from './tail';
     case NEG: return -x;
     case ABS: return abs<f32>(x);
     case EXP: return exp_s(x);
-    case LOG: return <f32>Math.log(<f64>x);
+    case LOG: return log_s(x);
     case SQRT: return sqrt<f32>(x);
     case SQUARE: return x * x;
     case RELU: return x < 0 ? 0 : x; // as f32x4.pmax(x, 0): NaN and −0 pass through
@@ -49,6 +49,7 @@ import { loadTail, storeTail } from './tail';
     case NEG: return f32x4.neg(x);
     case ABS: return f32x4.abs(x);
     case EXP: return exp_v(x);
+    case LOG: return log_v(x);
     case SQRT: return f32x4.sqrt(x);
     case SQUARE: return f32x4.mul(x, x);
     case RELU: return f32x4.pmax(x, zero);
@@ -61,7 +62,7 @@ import { loadTail, storeTail } from './tail';
       return v128.bitselect(s, x, f32x4.eq(x, x));
     }
     case FLOOR: return f32x4.floor(x);
-    default: return f32x4.div(one, x); // RECIPROCAL (LOG, SOFTPLUS, SIN, COS never take the SIMD path)
+    default: return f32x4.div(one, x); // RECIPROCAL (SOFTPLUS, SIN, COS never take the SIMD path)
   }
 }
 
