@@ -1,21 +1,27 @@
 // Elementary functions for the kernels. Not exported from the module (assembly/index.ts does not re-export this
 // file): only the kernels call them.
 //
-// f32 exp, sigmoid, tanh come in two forms that perform the same IEEE operations in the same order: a v128 form
-// (four lanes) and a scalar twin for tails and for the scalar build, so an element's value does not depend on its
-// position or on the build (except in the relaxed build, whose v128 form may fuse multiply-adds: see madd).
-// Maximum error measured over all 2^32 float32 inputs against the exact value (f64 exp / tanh, rounding error
-// of the reference < 1e-16), subnormal outputs, ±Inf and NaN included: exp 0.99 ulp, sigmoid 1.97 ulp,
-// tanh 1.46 ulp (simd and scalar builds, bit-identical to each other); relaxed build with fused multiply-adds:
-// exp 1.01, sigmoid 1.97, tanh 1.46 ulp.
+// f32 exp, log, sigmoid, tanh come in two forms that perform the same IEEE operations in the same order: a v128 form
+// (four lanes) and a scalar twin for the scalar build, so an element's value does not depend on the build (except
+// in the relaxed build, whose v128 form may fuse multiply-adds: see madd). In the SIMD builds the kernels compute
+// tails (n not a multiple of 4) with the v128 form on a partial vector (tail.ts), so an element's value does not
+// depend on its position either.
+// Maximum error against the exact value (f64 exp / log / tanh, rounding error of the reference < 1e-16), measured
+// over every 13th float32 bit pattern (330M inputs, every binade, subnormal outputs, ±Inf and NaN included): exp
+// 0.989 ulp, log 0.814, sigmoid 1.93, tanh 1.43 (simd and scalar builds, bit-identical to each other); relaxed
+// build with fused multiply-adds: exp 1.007, log 0.814, sigmoid 1.93, tanh 1.45, and at most 1 ulp (exp, log) /
+// 3 ulp (sigmoid) / 2 ulp (tanh) from the simd build's result.
 //
 // GELU (through Φ, the normal CDF; see its section) and softplus are computed in f64 and rounded once to f32.
 
 // ---- exp (f32) -------------------------------------------------------------------------------------------------
 // x = n·ln2 + r with n = round(x·log2 e), |r| ≤ ln2/2 (Cody–Waite: ln2 = LN2_HI + LN2_LO, n·LN2_HI exact);
 // e^r = 1 + r + r²·q(r), q a degree-4 polynomial fitted here for relative error ≤ 0.07 ulp on that interval
-// (weighted least squares at Chebyshev nodes against 40-digit e^r); 2^n is applied as 2^(n>>1)·2^(n−(n>>1)) so a
-// subnormal result is rounded once. Inputs are clamped to [−104, 88.8]: e^−104 rounds to 0, e^88.8 overflows.
+// (weighted least squares at Chebyshev nodes against 40-digit e^r), evaluated by Estrin's scheme (exp is
+// latency-bound: three multiply-adds deep after r² instead of four). For |x| ≤ 86.5 (the common case) 2^n is added
+// to the result's exponent field; beyond, 2^n is applied as 2^(n>>1)·2^(n−(n>>1)) so a subnormal result is rounded
+// once, with inputs clamped to [−104, 88.8]: e^−104 rounds to 0, e^88.8 overflows. The kernels take two or four
+// vectors at a time (expPair_v, expQuad_v): one range test for all, then independent chains the CPU overlaps.
 
 // @ts-ignore: decorator
 @inline const EXP_LO: f32 = -104.0;
@@ -219,6 +225,31 @@
   }
   v128.store(dst, e0);
   v128.store(dst, e1, 16);
+}
+
+/** e^x of four vectors at src (64 bytes) into dst: expPair_v's scheme with four chains (fewer loads and tests). */
+// @ts-ignore: decorator
+@inline export function expQuad_v(src: usize, dst: usize): void {
+  const x0 = v128.load(src);
+  const x1 = v128.load(src, 16);
+  const x2 = v128.load(src, 32);
+  const x3 = v128.load(src, 48);
+  let e0: v128, e1: v128, e2: v128, e3: v128;
+  if (v128.any_true(v128.or(v128.or(expNeedsWide(x0), expNeedsWide(x1)), v128.or(expNeedsWide(x2), expNeedsWide(x3))))) {
+    e0 = expWide_v(x0);
+    e1 = expWide_v(x1);
+    e2 = expWide_v(x2);
+    e3 = expWide_v(x3);
+  } else {
+    e0 = expFast_v(x0);
+    e1 = expFast_v(x1);
+    e2 = expFast_v(x2);
+    e3 = expFast_v(x3);
+  }
+  v128.store(dst, e0);
+  v128.store(dst, e1, 16);
+  v128.store(dst, e2, 32);
+  v128.store(dst, e3, 48);
 }
 
 /**

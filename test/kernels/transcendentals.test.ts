@@ -4,7 +4,7 @@
 // kernels switch method: exp's fast-form limit ±86.5, its overflow (88.72) and underflow (−103.97) thresholds, tanh's
 // 0.5493 and its clamp at 10, log's √½ and √2 (the mantissa reduction's edges), gelu's √2 and 14.849 (z = 1 and
 // 10.5), the subnormals, ±0, ±Infinity and NaN. Each op's maximum error in ulps is printed and checked against its
-// bound (float32 ulps of the exact value: exp 1.02, log 0.8, sigmoid 2, tanh 1.5, gelu and gelu′ 0.53 — gelu is
+// bound (float32 ulps of the exact value: exp 1.02, log 0.85, sigmoid 2, tanh 1.5, gelu and gelu′ 0.53 — gelu is
 // evaluated in float64 and rounded once).
 // Then across builds and positions: the simd and scalar builds give the same bits (the scalar twins perform the
 // vector forms' IEEE operations in the same order), the relaxed build (fused multiply-adds) stays within a bound of
@@ -59,8 +59,8 @@ const grad = (op: UnaryGradOp) => (b: Backend, x: Float32Array) =>
 
 const ROWS: Row[] = [
   { op: 'exp', bound: 1.02, relaxedBound: 1, exact: Math.exp, run: unary('exp') },
-  { op: 'log', bound: 0.8, relaxedBound: 1, exact: Math.log, run: unary('log') },
-  { op: 'sigmoid', bound: 2, relaxedBound: 2, exact: sigmoid, run: unary('sigmoid') },
+  { op: 'log', bound: 0.85, relaxedBound: 1, exact: Math.log, run: unary('log') },
+  { op: 'sigmoid', bound: 2, relaxedBound: 3, exact: sigmoid, run: unary('sigmoid') },
   { op: 'tanh', bound: 1.5, relaxedBound: 2, exact: Math.tanh, run: unary('tanh') },
   { op: 'gelu', bound: 0.53, relaxedBound: 1, exact: gelu, run: unary('gelu') },
   { op: 'gelu′ (dy = 1)', bound: 0.53, relaxedBound: 1, exact: geluDerivative, run: grad('gelu') },
