@@ -38,9 +38,9 @@ export interface Report {
 const NOTES: Partial<Record<Group, string>> = {
   matmul: 'Storage as in the case name: A is [k,m] when transposed (T), B is [n,k]; tfjs runs tf.matMul(a, b, transposeA, ' +
     'transposeB) on the same layouts. tfjs-wasm hands only non-transposed products to XNNPACK.',
-  elementwise: 'relu, exp, tanh and gelu read 4 and write 4 bytes a float, add reads 8 and writes 4; the output is allocated ' +
-    'and freed in every call. 1M floats (8–12 MB of traffic) may still sit in a large last-level cache; exp, tanh and gelu ' +
-    'are compute-bound.',
+  elementwise: 'relu, exp, log, sigmoid, tanh and gelu read 4 and write 4 bytes a float, add reads 8 and writes 4; the output ' +
+    'is allocated and freed in every call. 1M floats (8–12 MB of traffic) may still sit in a large last-level cache; exp, log, ' +
+    'sigmoid, tanh and gelu are compute-bound (log on x = |normal|).',
   train: 'wasmgrad: nn.Sequential(Linear, ReLU, Linear) with weights [out, in], tidy(() => { opt.zeroGrad(); ' +
     'nn.crossEntropy(model(x), y).backward(); opt.step(); }), optim.SGD lr 0.05. tfjs: the same weights stored [in, out], ' +
     'optimizer.minimize(() => tf.losses.softmaxCrossEntropy(onehot, logits)) with tf.train.sgd(0.05).',

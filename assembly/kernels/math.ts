@@ -1,21 +1,27 @@
 // Elementary functions for the kernels. Not exported from the module (assembly/index.ts does not re-export this
 // file): only the kernels call them.
 //
-// f32 exp, sigmoid, tanh come in two forms that perform the same IEEE operations in the same order: a v128 form
-// (four lanes) and a scalar twin for tails and for the scalar build, so an element's value does not depend on its
-// position or on the build (except in the relaxed build, whose v128 form may fuse multiply-adds: see madd).
-// Maximum error measured over all 2^32 float32 inputs against the exact value (f64 exp / tanh, rounding error
-// of the reference < 1e-16), subnormal outputs, ±Inf and NaN included: exp 0.99 ulp, sigmoid 1.97 ulp,
-// tanh 1.46 ulp (simd and scalar builds, bit-identical to each other); relaxed build with fused multiply-adds:
-// exp 1.01, sigmoid 1.97, tanh 1.46 ulp.
+// f32 exp, log, sigmoid, tanh come in two forms that perform the same IEEE operations in the same order: a v128 form
+// (four lanes) and a scalar twin for the scalar build, so an element's value does not depend on the build (except
+// in the relaxed build, whose v128 form may fuse multiply-adds: see madd). In the SIMD builds the kernels compute
+// tails (n not a multiple of 4) with the v128 form on a partial vector (tail.ts), so an element's value does not
+// depend on its position either.
+// Maximum error against the exact value (f64 exp / log / tanh, rounding error of the reference < 1e-16), measured
+// over every 13th float32 bit pattern (330M inputs, every binade, subnormal outputs, ±Inf and NaN included): exp
+// 0.989 ulp, log 0.814 (0.824 over every 3rd), sigmoid 1.93, tanh 1.43 (simd and scalar builds, bit-identical to
+// each other); relaxed build with fused multiply-adds: exp 1.007, log 0.814 (0.824), sigmoid 1.93, tanh 1.45, and
+// at most 1 ulp (exp, log) / 3 ulp (sigmoid) / 2 ulp (tanh) from the simd build's result.
 //
 // GELU (through Φ, the normal CDF; see its section) and softplus are computed in f64 and rounded once to f32.
 
 // ---- exp (f32) -------------------------------------------------------------------------------------------------
 // x = n·ln2 + r with n = round(x·log2 e), |r| ≤ ln2/2 (Cody–Waite: ln2 = LN2_HI + LN2_LO, n·LN2_HI exact);
 // e^r = 1 + r + r²·q(r), q a degree-4 polynomial fitted here for relative error ≤ 0.07 ulp on that interval
-// (weighted least squares at Chebyshev nodes against 40-digit e^r); 2^n is applied as 2^(n>>1)·2^(n−(n>>1)) so a
-// subnormal result is rounded once. Inputs are clamped to [−104, 88.8]: e^−104 rounds to 0, e^88.8 overflows.
+// (weighted least squares at Chebyshev nodes against 40-digit e^r), evaluated by Estrin's scheme (exp is
+// latency-bound: three multiply-adds deep after r² instead of four). For |x| ≤ 86.5 (the common case) 2^n is added
+// to the result's exponent field; beyond, 2^n is applied as 2^(n>>1)·2^(n−(n>>1)) so a subnormal result is rounded
+// once, with inputs clamped to [−104, 88.8]: e^−104 rounds to 0, e^88.8 overflows. The kernels take two or four
+// vectors at a time (expPair_v, expQuad_v): one range test for all, then independent chains the CPU overlaps.
 
 // @ts-ignore: decorator
 @inline const EXP_LO: f32 = -104.0;
@@ -42,6 +48,8 @@
 // @ts-ignore: decorator
 @inline const TANH_SPLIT: f32 = 0.5493;
 // @ts-ignore: decorator
+@inline const TANH_CLAMP: f32 = 20.0;
+// @ts-ignore: decorator
 @inline const T0: f32 = -0.33333316445350647;
 // @ts-ignore: decorator
 @inline const T1: f32 = 0.13332560658454895;
@@ -52,13 +60,29 @@
 // @ts-ignore: decorator
 @inline const T4: f32 = -0.006261299829930067;
 
+// log constants (see the log section below).
+// @ts-ignore: decorator
+@inline const LOG_OFF: i32 = 0x3f3504f3; // the bits of √½ (rounded down)
+// @ts-ignore: decorator
+@inline const L1: f32 = 0.6666666865348816;
+// @ts-ignore: decorator
+@inline const L2: f32 = 0.4000012278556824;
+// @ts-ignore: decorator
+@inline const L3: f32 = 0.28550833463668823;
+// @ts-ignore: decorator
+@inline const L4: f32 = 0.23330208659172058;
+// @ts-ignore: decorator
+@inline const MIN_NORMAL: f32 = 1.1754943508222875e-38; // 2^−126
+// @ts-ignore: decorator
+@inline const TWO23: f32 = 8388608.0;
+
 // The rounding n = round(x·log2 e) uses the 1.5·2^23 trick: t = x·log2 e + 1.5·2^23 rounds to an integer (ties
 // to even, as f32.nearest), t − 1.5·2^23 is that integer exactly, and the low bits of t's encoding minus those of
 // 1.5·2^23 are n as an i32 — cheaper than nearest + trunc_sat and bit-identical.
 // @ts-ignore: decorator
 @inline const ROUNDER: f32 = 12582912.0;
 // @ts-ignore: decorator
-@inline const EXP_FAST: f32 = 87.5;
+@inline const EXP_FAST: f32 = 86.5;
 
 // V8 rematerializes every v128.const inside the loop that uses it (3 instructions each); the vector constants are
 // loaded from this table instead (one load each, off the arithmetic ports). Order: see the K_* indices.
@@ -72,14 +96,37 @@
   T4, T4, T4, T4, T3, T3, T3, T3, T2, T2, T2, T2, T1, T1, T1, T1, T0, T0, T0, T0,
   TANH_SPLIT, TANH_SPLIT, TANH_SPLIT, TANH_SPLIT, 2.0, 2.0, 2.0, 2.0,
   ROUNDER + 254, ROUNDER + 254, ROUNDER + 254, ROUNDER + 254,
-  ROUNDER + 127, ROUNDER + 127, ROUNDER + 127, ROUNDER + 127, EXP_FAST, EXP_FAST, EXP_FAST, EXP_FAST,
+  EXP_FAST, EXP_FAST, EXP_FAST, EXP_FAST,
+  TANH_CLAMP, TANH_CLAMP, TANH_CLAMP, TANH_CLAMP,
+  L1, L1, L1, L1, L2, L2, L2, L2, L3, L3, L3, L3, L4, L4, L4, L4, 0.5, 0.5, 0.5, 0.5,
+  LN2_HI, LN2_HI, LN2_HI, LN2_HI, LN2_LO, LN2_LO, LN2_LO, LN2_LO, MIN_NORMAL, MIN_NORMAL, MIN_NORMAL, MIN_NORMAL,
+  Infinity, Infinity, Infinity, Infinity, TWO23, TWO23, TWO23, TWO23,
 ], 16);
 // @ts-ignore: decorator
 @inline const K_ROUNDER_254 = 19;
 // @ts-ignore: decorator
-@inline const K_ROUNDER_127 = 20;
+@inline const K_EXP_FAST = 20;
 // @ts-ignore: decorator
-@inline const K_EXP_FAST = 21;
+@inline const K_TANH_CLAMP = 21;
+// @ts-ignore: decorator
+@inline const K_L1 = 22; // L1 L2 L3 L4 at 22..25
+// @ts-ignore: decorator
+@inline const K_HALF = 26;
+// @ts-ignore: decorator
+@inline const K_LN2_HI = 27;
+// @ts-ignore: decorator
+@inline const K_LN2_LO = 28;
+// @ts-ignore: decorator
+@inline const K_MIN_NORMAL = 29;
+// @ts-ignore: decorator
+@inline const K_INF = 30;
+// @ts-ignore: decorator
+@inline const K_TWO23 = 31;
+/** log's integer constants in four lanes: LOG_OFF, then the exponent-and-sign mask 0xff800000. */
+// @ts-ignore: decorator
+@lazy const LOG_ICONST = memory.data<i32>([
+  LOG_OFF, LOG_OFF, LOG_OFF, LOG_OFF, 0xff800000, 0xff800000, 0xff800000, 0xff800000,
+], 16);
 /** 0x7fffffff in four lanes: AND with it is abs (V8 rebuilds f32x4.abs's mask at every use). */
 // @ts-ignore: decorator
 @lazy const ABS_MASK = memory.data<i32>([0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff], 16);
@@ -131,22 +178,78 @@
 @inline function expReduced_v(x: v128, t: v128, rounder: v128): v128 {
   const nf = f32x4.sub(t, rounder);
   const r = madd(nf, vconst(K_NEG_LN2_LO), madd(nf, vconst(K_NEG_LN2_HI), x));
-  let q = madd(vconst(K_Q4), r, vconst(K_Q4 + 1));
-  q = madd(q, r, vconst(K_Q4 + 2));
-  q = madd(q, r, vconst(K_Q4 + 3));
-  q = madd(q, r, vconst(K_Q4 + 4));
-  return f32x4.add(vconst(K_ONE), madd(f32x4.mul(r, r), q, r));
+  // q by Estrin's scheme: three multiply-adds deep after r² instead of Horner's four (exp is latency-bound).
+  const r2 = f32x4.mul(r, r);
+  const lo = madd(vconst(K_Q4 + 3), r, vconst(K_Q4 + 4));
+  const hi = madd(vconst(K_Q4 + 1), r, vconst(K_Q4 + 2));
+  const q = madd(madd(vconst(K_Q4), r2, hi), r2, lo);
+  return f32x4.add(vconst(K_ONE), madd(r2, q, r));
+}
+
+/** Whether some lane of x needs exp's wide form: |x| > 86.5, ±Infinity or NaN (the bits compared as integers). */
+// @ts-ignore: decorator
+@inline function expNeedsWide(x: v128): v128 {
+  return i32x4.gt_s(v128.and(x, v128.load(ABS_MASK)), vconst(K_EXP_FAST));
+}
+
+/**
+ * e^x for |x| ≤ 86.5: n ∈ [−125, 125], so p·2^n is normal and the scaling is an integer add of n (t's low bits)
+ * to p's exponent field — exactly the product, but off the floating-point multiply ports.
+ */
+// @ts-ignore: decorator
+@inline function expFast_v(x: v128): v128 {
+  const rounder = vconst(K_ROUNDER);
+  const t = madd(x, vconst(K_LOG2E), rounder);
+  return i32x4.add(expReduced_v(x, t, rounder), i32x4.shl(t, 23));
 }
 
 /** e^x in four f32 lanes (≤ 1 ulp). */
 // @ts-ignore: decorator
 @inline export function exp_v(x: v128): v128 {
-  // 2^n is one exponent field while |x| ≤ 87.5 (n ∈ [−126, 127]); beyond (and ±Infinity), the wide form.
-  if (v128.any_true(f32x4.gt(v128.and(x, v128.load(ABS_MASK)), vconst(K_EXP_FAST)))) return expWide_v(x);
-  const rounder = vconst(K_ROUNDER_127);
-  const t = madd(x, vconst(K_LOG2E), rounder);
-  const p = expReduced_v(x, t, rounder);
-  return f32x4.mul(p, i32x4.shl(t, 23)); // t's low bits hold n + 127; NaN lanes stay NaN (p is NaN)
+  return v128.any_true(expNeedsWide(x)) ? expWide_v(x) : expFast_v(x);
+}
+
+/**
+ * e^x of two vectors, stored at dst and dst + 16: one test for both, then two independent chains in straight-line
+ * code the CPU overlaps (exp is latency-bound). Same bits as exp_v on each.
+ */
+// @ts-ignore: decorator
+@inline export function expPair_v(x0: v128, x1: v128, dst: usize): void {
+  let e0: v128, e1: v128;
+  if (v128.any_true(v128.or(expNeedsWide(x0), expNeedsWide(x1)))) {
+    e0 = expWide_v(x0);
+    e1 = expWide_v(x1);
+  } else {
+    e0 = expFast_v(x0);
+    e1 = expFast_v(x1);
+  }
+  v128.store(dst, e0);
+  v128.store(dst, e1, 16);
+}
+
+/** e^x of four vectors at src (64 bytes) into dst: expPair_v's scheme with four chains (fewer loads and tests). */
+// @ts-ignore: decorator
+@inline export function expQuad_v(src: usize, dst: usize): void {
+  const x0 = v128.load(src);
+  const x1 = v128.load(src, 16);
+  const x2 = v128.load(src, 32);
+  const x3 = v128.load(src, 48);
+  let e0: v128, e1: v128, e2: v128, e3: v128;
+  if (v128.any_true(v128.or(v128.or(expNeedsWide(x0), expNeedsWide(x1)), v128.or(expNeedsWide(x2), expNeedsWide(x3))))) {
+    e0 = expWide_v(x0);
+    e1 = expWide_v(x1);
+    e2 = expWide_v(x2);
+    e3 = expWide_v(x3);
+  } else {
+    e0 = expFast_v(x0);
+    e1 = expFast_v(x1);
+    e2 = expFast_v(x2);
+    e3 = expFast_v(x3);
+  }
+  v128.store(dst, e0);
+  v128.store(dst, e1, 16);
+  v128.store(dst, e2, 32);
+  v128.store(dst, e3, 48);
 }
 
 /**
@@ -174,11 +277,11 @@ function expWide_v(x: v128): v128 {
   const t = x * LOG2E + ROUNDER;
   const nf = t - ROUNDER;
   const r = (x + nf * -LN2_HI) + nf * -LN2_LO;
-  let q = Q4 * r + Q3;
-  q = q * r + Q2;
-  q = q * r + Q1;
-  q = q * r + Q0;
-  const p: f32 = 1.0 + (r + (r * r) * q);
+  const r2 = r * r;
+  const lo = Q1 * r + Q0;
+  const hi = Q3 * r + Q2;
+  const q = (Q4 * r2 + hi) * r2 + lo;
+  const p: f32 = 1.0 + (r2 * q + r);
   const n = reinterpret<i32>(t) - reinterpret<i32>(ROUNDER);
   const n1 = n >> 1;
   const n2 = n - n1;
@@ -189,10 +292,9 @@ function expWide_v(x: v128): v128 {
 // z = e^{−|x|} ∈ (0, 1]; σ(x) = 1/(1+z) for x ≥ 0 and z/(1+z) for x < 0: never overflows, and keeps full
 // relative accuracy in the left tail (subnormal results included).
 
-/** σ(x) = 1/(1+e^{−x}) in four f32 lanes (≤ 2 ulp). */
+/** σ(x) from z = e^{−|x|} in four lanes. */
 // @ts-ignore: decorator
-@inline export function sigmoid_v(x: v128): v128 {
-  const z = exp_v(f32x4.neg(f32x4.abs(x)));
+@inline function sigmoidFrom_v(x: v128, z: v128): v128 {
   const one = vconst(K_ONE);
   const num = v128.bitselect(one, z, f32x4.ge(x, f32x4.splat(0.0)));
   // 1 + z = s + t exactly (Fast2Sum, 1 ≥ z); num/(s + t) ≈ q − q·t/s removes the rounding of 1 + z.
@@ -200,6 +302,35 @@ function expWide_v(x: v128): v128 {
   const t = f32x4.add(f32x4.sub(one, s), z);
   const q = f32x4.div(num, s);
   return f32x4.sub(q, f32x4.div(f32x4.mul(q, t), s));
+}
+
+/** −|x| in four lanes (OR-ing the sign bit). */
+// @ts-ignore: decorator
+@inline function negAbs_v(x: v128): v128 {
+  return v128.or(x, i32x4.splat(0x80000000));
+}
+
+/** σ(x) = 1/(1+e^{−x}) in four f32 lanes (≤ 2 ulp). */
+// @ts-ignore: decorator
+@inline export function sigmoid_v(x: v128): v128 {
+  return sigmoidFrom_v(x, exp_v(negAbs_v(x)));
+}
+
+/** σ of two vectors, stored at dst and dst + 16, their exps overlapped as in expPair_v. Same bits as sigmoid_v. */
+// @ts-ignore: decorator
+@inline export function sigmoidPair_v(x0: v128, x1: v128, dst: usize): void {
+  const n0 = negAbs_v(x0);
+  const n1 = negAbs_v(x1);
+  let z0: v128, z1: v128;
+  if (v128.any_true(v128.or(expNeedsWide(n0), expNeedsWide(n1)))) {
+    z0 = expWide_v(n0);
+    z1 = expWide_v(n1);
+  } else {
+    z0 = expFast_v(n0);
+    z1 = expFast_v(n1);
+  }
+  v128.store(dst, sigmoidFrom_v(x0, z0));
+  v128.store(dst, sigmoidFrom_v(x1, z1), 16);
 }
 
 /** σ(x) (f32), the scalar twin of sigmoid_v. */
@@ -215,8 +346,10 @@ function expWide_v(x: v128): v128 {
 
 // ---- tanh (f32) ------------------------------------------------------------------------------------------------
 // |x| < atanh(½): tanh x = x + x³·P(x²), P of degree 4 fitted here (relative error ≤ 0.04 ulp);
-// otherwise tanh|x| = 1 − 2/(e^{2|x|} + 1) (≥ ½, so the subtraction loses nothing); both on |x|, then x's sign
-// is copied onto the result (so tanh(−0) = −0).
+// otherwise tanh|x| = 1 − 2/(e^{2|x|} + 1) (≥ ½, so the subtraction loses nothing), with 2|x| clamped at 20:
+// tanh rounds to 1 from |x| ≈ 9.01 on, and e^20 keeps exp on its fast form, so tanh_v has no branch and the
+// kernel's two vectors per iteration run as two overlapping chains. Both on |x|, then x's sign is copied onto the
+// result (so tanh(−0) = −0).
 
 /** tanh(x) in four f32 lanes (≤ 2 ulp). */
 // @ts-ignore: decorator
@@ -228,10 +361,10 @@ function expWide_v(x: v128): v128 {
   p = madd(p, s, vconst(K_T4 + 3));
   p = madd(p, s, vconst(K_T4 + 4));
   const small = madd(f32x4.mul(a, s), p, a);
-  const e = exp_v(f32x4.add(a, a));
+  const e = expFast_v(f32x4.pmin(f32x4.add(a, a), vconst(K_TANH_CLAMP))); // pmin keeps NaN
   const one = vconst(K_ONE);
   const large = f32x4.sub(one, f32x4.div(vconst(K_TWO), f32x4.add(e, one)));
-  const t = v128.bitselect(small, large, f32x4.lt(a, vconst(K_TANH_SPLIT)));
+  const t = v128.bitselect(large, small, f32x4.ge(a, vconst(K_TANH_SPLIT))); // NaN takes small: large is not NaN
   return v128.or(t, v128.and(x, i32x4.splat(0x80000000))); // t ≥ 0 (or NaN): OR-ing x's sign bit is copysign
 }
 
@@ -248,10 +381,74 @@ function expWide_v(x: v128): v128 {
     p = p * s + T0;
     t = a + (a * s) * p;
   } else {
-    const e = exp_s(a + a);
+    const a2 = a + a;
+    const e = exp_s(a2 > TANH_CLAMP ? TANH_CLAMP : a2);
     t = 1.0 - 2.0 / (e + 1.0);
   }
   return reinterpret<f32>(reinterpret<u32>(t) | (reinterpret<u32>(x) & 0x80000000));
+}
+
+// ---- log (f32) ------------------------------------------------------------------------------------------------
+// x = 2^k·z with z ∈ [√½, √2): subtracting the bits of √½ (LOG_OFF) from x's bits leaves k in the exponent field
+// (arithmetic shift), and x's bits minus k's exponent field are z. With f = z − 1 (exact), s = f/(2 + f) ∈
+// [−0.172, 0.172] and w = s²: log(1 + f) = 2·atanh(s) = f − (hfsq − s·(hfsq + R(w))), hfsq = f²/2, R(w) = w·P(w),
+// P of degree 3 fitted here (relative error 3.3e-8 with f32 coefficients; R is under 1% of the result). Then
+// log x = k·LN2_HI − ((hfsq − (s·(hfsq + R) + k·LN2_LO)) − f), k·LN2_HI exact (LN2_HI has 15 trailing zero bits),
+// so the large terms are added last. Subnormal x are scaled by 2^23 first (k − 23); x ≤ 0, +Infinity and NaN are
+// set apart (−Infinity at ±0, NaN below 0, x itself at +Infinity and NaN). This is the reduction of the atanh form
+// used by the classic libm logf, written here in four lanes without its tables.
+
+/** log x for x = 2^(k + kAdj)·z, given x's bits (positive, normal) and kAdj (0, or −23 for scaled subnormals). */
+// @ts-ignore: decorator
+@inline function logCore_v(x: v128, kAdj: v128): v128 {
+  const tmp = i32x4.sub(x, v128.load(LOG_ICONST));
+  const kf = f32x4.convert_i32x4_s(i32x4.add(i32x4.shr_s(tmp, 23), kAdj));
+  const f = f32x4.sub(i32x4.sub(x, v128.and(tmp, v128.load(LOG_ICONST, 16))), vconst(K_ONE));
+  const s = f32x4.div(f, f32x4.add(vconst(K_TWO), f));
+  const w = f32x4.mul(s, s);
+  const p = madd(madd(vconst(K_L1 + 3), w, vconst(K_L1 + 2)), f32x4.mul(w, w), madd(vconst(K_L1 + 1), w, vconst(K_L1)));
+  const r = f32x4.mul(w, p);
+  const hfsq = f32x4.mul(f32x4.mul(vconst(K_HALF), f), f);
+  const inner = madd(s, f32x4.add(hfsq, r), f32x4.mul(kf, vconst(K_LN2_LO)));
+  return f32x4.sub(f32x4.mul(kf, vconst(K_LN2_HI)), f32x4.sub(f32x4.sub(hfsq, inner), f));
+}
+
+/** log x in four f32 lanes (≤ 1 ulp). */
+// @ts-ignore: decorator
+@inline export function log_v(x: v128): v128 {
+  const normal = v128.and(f32x4.ge(x, vconst(K_MIN_NORMAL)), f32x4.lt(x, vconst(K_INF)));
+  return i32x4.all_true(normal) ? logCore_v(x, i32x4.splat(0)) : logWide_v(x);
+}
+
+/** log x for every x: subnormals scaled by 2^23, then x ≤ 0, +Infinity and NaN set apart. Not inlined (rare). */
+function logWide_v(x: v128): v128 {
+  const sub = f32x4.lt(x, vconst(K_MIN_NORMAL));
+  const y = logCore_v(v128.bitselect(f32x4.mul(x, vconst(K_TWO23)), x, sub), v128.and(sub, i32x4.splat(-23)));
+  const special = v128.bitselect(
+    f32x4.splat(-Infinity), v128.bitselect(f32x4.splat(NaN), x, f32x4.lt(x, f32x4.splat(0.0))), f32x4.eq(x, f32x4.splat(0.0)));
+  return v128.bitselect(y, special, v128.and(f32x4.gt(x, f32x4.splat(0.0)), f32x4.lt(x, vconst(K_INF))));
+}
+
+/** log x (f32), the scalar twin of log_v (bit-identical results). */
+// @ts-ignore: decorator
+@inline export function log_s(x: f32): f32 {
+  let kAdj = 0;
+  if (!(x >= MIN_NORMAL && x < Infinity)) {
+    if (!(x > 0 && x < Infinity)) return x == 0 ? -Infinity : x < 0 ? <f32>NaN : x;
+    x *= TWO23;
+    kAdj = -23;
+  }
+  const ix = reinterpret<i32>(x);
+  const tmp = ix - LOG_OFF;
+  const kf = <f32>((tmp >> 23) + kAdj);
+  const f = reinterpret<f32>(ix - (tmp & 0xff800000)) - <f32>1.0;
+  const s = f / (<f32>2.0 + f);
+  const w = s * s;
+  const p = (L4 * w + L3) * (w * w) + (L2 * w + L1);
+  const r = w * p;
+  const hfsq = (<f32>0.5 * f) * f;
+  const inner = s * (hfsq + r) + kf * LN2_LO;
+  return kf * LN2_HI - ((hfsq - inner) - f);
 }
 
 // ---- Φ and GELU (f64 lanes, for float32 results) ----------------------------------------------------------------

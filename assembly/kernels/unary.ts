@@ -4,8 +4,10 @@ import {
   NEG, ABS, EXP, LOG, SQRT, SQUARE, RELU, LEAKY_RELU, SIGMOID, TANH, GELU, SOFTPLUS, SIGN, RECIPROCAL, SIN, COS, FLOOR,
 } from './codes';
 import {
-  exp_v, exp_s, sigmoid_v, sigmoid_s, tanh_v, tanh_s, gelu_v, gelu_s, geluGrad_v, geluGrad_s, softplus64,
+  exp_v, exp_s, expPair_v, expQuad_v, log_v, log_s, sigmoid_v, sigmoid_s, sigmoidPair_v, tanh_v, tanh_s, gelu_v, gelu_s, geluGrad_v, geluGrad_s,
+  softplus64,
 } from './math';
+import { loadTail, storeTail } from './tail';
 
 /**
  * Ops evaluated one element at a time in f64 (no SIMD form). sin and cos use the standard library's f64 functions
@@ -13,7 +15,7 @@ import {
  */
 // @ts-ignore: decorator
 @inline function scalarOnly(op: i32): bool {
-  return op == LOG || op == SOFTPLUS || op == SIN || op == COS;
+  return op == SOFTPLUS || op == SIN || op == COS;
 }
 
 // @ts-ignore: decorator
@@ -22,7 +24,7 @@ import {
     case NEG: return -x;
     case ABS: return abs<f32>(x);
     case EXP: return exp_s(x);
-    case LOG: return <f32>Math.log(<f64>x);
+    case LOG: return log_s(x);
     case SQRT: return sqrt<f32>(x);
     case SQUARE: return x * x;
     case RELU: return x < 0 ? 0 : x; // as f32x4.pmax(x, 0): NaN and −0 pass through
@@ -47,6 +49,7 @@ import {
     case NEG: return f32x4.neg(x);
     case ABS: return f32x4.abs(x);
     case EXP: return exp_v(x);
+    case LOG: return log_v(x);
     case SQRT: return f32x4.sqrt(x);
     case SQUARE: return f32x4.mul(x, x);
     case RELU: return f32x4.pmax(x, zero);
@@ -59,7 +62,7 @@ import {
       return v128.bitselect(s, x, f32x4.eq(x, x));
     }
     case FLOOR: return f32x4.floor(x);
-    default: return f32x4.div(one, x); // RECIPROCAL (LOG, SOFTPLUS, SIN, COS never take the SIMD path)
+    default: return f32x4.div(one, x); // RECIPROCAL (SOFTPLUS, SIN, COS never take the SIMD path)
   }
 }
 
@@ -68,17 +71,29 @@ import {
   const alpha = <f32>alpha64;
   let i = 0;
   if (ASC_FEATURE_SIMD && !scalarOnly(op)) {
+    // exp, the op most often latency-bound alone: four vectors an iteration (expQuad_v), then pairs
+    if (op == EXP) for (; i + 16 <= n; i += 16) expQuad_v(x + (<usize>i << 2), out + (<usize>i << 2));
     for (; i + 8 <= n; i += 8) {
       const o = <usize>i << 2;
       const v0 = v128.load(x + o);
       const v1 = v128.load(x + o, 16);
-      v128.store(out + o, unaryV(op, v0, alpha));
-      v128.store(out + o, unaryV(op, v1, alpha), 16);
+      // exp and sigmoid test both vectors' range at once, then run two straight-line chains (see expPair_v)
+      if (op == EXP) expPair_v(v0, v1, out + o);
+      else if (op == SIGMOID) sigmoidPair_v(v0, v1, out + o);
+      else {
+        v128.store(out + o, unaryV(op, v0, alpha));
+        v128.store(out + o, unaryV(op, v1, alpha), 16);
+      }
     }
-    for (; i + 4 <= n; i += 4) {
+    // the last 1–7 elements, a partial vector last (one inlined copy of the op serves both)
+    for (; i < n; i += 4) {
       const o = <usize>i << 2;
-      v128.store(out + o, unaryV(op, v128.load(x + o), alpha));
+      const k = n - i;
+      const y = unaryV(op, k >= 4 ? v128.load(x + o) : loadTail(x + o, k), alpha);
+      if (k >= 4) v128.store(out + o, y);
+      else storeTail(out + o, y, k);
     }
+    return;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -159,10 +174,15 @@ export function unary_f32(op: i32, x: usize, out: usize, n: i32, alpha: f64): vo
       v128.store(dx + o, g0);
       v128.store(dx + o, g1, 16);
     }
-    for (; i + 4 <= n; i += 4) {
+    for (; i < n; i += 4) { // the last 1–7 elements, a partial vector last, as in unaryLoop
       const o = <usize>i << 2;
-      v128.store(dx + o, gradV(op, v128.load(saved + o), v128.load(dy + o), alpha));
+      const k = n - i;
+      const full = k >= 4;
+      const g = gradV(op, full ? v128.load(saved + o) : loadTail(saved + o, k), full ? v128.load(dy + o) : loadTail(dy + o, k), alpha);
+      if (full) v128.store(dx + o, g);
+      else storeTail(dx + o, g, k);
     }
+    return;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;

@@ -1,15 +1,22 @@
-// exp, sigmoid, tanh, gelu and gelu′ of every build against the exact value (the float64 reference functions, whose
-// own error is ≈ 1e-15 relative), over a dense sweep of float32 bit patterns — every 1021st of the 2^32, which visits
-// every binade from the smallest subnormal to the largest float, both signs — plus the values where the kernels
-// switch method: exp's fast-path limit ±87.5, its overflow (88.72) and underflow (−103.97) thresholds, tanh's 0.5493,
-// gelu's √2 and 14.849 (z = 1 and 10.5), the subnormals, ±0, ±Infinity and NaN. Each op's maximum error in ulps is
-// printed and checked against its bound (float32 ulps of the exact value: exp 1.02, sigmoid 2, tanh 1.5, gelu and
-// gelu′ 0.53 — gelu is evaluated in float64 and rounded once).
+// exp, log, sigmoid, tanh, gelu and gelu′ of every build against the exact value (the float64 reference functions,
+// whose own error is ≈ 1e-15 relative), over a dense sweep of float32 bit patterns — every 1021st of the 2^32, which
+// visits every binade from the smallest subnormal to the largest float, both signs — plus the values where the
+// kernels switch method: exp's fast-form limit ±86.5, its overflow (88.72) and underflow (−103.97) thresholds, tanh's
+// 0.5493 and its clamp at 10, log's √½ and √2 (the mantissa reduction's edges), gelu's √2 and 14.849 (z = 1 and
+// 10.5), the subnormals, ±0, ±Infinity and NaN. Each op's maximum error in ulps is printed and checked against its
+// bound (float32 ulps of the exact value: exp 1.02, log 0.85, sigmoid 2, tanh 1.5, gelu and gelu′ 0.53 — gelu is
+// evaluated in float64 and rounded once).
+// Then across builds and positions: the simd and scalar builds give the same bits (the scalar twins perform the
+// vector forms' IEEE operations in the same order), the relaxed build (fused multiply-adds) stays within a bound of
+// the simd build, and every build gives an element the same bits wherever it sits in the array (tails of 1–7
+// elements included), within bound + ½ ulp of the pure-TS reference backend on sizes 0 to 1M.
 import { describe, expect, it } from 'vitest';
 import { gelu, geluDerivative, sigmoid } from '../../src/backend/ref/math.js';
 import type { Backend, UnaryGradOp, UnaryOp } from '../../src/backend/types.js';
+import { RefBackend } from '../../src/backend/ref/index.js';
 import { loadWasmBackends } from '../helpers/backends.js';
 import { withBufs } from '../helpers/bufs.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const backends = await loadWasmBackends();
 
@@ -35,7 +42,7 @@ function sweep(): Float32Array {
     bits[0] = b;
     xs.push(f[0]!);
   }
-  for (const v of [87.5, 88.72283935546875, 103.97208, 0.5493, Math.SQRT2, 14.849242, 2 ** -126, 2 ** -149, 1e-30, 1]) {
+  for (const v of [86.5, 88.72283935546875, 103.97208, 0.5493, 10, Math.SQRT1_2, Math.SQRT2, 14.849242, 2 ** -126, 2 ** -149, 1e-30, 1, 2]) {
     xs.push(...around(Math.fround(v)));
   }
   xs.push(0, -0, Infinity, -Infinity, NaN);
@@ -43,7 +50,7 @@ function sweep(): Float32Array {
 }
 const X = sweep();
 
-interface Row { op: string; bound: number; exact: (x: number) => number; run: (b: Backend, x: Float32Array) => Float32Array }
+interface Row { op: string; bound: number; relaxedBound: number; exact: (x: number) => number; run: (b: Backend, x: Float32Array) => Float32Array }
 const unary = (op: UnaryOp) => (b: Backend, x: Float32Array) =>
   withBufs(b, [{ dtype: 'float32', data: x }, { dtype: 'float32', size: x.length }], ([bx, bo]) => b.unary(op, bx!, bo!, x.length, 0))[1] as Float32Array;
 const grad = (op: UnaryGradOp) => (b: Backend, x: Float32Array) =>
@@ -51,11 +58,12 @@ const grad = (op: UnaryGradOp) => (b: Backend, x: Float32Array) =>
     ([bs, bdy, bdx]) => b.unaryGrad(op, bs!, bdy!, bdx!, x.length, 0))[2] as Float32Array;
 
 const ROWS: Row[] = [
-  { op: 'exp', bound: 1.02, exact: Math.exp, run: unary('exp') },
-  { op: 'sigmoid', bound: 2, exact: sigmoid, run: unary('sigmoid') },
-  { op: 'tanh', bound: 1.5, exact: Math.tanh, run: unary('tanh') },
-  { op: 'gelu', bound: 0.53, exact: gelu, run: unary('gelu') },
-  { op: 'gelu′ (dy = 1)', bound: 0.53, exact: geluDerivative, run: grad('gelu') },
+  { op: 'exp', bound: 1.02, relaxedBound: 1, exact: Math.exp, run: unary('exp') },
+  { op: 'log', bound: 0.85, relaxedBound: 1, exact: Math.log, run: unary('log') },
+  { op: 'sigmoid', bound: 2, relaxedBound: 3, exact: sigmoid, run: unary('sigmoid') },
+  { op: 'tanh', bound: 1.5, relaxedBound: 2, exact: Math.tanh, run: unary('tanh') },
+  { op: 'gelu', bound: 0.53, relaxedBound: 1, exact: gelu, run: unary('gelu') },
+  { op: 'gelu′ (dy = 1)', bound: 0.53, relaxedBound: 1, exact: geluDerivative, run: grad('gelu') },
 ];
 
 /** The largest error in ulps of the exact value, and where; NaN must match NaN and infinities be equal. */
@@ -81,5 +89,62 @@ describe.each(ROWS)('$op over a dense sweep of float32', (row) => {
     console.log(`${row.op} on ${label}: max ${worst.ulps.toFixed(3)} ulp (at x = ${worst.x}) over ${X.length} inputs`);
     expect(worst.problem, `${row.op}(${worst.x})`).toBeUndefined();
     expect(worst.ulps, `${row.op} at x = ${worst.x}`).toBeLessThanOrEqual(row.bound);
+  });
+});
+
+/** The largest |a − b| in ulps of a (NaN matches NaN, infinities must be equal), and where. */
+function maxDiff(a: Float32Array, b: Float32Array, xs: Float32Array): { ulps: number; x: number } {
+  let worst = { ulps: 0, x: NaN };
+  for (let i = 0; i < a.length; i++) {
+    const p = a[i]!;
+    const q = b[i]!;
+    if (Object.is(p, q) || (Number.isNaN(p) && Number.isNaN(q))) continue;
+    const ulps = Number.isFinite(p) && Number.isFinite(q) ? Math.abs(p - q) / ulp32(p) : Infinity;
+    if (ulps > worst.ulps) worst = { ulps, x: xs[i]! };
+  }
+  return worst;
+}
+
+const build = (name: string) => backends.find((b) => b.label === `wasm-${name}`)?.backend;
+const simd = build('simd');
+const scalar = build('scalar');
+const relaxed = build('relaxed');
+
+describe.each(ROWS)('$op across builds', (row) => {
+  it.skipIf(!simd || !scalar)('simd and scalar builds give the same bits', () => {
+    const d = maxDiff(row.run(simd!, X), row.run(scalar!, X), X);
+    expect(d.ulps, `${row.op}(${d.x})`).toBe(0);
+  });
+  it.skipIf(!simd || !relaxed)('relaxed stays within its bound of simd', () => {
+    const d = maxDiff(row.run(simd!, X), row.run(relaxed!, X), X);
+    console.log(`${row.op}: max |relaxed − simd| ${d.ulps.toFixed(3)} ulp (at x = ${d.x})`);
+    expect(d.ulps, `${row.op}(${d.x})`).toBeLessThanOrEqual(row.relaxedBound);
+  });
+});
+
+// Inputs for the size and position checks: half in the range where the ops vary, half from the sweep (huge, tiny,
+// subnormal, ±Infinity, NaN), so both of exp's forms and log's rare path meet tails.
+const M = 1 << 20;
+const MIXED = (() => {
+  const r = mulberry32(16);
+  return Float32Array.from({ length: M }, () => (r() < 0.5 ? 20 * r() - 10 : X[Math.floor(r() * X.length)]!));
+})();
+const ref = new RefBackend();
+const SIZES = [0, 1, 3, 5, 7, 9, 1023, M];
+
+describe.each(ROWS)('$op on sizes 0 to 1M and at every position', (row) => {
+  const want = row.run(ref, MIXED);
+  it.each(backends)('$label', ({ backend }) => {
+    const whole = row.run(backend, MIXED);
+    const d = maxDiff(want, whole, MIXED);
+    expect(d.ulps, `${row.op}(${d.x}) against the reference backend`).toBeLessThanOrEqual(row.bound + 0.5);
+    // Each size, at offsets that put every element in every lane and in the tail: the same bits as in the whole.
+    for (const n of SIZES) {
+      for (let at = 0; at < (n >= 1023 ? 1 : 64); at++) {
+        const part = row.run(backend, MIXED.subarray(at, at + n));
+        const d = maxDiff(whole.subarray(at, at + n), part, MIXED.subarray(at, at + n));
+        expect(d.ulps, `${row.op}(${d.x}), n = ${n} from ${at}`).toBe(0);
+      }
+    }
   });
 });
