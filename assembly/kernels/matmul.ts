@@ -18,8 +18,10 @@
 // The scalar build keeps the same packing with MR = 4 and computes 2×4 sub-tiles in f32 locals.
 //
 // Edges: a column tail of ≤ 4 is packed 4 wide and run by a 4-wide kernel (n = 10 costs 8 + 4 columns, not
-// 16); other tails are zero-padded in the panels, computed in full and stored through a small tile in ws, so
-// nothing outside C is written and nothing outside A and B is read. When n fits the tiles badly and m does
+// 16); a row tail of ≤ 4 rows (SIMD builds) runs a 4-row kernel that stores only its valid rows from the
+// registers; other tails are zero-padded in the panels, computed in full and stored through a small tile in ws,
+// so nothing outside C is written and nothing outside A and B is read. Products of ≤ 16 rows read op(B) in
+// place when its rows are contiguous (packing would pay for ≤ 3 uses of each element). When n fits the tiles badly and m does
 // not (n = 10, m = 64), Cᵀ = op(B)ᵀ·op(A)ᵀ is computed instead, with the tiles stored transposed.
 //
 // Skinny path (SIMD builds). When m or n is ≤ 8, packing the wide operand costs as much as the product and
@@ -241,7 +243,7 @@ function storeTile(tile: usize, W: i32, c: usize, ldc: usize, transC: bool, mr: 
  * Tile of MR×8: C[0..mr)[0..nr) (=|+=) Σp apanel[p][r]·bpanel[p][j]. Full tiles are stored straight from
  * the registers; partial ones go through `tmp` (MR×8 floats of ws) and storeTile.
  */
-function tile8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
+function tile8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
                bias: usize, accumulate: bool, tmp: usize): void {
   const z = f32x4.splat(0);
   let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
@@ -265,7 +267,7 @@ function tile8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool
       c50 = madd(c50, a, b0); c51 = madd(c51, a, b1);
     }
     ap += <usize>MR << 2;
-    bp += <usize>NR << 2;
+    bp += ldb;
   }
   if (!transC && mr == MR && nr == 8) {
     // Full tile: straight from the registers. One branch on `accumulate` for the whole tile (it is the
@@ -302,7 +304,7 @@ function tile8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool
 }
 
 /** Tile of MR×4 against a 4-wide B micro-panel (column tail of ≤ 4). */
-function tile4(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
+function tile4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
                bias: usize, accumulate: bool, tmp: usize): void {
   const z = f32x4.splat(0);
   let c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
@@ -315,7 +317,7 @@ function tile4(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool
     if (MR > 4) c4 = madd(c4, v128.load32_splat(ap, 16), b);
     if (MR > 5) c5 = madd(c5, v128.load32_splat(ap, 20), b);
     ap += <usize>MR << 2;
-    bp += 16;
+    bp += ldb;
   }
   if (!transC && mr == MR && nr == 4) {
     if (accumulate) {
@@ -340,6 +342,61 @@ function tile4(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool
     if (MR > 5) v128.store(tmp, c5, 80);
     storeTile(tmp, 4, c, ldc, transC, mr, nr, bias, accumulate);
   }
+}
+
+/**
+ * Row tails of ≤ 4 rows (SIMD builds, MR > 4): 4 rows × 8 columns of an MR-row A micro-panel, so no padding rows
+ * are computed, and the mr ≤ 4 valid rows are stored straight from the registers (C not transposed, nr = 8).
+ * Each element is summed in the same order as in tile8, so the result is bit-identical to it.
+ */
+function tail8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, mr: i32, bias: usize,
+               accumulate: bool): void {
+  const z = f32x4.splat(0);
+  let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(c00, a, b0); c01 = madd(c01, a, b1);
+    a = v128.load32_splat(ap, 4);
+    c10 = madd(c10, a, b0); c11 = madd(c11, a, b1);
+    a = v128.load32_splat(ap, 8);
+    c20 = madd(c20, a, b0); c21 = madd(c21, a, b1);
+    a = v128.load32_splat(ap, 12);
+    c30 = madd(c30, a, b0); c31 = madd(c31, a, b1);
+    ap += <usize>MR << 2;
+    bp += ldb;
+  }
+  let bias0 = z, bias1 = z;
+  if (!accumulate && bias) {
+    bias0 = v128.load(bias);
+    bias1 = v128.load(bias, 16);
+  }
+  storeRow8(c, c00, c01, bias0, bias1, accumulate);
+  if (mr > 1) storeRow8(c + ldc, c10, c11, bias0, bias1, accumulate);
+  if (mr > 2) storeRow8(c + 2 * ldc, c20, c21, bias0, bias1, accumulate);
+  if (mr > 3) storeRow8(c + 3 * ldc, c30, c31, bias0, bias1, accumulate);
+}
+
+/** tail8 against a 4-wide B micro-panel (nr = 4). */
+function tail4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, mr: i32, bias: usize,
+               accumulate: bool): void {
+  const z = f32x4.splat(0);
+  let c0 = z, c1 = z, c2 = z, c3 = z;
+  for (let p = 0; p < kc; p++) {
+    const b = v128.load(bp);
+    c0 = madd(c0, v128.load32_splat(ap), b);
+    c1 = madd(c1, v128.load32_splat(ap, 4), b);
+    c2 = madd(c2, v128.load32_splat(ap, 8), b);
+    c3 = madd(c3, v128.load32_splat(ap, 12), b);
+    ap += <usize>MR << 2;
+    bp += ldb;
+  }
+  const b = !accumulate && bias ? v128.load(bias) : z;
+  storeVec(c, c0, b, accumulate);
+  if (mr > 1) storeVec(c + ldc, c1, b, accumulate);
+  if (mr > 2) storeVec(c + 2 * ldc, c2, b, accumulate);
+  if (mr > 3) storeVec(c + 3 * ldc, c3, b, accumulate);
 }
 
 // Scalar build: the same packed panels, 2×4 sub-tiles of f32 accumulators (8 values + 2 A + 4 B fit the
@@ -383,19 +440,34 @@ function tileScalar(ap: usize, bp: usize, kc: i32, W: i32, c: usize, ldc: usize,
   return blockSize(n, NC, NR);
 }
 
+/** Products with at most this many rows (in the orientation computed) read op(B) in place (SIMD builds). */
+const B_IN_PLACE_ROWS: i32 = 16;
+
 /**
- * Runs every micro-kernel of one packed (mc × kc) A block against one packed (kc × nc) B block. c is the block's
- * first element of C (of Cᵀ when transC) and bias its first bias element (0: none).
+ * Runs every micro-kernel of one packed (mc × kc) A block against one (kc × nc) B block. c is the block's first
+ * element of C (of Cᵀ when transC) and bias its first bias element (0: none). B is packed in bpack, or, when
+ * bsrc ≠ 0, read in place from bsrc (the block's first column, depth rows ldbSrc bytes apart) for its 8- and
+ * 4-column panels, with only a 5..7- or 1..3-column tail panel packed (at bpack).
  */
-function macroKernel(apack: usize, bpack: usize, mc: i32, nc: i32, kc: i32, c: usize, ldc: usize, transC: bool,
-                     bias: usize, accumulate: bool, tmp: usize): void {
+function macroKernel(apack: usize, bpack: usize, bsrc: usize, ldbSrc: usize, mc: i32, nc: i32, kc: i32, c: usize,
+                     ldc: usize, transC: bool, bias: usize, accumulate: bool, tmp: usize): void {
   const aPanelBytes = <usize>(MR * kc) << 2;
   const bPanelBytes = <usize>(NR * kc) << 2;
   const rowStep: usize = transC ? 4 : ldc;
   const colStep: usize = transC ? ldc : 4;
   for (let j = 0; j < nc; j += NR) {
     const nr = min(NR, nc - j);
-    const bp = bpack + <usize>(j / NR) * bPanelBytes;
+    const wide = nr > 4;
+    let bp = bpack + <usize>(j / NR) * bPanelBytes;
+    let ldb: usize = wide ? 32 : 16;
+    if (bsrc) {
+      if (nr == 8 || nr == 4) {
+        bp = bsrc + (<usize>j << 2);
+        ldb = ldbSrc;
+      } else {
+        bp = bpack;
+      }
+    }
     const cj = c + <usize>j * colStep;
     // The B micro-panel (≤ 8 KB) stays in L1 while the A micro-panels of the block stream past it.
     for (let i = 0; i < mc; i += MR) {
@@ -405,10 +477,14 @@ function macroKernel(apack: usize, bpack: usize, mc: i32, nc: i32, kc: i32, c: u
       // The bias runs along the columns of C: the tile's columns, or its rows when transC.
       const bt: usize = bias == 0 ? 0 : bias + (<usize>(transC ? i : j) << 2);
       if (ASC_FEATURE_SIMD) {
-        if (nr > 4) tile8(ap, bp, kc, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
-        else tile4(ap, bp, kc, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
+        // A row tail of ≤ 4 rows with whole columns: 4 rows, stored from the registers.
+        const tail = MR > 4 && mr <= 4 && !transC;
+        if (tail && nr == 8) tail8(ap, bp, ldb, kc, ci, ldc, mr, bt, accumulate);
+        else if (tail && nr == 4) tail4(ap, bp, ldb, kc, ci, ldc, mr, bt, accumulate);
+        else if (wide) tile8(ap, bp, ldb, kc, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
+        else tile4(ap, bp, ldb, kc, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
       } else {
-        tileScalar(ap, bp, kc, nr > 4 ? 8 : 4, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
+        tileScalar(ap, bp, kc, wide ? 8 : 4, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
       }
     }
   }
@@ -432,6 +508,10 @@ function gemm(a: usize, aRow: i32, aDepth: i32, strideA: i32, b: usize, bCol: i3
   const colStep: usize = transC ? ldc : 4;
   // With one block in every dimension, a broadcast operand (stride 0) is packed once for the whole batch.
   const oneBlock = kcMax >= k && mcMax >= M && ncMax >= N;
+  // Few rows use each packed B element only ceil(M / MR) ≤ 3 times: when op(B)'s rows are contiguous, the
+  // micro-kernels read them in place instead (measured: 10×128×64 gᵀ·h, the 10-class layer's weight gradient).
+  const inPlace = ASC_FEATURE_SIMD && M <= B_IN_PLACE_ROWS && bCol == 1;
+  const ldbSrc = <usize>bDepth << 2;
 
   for (let t = 0; t < batch; t++) {
     const at = a + (<usize>t * <usize>strideA << 2);
@@ -443,8 +523,16 @@ function gemm(a: usize, aRow: i32, aDepth: i32, strideA: i32, b: usize, bCol: i3
         const kc = min(kcMax, k - p0);
         // The first depth block writes C (+ bias), the later ones add to it.
         const first = p0 == 0;
-        if (!(oneBlock && strideB == 0 && t > 0)) {
-          packB(bt + (<usize>(p0 * bDepth + j0 * bCol) << 2), bCol, bDepth, nc, kc, bpack);
+        const bBlock = bt + (<usize>(p0 * bDepth + j0 * bCol) << 2);
+        let bsrc: usize = 0;
+        if (inPlace) {
+          bsrc = bBlock;
+          // Only a tail panel that is neither 8 nor 4 columns wide is packed (reading it in place would read
+          // past the end of a row, and of B).
+          const tail = nc & 7;
+          if (tail != 0 && tail != 4) packB(bBlock + (<usize>(nc - tail) << 2), bCol, bDepth, tail, kc, bpack);
+        } else if (!(oneBlock && strideB == 0 && t > 0)) {
+          packB(bBlock, bCol, bDepth, nc, kc, bpack);
         }
         for (let i0 = 0; i0 < M; i0 += mcMax) {
           const mc = min(mcMax, M - i0);
@@ -453,7 +541,7 @@ function gemm(a: usize, aRow: i32, aDepth: i32, strideA: i32, b: usize, bCol: i3
           }
           const biasBlock: usize = first && bias != 0 ? bias + (<usize>(transC ? i0 : j0) << 2) : 0;
           const cBlock = ct + <usize>i0 * rowStep + <usize>j0 * colStep;
-          macroKernel(apack, bpack, mc, nc, kc, cBlock, ldc, transC, biasBlock, !first, tmp);
+          macroKernel(apack, bpack, bsrc, ldbSrc, mc, nc, kc, cBlock, ldc, transC, biasBlock, !first, tmp);
         }
       }
     }

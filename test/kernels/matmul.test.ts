@@ -143,6 +143,10 @@ const LARGER: [number, number, number][] = [
   [64, 10, 128], [64, 10, 10], [10, 128, 64], [64, 128, 10], [300, 12, 64], [10, 10, 10],
   // dot path (A·Bᵀ, 9..16 columns): an odd last row, column groups of 5 with tails of 1..4, depth tails 1..3
   [7, 16, 13], [9, 11, 4], [3, 14, 130], [1, 9, 2], [17, 13, 7],
+  // ≤ 16 rows read op(B) in place (8- and 4-column panels; tails of 1..3 and 5..7 packed; two column blocks)
+  [9, 300, 3], [11, 259, 5], [14, 262, 300], [16, 36, 7], [10, 520, 17], [13, 12, 33],
+  // row tails of 1..4 rows after full MR-row panels (MR 4, 5 or 6), 8- and 4-column panels
+  [22, 64, 5], [61, 40, 9], [63, 44, 13], [23, 20, 11], [19, 12, 3],
 ];
 
 const BATCHED: [number, number, number][] = [[5, 17, 3], [64, 10, 128], [17, 64, 127], [3, 300, 5], [127, 127, 64], [1, 9, 300]];
@@ -310,6 +314,38 @@ describe('matmul_f32 (direct): no access outside A, B, bias, C and ws', () => {
       }
     });
   }
+
+  it('rows 9..17 of a product (op(B) in place, 4-row tails) are bit-identical to the same rows of a 64-row product', () => {
+    // Each element of the blocked path sums its depths in order whatever its tile, so a few-row product must give
+    // the bits of the same rows computed among many (random floats: another summation order would show).
+    for (const { build, module } of modules.filter((x) => x.build !== 'scalar' && x.build !== 'debug')) {
+      const ex = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
+      for (const [n, k] of [[36, 7], [259, 300], [64, 520], [12, 33]] as const) {
+        for (const [ta, tb] of TRANS) {
+          const big = makeCase(64, n, k, [ta, tb], true);
+          const { a, b, bias } = inputs(big, 8000 + n + k, false);
+          const run = (m: number, aRows: Float32Array) => {
+            const c = makeCase(m, n, k, [ta, tb], true);
+            const L = layout(ex, c, { a: aRows.length, b: b.length, bias: n }, 'b');
+            const f32 = new Float32Array(ex.memory.buffer);
+            f32.set(aRows, L.a / 4);
+            f32.set(b, L.b / 4);
+            f32.set(bias!, L.bias / 4);
+            ex.matmul_f32(L.a, L.b, L.c, L.bias, m, n, k, +ta, +tb, 1, 0, 0, L.ws);
+            return new Uint32Array(ex.memory.buffer, L.c, m * n).slice();
+          };
+          const all = run(64, a);
+          for (const m of [9, 10, 13, 16, 17]) {
+            // The first m rows of op(A): rows of A, or its first m columns when transA.
+            const rows = ta ? Float32Array.from({ length: k * m }, (_, e) => a[Math.floor(e / m) * 64 + (e % m)]!)
+              : a.slice(0, m * k);
+            expect(Array.from(run(m, rows)), `${build}: ${m}×${n}×${k} ${tname([ta, tb])}`)
+              .toEqual(Array.from(all.slice(0, m * n)));
+          }
+        }
+      }
+    }
+  });
 
   it('ws stays bounded (≤ 400 KB) and is 0 for empty products', () => {
     const ex = new WebAssembly.Instance(modules[0]!.module, {}).exports as unknown as KernelExports;
