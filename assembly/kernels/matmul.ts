@@ -20,9 +20,9 @@
 // Edges: a column tail of ≤ 4 is packed 4 wide and run by a 4-wide kernel (n = 10 costs 8 + 4 columns, not
 // 16); a row tail of ≤ 4 rows (SIMD builds) runs a 4-row kernel that stores only its valid rows from the
 // registers; other tails are zero-padded in the panels, computed in full and stored through a small tile in ws,
-// so nothing outside C is written and nothing outside A and B is read. Products of ≤ 16 rows read op(B) in
-// place when its rows are contiguous (packing would pay for ≤ 3 uses of each element). When n fits the tiles badly and m does
-// not (n = 10, m = 64), Cᵀ = op(B)ᵀ·op(A)ᵀ is computed instead, with the tiles stored transposed.
+// so nothing outside C is written and nothing outside A and B is read. When n fits the tiles badly and m does
+// not (n = 10, m = 64), Cᵀ = op(B)ᵀ·op(A)ᵀ is computed instead, with the tiles stored transposed. Products of
+// ≤ 16 rows read op(B) in place when its rows are contiguous (packing would pay for ≤ 3 uses of each element).
 //
 // Skinny path (SIMD builds). When m or n is ≤ 8, packing the wide operand costs as much as the product and
 // MR-row panels would be mostly padding, so the wide operand is read in place by kernels with ≤ 4 rows.
@@ -224,7 +224,7 @@ function storeTile(tile: usize, W: i32, c: usize, ldc: usize, transC: bool, mr: 
   }
 }
 
-/** One f32x4 of a full tile: C = v + bias, or C += v (`accumulate` is a constant at every call site). */
+/** One f32x4 of a full tile: C = v + bias, or C += v. */
 @inline function storeVec(c: usize, v: v128, b: v128, accumulate: bool): void {
   if (accumulate) v128.store(c, f32x4.add(v, v128.load(c)));
   else v128.store(c, f32x4.add(v, b));
@@ -510,7 +510,8 @@ function gemm(a: usize, aRow: i32, aDepth: i32, strideA: i32, b: usize, bCol: i3
   // With one block in every dimension, a broadcast operand (stride 0) is packed once for the whole batch.
   const oneBlock = kcMax >= k && mcMax >= M && ncMax >= N;
   // Few rows use each packed B element only ceil(M / MR) ≤ 3 times: when op(B)'s rows are contiguous, the
-  // micro-kernels read them in place instead (measured: 10×128×64 gᵀ·h, the 10-class layer's weight gradient).
+  // micro-kernels read them in place instead (measured with the 4-row tails: 10×128×64 gᵀ·h, the 10-class layer's
+  // weight gradient, ×1.5 relaxed).
   const inPlace = ASC_FEATURE_SIMD && M <= B_IN_PLACE_ROWS && bCol == 1;
   const ldbSrc = <usize>bDepth << 2;
 
