@@ -853,10 +853,10 @@ function skinnyWsBytes(k: i32): usize {
 // and few columns (the 10-class output layer). Both operands are contiguous along the depth, so each element is
 // a dot product of two rows: no tile columns padded to 8. C[i][j] = Σ ⟨A[i][p..p+4), B[j][p..p+4)⟩ summed
 // across the lanes at the end as (l0 + l2) + (l1 + l3), then + the depth tail term by term, then + bias[j].
-// Columns go in groups of 4, so the lane sums of a group are one sum4 and one vector store; a tail of 1..3
-// columns runs the same kernel with its last column repeated (computed, not stored). Each group's depth quads
+// Columns go in groups of 4, so the lane sums of a group are one sum4 and one vector store; a tail of 3 columns
+// runs the same kernel with its last column repeated (computed, not stored), a tail of 1..2 a 4-row × 2 kernel. Each group's depth quads
 // are first interleaved into ws (16·k bytes): the kernel then loads all 4 columns from one address with
-// constant offsets instead of computing 4 addresses per quad. Measured 64×10×128, relaxed: ×1.13 (B read in place
+// constant offsets instead of computing 4 addresses per quad. Measured 64×10×128, relaxed: ×1.3 (B read in place
 // in groups of 4 ran no faster than the former groups of 5, about 2/3 of the FMA peak, bound by the address
 // additions; two quads per pass ran ×0.7, binaryen merges them and the live values no longer fit the registers).
 // Depths over DOT_MAX_DEPTH take the blocked path (the copy would pass 256 KiB).
@@ -928,19 +928,64 @@ function dot2x4(a0: usize, a1: usize, bI: usize, k: i32, bSrc: usize, lda: usize
 }
 
 /**
- * Interleaves the depth quads [0, k/4) of the 4 columns at b (rows of B, lda bytes apart; the last one repeated
- * past `cols`) into dst: quad q of column j at dst + (q·4 + j)·16 bytes.
+ * Interleaves the depth quads [0, k/4) of the W columns at b (rows of B, lda bytes apart; the last one repeated
+ * past `cols`) into dst: quad q of column j at dst + (q·W + j)·16 bytes.
  */
-function dotInterleave(b: usize, lda: usize, cols: i32, k: i32, dst: usize): void {
+function dotInterleave(b: usize, lda: usize, cols: i32, W: i32, k: i32, dst: usize): void {
   const k4 = <usize>(k & ~3) << 2;
-  for (let j = 0; j < 4; j++) {
+  const step = <usize>W << 4;
+  for (let j = 0; j < W; j++) {
     const src = b + <usize>min(j, cols - 1) * lda;
     let d = dst + (<usize>j << 4);
     for (let o: usize = 0; o < k4; o += 16) {
       v128.store(d, v128.load(src + o));
-      d += 64;
+      d += step;
     }
   }
+}
+
+/** Element (r, j) of dotTail2, lane sum t, into C if r < rows and j < cols. */
+@inline function dotPut(t: f32, r: i32, j: i32, rows: i32, cols: i32, a: usize, lda: usize, bSrc: usize, k: i32,
+                        c: usize, ldc: usize, bias: usize): void {
+  if (r < rows && j < cols) {
+    dotStore(t, a + <usize>r * lda, bSrc + <usize>j * lda, k, c + <usize>r * ldc + (<usize>j << 2),
+      bias ? bias + (<usize>j << 2) : 0);
+  }
+}
+
+/**
+ * A column tail of 1..2: `rows` ≤ 4 rows from a0 (lda bytes apart; past `rows`, row 0 again, not stored) × the 2
+ * columns of an interleaved group bI (W = 2), so a 10-column product computes 4 + 4 + 2 columns, not 12.
+ */
+function dotTail2(a0: usize, lda: usize, rows: i32, bI: usize, k: i32, bSrc: usize, c: usize, ldc: usize, cols: i32,
+                bias: usize): void {
+  const a1 = rows > 1 ? a0 + lda : a0, a2 = rows > 2 ? a0 + 2 * lda : a0, a3 = rows > 3 ? a0 + 3 * lda : a0;
+  const z = f32x4.splat(0);
+  let s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+  const k4 = <usize>(k & ~3) << 2;
+  let bq = bI;
+  for (let o: usize = 0; o < k4; o += 16) {
+    const y0 = v128.load(bq);
+    const y1 = v128.load(bq, 16);
+    let x = v128.load(a0 + o);
+    s00 = madd(s00, x, y0); s01 = madd(s01, x, y1);
+    x = v128.load(a1 + o);
+    s10 = madd(s10, x, y0); s11 = madd(s11, x, y1);
+    x = v128.load(a2 + o);
+    s20 = madd(s20, x, y0); s21 = madd(s21, x, y1);
+    x = v128.load(a3 + o);
+    s30 = madd(s30, x, y0); s31 = madd(s31, x, y1);
+    bq += 32;
+  }
+  const v01 = sum4(s00, s01, s10, s11), v23 = sum4(s20, s21, s30, s31);
+  dotPut(f32x4.extract_lane(v01, 0), 0, 0, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v01, 1), 0, 1, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v01, 2), 1, 0, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v01, 3), 1, 1, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v23, 0), 2, 0, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v23, 1), 2, 1, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v23, 2), 3, 0, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v23, 3), 3, 1, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
 }
 
 /**
@@ -952,8 +997,16 @@ function dotProduct(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k
   for (let j0 = 0; j0 < n; j0 += 4) {
     const cols = min(4, n - j0);
     const bSrc = b + <usize>j0 * lda;
-    dotInterleave(bSrc, lda, cols, k, ws);
     const bj: usize = bias ? bias + (<usize>j0 << 2) : 0;
+    const cj = c + (<usize>j0 << 2);
+    if (cols <= 2) {
+      dotInterleave(bSrc, lda, cols, 2, k, ws);
+      for (let i = 0; i < m; i += 4) {
+        dotTail2(a + <usize>i * lda, lda, min(4, m - i), ws, k, bSrc, cj + <usize>i * ldc, ldc, cols, bj);
+      }
+      continue;
+    }
+    dotInterleave(bSrc, lda, cols, 4, k, ws);
     for (let i = 0; i < m; i += 2) {
       const two = i + 1 < m;
       const a0 = a + <usize>i * lda;
