@@ -18,15 +18,18 @@
 // The scalar build keeps the same packing with MR = 4 and computes 2×4 sub-tiles in f32 locals.
 //
 // Edges: a column tail of ≤ 4 is packed 4 wide and run by a 4-wide kernel (n = 10 costs 8 + 4 columns, not
-// 16); other tails are zero-padded in the panels, computed in full and stored through a small tile in ws, so
-// nothing outside C is written and nothing outside A and B is read. When n fits the tiles badly and m does
-// not (n = 10, m = 64), Cᵀ = op(B)ᵀ·op(A)ᵀ is computed instead, with the tiles stored transposed.
+// 16); a row tail of ≤ 4 rows (SIMD builds) runs a 4-row kernel that stores only its valid rows from the
+// registers; other tails are zero-padded in the panels, computed in full and stored through a small tile in ws,
+// so nothing outside C is written and nothing outside A and B is read. When n fits the tiles badly and m does
+// not (n = 10, m = 64), Cᵀ = op(B)ᵀ·op(A)ᵀ is computed instead, with the tiles stored transposed. Products of
+// ≤ 16 rows read op(B) in place when its rows are contiguous (packing would pay for ≤ 3 uses of each element).
 //
 // Skinny path (SIMD builds). When m or n is ≤ 8, packing the wide operand costs as much as the product and
 // MR-row panels would be mostly padding, so the wide operand is read in place by kernels with ≤ 4 rows.
 //
-// Dot path (SIMD builds). A·Bᵀ with 9..16 columns (a linear layer's forward x·Wᵀ with few outputs): both
-// operands are contiguous along the depth, so each element is a dot product of two rows read in place.
+// Dot path (SIMD builds). A·Bᵀ with 9..16 columns and depth ≤ 16384 (a linear layer's forward x·Wᵀ with few
+// outputs): both operands are contiguous along the depth, so each element is a dot product of two rows, A read
+// in place and B four rows at a time interleaved into ws.
 
 /** Columns of a B micro-panel (two f32x4 vectors). */
 const NR: i32 = 8;
@@ -221,7 +224,7 @@ function storeTile(tile: usize, W: i32, c: usize, ldc: usize, transC: bool, mr: 
   }
 }
 
-/** One f32x4 of a full tile: C = v + bias, or C += v (`accumulate` is a constant at every call site). */
+/** One f32x4 of a full tile: C = v + bias, or C += v. */
 @inline function storeVec(c: usize, v: v128, b: v128, accumulate: bool): void {
   if (accumulate) v128.store(c, f32x4.add(v, v128.load(c)));
   else v128.store(c, f32x4.add(v, b));
@@ -241,7 +244,7 @@ function storeTile(tile: usize, W: i32, c: usize, ldc: usize, transC: bool, mr: 
  * Tile of MR×8: C[0..mr)[0..nr) (=|+=) Σp apanel[p][r]·bpanel[p][j]. Full tiles are stored straight from
  * the registers; partial ones go through `tmp` (MR×8 floats of ws) and storeTile.
  */
-function tile8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
+function tile8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
                bias: usize, accumulate: bool, tmp: usize): void {
   const z = f32x4.splat(0);
   let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
@@ -265,7 +268,7 @@ function tile8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool
       c50 = madd(c50, a, b0); c51 = madd(c51, a, b1);
     }
     ap += <usize>MR << 2;
-    bp += <usize>NR << 2;
+    bp += ldb;
   }
   if (!transC && mr == MR && nr == 8) {
     // Full tile: straight from the registers. One branch on `accumulate` for the whole tile (it is the
@@ -302,7 +305,7 @@ function tile8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool
 }
 
 /** Tile of MR×4 against a 4-wide B micro-panel (column tail of ≤ 4). */
-function tile4(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
+function tile4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
                bias: usize, accumulate: bool, tmp: usize): void {
   const z = f32x4.splat(0);
   let c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
@@ -315,7 +318,7 @@ function tile4(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool
     if (MR > 4) c4 = madd(c4, v128.load32_splat(ap, 16), b);
     if (MR > 5) c5 = madd(c5, v128.load32_splat(ap, 20), b);
     ap += <usize>MR << 2;
-    bp += 16;
+    bp += ldb;
   }
   if (!transC && mr == MR && nr == 4) {
     if (accumulate) {
@@ -340,6 +343,61 @@ function tile4(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, transC: bool
     if (MR > 5) v128.store(tmp, c5, 80);
     storeTile(tmp, 4, c, ldc, transC, mr, nr, bias, accumulate);
   }
+}
+
+/**
+ * Row tails of ≤ 4 rows (SIMD builds, MR > 4): 4 rows × 8 columns of an MR-row A micro-panel, so no padding rows
+ * are computed, and the mr ≤ 4 valid rows are stored straight from the registers (C not transposed, nr = 8).
+ * Each element is summed in the same order as in tile8, so the result is bit-identical to it.
+ */
+function tail8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, mr: i32, bias: usize,
+               accumulate: bool): void {
+  const z = f32x4.splat(0);
+  let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(c00, a, b0); c01 = madd(c01, a, b1);
+    a = v128.load32_splat(ap, 4);
+    c10 = madd(c10, a, b0); c11 = madd(c11, a, b1);
+    a = v128.load32_splat(ap, 8);
+    c20 = madd(c20, a, b0); c21 = madd(c21, a, b1);
+    a = v128.load32_splat(ap, 12);
+    c30 = madd(c30, a, b0); c31 = madd(c31, a, b1);
+    ap += <usize>MR << 2;
+    bp += ldb;
+  }
+  let bias0 = z, bias1 = z;
+  if (!accumulate && bias) {
+    bias0 = v128.load(bias);
+    bias1 = v128.load(bias, 16);
+  }
+  storeRow8(c, c00, c01, bias0, bias1, accumulate);
+  if (mr > 1) storeRow8(c + ldc, c10, c11, bias0, bias1, accumulate);
+  if (mr > 2) storeRow8(c + 2 * ldc, c20, c21, bias0, bias1, accumulate);
+  if (mr > 3) storeRow8(c + 3 * ldc, c30, c31, bias0, bias1, accumulate);
+}
+
+/** tail8 against a 4-wide B micro-panel (nr = 4). */
+function tail4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, mr: i32, bias: usize,
+               accumulate: bool): void {
+  const z = f32x4.splat(0);
+  let c0 = z, c1 = z, c2 = z, c3 = z;
+  for (let p = 0; p < kc; p++) {
+    const b = v128.load(bp);
+    c0 = madd(c0, v128.load32_splat(ap), b);
+    c1 = madd(c1, v128.load32_splat(ap, 4), b);
+    c2 = madd(c2, v128.load32_splat(ap, 8), b);
+    c3 = madd(c3, v128.load32_splat(ap, 12), b);
+    ap += <usize>MR << 2;
+    bp += ldb;
+  }
+  const b = !accumulate && bias ? v128.load(bias) : z;
+  storeVec(c, c0, b, accumulate);
+  if (mr > 1) storeVec(c + ldc, c1, b, accumulate);
+  if (mr > 2) storeVec(c + 2 * ldc, c2, b, accumulate);
+  if (mr > 3) storeVec(c + 3 * ldc, c3, b, accumulate);
 }
 
 // Scalar build: the same packed panels, 2×4 sub-tiles of f32 accumulators (8 values + 2 A + 4 B fit the
@@ -383,19 +441,34 @@ function tileScalar(ap: usize, bp: usize, kc: i32, W: i32, c: usize, ldc: usize,
   return blockSize(n, NC, NR);
 }
 
+/** Products with at most this many rows (in the orientation computed) read op(B) in place (SIMD builds). */
+const B_IN_PLACE_ROWS: i32 = 16;
+
 /**
- * Runs every micro-kernel of one packed (mc × kc) A block against one packed (kc × nc) B block. c is the block's
- * first element of C (of Cᵀ when transC) and bias its first bias element (0: none).
+ * Runs every micro-kernel of one packed (mc × kc) A block against one (kc × nc) B block. c is the block's first
+ * element of C (of Cᵀ when transC) and bias its first bias element (0: none). B is packed in bpack, or, when
+ * bsrc ≠ 0, read in place from bsrc (the block's first column, depth rows ldbSrc bytes apart) for its 8- and
+ * 4-column panels, with only a 5..7- or 1..3-column tail panel packed (at bpack).
  */
-function macroKernel(apack: usize, bpack: usize, mc: i32, nc: i32, kc: i32, c: usize, ldc: usize, transC: bool,
-                     bias: usize, accumulate: bool, tmp: usize): void {
+function macroKernel(apack: usize, bpack: usize, bsrc: usize, ldbSrc: usize, mc: i32, nc: i32, kc: i32, c: usize,
+                     ldc: usize, transC: bool, bias: usize, accumulate: bool, tmp: usize): void {
   const aPanelBytes = <usize>(MR * kc) << 2;
   const bPanelBytes = <usize>(NR * kc) << 2;
   const rowStep: usize = transC ? 4 : ldc;
   const colStep: usize = transC ? ldc : 4;
   for (let j = 0; j < nc; j += NR) {
     const nr = min(NR, nc - j);
-    const bp = bpack + <usize>(j / NR) * bPanelBytes;
+    const wide = nr > 4;
+    let bp = bpack + <usize>(j / NR) * bPanelBytes;
+    let ldb: usize = wide ? 32 : 16;
+    if (bsrc) {
+      if (nr == 8 || nr == 4) {
+        bp = bsrc + (<usize>j << 2);
+        ldb = ldbSrc;
+      } else {
+        bp = bpack;
+      }
+    }
     const cj = c + <usize>j * colStep;
     // The B micro-panel (≤ 8 KB) stays in L1 while the A micro-panels of the block stream past it.
     for (let i = 0; i < mc; i += MR) {
@@ -405,10 +478,14 @@ function macroKernel(apack: usize, bpack: usize, mc: i32, nc: i32, kc: i32, c: u
       // The bias runs along the columns of C: the tile's columns, or its rows when transC.
       const bt: usize = bias == 0 ? 0 : bias + (<usize>(transC ? i : j) << 2);
       if (ASC_FEATURE_SIMD) {
-        if (nr > 4) tile8(ap, bp, kc, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
-        else tile4(ap, bp, kc, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
+        // A row tail of ≤ 4 rows with whole columns: 4 rows, stored from the registers.
+        const tail = MR > 4 && mr <= 4 && !transC;
+        if (tail && nr == 8) tail8(ap, bp, ldb, kc, ci, ldc, mr, bt, accumulate);
+        else if (tail && nr == 4) tail4(ap, bp, ldb, kc, ci, ldc, mr, bt, accumulate);
+        else if (wide) tile8(ap, bp, ldb, kc, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
+        else tile4(ap, bp, ldb, kc, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
       } else {
-        tileScalar(ap, bp, kc, nr > 4 ? 8 : 4, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
+        tileScalar(ap, bp, kc, wide ? 8 : 4, ci, ldc, transC, mr, nr, bt, accumulate, tmp);
       }
     }
   }
@@ -432,6 +509,11 @@ function gemm(a: usize, aRow: i32, aDepth: i32, strideA: i32, b: usize, bCol: i3
   const colStep: usize = transC ? ldc : 4;
   // With one block in every dimension, a broadcast operand (stride 0) is packed once for the whole batch.
   const oneBlock = kcMax >= k && mcMax >= M && ncMax >= N;
+  // Few rows use each packed B element only ceil(M / MR) ≤ 3 times: when op(B)'s rows are contiguous, the
+  // micro-kernels read them in place instead (measured with the 4-row tails: 10×128×64 gᵀ·h, the 10-class layer's
+  // weight gradient, ×1.5 relaxed).
+  const inPlace = ASC_FEATURE_SIMD && M <= B_IN_PLACE_ROWS && bCol == 1;
+  const ldbSrc = <usize>bDepth << 2;
 
   for (let t = 0; t < batch; t++) {
     const at = a + (<usize>t * <usize>strideA << 2);
@@ -443,8 +525,16 @@ function gemm(a: usize, aRow: i32, aDepth: i32, strideA: i32, b: usize, bCol: i3
         const kc = min(kcMax, k - p0);
         // The first depth block writes C (+ bias), the later ones add to it.
         const first = p0 == 0;
-        if (!(oneBlock && strideB == 0 && t > 0)) {
-          packB(bt + (<usize>(p0 * bDepth + j0 * bCol) << 2), bCol, bDepth, nc, kc, bpack);
+        const bBlock = bt + (<usize>(p0 * bDepth + j0 * bCol) << 2);
+        let bsrc: usize = 0;
+        if (inPlace) {
+          bsrc = bBlock;
+          // Only a tail panel that is neither 8 nor 4 columns wide is packed (reading it in place would read
+          // past the end of a row, and of B).
+          const tail = nc & 7;
+          if (tail != 0 && tail != 4) packB(bBlock + (<usize>(nc - tail) << 2), bCol, bDepth, tail, kc, bpack);
+        } else if (!(oneBlock && strideB == 0 && t > 0)) {
+          packB(bBlock, bCol, bDepth, nc, kc, bpack);
         }
         for (let i0 = 0; i0 < M; i0 += mcMax) {
           const mc = min(mcMax, M - i0);
@@ -453,7 +543,7 @@ function gemm(a: usize, aRow: i32, aDepth: i32, strideA: i32, b: usize, bCol: i3
           }
           const biasBlock: usize = first && bias != 0 ? bias + (<usize>(transC ? i0 : j0) << 2) : 0;
           const cBlock = ct + <usize>i0 * rowStep + <usize>j0 * colStep;
-          macroKernel(apack, bpack, mc, nc, kc, cBlock, ldc, transC, biasBlock, !first, tmp);
+          macroKernel(apack, bpack, bsrc, ldbSrc, mc, nc, kc, cBlock, ldc, transC, biasBlock, !first, tmp);
         }
       }
     }
@@ -761,57 +851,24 @@ function skinnyWsBytes(k: i32): usize {
 // ---------------------------------------------------------------------------------------------------------
 // Dot path (SIMD builds): C = A·Bᵀ with A stored [m,k] and B stored [n,k] (the forward x·Wᵀ of a linear layer)
 // and few columns (the 10-class output layer). Both operands are contiguous along the depth, so each element is
-// a dot product of two rows read where they lie: no packing, and no tile columns padded to 8 (n = 10 is two
-// groups of 5). C[i][j] = Σ ⟨A[i][p..p+4), B[j][p..p+4)⟩ summed across the lanes at the end, + the depth tail.
+// a dot product of two rows: no tile columns padded to 8. C[i][j] = Σ ⟨A[i][p..p+4), B[j][p..p+4)⟩ summed
+// across the lanes at the end as (l0 + l2) + (l1 + l3), then + the depth tail term by term, then + bias[j].
+// Columns go in groups of 4, so the lane sums of a group are one sum4 and one vector store; a tail of 3 columns
+// runs the same kernel with its last column repeated (computed, not stored), a tail of 1..2 a 4-row × 2 kernel. Each group's depth quads
+// are first interleaved into ws (16·k bytes): the kernel then loads all 4 columns from one address with
+// constant offsets instead of computing 4 addresses per quad. Measured 64×10×128, relaxed: ×1.3 (B read in place
+// in groups of 4 ran no faster than the former groups of 5, about 2/3 of the FMA peak, bound by the address
+// additions; two quads per pass ran ×0.7, binaryen merges them and the live values no longer fit the registers).
+// Depths over DOT_MAX_DEPTH take the blocked path (the copy would pass 256 KiB).
 
 /** Columns above SKINNY and at most this many, with A·Bᵀ storage, take the dot path. */
 const DOT_COLUMNS: i32 = 16;
+/** Deepest product of the dot path: its interleaved group of B is 16·k bytes, ≤ 256 KiB. */
+const DOT_MAX_DEPTH: i32 = 16384;
 
-/**
- * Rows i and i + 1 (`a1`; the same row again when m is odd, then not stored) × J columns (J a compile-time
- * constant, ≤ 5: 2·J accumulators, 2 rows and 1 column live = 13 v128 values) of the dot path.
- */
-@inline function dotTile(a0: usize, a1: usize, b: usize, ldb: usize, k: i32, c: usize, ldc: usize, two: bool,
-                         bias: usize, J: i32): void {
-  const z = f32x4.splat(0);
-  let s00 = z, s01 = z, s02 = z, s03 = z, s04 = z, s10 = z, s11 = z, s12 = z, s13 = z, s14 = z;
-  const b1 = b + ldb, b2 = b + 2 * ldb, b3 = b + 3 * ldb, b4 = b + 4 * ldb;
-  const k4 = <usize>(k & ~3) << 2;
-  for (let o: usize = 0; o < k4; o += 16) {
-    const x0 = v128.load(a0 + o);
-    const x1 = v128.load(a1 + o);
-    let y = v128.load(b + o);
-    s00 = madd(s00, x0, y); s10 = madd(s10, x1, y);
-    if (J > 1) { y = v128.load(b1 + o); s01 = madd(s01, x0, y); s11 = madd(s11, x1, y); }
-    if (J > 2) { y = v128.load(b2 + o); s02 = madd(s02, x0, y); s12 = madd(s12, x1, y); }
-    if (J > 3) { y = v128.load(b3 + o); s03 = madd(s03, x0, y); s13 = madd(s13, x1, y); }
-    if (J > 4) { y = v128.load(b4 + o); s04 = madd(s04, x0, y); s14 = madd(s14, x1, y); }
-  }
-  if (J == 5 && (k & 3) == 0) {
-    // No depth tail: columns 0..3 of a row are summed across lanes together and stored as one vector.
-    const bv = bias ? v128.load(bias) : z;
-    v128.store(c, f32x4.add(sum4(s00, s01, s02, s03), bv));
-    dotStore(a0, b4, k, c, s04, bias, 4);
-    if (two) {
-      c += ldc;
-      v128.store(c, f32x4.add(sum4(s10, s11, s12, s13), bv));
-      dotStore(a1, b4, k, c, s14, bias, 4);
-    }
-    return;
-  }
-  dotStore(a0, b, k, c, s00, bias, 0);
-  if (J > 1) dotStore(a0, b1, k, c, s01, bias, 1);
-  if (J > 2) dotStore(a0, b2, k, c, s02, bias, 2);
-  if (J > 3) dotStore(a0, b3, k, c, s03, bias, 3);
-  if (J > 4) dotStore(a0, b4, k, c, s04, bias, 4);
-  if (two) {
-    c += ldc;
-    dotStore(a1, b, k, c, s10, bias, 0);
-    if (J > 1) dotStore(a1, b1, k, c, s11, bias, 1);
-    if (J > 2) dotStore(a1, b2, k, c, s12, bias, 2);
-    if (J > 3) dotStore(a1, b3, k, c, s13, bias, 3);
-    if (J > 4) dotStore(a1, b4, k, c, s14, bias, 4);
-  }
+/** Scratch bytes of the dot path: one group of 4 columns of B, quad-interleaved. */
+@inline function dotWsBytes(k: i32): i32 {
+  return (k & ~3) << 4;
 }
 
 /** [Σ lanes of w, of x, of y, of z], each summed as (l0 + l2) + (l1 + l3): 6 shuffles and 3 additions. */
@@ -821,34 +878,139 @@ const DOT_COLUMNS: i32 = 16;
   return f32x4.add(f32x4.shuffle(wx, yz, 0, 1, 4, 5), f32x4.shuffle(wx, yz, 2, 3, 6, 7));
 }
 
-/**
- * C[j] = (lanes of s summed, in sum4's order) + the depth tail Σ a[p]·b[p] for p ≥ k & ~3 (+ bias[j]).
- */
-@inline function dotStore(a: usize, b: usize, k: i32, c: usize, s: v128, bias: usize, j: i32): void {
-  let t = (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 2)) + (f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 3));
+/** C[j] = t + the depth tail Σ a[p]·b[p] for p ≥ k & ~3 (b: column j of B in place) (+ bias[j]). */
+@inline function dotStore(t: f32, a: usize, b: usize, k: i32, c: usize, bias: usize): void {
   for (let p = k & ~3; p < k; p++) t += load<f32>(a + (<usize>p << 2)) * load<f32>(b + (<usize>p << 2));
-  const at = <usize>j << 2;
-  if (bias) t += load<f32>(bias + at);
-  store<f32>(c + at, t);
+  if (bias) t += load<f32>(bias);
+  store<f32>(c, t);
 }
 
-/** One batch item of the dot path: m rows × n columns, C rows ldc bytes apart; rows in pairs, columns in groups of 5. */
-function dotProduct(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k: i32, ldc: usize): void {
-  const lda = <usize>k << 2;
-  const n5 = n - n % 5;
-  for (let i = 0; i < m; i += 2) {
-    const two = i + 1 < m;
-    const a0 = a + <usize>i * lda;
-    const a1 = two ? a0 + lda : a0;
-    const ci = c + <usize>i * ldc;
-    let j = 0;
-    for (; j < n5; j += 5) {
-      const bj: usize = bias ? bias + (<usize>j << 2) : 0;
-      dotTile(a0, a1, b + <usize>j * lda, lda, k, ci + (<usize>j << 2), ldc, two, bj, 5);
+/**
+ * One row of a column group: v holds its lane sums; stores its `cols` ≤ 4 columns (B in place from bSrc, columns
+ * lda bytes apart, for the depth tail).
+ */
+@inline function dotRow(v: v128, a: usize, bSrc: usize, lda: usize, k: i32, c: usize, cols: i32, bias: usize): void {
+  if (cols == 4 && (k & 3) == 0) {
+    v128.store(c, bias ? f32x4.add(v, v128.load(bias)) : v);
+    return;
+  }
+  dotStore(f32x4.extract_lane(v, 0), a, bSrc, k, c, bias);
+  if (cols > 1) dotStore(f32x4.extract_lane(v, 1), a, bSrc + lda, k, c + 4, bias ? bias + 4 : 0);
+  if (cols > 2) dotStore(f32x4.extract_lane(v, 2), a, bSrc + 2 * lda, k, c + 8, bias ? bias + 8 : 0);
+  if (cols > 3) dotStore(f32x4.extract_lane(v, 3), a, bSrc + 3 * lda, k, c + 12, bias ? bias + 12 : 0);
+}
+
+/**
+ * Rows a0 and a1 (the same row again when `two` is false, then not stored) × the 4 columns of an interleaved
+ * group bI: 8 accumulators, 2 rows and 1 column live.
+ */
+function dot2x4(a0: usize, a1: usize, bI: usize, k: i32, bSrc: usize, lda: usize, c: usize, ldc: usize, two: bool,
+                cols: i32, bias: usize): void {
+  const z = f32x4.splat(0);
+  let s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
+  const k4 = <usize>(k & ~3) << 2;
+  let bq = bI;
+  for (let o: usize = 0; o < k4; o += 16) {
+    const x0 = v128.load(a0 + o);
+    const x1 = v128.load(a1 + o);
+    let y = v128.load(bq);
+    s00 = madd(s00, x0, y); s10 = madd(s10, x1, y);
+    y = v128.load(bq, 16);
+    s01 = madd(s01, x0, y); s11 = madd(s11, x1, y);
+    y = v128.load(bq, 32);
+    s02 = madd(s02, x0, y); s12 = madd(s12, x1, y);
+    y = v128.load(bq, 48);
+    s03 = madd(s03, x0, y); s13 = madd(s13, x1, y);
+    bq += 64;
+  }
+  dotRow(sum4(s00, s01, s02, s03), a0, bSrc, lda, k, c, cols, bias);
+  if (two) dotRow(sum4(s10, s11, s12, s13), a1, bSrc, lda, k, c + ldc, cols, bias);
+}
+
+/**
+ * Interleaves the depth quads [0, k/4) of the W columns at b (rows of B, lda bytes apart; the last one repeated
+ * past `cols`) into dst: quad q of column j at dst + (q·W + j)·16 bytes.
+ */
+function dotInterleave(b: usize, lda: usize, cols: i32, W: i32, k: i32, dst: usize): void {
+  const k4 = <usize>(k & ~3) << 2;
+  const step = <usize>W << 4;
+  for (let j = 0; j < W; j++) {
+    const src = b + <usize>min(j, cols - 1) * lda;
+    let d = dst + (<usize>j << 4);
+    for (let o: usize = 0; o < k4; o += 16) {
+      v128.store(d, v128.load(src + o));
+      d += step;
     }
-    for (; j < n; j++) {
-      const bj: usize = bias ? bias + (<usize>j << 2) : 0;
-      dotTile(a0, a1, b + <usize>j * lda, lda, k, ci + (<usize>j << 2), ldc, two, bj, 1);
+  }
+}
+
+/** Element (r, j) of dotTail2, lane sum t, into C if r < rows and j < cols. */
+@inline function dotPut(t: f32, r: i32, j: i32, rows: i32, cols: i32, a: usize, lda: usize, bSrc: usize, k: i32,
+                        c: usize, ldc: usize, bias: usize): void {
+  if (r < rows && j < cols) {
+    dotStore(t, a + <usize>r * lda, bSrc + <usize>j * lda, k, c + <usize>r * ldc + (<usize>j << 2),
+      bias ? bias + (<usize>j << 2) : 0);
+  }
+}
+
+/**
+ * A column tail of 1..2: `rows` ≤ 4 rows from a0 (lda bytes apart; past `rows`, row 0 again, not stored) × the 2
+ * columns of an interleaved group bI (W = 2), so a 10-column product computes 4 + 4 + 2 columns, not 12.
+ */
+function dotTail2(a0: usize, lda: usize, rows: i32, bI: usize, k: i32, bSrc: usize, c: usize, ldc: usize, cols: i32,
+                bias: usize): void {
+  const a1 = rows > 1 ? a0 + lda : a0, a2 = rows > 2 ? a0 + 2 * lda : a0, a3 = rows > 3 ? a0 + 3 * lda : a0;
+  const z = f32x4.splat(0);
+  let s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+  const k4 = <usize>(k & ~3) << 2;
+  let bq = bI;
+  for (let o: usize = 0; o < k4; o += 16) {
+    const y0 = v128.load(bq);
+    const y1 = v128.load(bq, 16);
+    let x = v128.load(a0 + o);
+    s00 = madd(s00, x, y0); s01 = madd(s01, x, y1);
+    x = v128.load(a1 + o);
+    s10 = madd(s10, x, y0); s11 = madd(s11, x, y1);
+    x = v128.load(a2 + o);
+    s20 = madd(s20, x, y0); s21 = madd(s21, x, y1);
+    x = v128.load(a3 + o);
+    s30 = madd(s30, x, y0); s31 = madd(s31, x, y1);
+    bq += 32;
+  }
+  const v01 = sum4(s00, s01, s10, s11), v23 = sum4(s20, s21, s30, s31);
+  dotPut(f32x4.extract_lane(v01, 0), 0, 0, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v01, 1), 0, 1, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v01, 2), 1, 0, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v01, 3), 1, 1, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v23, 0), 2, 0, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v23, 1), 2, 1, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v23, 2), 3, 0, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+  dotPut(f32x4.extract_lane(v23, 3), 3, 1, rows, cols, a0, lda, bSrc, k, c, ldc, bias);
+}
+
+/**
+ * One batch item of the dot path: m rows × n columns, C rows ldc bytes apart; columns in groups of 4, each
+ * interleaved into ws (dotWsBytes(k)), then rows in pairs.
+ */
+function dotProduct(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k: i32, ldc: usize, ws: usize): void {
+  const lda = <usize>k << 2;
+  for (let j0 = 0; j0 < n; j0 += 4) {
+    const cols = min(4, n - j0);
+    const bSrc = b + <usize>j0 * lda;
+    const bj: usize = bias ? bias + (<usize>j0 << 2) : 0;
+    const cj = c + (<usize>j0 << 2);
+    if (cols <= 2) {
+      dotInterleave(bSrc, lda, cols, 2, k, ws);
+      for (let i = 0; i < m; i += 4) {
+        dotTail2(a + <usize>i * lda, lda, min(4, m - i), ws, k, bSrc, cj + <usize>i * ldc, ldc, cols, bj);
+      }
+      continue;
+    }
+    dotInterleave(bSrc, lda, cols, 4, k, ws);
+    for (let i = 0; i < m; i += 2) {
+      const two = i + 1 < m;
+      const a0 = a + <usize>i * lda;
+      dot2x4(a0, two ? a0 + lda : a0, ws, k, bSrc, lda, c + <usize>i * ldc + (<usize>j0 << 2), ldc, two, cols, bj);
     }
   }
 }
@@ -864,22 +1026,22 @@ export function matmul_ws_bytes(m: i32, n: i32, k: i32, transA: i32, transB: i32
   if (m <= 0 || n <= 0 || k <= 0) return 0;
   if (ASC_FEATURE_SIMD) {
     if (min(m, n) <= SKINNY) return <i32>skinnyWsBytes(k);
-    if (takesDotPath(n, transA, transB)) return 0;
+    if (takesDotPath(n, k, transA, transB)) return dotWsBytes(k);
   }
   return matmul_block_ws_bytes(m, n, k);
 }
 
 /** Whether matmul_f32 runs this product by the dot path (after the skinny path's test). */
-@inline function takesDotPath(n: i32, transA: i32, transB: i32): bool {
-  return !transA && transB && n <= DOT_COLUMNS;
+@inline function takesDotPath(n: i32, k: i32, transA: i32, transB: i32): bool {
+  return !transA && transB && n <= DOT_COLUMNS && k <= DOT_MAX_DEPTH;
 }
 
 /**
  * Whether matmul_f32 computes this product (k > 0) by the blocked path, so that threads may share it with
  * matmul_f32_block and still get the bits of one thread (the skinny and dot paths sum in other orders).
  */
-export function matmul_is_blocked(m: i32, n: i32, transA: i32, transB: i32): i32 {
-  if (ASC_FEATURE_SIMD) return i32(min(m, n) > SKINNY && !takesDotPath(n, transA, transB));
+export function matmul_is_blocked(m: i32, n: i32, k: i32, transA: i32, transB: i32): i32 {
+  if (ASC_FEATURE_SIMD) return i32(min(m, n) > SKINNY && !takesDotPath(n, k, transA, transB));
   return 1;
 }
 
@@ -934,10 +1096,10 @@ export function matmul_f32(a: usize, b: usize, c: usize, bias: usize, m: i32, n:
       }
       return;
     }
-    if (takesDotPath(n, transA, transB)) {
+    if (takesDotPath(n, k, transA, transB)) {
       for (let t = 0; t < batch; t++) {
         dotProduct(a + (<usize>t * <usize>strideA << 2), b + (<usize>t * <usize>strideB << 2), c + <usize>t * cBytes,
-          bias, m, n, k, <usize>n << 2);
+          bias, m, n, k, <usize>n << 2, ws);
       }
       return;
     }

@@ -1,7 +1,7 @@
 // Matrix multiply on every backend (ref and each wasm build), table-driven, against a float64 product computed
 // here. Shapes cover every path of the wasm kernel: the blocked path (several row / column / depth blocks, column
 // tails of ≤ 4 and of 5..7, row tails, the swapped orientation used when n is small), the skinny path (m or n ≤ 8,
-// in its axpy and dot forms), the dot path (A·Bᵀ with 9..16 columns) and the edge cases (0 in any dimension, k = 0, 1×1, huge k), in all four transpose
+// in its axpy and dot forms), the dot path (A·Bᵀ with 9..16 columns, up to depth 16384) and the edge cases (0 in any dimension, k = 0, 1×1, huge k), in all four transpose
 // combinations, with and without bias, batched with both strides set and each one 0 (broadcast).
 //
 // Tolerance. Most tables use small integers (|a|, |b| ≤ 3, |bias| ≤ 3): every product and partial sum is then an
@@ -143,6 +143,12 @@ const LARGER: [number, number, number][] = [
   [64, 10, 128], [64, 10, 10], [10, 128, 64], [64, 128, 10], [300, 12, 64], [10, 10, 10],
   // dot path (A·Bᵀ, 9..16 columns): an odd last row, column groups of 5 with tails of 1..4, depth tails 1..3
   [7, 16, 13], [9, 11, 4], [3, 14, 130], [1, 9, 2], [17, 13, 7],
+  // ≤ 16 rows read op(B) in place (8- and 4-column panels; tails of 1..3 and 5..7 packed; two column blocks)
+  [9, 300, 3], [11, 259, 5], [14, 262, 300], [16, 36, 7], [10, 520, 17], [13, 12, 33],
+  // row tails of 1..4 rows after full MR-row panels (MR 4, 5 or 6), 8- and 4-column panels
+  [22, 64, 5], [61, 40, 9], [63, 44, 13], [23, 20, 11], [19, 12, 3],
+  // dot path, groups of 4 columns: tails of 0..3 columns and 0..3 depths, odd and even rows
+  [9, 12, 5], [16, 14, 8], [17, 9, 130], [33, 15, 6], [10, 10, 128],
 ];
 
 const BATCHED: [number, number, number][] = [[5, 17, 3], [64, 10, 128], [17, 64, 127], [3, 300, 5], [127, 127, 64], [1, 9, 300]];
@@ -184,6 +190,8 @@ describe('matmul: every backend against a float64 product', () => {
     const cases = [
       makeCase(3, 5, 100003, [false, true], true), makeCase(1, 1, 100003, [true, false], false),
       makeCase(17, 9, 5000, [false, false], true), makeCase(9, 17, 5000, [true, true], false),
+      // A·Bᵀ with ≤ 16 columns: the dot path up to depth 16384, the blocked path past it
+      makeCase(9, 16, 16384, [false, true], true), makeCase(10, 13, 16385, [false, true], false),
     ];
     check(cases, true, 4000);
   });
@@ -265,7 +273,7 @@ const modules = await Promise.all(BUILDS.map(async (build) => ({ build, module: 
 describe('matmul_f32 (direct): no access outside A, B, bias, C and ws', () => {
   const shapes: [number, number, number][] = [
     [1, 1, 1], [3, 5, 7], [17, 10, 33], [64, 10, 128], [5, 300, 17], [127, 129, 300], [300, 1, 64], [1, 257, 300],
-    [8, 131, 19], [131, 6, 260], [12, 12, 12], [0, 5, 5], [5, 5, 0],
+    [8, 131, 19], [131, 6, 260], [12, 12, 12], [0, 5, 5], [5, 5, 0], [11, 14, 9], [10, 10, 128],
   ];
   for (const { build, module } of modules) {
     it(`${build}: guards around C and ws stay intact, inputs unchanged, no over-read`, () => {
@@ -311,9 +319,67 @@ describe('matmul_f32 (direct): no access outside A, B, bias, C and ws', () => {
     });
   }
 
+  it('rows 9..17 of a product (op(B) in place, 4-row tails) are bit-identical to the same rows of a 64-row product', () => {
+    // Each element of the blocked path sums its depths in order whatever its tile, so a few-row product must give
+    // the bits of the same rows computed among many (random floats: another summation order would show).
+    for (const { build, module } of modules.filter((x) => x.build !== 'scalar' && x.build !== 'debug')) {
+      const ex = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
+      for (const [n, k] of [[36, 7], [259, 300], [64, 520], [12, 33]] as const) {
+        for (const [ta, tb] of TRANS) {
+          const big = makeCase(64, n, k, [ta, tb], true);
+          const { a, b, bias } = inputs(big, 8000 + n + k, false);
+          const run = (m: number, aRows: Float32Array) => {
+            const c = makeCase(m, n, k, [ta, tb], true);
+            const L = layout(ex, c, { a: aRows.length, b: b.length, bias: n }, 'b');
+            const f32 = new Float32Array(ex.memory.buffer);
+            f32.set(aRows, L.a / 4);
+            f32.set(b, L.b / 4);
+            f32.set(bias!, L.bias / 4);
+            ex.matmul_f32(L.a, L.b, L.c, L.bias, m, n, k, +ta, +tb, 1, 0, 0, L.ws);
+            return new Uint32Array(ex.memory.buffer, L.c, m * n).slice();
+          };
+          const all = run(64, a);
+          for (const m of [9, 10, 13, 16, 17]) {
+            // The first m rows of op(A): rows of A, or its first m columns when transA.
+            const rows = ta ? Float32Array.from({ length: k * m }, (_, e) => a[Math.floor(e / m) * 64 + (e % m)]!)
+              : a.slice(0, m * k);
+            expect(Array.from(run(m, rows)), `${build}: ${m}×${n}×${k} ${tname([ta, tb])}`)
+              .toEqual(Array.from(all.slice(0, m * n)));
+          }
+        }
+      }
+    }
+  });
+
+  it('dot path (A·Bᵀ, 9..16 columns): the first n columns are bit-identical to those of the 16-column product', () => {
+    // Each element is its own dot product, whatever the column group or row pair around it.
+    for (const { build, module } of modules.filter((x) => x.build !== 'scalar' && x.build !== 'debug')) {
+      const ex = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
+      for (const [m, k] of [[17, 130], [10, 7], [64, 128]] as const) {
+        const { a, b, bias } = inputs(makeCase(m, 16, k, [false, true], true), 9000 + m + k, false);
+        const run = (n: number) => {
+          const c = makeCase(m, n, k, [false, true], true);
+          const L = layout(ex, c, { a: a.length, b: n * k, bias: n }, 'b');
+          const f32 = new Float32Array(ex.memory.buffer);
+          f32.set(a, L.a / 4);
+          f32.set(b.subarray(0, n * k), L.b / 4);
+          f32.set(bias!.subarray(0, n), L.bias / 4);
+          ex.matmul_f32(L.a, L.b, L.c, L.bias, m, n, k, 0, 1, 1, 0, 0, L.ws);
+          return Array.from(new Uint32Array(ex.memory.buffer, L.c, m * n));
+        };
+        const all = run(16);
+        for (const n of [9, 10, 11, 13, 14, 15]) {
+          const cols = all.filter((_, e) => e % 16 < n);
+          expect(run(n), `${build}: ${m}×${n}×${k} NT`).toEqual(cols);
+        }
+      }
+    }
+  });
+
   it('ws stays bounded (≤ 400 KB) and is 0 for empty products', () => {
     const ex = new WebAssembly.Instance(modules[0]!.module, {}).exports as unknown as KernelExports;
-    for (const [m, n, k] of [[4096, 4096, 4096], [100000, 3, 100000], [1, 1, 1e6], [1e5, 1e5, 1]]) {
+    for (const [m, n, k] of [[4096, 4096, 4096], [100000, 3, 100000], [1, 1, 1e6], [1e5, 1e5, 1], [1e5, 16, 16384],
+      [1e5, 16, 16385]]) {
       for (const [ta, tb] of TRANS) expect(ex.matmul_ws_bytes(m!, n!, k!, +ta, +tb)).toBeLessThanOrEqual(400 * 1024);
     }
     expect(ex.matmul_ws_bytes(0, 5, 5, 0, 0)).toBe(0);

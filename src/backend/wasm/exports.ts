@@ -15,7 +15,7 @@ export interface KernelExports {
   matmul_ws_bytes(m: number, n: number, k: number, transA: number, transB: number): number;
   matmul_block_ws_bytes(m: number, n: number, k: number): number;
   matmul_tile_rows(): number;
-  matmul_is_blocked(m: number, n: number, transA: number, transB: number): number;
+  matmul_is_blocked(m: number, n: number, k: number, transA: number, transB: number): number;
   matmul_f32_block(a: Ptr, b: Ptr, c: Ptr, bias: Ptr, m: number, n: number, k: number, transA: number, transB: number,
     batch: number, strideA: number, strideB: number, ws: Ptr, i0: number, i1: number, j0: number, j1: number): void;
 

@@ -355,7 +355,7 @@ export class WasmBackend implements Backend {
     const ta = +p.transA, tb = +p.transB;
     const whole = (ws: number) => this.exports.matmul_f32(pa, pb, pc, bias, m, n, k, ta, tb, batch, strideA, strideB, ws);
     // Shared products take the blocked path in every chunk, so only products the whole call runs by it are shared.
-    const shareable = k > 0 && batch > 0 && this.exports.matmul_is_blocked(m, n, ta, tb) === 1;
+    const shareable = k > 0 && batch > 0 && this.exports.matmul_is_blocked(m, n, k, ta, tb) === 1;
     this.share('matmul', 'matmul_f32_block', 2 * m * n * k * batch, () => (shareable ? this.matmulCuts(pa, pb, pc, bias, p) : []),
       whole, { arg: 12, whole: this.exports.matmul_ws_bytes(m, n, k, ta, tb) });
   }
