@@ -217,6 +217,69 @@ function col2im(dcol: usize, r0: i32, r1: i32, dxg: usize): void {
   }
 }
 
+/**
+ * col2im for stride 1, gathering instead of scattering: each element of dx takes all its taps at once in a
+ * register (one load and one store of dx instead of one per tap). It still adds its taps one by one in the order
+ * of q, as col2im does, so the sums are the same bits.
+ */
+function col2imStride1(dcol: usize, r0: i32, r1: i32, dxg: usize): void {
+  const h = H, w = W, ow = OW, kh = KH, kw = KW, dH = dilationH, dW = dilationW, pH = padH, pW = padW;
+  const plane = <usize>h * <usize>w << 2;
+  const qBytes = <usize>(r1 - r0) * <usize>ow << 2; // one row q of dcol
+  // From tap (i, j) to tap (i + 1, j): KW rows of dcol on, dH output rows back.
+  const iStep = <usize>kw * qBytes - (<usize>(dH * ow) << 2);
+  const jStep = qBytes - (<usize>dW << 2); // from tap j to j + 1: one row of dcol on, dW columns back
+  // dx columns [lo, hi) are inside every tap's range (tap j covers columns j·dW − padW + [0, OW), within [0, W)).
+  const lo = max(0, (kw - 1) * dW - pW);
+  const hi = min(w, ow - pW);
+  for (let c = 0; c < Cg; c++) {
+    const dc = dxg + <usize>c * plane;
+    const dq = dcol + <usize>(c * kh * kw) * qBytes;
+    for (let ih = 0; ih < h; ih++) {
+      // Tap row i reaches dx row ih from output row r = ih + padH − i·dH, which must be in [r0, r1): i in [i0, i1).
+      const t = ih + pH - r0;
+      const i0 = t >= r1 - r0 ? (t - (r1 - r0)) / dH + 1 : 0;
+      const i1 = t < 0 ? 0 : min(kh, t / dH + 1);
+      if (i0 >= i1) continue;
+      const drow = dc + (<usize>(ih * w) << 2);
+      // dcol element (q, r − r0, ow) of tap (i0, 0) for dx column 0 (ow = padW).
+      const base = dq + <usize>(i0 * kw) * qBytes + (<usize>((t - i0 * dH) * ow + pW) << 2);
+      let x = 0;
+      if (ASC_FEATURE_SIMD && lo < hi) {
+        for (; x < lo; x++) col2imAt(drow, x, base, i1 - i0, iStep, jStep, dW);
+        for (; x + 4 <= hi; x += 4) {
+          let acc = v128.load(drow + (<usize>x << 2));
+          let si = base + (<usize>x << 2);
+          for (let i = i0; i < i1; i++, si += iStep) {
+            let s = si;
+            for (let j = 0; j < kw; j++, s += jStep) acc = f32x4.add(acc, v128.load(s));
+          }
+          v128.store(drow + (<usize>x << 2), acc);
+        }
+      }
+      for (; x < w; x++) col2imAt(drow, x, base, i1 - i0, iStep, jStep, dW);
+    }
+  }
+}
+
+/**
+ * dx element x of a row (at drow) += the taps of `rows` tap rows, the first tap's dcol element for column 0 at
+ * base, one by one in q order, skipping those whose output column x − (j·dW − padW) is outside [0, OW).
+ */
+// @ts-ignore: decorator
+@inline function col2imAt(drow: usize, x: i32, base: usize, rows: i32, iStep: usize, jStep: usize, dW: i32): void {
+  const d = drow + (<usize>x << 2);
+  let acc = load<f32>(d);
+  let si = base + (<usize>x << 2);
+  for (let i = 0; i < rows; i++, si += iStep) {
+    let s = si;
+    for (let j = 0, o = x + padW; j < KW; j++, s += jStep, o -= dW) {
+      if (<u32>o < <u32>OW) acc += load<f32>(s);
+    }
+  }
+  store<f32>(d, acc);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Scratch: col (cols × chunk floats) | staging (Og × chunk, only when a chunk is not all of OH) | product
 // (Og × cols, weight gradient only) | matmul's ws. `cols` is K, or the share's width for the weight gradient.
@@ -332,7 +395,8 @@ export function conv2d_input_grad_f32(dy: usize, weight: usize, dx: usize, n: i3
         const src = dyg + (<usize>(row * OW) << 2);
         if (chunked) copyRows(src, P, stage, width, Og, width);
         matmul_f32(wg, chunked ? stage : src, dcol, 0, K, width, Og, 1, 0, 1, 0, 0, mmWs);
-        col2im(dcol, row, row + rows, dxg);
+        if (strideH == 1 && strideW == 1) col2imStride1(dcol, row, row + rows, dxg);
+        else col2im(dcol, row, row + rows, dxg);
       }
     }
   }

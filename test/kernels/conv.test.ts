@@ -196,6 +196,12 @@ const AWKWARD: Case[] = [
   { x: [1, 7, 5, 6], w: [9, 7, 3, 3], padding: p(1, 1), bias: true }, // batch 1, channels not multiples of 4
   { x: [3, 4, 10, 10], w: [20, 4, 3, 3], padding: p(1, 1) }, // O > 8: blocked products
   { x: [3, 1, 6, 6], w: [8, 1, 5, 5], padding: p(2, 2), bias: true }, // fixture: 5×5, one input channel
+  // Stride 1 takes the gathering input gradient: rows narrower than a vector, no column inside every tap, columns
+  // on both sides of the vector run, and dilation
+  { x: [2, 3, 5, 3], w: [4, 3, 3, 3], padding: p(1, 1) },
+  { x: [1, 2, 6, 5], w: [3, 2, 3, 3], padding: p(2, 3), dilation: [2, 2] },
+  { x: [2, 3, 5, 13], w: [2, 3, 2, 4], padding: [[0, 1], [2, 1]], bias: true },
+  { x: [1, 2, 7, 14], w: [3, 2, 3, 3], padding: p(1, 3), dilation: [2, 3] },
   { x: [0, 3, 5, 5], w: [4, 3, 3, 3], bias: true }, // batch 0
   { x: [1, 1, 1, 1], w: [1, 1, 1, 1], bias: true }, // one of everything
   // conv1d
@@ -211,6 +217,7 @@ const CHUNKED: Case[] = [
   { x: [2, 64, 24, 24], w: [3, 64, 3, 3], padding: p(1, 1), bias: true }, // 2 chunks: 18 + 6 rows
   { x: [1, 32, 40, 41], w: [10, 32, 5, 5], padding: p(2, 2), stride: [1, 2] }, // 5 chunks
   { x: [2, 16, 30, 30], w: [12, 8, 3, 3], groups: 2, padding: p(1, 1), dilation: [1, 2] },
+  { x: [1, 16, 70, 70], w: [2, 16, 3, 3], padding: p(3, 1), dilation: [3, 1] }, // chunks of 26 rows: taps span chunks
 ];
 
 describe('convolution kernels: every backend against a float64 convolution', () => {
