@@ -300,7 +300,6 @@ export function trainTestSplit(n: number, options: { testSize?: number; seed?: n
 /** float32's largest finite value: a number beyond it would train as Infinity. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-
 /** A boolean column's name and its words for false and true. */
 export interface BooleanFeature {
   /** The column. */

@@ -1004,12 +1004,8 @@ export class WasmBackend implements Backend {
    */
   private alone(dims: readonly number[]): boolean {
     if (dims.length > 4) return false;
-    if (!this.scheduler || this.pool!.size === 0) return true;
-    let n = 1;
-    for (let i = 0; i < dims.length; i++) n *= dims[i]!;
-    return n < SHARE_MIN_ELEMENTS;
+    return !this.scheduler || this.pool!.size === 0 || product(dims) < SHARE_MIN_ELEMENTS;
   }
-
 }
 
 /** A kernel's scratch space (see share): the argument that takes it, and the bytes the whole call needs on one thread. */
