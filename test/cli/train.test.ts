@@ -203,7 +203,8 @@ describe('wasmgrad train (CLI)', () => {
     expect(JSON.parse(p.stdout).accuracy).toBeGreaterThan(0.9);
   });
 
-  it.each([
+  // Each case is a separate CLI process that fails at start-up: running them side by side halves the file's time.
+  it.concurrent.each([
     [['train', '--epochs', '0'], "option '--epochs <n>' argument '0' is invalid. --epochs must be a positive integer."],
     [['train', '--hidden', '64,x'], '--hidden must be positive integers separated by commas'],
     [['train', '--optimizer', 'lbfgs'], 'Allowed choices are sgd, adam, adamw, rmsprop.'],
@@ -248,7 +249,7 @@ describe('wasmgrad train (CLI)', () => {
     expect(r).toMatchObject({ code: 0, stdout: `${version}\n` });
   });
 
-  it.each([
+  it.concurrent.each([
     ['a missing target column', 'x1,x2\n1,2\n3,4\n', "CSV: target column 'label' not found; the columns are: x1, x2"],
     ['a text among numbers', 'x1,x2,label\n1,2,a\n3,oops,b\n4,5,a\n6,7,b\n8,9,a\n',
       "CSV line 3, column 'x2': 'oops' is not a number, though the column holds numbers (line 2: 2); correct it, mark it missing " +
