@@ -24,6 +24,8 @@
 // successful try resets the wait to 100 ms. A fixed number of threads (threads: 2) shares whatever the estimate
 // says is worth sharing, with no such check, so its behaviour does not depend on the machine's load.
 
+import { chunkStarts } from './threads.js';
+
 /** Decay of the running sums of shared calls per new call: the last ~8 calls count. */
 const DECAY = 7 / 8;
 /** How much a class's single-thread rate may rise per timed call (it is the best seen otherwise). */
@@ -186,7 +188,7 @@ export class Scheduler {
     let most = 0;
     for (const cut of cuts) {
       if (!cut.scratch) continue;
-      for (let c = 2, last = this.mostChunks(cut); c <= last; c++) most = Math.max(most, chunkScratch(cut, chunkOf(cut, c)));
+      for (let c = 2, last = this.mostChunks(cut); c <= last; c++) most = Math.max(most, chunkScratch(cut, chunkOf(cut, c), this.threads));
     }
     return most;
   }
@@ -221,10 +223,13 @@ function chunkOf(cut: Cut, c: number): number {
 }
 
 /**
- * The scratch space a thread needs for chunks of `chunk` units of `cut` (0 for a cut without): the last chunk
- * may be narrower, and a product's scratch is not monotonic in its width (its orientation may change).
+ * The scratch space a thread needs for chunks of `chunk` units of `cut` shared by `threads` (0 for a cut
+ * without): the chunks of the tail are narrower (chunkStarts), and a product's scratch is not monotonic in its
+ * width (its orientation may change).
  */
-export function chunkScratch(cut: Cut, chunk: number): number {
+export function chunkScratch(cut: Cut, chunk: number, threads: number): number {
   if (!cut.scratch) return 0;
-  return Math.max(cut.scratch(chunk), cut.scratch(cut.units - (Math.ceil(cut.units / chunk) - 1) * chunk));
+  const starts = chunkStarts(cut.units, chunk, cut.align, threads);
+  const widths = new Set(starts.slice(1).map((end, i) => end - starts[i]!));
+  return Math.max(...[...widths].map(cut.scratch));
 }
