@@ -15,6 +15,9 @@
 // not divide, at the packing rate measured when the pool starts), and the last term the expected wait for the
 // last chunk. The call is shared in the c (2 … 4p) and along the dimension (columns, rows, batch items,
 // elements) that give the lowest estimate, when that estimate is below 0.8·T; otherwise it runs on one thread.
+// c sets the size of the chunks, T/c units: the job then cuts the last ones smaller (chunkStarts in threads.ts), so
+// the wait for the last chunk is shorter than the model's term, for a few more chunks than c. The model keeps the
+// term: the chunk size it picks is also the most a thread that the OS switches out holds back.
 //
 // threads: 'auto' adds a check that sharing pays where it is done (a busy machine makes it pay less, or not at
 // all): per class, it keeps the time per unit of cost of its recent shared calls and compares it with the
