@@ -286,7 +286,6 @@ function mayBlock(ctl: Int32Array): boolean {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 export class ThreadPool {
   private closed = false;
@@ -296,7 +295,7 @@ export class ThreadPool {
   private readonly argv: number[][];
   /** Whether the calling thread sleeps in Atomics.wait when it waits (not on a browser's main thread). */
   readonly mayBlock: boolean;
-  /** How long a sleeping worker takes to wake up and finish an empty chunk, in ms (the median when the pool started). */
+  /** How long a sleeping worker takes to wake up and finish an empty chunk, in ms (the least of probes when the pool started). */
   wakeMs = 0;
   /** What taking and running one empty chunk costs the calling thread, in ms. */
   chunkMs = 0;
@@ -482,21 +481,24 @@ export class ThreadPool {
   }
 
   /**
-   * What sharing costs here: the median time for a sleeping worker to wake and finish an empty chunk (the
-   * workers' spin before they sleep is set to it, as is the caller's), and the time to take and run one empty
-   * chunk on this thread.
+   * What sharing costs here: the time for a sleeping worker to wake and finish an empty chunk, the least of a
+   * few probes (the workers' spin before they sleep is set to it, as is the caller's), and the time to take and
+   * run one empty chunk on this thread. The least, as the scheduler's rates are the best seen: a probe that was
+   * preempted only looks slower, and the scheduler keeps what it measures here for the pool's life. A median
+   * taken on a busy machine ranged from 0.04 to 0.28 ms between pools started a second apart, and a pool that drew
+   * a high one never shared the MLP's b64 products (nor, above about 0.45 ms, its b256 ones) for its whole life.
    */
   private async measure(): Promise<void> {
     const zeros = [0, 0, 0];
     const empty = (units: number): Job => ({ kernel: 'fill_f32', base: zeros, perStart: zeros, perCount: zeros, units, chunk: 1 });
     const wakes: number[] = [];
-    for (let probe = 0; probe < 5; probe++) {
+    for (let probe = 0; probe < 8; probe++) {
       await sleep(2); // long enough for the workers to be asleep
       const t0 = performance.now();
       this.run(empty(this.workers.length), false);
       wakes.push(performance.now() - t0);
     }
-    this.wakeMs = median(wakes);
+    this.wakeMs = Math.min(...wakes);
     this.spinMs = Math.min(0.2, Math.max(0.02, this.wakeMs));
     // Every thread takes some of these chunks: their time over all threads is the cost of one (the best of a
     // few jobs, the first ones running code the engine has not optimised yet).
