@@ -27,7 +27,7 @@
 // successful try resets the wait to 100 ms. A fixed number of threads (threads: 2) shares whatever the estimate
 // says is worth sharing, with no such check, so its behaviour does not depend on the machine's load.
 
-import { chunkStarts } from './threads.js';
+import { forEachChunk } from './threads.js';
 
 /** Decay of the running sums of shared calls per new call: the last ~8 calls count. */
 const DECAY = 7 / 8;
@@ -191,7 +191,10 @@ export class Scheduler {
     let most = 0;
     for (const cut of cuts) {
       if (!cut.scratch) continue;
-      for (let c = 2, last = this.mostChunks(cut); c <= last; c++) most = Math.max(most, chunkScratch(cut, chunkOf(cut, c), this.threads));
+      const known = new Map<number, number>();
+      for (let c = 2, last = this.mostChunks(cut); c <= last; c++) {
+        most = Math.max(most, chunkScratch(cut, chunkOf(cut, c), this.threads, known));
+      }
     }
     return most;
   }
@@ -228,11 +231,18 @@ function chunkOf(cut: Cut, c: number): number {
 /**
  * The scratch space a thread needs for chunks of `chunk` units of `cut` shared by `threads` (0 for a cut
  * without): the chunks of the tail are narrower (chunkStarts), and a product's scratch is not monotonic in its
- * width (its orientation may change).
+ * width (its orientation may change). `known` keeps the scratch of the widths already asked (scratchBytes asks
+ * for many plans of one cut, whose chunks share widths).
  */
-export function chunkScratch(cut: Cut, chunk: number, threads: number): number {
-  if (!cut.scratch) return 0;
-  const starts = chunkStarts(cut.units, chunk, cut.align, threads);
-  const widths = new Set(starts.slice(1).map((end, i) => end - starts[i]!));
-  return Math.max(...[...widths].map(cut.scratch));
+export function chunkScratch(cut: Cut, chunk: number, threads: number, known = new Map<number, number>()): number {
+  const scratch = cut.scratch;
+  if (!scratch) return 0;
+  let most = 0;
+  forEachChunk(cut.units, chunk, cut.align, threads, (start, end) => {
+    const width = end - start;
+    let bytes = known.get(width);
+    if (bytes === undefined) known.set(width, (bytes = scratch(width)));
+    most = Math.max(most, bytes);
+  });
+  return most;
 }

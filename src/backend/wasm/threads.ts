@@ -192,18 +192,22 @@ export interface Job {
  */
 export function chunkStarts(units: number, chunk: number, align: number, threads: number): number[] {
   const starts: number[] = [];
-  const tailStep = (left: number) => Math.min(chunk, left, Math.max(align, Math.ceil(left / threads / align) * align));
-  let at = 0;
-  for (let left = units; left > 0 && tailStep(left) === chunk; left = units - at) {
-    starts.push(at);
-    at += chunk;
-  }
-  for (let tail = 0; at < units; tail++) {
-    starts.push(at);
-    at += tail === MAX_TAIL - 1 ? units - at : tailStep(units - at);
-  }
+  forEachChunk(units, chunk, align, threads, (start) => starts.push(start));
   starts.push(units);
   return starts;
+}
+
+/** Calls `each` with the start and end of every chunk chunkStarts lays out, in order, allocating nothing. */
+export function forEachChunk(units: number, chunk: number, align: number, threads: number,
+  each: (start: number, end: number) => void): void {
+  const tailStep = (left: number) => Math.min(chunk, left, Math.max(align, Math.ceil(left / threads / align) * align));
+  let at = 0;
+  for (; at < units && tailStep(units - at) === chunk; at += chunk) each(at, at + chunk);
+  for (let tail = 0; at < units; tail++) {
+    const end = tail === MAX_TAIL - 1 ? units : at + tailStep(units - at);
+    each(at, end);
+    at = end;
+  }
 }
 
 /**
