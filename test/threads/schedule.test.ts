@@ -4,6 +4,7 @@
 // clock is the test's, so every decision is exact.
 import { describe, expect, it } from 'vitest';
 import { chunkScratch, Scheduler, type Cut } from '../../src/backend/wasm/schedule.js';
+import { chunkStarts } from '../../src/backend/wasm/threads.js';
 
 /** A cut of `units` (alignment 1) adding `overhead` units of work per chunk. */
 const cut = (units: number, overhead = 0): Cut => ({ units, align: 1, overhead, base: [], perStart: [], perCount: [] });
@@ -105,7 +106,7 @@ describe('scratch space', () => {
     const planned = new Set<number>();
     for (let cost = 1e5; cost < 1e9; cost *= 1.5) {
       const plan = s.decide('mm', cost, () => [odd, even]).plan;
-      if (plan) planned.add(chunkScratch(plan.cut, plan.chunk));
+      if (plan) planned.add(chunkScratch(plan.cut, plan.chunk, 2));
     }
     expect(planned.size).toBeGreaterThan(2); // more chunks as calls grow
     expect(Math.max(...planned)).toBeLessThanOrEqual(reserved);
@@ -179,5 +180,37 @@ describe("threads: 'auto'", () => {
       s.record('mm', 1e6, 10, true);
     }
     expect(s.backingOff('mm')).toBe(false);
+  });
+});
+
+describe('the chunks of a shared call (chunkStarts)', () => {
+  const widths = (s: number[]) => s.slice(1).map((end, i) => end - s[i]!);
+
+  it('full chunks while each thread has more than one left, then a tail of chunks that shrink to the alignment', () => {
+    // The MLP's first product by rows on two threads: 256 rows, tiles of 6, chunks of 36.
+    expect(widths(chunkStarts(256, 36, 6, 2))).toEqual([36, 36, 36, 36, 36, 36, 24, 12, 4]);
+    expect(widths(chunkStarts(784, 104, 8, 2))).toEqual([104, 104, 104, 104, 104, 104, 80, 40, 24, 8, 8]);
+    expect(widths(chunkStarts(100, 10, 1, 4))).toEqual([10, 10, 10, 10, 10, 10, 10, 8, 6, 4, 3, 3, 2, 1, 1, 1, 1]);
+    expect(chunkStarts(0, 8, 8, 2)).toEqual([0]);
+  });
+
+  it.each([[1, 1, 1], [7, 3, 1], [300, 15, 5], [301, 40, 5], [1000, 96, 8], [5000, 40, 1], [4096, 512, 64], [130, 128, 8]])(
+    '%i units in chunks of %i aligned to %i: they cover the units in order, start aligned, hold at most a chunk',
+    (units, chunk, align) => {
+      for (const threads of [2, 3, 4, 16]) {
+        const s = chunkStarts(units, chunk, align, threads);
+        expect(s[0]).toBe(0);
+        expect(s.at(-1)).toBe(units);
+        for (const [i, w] of widths(s).entries()) {
+          expect(w).toBeGreaterThan(0);
+          expect(w).toBeLessThanOrEqual(chunk);
+          expect(s[i]! % align).toBe(0);
+        }
+        expect(widths(s).filter((w) => w !== chunk).length).toBeLessThanOrEqual(64); // the control block's tail table
+      }
+    });
+
+  it('with the alignment a whole chunk, the chunks are those of one size (and the last the rest)', () => {
+    expect(widths(chunkStarts(100, 30, 30, 2))).toEqual([30, 30, 30, 10]);
   });
 });

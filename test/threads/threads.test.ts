@@ -18,7 +18,7 @@ import type {
 } from '../../src/backend/types.js';
 import type { ConvArgs } from '../../src/backend/wasm/exports.js';
 import { createWasmBackend, WasmBuf, type WasmBackend } from '../../src/backend/wasm/index.js';
-import { ThreadPool, type Job } from '../../src/backend/wasm/threads.js';
+import { chunkStarts, ThreadPool, type Job } from '../../src/backend/wasm/threads.js';
 import { buildCnn, CNN_BLOCKS } from '../../src/train/model.js';
 import { expectNoLeaks } from '../helpers/api.js';
 import { forceSharing } from '../helpers/sharing.js';
@@ -428,8 +428,8 @@ function checkingScratch(backend: WasmBackend) {
   return vi.spyOn(ThreadPool.prototype, 'run').mockImplementation(function (this: ThreadPool, job: Job, callerWorks?: boolean) {
     // (attention's scratch does not depend on the chunk)
     if (job.scratch && (job.kernel === 'matmul_f32_block' || CONV_KERNELS.includes(job.kernel))) {
-      const last = job.units - (Math.ceil(job.units / job.chunk) - 1) * job.chunk;
-      const need = Math.max(scratchNeed(backend, job, job.chunk), scratchNeed(backend, job, last));
+      const starts = chunkStarts(job.units, job.chunk, job.align ?? job.chunk, backend.threads);
+      const need = Math.max(...starts.slice(1).map((end, i) => scratchNeed(backend, job, end - starts[i]!)));
       for (const ptr of job.scratch.ptrs) expect(spaces().find((w) => w.ptr === ptr)!.bytes).toBeGreaterThanOrEqual(need);
     }
     return run.call(this, job, callerWorks);

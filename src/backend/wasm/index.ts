@@ -411,9 +411,10 @@ export class WasmBackend implements Backend {
     let result: number | void;
     if (plan) {
       const { cut, chunk } = plan;
-      const job: Job = { kernel, base: cut.base, perStart: cut.perStart, perCount: cut.perCount, units: cut.units, chunk, found };
+      const job: Job = { kernel, base: cut.base, perStart: cut.perStart, perCount: cut.perCount, units: cut.units, chunk,
+        align: cut.align, found };
       if (scratch) {
-        const bytes = chunkScratch(cut, chunk); // within the reservation for the plans the scheduler makes
+        const bytes = chunkScratch(cut, chunk, this.threads); // within the reservation for the plans the scheduler makes
         job.scratch = { arg: scratch.arg, ptrs: Array.from({ length: this.threads }, (_, i) => this.ensureWorkspace(i, bytes)) };
       }
       result = this.run(name, () => this.pool!.run(job));

@@ -15,6 +15,9 @@
 // not divide, at the packing rate measured when the pool starts), and the last term the expected wait for the
 // last chunk. The call is shared in the c (2 … 4p) and along the dimension (columns, rows, batch items,
 // elements) that give the lowest estimate, when that estimate is below 0.8·T; otherwise it runs on one thread.
+// c sets the size of the chunks, T/c units: the job then cuts the last ones smaller (chunkStarts in threads.ts), so
+// the wait for the last chunk is shorter than the model's term, for a few more chunks than c. The model keeps the
+// term: the chunk size it picks is also the most a thread that the OS switches out holds back.
 //
 // threads: 'auto' adds a check that sharing pays where it is done (a busy machine makes it pay less, or not at
 // all): per class, it keeps the time per unit of cost of its recent shared calls and compares it with the
@@ -23,6 +26,8 @@
 // 10 s), its single-thread calls keep the single-thread rate current, and then sharing is tried again; a
 // successful try resets the wait to 100 ms. A fixed number of threads (threads: 2) shares whatever the estimate
 // says is worth sharing, with no such check, so its behaviour does not depend on the machine's load.
+
+import { forEachChunk } from './threads.js';
 
 /** Decay of the running sums of shared calls per new call: the last ~8 calls count. */
 const DECAY = 7 / 8;
@@ -186,7 +191,10 @@ export class Scheduler {
     let most = 0;
     for (const cut of cuts) {
       if (!cut.scratch) continue;
-      for (let c = 2, last = this.mostChunks(cut); c <= last; c++) most = Math.max(most, chunkScratch(cut, chunkOf(cut, c)));
+      const known = new Map<number, number>();
+      for (let c = 2, last = this.mostChunks(cut); c <= last; c++) {
+        most = Math.max(most, chunkScratch(cut, chunkOf(cut, c), this.threads, known));
+      }
     }
     return most;
   }
@@ -221,10 +229,20 @@ function chunkOf(cut: Cut, c: number): number {
 }
 
 /**
- * The scratch space a thread needs for chunks of `chunk` units of `cut` (0 for a cut without): the last chunk
- * may be narrower, and a product's scratch is not monotonic in its width (its orientation may change).
+ * The scratch space a thread needs for chunks of `chunk` units of `cut` shared by `threads` (0 for a cut
+ * without): the chunks of the tail are narrower (chunkStarts), and a product's scratch is not monotonic in its
+ * width (its orientation may change). `known` keeps the scratch of the widths already asked (scratchBytes asks
+ * for many plans of one cut, whose chunks share widths).
  */
-export function chunkScratch(cut: Cut, chunk: number): number {
-  if (!cut.scratch) return 0;
-  return Math.max(cut.scratch(chunk), cut.scratch(cut.units - (Math.ceil(cut.units / chunk) - 1) * chunk));
+export function chunkScratch(cut: Cut, chunk: number, threads: number, known = new Map<number, number>()): number {
+  const scratch = cut.scratch;
+  if (!scratch) return 0;
+  let most = 0;
+  forEachChunk(cut.units, chunk, cut.align, threads, (start, end) => {
+    const width = end - start;
+    let bytes = known.get(width);
+    if (bytes === undefined) known.set(width, (bytes = scratch(width)));
+    most = Math.max(most, bytes);
+  });
+  return most;
 }

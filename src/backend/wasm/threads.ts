@@ -48,9 +48,13 @@ const INT_WORDS = 8;
 // Float64 words, from byte 4·INT_WORDS:
 const KERNEL = 0, UNITS = 1, CHUNK = 2, CHUNKS = 3, WS_ARG = 4, ARGC = 5, SPIN_MS = 6, FOUND_PER = 7;
 const GAP_MS = 8; // the typical time from the end of one job to the start of the next (ThreadPool.noteGap)
-const WS = 9; // per thread: its scratch pointer (for the argument WS_ARG)
+const FULL = 9; // chunks before the tail: chunk i < FULL covers [i·CHUNK, min(UNITS, (i + 1)·CHUNK))
+const WS = 10; // per thread: its scratch pointer (for the argument WS_ARG)
 const BASE = WS + MAX_THREADS, PER_START = BASE + MAX_ARGS, PER_COUNT = PER_START + MAX_ARGS;
-const CONTROL_BYTES = 4 * INT_WORDS + 8 * (PER_COUNT + MAX_ARGS);
+const TAIL = PER_COUNT + MAX_ARGS; // the tail's chunk starts, then UNITS: chunk FULL + t covers [TAIL[t], TAIL[t + 1])
+/** Chunks of a job's tail at most (see chunkStarts). */
+const MAX_TAIL = 64;
+const CONTROL_BYTES = 4 * INT_WORDS + 8 * (TAIL + MAX_TAIL + 1);
 const CLOSED = 0xffff;
 
 /**
@@ -63,7 +67,8 @@ const CLOSED = 0xffff;
  * round again, 32,768 jobs later, between the read and the swap to fool it). A chunk's arguments are then read
  * from the job, which cannot change until that chunk is counted done.
  *
- * Chunk i covers units [i·CHUNK, min(UNITS, (i + 1)·CHUNK)); argument a is BASE[a] + start·PER_START[a] +
+ * Chunk i < FULL covers units [i·CHUNK, min(UNITS, (i + 1)·CHUNK)), chunk FULL + t units [TAIL[t], TAIL[t + 1])
+ * (the tail of shrinking chunks, chunkStarts); argument a is BASE[a] + start·PER_START[a] +
  * length·PER_COUNT[a] (pointers advance with the start, counts are the length), and argument WS_ARG, when set,
  * is the thread's own scratch. Arguments travel as float64: exact for every pointer and size, and the wasm call
  * converts them to i32 / f64 as declared. A position the chunk's kernel returns (when FOUND_PER ≥ 0) is made
@@ -110,7 +115,8 @@ function serve(module, memory, control, self, post) {
       if ((next >>> 16) !== tag || i >= chunks) break;
       if (Atomics.compareExchange(ctl, ${NEXT}, next, next + 1) !== next) continue;
       const k = job[${KERNEL}], args = argv[k], argc = job[${ARGC}], wsArg = job[${WS_ARG}];
-      const start = i * job[${CHUNK}], count = Math.min(job[${UNITS}], start + job[${CHUNK}]) - start;
+      const full = job[${FULL}], start = i < full ? i * job[${CHUNK}] : job[${TAIL} + i - full];
+      const count = (i < full ? Math.min(job[${UNITS}], start + job[${CHUNK}]) : job[${TAIL} + i - full + 1]) - start;
       for (let a = 0; a < argc; a++) {
         const step = start * job[${PER_START} + a] + count * job[${PER_COUNT} + a];
         args[a] = step === 0 ? job[${BASE} + a] : job[${BASE} + a] + step; // base + 0 would turn −0 into +0
@@ -158,8 +164,13 @@ export interface Job {
   perStart: readonly number[];
   perCount: readonly number[];
   units: number;
-  /** Units per chunk (the last chunk may be shorter). */
+  /** Units per chunk (the last chunk may be shorter; with `align`, the tail's are: see chunkStarts). */
   chunk: number;
+  /**
+   * When given, the chunks that come last shrink (chunkStarts): their starts stay multiples of `align`, as every
+   * cut's chunk starts must.
+   */
+  align?: number;
   /** The argument that receives each thread's own scratch space, and those spaces (index 0: the caller's). */
   scratch?: { arg: number; ptrs: readonly number[] };
   /**
@@ -168,6 +179,35 @@ export interface Job {
    * start. run() then returns the least position found in the whole job, or −1.
    */
   found?: number;
+}
+
+/**
+ * Where the chunks of a job of `units` start (then `units`, where the last ends), when `threads` take them:
+ * chunks of `chunk` units while every thread has more than one such chunk left to take, then a tail of
+ * chunks that each take 1/threads of what is left (rounded up to a multiple of `align`, at least `align`). With
+ * chunks of one size, the thread that takes the last full chunk may finish a whole chunk after the others (a
+ * worker that woke late only makes that likelier); the tail's shrinking chunks let every thread end within about
+ * `align` units of the others, for a few more, ever smaller, chunks. A chunk of `chunk` units is the most any
+ * thread holds either way, which is what a thread that the OS switches out holds back.
+ */
+export function chunkStarts(units: number, chunk: number, align: number, threads: number): number[] {
+  const starts: number[] = [];
+  forEachChunk(units, chunk, align, threads, (start) => starts.push(start));
+  starts.push(units);
+  return starts;
+}
+
+/** Calls `each` with the start and end of every chunk chunkStarts lays out, in order, allocating nothing. */
+export function forEachChunk(units: number, chunk: number, align: number, threads: number,
+  each: (start: number, end: number) => void): void {
+  const tailStep = (left: number) => Math.min(chunk, left, Math.max(align, Math.ceil(left / threads / align) * align));
+  let at = 0;
+  for (; at < units && tailStep(units - at) === chunk; at += chunk) each(at, at + chunk);
+  for (let tail = 0; at < units; tail++) {
+    const end = tail === MAX_TAIL - 1 ? units : at + tailStep(units - at);
+    each(at, end);
+    at = end;
+  }
 }
 
 /**
@@ -250,7 +290,6 @@ function mayBlock(ctl: Int32Array): boolean {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 export class ThreadPool {
   private closed = false;
@@ -260,7 +299,7 @@ export class ThreadPool {
   private readonly argv: number[][];
   /** Whether the calling thread sleeps in Atomics.wait when it waits (not on a browser's main thread). */
   readonly mayBlock: boolean;
-  /** How long a sleeping worker takes to wake up and finish an empty chunk, in ms (the median when the pool started). */
+  /** How long a sleeping worker takes to wake up and finish an empty chunk, in ms (the least of probes when the pool started). */
   wakeMs = 0;
   /** What taking and running one empty chunk costs the calling thread, in ms. */
   chunkMs = 0;
@@ -356,9 +395,12 @@ export class ThreadPool {
   /** Writes the job into the control block and wakes the workers; returns its number of chunks. */
   private publish(job: Job): number {
     const { ctl, job: words } = this;
-    const chunks = Math.ceil(job.units / job.chunk);
+    const starts = job.align === undefined ? null : chunkStarts(job.units, job.chunk, job.align, 1 + this.workers.length);
+    const chunks = starts ? starts.length - 1 : Math.ceil(job.units / job.chunk);
+    let full = chunks; // the leading chunks of the uniform layout; the table lists the others
+    if (starts) for (full = 0; full < chunks && starts[full + 1] === Math.min(job.units, (full + 1) * job.chunk);) full++;
     const argc = job.base.length;
-    if (chunks >= CLOSED || argc > MAX_ARGS) {
+    if (chunks >= CLOSED || argc > MAX_ARGS || chunks - full > MAX_TAIL) {
       throw new Error(`wasm backend: a job of ${chunks} chunks and ${argc} arguments is too big`);
     }
     const gen = Atomics.load(ctl, GEN);
@@ -367,6 +409,8 @@ export class ThreadPool {
     words[UNITS] = job.units;
     words[CHUNK] = job.chunk;
     words[CHUNKS] = chunks;
+    words[FULL] = full;
+    if (starts) for (let t = full; t < starts.length; t++) words[TAIL + t - full] = starts[t]!;
     words[ARGC] = argc;
     words[WS_ARG] = job.scratch ? job.scratch.arg : -1;
     words[FOUND_PER] = job.found ?? -1;
@@ -400,7 +444,8 @@ export class ThreadPool {
       if (Atomics.compareExchange(ctl, NEXT, next, next + 1) !== next) continue;
       if (!error) {
         const k = job[KERNEL]!, args = this.argv[k]!, argc = job[ARGC]!, wsArg = job[WS_ARG]!;
-        const start = i * job[CHUNK]!, count = Math.min(job[UNITS]!, start + job[CHUNK]!) - start;
+        const full = job[FULL]!, start = i < full ? i * job[CHUNK]! : job[TAIL + i - full]!;
+        const count = (i < full ? Math.min(job[UNITS]!, start + job[CHUNK]!) : job[TAIL + i - full + 1]!) - start;
         for (let a = 0; a < argc; a++) {
           const step = start * job[PER_START + a]! + count * job[PER_COUNT + a]!;
           args[a] = step === 0 ? job[BASE + a]! : job[BASE + a]! + step; // base + 0 would turn −0 into +0
@@ -440,21 +485,24 @@ export class ThreadPool {
   }
 
   /**
-   * What sharing costs here: the median time for a sleeping worker to wake and finish an empty chunk (the
-   * workers' spin before they sleep is set to it, as is the caller's), and the time to take and run one empty
-   * chunk on this thread.
+   * What sharing costs here: the time for a sleeping worker to wake and finish an empty chunk, the least of a
+   * few probes (the workers' spin before they sleep is set to it, as is the caller's), and the time to take and
+   * run one empty chunk on this thread. The least, as the scheduler's rates are the best seen: a probe that was
+   * preempted only looks slower, and the scheduler keeps what it measures here for the pool's life. A median
+   * taken on a busy machine ranged from 0.04 to 0.28 ms between pools started a second apart, and a pool that drew
+   * a high one never shared the MLP's b64 products (nor, above about 0.45 ms, its b256 ones) for its whole life.
    */
   private async measure(): Promise<void> {
     const zeros = [0, 0, 0];
     const empty = (units: number): Job => ({ kernel: 'fill_f32', base: zeros, perStart: zeros, perCount: zeros, units, chunk: 1 });
     const wakes: number[] = [];
-    for (let probe = 0; probe < 5; probe++) {
+    for (let probe = 0; probe < 8; probe++) {
       await sleep(2); // long enough for the workers to be asleep
       const t0 = performance.now();
       this.run(empty(this.workers.length), false);
       wakes.push(performance.now() - t0);
     }
-    this.wakeMs = median(wakes);
+    this.wakeMs = Math.min(...wakes);
     this.spinMs = Math.min(0.2, Math.max(0.02, this.wakeMs));
     // Every thread takes some of these chunks: their time over all threads is the cost of one (the best of a
     // few jobs, the first ones running code the engine has not optimised yet).
