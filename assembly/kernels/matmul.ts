@@ -41,6 +41,13 @@ const KC: i32 = 256;
 const MC: i32 = 120;
 /** Columns of a packed B block: 256×256×4 = 256 KB, which bounds ws; A is repacked once per NC columns. */
 const NC: i32 = 256;
+/**
+ * Columns of a packed B block when op(A) is over A_WIDE floats (1 MiB, L2 on the dev machine): each repacking
+ * then reads op(A) from beyond L2, which cost 1024³ about 3% with NC (op(A) packed four times, not once). Only
+ * B's 8 KB micro-panels need L1; the block (1 MB) may stream from L3. The block sizes change no sum.
+ */
+const NC_WIDE: i32 = 1024;
+const A_WIDE: i64 = 1 << 18;
 /** Products with at most this many rows or columns take the skinny path (SIMD builds). */
 const SKINNY: i32 = 8;
 
@@ -430,15 +437,15 @@ function tileScalar(ap: usize, bp: usize, kc: i32, W: i32, c: usize, ldc: usize,
 // ---------------------------------------------------------------------------------------------------------
 // Blocked path
 
-/** Block sizes: balanced, ≤ KC / MC / NC, rows a multiple of MR and columns of NR. */
+/** Block sizes: balanced, ≤ KC / MC / NC (NC_WIDE when op(A), m×k, is over A_WIDE), rows a multiple of MR and columns of NR. */
 @inline function depthBlock(k: i32): i32 {
   return blockSize(k, KC, 1);
 }
 @inline function rowBlock(m: i32): i32 {
   return blockSize(m, MC, MR);
 }
-@inline function colBlock(n: i32): i32 {
-  return blockSize(n, NC, NR);
+@inline function colBlock(n: i32, m: i32, k: i32): i32 {
+  return blockSize(n, <i64>m * k > A_WIDE ? NC_WIDE : NC, NR);
 }
 
 /** Products with at most this many rows (in the orientation computed) read op(B) in place (SIMD builds). */
@@ -501,7 +508,7 @@ function gemm(a: usize, aRow: i32, aDepth: i32, strideA: i32, b: usize, bCol: i3
               M: i32, N: i32, k: i32, batch: i32, ws: usize): void {
   const kcMax = depthBlock(k);
   const mcMax = rowBlock(M);
-  const ncMax = colBlock(N);
+  const ncMax = colBlock(N, M, k);
   const apack = ws;
   const bpack = apack + align64(<usize>(roundUp(mcMax, MR) * kcMax) << 2);
   const tmp = bpack + align64(<usize>(kcMax * roundUp(ncMax, NR)) << 2);
@@ -554,7 +561,7 @@ function gemm(a: usize, aRow: i32, aDepth: i32, strideA: i32, b: usize, bCol: i3
 function wsLayoutBytes(M: i32, N: i32, k: i32): usize {
   const kc = depthBlock(k);
   return align64(<usize>(roundUp(rowBlock(M), MR) * kc) << 2)
-    + align64(<usize>(kc * roundUp(colBlock(N), NR)) << 2)
+    + align64(<usize>(kc * roundUp(colBlock(N, M, k), NR)) << 2)
     + align64(<usize>(MR * NR) << 2);
 }
 
@@ -1020,7 +1027,8 @@ function dotProduct(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k
 
 /**
  * Scratch bytes matmul_f32 needs in ws for this shape (0 when m, n or k is 0): packed blocks of op(A) and op(B)
- * and a tile, at most 4·(MC·KC + KC·NC + 6·8) = 385,216 bytes (376 KiB) whatever the shape and the batch.
+ * and a tile, at most 4·(MC·KC + KC·NC + 6·8) = 385,216 bytes (376 KiB), or with NC_WIDE when op(A) is over
+ * 1 MiB 4·(MC·KC + KC·NC_WIDE + 6·8) = 1,171,648 bytes (1.12 MiB), whatever the batch.
  */
 export function matmul_ws_bytes(m: i32, n: i32, k: i32, transA: i32, transB: i32): i32 {
   if (m <= 0 || n <= 0 || k <= 0) return 0;
