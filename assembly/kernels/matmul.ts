@@ -194,7 +194,28 @@ function packA(src: usize, sr: i32, sp: i32, mc: i32, kc: i32, dst: usize): void
 
 /** Packs depth [0, kc) × columns [0, nc) of op(B) as 8-column micro-panels; a tail of ≤ 4 columns is 4 wide. */
 function packB(src: usize, sr: i32, sp: i32, nc: i32, kc: i32, dst: usize): void {
-  for (let j = 0; j < nc; j += NR) {
+  let j = 0;
+  if (ASC_FEATURE_SIMD && sr == 1) {
+    // Rows of op(B) contiguous: two panels per pass, so each depth row's 64-byte line is read once. One panel
+    // per pass read only half of it, and with rows a multiple of 1 KB apart (n = 256, 512, 1024) L1 had evicted
+    // the line again by the next panel's pass (the rows share a few cache sets).
+    const panelBytes = <usize>(NR * kc) << 2;
+    const ps = <usize>sp << 2;
+    for (; j + 2 * NR <= nc; j += 2 * NR) {
+      let s = src + (<usize>j << 2);
+      let d = dst;
+      for (let p = 0; p < kc; p++) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        v128.store(d + panelBytes, v128.load(s, 32));
+        v128.store(d + panelBytes, v128.load(s, 48), 16);
+        s += ps;
+        d += 32;
+      }
+      dst += 2 * panelBytes;
+    }
+  }
+  for (; j < nc; j += NR) {
     const cols = min(NR, nc - j);
     const s = src + (<usize>(j * sr) << 2);
     if (cols > 4) {
