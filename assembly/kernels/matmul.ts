@@ -41,6 +41,13 @@ const KC: i32 = 256;
 const MC: i32 = 120;
 /** Columns of a packed B block: 256×256×4 = 256 KB, which bounds ws; A is repacked once per NC columns. */
 const NC: i32 = 256;
+/**
+ * Columns of a packed B block when op(A) is over A_WIDE floats (1 MiB, L2 on the dev machine): each repacking
+ * then reads op(A) from beyond L2, which cost 1024³ about 3% with NC (op(A) packed four times, not once). Only
+ * B's 8 KB micro-panels need L1; the block (1 MB) may stream from L3. The block sizes change no sum.
+ */
+const NC_WIDE: i32 = 1024;
+const A_WIDE: i64 = 1 << 18;
 /** Products with at most this many rows or columns take the skinny path (SIMD builds). */
 const SKINNY: i32 = 8;
 
@@ -187,7 +194,28 @@ function packA(src: usize, sr: i32, sp: i32, mc: i32, kc: i32, dst: usize): void
 
 /** Packs depth [0, kc) × columns [0, nc) of op(B) as 8-column micro-panels; a tail of ≤ 4 columns is 4 wide. */
 function packB(src: usize, sr: i32, sp: i32, nc: i32, kc: i32, dst: usize): void {
-  for (let j = 0; j < nc; j += NR) {
+  let j = 0;
+  if (ASC_FEATURE_SIMD && sr == 1) {
+    // Rows of op(B) contiguous: two panels per pass, so each depth row's 64-byte line is read once. One panel
+    // per pass read only half of it, and with rows a multiple of 1 KB apart (n = 256, 512, 1024) L1 had evicted
+    // the line again by the next panel's pass (the rows share a few cache sets).
+    const panelBytes = <usize>(NR * kc) << 2;
+    const ps = <usize>sp << 2;
+    for (; j + 2 * NR <= nc; j += 2 * NR) {
+      let s = src + (<usize>j << 2);
+      let d = dst;
+      for (let p = 0; p < kc; p++) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        v128.store(d + panelBytes, v128.load(s, 32));
+        v128.store(d + panelBytes, v128.load(s, 48), 16);
+        s += ps;
+        d += 32;
+      }
+      dst += 2 * panelBytes;
+    }
+  }
+  for (; j < nc; j += NR) {
     const cols = min(NR, nc - j);
     const s = src + (<usize>(j * sr) << 2);
     if (cols > 4) {
@@ -430,15 +458,15 @@ function tileScalar(ap: usize, bp: usize, kc: i32, W: i32, c: usize, ldc: usize,
 // ---------------------------------------------------------------------------------------------------------
 // Blocked path
 
-/** Block sizes: balanced, ≤ KC / MC / NC, rows a multiple of MR and columns of NR. */
+/** Block sizes: balanced, ≤ KC / MC / NC (NC_WIDE when op(A), m×k, is over A_WIDE), rows a multiple of MR and columns of NR. */
 @inline function depthBlock(k: i32): i32 {
   return blockSize(k, KC, 1);
 }
 @inline function rowBlock(m: i32): i32 {
   return blockSize(m, MC, MR);
 }
-@inline function colBlock(n: i32): i32 {
-  return blockSize(n, NC, NR);
+@inline function colBlock(n: i32, m: i32, k: i32): i32 {
+  return blockSize(n, <i64>m * k > A_WIDE ? NC_WIDE : NC, NR);
 }
 
 /** Products with at most this many rows (in the orientation computed) read op(B) in place (SIMD builds). */
@@ -501,7 +529,7 @@ function gemm(a: usize, aRow: i32, aDepth: i32, strideA: i32, b: usize, bCol: i3
               M: i32, N: i32, k: i32, batch: i32, ws: usize): void {
   const kcMax = depthBlock(k);
   const mcMax = rowBlock(M);
-  const ncMax = colBlock(N);
+  const ncMax = colBlock(N, M, k);
   const apack = ws;
   const bpack = apack + align64(<usize>(roundUp(mcMax, MR) * kcMax) << 2);
   const tmp = bpack + align64(<usize>(kcMax * roundUp(ncMax, NR)) << 2);
@@ -554,7 +582,7 @@ function gemm(a: usize, aRow: i32, aDepth: i32, strideA: i32, b: usize, bCol: i3
 function wsLayoutBytes(M: i32, N: i32, k: i32): usize {
   const kc = depthBlock(k);
   return align64(<usize>(roundUp(rowBlock(M), MR) * kc) << 2)
-    + align64(<usize>(kc * roundUp(colBlock(N), NR)) << 2)
+    + align64(<usize>(kc * roundUp(colBlock(N, M, k), NR)) << 2)
     + align64(<usize>(MR * NR) << 2);
 }
 
@@ -1020,7 +1048,8 @@ function dotProduct(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k
 
 /**
  * Scratch bytes matmul_f32 needs in ws for this shape (0 when m, n or k is 0): packed blocks of op(A) and op(B)
- * and a tile, at most 4·(MC·KC + KC·NC + 6·8) = 385,216 bytes (376 KiB) whatever the shape and the batch.
+ * and a tile, at most 4·(MC·KC + KC·NC + 6·8) = 385,216 bytes (376 KiB), or with NC_WIDE when op(A) is over
+ * 1 MiB 4·(MC·KC + KC·NC_WIDE + 6·8) = 1,171,648 bytes (1.12 MiB), whatever the batch.
  */
 export function matmul_ws_bytes(m: i32, n: i32, k: i32, transA: i32, transB: i32): i32 {
   if (m <= 0 || n <= 0 || k <= 0) return 0;

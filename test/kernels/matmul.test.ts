@@ -170,6 +170,10 @@ describe('matmul: every backend against a float64 product', () => {
     check(cases, true, 2000);
   });
 
+  it('op(A) over 1 MiB: B blocks of up to 1024 columns (two here, with a 5..7-column tail), + bias (exact)', () => {
+    check([makeCase(260, 1030, 1010, [false, false], true)], true, 2500);
+  });
+
   it('batched: both strides, A broadcast, B broadcast, both broadcast, gaps between items (exact)', () => {
     const cases: Case[] = [];
     for (const [m, n, k] of BATCHED) {
@@ -376,11 +380,16 @@ describe('matmul_f32 (direct): no access outside A, B, bias, C and ws', () => {
     }
   });
 
-  it('ws stays bounded (≤ 400 KB) and is 0 for empty products', () => {
+  // Packed blocks of 120×256 floats of op(A) and 256×256 of op(B), or 256×1024 when op(A) is over 1 MiB, and a tile.
+  it('ws stays bounded (≤ 376 KiB, ≤ 1.12 MiB when op(A) is over 1 MiB) and is 0 for empty products', () => {
     const ex = new WebAssembly.Instance(modules[0]!.module, {}).exports as unknown as KernelExports;
     for (const [m, n, k] of [[4096, 4096, 4096], [100000, 3, 100000], [1, 1, 1e6], [1e5, 1e5, 1], [1e5, 16, 16384],
       [1e5, 16, 16385]]) {
-      for (const [ta, tb] of TRANS) expect(ex.matmul_ws_bytes(m!, n!, k!, +ta, +tb)).toBeLessThanOrEqual(400 * 1024);
+      for (const [ta, tb] of TRANS) expect(ex.matmul_ws_bytes(m!, n!, k!, +ta, +tb)).toBeLessThanOrEqual(1171648);
+    }
+    // op(A) of 1 MiB and less (an MLP's products, 512³), in either orientation: the narrower B block.
+    for (const [m, n, k] of [[512, 512, 512], [128, 784, 64], [4096, 4096, 64], [64, 4096, 4096]]) {
+      for (const [ta, tb] of TRANS) expect(ex.matmul_ws_bytes(m!, n!, k!, +ta, +tb)).toBeLessThanOrEqual(385216);
     }
     expect(ex.matmul_ws_bytes(0, 5, 5, 0, 0)).toBe(0);
     expect(ex.matmul_ws_bytes(5, 5, 0, 0, 0)).toBe(0);
