@@ -104,6 +104,45 @@ function setGeometry(n: i32, c: i32, h: i32, w: i32, o: i32, kh: i32, kw: i32, o
   }
 }
 
+// Stride 2: a vector of 4 floats meets 8 floats of the strided row, so the vector loops stop while the last of
+// those 8 is still one the row uses (x + 4 < n), never touching a float past the row's last element (another
+// thread's block, or the end of memory).
+
+/** dst[x] = src[2x] for x < n. */
+// @ts-ignore: decorator
+@inline function copyEvenF32(dst: usize, src: usize, n: i32): void {
+  let x = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; x + 4 < n; x += 4) {
+      const s = src + (<usize>x << 3);
+      v128.store(dst + (<usize>x << 2), v128.shuffle<f32>(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
+    }
+  }
+  for (; x < n; x++) store<f32>(dst + (<usize>x << 2), load<f32>(src + (<usize>x << 3)));
+}
+
+/**
+ * dst[2x] += src[x] for x < n. The vector loop adds +0 to the odd floats between, which leaves them as they are:
+ * dx starts at +0 and a sum that starts at +0 never becomes −0.
+ */
+// @ts-ignore: decorator
+@inline function addEvenF32(dst: usize, src: usize, n: i32): void {
+  let x = 0;
+  if (ASC_FEATURE_SIMD) {
+    const z = f32x4.splat(0);
+    for (; x + 4 < n; x += 4) {
+      const v = v128.load(src + (<usize>x << 2));
+      const d = dst + (<usize>x << 3);
+      v128.store(d, f32x4.add(v128.load(d), v128.shuffle<f32>(v, z, 0, 4, 1, 4)));
+      v128.store(d, f32x4.add(v128.load(d, 16), v128.shuffle<f32>(v, z, 2, 4, 3, 4)), 16);
+    }
+  }
+  for (; x < n; x++) {
+    const d = dst + (<usize>x << 3);
+    store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>x << 2)));
+  }
+}
+
 /** rows × cols floats from src to dst (row strides srcLd, dstLd in floats). */
 function copyRows(src: usize, srcLd: i32, dst: usize, dstLd: i32, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {
@@ -178,9 +217,9 @@ function im2col(xg: usize, q0: i32, q1: i32, r0: i32, r1: i32, col: usize): void
       const src = xc + (<usize>(ih * w + first + from * sW) << 2);
       const d = dst + (<usize>from << 2);
       zeroF32(dst, from);
-      if (sW == 1) {
-        copyF32(d, src, to - from);
-      } else {
+      if (sW == 1) copyF32(d, src, to - from);
+      else if (sW == 2) copyEvenF32(d, src, to - from);
+      else {
         for (let x = 0; x < to - from; x++) store<f32>(d + (<usize>x << 2), load<f32>(src + (<usize>(x * sW) << 2)));
       }
       zeroF32(dst + (<usize>to << 2), ow - to);
@@ -205,9 +244,9 @@ function col2im(dcol: usize, r0: i32, r1: i32, dxg: usize): void {
       if (<u32>ih >= <u32>h || from == to) continue;
       const dst = dc + (<usize>(ih * w + first + from * sW) << 2);
       const s = src + (<usize>from << 2);
-      if (sW == 1) {
-        addF32(dst, s, to - from);
-      } else {
+      if (sW == 1) addF32(dst, s, to - from);
+      else if (sW == 2) addEvenF32(dst, s, to - from);
+      else {
         for (let x = 0; x < to - from; x++) {
           const d = dst + (<usize>(x * sW) << 2);
           store<f32>(d, load<f32>(d) + load<f32>(s + (<usize>x << 2)));

@@ -202,6 +202,10 @@ const AWKWARD: Case[] = [
   { x: [1, 2, 6, 5], w: [3, 2, 3, 3], padding: p(2, 3), dilation: [2, 2] },
   { x: [2, 3, 5, 13], w: [2, 3, 2, 4], padding: [[0, 1], [2, 1]], bias: true },
   { x: [1, 2, 7, 14], w: [3, 2, 3, 3], padding: p(1, 3), dilation: [2, 3] },
+  // Stride 2 copies and adds rows by vectors: rows of 9 and 10 outputs, and rows of 8 whose last tap reads the
+  // image's last column (an over-read past it traps when x is placed flush against the end of memory)
+  { x: [1, 2, 7, 19], w: [3, 2, 3, 3], stride: [2, 2], padding: p(1, 1), bias: true },
+  { x: [2, 3, 9, 17], w: [4, 3, 3, 3], stride: [2, 2] },
   { x: [0, 3, 5, 5], w: [4, 3, 3, 3], bias: true }, // batch 0
   { x: [1, 1, 1, 1], w: [1, 1, 1, 1], bias: true }, // one of everything
   // conv1d
