@@ -21,7 +21,9 @@
 //
 // Threads: a call covers items [0, heads); a share of items gives the same bits as the whole call, since an
 // item's work (its blocks, their order, every sum) does not depend on the other items.
-import { matmul_f32, matmul_tile_rows, matmul_ws_bytes } from './matmul';
+import {
+  matmul_pack_a, matmul_pack_a_bytes, matmul_pack_b, matmul_pack_b_bytes, matmul_panel_tile, matmul_tile_rows,
+} from './matmul';
 import { exp_s, exp_v } from './math';
 
 /** Scores per block of rows (32 KB): the block and its products stay in L2. */
@@ -39,12 +41,15 @@ let L: i32, S: i32, E: i32, Ev: i32, scale: f32, causal: bool;
 let maskKind: i32, maskRowStride: i32, maskColStride: i32;
 /** Micro-tiles of rows in L, blocks of rows, and the most rows of a block. */
 let TILES: i32, BLOCKS: i32, R: i32;
+/** Floats between rows of a block of scores: S rounded up to whole 8-column tiles. */
+let LD: i32;
 
 function setGeometry(l: i32, s: i32, e: i32, ev: i32, sc: f64, c: i32, kind: i32, rowStride: i32,
                      colStride: i32): void {
   L = l; S = s; E = e; Ev = ev; scale = <f32>sc; causal = c != 0;
   maskKind = kind; maskRowStride = rowStride; maskColStride = colStride;
   setBlocks(l, s, c != 0);
+  LD = (s + 7) & ~7;
 }
 
 // @ts-ignore: decorator
@@ -248,7 +253,7 @@ function dsRow(p: usize, ds: usize, n: i32, d: f32): void {
 }
 
 /**
- * Rows [r0, r1) of the block in p (n columns, the products q·kᵀ) become probabilities. The forward computes
+ * Rows [r0, r1) of the block in p (n columns, rows LD floats apart: the products q·kᵀ) become probabilities. The forward computes
  * e^{score − max}, unnormalised, and writes each row's lse and 1/Σ (to rowScale, for the output); the backward
  * computes e^{score − lse} from the saved lse. Columns a causal row does not attend to are 0.
  */
@@ -256,7 +261,7 @@ function probabilities(p: usize, n: i32, r0: i32, r1: i32, mask: usize, offset: 
                        forward: bool): void {
   const k: f32 = maskKind == 0 ? scale : 1; // without a mask the scores are still unscaled (see scoreRow)
   for (let i = r0; i < r1; i++) {
-    const row = p + (<usize>((i - r0) * n) << 2);
+    const row = p + (<usize>((i - r0) * LD) << 2);
     const lim = rowCols(i, n);
     const at = <usize>i << 2;
     if (forward) {
@@ -285,30 +290,99 @@ function probabilities(p: usize, n: i32, r0: i32, r1: i32, mask: usize, offset: 
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Products on packed panels (matmul_pack_a / _b, matmul_panel_tile). The operands that every block of an item
+// uses (q, k, v, dout) are packed once per item; only P and dS, new in every block, are packed per block. A block
+// starts at a whole micro-tile of rows, so its first A panel of q or dout is the panel of row r0.
+
+/**
+ * C[i][j] = Σ_{p<k} A[i][p]·B[p][j] for the block's rows i < rows (row r0 + i of the item) and keys j < n, into a
+ * block of scores (rows LD floats apart): a, the A panels of the block's rows (depth k); b, B panels of all S keys.
+ * Tiles are stored whole (8 or 4 columns: LD leaves room). With causal, tiles whose first key is past their last
+ * row are not computed: no row reads them.
+ */
+function scoresProduct(a: usize, b: usize, k: i32, r0: i32, rows: i32, n: i32, c: usize, tmp: usize): void {
+  const mr0 = matmul_tile_rows();
+  const ldc = <usize>LD << 2;
+  for (let i = 0; i < rows; i += mr0) {
+    const mr = min(mr0, rows - i);
+    const end = causal ? min(n, r0 + i + mr) : n;
+    const ap = a + (<usize>(i * k) << 2);
+    const ci = c + <usize>i * ldc;
+    for (let j = 0; j < end; j += 8) {
+      const wide = S - j > 4;
+      matmul_panel_tile(ap, b + (<usize>(j * k) << 2), wide, 0, k, ci + (<usize>j << 2), ldc, mr, wide ? 8 : 4,
+        false, tmp);
+    }
+  }
+}
+
+/**
+ * C[i][j] = Σ_{p<n} A[i][p]·B[p][j] for i < rows, j < m, into rows of an output ldc bytes apart: a, the block's
+ * P or dS packed (depth n); b, B panels of all S keys (depth) × m columns. With causal, a tile sums the keys up to
+ * its last row only (A is 0 past each row's own).
+ */
+function valuesProduct(a: usize, n: i32, b: usize, m: i32, r0: i32, rows: i32, c: usize, ldc: usize, tmp: usize): void {
+  const mr0 = matmul_tile_rows();
+  for (let i = 0; i < rows; i += mr0) {
+    const mr = min(mr0, rows - i);
+    const end = causal ? min(n, r0 + i + mr) : n;
+    const ap = a + (<usize>(i * n) << 2);
+    const ci = c + <usize>i * ldc;
+    for (let j = 0; j < m; j += 8) {
+      matmul_panel_tile(ap, b + (<usize>(j * S) << 2), m - j > 4, 0, end, ci + (<usize>j << 2), ldc, mr,
+        min(8, m - j), false, tmp);
+    }
+  }
+}
+
+/**
+ * C[t][j] += Σ_{p<rows} A[t][p]·B[r0 + p][j] for keys t < n, j < m (C: dk or dv, rows m floats apart): a, the
+ * block's Pᵀ or dSᵀ packed (depth rows); b, B panels of all L query rows × m columns. With causal, a tile of keys
+ * from t on sums the rows from t on only (A is 0 for the rows before).
+ */
+function keysProduct(a: usize, rows: i32, b: usize, m: i32, r0: i32, n: i32, c: usize, tmp: usize): void {
+  const mr0 = matmul_tile_rows();
+  const ldc = <usize>m << 2;
+  for (let t = 0; t < n; t += mr0) {
+    const mr = min(mr0, n - t);
+    const from = causal ? max(0, t - r0) : 0;
+    const ap = a + (<usize>(t * rows) << 2);
+    const ct = c + <usize>t * ldc;
+    for (let j = 0; j < m; j += 8) {
+      const wide = m - j > 4;
+      const bp = b + (<usize>(j * L) << 2) + <usize>r0 * (wide ? 32 : 16); // depth r0 of the panel
+      matmul_panel_tile(ap, bp, wide, from, rows, ct + (<usize>j << 2), ldc, mr, min(8, m - j), true, tmp);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Exports
 
 /** Scratch bytes of a forward (backward = 0) or backward (1) call of this geometry; the same for any item range. */
 export function attention_ws_bytes(l: i32, s: i32, e: i32, ev: i32, c: i32, backward: i32): i32 {
   if (l <= 0) return 0;
   setGeometry(l, s, e, ev, 1, c, 0, 0, 0);
-  let mm = 0;
-  for (let b = 0; b < BLOCKS; b++) {
-    const r0 = blockStart(b), r1 = blockStart(b + 1), rows = r1 - r0, n = blockCols(r1);
-    if (backward) {
-      mm = max(mm, matmul_ws_bytes(rows, n, E, 0, 1));
-      mm = max(mm, matmul_ws_bytes(n, Ev, rows, 1, 0));
-      mm = max(mm, matmul_ws_bytes(rows, n, Ev, 0, 1));
-      mm = max(mm, matmul_ws_bytes(rows, E, n, 0, 0));
-      mm = max(mm, matmul_ws_bytes(n, E, rows, 1, 0));
-    } else {
-      mm = max(mm, matmul_ws_bytes(rows, n, E, 0, 1));
-      mm = max(mm, matmul_ws_bytes(rows, Ev, n, 0, 0));
-    }
+  const block = align64(<usize>(R * LD) << 2);
+  let bytes = block + align64(<usize>R << 2) + align64(<usize>(matmul_tile_rows() * 8) << 2)
+    + align64(max(matmul_pack_a_bytes(R, S), matmul_pack_a_bytes(S, R))) // P or dS, or their transposes
+    + align64(matmul_pack_a_bytes(L, E)) + align64(matmul_pack_b_bytes(S, E)); // q, kᵀ
+  if (backward) {
+    bytes += block + align64(matmul_pack_b_bytes(E, S)) + align64(matmul_pack_b_bytes(S, Ev)) // dS, k, vᵀ
+      + align64(matmul_pack_a_bytes(L, Ev)) + align64(matmul_pack_b_bytes(Ev, L)) + align64(matmul_pack_b_bytes(E, L));
+  } else {
+    bytes += align64(matmul_pack_b_bytes(Ev, S)); // v
   }
-  const block = align64(<usize>(R * S) << 2);
-  let bytes = block + align64(<usize>R << 2) + <usize>mm;
-  if (backward) bytes += block + align64(<usize>(S * max(E, Ev)) << 2);
   return <i32>bytes;
+}
+
+/** The next free byte of the call's scratch (ws, 64-byte aligned). */
+let wsNext: usize = 0;
+/** Takes `bytes` of scratch, 64-byte aligned. */
+function take(bytes: usize): usize {
+  const p = wsNext;
+  wsNext += align64(bytes);
+  return p;
 }
 
 /**
@@ -319,9 +393,14 @@ export function attention_f32(q: usize, k: usize, v: usize, out: usize, lse: usi
                               kind: i32, rowStride: i32, colStride: i32, heads: i32, l: i32, s: i32, e: i32, ev: i32,
                               sc: f64, c: i32, ws: usize): void {
   setGeometry(l, s, e, ev, sc, c, kind, rowStride, colStride);
-  const p = ws;
-  const rowScale = p + align64(<usize>(R * S) << 2);
-  const mws = rowScale + align64(<usize>R << 2);
+  wsNext = ws;
+  const p = take(<usize>(R * LD) << 2);
+  const rowScale = take(<usize>R << 2);
+  const tmp = take(<usize>(matmul_tile_rows() * 8) << 2);
+  const pa = take(matmul_pack_a_bytes(R, S));
+  const qa = take(matmul_pack_a_bytes(L, E));
+  const kt = take(matmul_pack_b_bytes(S, E));
+  const vb = take(matmul_pack_b_bytes(Ev, S));
   for (let h = 0; h < heads; h++) {
     const qh = q + (<usize>h * <usize>(L * E) << 2);
     const kh = k + (<usize>h * <usize>(S * E) << 2);
@@ -329,12 +408,16 @@ export function attention_f32(q: usize, k: usize, v: usize, out: usize, lse: usi
     const oh = out + (<usize>h * <usize>(L * Ev) << 2);
     const lh = lse + (<usize>h * <usize>L << 2);
     const offset = kind == 0 ? 0 : load<i32>(offsets + (<usize>h << 2));
+    matmul_pack_a(qh, E, 1, L, E, qa);
+    matmul_pack_b(kh, E, 1, S, E, kt); // kᵀ: key j is column j
+    matmul_pack_b(vh, 1, Ev, Ev, S, vb);
     for (let b = 0; b < BLOCKS; b++) {
       const r0 = blockStart(b), r1 = blockStart(b + 1), rows = r1 - r0, n = blockCols(r1);
-      matmul_f32(qh + (<usize>(r0 * E) << 2), kh, p, 0, rows, n, E, 0, 1, 1, 0, 0, mws);
+      scoresProduct(qa + (<usize>(r0 * E) << 2), kt, E, r0, rows, n, p, tmp);
       probabilities(p, n, r0, r1, mask, offset, lh, rowScale, true);
+      matmul_pack_a(p, LD, 1, rows, n, pa);
       const ob = oh + (<usize>(r0 * Ev) << 2);
-      matmul_f32(p, vh, ob, 0, rows, Ev, n, 0, 0, 1, 0, 0, mws);
+      valuesProduct(pa, n, vb, Ev, r0, rows, ob, <usize>Ev << 2, tmp);
       for (let i = 0; i < rows; i++) scaleRow(ob + (<usize>(i * Ev) << 2), Ev, load<f32>(rowScale + (<usize>i << 2)));
     }
   }
@@ -349,12 +432,19 @@ export function attention_grad_f32(q: usize, k: usize, v: usize, out: usize, lse
                                    colStride: i32, heads: i32, l: i32, s: i32, e: i32, ev: i32, sc: f64, c: i32,
                                    ws: usize): void {
   setGeometry(l, s, e, ev, sc, c, kind, rowStride, colStride);
-  const block = align64(<usize>(R * S) << 2);
-  const p = ws;
-  const ds = p + block;
-  const part = ds + block; // one block's share of dk or dv, [n, E or Ev]
-  const d = part + align64(<usize>(S * max(E, Ev)) << 2);
-  const mws = d + align64(<usize>R << 2);
+  wsNext = ws;
+  const p = take(<usize>(R * LD) << 2);
+  const d = take(<usize>R << 2);
+  const tmp = take(<usize>(matmul_tile_rows() * 8) << 2);
+  const pa = take(max(matmul_pack_a_bytes(R, S), matmul_pack_a_bytes(S, R)));
+  const qa = take(matmul_pack_a_bytes(L, E));
+  const kt = take(matmul_pack_b_bytes(S, E));
+  const ds = take(<usize>(R * LD) << 2);
+  const kb = take(matmul_pack_b_bytes(E, S));
+  const vt = take(matmul_pack_b_bytes(S, Ev));
+  const da = take(matmul_pack_a_bytes(L, Ev));
+  const db = take(matmul_pack_b_bytes(Ev, L));
+  const qb = take(matmul_pack_b_bytes(E, L));
   for (let h = 0; h < heads; h++) {
     const qh = q + (<usize>h * <usize>(L * E) << 2);
     const kh = k + (<usize>h * <usize>(S * E) << 2);
@@ -367,35 +457,44 @@ export function attention_grad_f32(q: usize, k: usize, v: usize, out: usize, lse
     if (dkh) memory.fill(dkh, 0, <usize>(S * E) << 2);
     if (dvh) memory.fill(dvh, 0, <usize>(S * Ev) << 2);
     const offset = kind == 0 ? 0 : load<i32>(offsets + (<usize>h << 2));
+    matmul_pack_a(qh, E, 1, L, E, qa);
+    matmul_pack_b(kh, E, 1, S, E, kt);
+    if (dvh) matmul_pack_b(doh, 1, Ev, Ev, L, db);
+    if (dq || dkh) {
+      matmul_pack_a(doh, Ev, 1, L, Ev, da);
+      matmul_pack_b(vh, Ev, 1, S, Ev, vt); // vᵀ: key j is column j
+    }
+    if (dq) matmul_pack_b(kh, 1, E, E, S, kb);
+    if (dkh) matmul_pack_b(qh, 1, E, E, L, qb);
     for (let b = 0; b < BLOCKS; b++) {
       const r0 = blockStart(b), r1 = blockStart(b + 1), rows = r1 - r0, n = blockCols(r1);
-      const qb = qh + (<usize>(r0 * E) << 2);
-      const dob = doh + (<usize>(r0 * Ev) << 2);
-      matmul_f32(qb, kh, p, 0, rows, n, E, 0, 1, 1, 0, 0, mws);
+      scoresProduct(qa + (<usize>(r0 * E) << 2), kt, E, r0, rows, n, p, tmp);
       probabilities(p, n, r0, r1, mask, offset, lh, 0, false);
       if (dvh) {
-        matmul_f32(p, dob, part, 0, n, Ev, rows, 1, 0, 1, 0, 0, mws); // Pᵀ·dout
-        addRow(dvh, part, n * Ev);
+        matmul_pack_a(p, 1, LD, n, rows, pa); // Pᵀ
+        keysProduct(pa, rows, db, Ev, r0, n, dvh, tmp); // dv += Pᵀ·dout
       }
       if (!dq && !dkh) continue;
       for (let i = 0; i < rows; i++) {
-        const at = <usize>(i * Ev) << 2;
-        store<f32>(d + (<usize>i << 2), dotRow(dob + at, oh + (<usize>(r0 * Ev) << 2) + at, Ev));
+        const o = <usize>(i * Ev) << 2;
+        const rowAt = <usize>(r0 * Ev) << 2;
+        store<f32>(d + (<usize>i << 2), dotRow(doh + rowAt + o, oh + rowAt + o, Ev));
       }
-      matmul_f32(dob, vh, ds, 0, rows, n, Ev, 0, 1, 1, 0, 0, mws); // dP = dout·vᵀ
+      scoresProduct(da + (<usize>(r0 * Ev) << 2), vt, Ev, r0, rows, n, ds, tmp); // dP = dout·vᵀ
       for (let i = 0; i < rows; i++) {
-        const o = <usize>(i * n) << 2;
+        const o = <usize>(i * LD) << 2;
         const lim = rowCols(r0 + i, n);
         dsRow(p + o, ds + o, lim, load<f32>(d + (<usize>i << 2)));
         fillRow(ds + o, lim, n, 0);
       }
       if (dq) {
+        matmul_pack_a(ds, LD, 1, rows, n, pa);
         const dqb = dq + (<usize>h * <usize>(L * E) << 2) + (<usize>(r0 * E) << 2);
-        matmul_f32(ds, kh, dqb, 0, rows, E, n, 0, 0, 1, 0, 0, mws); // dS·k
+        valuesProduct(pa, n, kb, E, r0, rows, dqb, <usize>E << 2, tmp); // dq = dS·k
       }
       if (dkh) {
-        matmul_f32(ds, qb, part, 0, n, E, rows, 1, 0, 1, 0, 0, mws); // dSᵀ·q
-        addRow(dkh, part, n * E);
+        matmul_pack_a(ds, 1, LD, n, rows, pa); // dSᵀ
+        keysProduct(pa, rows, qb, E, r0, n, dkh, tmp); // dk += dSᵀ·q
       }
     }
   }
