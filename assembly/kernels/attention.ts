@@ -82,6 +82,17 @@ function setBlocks(l: i32, s: i32, c: bool): void {
   return causal ? min(S, r1) : S;
 }
 
+/**
+ * The columns of row i that the products read among a block's n: with causal, up to the end of the row's micro-tile
+ * of rows (a micro-panel of P or dS is packed to its last row's diagonal, so the others' columns past their own
+ * diagonal must be 0); otherwise all n.
+ */
+// @ts-ignore: decorator
+@inline function readCols(i: i32, n: i32): i32 {
+  const mr = matmul_tile_rows();
+  return causal ? min(n, (i / mr + 1) * mr) : n;
+}
+
 /** The keys row i may attend to among a block's n. */
 // @ts-ignore: decorator
 @inline function rowCols(i: i32, n: i32): i32 {
@@ -255,7 +266,7 @@ function dsRow(p: usize, ds: usize, n: i32, d: f32): void {
 /**
  * Rows [r0, r1) of the block in p (n columns, rows LD floats apart: the products q·kᵀ) become probabilities. The forward computes
  * e^{score − max}, unnormalised, and writes each row's lse and 1/Σ (to rowScale, for the output); the backward
- * computes e^{score − lse} from the saved lse. Columns a causal row does not attend to are 0.
+ * computes e^{score − lse} from the saved lse. Columns a causal row does not attend to are 0 (up to readCols).
  */
 function probabilities(p: usize, n: i32, r0: i32, r1: i32, mask: usize, offset: i32, lse: usize, rowScale: usize,
                        forward: bool): void {
@@ -285,7 +296,7 @@ function probabilities(p: usize, n: i32, r0: i32, r1: i32, mask: usize, offset: 
         expRow(row, lim, l, k);
       }
     }
-    fillRow(row, lim, n, 0);
+    fillRow(row, lim, readCols(i, n), 0);
   }
 }
 
@@ -317,41 +328,43 @@ function scoresProduct(a: usize, b: usize, k: i32, r0: i32, rows: i32, n: i32, c
 }
 
 /**
- * C[i][j] = Σ_{p<n} A[i][p]·B[p][j] for i < rows, j < m, into rows of an output ldc bytes apart: a, the block's
- * P or dS packed (depth n); b, B panels of all S keys (depth) × m columns. With causal, a tile sums the keys up to
- * its last row only (A is 0 past each row's own).
+ * C[i][j] = Σ_{p<n} A[i][p]·B[p][j] for i < rows, j < m, into rows of an output ldc bytes apart: A, the block's P or
+ * dS (rows LD floats apart), packed one micro-panel at a time into pa; b, B panels of all S keys (depth) × m columns.
+ * With causal, a tile sums (and packs) the keys up to its last row only (A is 0 past each row's own).
  */
-function valuesProduct(a: usize, n: i32, b: usize, m: i32, r0: i32, rows: i32, c: usize, ldc: usize, tmp: usize): void {
+function valuesProduct(src: usize, n: i32, b: usize, m: i32, r0: i32, rows: i32, c: usize, ldc: usize, pa: usize,
+                       tmp: usize): void {
   const mr0 = matmul_tile_rows();
   for (let i = 0; i < rows; i += mr0) {
     const mr = min(mr0, rows - i);
     const end = causal ? min(n, r0 + i + mr) : n;
-    const ap = a + (<usize>(i * n) << 2);
+    matmul_pack_a(src + (<usize>(i * LD) << 2), LD, 1, mr, end, pa);
     const ci = c + <usize>i * ldc;
     for (let j = 0; j < m; j += 8) {
-      matmul_panel_tile(ap, b + (<usize>(j * S) << 2), m - j > 4, 0, end, ci + (<usize>j << 2), ldc, mr,
-        min(8, m - j), false, tmp);
+      matmul_panel_tile(pa, b + (<usize>(j * S) << 2), m - j > 4, 0, end, ci + (<usize>j << 2), ldc, mr, min(8, m - j),
+        false, tmp);
     }
   }
 }
 
 /**
- * C[t][j] += Σ_{p<rows} A[t][p]·B[r0 + p][j] for keys t < n, j < m (C: dk or dv, rows m floats apart): a, the
- * block's Pᵀ or dSᵀ packed (depth rows); b, B panels of all L query rows × m columns. With causal, a tile of keys
- * from t on sums the rows from t on only (A is 0 for the rows before).
+ * C[t][j] += Σ_{p<rows} A[p][t]·B[r0 + p][j] for keys t < n, j < m (C: dk or dv, rows m floats apart): A, the
+ * block's P or dS (rows LD floats apart), packed transposed one micro-panel of keys at a time into pa; b, B panels of
+ * all L query rows × m columns. With causal, a tile of keys from t on sums (and packs) the rows from t on only (A is
+ * 0 for the rows before).
  */
-function keysProduct(a: usize, rows: i32, b: usize, m: i32, r0: i32, n: i32, c: usize, tmp: usize): void {
+function keysProduct(src: usize, rows: i32, b: usize, m: i32, r0: i32, n: i32, c: usize, pa: usize, tmp: usize): void {
   const mr0 = matmul_tile_rows();
   const ldc = <usize>m << 2;
   for (let t = 0; t < n; t += mr0) {
     const mr = min(mr0, n - t);
     const from = causal ? max(0, t - r0) : 0;
-    const ap = a + (<usize>(t * rows) << 2);
+    matmul_pack_a(src + (<usize>(from * LD + t) << 2), 1, LD, mr, rows - from, pa);
     const ct = c + <usize>t * ldc;
     for (let j = 0; j < m; j += 8) {
       const wide = m - j > 4;
-      const bp = b + (<usize>(j * L) << 2) + <usize>r0 * (wide ? 32 : 16); // depth r0 of the panel
-      matmul_panel_tile(ap, bp, wide, from, rows, ct + (<usize>j << 2), ldc, mr, min(8, m - j), true, tmp);
+      const bp = b + (<usize>(j * L) << 2) + <usize>(r0 + from) * (wide ? 32 : 16); // depth r0 + from of the panel
+      matmul_panel_tile(pa, bp, wide, 0, rows - from, ct + (<usize>j << 2), ldc, mr, min(8, m - j), true, tmp);
     }
   }
 }
@@ -365,7 +378,7 @@ export function attention_ws_bytes(l: i32, s: i32, e: i32, ev: i32, c: i32, back
   setGeometry(l, s, e, ev, 1, c, 0, 0, 0);
   const block = align64(<usize>(R * LD) << 2);
   let bytes = block + align64(<usize>R << 2) + align64(<usize>(matmul_tile_rows() * 8) << 2)
-    + align64(max(matmul_pack_a_bytes(R, S), matmul_pack_a_bytes(S, R))) // P or dS, or their transposes
+    + align64(matmul_pack_a_bytes(1, max(S, R))) // one micro-panel of P or dS, or of their transposes
     + align64(matmul_pack_a_bytes(L, E)) + align64(matmul_pack_b_bytes(S, E)); // q, kᵀ
   if (backward) {
     bytes += block + align64(matmul_pack_b_bytes(E, S)) + align64(matmul_pack_b_bytes(S, Ev)) // dS, k, vᵀ
@@ -397,7 +410,7 @@ export function attention_f32(q: usize, k: usize, v: usize, out: usize, lse: usi
   const p = take(<usize>(R * LD) << 2);
   const rowScale = take(<usize>R << 2);
   const tmp = take(<usize>(matmul_tile_rows() * 8) << 2);
-  const pa = take(matmul_pack_a_bytes(R, S));
+  const pa = take(matmul_pack_a_bytes(1, max(S, R)));
   const qa = take(matmul_pack_a_bytes(L, E));
   const kt = take(matmul_pack_b_bytes(S, E));
   const vb = take(matmul_pack_b_bytes(Ev, S));
@@ -415,9 +428,8 @@ export function attention_f32(q: usize, k: usize, v: usize, out: usize, lse: usi
       const r0 = blockStart(b), r1 = blockStart(b + 1), rows = r1 - r0, n = blockCols(r1);
       scoresProduct(qa + (<usize>(r0 * E) << 2), kt, E, r0, rows, n, p, tmp);
       probabilities(p, n, r0, r1, mask, offset, lh, rowScale, true);
-      matmul_pack_a(p, LD, 1, rows, n, pa);
       const ob = oh + (<usize>(r0 * Ev) << 2);
-      valuesProduct(pa, n, vb, Ev, r0, rows, ob, <usize>Ev << 2, tmp);
+      valuesProduct(p, n, vb, Ev, r0, rows, ob, <usize>Ev << 2, pa, tmp);
       for (let i = 0; i < rows; i++) scaleRow(ob + (<usize>(i * Ev) << 2), Ev, load<f32>(rowScale + (<usize>i << 2)));
     }
   }
@@ -436,7 +448,7 @@ export function attention_grad_f32(q: usize, k: usize, v: usize, out: usize, lse
   const p = take(<usize>(R * LD) << 2);
   const d = take(<usize>R << 2);
   const tmp = take(<usize>(matmul_tile_rows() * 8) << 2);
-  const pa = take(max(matmul_pack_a_bytes(R, S), matmul_pack_a_bytes(S, R)));
+  const pa = take(matmul_pack_a_bytes(1, max(S, R)));
   const qa = take(matmul_pack_a_bytes(L, E));
   const kt = take(matmul_pack_b_bytes(S, E));
   const ds = take(<usize>(R * LD) << 2);
@@ -471,8 +483,7 @@ export function attention_grad_f32(q: usize, k: usize, v: usize, out: usize, lse
       scoresProduct(qa + (<usize>(r0 * E) << 2), kt, E, r0, rows, n, p, tmp);
       probabilities(p, n, r0, r1, mask, offset, lh, 0, false);
       if (dvh) {
-        matmul_pack_a(p, 1, LD, n, rows, pa); // Pᵀ
-        keysProduct(pa, rows, db, Ev, r0, n, dvh, tmp); // dv += Pᵀ·dout
+        keysProduct(p, rows, db, Ev, r0, n, dvh, pa, tmp); // dv += Pᵀ·dout
       }
       if (!dq && !dkh) continue;
       for (let i = 0; i < rows; i++) {
@@ -485,16 +496,14 @@ export function attention_grad_f32(q: usize, k: usize, v: usize, out: usize, lse
         const o = <usize>(i * LD) << 2;
         const lim = rowCols(r0 + i, n);
         dsRow(p + o, ds + o, lim, load<f32>(d + (<usize>i << 2)));
-        fillRow(ds + o, lim, n, 0);
+        fillRow(ds + o, lim, readCols(r0 + i, n), 0);
       }
       if (dq) {
-        matmul_pack_a(ds, LD, 1, rows, n, pa);
         const dqb = dq + (<usize>h * <usize>(L * E) << 2) + (<usize>(r0 * E) << 2);
-        valuesProduct(pa, n, kb, E, r0, rows, dqb, <usize>E << 2, tmp); // dq = dS·k
+        valuesProduct(ds, n, kb, E, r0, rows, dqb, <usize>E << 2, pa, tmp); // dq = dS·k
       }
       if (dkh) {
-        matmul_pack_a(ds, 1, LD, n, rows, pa); // dSᵀ
-        keysProduct(pa, rows, qb, E, r0, n, dkh, tmp); // dk += dSᵀ·q
+        keysProduct(ds, rows, qb, E, r0, n, dkh, pa, tmp); // dk += dSᵀ·q
       }
     }
   }
