@@ -3,7 +3,9 @@
 // every block of memory above heap_base() (see src/backend/wasm/heap.ts). Shapes are validated in TypeScript
 // before a kernel runs; the release builds are compiled with --noAssert.
 export { heap_base } from './kernels/memory';
-export * from './kernels/matmul';
+export {
+  matmul_ws_bytes, matmul_is_blocked, matmul_block_ws_bytes, matmul_tile_rows, matmul_f32, matmul_f32_block,
+} from './kernels/matmul';
 export * from './kernels/binary';
 export * from './kernels/unary';
 export * from './kernels/reduce';

@@ -5,8 +5,10 @@
 //   P = exp(scores − lse)          dv += Pᵀ·dout
 //   dP = dout·vᵀ                   dS = P ∘ (dP − D)·scale,  D_i = Σ_c dout[i,c]·out[i,c]
 //   dq = dS·k                      dk += dSᵀ·q
-// Every product runs on the matmul path (matmul_f32: its packing and micro-kernels), so the speed follows
-// matmul's; the row passes between them are SIMD loops with the exp of math.ts.
+// Every product runs on matmul's packing and micro-kernels (matmul_pack_a / _b, matmul_panel_tile), so the speed
+// follows matmul's: q, k, v and dout are packed once per item, P and dS one micro-panel at a time; the row passes
+// between the products are SIMD loops with the exp of math.ts. A tile sums its depths in order, in one run (no KC
+// blocks), leaving out the zeros of causal rows: the bits depend on the geometry alone.
 //
 // Layouts: each item is dense and row-major, q [L, E], k [S, E], v [S, Ev], out / dout [L, Ev], lse [L]; items
 // follow one another. The mask, when given, is read at mask[offsets[h] + i·rowStride + j·colStride] (int32
@@ -16,12 +18,16 @@
 //
 // Blocks. The L query rows are cut into blocks of whole micro-tiles of the matmul kernel (setBlocks: about
 // BLOCK_FLOATS scores each; the same for every item and every thread). With causal, rows [r0, r1) attend only to
-// the first min(S, r1) keys, so a block's products stop there, and blocks are short (CAUSAL_ROWS):
-// the products then compute about ½(1 + R/L) of the full square of scores (R ≈ 30 rows), not all of it.
+// the first min(S, r1) keys, so a block's products stop there; within a block they skip the micro-tiles past the
+// diagonal and sum no depth past it, so they compute about the lower half of the square of scores whatever the
+// block's height. Causal blocks stay short (CAUSAL_ROWS): as tall as the others, they ran 1.4% fewer instructions
+// at T = 128 but would change dk and dv's bits (their sums are grouped by block).
 //
 // Threads: a call covers items [0, heads); a share of items gives the same bits as the whole call, since an
 // item's work (its blocks, their order, every sum) does not depend on the other items.
-import { matmul_f32, matmul_tile_rows, matmul_ws_bytes } from './matmul';
+import {
+  matmul_pack_a, matmul_pack_a_bytes, matmul_pack_b, matmul_pack_b_bytes, matmul_panel_tile, matmul_tile_rows,
+} from './matmul';
 import { exp_s, exp_v } from './math';
 
 /** Scores per block of rows (32 KB): the block and its products stay in L2. */
@@ -39,12 +45,15 @@ let L: i32, S: i32, E: i32, Ev: i32, scale: f32, causal: bool;
 let maskKind: i32, maskRowStride: i32, maskColStride: i32;
 /** Micro-tiles of rows in L, blocks of rows, and the most rows of a block. */
 let TILES: i32, BLOCKS: i32, R: i32;
+/** Floats between rows of a block of scores: S rounded up to whole 8-column tiles. */
+let LD: i32;
 
 function setGeometry(l: i32, s: i32, e: i32, ev: i32, sc: f64, c: i32, kind: i32, rowStride: i32,
                      colStride: i32): void {
   L = l; S = s; E = e; Ev = ev; scale = <f32>sc; causal = c != 0;
   maskKind = kind; maskRowStride = rowStride; maskColStride = colStride;
   setBlocks(l, s, c != 0);
+  LD = (s + 7) & ~7;
 }
 
 // @ts-ignore: decorator
@@ -54,8 +63,8 @@ function setGeometry(l: i32, s: i32, e: i32, ev: i32, sc: f64, c: i32, kind: i32
 
 /**
  * Splits the L query rows into blocks of whole micro-tiles of the matmul kernel (its rows: MR), evened out: about
- * BLOCK_FLOATS scores each, at least MIN_ROWS rows; with causal about CAUSAL_ROWS rows (a block computes its
- * whole square of keys up to the diagonal, so shorter blocks waste less). Sets TILES, BLOCKS and R (the most rows).
+ * BLOCK_FLOATS scores each, at least MIN_ROWS rows; with causal about CAUSAL_ROWS rows (see the top of the file).
+ * Sets TILES, BLOCKS and R (the most rows).
  */
 function setBlocks(l: i32, s: i32, c: bool): void {
   const mr = matmul_tile_rows();
@@ -75,6 +84,17 @@ function setBlocks(l: i32, s: i32, c: bool): void {
 // @ts-ignore: decorator
 @inline function blockCols(r1: i32): i32 {
   return causal ? min(S, r1) : S;
+}
+
+/**
+ * The columns of row i that the products read among a block's n: with causal, up to the end of the row's micro-tile
+ * of rows (a micro-panel of P or dS is packed to its last row's diagonal, so the others' columns past their own
+ * diagonal must be 0); otherwise all n.
+ */
+// @ts-ignore: decorator
+@inline function readCols(i: i32, n: i32): i32 {
+  const mr = matmul_tile_rows();
+  return causal ? min(n, (i / mr + 1) * mr) : n;
 }
 
 /** The keys row i may attend to among a block's n. */
@@ -248,15 +268,15 @@ function dsRow(p: usize, ds: usize, n: i32, d: f32): void {
 }
 
 /**
- * Rows [r0, r1) of the block in p (n columns, the products q·kᵀ) become probabilities. The forward computes
+ * Rows [r0, r1) of the block in p (n columns, rows LD floats apart: the products q·kᵀ) become probabilities. The forward computes
  * e^{score − max}, unnormalised, and writes each row's lse and 1/Σ (to rowScale, for the output); the backward
- * computes e^{score − lse} from the saved lse. Columns a causal row does not attend to are 0.
+ * computes e^{score − lse} from the saved lse. Columns a causal row does not attend to are 0 (up to readCols).
  */
 function probabilities(p: usize, n: i32, r0: i32, r1: i32, mask: usize, offset: i32, lse: usize, rowScale: usize,
                        forward: bool): void {
   const k: f32 = maskKind == 0 ? scale : 1; // without a mask the scores are still unscaled (see scoreRow)
   for (let i = r0; i < r1; i++) {
-    const row = p + (<usize>((i - r0) * n) << 2);
+    const row = p + (<usize>((i - r0) * LD) << 2);
     const lim = rowCols(i, n);
     const at = <usize>i << 2;
     if (forward) {
@@ -280,7 +300,76 @@ function probabilities(p: usize, n: i32, r0: i32, r1: i32, mask: usize, offset: 
         expRow(row, lim, l, k);
       }
     }
-    fillRow(row, lim, n, 0);
+    fillRow(row, lim, readCols(i, n), 0);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Products on packed panels (matmul_pack_a / _b, matmul_panel_tile). The operands that every block of an item
+// uses (q, k, v, dout) are packed once per item; only P and dS, new in every block, are packed per block. A block
+// starts at a whole micro-tile of rows, so its first A panel of q or dout is the panel of row r0.
+
+/**
+ * C[i][j] = Σ_{p<k} A[i][p]·B[p][j] for the block's rows i < rows (row r0 + i of the item) and keys j < n, into a
+ * block of scores (rows LD floats apart): a, the A panels of the block's rows (depth k); b, B panels of all S keys.
+ * Tiles are stored whole (8 or 4 columns: LD leaves room). With causal, tiles whose first key is past their last
+ * row are not computed: no row reads them.
+ */
+function scoresProduct(a: usize, b: usize, k: i32, r0: i32, rows: i32, n: i32, c: usize, tmp: usize): void {
+  const mr0 = matmul_tile_rows();
+  const ldc = <usize>LD << 2;
+  for (let i = 0; i < rows; i += mr0) {
+    const mr = min(mr0, rows - i);
+    const end = causal ? min(n, r0 + i + mr) : n;
+    const ap = a + (<usize>(i * k) << 2);
+    const ci = c + <usize>i * ldc;
+    for (let j = 0; j < end; j += 8) {
+      const wide = S - j > 4;
+      matmul_panel_tile(ap, b + (<usize>(j * k) << 2), wide, 0, k, ci + (<usize>j << 2), ldc, mr, wide ? 8 : 4,
+        false, tmp);
+    }
+  }
+}
+
+/**
+ * C[i][j] = Σ_{p<n} A[i][p]·B[p][j] for i < rows, j < m, into rows of an output ldc bytes apart: A, the block's P or
+ * dS (rows LD floats apart), packed one micro-panel at a time into pa; b, B panels of all S keys (depth) × m columns.
+ * With causal, a tile sums (and packs) the keys up to its last row only (A is 0 past each row's own).
+ */
+function valuesProduct(src: usize, n: i32, b: usize, m: i32, r0: i32, rows: i32, c: usize, ldc: usize, pa: usize,
+                       tmp: usize): void {
+  const mr0 = matmul_tile_rows();
+  for (let i = 0; i < rows; i += mr0) {
+    const mr = min(mr0, rows - i);
+    const end = causal ? min(n, r0 + i + mr) : n;
+    matmul_pack_a(src + (<usize>(i * LD) << 2), LD, 1, mr, end, pa);
+    const ci = c + <usize>i * ldc;
+    for (let j = 0; j < m; j += 8) {
+      matmul_panel_tile(pa, b + (<usize>(j * S) << 2), m - j > 4, 0, end, ci + (<usize>j << 2), ldc, mr, min(8, m - j),
+        false, tmp);
+    }
+  }
+}
+
+/**
+ * C[t][j] += Σ_{p<rows} A[p][t]·B[r0 + p][j] for keys t < n, j < m (C: dk or dv, rows m floats apart): A, the
+ * block's P or dS (rows LD floats apart), packed transposed one micro-panel of keys at a time into pa; b, B panels of
+ * all L query rows × m columns. With causal, a tile of keys from t on sums (and packs) the rows from t on only (A is
+ * 0 for the rows before).
+ */
+function keysProduct(src: usize, rows: i32, b: usize, m: i32, r0: i32, n: i32, c: usize, pa: usize, tmp: usize): void {
+  const mr0 = matmul_tile_rows();
+  const ldc = <usize>m << 2;
+  for (let t = 0; t < n; t += mr0) {
+    const mr = min(mr0, n - t);
+    const from = causal ? max(0, t - r0) : 0;
+    matmul_pack_a(src + (<usize>(from * LD + t) << 2), 1, LD, mr, rows - from, pa);
+    const ct = c + <usize>t * ldc;
+    for (let j = 0; j < m; j += 8) {
+      const wide = m - j > 4;
+      const bp = b + (<usize>(j * L) << 2) + <usize>(r0 + from) * (wide ? 32 : 16); // depth r0 + from of the panel
+      matmul_panel_tile(pa, bp, wide, 0, rows - from, ct + (<usize>j << 2), ldc, mr, min(8, m - j), true, tmp);
+    }
   }
 }
 
@@ -291,24 +380,26 @@ function probabilities(p: usize, n: i32, r0: i32, r1: i32, mask: usize, offset: 
 export function attention_ws_bytes(l: i32, s: i32, e: i32, ev: i32, c: i32, backward: i32): i32 {
   if (l <= 0) return 0;
   setGeometry(l, s, e, ev, 1, c, 0, 0, 0);
-  let mm = 0;
-  for (let b = 0; b < BLOCKS; b++) {
-    const r0 = blockStart(b), r1 = blockStart(b + 1), rows = r1 - r0, n = blockCols(r1);
-    if (backward) {
-      mm = max(mm, matmul_ws_bytes(rows, n, E, 0, 1));
-      mm = max(mm, matmul_ws_bytes(n, Ev, rows, 1, 0));
-      mm = max(mm, matmul_ws_bytes(rows, n, Ev, 0, 1));
-      mm = max(mm, matmul_ws_bytes(rows, E, n, 0, 0));
-      mm = max(mm, matmul_ws_bytes(n, E, rows, 1, 0));
-    } else {
-      mm = max(mm, matmul_ws_bytes(rows, n, E, 0, 1));
-      mm = max(mm, matmul_ws_bytes(rows, Ev, n, 0, 0));
-    }
+  const block = align64(<usize>(R * LD) << 2);
+  let bytes = block + align64(<usize>R << 2) + align64(<usize>(matmul_tile_rows() * 8) << 2)
+    + align64(matmul_pack_a_bytes(1, max(S, R))) // one micro-panel of P or dS, or of their transposes
+    + align64(matmul_pack_a_bytes(L, E)) + align64(matmul_pack_b_bytes(S, E)); // q, kᵀ
+  if (backward) {
+    bytes += block + align64(matmul_pack_b_bytes(E, S)) + align64(matmul_pack_b_bytes(S, Ev)) // dS, k, vᵀ
+      + align64(matmul_pack_a_bytes(L, Ev)) + align64(matmul_pack_b_bytes(Ev, L)) + align64(matmul_pack_b_bytes(E, L));
+  } else {
+    bytes += align64(matmul_pack_b_bytes(Ev, S)); // v
   }
-  const block = align64(<usize>(R * S) << 2);
-  let bytes = block + align64(<usize>R << 2) + <usize>mm;
-  if (backward) bytes += block + align64(<usize>(S * max(E, Ev)) << 2);
   return <i32>bytes;
+}
+
+/** The next free byte of the call's scratch (ws, 64-byte aligned). */
+let wsNext: usize = 0;
+/** Takes `bytes` of scratch, 64-byte aligned. */
+function take(bytes: usize): usize {
+  const p = wsNext;
+  wsNext += align64(bytes);
+  return p;
 }
 
 /**
@@ -319,9 +410,14 @@ export function attention_f32(q: usize, k: usize, v: usize, out: usize, lse: usi
                               kind: i32, rowStride: i32, colStride: i32, heads: i32, l: i32, s: i32, e: i32, ev: i32,
                               sc: f64, c: i32, ws: usize): void {
   setGeometry(l, s, e, ev, sc, c, kind, rowStride, colStride);
-  const p = ws;
-  const rowScale = p + align64(<usize>(R * S) << 2);
-  const mws = rowScale + align64(<usize>R << 2);
+  wsNext = ws;
+  const p = take(<usize>(R * LD) << 2);
+  const rowScale = take(<usize>R << 2);
+  const tmp = take(<usize>(matmul_tile_rows() * 8) << 2);
+  const pa = take(matmul_pack_a_bytes(1, max(S, R)));
+  const qa = take(matmul_pack_a_bytes(L, E));
+  const kt = take(matmul_pack_b_bytes(S, E));
+  const vb = take(matmul_pack_b_bytes(Ev, S));
   for (let h = 0; h < heads; h++) {
     const qh = q + (<usize>h * <usize>(L * E) << 2);
     const kh = k + (<usize>h * <usize>(S * E) << 2);
@@ -329,12 +425,15 @@ export function attention_f32(q: usize, k: usize, v: usize, out: usize, lse: usi
     const oh = out + (<usize>h * <usize>(L * Ev) << 2);
     const lh = lse + (<usize>h * <usize>L << 2);
     const offset = kind == 0 ? 0 : load<i32>(offsets + (<usize>h << 2));
+    matmul_pack_a(qh, E, 1, L, E, qa);
+    matmul_pack_b(kh, E, 1, S, E, kt); // kᵀ: key j is column j
+    matmul_pack_b(vh, 1, Ev, Ev, S, vb);
     for (let b = 0; b < BLOCKS; b++) {
       const r0 = blockStart(b), r1 = blockStart(b + 1), rows = r1 - r0, n = blockCols(r1);
-      matmul_f32(qh + (<usize>(r0 * E) << 2), kh, p, 0, rows, n, E, 0, 1, 1, 0, 0, mws);
+      scoresProduct(qa + (<usize>(r0 * E) << 2), kt, E, r0, rows, n, p, tmp);
       probabilities(p, n, r0, r1, mask, offset, lh, rowScale, true);
       const ob = oh + (<usize>(r0 * Ev) << 2);
-      matmul_f32(p, vh, ob, 0, rows, Ev, n, 0, 0, 1, 0, 0, mws);
+      valuesProduct(p, n, vb, Ev, r0, rows, ob, <usize>Ev << 2, pa, tmp);
       for (let i = 0; i < rows; i++) scaleRow(ob + (<usize>(i * Ev) << 2), Ev, load<f32>(rowScale + (<usize>i << 2)));
     }
   }
@@ -349,12 +448,19 @@ export function attention_grad_f32(q: usize, k: usize, v: usize, out: usize, lse
                                    colStride: i32, heads: i32, l: i32, s: i32, e: i32, ev: i32, sc: f64, c: i32,
                                    ws: usize): void {
   setGeometry(l, s, e, ev, sc, c, kind, rowStride, colStride);
-  const block = align64(<usize>(R * S) << 2);
-  const p = ws;
-  const ds = p + block;
-  const part = ds + block; // one block's share of dk or dv, [n, E or Ev]
-  const d = part + align64(<usize>(S * max(E, Ev)) << 2);
-  const mws = d + align64(<usize>R << 2);
+  wsNext = ws;
+  const p = take(<usize>(R * LD) << 2);
+  const d = take(<usize>R << 2);
+  const tmp = take(<usize>(matmul_tile_rows() * 8) << 2);
+  const pa = take(matmul_pack_a_bytes(1, max(S, R)));
+  const qa = take(matmul_pack_a_bytes(L, E));
+  const kt = take(matmul_pack_b_bytes(S, E));
+  const ds = take(<usize>(R * LD) << 2);
+  const kb = take(matmul_pack_b_bytes(E, S));
+  const vt = take(matmul_pack_b_bytes(S, Ev));
+  const da = take(matmul_pack_a_bytes(L, Ev));
+  const db = take(matmul_pack_b_bytes(Ev, L));
+  const qb = take(matmul_pack_b_bytes(E, L));
   for (let h = 0; h < heads; h++) {
     const qh = q + (<usize>h * <usize>(L * E) << 2);
     const kh = k + (<usize>h * <usize>(S * E) << 2);
@@ -367,35 +473,41 @@ export function attention_grad_f32(q: usize, k: usize, v: usize, out: usize, lse
     if (dkh) memory.fill(dkh, 0, <usize>(S * E) << 2);
     if (dvh) memory.fill(dvh, 0, <usize>(S * Ev) << 2);
     const offset = kind == 0 ? 0 : load<i32>(offsets + (<usize>h << 2));
+    matmul_pack_a(qh, E, 1, L, E, qa);
+    matmul_pack_b(kh, E, 1, S, E, kt);
+    if (dvh) matmul_pack_b(doh, 1, Ev, Ev, L, db);
+    if (dq || dkh) {
+      matmul_pack_a(doh, Ev, 1, L, Ev, da);
+      matmul_pack_b(vh, Ev, 1, S, Ev, vt); // vᵀ: key j is column j
+    }
+    if (dq) matmul_pack_b(kh, 1, E, E, S, kb);
+    if (dkh) matmul_pack_b(qh, 1, E, E, L, qb);
     for (let b = 0; b < BLOCKS; b++) {
       const r0 = blockStart(b), r1 = blockStart(b + 1), rows = r1 - r0, n = blockCols(r1);
-      const qb = qh + (<usize>(r0 * E) << 2);
-      const dob = doh + (<usize>(r0 * Ev) << 2);
-      matmul_f32(qb, kh, p, 0, rows, n, E, 0, 1, 1, 0, 0, mws);
+      scoresProduct(qa + (<usize>(r0 * E) << 2), kt, E, r0, rows, n, p, tmp);
       probabilities(p, n, r0, r1, mask, offset, lh, 0, false);
       if (dvh) {
-        matmul_f32(p, dob, part, 0, n, Ev, rows, 1, 0, 1, 0, 0, mws); // Pᵀ·dout
-        addRow(dvh, part, n * Ev);
+        keysProduct(p, rows, db, Ev, r0, n, dvh, pa, tmp); // dv += Pᵀ·dout
       }
       if (!dq && !dkh) continue;
       for (let i = 0; i < rows; i++) {
-        const at = <usize>(i * Ev) << 2;
-        store<f32>(d + (<usize>i << 2), dotRow(dob + at, oh + (<usize>(r0 * Ev) << 2) + at, Ev));
+        const o = <usize>(i * Ev) << 2;
+        const rowAt = <usize>(r0 * Ev) << 2;
+        store<f32>(d + (<usize>i << 2), dotRow(doh + rowAt + o, oh + rowAt + o, Ev));
       }
-      matmul_f32(dob, vh, ds, 0, rows, n, Ev, 0, 1, 1, 0, 0, mws); // dP = dout·vᵀ
+      scoresProduct(da + (<usize>(r0 * Ev) << 2), vt, Ev, r0, rows, n, ds, tmp); // dP = dout·vᵀ
       for (let i = 0; i < rows; i++) {
-        const o = <usize>(i * n) << 2;
+        const o = <usize>(i * LD) << 2;
         const lim = rowCols(r0 + i, n);
         dsRow(p + o, ds + o, lim, load<f32>(d + (<usize>i << 2)));
-        fillRow(ds + o, lim, n, 0);
+        fillRow(ds + o, lim, readCols(r0 + i, n), 0);
       }
       if (dq) {
         const dqb = dq + (<usize>h * <usize>(L * E) << 2) + (<usize>(r0 * E) << 2);
-        matmul_f32(ds, kh, dqb, 0, rows, E, n, 0, 0, 1, 0, 0, mws); // dS·k
+        valuesProduct(ds, n, kb, E, r0, rows, dqb, <usize>E << 2, pa, tmp); // dq = dS·k
       }
       if (dkh) {
-        matmul_f32(ds, qb, part, 0, n, E, rows, 1, 0, 1, 0, 0, mws); // dSᵀ·q
-        addRow(dkh, part, n * E);
+        keysProduct(ds, rows, qb, E, r0, n, dkh, pa, tmp); // dk += dSᵀ·q
       }
     }
   }

@@ -1166,3 +1166,65 @@ export function matmul_f32_block(a: usize, b: usize, c: usize, bias: usize, m: i
     gemm(ai, aRow, aDepth, strideA, bj, bCol, bDepth, strideB, cij, cBytes, ldc, false, biasj, M, N, k, batch, ws);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Packed panels for fused kernels (attention): an operand used by many small products is packed once, whole
+// (every depth, no KC / MC / NC blocks), and the caller runs single micro-tiles on it with the depth range and
+// the tiles it needs (a causal product skips the tiles above the diagonal and the zero depths of the others).
+// Not wasm exports: assembly/index.ts lists matmul's exports by name.
+
+/** Bytes of op(A) [m rows × k depths] packed by matmul_pack_a: ceil(m / MR) micro-panels of MR × k floats. */
+export function matmul_pack_a_bytes(m: i32, k: i32): usize {
+  return <usize>(roundUp(m, MR) * k) << 2;
+}
+
+/** Bytes of op(B) [k depths × n columns] packed by matmul_pack_b: ceil(n / 8) micro-panels of k × 8 floats. */
+export function matmul_pack_b_bytes(n: i32, k: i32): usize {
+  return <usize>(k * roundUp(n, NR)) << 2;
+}
+
+/**
+ * Packs op(A)[i][p] = src[i·aRow + p·aDepth] (i < m, p < k) as MR-row micro-panels of all k depths: rows
+ * [i, i + MR) (i a multiple of MR) start at dst + i·k·4; rows past m are zero.
+ */
+export function matmul_pack_a(src: usize, aRow: i32, aDepth: i32, m: i32, k: i32, dst: usize): void {
+  packA(src, aRow, aDepth, m, k, dst);
+}
+
+/**
+ * Packs op(B)[p][j] = src[p·bDepth + j·bCol] (p < k, j < n) as 8-column micro-panels of all k depths: columns
+ * [j, j + 8) (j a multiple of 8) start at dst + j·k·4; a tail of ≤ 4 columns is packed 4 wide.
+ */
+export function matmul_pack_b(src: usize, bCol: i32, bDepth: i32, n: i32, k: i32, dst: usize): void {
+  packB(src, bCol, bDepth, n, k, dst);
+}
+
+/**
+ * One micro-tile on packed panels: C[r][j] (=|+=) Σ_{p0 ≤ p < p1} a[p][r]·b[p][j] for r < mr ≤ MR, j < nr, in order
+ * of p (as the blocked path sums one depth block). a and b are the panels' first depth (matmul_pack_a / _b); the B
+ * panel is 8 columns wide (nr ≤ 8) or, when not `wide`, a 4-column tail (nr ≤ 4). C rows are ldc bytes apart; tmp:
+ * MR × 8 floats of scratch (partial tiles), 16-byte aligned.
+ */
+export function matmul_panel_tile(a: usize, b: usize, wide: bool, p0: i32, p1: i32, c: usize, ldc: usize, mr: i32,
+                                  nr: i32, accumulate: bool, tmp: usize): void {
+  const kc = p1 - p0;
+  if (kc <= 0) { // an empty sum
+    if (!accumulate) for (let r = 0; r < mr; r++) memory.fill(c + <usize>r * ldc, 0, <usize>nr << 2);
+    return;
+  }
+  const ldb: usize = wide ? 32 : 16;
+  const ap = a + (<usize>(p0 * MR) << 2);
+  const bp = b + <usize>p0 * ldb;
+  if (ASC_FEATURE_SIMD) {
+    const tail = MR > 4 && mr <= 4;
+    if (wide) {
+      if (tail && nr == 8) tail8(ap, bp, ldb, kc, c, ldc, mr, 0, accumulate);
+      else tile8(ap, bp, ldb, kc, c, ldc, false, mr, nr, 0, accumulate, tmp);
+    } else {
+      if (tail && nr == 4) tail4(ap, bp, ldb, kc, c, ldc, mr, 0, accumulate);
+      else tile4(ap, bp, ldb, kc, c, ldc, false, mr, nr, 0, accumulate, tmp);
+    }
+  } else {
+    tileScalar(ap, bp, kc, wide ? 8 : 4, c, ldc, false, mr, nr, 0, accumulate, tmp);
+  }
+}
