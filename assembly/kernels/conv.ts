@@ -257,6 +257,60 @@ function col2im(dcol: usize, r0: i32, r1: i32, dxg: usize): void {
 }
 
 /**
+ * col2im for the 3-wide, stride-2 taps of a downsampling layer (KW = 3, stride and padding 1 across, no dilation):
+ * the three taps j of one (c, i) and output row meet the same dx row, tap 1 on its even columns 2e (from output
+ * column e), taps 0 and 2 on its odd columns 2e + 1 (from output columns e + 1, then e). Adding the three there
+ * at once loads and stores the dx row once instead of three times. Each element still takes its taps in the order
+ * of q, with +0 added where a tap misses it, which changes nothing (a dx sum that starts at +0 is never −0).
+ */
+function col2imStride2K3(dcol: usize, r0: i32, r1: i32, dxg: usize): void {
+  const h = H, w = W, ow = OW, sH = strideH, taps = KH * 3;
+  const plane = <usize>h * <usize>w << 2;
+  const qBytes = <usize>(r1 - r0) * <usize>ow << 2;
+  for (let q = 0; q < K; q += 3) {
+    const c = q / taps, i = q % taps / 3;
+    const dc = dxg + <usize>c * plane;
+    let ih = r0 * sH - padH + i * dilationH;
+    for (let r = r0; r < r1; r++, ih += sH) {
+      if (<u32>ih >= <u32>h) continue;
+      const drow = dc + (<usize>(ih * w) << 2);
+      const s1 = dcol + <usize>(q + 1) * qBytes + (<usize>((r - r0) * ow) << 2);
+      const s0 = s1 - qBytes, s2 = s1 + qBytes;
+      let e = 0;
+      if (ASC_FEATURE_SIMD) {
+        const z = f32x4.splat(0);
+        // Columns 2e … 2e + 7 inside the row, output columns e … e + 4 inside OW (tap 0 reads one ahead).
+        for (; 2 * e + 8 <= w && e + 5 <= ow; e += 4) {
+          const d = drow + (<usize>e << 3);
+          const o = <usize>e << 2;
+          const v0 = v128.load(s0 + o, 4), v1 = v128.load(s1 + o), v2 = v128.load(s2 + o);
+          let lo = v128.load(d), hi = v128.load(d, 16);
+          lo = f32x4.add(lo, v128.shuffle<f32>(v0, z, 4, 0, 4, 1));
+          hi = f32x4.add(hi, v128.shuffle<f32>(v0, z, 4, 2, 4, 3));
+          lo = f32x4.add(lo, v128.shuffle<f32>(v1, z, 0, 4, 1, 4));
+          hi = f32x4.add(hi, v128.shuffle<f32>(v1, z, 2, 4, 3, 4));
+          lo = f32x4.add(lo, v128.shuffle<f32>(v2, z, 4, 0, 4, 1));
+          hi = f32x4.add(hi, v128.shuffle<f32>(v2, z, 4, 2, 4, 3));
+          v128.store(d, lo);
+          v128.store(d, hi, 16);
+        }
+      }
+      for (; 2 * e < w && e < ow; e++) {
+        const o = <usize>e << 2;
+        const d = drow + (<usize>e << 3);
+        store<f32>(d, load<f32>(d) + load<f32>(s1 + o));
+        if (2 * e + 1 < w) {
+          let acc = load<f32>(d, 4);
+          if (e + 1 < ow) acc += load<f32>(s0 + o, 4);
+          acc += load<f32>(s2 + o);
+          store<f32>(d, acc, 4);
+        }
+      }
+    }
+  }
+}
+
+/**
  * col2im for stride 1, gathering instead of scattering: each element of dx takes all its taps at once in a
  * register (one load and one store of dx instead of one per tap). It still adds its taps one by one in the order
  * of q, as col2im does, so the sums are the same bits.
@@ -435,6 +489,7 @@ export function conv2d_input_grad_f32(dy: usize, weight: usize, dx: usize, n: i3
         if (chunked) copyRows(src, P, stage, width, Og, width);
         matmul_f32(wg, chunked ? stage : src, dcol, 0, K, width, Og, 1, 0, 1, 0, 0, mmWs);
         if (strideH == 1 && strideW == 1) col2imStride1(dcol, row, row + rows, dxg);
+        else if (strideW == 2 && KW == 3 && padW == 1 && dilationW == 1) col2imStride2K3(dcol, row, row + rows, dxg);
         else col2im(dcol, row, row + rows, dxg);
       }
     }
