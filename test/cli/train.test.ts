@@ -203,7 +203,7 @@ describe('wasmgrad train (CLI)', () => {
     expect(JSON.parse(p.stdout).accuracy).toBeGreaterThan(0.9);
   });
 
-  // Each case is a separate CLI process that fails at start-up: running them side by side halves the file's time.
+  // Each case is a separate CLI process that fails at start-up, independent of the others: they may overlap.
   it.concurrent.each([
     [['train', '--epochs', '0'], "option '--epochs <n>' argument '0' is invalid. --epochs must be a positive integer."],
     [['train', '--hidden', '64,x'], '--hidden must be positive integers separated by commas'],
