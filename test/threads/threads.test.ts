@@ -750,6 +750,13 @@ describe.runIf(process.platform === 'linux')('waiting that yields', () => {
     // Gaps longer than PREWAKE_MS: a wake-up's cost at most, then not at all.
     for (let i = 0; i < 40; i++) note(2, 10);
     expect(pool.idleSpinMs).toBe(0);
+    // Close jobs again, but sharing does not pay well (threads 'auto' on a busy machine): no spin through gaps.
+    pool.prewake = false;
+    for (let i = 0; i < 20; i++) note(i % 2 ? 0.1 : 0.3, 1);
+    expect(pool.idleSpinMs).toBeLessThan(0.1);
+    pool.prewake = true;
+    note(0.3, 1);
+    expect(pool.idleSpinMs).toBeGreaterThanOrEqual(0.3);
     backend.close();
   });
 

@@ -426,7 +426,10 @@ export class WasmBackend implements Backend {
     } else {
       result = this.run(name, alone);
     }
-    if (timed) scheduler.record(name, cost, performance.now() - t0, plan !== null);
+    if (timed) {
+      scheduler.record(name, cost, performance.now() - t0, plan !== null);
+      this.pool!.prewake = scheduler.paysWell;
+    }
     return result ?? -1;
   }
 

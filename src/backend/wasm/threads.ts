@@ -9,11 +9,11 @@
 //
 // Waiting that yields. A worker with no job spins, then sleeps in Atomics.wait until the next job; the caller
 // sets how long it spins after each job (idleSpinMs): through the gap it expects before the next job when that gap
-// is short (shorter than a job and than PREWAKE_MS), so that jobs that come close together, as in a training step,
-// find the workers awake and pay no wake-up; otherwise about as long as a wake-up costs (measured when the pool
+// is short (shorter than a job and than PREWAKE_MS) and sharing pays well (prewake: with threads 'auto', the
+// scheduler turns it off on a busy machine), so that jobs that come close together, as in a training step, find
+// the workers awake and pay no wake-up; otherwise about as long as a wake-up costs (measured when the pool
 // starts), or not at all when jobs have been coming further apart than that, as spinning would only burn the core
-// until the same sleep. The caller, once no chunk is left to take, spins for
-// as long again and then sleeps in Atomics.wait until the last chunk is done (the worker that finishes it
+// until the same sleep. The caller, once no chunk is left to take, spins for about a wake-up's cost and then sleeps in Atomics.wait until the last chunk is done (the worker that finishes it
 // notifies); where blocking is refused (a browser's main thread) it spins until then, which is at most the rest
 // of one chunk while the workers run. Either way no thread burns a core that the work it waits for could use.
 import { isNode, nodeModule } from '../../platform.js';
@@ -326,6 +326,8 @@ export class ThreadPool {
   private longGapMs = 0;
   /** The typical length of a job, in ms (a running average over the last ~8). */
   private jobMs = 0;
+  /** Whether idle workers may spin through short gaps between jobs (the backend's scheduler says; see noteJob). */
+  prewake = true;
   /** Jobs that found a worker asleep (and woke it): for tests and measurements. */
   wakeUps = 0;
   /** How long a thread with nothing to do spins before it sleeps, in ms (about what a wake-up costs). */
@@ -347,7 +349,7 @@ export class ThreadPool {
 
   /**
    * Notes a job's gap since the previous one and its length, in ms, and sets how long the workers spin after the
-   * jobs that follow (see the top of this file): through the gap expected next (half as much again as the longest
+   * jobs that follow (see the top of this file): with `prewake`, through the gap expected next (half as much again as the longest
    * recent one) when that is under both a job's length and PREWAKE_MS, else a wake-up's cost, or not at all when
    * jobs come further apart than that.
    */
@@ -356,7 +358,7 @@ export class ThreadPool {
     this.longGapMs = Math.max(Math.min(gap, PREWAKE_MS), this.longGapMs * 7 / 8);
     this.jobMs += (ms - this.jobMs) / 8;
     const expected = 1.5 * this.longGapMs;
-    this.job[IDLE_MS] = expected <= Math.min(this.jobMs, PREWAKE_MS) ? Math.max(expected, this.spinMs)
+    this.job[IDLE_MS] = this.prewake && expected <= Math.min(this.jobMs, PREWAKE_MS) ? Math.max(expected, this.spinMs)
       : this.gapMs > this.spinMs ? 0 : this.spinMs;
   }
 
