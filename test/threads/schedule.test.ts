@@ -147,8 +147,13 @@ describe("threads: 'auto'", () => {
     expect(s.backingOff('mm')).toBe(true); // the second time, 200 ms
     clock.now += 2;
     expect(s.backingOff('mm')).toBe(false);
+    expect(s.paysWell).toBe(false); // idle workers do not spin through gaps between jobs
     sharedCalls(s, 1.1); // 1.8× faster: it pays again
     expect(s.backingOff('mm')).toBe(false);
+    expect(s.paysWell).toBe(true);
+    for (let i = 0; i < 4; i++) sharedCalls(s, 1.6); // 1.25× faster: worth sharing, but not spinning through gaps
+    expect(s.backingOff('mm')).toBe(false);
+    expect(s.paysWell).toBe(false);
     sharedCalls(s, 1.1);
     expect(s.backingOff('mm')).toBe(false);
     sharedCalls(s, 3); // and stops paying: the back-off starts again at 100 ms
@@ -180,6 +185,7 @@ describe("threads: 'auto'", () => {
       s.record('mm', 1e6, 10, true);
     }
     expect(s.backingOff('mm')).toBe(false);
+    expect(s.paysWell).toBe(true);
   });
 });
 

@@ -90,6 +90,26 @@ describe('scratch space with threads', () => {
     expect(two.values).toEqual(train(single).values);
   });
 
+  it("a product's reservation is worked out once per shape, and again once its space is gone", async () => {
+    const threaded = await fresh(2);
+    setBackend(threaded);
+    const worked = vi.spyOn(Scheduler.prototype, 'scratchBytes');
+    const rand = mulberry32(5);
+    const [a, b, c] = [[128, 300], [300, 64], [300, 72]].map((shape) =>
+      tensor(Float32Array.from({ length: shape[0]! * shape[1]! }, () => rand()), { shape }));
+    try {
+      for (let i = 0; i < 3; i++) a!.matmul(b!).dispose();
+      expect(worked).toHaveBeenCalledTimes(1);
+      a!.matmul(c!).dispose(); // another shape
+      expect(worked).toHaveBeenCalledTimes(2);
+      (threaded as unknown as { workspaces: unknown[] }).workspaces = []; // the spaces are gone
+      a!.matmul(b!).dispose();
+      expect(worked).toHaveBeenCalledTimes(3);
+    } finally {
+      for (const t of [a, b, c]) t!.dispose();
+    }
+  });
+
   it.each([64, 256])('a training step of the MLP at batch %i spans at most 1.5× its live data on two threads', async (b) => {
     const threaded = await fresh(2);
     const extent = expectNoLeaks(() => {

@@ -730,6 +730,36 @@ describe.runIf(process.platform === 'linux')('waiting that yields', () => {
     backend.close();
   });
 
+  it('workers spin through short gaps between close jobs, only as long as a job, and not after a pause', async () => {
+    const backend = await createWasmBackend({ threads: 2 });
+    const pool = poolOf(backend);
+    const note = (gap: number, ms: number) => (pool as unknown as { noteJob(gap: number, ms: number): void }).noteJob(gap, ms);
+    pool.spinMs = 0.02; // as on a machine where waking a thread costs 20 µs
+    // A training step: products of 1 ms, 0.1 and 0.3 ms apart. The workers spin through the longer gap.
+    for (let i = 0; i < 20; i++) note(i % 2 ? 0.1 : 0.3, 1);
+    expect(pool.idleSpinMs).toBeGreaterThanOrEqual(0.3);
+    expect(pool.idleSpinMs).toBeLessThanOrEqual(0.5);
+    // A pause (an evaluation between epochs): they sleep at once, and spin again a few jobs later.
+    note(50, 1);
+    expect(pool.idleSpinMs).toBe(0);
+    for (let i = 0; i < 6; i++) note(i % 2 ? 0.1 : 0.3, 1);
+    expect(pool.idleSpinMs).toBeGreaterThanOrEqual(0.3);
+    // Jobs shorter than the gaps: no spin longer than the work it waits for.
+    for (let i = 0; i < 40; i++) note(0.3, 0.1);
+    expect(pool.idleSpinMs).toBeLessThan(0.1);
+    // Gaps longer than PREWAKE_MS: a wake-up's cost at most, then not at all.
+    for (let i = 0; i < 40; i++) note(2, 10);
+    expect(pool.idleSpinMs).toBe(0);
+    // Close jobs again, but sharing does not pay well (threads 'auto' on a busy machine): no spin through gaps.
+    pool.prewake = false;
+    for (let i = 0; i < 20; i++) note(i % 2 ? 0.1 : 0.3, 1);
+    expect(pool.idleSpinMs).toBeLessThan(0.1);
+    pool.prewake = true;
+    note(0.3, 1);
+    expect(pool.idleSpinMs).toBeGreaterThanOrEqual(0.3);
+    backend.close();
+  });
+
   it('idle workers sleep: a backend with threads burns no CPU between calls', async () => {
     const backend = await createWasmBackend({ threads: 2 });
     runCall(backend, matmulCall(256, 256, 256, false, false, false));

@@ -250,6 +250,11 @@ export class WasmBackend implements Backend {
    * thread, each sized to the most that a call it could share needs (see share) and kept for the next calls.
    */
   private workspaces: { ptr: number; bytes: number }[] = [];
+  /**
+   * The scratch each thread got reserved for calls of a shape (ScratchNeed.shape), so that a call whose space is
+   * still there skips working it out again over every plan (a few µs per product call).
+   */
+  private readonly reserved = new Map<string, number>();
   /** When and how many chunks to share calls in (with a pool). */
   private readonly scheduler: Scheduler | null = null;
   /** Work one repacked float adds to a product, in floating-point operations (measured with the pool). */
@@ -357,7 +362,7 @@ export class WasmBackend implements Backend {
     // Shared products take the blocked path in every chunk, so only products the whole call runs by it are shared.
     const shareable = k > 0 && batch > 0 && this.exports.matmul_is_blocked(m, n, k, ta, tb) === 1;
     this.share('matmul', 'matmul_f32_block', 2 * m * n * k * batch, () => (shareable ? this.matmulCuts(pa, pb, pc, bias, p) : []),
-      whole, { arg: 12, whole: this.exports.matmul_ws_bytes(m, n, k, ta, tb) });
+      whole, { arg: 12, whole: this.exports.matmul_ws_bytes(m, n, k, ta, tb), shape: `matmul ${m} ${n} ${k} ${ta}${tb} ${batch}` });
   }
 
   /** How a product can be shared: by columns, rows or batch items, with what each chunk adds to the work. */
@@ -404,7 +409,7 @@ export class WasmBackend implements Backend {
       const cuts = cutsOf().filter((c) => c.units >= 2 * c.align);
       // Every thread's scratch is reserved the first time a call could be shared, not when it first is, which
       // may be hundreds of steps later: the heap's top then stays where the first training step left it.
-      if (scratch && cuts.length > 0) this.reserveScratch(scratch.whole, scheduler.scratchBytes(cuts));
+      if (scratch && cuts.length > 0) this.reserveScratch(scratch, () => scheduler.scratchBytes(cuts));
       return cuts;
     });
     const t0 = timed ? performance.now() : 0;
@@ -421,14 +426,29 @@ export class WasmBackend implements Backend {
     } else {
       result = this.run(name, alone);
     }
-    if (timed) scheduler.record(name, cost, performance.now() - t0, plan !== null);
+    if (timed) {
+      scheduler.record(name, cost, performance.now() - t0, plan !== null);
+      this.pool!.prewake = scheduler.paysWell;
+    }
     return result ?? -1;
   }
 
-  /** Grows the calling thread's scratch to `whole` and `each` bytes, the workers' to `each` (see share). */
-  private reserveScratch(whole: number, each: number): void {
-    this.ensureWorkspace(0, Math.max(whole, each));
-    for (let i = 1; i < this.threads; i++) this.ensureWorkspace(i, each);
+  /**
+   * Grows the calling thread's scratch to the call's `whole` and to `each()` bytes, the workers' to `each()` (see
+   * share); `each()` is worked out once per shape while the spaces it reserved are still there.
+   */
+  private reserveScratch(need: ScratchNeed, each: () => number): void {
+    const known = need.shape === undefined ? undefined : this.reserved.get(need.shape);
+    const spaces = this.workspaces;
+    if (known !== undefined && spaces.length === this.threads && spaces[0]!.bytes >= Math.max(need.whole, known) &&
+      spaces.every((w) => w.bytes >= known)) return;
+    const bytes = each();
+    if (need.shape !== undefined) {
+      if (this.reserved.size >= MAX_SHAPES) this.reserved.clear(); // many shapes (lengths that vary): start again
+      this.reserved.set(need.shape, bytes);
+    }
+    this.ensureWorkspace(0, Math.max(need.whole, bytes));
+    for (let i = 1; i < this.threads; i++) this.ensureWorkspace(i, bytes);
   }
 
   /**
@@ -1009,11 +1029,19 @@ export class WasmBackend implements Backend {
   }
 }
 
-/** A kernel's scratch space (see share): the argument that takes it, and the bytes the whole call needs on one thread. */
+/**
+ * A kernel's scratch space (see share): the argument that takes it, the bytes the whole call needs on one thread,
+ * and optionally a key that is the same for calls whose cuts have the same units, alignments and scratch (their
+ * reservation is then worked out once).
+ */
 interface ScratchNeed {
   arg: number;
   whole: number;
+  shape?: string;
 }
+
+/** Shapes whose scratch reservation is kept at most (see reserveScratch). */
+const MAX_SHAPES = 256;
 
 /** Worker threads of a backend nobody can reach any more are stopped. */
 const closeWhenCollected = new FinalizationRegistry<ThreadPool>((pool) => pool.close());

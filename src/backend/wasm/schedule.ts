@@ -24,7 +24,10 @@
 // single-thread rate. When three or more shared calls since the last check ran less than 1.1× faster than one
 // thread would have, the class runs on one thread for a while (100 ms, doubling at each consecutive failure up to
 // 10 s), its single-thread calls keep the single-thread rate current, and then sharing is tried again; a
-// successful try resets the wait to 100 ms. A fixed number of threads (threads: 2) shares whatever the estimate
+// successful try resets the wait to 100 ms. The last check also says whether idle workers may spin through the
+// gaps between jobs (paysWell: the shared calls ran at least 1.4× faster than one thread, which a busy machine
+// does not give; a worker spinning there would take time from the calling thread's own work between the jobs).
+// A fixed number of threads (threads: 2) shares whatever the estimate
 // says is worth sharing, with no such check, so its behaviour does not depend on the machine's load.
 
 import { forEachChunk } from './threads.js';
@@ -43,6 +46,8 @@ const WORTH = 0.8;
 const CHUNKS_PER_THREAD = 4;
 /** 'auto': sharing must run at least this much faster than one thread to be kept. */
 const MIN_SPEEDUP = 1.1;
+/** 'auto': idle workers spin through the gaps between jobs only while shared calls run this much faster. */
+const PREWAKE_SPEEDUP = 1.4;
 /** 'auto': shared calls of a class observed before they are judged. */
 const JUDGE_AFTER = 3;
 const BACKOFF_MIN_MS = 100;
@@ -99,6 +104,11 @@ const ALONE_TIMED: Decision = Object.freeze({ plan: null, timed: true });
 
 export class Scheduler {
   private readonly classes = new Map<string, ClassState>();
+  /**
+   * Whether sharing paid well at the last check of any class ('auto'; always with a fixed number of threads):
+   * the pool then lets idle workers spin through short gaps between jobs (ThreadPool.prewake).
+   */
+  paysWell = true;
 
   constructor(
     /** Threads that take chunks: the caller and its workers. */
@@ -159,6 +169,7 @@ export class Scheduler {
     s.sharedCost = s.sharedCost * DECAY + cost;
     if (++s.sharedCalls < JUDGE_AFTER) return;
     const speedup = (s.sharedCost * s.msPerUnit) / s.sharedMs;
+    this.paysWell = speedup >= PREWAKE_SPEEDUP;
     if (speedup >= MIN_SPEEDUP) {
       s.backoffMs = 0;
       return;

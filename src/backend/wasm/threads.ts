@@ -7,11 +7,13 @@
 // the chunks it finishes. A slow or descheduled worker holds back at most the chunk it is running, never a fixed
 // share, and a call stays synchronous: it returns when every chunk is done.
 //
-// Waiting that yields. A worker with no job spins for about as long as a wake-up costs (measured when the pool
-// starts), then sleeps in Atomics.wait until the next job; when jobs have been coming further apart than that
-// (the caller keeps the typical gap between jobs in the control block), spinning would only burn the core until
-// the same sleep, so it sleeps at once. The caller, once no chunk is left to take, spins for
-// as long again and then sleeps in Atomics.wait until the last chunk is done (the worker that finishes it
+// Waiting that yields. A worker with no job spins, then sleeps in Atomics.wait until the next job; the caller
+// sets how long it spins after each job (idleSpinMs): through the gap it expects before the next job when that gap
+// is short (shorter than a job and than PREWAKE_MS) and sharing pays well (prewake: with threads 'auto', the
+// scheduler turns it off on a busy machine), so that jobs that come close together, as in a training step, find
+// the workers awake and pay no wake-up; otherwise about as long as a wake-up costs (measured when the pool
+// starts), or not at all when jobs have been coming further apart than that, as spinning would only burn the core
+// until the same sleep. The caller, once no chunk is left to take, spins for about a wake-up's cost and then sleeps in Atomics.wait until the last chunk is done (the worker that finishes it
 // notifies); where blocking is refused (a browser's main thread) it spins until then, which is at most the rest
 // of one chunk while the workers run. Either way no thread burns a core that the work it waits for could use.
 import { isNode, nodeModule } from '../../platform.js';
@@ -46,16 +48,21 @@ const STOP = 4; //  set when the pool closes
 const FOUND = 5; // the least position a chunk of the current job found (Job.found), or −1
 const INT_WORDS = 8;
 // Float64 words, from byte 4·INT_WORDS:
-const KERNEL = 0, UNITS = 1, CHUNK = 2, CHUNKS = 3, WS_ARG = 4, ARGC = 5, SPIN_MS = 6, FOUND_PER = 7;
-const GAP_MS = 8; // the typical time from the end of one job to the start of the next (ThreadPool.noteGap)
-const FULL = 9; // chunks before the tail: chunk i < FULL covers [i·CHUNK, min(UNITS, (i + 1)·CHUNK))
-const WS = 10; // per thread: its scratch pointer (for the argument WS_ARG)
+const KERNEL = 0, UNITS = 1, CHUNK = 2, CHUNKS = 3, WS_ARG = 4, ARGC = 5, FOUND_PER = 6;
+const IDLE_MS = 7; // how long a worker that finds no chunk left spins before it sleeps (ThreadPool.noteJob)
+const FULL = 8; // chunks before the tail: chunk i < FULL covers [i·CHUNK, min(UNITS, (i + 1)·CHUNK))
+const WS = 9; // per thread: its scratch pointer (for the argument WS_ARG)
 const BASE = WS + MAX_THREADS, PER_START = BASE + MAX_ARGS, PER_COUNT = PER_START + MAX_ARGS;
 const TAIL = PER_COUNT + MAX_ARGS; // the tail's chunk starts, then UNITS: chunk FULL + t covers [TAIL[t], TAIL[t + 1])
 /** Chunks of a job's tail at most (see chunkStarts). */
 const MAX_TAIL = 64;
 const CONTROL_BYTES = 4 * INT_WORDS + 8 * (TAIL + MAX_TAIL + 1);
 const CLOSED = 0xffff;
+/**
+ * The longest that idle workers spin through a gap between jobs, in ms: long enough for the gaps between the
+ * products of a training step, short enough that a spin never holds a core for long on a busy machine.
+ */
+const PREWAKE_MS = 0.5;
 
 /**
  * The worker's program, as text so it needs no file of its own (bundlers, blob URLs). It receives
@@ -99,7 +106,7 @@ function serve(module, memory, control, self, post) {
   for (;;) {
     let gen = Atomics.load(ctl, ${GEN});
     if (gen === seen) {
-      const until = job[${GAP_MS}] > job[${SPIN_MS}] ? 0 : performance.now() + job[${SPIN_MS}];
+      const until = performance.now() + job[${IDLE_MS}];
       let spins = 0;
       while ((gen = Atomics.load(ctl, ${GEN})) === seen) {
         if ((++spins & 63) === 0 && performance.now() > until) Atomics.wait(ctl, ${GEN}, seen);
@@ -307,6 +314,24 @@ export class ThreadPool {
   patienceMs = 10_000;
   /** When the last job ended (performance.now()), for the gap before the next. */
   private ended = performance.now();
+  /**
+   * The typical gap between jobs, in ms: it drops at once to a shorter gap (jobs come close together again) and
+   * moves an eighth of the way towards a longer one, so that one pause between bursts of close jobs counts little.
+   */
+  private gapMs = 0;
+  /**
+   * The longest of the recent gaps, in ms: it rises at once (to at most PREWAKE_MS, so that after a pause the
+   * workers spin through gaps again within a few jobs) and decays by an eighth per job.
+   */
+  private longGapMs = 0;
+  /** The typical length of a job, in ms (a running average over the last ~8). */
+  private jobMs = 0;
+  /** Whether idle workers may spin through short gaps between jobs (the backend's scheduler says; see noteJob). */
+  prewake = true;
+  /** Jobs that found a worker asleep (and woke it): for tests and measurements. */
+  wakeUps = 0;
+  /** How long a thread with nothing to do spins before it sleeps, in ms (about what a wake-up costs). */
+  spinMs = 0.05; // until the wake-up cost is measured
 
   private constructor(exports: KernelExports, control: SharedArrayBuffer, private readonly workers: WorkerHandle[]) {
     this.ctl = new Int32Array(control, 0, INT_WORDS);
@@ -314,26 +339,27 @@ export class ThreadPool {
     this.fns = KERNELS.map((name) => exports[name] as (...args: number[]) => number | void);
     this.argv = this.fns.map((fn) => new Array<number>(fn.length));
     this.mayBlock = mayBlock(this.ctl);
-    this.spinMs = 0.05; // until the wake-up cost is measured
+    this.job[IDLE_MS] = this.spinMs;
   }
 
-  /** How long a thread with nothing to do spins before it sleeps, in ms (about what a wake-up costs). */
-  get spinMs(): number {
-    return this.job[SPIN_MS]!;
-  }
-
-  set spinMs(ms: number) {
-    this.job[SPIN_MS] = ms;
+  /** How long a worker that finds no chunk left spins before it sleeps, in ms (noteJob sets it). */
+  get idleSpinMs(): number {
+    return this.job[IDLE_MS]!;
   }
 
   /**
-   * Keeps the typical gap between jobs, in ms, where the workers compare it with their spin: it drops at once to
-   * a shorter gap (jobs come close together again, and spinning catches the next) and moves an eighth of the way
-   * towards a longer one, so that one pause between bursts of close jobs does not stop the spin.
+   * Notes a job's gap since the previous one and its length, in ms, and sets how long the workers spin after the
+   * jobs that follow (see the top of this file): with `prewake`, through the gap expected next (half as much again as the longest
+   * recent one) when that is under both a job's length and PREWAKE_MS, else a wake-up's cost, or not at all when
+   * jobs come further apart than that.
    */
-  private noteGap(ms: number): void {
-    const gap = this.job[GAP_MS]!;
-    this.job[GAP_MS] = ms < gap ? ms : gap + (ms - gap) / 8;
+  private noteJob(gap: number, ms: number): void {
+    this.gapMs = gap < this.gapMs ? gap : this.gapMs + (gap - this.gapMs) / 8;
+    this.longGapMs = Math.max(Math.min(gap, PREWAKE_MS), this.longGapMs * 7 / 8);
+    this.jobMs += (ms - this.jobMs) / 8;
+    const expected = 1.5 * this.longGapMs;
+    this.job[IDLE_MS] = this.prewake && expected <= Math.min(this.jobMs, PREWAKE_MS) ? Math.max(expected, this.spinMs)
+      : this.gapMs > this.spinMs ? 0 : this.spinMs;
   }
 
   /**
@@ -372,11 +398,12 @@ export class ThreadPool {
       throw new WebAssembly.RuntimeError('a worker thread died; its threads were closed');
     }
     const started = performance.now();
-    this.noteGap(started - this.ended);
     const chunks = this.publish(job);
     const error = callerWorks ? this.runChunks(0) : null;
     this.join(chunks, started);
-    this.ended = performance.now();
+    const ended = performance.now();
+    this.noteJob(started - this.ended, ended - started);
+    this.ended = ended;
     if (error) throw error;
     if (Atomics.load(this.ctl, FAILED)) throw new WebAssembly.RuntimeError('a worker thread trapped');
     return Atomics.load(this.ctl, FOUND);
@@ -424,7 +451,7 @@ export class ThreadPool {
     const next = (gen + 1) | 0;
     Atomics.store(ctl, NEXT, (next & 0x7fff) << 16);
     Atomics.store(ctl, GEN, next);
-    Atomics.notify(ctl, GEN);
+    if (Atomics.notify(ctl, GEN) > 0) this.wakeUps++;
     return chunks;
   }
 
