@@ -519,7 +519,7 @@ function logWide_v(x: v128): v128 {
   0.2753199403909774, 0.2753199403909774,
 ], 16);
 
-// The other f64 constants of the vector forms, each twice (see horner64_v), at the C64_* indices.
+// The other f64 constants of the vector forms, each twice (see hstep64_v), at the C64_* indices.
 // @ts-ignore: decorator
 @lazy const C64 = memory.data<f64>([
   ROUNDER64, ROUNDER64, LOG2E64, LOG2E64, -LN2_HI64, -LN2_HI64, -LN2_LO64, -LN2_LO64, 1.0, 1.0, 0.5, 0.5,
@@ -575,17 +575,46 @@ function logWide_v(x: v128): v128 {
 }
 
 /**
- * Σ c[k]·t^(len−1−k) by Horner's rule in two lanes; c is a table of `len` coefficients, highest power first, each
+ * One step of Horner's rule in two lanes: p·t + c[k], where c is a table of coefficients, highest power first, each
  * stored twice (one v128 load each: V8 would rebuild a splat of a constant at every use).
  */
 // @ts-ignore: decorator
-@inline function horner64_v(c: usize, len: i32, t: v128): v128 {
-  let p = v128.load(c);
-  for (let k = 1; k < len; k++) p = madd64(p, t, v128.load(c + (<usize>k << 4)));
-  return p;
+@inline function hstep64_v(p: v128, t: v128, c: usize, k: i32): v128 {
+  return madd64(p, t, v128.load(c + (<usize>k << 4)));
 }
 
-/** The scalar twin of horner64_v. */
+// Σ c[k]·t^(len−1−k) by Horner's rule in two lanes for the three tables, written out step by step: binaryen does not
+// unroll loops, and a loop's counter, compare and branch around each multiply-add fill the CPU's reorder window,
+// so fewer of the long chains of neighbouring vectors overlap.
+// @ts-ignore: decorator
+@inline function hornerQ_v(t: v128): v128 { // EXP64_Q, 7 coefficients
+  const c = EXP64_Q;
+  let p = v128.load(c);
+  p = hstep64_v(p, t, c, 1); p = hstep64_v(p, t, c, 2); p = hstep64_v(p, t, c, 3);
+  p = hstep64_v(p, t, c, 4); p = hstep64_v(p, t, c, 5); return hstep64_v(p, t, c, 6);
+}
+
+// @ts-ignore: decorator
+@inline function hornerA_v(t: v128): v128 { // POLY_A, 10 coefficients
+  const c = POLY_A;
+  let p = v128.load(c);
+  p = hstep64_v(p, t, c, 1); p = hstep64_v(p, t, c, 2); p = hstep64_v(p, t, c, 3);
+  p = hstep64_v(p, t, c, 4); p = hstep64_v(p, t, c, 5); p = hstep64_v(p, t, c, 6);
+  p = hstep64_v(p, t, c, 7); p = hstep64_v(p, t, c, 8); return hstep64_v(p, t, c, 9);
+}
+
+// @ts-ignore: decorator
+@inline function hornerR_v(t: v128): v128 { // POLY_R, 15 coefficients
+  const c = POLY_R;
+  let p = v128.load(c);
+  p = hstep64_v(p, t, c, 1); p = hstep64_v(p, t, c, 2); p = hstep64_v(p, t, c, 3);
+  p = hstep64_v(p, t, c, 4); p = hstep64_v(p, t, c, 5); p = hstep64_v(p, t, c, 6);
+  p = hstep64_v(p, t, c, 7); p = hstep64_v(p, t, c, 8); p = hstep64_v(p, t, c, 9);
+  p = hstep64_v(p, t, c, 10); p = hstep64_v(p, t, c, 11); p = hstep64_v(p, t, c, 12);
+  p = hstep64_v(p, t, c, 13); return hstep64_v(p, t, c, 14);
+}
+
+/** Horner's rule in f64: the scalar twin of hornerQ_v, hornerA_v and hornerR_v (same table, same order). */
 // @ts-ignore: decorator
 @inline function horner64_s(c: usize, len: i32, t: f64): f64 {
   let p = load<f64>(c);
@@ -600,7 +629,7 @@ function logWide_v(x: v128): v128 {
   const t = madd64(y, c64(C64_LOG2E), rounder);
   const nf = f64x2.sub(t, rounder);
   const r = madd64(nf, c64(C64_NEG_LN2_LO), madd64(nf, c64(C64_NEG_LN2_HI), y));
-  const p = f64x2.add(c64(C64_ONE), madd64(f64x2.mul(r, r), horner64_v(EXP64_Q, 7, r), r));
+  const p = f64x2.add(c64(C64_ONE), madd64(f64x2.mul(r, r), hornerQ_v(r), r));
   return i64x2.add(p, i64x2.shl(t, 52)); // t's low bits hold n
 }
 
@@ -617,7 +646,7 @@ function logWide_v(x: v128): v128 {
 /** Φ(x) for |x| < √2 (s = x² < 2) in two f64 lanes (NaN in, NaN out). */
 // @ts-ignore: decorator
 @inline function normalCdfInner_v(x: v128, s: v128): v128 {
-  const a = horner64_v(POLY_A, 10, f64x2.sub(s, c64(C64_ONE)));
+  const a = hornerA_v(f64x2.sub(s, c64(C64_ONE)));
   return f64x2.add(c64(C64_HALF), f64x2.mul(f64x2.mul(x, c64(C64_SQRT1_2_HALF)), a));
 }
 
@@ -626,7 +655,7 @@ function logWide_v(x: v128): v128 {
 @inline function normalCdf_v(x: v128, s: v128, e: v128, inner: v128, inTail: v128): v128 {
   const one = c64(C64_ONE);
   const u = f64x2.div(c64(C64_SQRT2), f64x2.abs(x));
-  const c = f64x2.mul(f64x2.mul(c64(C64_HALF), e), horner64_v(POLY_R, 15, madd64(u, c64(C64_R_SCALE), c64(C64_R_SHIFT))));
+  const c = f64x2.mul(f64x2.mul(c64(C64_HALF), e), hornerR_v(madd64(u, c64(C64_R_SCALE), c64(C64_R_SHIFT))));
   const neg = f64x2.lt(x, c64(C64_ZERO));
   const tail = v128.bitselect(c, f64x2.sub(one, c), neg);
   const far = v128.andnot(one, neg); // 0 for x < 0, 1 otherwise

@@ -516,6 +516,51 @@ export function copyInto(dst: NDArray, src: NDArray, begin: readonly number[]): 
   backend.copy(src.buf, dst.buf, { dims, xStrides: strides[0]!, xOffset: 0, outStrides: strides[1]!, outOffset });
 }
 
+/** Throws unless perm is a permutation of 0 … rank − 1. */
+function checkPerm(kernel: string, perm: readonly number[], rank: number): void {
+  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
+    throw new Error(`${kernel}: [${perm.join(',')}] is not a permutation of ${rank} axes`);
+  }
+}
+
+/**
+ * permute(slice(x, begin, size), perm) in one copy: the block of x at `begin` with `size`, its dim perm[i] as the
+ * output's dim i. (Multi-head attention takes each head's q, k or v out of the packed in-projection this way.)
+ */
+export function slicePermute(x: NDArray, begin: readonly number[], size: readonly number[], perm: readonly number[]): NDArray {
+  const backend = check('slicePermute', x);
+  checkSlice('slicePermute', x.shape, begin, size);
+  checkPerm('slicePermute', perm, x.shape.length);
+  const outShape = perm.map((p) => size[p]!);
+  return freeOnError(() => {
+    const out = empty(backend, x.buf.dtype, outShape);
+    if (out.buf.size === 0) return out;
+    const xs = stridesOf(x.shape);
+    const { dims, strides } = collapse(outShape, [perm.map((p) => xs[p]!), stridesOf(outShape)]);
+    const xOffset = begin.reduce((acc, b, i) => acc + b * xs[i]!, 0);
+    backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset, outStrides: strides[1]!, outOffset: 0 });
+    return out;
+  });
+}
+
+/** The inverse of slicePermute: writes src (a block permuted by perm) into dst's block at `begin`. */
+export function copyIntoPermuted(dst: NDArray, src: NDArray, begin: readonly number[], perm: readonly number[]): void {
+  const backend = check('copyIntoPermuted', dst, src);
+  if (dst.buf.dtype !== src.buf.dtype) throw new Error(`copyIntoPermuted: dtypes differ (${dst.buf.dtype} and ${src.buf.dtype})`);
+  checkPerm('copyIntoPermuted', perm, dst.shape.length);
+  if (src.shape.length !== perm.length) {
+    throw new Error(`copyIntoPermuted: src ${fmt(src.shape)} does not have the ${perm.length} dims of dst ${fmt(dst.shape)}`);
+  }
+  const size: number[] = new Array<number>(perm.length);
+  perm.forEach((p, i) => { size[p] = src.shape[i]!; });
+  checkSlice('copyIntoPermuted', dst.shape, begin, size);
+  if (src.buf.size === 0) return;
+  const ds = stridesOf(dst.shape);
+  const { dims, strides } = collapse(src.shape, [stridesOf(src.shape), perm.map((p) => ds[p]!)]);
+  const outOffset = begin.reduce((acc, b, i) => acc + b * ds[i]!, 0);
+  backend.copy(src.buf, dst.buf, { dims, xStrides: strides[0]!, xOffset: 0, outStrides: strides[1]!, outOffset });
+}
+
 /** Joins arrays along `axis`; all other dims must match. */
 export function concat(xs: readonly NDArray[], axis: number): NDArray {
   if (xs.length === 0) throw new Error('concat: needs at least one input');

@@ -18,6 +18,7 @@ import { fmt, sameShape } from '../kernels/shape.js';
 import { add } from '../ops/add.js';
 import { cast } from '../ops/cast.js';
 import { linear } from '../ops/linear.js';
+import { packedSelfAttention } from '../ops/packedSelfAttention.js';
 import { permute } from '../ops/permute.js';
 import { reshape } from '../ops/reshape.js';
 import { scaledDotProductAttention } from '../ops/scaledDotProductAttention.js';
@@ -204,11 +205,17 @@ export function multiheadAttention(query: Tensor, key: Tensor, value: Tensor, w:
   }
   const mask = combinedMask(options, N, numHeads, L, S, batched, query);
   const d = E / numHeads;
+  if (w.inProjWeight && query === key && key === value && !mask) {
+    // Self-attention without a mask: q, k and v straight out of one product (see packedSelfAttention).
+    const out = packedSelfAttention(linear(q0, w.inProjWeight, w.inProjBias), numHeads, { causal: options.isCausal ?? false });
+    const joined = batched && !batchFirst ? permute(out, [1, 0, 2]) : reshape(out, [...query.shape.slice(0, -1), E]);
+    return linear(joined, w.outProjWeight, w.outProjBias);
+  }
   const heads = (t: Tensor, length: number) => permute(reshape(t, [N, length, numHeads, d]), [0, 2, 1, 3]);
   let q: Tensor, k: Tensor, v: Tensor;
   const b = (i: number) => (w.inProjBias ? slice(w.inProjBias, [i * E], [E]) : null);
   if (w.inProjWeight && query === key && key === value) {
-    // Self-attention: one product for q, k and v, split by a single copy into [3, N, heads, L, head dim].
+    // Self-attention with a mask: one product for q, k and v, split by a single copy into [3, N, heads, L, head dim].
     const qkv = permute(reshape(linear(q0, w.inProjWeight, w.inProjBias), [N, L, 3, numHeads, d]), [2, 0, 3, 1, 4]);
     [q, k, v] = [0, 1, 2].map((i) =>
       reshape(slice(qkv, [i, 0, 0, 0, 0], [1, N, numHeads, L, d]), [N, numHeads, L, d])) as [Tensor, Tensor, Tensor];

@@ -102,8 +102,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor,
   }
 }
 
-interface Grads { dq: Tensor | null; dk: Tensor | null; dv: Tensor | null; dmask: Tensor | null }
-type Needs = { q: boolean; k: boolean; v: boolean; mask: boolean };
+export interface Grads { dq: Tensor | null; dk: Tensor | null; dv: Tensor | null; dmask: Tensor | null }
+export type Needs = { q: boolean; k: boolean; v: boolean; mask: boolean };
 
 function gradKernel(g: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, out: Tensor, lse: Tensor,
   causal: boolean, scale: number, need: Needs): Grads {
@@ -117,7 +117,7 @@ function gradKernel(g: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | n
  * attend to nothing (lse = −∞) get P = 0 and pass nothing back. An int32 mask and causal become additive masks of
  * 0 and −∞ (constants, made on the host).
  */
-function gradOps(g: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, lse: Tensor, causal: boolean,
+export function gradOps(g: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, lse: Tensor, causal: boolean,
   scale: number, need: Needs): Grads {
   const [L, S] = [q.shape[q.rank - 2]!, k.shape[k.rank - 2]!];
   const like = { dtype: q.dtype, backend: q.backend };

@@ -71,3 +71,50 @@ describe('stridedSlice', () => {
     K.free(x);
   });
 });
+
+// slicePermute and copyIntoPermuted: one copy each for what slice + permute (and its inverse) do in two.
+const PERMUTED: [string, number[], number[], number[], number[]][] = [
+  // name, shape, begin, size, perm
+  ['a packed q, k, v part to heads first', [3, 5, 3, 2, 7], [0, 0, 1, 0, 0], [3, 5, 1, 2, 7], [0, 3, 1, 2, 4]],
+  ['an inner block transposed', [4, 6, 5], [1, 2, 0], [3, 3, 5], [2, 0, 1]],
+  ['identity permutation (a slice)', [9, 17], [2, 1], [5, 13], [0, 1]],
+  ['long rows', [2, 3, 301], [0, 1, 0], [2, 2, 301], [1, 0, 2]],
+  ['empty', [3, 4], [0, 0], [0, 4], [1, 0]],
+];
+
+describe('slicePermute and copyIntoPermuted', () => {
+  it.each(backends)('$label: equal permute(slice(x)), and the inverse writes it back in place', ({ backend }) => {
+    for (const dtype of ['float32', 'int32'] as const) {
+      for (const [name, shape, begin, sizes, perm] of PERMUTED) {
+        const values = Array.from({ length: size(shape) }, (_, i) => i * 3 - 7);
+        const x = K.empty(backend, dtype, shape);
+        backend.write(x.buf, values);
+        const want = K.permute(K.slice(x, begin, sizes), perm);
+        const got = K.slicePermute(x, begin, sizes, perm);
+        expect(got.shape, name).toEqual(want.shape);
+        expect(Array.from(backend.read(got.buf)), `${name} ${dtype}`).toEqual(Array.from(backend.read(want.buf)));
+        // Written into a copy of x whose block was zeroed, it restores x.
+        const y = K.empty(backend, dtype, shape);
+        backend.write(y.buf, values);
+        const zeros = K.empty(backend, dtype, sizes);
+        backend.write(zeros.buf, new Array(size(sizes)).fill(0));
+        K.copyInto(y, zeros, begin);
+        K.copyIntoPermuted(y, got, begin, perm);
+        expect(Array.from(backend.read(y.buf)), `${name} ${dtype} written back`).toEqual(values);
+        [x, y, zeros, got, want].forEach(K.free);
+      }
+    }
+  });
+
+  it.each(backends)('$label: refuses a block outside x and a wrong permutation', ({ backend }) => {
+    const x = K.empty(backend, 'float32', [4, 4]);
+    const bytes = backend.memory().bytesInUse;
+    expect(() => K.slicePermute(x, [1, 0], [4, 4], [1, 0])).toThrow('slicePermute: begin [1,0] and size [4,4] do not fit in [4,4]');
+    expect(() => K.slicePermute(x, [0, 0], [2, 2], [0, 0])).toThrow('slicePermute: [0,0] is not a permutation of 2 axes');
+    const src = K.empty(backend, 'float32', [2, 5]);
+    expect(() => K.copyIntoPermuted(x, src, [0, 0], [1, 0])).toThrow('copyIntoPermuted: begin [0,0] and size [5,2] do not fit in [4,4]');
+    K.free(src);
+    expect(backend.memory().bytesInUse).toBe(bytes);
+    K.free(x);
+  });
+});
