@@ -3,9 +3,10 @@
 // thread; then runs once more to see how slow it is (a checked call of seconds is the contender's figure instead);
 // then short tinybench rounds alternate between the contenders, each round in a rotated order, and each contender
 // keeps its best (lowest) per-round median latency. A case compared with other cases (`versus`: a conv pass with
-// its products) times those references in its own rounds: per round and contender, the case and its references run
-// back to back (which goes first rotates by round), and the share is the median over rounds of the ratio within a
-// round, so a change in the machine's load between rounds or between sections cancels out.
+// its products) times those references in its own rounds: per round and contender, the case and its references are
+// called in turn, one call each, for as long as each would have had alone (which goes first rotates by round), and
+// the share is the median over rounds of the ratio of their per-round medians, so a change in the machine's load
+// cancels out unless it is faster than a call.
 import { Bench } from 'tinybench';
 import type { Contender } from './contenders.js';
 import { MismatchError } from './data.js';
@@ -179,6 +180,27 @@ function timeTask(what: string, fn: () => void, warmup: boolean, opts: TimingOpt
   return { p50: res.latency.p50, samples: res.latency.samplesCount };
 }
 
+/**
+ * One round of functions timed in turn, one call each per turn (after as long a warm-up when `warmup`), for about
+ * `opts.timeMs` per function: each one's call latencies, in ms.
+ */
+export function interleave(fns: (() => void)[], warmup: boolean, opts: Pick<TimingOptions, 'timeMs' | 'warmupMs'>): number[][] {
+  const turns = (ms: number, out?: number[][]) => {
+    const end = performance.now() + ms * fns.length;
+    do {
+      fns.forEach((fn, j) => {
+        const t0 = performance.now();
+        fn();
+        out?.[j]!.push(performance.now() - t0);
+      });
+    } while (performance.now() < end);
+  };
+  if (warmup) turns(opts.warmupMs);
+  const out = fns.map((): number[] => []);
+  turns(opts.timeMs, out);
+  return out;
+}
+
 /** A function timed in a contender's rounds: the case's own, or a reference's (with the per-round latencies). */
 interface Timed { kase: Case; p: Prepared; roundsMs: number[] }
 
@@ -236,16 +258,21 @@ export async function runCase(kase: Case, contenders: Contender[], opts: TimingO
         const e = entries[(i + r) % entries.length]!;
         if (r >= e.rounds) continue;
         await e.c.activate();
-        // The case and its references back to back; which goes first rotates by round.
-        const tasks: Timed[] = [{ kase, p: e.p, roundsMs: e.roundsMs }, ...e.refs];
-        for (let j = 0; j < tasks.length; j++) {
-          const t = tasks[(j + r) % tasks.length]!;
-          const before = e.c.liveTensors();
-          const { p50, samples } = timeTask(`${t.kase.name}, ${e.c.name}`, t.p.fn, r === 0, opts);
-          checkLeaks(t.kase, e.c, before);
-          t.roundsMs.push(p50);
-          if (t.kase === kase) e.samples += samples;
+        const before = e.c.liveTensors();
+        if (!e.refs.length) {
+          const { p50, samples } = timeTask(`${kase.name}, ${e.c.name}`, e.p.fn, r === 0, opts);
+          e.roundsMs.push(p50);
+          e.samples += samples;
+        } else {
+          // The case and its references call by call, so that both medians see the same moments of the machine's load
+          // (a round's worth of calls of each back to back did not: the load changes within 100 ms here).
+          const tasks: Timed[] = [{ kase, p: e.p, roundsMs: e.roundsMs }, ...e.refs];
+          const order = tasks.map((_, j) => tasks[(j + r) % tasks.length]!); // which goes first rotates by round
+          const ms = interleave(order.map((t) => t.p.fn), r === 0, opts);
+          order.forEach((t, j) => t.roundsMs.push(median(ms[j]!)));
+          e.samples += ms[order.findIndex((t) => t.kase === kase)]!.length;
         }
+        checkLeaks(kase, e.c, before);
       }
     }
     for (const e of entries) {

@@ -363,8 +363,8 @@ function versusSection(rep: Report, cases: CaseResult[]): string[] {
   const equal = cases[0]!.group === 'conv' ? ' of equal FLOPs' : '';
   return ['', `Each case's figure as a share of ${labels.join(', then of ')}${equal} on the same build, with that ` +
     `product's figure (target: ${mins.join('; ')}). The products are timed in the case's own rounds: per round and ` +
-    'build, the case and its products run back to back (which goes first rotates by round); the share is the median ' +
-    'over rounds of the ratio within a round (each round\'s ratio is in the JSON, `shares`), the product\'s figure its ' +
+    'build, the case and its products are called in turn, one call each (which goes first rotates by round), and the ' +
+    'share is the median over rounds of the ratio of their per-round median latencies (each round\'s ratio is in the JSON, `shares`), the product\'s figure its ' +
     'best round, as in the other tables. The products\' shapes are in the JSON (`versus`).', '',
     table(['case', ...names], rows)];
 }

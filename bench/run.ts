@@ -146,8 +146,9 @@ async function main(): Promise<void> {
         `every round and the median over rounds. A contender whose single call exceeds ${timing.slowCallMs} ms gets ` +
         `${timing.slowRounds} round(s); one whose checked call exceeds ${timing.singleCallMs} ms is timed by that call alone. A threads ` +
         `contender's checked outputs must have the bits of the same build on one thread. The timed functions free what they create (tidy / tf.tidy; checked after every round). ` +
-        `A case shown as a share of a product (conv passes, attention) times that product in its own rounds, back to back with ` +
-        `the case on each build (which goes first rotates by round); the share is the median over rounds of the ratio within a round.`,
+        `A case shown as a share of a product (conv passes, attention) times that product in its own rounds: on each build the ` +
+        `case and its products are called in turn, one call each (which goes first rotates by round); the share is the median over rounds ` +
+        `of the ratio of their per-round median latencies.`,
       durationS: 0,
     },
     startup,

@@ -1,5 +1,6 @@
 // The bench's shares (bench/harness.ts): a case compared with a reference case times the reference in its own
-// rounds, and the share is the median of the ratios within a round. Checked on bookkeeping, never on speeds.
+// rounds, calling the two in turn, and the share is the median of the ratios within a round. Checked on
+// bookkeeping, never on speeds.
 import { describe, expect, it } from 'vitest';
 import type { Contender } from '../../bench/contenders.js';
 import { runCase, shareOf, type Case, type TimingOptions } from '../../bench/harness.js';
@@ -43,7 +44,7 @@ describe('bench shares', () => {
     expect(() => shareOf(kase, ref, [1, 2], [1])).toThrow(/same rounds/);
   });
 
-  it('times the reference in the case\'s rounds, back to back, the first of the two rotating by round', async () => {
+  it('times the reference in the case\'s rounds, call by call, the first of the two rotating by round', async () => {
     const log: string[] = [];
     const ref = fakeCase('ref', 1, log, (c) => (c.name === 'other' ? 'skipped' : undefined));
     const kase: Case = { ...fakeCase('case', 4, log), versus: [{ label: 'the product', reference: ref, min: 0.5 }] };
@@ -53,9 +54,10 @@ describe('bench shares', () => {
     expect(share.roundsMs).toHaveLength(timing.rounds);
     expect(share.ratios).toEqual(one.roundsMs!.map((ms, i) => 4 / ms / (1 / share.roundsMs[i]!)));
     expect(r.versus).toEqual([{ label: 'the product', reference: 'ref', min: 0.5 }]);
-    // The untimed first call, then per round: case, ref | ref, case | case, ref (runs of one name merged).
-    const runs = log.filter((name, i) => name !== log[i - 1]);
-    expect(runs).toEqual(['case', 'ref', 'case', 'ref']);
+    // The untimed first call, then per round whole turns: case, ref, case, ref, … | ref, case, … | case, ref, …
+    // Two calls of one in a row happen only where a round starts with what the last one ended with.
+    expect(log.filter((name, i) => name === log[i - 1])).toEqual(['case', 'ref', 'case']);
+    expect(log.filter((name) => name === 'case').length - log.filter((name) => name === 'ref').length).toBe(1);
 
     const other = await runCase(kase, [fakeContender('other')], timing);
     expect(other.contenders.other!.shares).toBeUndefined();
