@@ -5,7 +5,7 @@ import type { ContentionResult, ContentionRow, Threads } from './cases/contentio
 import { tfjsSection, type TfjsResult } from './cases/tfjs.js';
 import type { TfjsConvResult } from './cases/tfjs-conv.js';
 import { TFJS_BACKENDS, type TfjsBackend } from './cases/tfjs-fit.js';
-import type { CaseResult, ContenderResult, Group } from './harness.js';
+import type { CaseResult, ContenderResult, Group, Share, VersusInfo } from './harness.js';
 import type { StartupRow } from './cases/startup.js';
 
 export interface Env {
@@ -120,11 +120,9 @@ function ratioCell(c: CaseResult, name: string): string {
 
 const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
 
-/** A case's headline value over that of the case `versus` names, for one contender (same unit, higher is better). */
-function versusRatio(rep: Report, c: CaseResult, v: NonNullable<CaseResult['versus']>[number], who: string): number | undefined {
-  const other = rep.cases.find((o) => o.group === v.group && o.name === v.name)?.contenders[who]?.value;
-  const mine = c.contenders[who]?.value;
-  return mine !== undefined && other ? mine / other : undefined;
+/** A case's share of the case `versus` names, for one contender: timed in the same rounds (harness.ts `shareOf`). */
+function versusShare(c: CaseResult, v: VersusInfo, who: string): Share | undefined {
+  return c.contenders[who]?.shares?.[v.reference];
 }
 
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -182,7 +180,7 @@ function versusTargets(rep: Report): TargetRow[] {
       let lowest: { r: number; c: CaseResult; min: number } | undefined;
       let n = 0;
       for (const { c, v } of entries.filter(({ v }) => `${v.summary}\u0000${v.label}` === key && (v.who?.includes(who) ?? true))) {
-        const r = versusRatio(rep, c, v, who);
+        const r = versusShare(c, v, who)?.ratio;
         if (r === undefined) continue;
         n++;
         if (!lowest || r < lowest.r) lowest = { r, c, min: v.min! };
@@ -190,7 +188,8 @@ function versusTargets(rep: Report): TargetRow[] {
       if (!lowest) continue;
       const [summary, label] = key.split('\u0000');
       out.push({
-        what: `${summary} (${n} case${n > 1 ? 's' : ''}) vs ${label}${lowest.c.group === 'conv' ? ' of equal FLOPs' : ''}, same build`, who, measured: `lowest ${pct(lowest.r)} (${lowest.c.name})`,
+        what: `${summary} (${n} case${n > 1 ? 's' : ''}) vs ${label}${lowest.c.group === 'conv' ? ' of equal FLOPs' : ''}, same build and rounds`,
+        who, measured: `lowest ${pct(lowest.r)} (${lowest.c.name})`,
         target: `≥ ${pct(lowest.min)}`, met: lowest.r >= lowest.min,
       });
     }
@@ -350,22 +349,23 @@ function memorySection(cases: CaseResult[], names: string[], group: Group): stri
       'fresh wasm instance.'];
 }
 
-/** Each conv pass against the same build's products of equal FLOPs (the cases its `versus` names). */
+/** Each conv pass (attention case) against the same build's products, timed in the same rounds (the cases' `versus`). */
 function versusSection(rep: Report, cases: CaseResult[]): string[] {
-  const names = rep.env.contenders.filter((n) => cases.some((c) => c.versus?.some((v) => versusRatio(rep, c, v, n) !== undefined)));
+  const names = rep.env.contenders.filter((n) => cases.some((c) => c.versus?.some((v) => versusShare(c, v, n) !== undefined)));
   if (!names.length) return [];
   const labels = [...new Set(cases.flatMap((c) => c.versus?.map((v) => v.label) ?? []))];
-  const rows = cases.map((c) => [c.name, ...names.map((n) => c.versus!.map((v) => {
-    const r = versusRatio(rep, c, v, n);
-    const other = rep.cases.find((o) => o.group === v.group && o.name === v.name)?.contenders[n]?.value;
-    return r === undefined ? '—' : `${pct(r)} of ${num(other!)}`;
+  const rows = cases.map((c) => [c.name, ...names.map((n) => (c.versus ?? []).map((v) => {
+    const share = versusShare(c, v, n);
+    return share === undefined ? '—' : `${pct(share.ratio)} of ${num(share.value)}`;
   }).join(' · '))]);
-  const mins = [...new Set(cases.flatMap((c) => c.versus!.filter((v) => v.min !== undefined)
+  const mins = [...new Set(cases.flatMap((c) => (c.versus ?? []).filter((v) => v.min !== undefined)
     .map((v) => `≥ ${pct(v.min!)} of ${v.label}${v.who ? ` on ${v.who.join(', ')}` : ''}`)))];
-  const group = cases[0]!.versus![0]!.group;
-  const equal = group === 'convMatmul' ? ' of equal FLOPs' : '';
+  const equal = cases[0]!.group === 'conv' ? ' of equal FLOPs' : '';
   return ['', `Each case's figure as a share of ${labels.join(', then of ')}${equal} on the same build, with that ` +
-    `product's figure (target: ${mins.join('; ')}; the products' shapes are in the JSON, group ${group}).`, '',
+    `product's figure (target: ${mins.join('; ')}). The products are timed in the case's own rounds: per round and ` +
+    'build, the case and its products are called in turn, one call each (which goes first rotates by round), and the ' +
+    'share is the median over rounds of the ratio of their per-round median latencies (each round\'s ratio is in the JSON, `shares`), the product\'s figure its ' +
+    'best round, as in the other tables. The products\' shapes are in the JSON (`versus`).', '',
     table(['case', ...names], rows)];
 }
 

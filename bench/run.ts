@@ -1,7 +1,8 @@
 // The benchmark suite: `npm run bench [-- --quick] [-- --only sections] [-- --out dir]`, or `wasmgrad bench`.
 // Contenders: wasmgrad's wasm backend per build, its ref backend, TensorFlow.js 4.22 wasm and cpu (contenders.ts).
-// Sections: startup, matmul, elementwise, softmax cross-entropy, an MLP training step, conv2d passes (with their
-// same-build matmuls), a CNN training step, fused attention (with its same-build matmul), a tiny-GPT training
+// Sections: startup, matmul, elementwise, softmax cross-entropy, an MLP training step, conv2d passes (each with its
+// same-build matmuls, timed in its rounds), a CNN training step, fused attention (each case with its same-build
+// matmul, timed in its rounds), a tiny-GPT training
 // step (cases/*.ts), eager against compiled training steps timed alternately (cases/compile.ts), wasmgrad's training steps by thread
 // setting on an idle and a busy machine (cases/contention.ts), and the 'wasmgrad' TensorFlow.js backend against
 // tfjs's wasm and cpu (cases/tfjs.ts, cases/tfjs-conv.ts).
@@ -30,7 +31,7 @@ import { MismatchError } from './data.js';
 import { runCase, type Case, type CaseResult, type TimingOptions } from './harness.js';
 import { markdown, num, svg, type Report } from './report.js';
 
-/** The parts of the suite, in the order they run; --only picks some (a conv section includes its same-build matmuls). */
+/** The parts of the suite, in the order they run; --only picks some (a conv or attention case times its same-build matmuls). */
 const SECTIONS = ['startup', 'matmul', 'elementwise', 'crossEntropy', 'train', 'conv', 'cnn', 'attention', 'gpt', 'compile',
   'contention', 'tfjs', 'tfjs-conv'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -144,7 +145,10 @@ async function main(): Promise<void> {
         `${timing.warmupMs} ms warm-up). Tables show each contender's best (lowest) per-round median latency; the JSON also has ` +
         `every round and the median over rounds. A contender whose single call exceeds ${timing.slowCallMs} ms gets ` +
         `${timing.slowRounds} round(s); one whose checked call exceeds ${timing.singleCallMs} ms is timed by that call alone. A threads ` +
-        `contender's checked outputs must have the bits of the same build on one thread. The timed functions free what they create (tidy / tf.tidy; checked after every round).`,
+        `contender's checked outputs must have the bits of the same build on one thread. The timed functions free what they create (tidy / tf.tidy; checked after every round). ` +
+        `A case shown as a share of a product (conv passes, attention) times that product in its own rounds: on each build the ` +
+        `case and its products are called in turn, one call each (which goes first rotates by round); the share is the median over rounds ` +
+        `of the ratio of their per-round median latencies.`,
       durationS: 0,
     },
     startup,

@@ -6,8 +6,8 @@
 // tfjs: the same attention from ops, q·kᵀ by tf.matMul, the scale, a causal mask as tf.add of a [T, T] band of
 // -Infinity, tf.softmax, ·v; forward + backward by tf.grads with the same output gradient.
 //
-// Each build also runs a square 256³ product in the same run (group attentionMatmul): the target is forward +
-// backward ≥ 50% of that build's matmul GFLOP/s at T = 128.
+// Each case on each SIMD build is also compared with a square 256³ product timed in the case's own rounds
+// (harness.ts): the target is forward + backward ≥ 50% of that build's matmul GFLOP/s at T = 128.
 import { kernels as K, tensor, type Tensor } from '../../dist/index.js';
 import { tf, type Contender } from '../contenders.js';
 import { assertClose, normal } from '../data.js';
@@ -34,13 +34,12 @@ const caseName = (s: AttentionShape, pass: AttentionPass) => `${shapeName(s)} ${
 
 /** The square product each build's attention is compared with (the --quick one: 128³). */
 const squareSize = (quick: boolean) => (quick ? 128 : 256);
-const squareName = (quick: boolean) => `${squareSize(quick)}³ NN, same run`;
 
 /** The same build's square product, for the attention cases' ratio (wasmgrad's wasm builds only). */
 export function attentionMatmulCase(quick: boolean): Case {
   const n = squareSize(quick);
-  const base = matmulCase({ name: squareName(quick), m: n, k: n, n, transA: false, transB: false }, quick);
-  return { ...base, group: 'attentionMatmul', targets: undefined,
+  const base = matmulCase({ name: `${n}³ NN`, m: n, k: n, n, transA: false, transB: false }, quick);
+  return { ...base, targets: undefined,
     skip: (c) => (c.build && c.build !== 'scalar' ? undefined : 'skipped: measured for the SIMD builds') };
 }
 
@@ -94,7 +93,8 @@ function attention64(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<nu
 /** A kernel result's values (a copy). */
 const read = (a: K.NDArray) => Float32Array.from(a.buf.backend.read(a.buf));
 
-export function attentionCase(s: AttentionShape, pass: AttentionPass, quick: boolean): Case {
+/** A pass at a shape; `square` is the product it is compared with (one case object for every attention case). */
+export function attentionCase(s: AttentionShape, pass: AttentionPass, quick: boolean, square: Case = attentionMatmulCase(quick)): Case {
   const { batch, heads, T, d } = s;
   const shape = [batch, heads, T, d];
   const size = batch * heads * T * d;
@@ -132,9 +132,9 @@ export function attentionCase(s: AttentionShape, pass: AttentionPass, quick: boo
     value: (ms) => flops / (ms * 1e6),
     extra: { unit: 'tokens/s', value: (ms) => (batch * T) / (ms / 1000) },
     versus: pass === 'fwd+bwd'
-      ? [{ label: `the ${squareSize(quick)}³ product`, group: 'attentionMatmul', name: squareName(quick), who: TARGETED,
+      ? [{ label: `the ${squareSize(quick)}³ product`, reference: square, who: TARGETED,
         ...(T === targetT(quick) ? { min: 0.5, summary: `attention fwd+bwd at T = ${T}` } : {}) }]
-      : [{ label: `the ${squareSize(quick)}³ product`, group: 'attentionMatmul', name: squareName(quick) }],
+      : [{ label: `the ${squareSize(quick)}³ product`, reference: square }],
     skip,
     prepare: (c): Prepared => {
       if (c.lib === 'tfjs') {
@@ -186,5 +186,7 @@ export function attentionCase(s: AttentionShape, pass: AttentionPass, quick: boo
   };
 }
 
-export const attentionCases = (quick: boolean): Case[] => [attentionMatmulCase(quick),
-  ...attentionShapes(quick).flatMap((s) => (['forward', 'fwd+bwd'] as const).map((pass) => attentionCase(s, pass, quick)))];
+export function attentionCases(quick: boolean): Case[] {
+  const square = attentionMatmulCase(quick);
+  return attentionShapes(quick).flatMap((s) => (['forward', 'fwd+bwd'] as const).map((pass) => attentionCase(s, pass, quick, square)));
+}

@@ -4,7 +4,7 @@
 // [kh, kw, in, out] (the same values, converted once): tf.conv2d, tf.conv2dTranspose (its Conv2DBackpropInput
 // kernel) and the Conv2DBackpropFilter kernel, which tfjs-backend-wasm does not have.
 //
-// Each pass also gets two companion products on wasmgrad's builds (group convMatmul, reported beside the pass):
+// Each pass is also compared with two products on wasmgrad's builds, timed in the pass's own rounds (harness.ts):
 // the matmul im2col makes of the whole batch (same m, n, k and transposes: W·cols, Wᵀ·dy, dy·colsᵀ) and a square
 // matmul of equal FLOPs. The target: each pass ≥ 70% of the first on the same build.
 import { conv2d, kernels, tensor } from '../../dist/index.js';
@@ -88,7 +88,8 @@ function expected(s: ConvShape, pass: Pass, x: Float32Array, w: Float32Array, dy
   return { shape, at, terms };
 }
 
-export function convCase(s: ConvShape, pass: Pass, quick: boolean): Case {
+/** A pass of a shape; `square` is the shape's square product (one case object for its three passes). */
+export function convCase(s: ConvShape, pass: Pass, quick: boolean, square: Case = companion(squareProduct(s), quick)): Case {
   const d = dimsOf(s);
   const flops = flopsOf(d);
   const xShape = [d.n, d.c, d.h, d.w];
@@ -130,8 +131,8 @@ export function convCase(s: ConvShape, pass: Pass, quick: boolean): Case {
     // lowers to (what the convolution adds to it: im2col / col2im, packing); the square product of equal FLOPs, near
     // the build's peak, is shown beside it (how much the shape itself costs).
     versus: [
-      { label: 'the im2col product', group: 'convMatmul', name: `${caseName(s, pass)} ≙ ${product.name}`, min: 0.7, who: TARGETED, summary: `conv2d ${pass}` },
-      { label: 'a square product', group: 'convMatmul', name: `${s.name} ≙ ${squareProduct(s).name}` },
+      { label: 'the im2col product', reference: companion(product, quick), min: 0.7, who: TARGETED, summary: `conv2d ${pass}` },
+      { label: 'a square product', reference: square },
     ],
     skip: (c) => notTargeted(c) ?? unsupported(c, pass) ?? tooSlow(c, pass, flops, quick),
     prepare: (c): Prepared => {
@@ -186,24 +187,19 @@ function squareProduct(s: ConvShape): MatmulShape {
   return { name: `${side}³ NN`, m: side, k: side, n: side, transA: false, transB: false };
 }
 
-/** Only the same build's speed matters for the ratio: the companions run on wasmgrad's wasm contenders alone. */
-function companion(name: string, shape: MatmulShape, quick: boolean): Case {
+/** Only the same build's speed matters for the ratio: the products run on wasmgrad's wasm contenders alone. */
+function companion(shape: MatmulShape, quick: boolean): Case {
   return {
     ...matmulCase(shape, quick),
-    group: 'convMatmul',
-    name,
     targets: undefined,
     skip: (c) => notTargeted(c) ?? (c.build ? undefined : 'skipped: the ratio is to the same build'),
   };
 }
 
-/** Every pass of every shape, each followed by its im2col product, and one square product per shape. */
+/** Every pass of every shape (each times its products in its own rounds). */
 export function convCases(quick: boolean): Case[] {
-  return convShapes(quick).flatMap((s) => [
-    ...PASSES.flatMap((pass) => {
-      const p = im2colProduct(s, pass);
-      return [convCase(s, pass, quick), companion(`${caseName(s, pass)} ≙ ${p.name}`, p, quick)];
-    }),
-    companion(`${s.name} ≙ ${squareProduct(s).name}`, squareProduct(s), quick),
-  ]);
+  return convShapes(quick).flatMap((s) => {
+    const square = companion(squareProduct(s), quick);
+    return PASSES.map((pass) => convCase(s, pass, quick, square));
+  });
 }
