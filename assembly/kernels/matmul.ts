@@ -1205,7 +1205,7 @@ export function matmul_pack_b(src: usize, bCol: i32, bDepth: i32, n: i32, k: i32
  * panel is 8 columns wide (nr ≤ 8) or, when not `wide`, a 4-column tail (nr ≤ 4). nr ≤ 4 of a wide panel runs the
  * 4-wide kernel on its first 4 columns (same sums, half the work: a causal product's tile across the diagonal). C
  * rows are ldc bytes apart; tmp: MR × 8 floats of scratch (partial tiles), 16-byte aligned. Inlined into its callers:
- * attention calls it once per micro-tile, and the call cost 2% of a call of attention's backward.
+ * attention calls it once per micro-tile, and the call was 2% of its instructions (callgrind).
  */
 // @ts-ignore: decorator
 @inline export function matmul_panel_tile(a: usize, b: usize, wide: bool, p0: i32, p1: i32, c: usize, ldc: usize, mr: i32,
