@@ -28,7 +28,7 @@
 import {
   matmul_pack_a, matmul_pack_a_bytes, matmul_pack_b, matmul_pack_b_bytes, matmul_panel_tile, matmul_tile_rows,
 } from './matmul';
-import { exp_s, exp_v } from './math';
+import { exp_s, exp_v, expPair_v } from './math';
 
 /** Scores per block of rows (32 KB): the block and its products stay in L2. */
 const BLOCK_FLOATS: i32 = 8192;
@@ -163,14 +163,12 @@ function expRow(p: usize, n: i32, m: f32, k: f32): f64 {
     const kv = f32x4.splat(k);
     let s0 = f32x4.splat(0);
     let s1 = f32x4.splat(0);
-    for (; j + 8 <= n; j += 8) { // two independent exponentials per iteration
+    for (; j + 8 <= n; j += 8) { // two independent exponentials per iteration, one range test for both
       const o = <usize>j << 2;
-      const e0 = exp_v(f32x4.sub(f32x4.mul(v128.load(p + o), kv), mv));
-      const e1 = exp_v(f32x4.sub(f32x4.mul(v128.load(p + o, 16), kv), mv));
-      v128.store(p + o, e0);
-      v128.store(p + o, e1, 16);
-      s0 = f32x4.add(s0, e0);
-      s1 = f32x4.add(s1, e1);
+      expPair_v(f32x4.sub(f32x4.mul(v128.load(p + o), kv), mv), f32x4.sub(f32x4.mul(v128.load(p + o, 16), kv), mv),
+        p + o);
+      s0 = f32x4.add(s0, v128.load(p + o));
+      s1 = f32x4.add(s1, v128.load(p + o, 16));
     }
     for (; j + 4 <= n; j += 4) {
       const o = <usize>j << 2;
@@ -313,7 +311,7 @@ function probabilities(p: usize, n: i32, r0: i32, r1: i32, mask: usize, offset: 
  * C[i][j] = Σ_{p<k} A[i][p]·B[p][j] for the block's rows i < rows (row r0 + i of the item) and keys j < n, into a
  * block of scores (rows LD floats apart): a, the A panels of the block's rows (depth k); b, B panels of all S keys.
  * Tiles are stored whole (8 or 4 columns: LD leaves room). With causal, tiles whose first key is past their last
- * row are not computed: no row reads them.
+ * row are not computed, and a tile across the diagonal needing ≤ 4 keys computes 4: no row reads the others.
  */
 function scoresProduct(a: usize, b: usize, k: i32, r0: i32, rows: i32, n: i32, c: usize, tmp: usize): void {
   const mr0 = matmul_tile_rows();
@@ -325,8 +323,8 @@ function scoresProduct(a: usize, b: usize, k: i32, r0: i32, rows: i32, n: i32, c
     const ci = c + <usize>i * ldc;
     for (let j = 0; j < end; j += 8) {
       const wide = S - j > 4;
-      matmul_panel_tile(ap, b + (<usize>(j * k) << 2), wide, 0, k, ci + (<usize>j << 2), ldc, mr, wide ? 8 : 4,
-        false, tmp);
+      matmul_panel_tile(ap, b + (<usize>(j * k) << 2), wide, 0, k, ci + (<usize>j << 2), ldc, mr,
+        wide && end - j > 4 ? 8 : 4, false, tmp);
     }
   }
 }

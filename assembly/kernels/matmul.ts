@@ -1202,10 +1202,13 @@ export function matmul_pack_b(src: usize, bCol: i32, bDepth: i32, n: i32, k: i32
 /**
  * One micro-tile on packed panels: C[r][j] (=|+=) Σ_{p0 ≤ p < p1} a[p][r]·b[p][j] for r < mr ≤ MR, j < nr, in order
  * of p (as the blocked path sums one depth block). a and b are the panels' first depth (matmul_pack_a / _b); the B
- * panel is 8 columns wide (nr ≤ 8) or, when not `wide`, a 4-column tail (nr ≤ 4). C rows are ldc bytes apart; tmp:
- * MR × 8 floats of scratch (partial tiles), 16-byte aligned.
+ * panel is 8 columns wide (nr ≤ 8) or, when not `wide`, a 4-column tail (nr ≤ 4). nr ≤ 4 of a wide panel runs the
+ * 4-wide kernel on its first 4 columns (same sums, half the work: a causal product's tile across the diagonal). C
+ * rows are ldc bytes apart; tmp: MR × 8 floats of scratch (partial tiles), 16-byte aligned. Inlined into its callers:
+ * attention calls it once per micro-tile, and the call was 2% of its instructions (callgrind).
  */
-export function matmul_panel_tile(a: usize, b: usize, wide: bool, p0: i32, p1: i32, c: usize, ldc: usize, mr: i32,
+// @ts-ignore: decorator
+@inline export function matmul_panel_tile(a: usize, b: usize, wide: bool, p0: i32, p1: i32, c: usize, ldc: usize, mr: i32,
                                   nr: i32, accumulate: bool, tmp: usize): void {
   const kc = p1 - p0;
   if (kc <= 0) { // an empty sum
@@ -1217,7 +1220,7 @@ export function matmul_panel_tile(a: usize, b: usize, wide: bool, p0: i32, p1: i
   const bp = b + <usize>p0 * ldb;
   if (ASC_FEATURE_SIMD) {
     const tail = MR > 4 && mr <= 4;
-    if (wide) {
+    if (nr > 4) {
       if (tail && nr == 8) tail8(ap, bp, ldb, kc, c, ldc, mr, 0, accumulate);
       else tile8(ap, bp, ldb, kc, c, ldc, false, mr, nr, 0, accumulate, tmp);
     } else {
