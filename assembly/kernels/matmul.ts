@@ -230,6 +230,12 @@ function packB(src: usize, sr: i32, sp: i32, nc: i32, kc: i32, dst: usize): void
 // ---------------------------------------------------------------------------------------------------------
 // Storing tiles. The first depth block writes C = tile (+ bias); later depth blocks add to C.
 
+// The SGD epilogue of matmul_sgd_f32: while it runs, every element stored to C (its only depth block, so the
+// final value) is also applied to the parameter P at the same offset, P += C·(−lr), the operations of sgd_f32's
+// plain update in its order (mul, then add; no FMA), so the bits are those of the two calls. 0: no epilogue.
+let sgdShift: usize = 0;
+let sgdNegLr: f32 = 0;
+
 /**
  * Tile rows r < mr, columns j < nr from `tile` (row stride W floats) into C, element by element: C = tile
  * (+ bias) or, with accumulate, C += tile. With transC the tile is a block of Cᵀ (see swapOrientation): tile
@@ -248,14 +254,22 @@ function storeTile(tile: usize, W: i32, c: usize, ldc: usize, transC: bool, mr: 
       if (accumulate) v += load<f32>(cj);
       else if (bias) v += load<f32>(bias + (<usize>(transC ? r : j) << 2));
       store<f32>(cj, v);
+      if (sgdShift) {
+        const q = cj + sgdShift;
+        store<f32>(q, load<f32>(q) + v * sgdNegLr);
+      }
     }
   }
 }
 
 /** One f32x4 of a full tile: C = v + bias, or C += v. */
 @inline function storeVec(c: usize, v: v128, b: v128, accumulate: bool): void {
-  if (accumulate) v128.store(c, f32x4.add(v, v128.load(c)));
-  else v128.store(c, f32x4.add(v, b));
+  const s = accumulate ? f32x4.add(v, v128.load(c)) : f32x4.add(v, b);
+  v128.store(c, s);
+  if (sgdShift) {
+    const q = c + sgdShift;
+    v128.store(q, f32x4.add(v128.load(q), f32x4.mul(s, f32x4.splat(sgdNegLr))));
+  }
 }
 
 /** One 8-float row of a full tile. */
@@ -1134,6 +1148,26 @@ export function matmul_f32(a: usize, b: usize, c: usize, bias: usize, m: i32, n:
     }
   }
   matmul_f32_block(a, b, c, bias, m, n, k, transA, transB, batch, strideA, strideB, ws, 0, m, 0, n);
+}
+
+/**
+ * matmul_f32 (same arguments) followed by plain SGD on p [batch·m·n] with C as its gradient: p += C·(f32)(−lr),
+ * bit-identical to matmul_f32 then sgd_f32 without momentum or weight decay, with the update applied as each tile
+ * of C is stored (one pass fewer over C and no separate call). Only products matmul_f32 runs by the blocked path
+ * in one depth block (k ≤ KC) are fused; otherwise this runs the product alone and returns 0, and the caller
+ * runs the update. p must not overlap a, b, bias or C. Returns 1 when p was updated.
+ */
+export function matmul_sgd_f32(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k: i32,
+                               transA: i32, transB: i32, batch: i32, strideA: i32, strideB: i32, ws: usize,
+                               p: usize, lr: f64): i32 {
+  const fused = m > 0 && n > 0 && batch > 0 && k > 0 && k <= KC && matmul_is_blocked(m, n, k, transA, transB) != 0;
+  if (fused) {
+    sgdShift = p - c;
+    sgdNegLr = <f32>-lr;
+  }
+  matmul_f32(a, b, c, bias, m, n, k, transA, transB, batch, strideA, strideB, ws);
+  sgdShift = 0;
+  return i32(fused);
 }
 
 /**

@@ -14,6 +14,7 @@ import { getBackend } from '../backend/registry.js';
 import type { Backend, Buf, DType } from '../backend/types.js';
 import { fmt } from '../kernels/shape.js';
 import { checkOptions, describe, integer } from '../options.js';
+import { fuseMatmulSgd } from './fuse.js';
 import { tracing, type RecordedCall, type Refresh, type Tracer } from './trace.js';
 
 /** Options of compile(). */
@@ -117,7 +118,7 @@ interface Call extends RecordedCall {
 
 /** JavaScript work at a point of the sequence (before call `at`): a refresh of calls [at, end), or a gradient to hand out. */
 interface Hook {
-  readonly at: number;
+  at: number;
   end: number;
   readonly uses: readonly Buf[];
   readonly refresh?: Refresh;
@@ -321,6 +322,11 @@ class Recording {
     this.specs = args.map((a) => (a instanceof Tensor ? { tensor: true, dtype: a.dtype, shape: a.shape } : { tensor: false, value: a }));
     this.results = results.map((t) => ({ dtype: t.dtype, shape: t.shape, origin: rec.made.get(t.buf)! }));
     this.many = many;
+    fuseMatmulSgd(rec.calls, rec.hooks, (args) => {
+      const bufs: Buf[] = [];
+      forEachBuf(args, this.backend, (b) => bufs.push(b));
+      return bufs;
+    });
     this.calls = rec.calls;
     const prototype = Object.getPrototypeOf(this.backend) as Record<string, (...args: unknown[]) => unknown>;
     this.methods = this.calls.map((c) => prototype[c.method]!);
