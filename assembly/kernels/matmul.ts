@@ -263,19 +263,19 @@ function storeTile(tile: usize, W: i32, c: usize, ldc: usize, transC: bool, mr: 
 }
 
 /** One f32x4 of a full tile: C = v + bias, or C += v. */
-@inline function storeVec(c: usize, v: v128, b: v128, accumulate: bool): void {
+@inline function storeVec(c: usize, v: v128, b: v128, accumulate: bool, shift: usize): void {
   const s = accumulate ? f32x4.add(v, v128.load(c)) : f32x4.add(v, b);
   v128.store(c, s);
-  if (sgdShift) {
-    const q = c + sgdShift;
+  if (shift) {
+    const q = c + shift;
     v128.store(q, f32x4.add(v128.load(q), f32x4.mul(s, f32x4.splat(sgdNegLr))));
   }
 }
 
 /** One 8-float row of a full tile. */
-@inline function storeRow8(c: usize, v0: v128, v1: v128, b0: v128, b1: v128, accumulate: bool): void {
-  storeVec(c, v0, b0, accumulate);
-  storeVec(c + 16, v1, b1, accumulate);
+@inline function storeRow8(c: usize, v0: v128, v1: v128, b0: v128, b1: v128, accumulate: bool, shift: usize): void {
+  storeVec(c, v0, b0, accumulate, shift);
+  storeVec(c + 16, v1, b1, accumulate, shift);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -288,6 +288,8 @@ function storeTile(tile: usize, W: i32, c: usize, ldc: usize, transC: bool, mr: 
  */
 function tile8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
                bias: usize, accumulate: bool, tmp: usize): void {
+  // The SGD epilogue (matmul_sgd_f32), read once per tile rather than at every store.
+  const shift = sgdShift;
   const z = f32x4.splat(0);
   let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
   for (let p = 0; p < kc; p++) {
@@ -316,24 +318,24 @@ function tile8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, 
     // Full tile: straight from the registers. One branch on `accumulate` for the whole tile (it is the
     // same for every tile of a depth block).
     if (accumulate) {
-      storeRow8(c, c00, c01, z, z, true); c += ldc;
-      storeRow8(c, c10, c11, z, z, true); c += ldc;
-      storeRow8(c, c20, c21, z, z, true); c += ldc;
-      storeRow8(c, c30, c31, z, z, true);
-      if (MR > 4) { c += ldc; storeRow8(c, c40, c41, z, z, true); }
-      if (MR > 5) { c += ldc; storeRow8(c, c50, c51, z, z, true); }
+      storeRow8(c, c00, c01, z, z, true, shift); c += ldc;
+      storeRow8(c, c10, c11, z, z, true, shift); c += ldc;
+      storeRow8(c, c20, c21, z, z, true, shift); c += ldc;
+      storeRow8(c, c30, c31, z, z, true, shift);
+      if (MR > 4) { c += ldc; storeRow8(c, c40, c41, z, z, true, shift); }
+      if (MR > 5) { c += ldc; storeRow8(c, c50, c51, z, z, true, shift); }
     } else {
       let bias0 = z, bias1 = z;
       if (bias) {
         bias0 = v128.load(bias);
         bias1 = v128.load(bias, 16);
       }
-      storeRow8(c, c00, c01, bias0, bias1, false); c += ldc;
-      storeRow8(c, c10, c11, bias0, bias1, false); c += ldc;
-      storeRow8(c, c20, c21, bias0, bias1, false); c += ldc;
-      storeRow8(c, c30, c31, bias0, bias1, false);
-      if (MR > 4) { c += ldc; storeRow8(c, c40, c41, bias0, bias1, false); }
-      if (MR > 5) { c += ldc; storeRow8(c, c50, c51, bias0, bias1, false); }
+      storeRow8(c, c00, c01, bias0, bias1, false, shift); c += ldc;
+      storeRow8(c, c10, c11, bias0, bias1, false, shift); c += ldc;
+      storeRow8(c, c20, c21, bias0, bias1, false, shift); c += ldc;
+      storeRow8(c, c30, c31, bias0, bias1, false, shift);
+      if (MR > 4) { c += ldc; storeRow8(c, c40, c41, bias0, bias1, false, shift); }
+      if (MR > 5) { c += ldc; storeRow8(c, c50, c51, bias0, bias1, false, shift); }
     }
   } else {
     v128.store(tmp, c00, 0); v128.store(tmp, c01, 16);
@@ -349,6 +351,8 @@ function tile8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, 
 /** Tile of MR×4 against a 4-wide B micro-panel (column tail of ≤ 4). */
 function tile4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
                bias: usize, accumulate: bool, tmp: usize): void {
+  // The SGD epilogue (matmul_sgd_f32), read once per tile rather than at every store.
+  const shift = sgdShift;
   const z = f32x4.splat(0);
   let c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
   for (let p = 0; p < kc; p++) {
@@ -364,20 +368,20 @@ function tile4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, 
   }
   if (!transC && mr == MR && nr == 4) {
     if (accumulate) {
-      storeVec(c, c0, z, true); c += ldc;
-      storeVec(c, c1, z, true); c += ldc;
-      storeVec(c, c2, z, true); c += ldc;
-      storeVec(c, c3, z, true);
-      if (MR > 4) { c += ldc; storeVec(c, c4, z, true); }
-      if (MR > 5) { c += ldc; storeVec(c, c5, z, true); }
+      storeVec(c, c0, z, true, shift); c += ldc;
+      storeVec(c, c1, z, true, shift); c += ldc;
+      storeVec(c, c2, z, true, shift); c += ldc;
+      storeVec(c, c3, z, true, shift);
+      if (MR > 4) { c += ldc; storeVec(c, c4, z, true, shift); }
+      if (MR > 5) { c += ldc; storeVec(c, c5, z, true, shift); }
     } else {
       const b = bias ? v128.load(bias) : z;
-      storeVec(c, c0, b, false); c += ldc;
-      storeVec(c, c1, b, false); c += ldc;
-      storeVec(c, c2, b, false); c += ldc;
-      storeVec(c, c3, b, false);
-      if (MR > 4) { c += ldc; storeVec(c, c4, b, false); }
-      if (MR > 5) { c += ldc; storeVec(c, c5, b, false); }
+      storeVec(c, c0, b, false, shift); c += ldc;
+      storeVec(c, c1, b, false, shift); c += ldc;
+      storeVec(c, c2, b, false, shift); c += ldc;
+      storeVec(c, c3, b, false, shift);
+      if (MR > 4) { c += ldc; storeVec(c, c4, b, false, shift); }
+      if (MR > 5) { c += ldc; storeVec(c, c5, b, false, shift); }
     }
   } else {
     v128.store(tmp, c0, 0); v128.store(tmp, c1, 16); v128.store(tmp, c2, 32); v128.store(tmp, c3, 48);
@@ -394,6 +398,8 @@ function tile4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, 
  */
 function tail8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, mr: i32, bias: usize,
                accumulate: bool): void {
+  // The SGD epilogue (matmul_sgd_f32), read once per tile rather than at every store.
+  const shift = sgdShift;
   const z = f32x4.splat(0);
   let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
   for (let p = 0; p < kc; p++) {
@@ -415,15 +421,17 @@ function tail8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, 
     bias0 = v128.load(bias);
     bias1 = v128.load(bias, 16);
   }
-  storeRow8(c, c00, c01, bias0, bias1, accumulate);
-  if (mr > 1) storeRow8(c + ldc, c10, c11, bias0, bias1, accumulate);
-  if (mr > 2) storeRow8(c + 2 * ldc, c20, c21, bias0, bias1, accumulate);
-  if (mr > 3) storeRow8(c + 3 * ldc, c30, c31, bias0, bias1, accumulate);
+  storeRow8(c, c00, c01, bias0, bias1, accumulate, shift);
+  if (mr > 1) storeRow8(c + ldc, c10, c11, bias0, bias1, accumulate, shift);
+  if (mr > 2) storeRow8(c + 2 * ldc, c20, c21, bias0, bias1, accumulate, shift);
+  if (mr > 3) storeRow8(c + 3 * ldc, c30, c31, bias0, bias1, accumulate, shift);
 }
 
 /** tail8 against a 4-wide B micro-panel (nr = 4). */
 function tail4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, mr: i32, bias: usize,
                accumulate: bool): void {
+  // The SGD epilogue (matmul_sgd_f32), read once per tile rather than at every store.
+  const shift = sgdShift;
   const z = f32x4.splat(0);
   let c0 = z, c1 = z, c2 = z, c3 = z;
   for (let p = 0; p < kc; p++) {
@@ -436,10 +444,10 @@ function tail4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, 
     bp += ldb;
   }
   const b = !accumulate && bias ? v128.load(bias) : z;
-  storeVec(c, c0, b, accumulate);
-  if (mr > 1) storeVec(c + ldc, c1, b, accumulate);
-  if (mr > 2) storeVec(c + 2 * ldc, c2, b, accumulate);
-  if (mr > 3) storeVec(c + 3 * ldc, c3, b, accumulate);
+  storeVec(c, c0, b, accumulate, shift);
+  if (mr > 1) storeVec(c + ldc, c1, b, accumulate, shift);
+  if (mr > 2) storeVec(c + 2 * ldc, c2, b, accumulate, shift);
+  if (mr > 3) storeVec(c + 3 * ldc, c3, b, accumulate, shift);
 }
 
 // Scalar build: the same packed panels, 2×4 sub-tiles of f32 accumulators (8 values + 2 A + 4 B fit the
