@@ -1,7 +1,8 @@
 // compile(): a training step traced once and replayed. The first call of a shape runs the function eagerly while
 // observeBackend records every outermost backend call with its arguments; the buffers the step makes and drops are
-// then planned by liveness onto a few buffers reused across calls, and later calls replay the recorded kernels on
-// them: no graph, no tensor objects, no validation layer, no allocation but the returned tensor. What changes from
+// then planned by liveness onto a few buffers reused across calls (after fuse.ts has merged the pairs of calls
+// that one backend call runs with the same bits: a weight gradient's product and its SGD update), and later calls
+// replay the recorded kernels on them: no graph, no tensor objects, no validation layer, no allocation but the returned tensor. What changes from
 // call to call is not frozen: the arguments' buffers are bound, and the refreshes the engine registered while
 // tracing (trace.ts) recompute optimizer numbers, dropout masks and batch norm's counter and check labels again.
 // Guards decide whether a recording still fits a call (argument shapes and dtypes, train/eval modes, parameter
