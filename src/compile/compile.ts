@@ -2,9 +2,9 @@
 // observeBackend records every outermost backend call with its arguments; the buffers the step makes and drops are
 // then planned by liveness onto a few buffers reused across calls (after fuse.ts has merged the pairs of calls
 // that one backend call runs with the same bits: a weight gradient's product and its SGD update), and later calls
-// replay the recorded kernels on them: no graph, no tensor objects, no validation layer, no allocation but the returned tensor. What changes from
-// call to call is not frozen: the arguments' buffers are bound, and the refreshes the engine registered while
-// tracing (trace.ts) recompute optimizer numbers, dropout masks and batch norm's counter and check labels again.
+// replay the recorded kernels on them: no graph, no tensor objects, no validation layer, no allocation but the
+// returned tensor. What changes from call to call is not frozen: the arguments' buffers are bound, and the
+// refreshes the engine registered while tracing (trace.ts) recompute optimizer numbers, dropout masks and batch norm's counter and check labels again.
 // Guards decide whether a recording still fits a call (argument shapes and dtypes, train/eval modes, parameter
 // groups, tensors still alive); when none does, the call is traced again, up to `maxTraces` recordings per step.
 import { census, withOrigin } from '../autograd/census.js';
