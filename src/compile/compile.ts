@@ -4,9 +4,10 @@
 // that one backend call runs with the same bits: a weight gradient's product and its SGD update), and later calls
 // replay the recorded kernels on them: no graph, no tensor objects, no validation layer, no allocation but the
 // returned tensor. What changes from call to call is not frozen: the arguments' buffers are bound, and the
-// refreshes the engine registered while tracing (trace.ts) recompute optimizer numbers, dropout masks and batch norm's counter and check labels again.
-// Guards decide whether a recording still fits a call (argument shapes and dtypes, train/eval modes, parameter
-// groups, tensors still alive); when none does, the call is traced again, up to `maxTraces` recordings per step.
+// refreshes the engine registered while tracing (trace.ts) recompute optimizer numbers, dropout masks and batch
+// norm's counter and check labels again. Guards decide whether a recording still fits a call (argument shapes and
+// dtypes, train/eval modes, parameter groups, tensors still alive); when none does, the call is traced again, up
+// to `maxTraces` recordings per step.
 import { census, withOrigin } from '../autograd/census.js';
 import { engine, tidy, type Scope } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
