@@ -4,7 +4,7 @@
 // before a kernel runs; the release builds are compiled with --noAssert.
 export { heap_base } from './kernels/memory';
 export {
-  matmul_ws_bytes, matmul_is_blocked, matmul_block_ws_bytes, matmul_tile_rows, matmul_f32, matmul_f32_block,
+  matmul_ws_bytes, matmul_is_blocked, matmul_block_ws_bytes, matmul_tile_rows, matmul_f32, matmul_f32_block, matmul_sgd_f32,
 } from './kernels/matmul';
 export * from './kernels/binary';
 export * from './kernels/unary';

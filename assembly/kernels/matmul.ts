@@ -230,6 +230,12 @@ function packB(src: usize, sr: i32, sp: i32, nc: i32, kc: i32, dst: usize): void
 // ---------------------------------------------------------------------------------------------------------
 // Storing tiles. The first depth block writes C = tile (+ bias); later depth blocks add to C.
 
+// The SGD epilogue of matmul_sgd_f32: while it runs, every element stored to C (its only depth block, so the
+// final value) is also applied to the parameter P at the same offset, P += C·(−lr), the operations of sgd_f32's
+// plain update in its order (mul, then add; no FMA), so the bits are those of the two calls. 0: no epilogue.
+let sgdShift: usize = 0;
+let sgdNegLr: f32 = 0;
+
 /**
  * Tile rows r < mr, columns j < nr from `tile` (row stride W floats) into C, element by element: C = tile
  * (+ bias) or, with accumulate, C += tile. With transC the tile is a block of Cᵀ (see swapOrientation): tile
@@ -248,20 +254,28 @@ function storeTile(tile: usize, W: i32, c: usize, ldc: usize, transC: bool, mr: 
       if (accumulate) v += load<f32>(cj);
       else if (bias) v += load<f32>(bias + (<usize>(transC ? r : j) << 2));
       store<f32>(cj, v);
+      if (sgdShift) {
+        const q = cj + sgdShift;
+        store<f32>(q, load<f32>(q) + v * sgdNegLr);
+      }
     }
   }
 }
 
 /** One f32x4 of a full tile: C = v + bias, or C += v. */
-@inline function storeVec(c: usize, v: v128, b: v128, accumulate: bool): void {
-  if (accumulate) v128.store(c, f32x4.add(v, v128.load(c)));
-  else v128.store(c, f32x4.add(v, b));
+@inline function storeVec(c: usize, v: v128, b: v128, accumulate: bool, shift: usize): void {
+  const s = accumulate ? f32x4.add(v, v128.load(c)) : f32x4.add(v, b);
+  v128.store(c, s);
+  if (shift) {
+    const q = c + shift;
+    v128.store(q, f32x4.add(v128.load(q), f32x4.mul(s, f32x4.splat(sgdNegLr))));
+  }
 }
 
 /** One 8-float row of a full tile. */
-@inline function storeRow8(c: usize, v0: v128, v1: v128, b0: v128, b1: v128, accumulate: bool): void {
-  storeVec(c, v0, b0, accumulate);
-  storeVec(c + 16, v1, b1, accumulate);
+@inline function storeRow8(c: usize, v0: v128, v1: v128, b0: v128, b1: v128, accumulate: bool, shift: usize): void {
+  storeVec(c, v0, b0, accumulate, shift);
+  storeVec(c + 16, v1, b1, accumulate, shift);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -274,6 +288,8 @@ function storeTile(tile: usize, W: i32, c: usize, ldc: usize, transC: bool, mr: 
  */
 function tile8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
                bias: usize, accumulate: bool, tmp: usize): void {
+  // The SGD epilogue (matmul_sgd_f32), read once per tile rather than at every store.
+  const shift = sgdShift;
   const z = f32x4.splat(0);
   let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
   for (let p = 0; p < kc; p++) {
@@ -302,24 +318,24 @@ function tile8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, 
     // Full tile: straight from the registers. One branch on `accumulate` for the whole tile (it is the
     // same for every tile of a depth block).
     if (accumulate) {
-      storeRow8(c, c00, c01, z, z, true); c += ldc;
-      storeRow8(c, c10, c11, z, z, true); c += ldc;
-      storeRow8(c, c20, c21, z, z, true); c += ldc;
-      storeRow8(c, c30, c31, z, z, true);
-      if (MR > 4) { c += ldc; storeRow8(c, c40, c41, z, z, true); }
-      if (MR > 5) { c += ldc; storeRow8(c, c50, c51, z, z, true); }
+      storeRow8(c, c00, c01, z, z, true, shift); c += ldc;
+      storeRow8(c, c10, c11, z, z, true, shift); c += ldc;
+      storeRow8(c, c20, c21, z, z, true, shift); c += ldc;
+      storeRow8(c, c30, c31, z, z, true, shift);
+      if (MR > 4) { c += ldc; storeRow8(c, c40, c41, z, z, true, shift); }
+      if (MR > 5) { c += ldc; storeRow8(c, c50, c51, z, z, true, shift); }
     } else {
       let bias0 = z, bias1 = z;
       if (bias) {
         bias0 = v128.load(bias);
         bias1 = v128.load(bias, 16);
       }
-      storeRow8(c, c00, c01, bias0, bias1, false); c += ldc;
-      storeRow8(c, c10, c11, bias0, bias1, false); c += ldc;
-      storeRow8(c, c20, c21, bias0, bias1, false); c += ldc;
-      storeRow8(c, c30, c31, bias0, bias1, false);
-      if (MR > 4) { c += ldc; storeRow8(c, c40, c41, bias0, bias1, false); }
-      if (MR > 5) { c += ldc; storeRow8(c, c50, c51, bias0, bias1, false); }
+      storeRow8(c, c00, c01, bias0, bias1, false, shift); c += ldc;
+      storeRow8(c, c10, c11, bias0, bias1, false, shift); c += ldc;
+      storeRow8(c, c20, c21, bias0, bias1, false, shift); c += ldc;
+      storeRow8(c, c30, c31, bias0, bias1, false, shift);
+      if (MR > 4) { c += ldc; storeRow8(c, c40, c41, bias0, bias1, false, shift); }
+      if (MR > 5) { c += ldc; storeRow8(c, c50, c51, bias0, bias1, false, shift); }
     }
   } else {
     v128.store(tmp, c00, 0); v128.store(tmp, c01, 16);
@@ -335,6 +351,8 @@ function tile8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, 
 /** Tile of MR×4 against a 4-wide B micro-panel (column tail of ≤ 4). */
 function tile4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, transC: bool, mr: i32, nr: i32,
                bias: usize, accumulate: bool, tmp: usize): void {
+  // The SGD epilogue (matmul_sgd_f32), read once per tile rather than at every store.
+  const shift = sgdShift;
   const z = f32x4.splat(0);
   let c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
   for (let p = 0; p < kc; p++) {
@@ -350,20 +368,20 @@ function tile4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, 
   }
   if (!transC && mr == MR && nr == 4) {
     if (accumulate) {
-      storeVec(c, c0, z, true); c += ldc;
-      storeVec(c, c1, z, true); c += ldc;
-      storeVec(c, c2, z, true); c += ldc;
-      storeVec(c, c3, z, true);
-      if (MR > 4) { c += ldc; storeVec(c, c4, z, true); }
-      if (MR > 5) { c += ldc; storeVec(c, c5, z, true); }
+      storeVec(c, c0, z, true, shift); c += ldc;
+      storeVec(c, c1, z, true, shift); c += ldc;
+      storeVec(c, c2, z, true, shift); c += ldc;
+      storeVec(c, c3, z, true, shift);
+      if (MR > 4) { c += ldc; storeVec(c, c4, z, true, shift); }
+      if (MR > 5) { c += ldc; storeVec(c, c5, z, true, shift); }
     } else {
       const b = bias ? v128.load(bias) : z;
-      storeVec(c, c0, b, false); c += ldc;
-      storeVec(c, c1, b, false); c += ldc;
-      storeVec(c, c2, b, false); c += ldc;
-      storeVec(c, c3, b, false);
-      if (MR > 4) { c += ldc; storeVec(c, c4, b, false); }
-      if (MR > 5) { c += ldc; storeVec(c, c5, b, false); }
+      storeVec(c, c0, b, false, shift); c += ldc;
+      storeVec(c, c1, b, false, shift); c += ldc;
+      storeVec(c, c2, b, false, shift); c += ldc;
+      storeVec(c, c3, b, false, shift);
+      if (MR > 4) { c += ldc; storeVec(c, c4, b, false, shift); }
+      if (MR > 5) { c += ldc; storeVec(c, c5, b, false, shift); }
     }
   } else {
     v128.store(tmp, c0, 0); v128.store(tmp, c1, 16); v128.store(tmp, c2, 32); v128.store(tmp, c3, 48);
@@ -380,6 +398,8 @@ function tile4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, 
  */
 function tail8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, mr: i32, bias: usize,
                accumulate: bool): void {
+  // The SGD epilogue (matmul_sgd_f32), read once per tile rather than at every store.
+  const shift = sgdShift;
   const z = f32x4.splat(0);
   let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
   for (let p = 0; p < kc; p++) {
@@ -401,15 +421,17 @@ function tail8(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, 
     bias0 = v128.load(bias);
     bias1 = v128.load(bias, 16);
   }
-  storeRow8(c, c00, c01, bias0, bias1, accumulate);
-  if (mr > 1) storeRow8(c + ldc, c10, c11, bias0, bias1, accumulate);
-  if (mr > 2) storeRow8(c + 2 * ldc, c20, c21, bias0, bias1, accumulate);
-  if (mr > 3) storeRow8(c + 3 * ldc, c30, c31, bias0, bias1, accumulate);
+  storeRow8(c, c00, c01, bias0, bias1, accumulate, shift);
+  if (mr > 1) storeRow8(c + ldc, c10, c11, bias0, bias1, accumulate, shift);
+  if (mr > 2) storeRow8(c + 2 * ldc, c20, c21, bias0, bias1, accumulate, shift);
+  if (mr > 3) storeRow8(c + 3 * ldc, c30, c31, bias0, bias1, accumulate, shift);
 }
 
 /** tail8 against a 4-wide B micro-panel (nr = 4). */
 function tail4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, mr: i32, bias: usize,
                accumulate: bool): void {
+  // The SGD epilogue (matmul_sgd_f32), read once per tile rather than at every store.
+  const shift = sgdShift;
   const z = f32x4.splat(0);
   let c0 = z, c1 = z, c2 = z, c3 = z;
   for (let p = 0; p < kc; p++) {
@@ -422,10 +444,10 @@ function tail4(ap: usize, bp: usize, ldb: usize, kc: i32, c: usize, ldc: usize, 
     bp += ldb;
   }
   const b = !accumulate && bias ? v128.load(bias) : z;
-  storeVec(c, c0, b, accumulate);
-  if (mr > 1) storeVec(c + ldc, c1, b, accumulate);
-  if (mr > 2) storeVec(c + 2 * ldc, c2, b, accumulate);
-  if (mr > 3) storeVec(c + 3 * ldc, c3, b, accumulate);
+  storeVec(c, c0, b, accumulate, shift);
+  if (mr > 1) storeVec(c + ldc, c1, b, accumulate, shift);
+  if (mr > 2) storeVec(c + 2 * ldc, c2, b, accumulate, shift);
+  if (mr > 3) storeVec(c + 3 * ldc, c3, b, accumulate, shift);
 }
 
 // Scalar build: the same packed panels, 2×4 sub-tiles of f32 accumulators (8 values + 2 A + 4 B fit the
@@ -1134,6 +1156,26 @@ export function matmul_f32(a: usize, b: usize, c: usize, bias: usize, m: i32, n:
     }
   }
   matmul_f32_block(a, b, c, bias, m, n, k, transA, transB, batch, strideA, strideB, ws, 0, m, 0, n);
+}
+
+/**
+ * matmul_f32 (same arguments) followed by plain SGD on p [batch·m·n] with C as its gradient: p += C·(f32)(−lr),
+ * bit-identical to matmul_f32 then sgd_f32 without momentum or weight decay, with the update applied as each tile
+ * of C is stored (one pass fewer over C and no separate call). Only products matmul_f32 runs by the blocked path
+ * in one depth block (k ≤ KC) are fused; otherwise this runs the product alone and returns 0, and the caller
+ * runs the update. p must not overlap a, b, bias or C. Returns 1 when p was updated.
+ */
+export function matmul_sgd_f32(a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k: i32,
+                               transA: i32, transB: i32, batch: i32, strideA: i32, strideB: i32, ws: usize,
+                               p: usize, lr: f64): i32 {
+  const fused = m > 0 && n > 0 && batch > 0 && k > 0 && k <= KC && matmul_is_blocked(m, n, k, transA, transB) != 0;
+  if (fused) {
+    sgdShift = p - c;
+    sgdNegLr = <f32>-lr;
+  }
+  matmul_f32(a, b, c, bias, m, n, k, transA, transB, batch, strideA, strideB, ws);
+  sgdShift = 0;
+  return i32(fused);
 }
 
 /**

@@ -26,7 +26,7 @@ const METHODS: Record<BackendMethod, true> = {
   scale: true, axpy: true, gather: true, scatterAdd: true, maxPool2d: true, maxPool2dGrad: true,
   maxPool2dGather: true, avgPool2d: true, avgPool2dGrad: true, adaptiveAvgPool2d: true, adaptiveAvgPool2dGrad: true,
   batchNormStats: true, batchNorm: true, batchNormGrad: true, layerNorm: true, layerNormGrad: true,
-  sgd: true, adam: true, rmsprop: true, adagrad: true,
+  sgd: true, matmulSgd: true, adam: true, rmsprop: true, adagrad: true,
 };
 
 /**

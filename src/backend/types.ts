@@ -297,6 +297,11 @@ export interface Backend {
   // Optimizer updates, in place, per element (PyTorch's formulas; see src/optim/).
   /** One SGD update of n elements of p from g, in place. */
   sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void;
+  /**
+   * matmul(a, b, c, plan) then sgd(w, c, momentumBuf, n, h): a weight gradient and the SGD update that consumes it,
+   * in one call where the backend can fuse them (compile() makes these; the results are those of the two calls).
+   */
+  matmulSgd(a: Buf, b: Buf, c: Buf, plan: MatmulPlan, w: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void;
   /** One Adam/AdamW update of n elements of p from g, with the running averages m and v, in place. */
   adam(p: Buf, g: Buf, m: Buf, v: Buf, n: number, h: AdamParams): void;
   /** One RMSprop update of n elements of p from g, in place. */

@@ -1,11 +1,13 @@
 // compile(): a training step traced once and replayed. The first call of a shape runs the function eagerly while
 // observeBackend records every outermost backend call with its arguments; the buffers the step makes and drops are
-// then planned by liveness onto a few buffers reused across calls, and later calls replay the recorded kernels on
-// them: no graph, no tensor objects, no validation layer, no allocation but the returned tensor. What changes from
-// call to call is not frozen: the arguments' buffers are bound, and the refreshes the engine registered while
-// tracing (trace.ts) recompute optimizer numbers, dropout masks and batch norm's counter and check labels again.
-// Guards decide whether a recording still fits a call (argument shapes and dtypes, train/eval modes, parameter
-// groups, tensors still alive); when none does, the call is traced again, up to `maxTraces` recordings per step.
+// then planned by liveness onto a few buffers reused across calls (after fuse.ts has merged the pairs of calls
+// that one backend call runs with the same bits: a weight gradient's product and its SGD update), and later calls
+// replay the recorded kernels on them: no graph, no tensor objects, no validation layer, no allocation but the
+// returned tensor. What changes from call to call is not frozen: the arguments' buffers are bound, and the
+// refreshes the engine registered while tracing (trace.ts) recompute optimizer numbers, dropout masks and batch
+// norm's counter and check labels again. Guards decide whether a recording still fits a call (argument shapes and
+// dtypes, train/eval modes, parameter groups, tensors still alive); when none does, the call is traced again, up
+// to `maxTraces` recordings per step.
 import { census, withOrigin } from '../autograd/census.js';
 import { engine, tidy, type Scope } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
@@ -14,6 +16,7 @@ import { getBackend } from '../backend/registry.js';
 import type { Backend, Buf, DType } from '../backend/types.js';
 import { fmt } from '../kernels/shape.js';
 import { checkOptions, describe, integer } from '../options.js';
+import { fuseMatmulSgd } from './fuse.js';
 import { tracing, type RecordedCall, type Refresh, type Tracer } from './trace.js';
 
 /** Options of compile(). */
@@ -117,7 +120,7 @@ interface Call extends RecordedCall {
 
 /** JavaScript work at a point of the sequence (before call `at`): a refresh of calls [at, end), or a gradient to hand out. */
 interface Hook {
-  readonly at: number;
+  at: number;
   end: number;
   readonly uses: readonly Buf[];
   readonly refresh?: Refresh;
@@ -321,6 +324,11 @@ class Recording {
     this.specs = args.map((a) => (a instanceof Tensor ? { tensor: true, dtype: a.dtype, shape: a.shape } : { tensor: false, value: a }));
     this.results = results.map((t) => ({ dtype: t.dtype, shape: t.shape, origin: rec.made.get(t.buf)! }));
     this.many = many;
+    fuseMatmulSgd(rec.calls, rec.hooks, (args) => {
+      const bufs: Buf[] = [];
+      forEachBuf(args, this.backend, (b) => bufs.push(b));
+      return bufs;
+    });
     this.calls = rec.calls;
     const prototype = Object.getPrototypeOf(this.backend) as Record<string, (...args: unknown[]) => unknown>;
     this.methods = this.calls.map((c) => prototype[c.method]!);

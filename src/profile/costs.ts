@@ -243,6 +243,11 @@ export const COSTS: { [M in BackendMethod]: Rule<M> | null } = {
   // which copies g); Nesterov g + μ·buf (2); p − lr·update (2).
   sgd: (p, g, momentumBuf, n, h) => update('sgd', n,
     (h.weightDecay ? 2 : 0) + (h.momentum ? (h.firstStep ? 0 : 3) + (h.nesterov ? 2 : 0) : 0) + 2, p, g, momentumBuf),
+  // The product's cost and the update's, under the product's name (the update is its epilogue).
+  matmulSgd: (a, b, c, plan, w, momentumBuf, n, h) => {
+    const product = COSTS.matmul!(a, b, c, plan), update = COSTS.sgd!(w, c, momentumBuf, n, h);
+    return { ...product, kernel: 'matmul+sgd', flops: product.flops + update.flops, bytes: product.bytes + update.bytes };
+  },
   // Per element: weight decay (2); m = β1·m + (1 − β1)·g (3); v = β2·v + (1 − β2)·g² (4); p − lr·(m/bc1)/(√(v/bc2) + eps) (7).
   adam: (p, g, m, v, n, h) => update('adam', n, (h.weightDecay ? 2 : 0) + 14, p, g, m, v),
   // Per element: weight decay (2); sq = α·sq + (1 − α)·g² (4); centered: avg likewise (3) and sq − avg² (2);

@@ -112,6 +112,8 @@ const CASES: Case[] = [
   // momentum 3 + update 2; p and the momentum read and written, g read.
   ['sgd with momentum', 'sgd', [f(100), f(100), f(100), 100, sgd], { kernel: 'sgd', flops: 5 * 100, bytes: 4 * 5 * 100 }],
   ['plain sgd', 'sgd', [f(100), f(100), null, 100, { ...sgd, momentum: 0 }], { kernel: 'sgd', flops: 2 * 100, bytes: 4 * 3 * 100 }],
+  ['matmul + sgd fused', 'matmulSgd', [f(21), f(35), f(15), matmulPlan(3, 5, 7), f(15), null, 15, { ...sgd, momentum: 0 }],
+    { kernel: 'matmul+sgd', flops: 2 * 3 * 5 * 7 + 2 * 15, bytes: 4 * (3 * 7 + 7 * 5 + 3 * 5) + 4 * 3 * 15 }],
   ['adam with weight decay', 'adam', [f(100), f(100), f(100), f(100), 100, { ...adam, weightDecay: 0.01 }],
     { kernel: 'adam', flops: 16 * 100, bytes: 4 * 7 * 100 }],
   // sq 4, √·+eps 2, p − lr·g/denominator 3.

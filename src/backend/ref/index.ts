@@ -214,6 +214,11 @@ export class RefBackend implements Backend {
     layerNormK.layerNormGrad(this.d(x), this.d(dy), this.maybe(mean), this.d(rstd), this.maybe(weight), this.maybe(dx),
       this.maybe(dweight), this.maybe(dbias), plan);
   }
+  matmulSgd(a: Buf, b: Buf, c: Buf, plan: MatmulPlan, w: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void {
+    RefBackend.prototype.matmul.call(this, a, b, c, plan);
+    RefBackend.prototype.sgd.call(this, w, c, momentumBuf, n, h);
+  }
+
   sgd(p: Buf, g: Buf, momentumBuf: Buf | null, n: number, h: SgdParams): void {
     optimK.sgd(this.d(p), this.d(g), momentumBuf ? this.d(momentumBuf) : null, n, h);
   }

@@ -12,6 +12,9 @@ export interface KernelExports {
 
   matmul_f32(a: Ptr, b: Ptr, c: Ptr, bias: Ptr, m: number, n: number, k: number, transA: number, transB: number,
     batch: number, strideA: number, strideB: number, ws: Ptr): void;
+  /** matmul_f32, then p += c·(−lr) as each tile is stored; 0 when not fused (the caller then updates p). */
+  matmul_sgd_f32(a: Ptr, b: Ptr, c: Ptr, bias: Ptr, m: number, n: number, k: number, transA: number, transB: number,
+    batch: number, strideA: number, strideB: number, ws: Ptr, p: Ptr, lr: number): number;
   matmul_ws_bytes(m: number, n: number, k: number, transA: number, transB: number): number;
   matmul_block_ws_bytes(m: number, n: number, k: number): number;
   matmul_tile_rows(): number;
