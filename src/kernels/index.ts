@@ -430,15 +430,7 @@ export function permute(x: NDArray, perm: readonly number[]): NDArray {
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
     throw new Error(`permute: [${perm.join(',')}] is not a permutation of the ${rank} axes of ${fmt(x.shape)}`);
   }
-  const outShape = perm.map((p) => x.shape[p]!);
-  return freeOnError(() => {
-    const out = empty(backend, x.buf.dtype, outShape);
-    if (out.buf.size === 0) return out;
-    const xs = stridesOf(x.shape);
-    const { dims, strides } = collapse(outShape, [perm.map((p) => xs[p]!), stridesOf(outShape)]);
-    backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset: 0, outStrides: strides[1]!, outOffset: 0 });
-    return out;
-  });
+  return copyBlock(backend, x, x.shape.map(() => 0), x.shape, perm);
 }
 
 /** A dense copy of x broadcast to `shape`. */
@@ -466,15 +458,7 @@ function checkSlice(kernel: string, shape: Shape, begin: readonly number[], size
 export function slice(x: NDArray, begin: readonly number[], size: readonly number[]): NDArray {
   const backend = check('slice', x);
   checkSlice('slice', x.shape, begin, size);
-  return freeOnError(() => {
-    const out = empty(backend, x.buf.dtype, size);
-    if (out.buf.size === 0) return out;
-    const xs = stridesOf(x.shape);
-    const { dims, strides } = collapse(size, [xs, stridesOf(size)]);
-    const xOffset = begin.reduce((acc, b, i) => acc + b * xs[i]!, 0);
-    backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset, outStrides: strides[1]!, outOffset: 0 });
-    return out;
-  });
+  return copyBlock(backend, x, begin, size, null);
 }
 
 /**
@@ -509,11 +493,7 @@ export function copyInto(dst: NDArray, src: NDArray, begin: readonly number[]): 
   const backend = check('copyInto', dst, src);
   if (dst.buf.dtype !== src.buf.dtype) throw new Error(`copyInto: dtypes differ (${dst.buf.dtype} and ${src.buf.dtype})`);
   checkSlice('copyInto', dst.shape, begin, src.shape);
-  if (src.buf.size === 0) return;
-  const ds = stridesOf(dst.shape);
-  const { dims, strides } = collapse(src.shape, [stridesOf(src.shape), ds]);
-  const outOffset = begin.reduce((acc, b, i) => acc + b * ds[i]!, 0);
-  backend.copy(src.buf, dst.buf, { dims, xStrides: strides[0]!, xOffset: 0, outStrides: strides[1]!, outOffset });
+  copyBlockInto(backend, dst, src, begin, null);
 }
 
 /** Throws unless perm is a permutation of 0 … rank − 1. */
@@ -531,12 +511,21 @@ export function slicePermute(x: NDArray, begin: readonly number[], size: readonl
   const backend = check('slicePermute', x);
   checkSlice('slicePermute', x.shape, begin, size);
   checkPerm('slicePermute', perm, x.shape.length);
-  const outShape = perm.map((p) => size[p]!);
+  return copyBlock(backend, x, begin, size, perm);
+}
+
+/**
+ * The block of x at `begin` with `size` as a dense copy, its dim perm[i] as the output's dim i (null: in order);
+ * slice, permute and slicePermute after their checks.
+ */
+function copyBlock(backend: Backend, x: NDArray, begin: readonly number[], size: readonly number[],
+  perm: readonly number[] | null): NDArray {
+  const outShape = perm ? perm.map((p) => size[p]!) : size;
   return freeOnError(() => {
     const out = empty(backend, x.buf.dtype, outShape);
     if (out.buf.size === 0) return out;
     const xs = stridesOf(x.shape);
-    const { dims, strides } = collapse(outShape, [perm.map((p) => xs[p]!), stridesOf(outShape)]);
+    const { dims, strides } = collapse(outShape, [perm ? perm.map((p) => xs[p]!) : xs, stridesOf(outShape)]);
     const xOffset = begin.reduce((acc, b, i) => acc + b * xs[i]!, 0);
     backend.copy(x.buf, out.buf, { dims, xStrides: strides[0]!, xOffset, outStrides: strides[1]!, outOffset: 0 });
     return out;
@@ -554,9 +543,15 @@ export function copyIntoPermuted(dst: NDArray, src: NDArray, begin: readonly num
   const size: number[] = new Array<number>(perm.length);
   perm.forEach((p, i) => { size[p] = src.shape[i]!; });
   checkSlice('copyIntoPermuted', dst.shape, begin, size);
+  copyBlockInto(backend, dst, src, begin, perm);
+}
+
+/** Writes src into dst's block at `begin`, src's dim i as dst's dim perm[i] (null: in order); after the checks. */
+function copyBlockInto(backend: Backend, dst: NDArray, src: NDArray, begin: readonly number[],
+  perm: readonly number[] | null): void {
   if (src.buf.size === 0) return;
   const ds = stridesOf(dst.shape);
-  const { dims, strides } = collapse(src.shape, [stridesOf(src.shape), perm.map((p) => ds[p]!)]);
+  const { dims, strides } = collapse(src.shape, [stridesOf(src.shape), perm ? perm.map((p) => ds[p]!) : ds]);
   const outOffset = begin.reduce((acc, b, i) => acc + b * ds[i]!, 0);
   backend.copy(src.buf, dst.buf, { dims, xStrides: strides[0]!, xOffset: 0, outStrides: strides[1]!, outOffset });
 }
