@@ -13,9 +13,10 @@
 // scheduler turns it off on a busy machine), so that jobs that come close together, as in a training step, find
 // the workers awake and pay no wake-up; otherwise about as long as a wake-up costs (measured when the pool
 // starts), or not at all when jobs have been coming further apart than that, as spinning would only burn the core
-// until the same sleep. The caller, once no chunk is left to take, spins for about a wake-up's cost and then sleeps in Atomics.wait until the last chunk is done (the worker that finishes it
-// notifies); where blocking is refused (a browser's main thread) it spins until then, which is at most the rest
-// of one chunk while the workers run. Either way no thread burns a core that the work it waits for could use.
+// until the same sleep. The caller, once no chunk is left to take, spins for about a wake-up's cost and then
+// sleeps in Atomics.wait until the last chunk is done (the worker that finishes it notifies); where blocking is
+// refused (a browser's main thread) it spins until then, which is at most the rest of one chunk while the
+// workers run. Either way no thread burns a core that the work it waits for could use.
 import { isNode, nodeModule } from '../../platform.js';
 import type { KernelExports } from './exports.js';
 
@@ -349,9 +350,9 @@ export class ThreadPool {
 
   /**
    * Notes a job's gap since the previous one and its length, in ms, and sets how long the workers spin after the
-   * jobs that follow (see the top of this file): with `prewake`, through the gap expected next (half as much again as the longest
-   * recent one) when that is under both a job's length and PREWAKE_MS, else a wake-up's cost, or not at all when
-   * jobs come further apart than that.
+   * jobs that follow (see the top of this file): with `prewake`, through the gap expected next (half as much
+   * again as the longest recent one) when that is under both a job's length and PREWAKE_MS, else a wake-up's cost,
+   * or not at all when jobs come further apart than that.
    */
   private noteJob(gap: number, ms: number): void {
     this.gapMs = gap < this.gapMs ? gap : this.gapMs + (gap - this.gapMs) / 8;
