@@ -1,7 +1,7 @@
 // packedSelfAttention (the op MultiheadAttention's unmasked self-attention runs) against the same attention written
 // with ops (reshape, permute, slices, scaledDotProductAttention, permute): equal outputs and gradients on every
 // backend; its fused backward against the one composed from ops (gradients of gradients), and gradcheck of the
-// second order, in float64.
+// first and second order, in float64.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as wg from '../../src/index.js';
 import { getBackend, grads, gradcheck, permute, refBackend, reshape, setBackend, slice, tensor, tidy, type Tensor } from '../../src/index.js';
@@ -62,6 +62,16 @@ describe('packedSelfAttention in float64', () => {
       const [fused] = wg.gradients(out, [qkv], G, { retainGraph: true });
       const [recorded] = wg.gradients(out, [qkv], G, { createGraph: true }); // the backward as ops
       expectClose(fused!.data(), Array.from(recorded!.data()), 1e-12, 1e-14, 'gradient of qkv');
+    }));
+  });
+
+  it.each([false, true])('causal %s: passes gradcheck (the fused backward)', (causal) => {
+    expectNoLeaks(() => tidy(() => {
+      const qkv = input([2, 5, 18], 8);
+      const result = gradcheck((x: Tensor) => packedSelfAttention(x, 3, { causal }), [qkv], { eps: 1e-6, atol: 1e-6, rtol: 1e-5 });
+      expect(result.failures).toEqual([]);
+      expect(result.passed).toBe(true);
+      expect(result.checks).toBeGreaterThan(0);
     }));
   });
 
