@@ -5,7 +5,7 @@
 // it (see `reclaim`).
 import type { Backend, Buf, DType, TypedArray } from '../backend/types.js';
 import { effect, tracing } from '../compile/trace.js';
-import { fmt, sizeOf } from '../kernels/shape.js';
+import { fmt, sameShape, sizeOf } from '../kernels/shape.js';
 import { checkValue, oneOf } from '../options.js';
 import { census, countTensor, DIRECT, uncountTensor } from './census.js';
 import type { Node } from './node.js';
@@ -295,6 +295,17 @@ export class Tensor<D extends DType = DType> {
     this.kept = false;
   }
 
+  /**
+   * @internal Takes the tensor out of its scope without putting it under the safety net: for a gradient in flight
+   * inside a backward pass, which the pass always disposes or hands on (a leaf's .grad and the gradients returned
+   * to the caller are watched then). Registering and unregistering every such gradient showed in step profiles.
+   */
+  unscope(): void {
+    this.scope?.delete(this);
+    this.scope = null;
+    this.kept = false;
+  }
+
   /** Puts the tensor under the safety net (once): from now on no scope will dispose it. */
   private watch(): void {
     if (this.watched) return;
@@ -362,7 +373,7 @@ export function gradProblem(t: Tensor, g: unknown): string | null {
     return `${of()} is on ${where} (a gradient must live on its tensor's backend)`;
   }
   if (g.dtype !== t.dtype) return `${of()} is ${g.dtype}, not ${t.dtype} (a gradient must have its tensor's dtype)`;
-  if (fmt(g.shape) !== fmt(t.shape)) return `${of()} has shape ${fmt(g.shape)} (a gradient must have its tensor's shape)`;
+  if (!sameShape(g.shape, t.shape)) return `${of()} has shape ${fmt(g.shape)} (a gradient must have its tensor's shape)`;
   return null;
 }
 
