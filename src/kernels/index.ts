@@ -1313,19 +1313,20 @@ const shapesOf = (q: NDArray, k: NDArray, v: NDArray) => `q ${fmt(q.shape)}, k $
  */
 function attentionPlan(kernel: string, q: NDArray, k: NDArray, v: NDArray, s: AttentionSettings):
   { plan: AttentionPlan; lead: number[]; maskStrides: number[] | null } {
-  const shapes = shapesOf(q, k, v);
+  // Built only for a message: the plan is made on every attention call.
+  const shapes = () => shapesOf(q, k, v);
   if (q.shape.length < 2 || k.shape.length < 2 || v.shape.length < 2) {
-    throw new Error(`${kernel}: q, k and v must be [..., L, E], [..., S, E] and [..., S, Ev] (rank ≥ 2), got ${shapes}`);
+    throw new Error(`${kernel}: q, k and v must be [..., L, E], [..., S, E] and [..., S, Ev] (rank ≥ 2), got ${shapes()}`);
   }
   const lead = q.shape.slice(0, -2);
   if (!sameShape(k.shape.slice(0, -2), lead) || !sameShape(v.shape.slice(0, -2), lead)) {
-    throw new Error(`${kernel}: q, k and v must have the same leading (batch, head) dims, got ${shapes}`);
+    throw new Error(`${kernel}: q, k and v must have the same leading (batch, head) dims, got ${shapes()}`);
   }
   const [L, E] = q.shape.slice(-2) as [number, number];
   const [S, Ek] = k.shape.slice(-2) as [number, number];
   const [Sv, Ev] = v.shape.slice(-2) as [number, number];
-  if (Ek !== E) throw new Error(`${kernel}: q and k must have the same last dim E, got ${shapes} (${E} ≠ ${Ek})`);
-  if (Sv !== S) throw new Error(`${kernel}: k and v must have the same length S (dim −2), got ${shapes} (${S} ≠ ${Sv})`);
+  if (Ek !== E) throw new Error(`${kernel}: q and k must have the same last dim E, got ${shapes()} (${E} ≠ ${Ek})`);
+  if (Sv !== S) throw new Error(`${kernel}: k and v must have the same length S (dim −2), got ${shapes()} (${S} ≠ ${Sv})`);
   const { mask = null, causal = false, scale = 1 / Math.sqrt(E) } = s;
   if (typeof causal !== 'boolean') throw new Error(`${kernel}: causal must be true or false, got ${describe(causal)}`);
   if (!(typeof scale === 'number' && Number.isFinite(scale))) {
@@ -1337,7 +1338,7 @@ function attentionPlan(kernel: string, q: NDArray, k: NDArray, v: NDArray, s: At
     const lag = scores.length - mask.shape.length;
     if (lag < 0 || mask.shape.some((d, i) => d !== 1 && d !== scores[lag + i])) {
       throw new Error(`${kernel}: mask ${fmt(mask.shape)} does not broadcast to the scores ${fmt(scores)} ` +
-        `([..., L, S] for ${shapes})`);
+        `([..., L, S] for ${shapes()})`);
     }
     maskStrides = broadcastStrides(mask.shape, scores);
   }
