@@ -45,9 +45,11 @@ interface Lease { readonly storage: Storage; origin: string | null }
  * tidy() scope are not watched (the scope holds them and disposes them): a tensor is watched once it is outside
  * every scope.
  */
-const reclaim = new FinalizationRegistry<Lease>(({ storage, origin }) => {
-  storage.release();
-  if (origin !== null) uncountTensor(origin);
+const reclaim = new FinalizationRegistry<Lease | readonly Lease[]>((held) => {
+  for (const { storage, origin } of Array.isArray(held) ? held : [held as Lease]) {
+    storage.release();
+    if (origin !== null) uncountTensor(origin);
+  }
 });
 
 /** Nested arrays of numbers, as tensor() takes them and array() returns them. */
@@ -264,11 +266,18 @@ export class Tensor<D extends DType = DType> {
   /**
    * @internal A handle on this tensor's storage for a node's saved tensors: outside every scope, and still
    * connected to the graph (so higher-order gradients flow through saved values). `ownNode` is given when the
-   * handle is the node's own output; it is referenced without being held, which would be a cycle.
+   * handle is the node's own output; it is referenced without being held, which would be a cycle. Unless
+   * `watched` is false (the node's handles are then watched together: see watchTogether), it is under the
+   * safety net on its own.
    */
-  savedHandle(ownNode: Node | null): Tensor {
+  savedHandle(ownNode: Node | null, watched = true): Tensor {
     const h = new Tensor(this, this.shape);
-    h.moveToScope(null);
+    if (watched) h.moveToScope(null);
+    else {
+      h.unscope();
+      if (h.watched) reclaim.unregister(h); // made outside every scope: watched by the constructor
+      h.watched = false;
+    }
     uncountTensor(h.lease!.origin!);
     h.lease!.origin = null; // internal: not counted in memory().tensors; its bytes are
     if (this.requiresGrad) {
@@ -304,6 +313,21 @@ export class Tensor<D extends DType = DType> {
     this.scope?.delete(this);
     this.scope = null;
     this.kept = false;
+  }
+
+  /**
+   * @internal Puts the storage references of `handles` (made by savedHandle with watched false) under the safety
+   * net as one, released when `owner` is collected: for a node's saved tensors, which nothing but the node holds,
+   * so they become unreachable together. One registration per node instead of one per saved tensor (registering
+   * them showed in step profiles). The owner must call unwatchTogether before it disposes them.
+   */
+  static watchTogether(owner: object, handles: readonly Tensor[]): void {
+    if (handles.length > 0) reclaim.register(owner, handles.map((h) => h.lease!), owner);
+  }
+
+  /** @internal Takes what watchTogether registered for `owner` off the safety net. */
+  static unwatchTogether(owner: object): void {
+    reclaim.unregister(owner);
   }
 
   /** Puts the tensor under the safety net (once): from now on no scope will dispose it. */
