@@ -70,6 +70,10 @@ export interface MultiheadAttentionWeights {
 
 const API = 'MultiheadAttention';
 const TENSOR_OR_NULL: Check = { what: 'a Tensor or null', ok: (v) => v === null || v instanceof Tensor };
+const FORWARD_OPTIONS = {
+  attnMask: TENSOR_OR_NULL, keyPaddingMask: TENSOR_OR_NULL, isCausal: boolean,
+  needWeights: { what: 'false (the attention weights are never formed)', ok: (v: unknown) => v === false },
+};
 const FORWARD_UNSUPPORTED = {
   averageAttnWeights: 'the attention weights are never formed (needWeights is false)',
 };
@@ -175,10 +179,7 @@ export function multiheadAttention(query: Tensor, key: Tensor, value: Tensor, w:
   checkTensor(API, 'query', query);
   checkTensor(API, 'key', key);
   checkTensor(API, 'value', value);
-  checkOptions(`${API}.forward`, options, {
-    attnMask: TENSOR_OR_NULL, keyPaddingMask: TENSOR_OR_NULL, isCausal: boolean,
-    needWeights: { what: 'false (the attention weights are never formed)', ok: (v) => v === false },
-  }, FORWARD_UNSUPPORTED);
+  checkOptions(`${API}.forward`, options, FORWARD_OPTIONS, FORWARD_UNSUPPORTED);
   const { numHeads, batchFirst } = layout;
   const E = w.outProjWeight.shape[0]!;
   const kdim = w.kProjWeight?.shape[1] ?? E, vdim = w.vProjWeight?.shape[1] ?? E;
