@@ -116,7 +116,8 @@ export class Tensor<D extends DType = DType> {
     }
     const origin = census.origin ?? (source instanceof Tensor ? source.lease!.origin : null) ?? DIRECT;
     this.lease = { storage, origin };
-    this.shape = Object.freeze([...shape]);
+    // A frozen shape (another tensor's) cannot change under us: shared, not copied (views, saved handles).
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.name = options.name;
     if (options.requiresGrad) this.requiresGrad = true;
     countTensor(origin);
