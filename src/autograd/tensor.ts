@@ -40,10 +40,11 @@ interface Lease { readonly storage: Storage; origin: string | null }
  * The safety net for tensors dropped without dispose(), such as a training loop that forgot tidy(): when the
  * garbage collector finds one, its storage reference is released (a view's storage stays while other tensors
  * share it) and it leaves the census. Node reference counts are left alone: a node's saved tensors are watched
- * too, so once the node is unreachable they are reclaimed the same way. The collector runs on its own schedule
- * and the release waits for the event loop, so this bounds a leak rather than replacing tidy(). Tensors inside a
- * tidy() scope are not watched (the scope holds them and disposes them): a tensor is watched once it is outside
- * every scope.
+ * together with the node (one registration, see watchTogether), so once the node is unreachable they are
+ * reclaimed the same way; a backward pass's gradients in flight are not watched (see unscope). The collector runs
+ * on its own schedule and the release waits for the event loop, so this bounds a leak rather than replacing tidy().
+ * Tensors inside a tidy() scope are not watched (the scope holds them and disposes them): a tensor is watched once
+ * it is outside every scope.
  */
 const reclaim = new FinalizationRegistry<Lease | readonly Lease[]>((held) => {
   for (const { storage, origin } of Array.isArray(held) ? held : [held as Lease]) {
