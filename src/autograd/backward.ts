@@ -4,7 +4,9 @@
 // copy to each input). Leaves that require a gradient accumulate it in .grad across calls until zeroed.
 //
 // Every gradient in flight is a distinct tensor object owned by this pass and outside every scope; it is
-// disposed as soon as it has been handed on, so peak memory stays near one layer's gradients.
+// disposed as soon as it has been handed on, so peak memory stays near one layer's gradients. The pass disposes
+// every one on every path, so none is put under the garbage collector's safety net until it becomes a leaf's
+// .grad or a result.
 import { tracing } from '../compile/trace.js';
 import * as K from '../kernels/index.js';
 import { fmt, sameShape } from '../kernels/shape.js';
@@ -181,7 +183,7 @@ function nodeGradients(node: Node, upstream: Tensor, createGraph: boolean): (Ten
     if (engine.checkNumerics) assertFinite(node.op, g, `gradient for input ${i} (backward)`);
     const own = taken.has(g) ? withGradMode(createGraph, () => ops.alias(g)) : g;
     taken.add(own);
-    own.moveToScope(null);
+    own.unscope();
     return own;
   });
 }
@@ -198,7 +200,7 @@ function sum(acc: Tensor, g: Tensor, createGraph: boolean): Tensor {
       return acc;
     }
     const out = withGradMode(createGraph, () => ops.add(acc, g));
-    out.moveToScope(null);
+    out.unscope();
     acc.dispose();
     g.dispose();
     return out;

@@ -3,7 +3,7 @@
 // backward rule needs (saved), and the rule itself. Nodes are reference counted — by the tensors they produced
 // and by the nodes downstream of them — so a graph nobody can reach any more gives its saved memory back even if
 // backward never runs.
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
 
 /** Where an input's gradient goes: the node that produced the input, or the leaf tensor itself. */
 export type Edge = { node: Node; leaf?: undefined } | { leaf: Tensor; node?: undefined };
@@ -57,12 +57,18 @@ export class Node {
     return this.saved;
   }
 
+  /**
+   * Takes the saved tensors: handles made by savedHandle(…, false), which only this node holds, so they are put
+   * under the garbage collector's safety net together, for a graph dropped without backward.
+   */
   setSaved(saved: Tensor[]): void {
     this.saved = saved;
+    Tensor.watchTogether(this, saved);
   }
 
   /** Gives back the memory of the saved tensors (after backward, or when the graph becomes unreachable). */
   freeSaved(): void {
+    if (this.saved.length > 0) Tensor.unwatchTogether(this);
     for (const t of this.saved) t.dispose();
     this.saved = [];
     this.freed = true;

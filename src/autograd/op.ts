@@ -108,7 +108,7 @@ function record(spec: OpSpec, xs: Tensor[], out: Tensor): void {
   node.retain();
   out.node = node;
   out.requiresGrad = true;
-  node.setSaved((spec.save?.(xs, out) ?? []).map((t) => t.savedHandle(t === out ? node : null)));
+  node.setSaved((spec.save?.(xs, out) ?? []).map((t) => t.savedHandle(t === out ? node : null, false)));
 }
 
 /** Where the gradient of x goes: the node that produced it, or the leaf itself. */

@@ -5,7 +5,7 @@
 // it (see `reclaim`).
 import type { Backend, Buf, DType, TypedArray } from '../backend/types.js';
 import { effect, tracing } from '../compile/trace.js';
-import { fmt, sizeOf } from '../kernels/shape.js';
+import { fmt, sameShape, sizeOf } from '../kernels/shape.js';
 import { checkValue, oneOf } from '../options.js';
 import { census, countTensor, DIRECT, uncountTensor } from './census.js';
 import type { Node } from './node.js';
@@ -40,14 +40,17 @@ interface Lease { readonly storage: Storage; origin: string | null }
  * The safety net for tensors dropped without dispose(), such as a training loop that forgot tidy(): when the
  * garbage collector finds one, its storage reference is released (a view's storage stays while other tensors
  * share it) and it leaves the census. Node reference counts are left alone: a node's saved tensors are watched
- * too, so once the node is unreachable they are reclaimed the same way. The collector runs on its own schedule
- * and the release waits for the event loop, so this bounds a leak rather than replacing tidy(). Tensors inside a
- * tidy() scope are not watched (the scope holds them and disposes them): a tensor is watched once it is outside
- * every scope.
+ * together with the node (one registration, see watchTogether), so once the node is unreachable they are
+ * reclaimed the same way; a backward pass's gradients in flight are not watched (see unscope). The collector runs
+ * on its own schedule and the release waits for the event loop, so this bounds a leak rather than replacing tidy().
+ * Tensors inside a tidy() scope are not watched (the scope holds them and disposes them): a tensor is watched once
+ * it is outside every scope.
  */
-const reclaim = new FinalizationRegistry<Lease>(({ storage, origin }) => {
-  storage.release();
-  if (origin !== null) uncountTensor(origin);
+const reclaim = new FinalizationRegistry<Lease | readonly Lease[]>((held) => {
+  for (const { storage, origin } of Array.isArray(held) ? held : [held as Lease]) {
+    storage.release();
+    if (origin !== null) uncountTensor(origin);
+  }
 });
 
 /** Nested arrays of numbers, as tensor() takes them and array() returns them. */
@@ -114,7 +117,8 @@ export class Tensor<D extends DType = DType> {
     }
     const origin = census.origin ?? (source instanceof Tensor ? source.lease!.origin : null) ?? DIRECT;
     this.lease = { storage, origin };
-    this.shape = Object.freeze([...shape]);
+    // A frozen shape (another tensor's) cannot change under us: shared, not copied (views, saved handles).
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.name = options.name;
     if (options.requiresGrad) this.requiresGrad = true;
     countTensor(origin);
@@ -264,11 +268,18 @@ export class Tensor<D extends DType = DType> {
   /**
    * @internal A handle on this tensor's storage for a node's saved tensors: outside every scope, and still
    * connected to the graph (so higher-order gradients flow through saved values). `ownNode` is given when the
-   * handle is the node's own output; it is referenced without being held, which would be a cycle.
+   * handle is the node's own output; it is referenced without being held, which would be a cycle. Unless
+   * `watched` is false (the node's handles are then watched together: see watchTogether), it is under the
+   * safety net on its own.
    */
-  savedHandle(ownNode: Node | null): Tensor {
+  savedHandle(ownNode: Node | null, watched = true): Tensor {
     const h = new Tensor(this, this.shape);
-    h.moveToScope(null);
+    if (watched) h.moveToScope(null);
+    else {
+      h.unscope();
+      if (h.watched) reclaim.unregister(h); // made outside every scope: watched by the constructor
+      h.watched = false;
+    }
     uncountTensor(h.lease!.origin!);
     h.lease!.origin = null; // internal: not counted in memory().tensors; its bytes are
     if (this.requiresGrad) {
@@ -293,6 +304,32 @@ export class Tensor<D extends DType = DType> {
     if (scope) scope.add(this);
     else this.watch();
     this.kept = false;
+  }
+
+  /**
+   * @internal Takes the tensor out of its scope without putting it under the safety net: for a gradient in flight
+   * inside a backward pass, which the pass always disposes or hands on (a leaf's .grad and the gradients returned
+   * to the caller are watched then). Registering and unregistering every such gradient showed in step profiles.
+   */
+  unscope(): void {
+    this.scope?.delete(this);
+    this.scope = null;
+    this.kept = false;
+  }
+
+  /**
+   * @internal Puts the storage references of `handles` (made by savedHandle with watched false) under the safety
+   * net as one, released when `owner` is collected: for a node's saved tensors, which nothing but the node holds,
+   * so they become unreachable together. One registration per node instead of one per saved tensor (registering
+   * them showed in step profiles). The owner must call unwatchTogether before it disposes them.
+   */
+  static watchTogether(owner: object, handles: readonly Tensor[]): void {
+    if (handles.length > 0) reclaim.register(owner, handles.map((h) => h.lease!), owner);
+  }
+
+  /** @internal Takes what watchTogether registered for `owner` off the safety net. */
+  static unwatchTogether(owner: object): void {
+    reclaim.unregister(owner);
   }
 
   /** Puts the tensor under the safety net (once): from now on no scope will dispose it. */
@@ -362,7 +399,7 @@ export function gradProblem(t: Tensor, g: unknown): string | null {
     return `${of()} is on ${where} (a gradient must live on its tensor's backend)`;
   }
   if (g.dtype !== t.dtype) return `${of()} is ${g.dtype}, not ${t.dtype} (a gradient must have its tensor's dtype)`;
-  if (fmt(g.shape) !== fmt(t.shape)) return `${of()} has shape ${fmt(g.shape)} (a gradient must have its tensor's shape)`;
+  if (!sameShape(g.shape, t.shape)) return `${of()} has shape ${fmt(g.shape)} (a gradient must have its tensor's shape)`;
   return null;
 }
 

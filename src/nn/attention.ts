@@ -70,6 +70,10 @@ export interface MultiheadAttentionWeights {
 
 const API = 'MultiheadAttention';
 const TENSOR_OR_NULL: Check = { what: 'a Tensor or null', ok: (v) => v === null || v instanceof Tensor };
+const FORWARD_OPTIONS = {
+  attnMask: TENSOR_OR_NULL, keyPaddingMask: TENSOR_OR_NULL, isCausal: boolean,
+  needWeights: { what: 'false (the attention weights are never formed)', ok: (v: unknown) => v === false },
+};
 const FORWARD_UNSUPPORTED = {
   averageAttnWeights: 'the attention weights are never formed (needWeights is false)',
 };
@@ -175,23 +179,21 @@ export function multiheadAttention(query: Tensor, key: Tensor, value: Tensor, w:
   checkTensor(API, 'query', query);
   checkTensor(API, 'key', key);
   checkTensor(API, 'value', value);
-  checkOptions(`${API}.forward`, options, {
-    attnMask: TENSOR_OR_NULL, keyPaddingMask: TENSOR_OR_NULL, isCausal: boolean,
-    needWeights: { what: 'false (the attention weights are never formed)', ok: (v) => v === false },
-  }, FORWARD_UNSUPPORTED);
+  checkOptions(`${API}.forward`, options, FORWARD_OPTIONS, FORWARD_UNSUPPORTED);
   const { numHeads, batchFirst } = layout;
   const E = w.outProjWeight.shape[0]!;
   const kdim = w.kProjWeight?.shape[1] ?? E, vdim = w.vProjWeight?.shape[1] ?? E;
-  const shapes = `query ${fmt(query.shape)}, key ${fmt(key.shape)}, value ${fmt(value.shape)}`;
+  // Built only for a message: this runs on every forward.
+  const shapes = () => `query ${fmt(query.shape)}, key ${fmt(key.shape)}, value ${fmt(value.shape)}`;
   const batched = query.rank === 3;
   const layoutName = batchFirst ? '[batch, sequence, features]' : '[sequence, batch, features]';
   if (!(query.rank === 2 || query.rank === 3) || key.rank !== query.rank || value.rank !== query.rank) {
     throw new Error(`${API}: query, key and value must all be 3-D (${layoutName}) or all 2-D (unbatched ` +
-      `[sequence, features]), got ${shapes}`);
+      `[sequence, features]), got ${shapes()}`);
   }
   for (const [name, t, dim] of [['query', query, E], ['key', key, kdim], ['value', value, vdim]] as const) {
     if (t.shape[t.rank - 1] !== dim) {
-      throw new Error(`${API}: ${name} must have ${dim} features (its last dim), got ${shapes}`);
+      throw new Error(`${API}: ${name} must have ${dim} features (its last dim), got ${shapes()}`);
     }
   }
   // As [N, length, features]: the batch first.
@@ -200,7 +202,7 @@ export function multiheadAttention(query: Tensor, key: Tensor, value: Tensor, w:
   const [N, L] = q0.shape as [number, number];
   const S = k0.shape[1]!;
   if (k0.shape[0] !== N || v0.shape[0] !== N || v0.shape[1] !== S) {
-    throw new Error(`${API}: key and value must have the query's batch and the same length, got ${shapes}` +
+    throw new Error(`${API}: key and value must have the query's batch and the same length, got ${shapes()}` +
       (batched ? ` (${batchFirst ? 'batchFirst: ' : ''}${layoutName})` : ''));
   }
   const mask = combinedMask(options, N, numHeads, L, S, batched, query);

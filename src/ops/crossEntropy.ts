@@ -30,6 +30,12 @@ export interface CrossEntropyOptions {
   ignoreIndex?: number;
 }
 
+/** Made once (number() and integer() build their descriptions): the loss runs on every step. */
+const OPTIONS = {
+  reduction: REDUCTION, labelSmoothing: number({ ge: 0, le: 1 }), ignoreIndex: integer({ ge: -2147483648, le: 2147483647 }),
+};
+const UNSUPPORTED = { weight: "class weights are not implemented; use reduction: 'none' and weight the losses" };
+
 /** Labels may be an int32 tensor or (nested) arrays of class indices. */
 export function crossEntropy(logits: Tensor, target: Tensor | readonly unknown[],
   options: CrossEntropyOptions = {}): Tensor {
@@ -37,9 +43,7 @@ export function crossEntropy(logits: Tensor, target: Tensor | readonly unknown[]
   if (!(target instanceof Tensor) && !Array.isArray(target)) {
     throw new Error(`crossEntropy: target must be an int32 tensor or an array of class indices, got ${describe(target)}`);
   }
-  checkOptions('crossEntropy', options, {
-    reduction: REDUCTION, labelSmoothing: number({ ge: 0, le: 1 }), ignoreIndex: integer({ ge: -2147483648, le: 2147483647 }),
-  }, { weight: "class weights are not implemented; use reduction: 'none' and weight the losses" });
+  checkOptions('crossEntropy', options, OPTIONS, UNSUPPORTED);
   checkAlive('crossEntropy', [logits, ...(target instanceof Tensor ? [target] : [])]);
   const labels = target instanceof Tensor ? target
     : tensor(target as number[], { dtype: 'int32', backend: logits.backend });

@@ -15,6 +15,8 @@ export interface LayerNormOptions {
 }
 
 const TENSOR_OR_NULL: Check = { what: 'a Tensor or null', ok: (v) => v === null || v instanceof Tensor };
+/** Made once: number() builds its description, and layerNorm runs in every transformer block. */
+const OPTIONS = { eps: number({ gt: 0 }) };
 
 /**
  * Layer normalisation over the trailing `normalizedShape` of x (PyTorch's F.layer_norm): y = (x − mean)/√(var +
@@ -26,6 +28,6 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   const shape = sizesOf('layerNorm', normalizedShape);
   checkValue('layerNorm', 'weight', weight, TENSOR_OR_NULL);
   checkValue('layerNorm', 'bias', bias, TENSOR_OR_NULL);
-  checkOptions('layerNorm', options, { eps: number({ gt: 0 }) });
+  checkOptions('layerNorm', options, OPTIONS);
   return normalizeRows('layerNorm', x, shape, weight, bias, options.eps ?? 1e-5);
 }

@@ -1,6 +1,9 @@
 // linear: y = x·Wᵀ + b with W of shape [out, in] (PyTorch's convention), as one fused kernel call. Leading dims
-// of x are folded into rows. Backward: dx = g·W, dW = gᵀ·x, db = Σ_rows g.
-import { apply, checkAlive, checkTensor } from '../autograd/op.js';
+// of x are folded into rows. Backward: dx = g·W, dW = gᵀ·x, db = Σ_rows g — straight from the kernels, unless the
+// backward is being recorded (higher-order gradients): then from differentiable ops. The kernels see the same
+// operands either way; the direct path skips five ops' bookkeeping (tensors, scopes) per linear.
+import { apply, checkAlive, checkTensor, fromKernel } from '../autograd/op.js';
+import { isGradEnabled } from '../autograd/scope.js';
 import type { Tensor } from '../autograd/tensor.js';
 import * as K from '../kernels/index.js';
 import { fmt } from '../kernels/shape.js';
@@ -37,6 +40,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     save: ([t, w]) => [t!, w!],
     backward: (g, [t, w], _, [needX, needW, needB]) => {
       const [out, inp] = w!.shape as [number, number];
+      if (!isGradEnabled()) return gradKernel(g, t!, w!, [needX!, needW!, needB ?? false]);
       const g2 = reshape(g, [-1, out]);
       return [
         needX ? reshape(matmul(g2, w!), t!.shape) : null,
@@ -46,4 +50,17 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     },
     local: ([x, w]) => [w!, `${x}ᵀ`, '1'],
   });
+}
+
+/** The gradients by kernel calls on row views of g and x (the same products and sum as the ops'). */
+function gradKernel(g: Tensor, x: Tensor, w: Tensor, [needX, needW, needB]: boolean[]): (Tensor | null)[] {
+  const [out, inp] = w.shape as [number, number];
+  const rows = x.size / inp;
+  const g2 = { buf: g.buf, shape: [rows, out] };
+  // Each result is a tensor at once, so the backward's tidy() frees it if a later call fails.
+  return [
+    needX ? fromKernel({ buf: K.matmul(g2, w).buf, shape: x.shape }) : null,
+    needW ? fromKernel(K.matmul(g2, { buf: x.buf, shape: [rows, inp] }, { transA: true })) : null,
+    needB ? fromKernel(K.reduce('sum', g2, 0).out) : null,
+  ];
 }

@@ -1,6 +1,8 @@
 // reshape: the same values under another shape of the same size (one dim may be −1: inferred). It shares
 // storage with x instead of copying. Its gradient is the upstream gradient reshaped back.
-import { apply } from '../autograd/op.js';
+import { census } from '../autograd/census.js';
+import { apply, checkAlive } from '../autograd/op.js';
+import { engine } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
 import { checkInts, fmt, sameShape, sizeOf } from '../kernels/shape.js';
 
@@ -14,6 +16,18 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 /** A new tensor on x's storage with another shape (recorded as a reshape node when x requires grad). */
 export function view(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape(x, shape);
+  if (!(engine.gradEnabled && x.requiresGrad) && !engine.checkNumerics) {
+    // Nothing to record (a backward pass's reshapes and aliases, data): the tensor apply() would make, without
+    // its bookkeeping.
+    checkAlive('reshape', [x]);
+    const outer = census.origin;
+    census.origin = 'reshape';
+    try {
+      return new Tensor(x, target);
+    } finally {
+      census.origin = outer;
+    }
+  }
   return apply({
     op: 'reshape',
     inputs: [x],

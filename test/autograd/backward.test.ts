@@ -1,7 +1,7 @@
 // Backward propagation semantics: accumulation, retained graphs, errors, scopes and memory, higher order.
 import { describe, expect, it } from 'vitest';
 import {
-  backward, checkNumerics, crossEntropy, grad, gradients, keep, memory, noGrad, ones, randn, tensor, tidy, valueAndGrad, zeros,
+  backward, checkNumerics, crossEntropy, grad, gradients, keep, linear, memory, noGrad, ones, randn, tensor, tidy, valueAndGrad, zeros,
   type Tensor,
 } from '../../src/index.js';
 import { apply } from '../../src/autograd/op.js';
@@ -228,6 +228,21 @@ describe.each(BACKENDS)('backward on %s', (name) => {
       const logits = tensor([[1, 2, 3]]);
       expect(() => grad((t) => grad((u) => crossEntropy(u, [2]))(t).sum())(logits))
         .toThrow('crossEntropy: gradients of its gradient are not supported');
+    }));
+  });
+
+  it('higher-order gradients through linear match the same layer written as matmul and add', async () => {
+    // linear's backward runs its kernels directly unless a graph of the backward is recorded: that recorded path
+    // must still give the second derivative.
+    await useBackend(name);
+    expectNoLeaks(() => tidy(() => {
+      const x = tensor([[0.5, -1, 2], [1.5, 0.25, -0.75]], { requiresGrad: true }); // so the inner backward is recorded
+      const w = tensor([[0.3, -0.2, 0.1], [0.4, 0.5, -0.6], [-0.7, 0.2, 0.9], [0.1, 0.1, -0.3]]);
+      const b = tensor([0.1, -0.2, 0.3, 0]);
+      const viaLinear = grad((v) => grad((u) => linear(u, v, b).tanh().sum())(x).square().sum())(w);
+      const viaMatmul = grad((v) => grad((u) => u.matmul(v, { transB: true }).add(b).tanh().sum())(x).square().sum())(w);
+      expect(Array.from(viaLinear.data()).some((d) => Math.abs(d) > 1e-3)).toBe(true);
+      expectClose(viaLinear.data(), Array.from(viaMatmul.data()), 1e-5, 1e-6, 'd/dW Σ (∂/∂x Σ tanh(x·Wᵀ + b))²');
     }));
   });
 
