@@ -352,11 +352,11 @@ describe('compile: when a recording is replayed, retraced or refused', () => {
       detach();
     }
     expect(step.replays).toBe(1);
-    // Two products and their gradients, the dropout mask, the loss, and one update per parameter; the first
-    // layer's weight gradient and its update are one fused call.
-    expect(seen.filter((m) => m === 'matmul').length).toBe(4);
-    expect(seen.filter((m) => m === 'matmulSgd').length).toBe(1);
-    expect(seen.filter((m) => m === 'sgd').length).toBe(3);
+    // Two products and their gradients, the dropout mask, the loss, and one update per parameter; each layer's
+    // weight gradient and its update are one fused call (the second's fusion reaches past the first's).
+    expect(seen.filter((m) => m === 'matmul').length).toBe(3);
+    expect(seen.filter((m) => m === 'matmulSgd').length).toBe(2);
+    expect(seen.filter((m) => m === 'sgd').length).toBe(2);
     expect(seen).toContain('write');
     done();
   });
