@@ -309,3 +309,17 @@ export interface Backend {
   /** One Adagrad update of n elements of p from g, with the running sum, in place. */
   adagrad(p: Buf, g: Buf, sum: Buf, n: number, h: AdagradParams): void;
 }
+
+/**
+ * What a backend may add for compile()'s replay (not a Backend method: observers do not see it, and a backend
+ * without it replays through its methods).
+ */
+export interface DirectCalls {
+  /**
+   * A function that runs the call `method(...args)` as the method would, reading `args` when it runs (replay patches
+   * them in place), without the checks a replay has made once for all its calls (buffers alive and this backend's)
+   * and without sharing the call between threads; undefined where the method must run (no shortcut for it, workers
+   * to share with, a build that checks every call).
+   */
+  direct(method: string, args: readonly unknown[]): (() => unknown) | undefined;
+}

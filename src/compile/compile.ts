@@ -13,7 +13,7 @@ import { engine, tidy, type Scope } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
 import { isObserved, observeBackend, type BackendMethod, type Observer } from '../backend/observe.js';
 import { getBackend } from '../backend/registry.js';
-import type { Backend, Buf, DType } from '../backend/types.js';
+import type { Backend, Buf, DirectCalls, DType } from '../backend/types.js';
 import { fmt } from '../kernels/shape.js';
 import { checkOptions, describe, integer } from '../options.js';
 import { fuseMatmulSgd } from './fuse.js';
@@ -318,6 +318,8 @@ class Recording {
   private readonly map: (b: Buf) => Buf;
   /** Each call's backend method, looked up once: replay calls it directly while no observer watches the backend. */
   private readonly methods: ((...args: unknown[]) => unknown)[];
+  /** Each call's shortcut from the backend (DirectCalls), where it has one: run instead of the method, unobserved. */
+  private readonly direct: ((() => unknown) | undefined)[];
 
   constructor(rec: Recorder, args: unknown[], inputs: (Buf | null)[], results: Tensor[], many: boolean) {
     this.backend = rec.backend;
@@ -357,6 +359,8 @@ class Recording {
       return slot;
     };
     for (const c of this.calls) this.bind(c.args as unknown as Record<number, unknown>, place);
+    const shortcuts = this.backend as Partial<DirectCalls>;
+    this.direct = this.calls.map((c) => shortcuts.direct?.(c.method, c.args));
     for (const h of rec.hooks) h.uses.forEach(place);
     this.hooks = rec.hooks.map((h) => ({ ...h, calls: this.calls.slice(h.at, h.end) }));
     this.map = (b: Buf) => {
@@ -490,14 +494,15 @@ class Recording {
     const backend = this.backend;
     // Observed (a profile of the compiled step): through the instance, where the observers sit.
     const observed = isObserved(backend) ? backend as unknown as Record<string, (...a: unknown[]) => unknown> : null;
-    const { calls, hooks, methods } = this;
+    const { calls, hooks, methods, direct } = this;
     try {
       let h = 0;
       for (let i = 0; i <= calls.length; i++) {
         while (h < hooks.length && hooks[h]!.at === i) this.runHook(hooks[h++]!);
         if (i === calls.length) break;
         const c = calls[i]!;
-        const result = observed ? observed[c.method]!(...c.args) : methods[i]!.apply(backend, c.args);
+        const shortcut = observed ? undefined : direct[i];
+        const result = observed ? observed[c.method]!(...c.args) : shortcut ? shortcut() : methods[i]!.apply(backend, c.args);
         if (result !== c.result) {
           throw new Error(`compile: replaying ${c.method} returned ${describe(result)} where the traced step got ` +
             `${describe(c.result)}`);

@@ -30,6 +30,8 @@ export interface FusableHook {
  */
 const WRITES: Record<string, readonly number[]> = {
   matmul: [2], reduce: [2, 6], unary: [2], unaryGrad: [3], binary: [3], scale: [1], sgd: [0, 2],
+  // A pair fused already (the first layer's, whose update runs before the second layer's): C and the parameter.
+  matmulSgd: [2, 4],
 };
 
 /**

@@ -2,7 +2,7 @@
 // a kernel are computed right before the call, and typed-array views are created per read/write, so no view is
 // ever used after memory.grow has detached it.
 import type {
-  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, BinaryOp, BroadcastPlan, Buf, BuildName, ConvPlan,
+  AdagradParams, AdamParams, AttentionPlan, Backend, BatchNormPlan, DirectCalls, BinaryOp, BroadcastPlan, Buf, BuildName, ConvPlan,
   CopyPlan, DType, LayerNormPlan, MatmulPlan, MemoryStats, Pool2dPlan, PoolSizes, ReduceOp, RmspropParams, SgdParams,
   TypedArray, UnaryGradOp, UnaryOp, WherePlan,
 } from '../types.js';
@@ -238,7 +238,7 @@ export interface BackendSettings {
   buildNote?: string;
 }
 
-export class WasmBackend implements Backend {
+export class WasmBackend implements Backend, DirectCalls {
   readonly name = 'wasm';
   readonly dtypes: readonly DType[] = ['float32', 'int32'];
   private readonly heap: Heap;
@@ -351,6 +351,84 @@ export class WasmBackend implements Backend {
 
   resetPeak(): void {
     this.peakBytes = this.bytesInUse;
+  }
+
+  /**
+   * compile()'s shortcut (see DirectCalls) for the kernels a training step replays most: the export called
+   * straight from the recorded arguments. A replay checks its buffers once before its calls (arguments, parameters
+   * and state alive; the rest are its own), so each call skips own() and the scheduler (there are no workers to
+   * share with). Per call of a small model's step that was about a tenth of the step's JavaScript.
+   */
+  direct(method: string, args: readonly unknown[]): (() => unknown) | undefined {
+    if (this.build === 'debug' || (this.pool?.size ?? 0) > 0) return undefined;
+    const ex = this.exports;
+    const a = args as readonly WasmBuf[];
+    const at = (i: number) => (args[i] as WasmBuf | null)?.ptr ?? 0;
+    const kernel = (name: string, call: () => unknown) => () => {
+      try {
+        return call();
+      } catch (e) {
+        throw this.trapped(name, e);
+      }
+    };
+    // A product's scratch bytes, worked out again only when a refresh hands it another plan.
+    let plan: MatmulPlan | null = null, wsBytes = 0;
+    const scratch = (p: MatmulPlan) => {
+      if (p !== plan) {
+        wsBytes = ex.matmul_ws_bytes(p.m, p.n, p.k, +p.transA, +p.transB);
+        plan = p;
+      }
+      return this.ensureWorkspace(0, wsBytes);
+    };
+    switch (method) {
+      case 'matmul':
+        return kernel('matmul', () => {
+          const p = args[3] as MatmulPlan;
+          ex.matmul_f32(a[0]!.ptr, a[1]!.ptr, a[2]!.ptr, p.bias ? (p.bias as WasmBuf).ptr : 0, p.m, p.n, p.k, +p.transA,
+            +p.transB, p.batch, p.strideA, p.strideB, scratch(p));
+        });
+      case 'matmulSgd':
+        return kernel('matmul', () => {
+          const p = args[3] as MatmulPlan, n = args[6] as number, h = args[7] as SgdParams;
+          if (args[5] !== null || h.momentum !== 0 || h.weightDecay !== 0 || n !== p.m * p.n * p.batch) {
+            return WasmBackend.prototype.matmulSgd.apply(this, args as Parameters<WasmBackend['matmulSgd']>);
+          }
+          const fused = ex.matmul_sgd_f32(a[0]!.ptr, a[1]!.ptr, a[2]!.ptr, p.bias ? (p.bias as WasmBuf).ptr : 0, p.m, p.n,
+            p.k, +p.transA, +p.transB, p.batch, p.strideA, p.strideB, scratch(p), a[4]!.ptr, h.lr);
+          // Not fused (not the blocked path in one depth block): the update, as sgd() runs it without momentum.
+          if (fused !== 1) ex.sgd_f32(a[4]!.ptr, a[2]!.ptr, 0, n, h.lr, 0, h.dampening, 0, +h.nesterov, +h.firstStep);
+        });
+      case 'sgd':
+        return kernel('sgd', () => {
+          const h = args[4] as SgdParams;
+          ex.sgd_f32(a[0]!.ptr, a[1]!.ptr, at(2), args[3] as number, h.lr, h.momentum, h.dampening, h.weightDecay,
+            +h.nesterov, +h.firstStep);
+        });
+      case 'unary':
+        return kernel(args[0] as string, () =>
+          ex.unary_f32(UNARY.get(args[0] as UnaryOp)!, a[1]!.ptr, a[2]!.ptr, args[3] as number, args[4] as number));
+      case 'unaryGrad':
+        return kernel(`${args[0] as string}Grad`, () => ex.unary_grad_f32(UNARY.get(args[0] as UnaryOp)!, a[1]!.ptr,
+          a[2]!.ptr, a[3]!.ptr, args[4] as number, args[5] as number));
+      case 'reduce':
+        if (a[1]!.dtype !== 'float32') return undefined;
+        return kernel(args[0] as string, () => {
+          const inner = args[5] as number;
+          ex.reduce_f32(REDUCE.get(args[0] as ReduceOp)!, a[1]!.ptr, a[2]!.ptr, args[3] as number, args[4] as number,
+            inner, at(6), 0, inner);
+        });
+      case 'scale':
+        return kernel('scale', () => ex.scale_f32(a[0]!.ptr, a[1]!.ptr, args[2] as number, args[3] as number));
+      case 'crossEntropy':
+        return kernel('crossEntropy', () => ex.cross_entropy_f32(a[0]!.ptr, a[1]!.ptr, a[2]!.ptr, a[3]!.ptr,
+          args[4] as number, args[5] as number, args[6] as number, args[7] as number));
+      case 'crossEntropyGrad':
+        return kernel('crossEntropyGrad', () => ex.cross_entropy_grad_f32(a[0]!.ptr, a[1]!.ptr, a[2]!.ptr,
+          args[3] as number, args[4] as number, a[5]!.ptr, args[6] as number, args[7] as number, args[8] as number,
+          args[9] as number));
+      default:
+        return undefined;
+    }
   }
 
   matmul(a: Buf, b: Buf, c: Buf, p: MatmulPlan): void {
