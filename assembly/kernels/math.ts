@@ -650,19 +650,19 @@ function logWide_v(x: v128): v128 {
   return f64x2.add(c64(C64_HALF), f64x2.mul(f64x2.mul(x, c64(C64_SQRT1_2_HALF)), a));
 }
 
-/** Φ(x) in two f64 lanes from s = x², e = e^{−s/2}, inner = normalCdfInner_v(x, s) and inTail = (s ≥ 2). */
+/** Φ(x) in two f64 lanes where s = x² ≥ 2, from e = e^{−s/2}: the erfc form, 0 or 1 from s = 220.5 on. */
 // @ts-ignore: decorator
-@inline function normalCdf_v(x: v128, s: v128, e: v128, inner: v128, inTail: v128): v128 {
+@inline function normalCdfTail_v(x: v128, s: v128, e: v128): v128 {
   const one = c64(C64_ONE);
   const u = f64x2.div(c64(C64_SQRT2), f64x2.abs(x));
   const c = f64x2.mul(f64x2.mul(c64(C64_HALF), e), hornerR_v(madd64(u, c64(C64_R_SCALE), c64(C64_R_SHIFT))));
   const neg = f64x2.lt(x, c64(C64_ZERO));
   const tail = v128.bitselect(c, f64x2.sub(one, c), neg);
   const far = v128.andnot(one, neg); // 0 for x < 0, 1 otherwise
-  return v128.bitselect(v128.bitselect(far, tail, f64x2.ge(s, c64(C64_FAR_FROM))), inner, inTail);
+  return v128.bitselect(far, tail, f64x2.ge(s, c64(C64_FAR_FROM)));
 }
 
-/** The scalar twin of normalCdf_v. */
+/** The scalar twin of normalCdfInner_v and normalCdfTail_v. */
 // @ts-ignore: decorator
 @inline function normalCdf_s(x: f64, s: f64, e: f64): f64 {
   if (s < TAIL_FROM) return 0.5 + (x * SQRT1_2_HALF) * horner64_s(POLY_A, 10, s - 1.0);
@@ -683,29 +683,14 @@ function logWide_v(x: v128): v128 {
   return exp64_s(y < EXP64_MIN ? EXP64_MIN : y);
 }
 
-/** gelu(x) = x·Φ(x) in two f64 lanes (−0 where Φ is 0: the limit, rather than −∞·0). Not inlined (size). */
-function gelu64_v(x: v128): v128 {
-  const s = f64x2.mul(x, x);
-  let p = normalCdfInner_v(x, s);
-  const inTail = f64x2.ge(s, c64(C64_TAIL_FROM));
-  // The tail only where a lane needs it: |x| < √2 is the common case for activations.
-  if (v128.any_true(inTail)) p = normalCdf_v(x, s, expNegHalf_v(s), p, inTail);
-  return v128.bitselect(c64(C64_NEG_ZERO), f64x2.mul(x, p), f64x2.eq(p, c64(C64_ZERO)));
-}
+// The vector forms come in two parts, so that a loop runs without a data-dependent branch: the inner form for
+// every lane (|x| ≤ √2 is the common case for activations), and the tail form for the lanes with |x| > √2 only,
+// gathered two at a time (see unary.ts). A lane needs the tail form exactly where x² ≥ 2 in f64, i.e. where
+// |x| ≥ GELU_TAIL_FROM32 (√2 is irrational: no float32 squares to exactly 2).
 
-/**
- * dy·gelu′(x) = dy·(Φ(x) + x·φ(x)), φ(x) = e^{−x²/2}/√(2π), in two f64 lanes (x·φ is 0 where Φ is 0 or 1). Not
- * inlined (size).
- */
-function geluGrad64_v(x: v128, dy: v128): v128 {
-  const s = f64x2.mul(x, x);
-  const e = expNegHalf_v(s);
-  let p = normalCdfInner_v(x, s);
-  const inTail = f64x2.ge(s, c64(C64_TAIL_FROM));
-  if (v128.any_true(inTail)) p = normalCdf_v(x, s, e, p, inTail);
-  const xd = v128.andnot(f64x2.mul(x, f64x2.mul(c64(C64_INV_SQRT_2PI), e)), f64x2.ge(s, c64(C64_FAR_FROM)));
-  return f64x2.mul(dy, f64x2.add(p, xd));
-}
+/** The smallest float32 above √2. */
+// @ts-ignore: decorator
+@inline export const GELU_TAIL_FROM32: f32 = 1.4142136573791504;
 
 /** The low and high halves of a float32 vector as two f64x2, f applied to each, and the results as float32. */
 // @ts-ignore: decorator
@@ -718,21 +703,62 @@ function geluGrad64_v(x: v128, dy: v128): v128 {
   return v128.shuffle<i64>(x, x, 1, 0);
 }
 
-/** gelu(x) (erf form) in four f32 lanes, evaluated in f64 and rounded once. */
+/** gelu(x) = x·Φ(x) in two f64 lanes with |x| ≤ √2 (or NaN): Φ > 0.07 there, so no −∞·0 case. */
 // @ts-ignore: decorator
-@inline export function gelu_v(x: v128): v128 {
-  return demote2(gelu64_v(f64x2.promote_low_f32x4(x)), gelu64_v(f64x2.promote_low_f32x4(highHalf(x))));
+@inline function geluInner64_v(x: v128): v128 {
+  return f64x2.mul(x, normalCdfInner_v(x, f64x2.mul(x, x)));
 }
 
-/** dy·gelu′(x) in four f32 lanes, evaluated in f64 and rounded once. */
+/** gelu(x) (erf form) in four f32 lanes with |x| < GELU_TAIL_FROM32 (or NaN), evaluated in f64, rounded once. */
 // @ts-ignore: decorator
-@inline export function geluGrad_v(x: v128, dy: v128): v128 {
-  const lo = geluGrad64_v(f64x2.promote_low_f32x4(x), f64x2.promote_low_f32x4(dy));
-  const hi = geluGrad64_v(f64x2.promote_low_f32x4(highHalf(x)), f64x2.promote_low_f32x4(highHalf(dy)));
+@inline export function geluInner_v(x: v128): v128 {
+  return demote2(geluInner64_v(f64x2.promote_low_f32x4(x)), geluInner64_v(f64x2.promote_low_f32x4(highHalf(x))));
+}
+
+/**
+ * gelu(x) for two float32 x with |x| ≥ GELU_TAIL_FROM32 (±∞ included) in the low lanes of x32, as float32 in the
+ * low lanes of the result (−0 where Φ is 0: the limit, rather than −∞·0).
+ */
+// @ts-ignore: decorator
+@inline export function geluTail_v(x32: v128): v128 {
+  const x = f64x2.promote_low_f32x4(x32);
+  const s = f64x2.mul(x, x);
+  const p = normalCdfTail_v(x, s, expNegHalf_v(s));
+  return f32x4.demote_f64x2_zero(v128.bitselect(c64(C64_NEG_ZERO), f64x2.mul(x, p), f64x2.eq(p, c64(C64_ZERO))));
+}
+
+/** dy·gelu′(x) = dy·(Φ(x) + x·φ(x)), φ(x) = e^{−x²/2}/√(2π), in two f64 lanes with |x| ≤ √2 (or NaN). */
+// @ts-ignore: decorator
+@inline function geluGradInner64_v(x: v128, dy: v128): v128 {
+  const s = f64x2.mul(x, x);
+  const e = expNegHalf_v(s);
+  const xd = f64x2.mul(x, f64x2.mul(c64(C64_INV_SQRT_2PI), e));
+  return f64x2.mul(dy, f64x2.add(normalCdfInner_v(x, s), xd));
+}
+
+/** dy·gelu′(x) in four f32 lanes with |x| < GELU_TAIL_FROM32 (or NaN), evaluated in f64 and rounded once. */
+// @ts-ignore: decorator
+@inline export function geluGradInner_v(x: v128, dy: v128): v128 {
+  const lo = geluGradInner64_v(f64x2.promote_low_f32x4(x), f64x2.promote_low_f32x4(dy));
+  const hi = geluGradInner64_v(f64x2.promote_low_f32x4(highHalf(x)), f64x2.promote_low_f32x4(highHalf(dy)));
   return demote2(lo, hi);
 }
 
-/** gelu(x) (f32), the scalar twin of gelu_v. */
+/**
+ * dy·gelu′(x) for two float32 x with |x| ≥ GELU_TAIL_FROM32 and their dy in the low lanes of x32 and dy32, as
+ * float32 in the low lanes of the result (x·φ is 0 where Φ is 0 or 1).
+ */
+// @ts-ignore: decorator
+@inline export function geluGradTail_v(x32: v128, dy32: v128): v128 {
+  const x = f64x2.promote_low_f32x4(x32);
+  const s = f64x2.mul(x, x);
+  const e = expNegHalf_v(s);
+  const p = normalCdfTail_v(x, s, e);
+  const xd = v128.andnot(f64x2.mul(x, f64x2.mul(c64(C64_INV_SQRT_2PI), e)), f64x2.ge(s, c64(C64_FAR_FROM)));
+  return f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(dy32), f64x2.add(p, xd)));
+}
+
+/** gelu(x) (f32), the scalar twin of geluInner_v and geluTail_v. */
 // @ts-ignore: decorator
 @inline export function gelu_s(x32: f32): f32 {
   const x = <f64>x32;
@@ -741,7 +767,7 @@ function geluGrad64_v(x: v128, dy: v128): v128 {
   return p == 0 ? -0.0 : <f32>(x * p);
 }
 
-/** dy·gelu′(x) (f32), the scalar twin of geluGrad_v. */
+/** dy·gelu′(x) (f32), the scalar twin of geluGradInner_v and geluGradTail_v. */
 // @ts-ignore: decorator
 @inline export function geluGrad_s(x32: f32, dy: f32): f32 {
   const x = <f64>x32;
