@@ -500,11 +500,19 @@ function logWide_v(x: v128): v128 {
 // A(t), highest power first.
 // @ts-ignore: decorator
 @lazy const POLY_A = memory.data<f64>([
-  -2.0447481117482828e-10, -2.0447481117482828e-10, 4.138778716473844e-09, 4.138778716473844e-09,
-  -7.511485988358766e-08, -7.511485988358766e-08, 1.2233626160180265e-06, 1.2233626160180265e-06,
-  -1.753716973862979e-05, -1.753716973862979e-05, 0.0002175171632307876, 0.0002175171632307876,
-  -0.00228548556110692, -0.00228548556110692, 0.01985249668808491, 0.01985249668808491,
-  -0.14053608902271786, -0.14053608902271786, 0.9654687386698853, 0.9654687386698853,
+  -7.552378571474216e-08, -7.552378571474216e-08, 1.2316395977478375e-06, 1.2316395977478375e-06,
+  -1.7536914180800595e-05, -1.7536914180800595e-05, 0.0002175119906208899, 0.0002175119906208899,
+  -0.002285485612212242, -0.002285485612212242, 0.019852497722455814, 0.019852497722455814, -0.14053608902112114,
+  -0.14053608902112114, 0.9654687386375691, 0.9654687386375691,
+], 16);
+// G(t), highest power first.
+// @ts-ignore: decorator
+@lazy const POLY_G = memory.data<f64>([
+  6.871317238315688e-11, 6.871317238315688e-11, -1.3828453497625495e-09, -1.3828453497625495e-09,
+  2.4897215129322466e-08, 2.4897215129322466e-08, -4.0162749578262085e-07, -4.0162749578262085e-07,
+  5.683632062747906e-06, 5.683632062747906e-06, -6.921353896530333e-05, -6.921353896530333e-05, 0.0007070360231049499,
+  0.0007070360231049499, -0.005849097929442366, -0.005849097929442366, 0.03726525808102624, 0.03726525808102624,
+  -0.17067237303430485, -0.17067237303430485, 0.5833154705876863, 0.5833154705876863,
 ], 16);
 // R(t), highest power first.
 // @ts-ignore: decorator
@@ -595,12 +603,20 @@ function logWide_v(x: v128): v128 {
 }
 
 // @ts-ignore: decorator
-@inline function hornerA_v(t: v128): v128 { // POLY_A, 10 coefficients
+@inline function hornerA_v(t: v128): v128 { // POLY_A, 8 coefficients
   const c = POLY_A;
   let p = v128.load(c);
   p = hstep64_v(p, t, c, 1); p = hstep64_v(p, t, c, 2); p = hstep64_v(p, t, c, 3);
+  p = hstep64_v(p, t, c, 4); p = hstep64_v(p, t, c, 5); p = hstep64_v(p, t, c, 6); return hstep64_v(p, t, c, 7);
+}
+
+// @ts-ignore: decorator
+@inline function hornerG_v(t: v128): v128 { // POLY_G, 11 coefficients
+  const c = POLY_G;
+  let p = v128.load(c);
+  p = hstep64_v(p, t, c, 1); p = hstep64_v(p, t, c, 2); p = hstep64_v(p, t, c, 3);
   p = hstep64_v(p, t, c, 4); p = hstep64_v(p, t, c, 5); p = hstep64_v(p, t, c, 6);
-  p = hstep64_v(p, t, c, 7); p = hstep64_v(p, t, c, 8); return hstep64_v(p, t, c, 9);
+  p = hstep64_v(p, t, c, 7); p = hstep64_v(p, t, c, 8); p = hstep64_v(p, t, c, 9); return hstep64_v(p, t, c, 10);
 }
 
 // @ts-ignore: decorator
@@ -614,7 +630,7 @@ function logWide_v(x: v128): v128 {
   p = hstep64_v(p, t, c, 13); return hstep64_v(p, t, c, 14);
 }
 
-/** Horner's rule in f64: the scalar twin of hornerQ_v, hornerA_v and hornerR_v (same table, same order). */
+/** Horner's rule in f64: the scalar twin of hornerQ_v, hornerA_v, hornerG_v and hornerR_v (same table, same order). */
 // @ts-ignore: decorator
 @inline function horner64_s(c: usize, len: i32, t: f64): f64 {
   let p = load<f64>(c);
@@ -665,7 +681,7 @@ function logWide_v(x: v128): v128 {
 /** The scalar twin of normalCdfInner_v and normalCdfTail_v. */
 // @ts-ignore: decorator
 @inline function normalCdf_s(x: f64, s: f64, e: f64): f64 {
-  if (s < TAIL_FROM) return 0.5 + (x * SQRT1_2_HALF) * horner64_s(POLY_A, 10, s - 1.0);
+  if (s < TAIL_FROM) return 0.5 + (x * SQRT1_2_HALF) * horner64_s(POLY_A, 8, s - 1.0);
   if (s >= FAR_FROM) return x < 0 ? 0.0 : 1.0;
   const c = (0.5 * e) * horner64_s(POLY_R, 15, (Math.SQRT2 / abs(x)) * R_SCALE + R_SHIFT);
   return x < 0 ? c : 1.0 - c;
@@ -727,13 +743,14 @@ function logWide_v(x: v128): v128 {
   return f32x4.demote_f64x2_zero(v128.bitselect(c64(C64_NEG_ZERO), f64x2.mul(x, p), f64x2.eq(p, c64(C64_ZERO))));
 }
 
-/** dy·gelu′(x) = dy·(Φ(x) + x·φ(x)), φ(x) = e^{−x²/2}/√(2π), in two f64 lanes with |x| ≤ √2 (or NaN). */
+/**
+ * dy·gelu′(x) = dy·(Φ(x) + x·φ(x)), φ(x) = e^{−x²/2}/√(2π), in two f64 lanes with |x| ≤ √2 (or NaN): Φ(x) + x·φ(x)
+ * = ½ + x·G(x² − 1), one polynomial for both terms.
+ */
 // @ts-ignore: decorator
 @inline function geluGradInner64_v(x: v128, dy: v128): v128 {
-  const s = f64x2.mul(x, x);
-  const e = expNegHalf_v(s);
-  const xd = f64x2.mul(x, f64x2.mul(c64(C64_INV_SQRT_2PI), e));
-  return f64x2.mul(dy, f64x2.add(normalCdfInner_v(x, s), xd));
+  const g = hornerG_v(f64x2.sub(f64x2.mul(x, x), c64(C64_ONE)));
+  return f64x2.mul(dy, madd64(x, g, c64(C64_HALF)));
 }
 
 /** dy·gelu′(x) in four f32 lanes with |x| < GELU_TAIL_FROM32 (or NaN), evaluated in f64 and rounded once. */
@@ -772,6 +789,7 @@ function logWide_v(x: v128): v128 {
 @inline export function geluGrad_s(x32: f32, dy: f32): f32 {
   const x = <f64>x32;
   const s = x * x;
+  if (s < TAIL_FROM) return <f32>(<f64>dy * (x * horner64_s(POLY_G, 11, s - 1.0) + 0.5));
   const e = expNegHalf_s(s);
   const xd = s >= FAR_FROM ? 0.0 : x * (INV_SQRT_2PI * e);
   return <f32>(<f64>dy * (normalCdf_s(x, s, e) + xd));
