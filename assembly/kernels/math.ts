@@ -477,8 +477,6 @@ function logWide_v(x: v128): v128 {
 // @ts-ignore: decorator
 @inline const EXP64_MIN: f64 = -120.0;
 // @ts-ignore: decorator
-@inline const SQRT1_2_HALF: f64 = 0.35355339059327373; // √½/2
-// @ts-ignore: decorator
 @inline const INV_SQRT_2PI: f64 = 0.3989422804014327;
 // @ts-ignore: decorator
 @inline const R_SCALE: f64 = 2.2105263157894735; // 1/half, u ∈ [1/10.5, 1]
@@ -497,13 +495,13 @@ function logWide_v(x: v128): v128 {
   0.041666663102572, 0.041666663102572, 0.16666666787037127, 0.16666666787037127,
   0.5000000000732772, 0.5000000000732772,
 ], 16);
-// A(t), highest power first.
+// A(t)·√½/2, highest power first.
 // @ts-ignore: decorator
 @lazy const POLY_A = memory.data<f64>([
-  -7.552378571474216e-08, -7.552378571474216e-08, 1.2316395977478375e-06, 1.2316395977478375e-06,
-  -1.7536914180800595e-05, -1.7536914180800595e-05, 0.0002175119906208899, 0.0002175119906208899,
-  -0.002285485612212242, -0.002285485612212242, 0.019852497722455814, 0.019852497722455814, -0.14053608902112114,
-  -0.14053608902112114, 0.9654687386375691, 0.9654687386375691,
+  -2.6701690509886945e-08, -2.6701690509886945e-08, 4.354503557726838e-07, 4.354503557726838e-07,
+  -6.200235469165315e-06, -6.200235469165315e-06, 7.690210177870798e-05, 7.690210177870798e-05,
+  -0.0008080411873497822, -0.0008080411873497822, 0.0070189178815194975, 0.0070189178815194975, -0.04968701077413554,
+  -0.04968701077413554, 0.3413447460571238, 0.3413447460571238,
 ], 16);
 // G(t), highest power first.
 // @ts-ignore: decorator
@@ -531,7 +529,7 @@ function logWide_v(x: v128): v128 {
 // @ts-ignore: decorator
 @lazy const C64 = memory.data<f64>([
   ROUNDER64, ROUNDER64, LOG2E64, LOG2E64, -LN2_HI64, -LN2_HI64, -LN2_LO64, -LN2_LO64, 1.0, 1.0, 0.5, 0.5,
-  SQRT1_2_HALF, SQRT1_2_HALF, Math.SQRT2, Math.SQRT2, R_SCALE, R_SCALE, R_SHIFT, R_SHIFT, 0.0, 0.0, TAIL_FROM, TAIL_FROM,
+  Math.SQRT2, Math.SQRT2, R_SCALE, R_SCALE, R_SHIFT, R_SHIFT, 0.0, 0.0,
   FAR_FROM, FAR_FROM, -0.5, -0.5, EXP64_MIN, EXP64_MIN, INV_SQRT_2PI, INV_SQRT_2PI, -0.0, -0.0,
 ], 16);
 // @ts-ignore: decorator
@@ -547,27 +545,23 @@ function logWide_v(x: v128): v128 {
 // @ts-ignore: decorator
 @inline const C64_HALF = 5;
 // @ts-ignore: decorator
-@inline const C64_SQRT1_2_HALF = 6;
+@inline const C64_SQRT2 = 6;
 // @ts-ignore: decorator
-@inline const C64_SQRT2 = 7;
+@inline const C64_R_SCALE = 7;
 // @ts-ignore: decorator
-@inline const C64_R_SCALE = 8;
+@inline const C64_R_SHIFT = 8;
 // @ts-ignore: decorator
-@inline const C64_R_SHIFT = 9;
+@inline const C64_ZERO = 9;
 // @ts-ignore: decorator
-@inline const C64_ZERO = 10;
+@inline const C64_FAR_FROM = 10;
 // @ts-ignore: decorator
-@inline const C64_TAIL_FROM = 11;
+@inline const C64_NEG_HALF = 11;
 // @ts-ignore: decorator
-@inline const C64_FAR_FROM = 12;
+@inline const C64_EXP_MIN = 12;
 // @ts-ignore: decorator
-@inline const C64_NEG_HALF = 13;
+@inline const C64_INV_SQRT_2PI = 13;
 // @ts-ignore: decorator
-@inline const C64_EXP_MIN = 14;
-// @ts-ignore: decorator
-@inline const C64_INV_SQRT_2PI = 15;
-// @ts-ignore: decorator
-@inline const C64_NEG_ZERO = 16;
+@inline const C64_NEG_ZERO = 14;
 
 /** The f64 constant at index i of C64, in both lanes. */
 // @ts-ignore: decorator
@@ -591,7 +585,7 @@ function logWide_v(x: v128): v128 {
   return madd64(p, t, v128.load(c + (<usize>k << 4)));
 }
 
-// Σ c[k]·t^(len−1−k) by Horner's rule in two lanes for the three tables, written out step by step: binaryen does not
+// Σ c[k]·t^(len−1−k) by Horner's rule in two lanes for the tail's tables, written out step by step: binaryen does not
 // unroll loops, and a loop's counter, compare and branch around each multiply-add fill the CPU's reorder window,
 // so fewer of the long chains of neighbouring vectors overlap.
 // @ts-ignore: decorator
@@ -600,23 +594,6 @@ function logWide_v(x: v128): v128 {
   let p = v128.load(c);
   p = hstep64_v(p, t, c, 1); p = hstep64_v(p, t, c, 2); p = hstep64_v(p, t, c, 3);
   p = hstep64_v(p, t, c, 4); p = hstep64_v(p, t, c, 5); return hstep64_v(p, t, c, 6);
-}
-
-// @ts-ignore: decorator
-@inline function hornerA_v(t: v128): v128 { // POLY_A, 8 coefficients
-  const c = POLY_A;
-  let p = v128.load(c);
-  p = hstep64_v(p, t, c, 1); p = hstep64_v(p, t, c, 2); p = hstep64_v(p, t, c, 3);
-  p = hstep64_v(p, t, c, 4); p = hstep64_v(p, t, c, 5); p = hstep64_v(p, t, c, 6); return hstep64_v(p, t, c, 7);
-}
-
-// @ts-ignore: decorator
-@inline function hornerG_v(t: v128): v128 { // POLY_G, 11 coefficients
-  const c = POLY_G;
-  let p = v128.load(c);
-  p = hstep64_v(p, t, c, 1); p = hstep64_v(p, t, c, 2); p = hstep64_v(p, t, c, 3);
-  p = hstep64_v(p, t, c, 4); p = hstep64_v(p, t, c, 5); p = hstep64_v(p, t, c, 6);
-  p = hstep64_v(p, t, c, 7); p = hstep64_v(p, t, c, 8); p = hstep64_v(p, t, c, 9); return hstep64_v(p, t, c, 10);
 }
 
 // @ts-ignore: decorator
@@ -630,7 +607,62 @@ function logWide_v(x: v128): v128 {
   p = hstep64_v(p, t, c, 13); return hstep64_v(p, t, c, 14);
 }
 
-/** Horner's rule in f64: the scalar twin of hornerQ_v, hornerA_v, hornerG_v and hornerR_v (same table, same order). */
+// A and G (the inner forms, on every lane) by Estrin's scheme: pairs of coefficients combined with t, t² and t⁴,
+// so the longest chain is 3–4 multiply-adds instead of 7–10. Without FMA (the simd build) a Horner step is a
+// multiply then an add, and the chains of the few vectors the CPU's schedulers hold at once were the bottleneck.
+// c(k) is the coefficient of t^k: the tables hold the highest power first.
+
+// @ts-ignore: decorator
+@inline function coef64(c: usize, len: i32, k: i32): v128 {
+  return v128.load(c + (<usize>(len - 1 - k) << 4));
+}
+
+/** Σ c(k)·t^k, k < 8, by Estrin's scheme in two lanes (the table POLY_A). */
+// @ts-ignore: decorator
+@inline function estrin8_v(c: usize, t: v128): v128 {
+  const t2 = f64x2.mul(t, t);
+  const q0 = madd64(madd64(coef64(c, 8, 3), t, coef64(c, 8, 2)), t2, madd64(coef64(c, 8, 1), t, coef64(c, 8, 0)));
+  const q1 = madd64(madd64(coef64(c, 8, 7), t, coef64(c, 8, 6)), t2, madd64(coef64(c, 8, 5), t, coef64(c, 8, 4)));
+  return madd64(q1, f64x2.mul(t2, t2), q0);
+}
+
+/** Σ c(k)·t^k, k < 11, by Estrin's scheme in two lanes (the table POLY_G). */
+// @ts-ignore: decorator
+@inline function estrin11_v(c: usize, t: v128): v128 {
+  const t2 = f64x2.mul(t, t);
+  const t4 = f64x2.mul(t2, t2);
+  const q0 = madd64(madd64(coef64(c, 11, 3), t, coef64(c, 11, 2)), t2, madd64(coef64(c, 11, 1), t, coef64(c, 11, 0)));
+  const q1 = madd64(madd64(coef64(c, 11, 7), t, coef64(c, 11, 6)), t2, madd64(coef64(c, 11, 5), t, coef64(c, 11, 4)));
+  const q2 = madd64(coef64(c, 11, 10), t2, madd64(coef64(c, 11, 9), t, coef64(c, 11, 8)));
+  return madd64(q2, f64x2.mul(t4, t4), madd64(q1, t4, q0));
+}
+
+// @ts-ignore: decorator
+@inline function coef64_s(c: usize, len: i32, k: i32): f64 {
+  return load<f64>(c + (<usize>(len - 1 - k) << 4));
+}
+
+/** The scalar twin of estrin8_v. */
+// @ts-ignore: decorator
+@inline function estrin8_s(c: usize, t: f64): f64 {
+  const t2 = t * t;
+  const q0 = (coef64_s(c, 8, 3) * t + coef64_s(c, 8, 2)) * t2 + (coef64_s(c, 8, 1) * t + coef64_s(c, 8, 0));
+  const q1 = (coef64_s(c, 8, 7) * t + coef64_s(c, 8, 6)) * t2 + (coef64_s(c, 8, 5) * t + coef64_s(c, 8, 4));
+  return q1 * (t2 * t2) + q0;
+}
+
+/** The scalar twin of estrin11_v. */
+// @ts-ignore: decorator
+@inline function estrin11_s(c: usize, t: f64): f64 {
+  const t2 = t * t;
+  const t4 = t2 * t2;
+  const q0 = (coef64_s(c, 11, 3) * t + coef64_s(c, 11, 2)) * t2 + (coef64_s(c, 11, 1) * t + coef64_s(c, 11, 0));
+  const q1 = (coef64_s(c, 11, 7) * t + coef64_s(c, 11, 6)) * t2 + (coef64_s(c, 11, 5) * t + coef64_s(c, 11, 4));
+  const q2 = coef64_s(c, 11, 10) * t2 + (coef64_s(c, 11, 9) * t + coef64_s(c, 11, 8));
+  return q2 * (t4 * t4) + (q1 * t4 + q0);
+}
+
+/** Horner's rule in f64: the scalar twin of hornerQ_v and hornerR_v (same table, same order). */
 // @ts-ignore: decorator
 @inline function horner64_s(c: usize, len: i32, t: f64): f64 {
   let p = load<f64>(c);
@@ -662,8 +694,7 @@ function logWide_v(x: v128): v128 {
 /** Φ(x) for |x| < √2 (s = x² < 2) in two f64 lanes (NaN in, NaN out). */
 // @ts-ignore: decorator
 @inline function normalCdfInner_v(x: v128, s: v128): v128 {
-  const a = hornerA_v(f64x2.sub(s, c64(C64_ONE)));
-  return f64x2.add(c64(C64_HALF), f64x2.mul(f64x2.mul(x, c64(C64_SQRT1_2_HALF)), a));
+  return madd64(x, estrin8_v(POLY_A, f64x2.sub(s, c64(C64_ONE))), c64(C64_HALF));
 }
 
 /** Φ(x) in two f64 lanes where s = x² ≥ 2, from e = e^{−s/2}: the erfc form, 0 or 1 from s = 220.5 on. */
@@ -681,7 +712,7 @@ function logWide_v(x: v128): v128 {
 /** The scalar twin of normalCdfInner_v and normalCdfTail_v. */
 // @ts-ignore: decorator
 @inline function normalCdf_s(x: f64, s: f64, e: f64): f64 {
-  if (s < TAIL_FROM) return 0.5 + (x * SQRT1_2_HALF) * horner64_s(POLY_A, 8, s - 1.0);
+  if (s < TAIL_FROM) return x * estrin8_s(POLY_A, s - 1.0) + 0.5;
   if (s >= FAR_FROM) return x < 0 ? 0.0 : 1.0;
   const c = (0.5 * e) * horner64_s(POLY_R, 15, (Math.SQRT2 / abs(x)) * R_SCALE + R_SHIFT);
   return x < 0 ? c : 1.0 - c;
@@ -749,7 +780,7 @@ function logWide_v(x: v128): v128 {
  */
 // @ts-ignore: decorator
 @inline function geluGradInner64_v(x: v128, dy: v128): v128 {
-  const g = hornerG_v(f64x2.sub(f64x2.mul(x, x), c64(C64_ONE)));
+  const g = estrin11_v(POLY_G, f64x2.sub(f64x2.mul(x, x), c64(C64_ONE)));
   return f64x2.mul(dy, madd64(x, g, c64(C64_HALF)));
 }
 
@@ -789,7 +820,7 @@ function logWide_v(x: v128): v128 {
 @inline export function geluGrad_s(x32: f32, dy: f32): f32 {
   const x = <f64>x32;
   const s = x * x;
-  if (s < TAIL_FROM) return <f32>(<f64>dy * (x * horner64_s(POLY_G, 11, s - 1.0) + 0.5));
+  if (s < TAIL_FROM) return <f32>(<f64>dy * (x * estrin11_s(POLY_G, s - 1.0) + 0.5));
   const e = expNegHalf_s(s);
   const xd = s >= FAR_FROM ? 0.0 : x * (INV_SQRT_2PI * e);
   return <f32>(<f64>dy * (normalCdf_s(x, s, e) + xd));
