@@ -452,17 +452,22 @@ function logWide_v(x: v128): v128 {
 }
 
 // ---- Φ and GELU (f64 lanes, for float32 results) ----------------------------------------------------------------
-// x is a float32, so s = x² is exact in f64. With z = |x|/√2:
-//   s < 2 (z < 1):       Φ(x) = ½ + x·(√½/2)·A(s − 1), A(t) = erf(z)/z in t = 2z² − 1 (relative error 2.1e-14);
+// x is a float32, so s = x² is exact in f64. With z = |x|/√2 and t = s − 1 = 2z² − 1:
+//   s < 2 (z < 1):       Φ(x) = ½ + x·A(t), A(t) = (√½/2)·erf(z)/z (degree 7, relative error 3.7e-11: gelu's
+//                        relative error ≤ 5× that, at x = −√2 where Φ = 0.079), and gelu′'s Φ(x) + x·φ(x) =
+//                        ½ + x·G(t), G(t) = A(t) + e^{−(t+1)/2}/√(2π) (degree 10, relative error 6.6e-15: one
+//                        polynomial instead of A and e^{−s/2});
 //   2 ≤ s < 220.5:       ½·erfc(z) = ½·e^{−s/2}·R(u), u = √2/|x| = 1/z ∈ (1/10.5, 1], R(u) = erfc(1/u)·e^{1/u²} one
 //                        polynomial of degree 14 in t = (u − mid)/half (relative error 1.3e-10), Φ = ½erfc(z) for
 //                        x < 0, 1 − ½erfc(z) otherwise;
 //   s ≥ 220.5 (z ≥ 10.5): Φ is 0 or 1 as far as float32 can tell (x·Φ(x) < 1e-47), and x·φ(x) is 0.
-// e^{−s/2} by exp64 below (relative error 1.4e-12; s exact, so nothing is lost forming the exponent). A is a
-// Chebyshev interpolant converted to powers of t; R and exp64's q were fitted here by iteratively reweighted least
-// squares at Chebyshev nodes against 50-digit values (mpmath). Every error before the final rounding to float32 is
-// below 1e-9 relative, so gelu and gelu′·dy round within 0.5 ulp + a hair of the exact value, and gelu′'s sum
-// Φ(x) + x·φ(x), which cancels near its root x ≈ −0.75, keeps an absolute error ≈ 1e-14 there.
+// e^{−s/2} by exp64 below (relative error 1.4e-12; s exact, so nothing is lost forming the exponent). A and G are
+// Chebyshev interpolants converted to powers of t (mpmath, 50 digits); R and exp64's q were fitted here by
+// iteratively reweighted least squares at Chebyshev nodes against 50-digit values. Every error before the final
+// rounding to float32 is below 1e-9 relative, so gelu and gelu′·dy round within 0.5 ulp + a hair of the exact value
+// (0.503 ulp over every fifth float32 with |x| < √2), and gelu′'s ½ + x·G, which cancels near its root x ≈ −0.75,
+// keeps an absolute error of a few 1e-16 there (of every float32 in ±[0.74, 0.76], 5 next to the root exceed 0.53
+// ulp in the simd build; with A and e^{−s/2} summed, 504 did).
 // The f64x2 forms (two lanes; a float32 vector is two of them) and the scalar twins perform the same IEEE
 // operations in the same order (in the relaxed build the f64x2 forms fuse multiply-adds, see madd64).
 
