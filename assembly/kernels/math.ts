@@ -466,7 +466,7 @@ function logWide_v(x: v128): v128 {
 // iteratively reweighted least squares at Chebyshev nodes against 50-digit values. Every error before the final
 // rounding to float32 is below 1e-9 relative, so gelu and gelu′·dy round within 0.5 ulp + a hair of the exact value
 // (0.503 ulp over every fifth float32 with |x| < √2), and gelu′'s ½ + x·G, which cancels near its root x ≈ −0.75,
-// keeps an absolute error of a few 1e-16 there (of every float32 in ±[0.74, 0.76], 5–6 next to the root exceed 0.53
+// keeps an absolute error ≈ 3e-15 there (of every float32 in ±[0.74, 0.76], 5–6 next to the root exceed 0.53
 // ulp in the simd and relaxed builds; with A and e^{−s/2} summed, 504 did).
 // The f64x2 forms (two lanes; a float32 vector is two of them) and the scalar twins perform the same IEEE
 // operations in the same order (in the relaxed build the f64x2 forms fuse multiply-adds, see madd64).
