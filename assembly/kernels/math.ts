@@ -452,17 +452,22 @@ function logWide_v(x: v128): v128 {
 }
 
 // ---- Φ and GELU (f64 lanes, for float32 results) ----------------------------------------------------------------
-// x is a float32, so s = x² is exact in f64. With z = |x|/√2:
-//   s < 2 (z < 1):       Φ(x) = ½ + x·(√½/2)·A(s − 1), A(t) = erf(z)/z in t = 2z² − 1 (relative error 2.1e-14);
+// x is a float32, so s = x² is exact in f64. With z = |x|/√2 and t = s − 1 = 2z² − 1:
+//   s < 2 (z < 1):       Φ(x) = ½ + x·A(t), A(t) = (√½/2)·erf(z)/z (degree 7, relative error 3.7e-11: gelu's
+//                        relative error ≤ 5× that, at x = −√2 where Φ = 0.079), and gelu′'s Φ(x) + x·φ(x) =
+//                        ½ + x·G(t), G(t) = A(t) + e^{−(t+1)/2}/√(2π) (degree 10, relative error 6.6e-15: one
+//                        polynomial instead of A and e^{−s/2});
 //   2 ≤ s < 220.5:       ½·erfc(z) = ½·e^{−s/2}·R(u), u = √2/|x| = 1/z ∈ (1/10.5, 1], R(u) = erfc(1/u)·e^{1/u²} one
 //                        polynomial of degree 14 in t = (u − mid)/half (relative error 1.3e-10), Φ = ½erfc(z) for
 //                        x < 0, 1 − ½erfc(z) otherwise;
 //   s ≥ 220.5 (z ≥ 10.5): Φ is 0 or 1 as far as float32 can tell (x·Φ(x) < 1e-47), and x·φ(x) is 0.
-// e^{−s/2} by exp64 below (relative error 1.4e-12; s exact, so nothing is lost forming the exponent). A is a
-// Chebyshev interpolant converted to powers of t; R and exp64's q were fitted here by iteratively reweighted least
-// squares at Chebyshev nodes against 50-digit values (mpmath). Every error before the final rounding to float32 is
-// below 1e-9 relative, so gelu and gelu′·dy round within 0.5 ulp + a hair of the exact value, and gelu′'s sum
-// Φ(x) + x·φ(x), which cancels near its root x ≈ −0.75, keeps an absolute error ≈ 1e-14 there.
+// e^{−s/2} by exp64 below (relative error 1.4e-12; s exact, so nothing is lost forming the exponent). A and G are
+// Chebyshev interpolants converted to powers of t (mpmath, 50 digits); R and exp64's q were fitted here by
+// iteratively reweighted least squares at Chebyshev nodes against 50-digit values. Every error before the final
+// rounding to float32 is below 1e-9 relative, so gelu and gelu′·dy round within 0.5 ulp + a hair of the exact value
+// (0.503 ulp over every fifth float32 with |x| < √2), and gelu′'s ½ + x·G, which cancels near its root x ≈ −0.75,
+// keeps an absolute error ≈ 3e-15 there (of every float32 in ±[0.74, 0.76], 5–6 next to the root exceed 0.53
+// ulp in the simd and relaxed builds; with A and e^{−s/2} summed, 504 did).
 // The f64x2 forms (two lanes; a float32 vector is two of them) and the scalar twins perform the same IEEE
 // operations in the same order (in the relaxed build the f64x2 forms fuse multiply-adds, see madd64).
 
@@ -476,8 +481,6 @@ function logWide_v(x: v128): v128 {
 @inline const LN2_LO64: f64 = 1.90821492927058770002e-10;
 // @ts-ignore: decorator
 @inline const EXP64_MIN: f64 = -120.0;
-// @ts-ignore: decorator
-@inline const SQRT1_2_HALF: f64 = 0.35355339059327373; // √½/2
 // @ts-ignore: decorator
 @inline const INV_SQRT_2PI: f64 = 0.3989422804014327;
 // @ts-ignore: decorator
@@ -497,14 +500,22 @@ function logWide_v(x: v128): v128 {
   0.041666663102572, 0.041666663102572, 0.16666666787037127, 0.16666666787037127,
   0.5000000000732772, 0.5000000000732772,
 ], 16);
-// A(t), highest power first.
+// A(t)·√½/2, highest power first.
 // @ts-ignore: decorator
 @lazy const POLY_A = memory.data<f64>([
-  -2.0447481117482828e-10, -2.0447481117482828e-10, 4.138778716473844e-09, 4.138778716473844e-09,
-  -7.511485988358766e-08, -7.511485988358766e-08, 1.2233626160180265e-06, 1.2233626160180265e-06,
-  -1.753716973862979e-05, -1.753716973862979e-05, 0.0002175171632307876, 0.0002175171632307876,
-  -0.00228548556110692, -0.00228548556110692, 0.01985249668808491, 0.01985249668808491,
-  -0.14053608902271786, -0.14053608902271786, 0.9654687386698853, 0.9654687386698853,
+  -2.6701690509886945e-08, -2.6701690509886945e-08, 4.354503557726838e-07, 4.354503557726838e-07,
+  -6.200235469165315e-06, -6.200235469165315e-06, 7.690210177870798e-05, 7.690210177870798e-05,
+  -0.0008080411873497822, -0.0008080411873497822, 0.0070189178815194975, 0.0070189178815194975, -0.04968701077413554,
+  -0.04968701077413554, 0.3413447460571238, 0.3413447460571238,
+], 16);
+// G(t), highest power first.
+// @ts-ignore: decorator
+@lazy const POLY_G = memory.data<f64>([
+  6.871317238315688e-11, 6.871317238315688e-11, -1.3828453497625495e-09, -1.3828453497625495e-09,
+  2.4897215129322466e-08, 2.4897215129322466e-08, -4.0162749578262085e-07, -4.0162749578262085e-07,
+  5.683632062747906e-06, 5.683632062747906e-06, -6.921353896530333e-05, -6.921353896530333e-05, 0.0007070360231049499,
+  0.0007070360231049499, -0.005849097929442366, -0.005849097929442366, 0.03726525808102624, 0.03726525808102624,
+  -0.17067237303430485, -0.17067237303430485, 0.5833154705876863, 0.5833154705876863,
 ], 16);
 // R(t), highest power first.
 // @ts-ignore: decorator
@@ -523,7 +534,7 @@ function logWide_v(x: v128): v128 {
 // @ts-ignore: decorator
 @lazy const C64 = memory.data<f64>([
   ROUNDER64, ROUNDER64, LOG2E64, LOG2E64, -LN2_HI64, -LN2_HI64, -LN2_LO64, -LN2_LO64, 1.0, 1.0, 0.5, 0.5,
-  SQRT1_2_HALF, SQRT1_2_HALF, Math.SQRT2, Math.SQRT2, R_SCALE, R_SCALE, R_SHIFT, R_SHIFT, 0.0, 0.0, TAIL_FROM, TAIL_FROM,
+  Math.SQRT2, Math.SQRT2, R_SCALE, R_SCALE, R_SHIFT, R_SHIFT, 0.0, 0.0,
   FAR_FROM, FAR_FROM, -0.5, -0.5, EXP64_MIN, EXP64_MIN, INV_SQRT_2PI, INV_SQRT_2PI, -0.0, -0.0,
 ], 16);
 // @ts-ignore: decorator
@@ -539,27 +550,23 @@ function logWide_v(x: v128): v128 {
 // @ts-ignore: decorator
 @inline const C64_HALF = 5;
 // @ts-ignore: decorator
-@inline const C64_SQRT1_2_HALF = 6;
+@inline const C64_SQRT2 = 6;
 // @ts-ignore: decorator
-@inline const C64_SQRT2 = 7;
+@inline const C64_R_SCALE = 7;
 // @ts-ignore: decorator
-@inline const C64_R_SCALE = 8;
+@inline const C64_R_SHIFT = 8;
 // @ts-ignore: decorator
-@inline const C64_R_SHIFT = 9;
+@inline const C64_ZERO = 9;
 // @ts-ignore: decorator
-@inline const C64_ZERO = 10;
+@inline const C64_FAR_FROM = 10;
 // @ts-ignore: decorator
-@inline const C64_TAIL_FROM = 11;
+@inline const C64_NEG_HALF = 11;
 // @ts-ignore: decorator
-@inline const C64_FAR_FROM = 12;
+@inline const C64_EXP_MIN = 12;
 // @ts-ignore: decorator
-@inline const C64_NEG_HALF = 13;
+@inline const C64_INV_SQRT_2PI = 13;
 // @ts-ignore: decorator
-@inline const C64_EXP_MIN = 14;
-// @ts-ignore: decorator
-@inline const C64_INV_SQRT_2PI = 15;
-// @ts-ignore: decorator
-@inline const C64_NEG_ZERO = 16;
+@inline const C64_NEG_ZERO = 14;
 
 /** The f64 constant at index i of C64, in both lanes. */
 // @ts-ignore: decorator
@@ -583,7 +590,7 @@ function logWide_v(x: v128): v128 {
   return madd64(p, t, v128.load(c + (<usize>k << 4)));
 }
 
-// Σ c[k]·t^(len−1−k) by Horner's rule in two lanes for the three tables, written out step by step: binaryen does not
+// Σ c[k]·t^(len−1−k) by Horner's rule in two lanes for the tail's tables, written out step by step: binaryen does not
 // unroll loops, and a loop's counter, compare and branch around each multiply-add fill the CPU's reorder window,
 // so fewer of the long chains of neighbouring vectors overlap.
 // @ts-ignore: decorator
@@ -592,15 +599,6 @@ function logWide_v(x: v128): v128 {
   let p = v128.load(c);
   p = hstep64_v(p, t, c, 1); p = hstep64_v(p, t, c, 2); p = hstep64_v(p, t, c, 3);
   p = hstep64_v(p, t, c, 4); p = hstep64_v(p, t, c, 5); return hstep64_v(p, t, c, 6);
-}
-
-// @ts-ignore: decorator
-@inline function hornerA_v(t: v128): v128 { // POLY_A, 10 coefficients
-  const c = POLY_A;
-  let p = v128.load(c);
-  p = hstep64_v(p, t, c, 1); p = hstep64_v(p, t, c, 2); p = hstep64_v(p, t, c, 3);
-  p = hstep64_v(p, t, c, 4); p = hstep64_v(p, t, c, 5); p = hstep64_v(p, t, c, 6);
-  p = hstep64_v(p, t, c, 7); p = hstep64_v(p, t, c, 8); return hstep64_v(p, t, c, 9);
 }
 
 // @ts-ignore: decorator
@@ -614,7 +612,62 @@ function logWide_v(x: v128): v128 {
   p = hstep64_v(p, t, c, 13); return hstep64_v(p, t, c, 14);
 }
 
-/** Horner's rule in f64: the scalar twin of hornerQ_v, hornerA_v and hornerR_v (same table, same order). */
+// A and G (the inner forms, on every lane) by Estrin's scheme: pairs of coefficients combined with t, t² and t⁴,
+// so the longest chain is 3–4 multiply-adds instead of 7–10. Without FMA (the simd build) a Horner step is a
+// multiply then an add, and the chains of the few vectors the CPU's schedulers hold at once were the bottleneck.
+// c(k) is the coefficient of t^k: the tables hold the highest power first.
+
+// @ts-ignore: decorator
+@inline function coef64(c: usize, len: i32, k: i32): v128 {
+  return v128.load(c + (<usize>(len - 1 - k) << 4));
+}
+
+/** Σ c(k)·t^k, k < 8, by Estrin's scheme in two lanes (the table POLY_A). */
+// @ts-ignore: decorator
+@inline function estrin8_v(c: usize, t: v128): v128 {
+  const t2 = f64x2.mul(t, t);
+  const q0 = madd64(madd64(coef64(c, 8, 3), t, coef64(c, 8, 2)), t2, madd64(coef64(c, 8, 1), t, coef64(c, 8, 0)));
+  const q1 = madd64(madd64(coef64(c, 8, 7), t, coef64(c, 8, 6)), t2, madd64(coef64(c, 8, 5), t, coef64(c, 8, 4)));
+  return madd64(q1, f64x2.mul(t2, t2), q0);
+}
+
+/** Σ c(k)·t^k, k < 11, by Estrin's scheme in two lanes (the table POLY_G). */
+// @ts-ignore: decorator
+@inline function estrin11_v(c: usize, t: v128): v128 {
+  const t2 = f64x2.mul(t, t);
+  const t4 = f64x2.mul(t2, t2);
+  const q0 = madd64(madd64(coef64(c, 11, 3), t, coef64(c, 11, 2)), t2, madd64(coef64(c, 11, 1), t, coef64(c, 11, 0)));
+  const q1 = madd64(madd64(coef64(c, 11, 7), t, coef64(c, 11, 6)), t2, madd64(coef64(c, 11, 5), t, coef64(c, 11, 4)));
+  const q2 = madd64(coef64(c, 11, 10), t2, madd64(coef64(c, 11, 9), t, coef64(c, 11, 8)));
+  return madd64(q2, f64x2.mul(t4, t4), madd64(q1, t4, q0));
+}
+
+// @ts-ignore: decorator
+@inline function coef64_s(c: usize, len: i32, k: i32): f64 {
+  return load<f64>(c + (<usize>(len - 1 - k) << 4));
+}
+
+/** The scalar twin of estrin8_v. */
+// @ts-ignore: decorator
+@inline function estrin8_s(c: usize, t: f64): f64 {
+  const t2 = t * t;
+  const q0 = (coef64_s(c, 8, 3) * t + coef64_s(c, 8, 2)) * t2 + (coef64_s(c, 8, 1) * t + coef64_s(c, 8, 0));
+  const q1 = (coef64_s(c, 8, 7) * t + coef64_s(c, 8, 6)) * t2 + (coef64_s(c, 8, 5) * t + coef64_s(c, 8, 4));
+  return q1 * (t2 * t2) + q0;
+}
+
+/** The scalar twin of estrin11_v. */
+// @ts-ignore: decorator
+@inline function estrin11_s(c: usize, t: f64): f64 {
+  const t2 = t * t;
+  const t4 = t2 * t2;
+  const q0 = (coef64_s(c, 11, 3) * t + coef64_s(c, 11, 2)) * t2 + (coef64_s(c, 11, 1) * t + coef64_s(c, 11, 0));
+  const q1 = (coef64_s(c, 11, 7) * t + coef64_s(c, 11, 6)) * t2 + (coef64_s(c, 11, 5) * t + coef64_s(c, 11, 4));
+  const q2 = coef64_s(c, 11, 10) * t2 + (coef64_s(c, 11, 9) * t + coef64_s(c, 11, 8));
+  return q2 * (t4 * t4) + (q1 * t4 + q0);
+}
+
+/** Horner's rule in f64: the scalar twin of hornerQ_v and hornerR_v (same table, same order). */
 // @ts-ignore: decorator
 @inline function horner64_s(c: usize, len: i32, t: f64): f64 {
   let p = load<f64>(c);
@@ -646,26 +699,25 @@ function logWide_v(x: v128): v128 {
 /** Φ(x) for |x| < √2 (s = x² < 2) in two f64 lanes (NaN in, NaN out). */
 // @ts-ignore: decorator
 @inline function normalCdfInner_v(x: v128, s: v128): v128 {
-  const a = hornerA_v(f64x2.sub(s, c64(C64_ONE)));
-  return f64x2.add(c64(C64_HALF), f64x2.mul(f64x2.mul(x, c64(C64_SQRT1_2_HALF)), a));
+  return madd64(x, estrin8_v(POLY_A, f64x2.sub(s, c64(C64_ONE))), c64(C64_HALF));
 }
 
-/** Φ(x) in two f64 lanes from s = x², e = e^{−s/2}, inner = normalCdfInner_v(x, s) and inTail = (s ≥ 2). */
+/** Φ(x) in two f64 lanes where s = x² ≥ 2, from e = e^{−s/2}: the erfc form, 0 or 1 from s = 220.5 on. */
 // @ts-ignore: decorator
-@inline function normalCdf_v(x: v128, s: v128, e: v128, inner: v128, inTail: v128): v128 {
+@inline function normalCdfTail_v(x: v128, s: v128, e: v128): v128 {
   const one = c64(C64_ONE);
   const u = f64x2.div(c64(C64_SQRT2), f64x2.abs(x));
   const c = f64x2.mul(f64x2.mul(c64(C64_HALF), e), hornerR_v(madd64(u, c64(C64_R_SCALE), c64(C64_R_SHIFT))));
   const neg = f64x2.lt(x, c64(C64_ZERO));
   const tail = v128.bitselect(c, f64x2.sub(one, c), neg);
   const far = v128.andnot(one, neg); // 0 for x < 0, 1 otherwise
-  return v128.bitselect(v128.bitselect(far, tail, f64x2.ge(s, c64(C64_FAR_FROM))), inner, inTail);
+  return v128.bitselect(far, tail, f64x2.ge(s, c64(C64_FAR_FROM)));
 }
 
-/** The scalar twin of normalCdf_v. */
+/** The scalar twin of normalCdfInner_v and normalCdfTail_v. */
 // @ts-ignore: decorator
 @inline function normalCdf_s(x: f64, s: f64, e: f64): f64 {
-  if (s < TAIL_FROM) return 0.5 + (x * SQRT1_2_HALF) * horner64_s(POLY_A, 10, s - 1.0);
+  if (s < TAIL_FROM) return x * estrin8_s(POLY_A, s - 1.0) + 0.5;
   if (s >= FAR_FROM) return x < 0 ? 0.0 : 1.0;
   const c = (0.5 * e) * horner64_s(POLY_R, 15, (Math.SQRT2 / abs(x)) * R_SCALE + R_SHIFT);
   return x < 0 ? c : 1.0 - c;
@@ -683,29 +735,14 @@ function logWide_v(x: v128): v128 {
   return exp64_s(y < EXP64_MIN ? EXP64_MIN : y);
 }
 
-/** gelu(x) = x·Φ(x) in two f64 lanes (−0 where Φ is 0: the limit, rather than −∞·0). Not inlined (size). */
-function gelu64_v(x: v128): v128 {
-  const s = f64x2.mul(x, x);
-  let p = normalCdfInner_v(x, s);
-  const inTail = f64x2.ge(s, c64(C64_TAIL_FROM));
-  // The tail only where a lane needs it: |x| < √2 is the common case for activations.
-  if (v128.any_true(inTail)) p = normalCdf_v(x, s, expNegHalf_v(s), p, inTail);
-  return v128.bitselect(c64(C64_NEG_ZERO), f64x2.mul(x, p), f64x2.eq(p, c64(C64_ZERO)));
-}
+// The vector forms come in two parts, so that a loop runs without a data-dependent branch: the inner form for
+// every lane (|x| ≤ √2 is the common case for activations), and the tail form for the lanes with |x| > √2 only,
+// gathered two at a time (see unary.ts). A lane needs the tail form exactly where x² ≥ 2 in f64, i.e. where
+// |x| ≥ GELU_TAIL_FROM32 (√2 is irrational: no float32 squares to exactly 2).
 
-/**
- * dy·gelu′(x) = dy·(Φ(x) + x·φ(x)), φ(x) = e^{−x²/2}/√(2π), in two f64 lanes (x·φ is 0 where Φ is 0 or 1). Not
- * inlined (size).
- */
-function geluGrad64_v(x: v128, dy: v128): v128 {
-  const s = f64x2.mul(x, x);
-  const e = expNegHalf_v(s);
-  let p = normalCdfInner_v(x, s);
-  const inTail = f64x2.ge(s, c64(C64_TAIL_FROM));
-  if (v128.any_true(inTail)) p = normalCdf_v(x, s, e, p, inTail);
-  const xd = v128.andnot(f64x2.mul(x, f64x2.mul(c64(C64_INV_SQRT_2PI), e)), f64x2.ge(s, c64(C64_FAR_FROM)));
-  return f64x2.mul(dy, f64x2.add(p, xd));
-}
+/** The smallest float32 above √2. */
+// @ts-ignore: decorator
+@inline export const GELU_TAIL_FROM32: f32 = 1.4142136573791504;
 
 /** The low and high halves of a float32 vector as two f64x2, f applied to each, and the results as float32. */
 // @ts-ignore: decorator
@@ -718,21 +755,63 @@ function geluGrad64_v(x: v128, dy: v128): v128 {
   return v128.shuffle<i64>(x, x, 1, 0);
 }
 
-/** gelu(x) (erf form) in four f32 lanes, evaluated in f64 and rounded once. */
+/** gelu(x) = x·Φ(x) in two f64 lanes with |x| ≤ √2 (or NaN): Φ > 0.07 there, so no −∞·0 case. */
 // @ts-ignore: decorator
-@inline export function gelu_v(x: v128): v128 {
-  return demote2(gelu64_v(f64x2.promote_low_f32x4(x)), gelu64_v(f64x2.promote_low_f32x4(highHalf(x))));
+@inline function geluInner64_v(x: v128): v128 {
+  return f64x2.mul(x, normalCdfInner_v(x, f64x2.mul(x, x)));
 }
 
-/** dy·gelu′(x) in four f32 lanes, evaluated in f64 and rounded once. */
+/** gelu(x) (erf form) in four f32 lanes with |x| < GELU_TAIL_FROM32 (or NaN), evaluated in f64, rounded once. */
 // @ts-ignore: decorator
-@inline export function geluGrad_v(x: v128, dy: v128): v128 {
-  const lo = geluGrad64_v(f64x2.promote_low_f32x4(x), f64x2.promote_low_f32x4(dy));
-  const hi = geluGrad64_v(f64x2.promote_low_f32x4(highHalf(x)), f64x2.promote_low_f32x4(highHalf(dy)));
+@inline export function geluInner_v(x: v128): v128 {
+  return demote2(geluInner64_v(f64x2.promote_low_f32x4(x)), geluInner64_v(f64x2.promote_low_f32x4(highHalf(x))));
+}
+
+/**
+ * gelu(x) for two float32 x with |x| ≥ GELU_TAIL_FROM32 (±∞ included) in the low lanes of x32, as float32 in the
+ * low lanes of the result (−0 where Φ is 0: the limit, rather than −∞·0).
+ */
+// @ts-ignore: decorator
+@inline export function geluTail_v(x32: v128): v128 {
+  const x = f64x2.promote_low_f32x4(x32);
+  const s = f64x2.mul(x, x);
+  const p = normalCdfTail_v(x, s, expNegHalf_v(s));
+  return f32x4.demote_f64x2_zero(v128.bitselect(c64(C64_NEG_ZERO), f64x2.mul(x, p), f64x2.eq(p, c64(C64_ZERO))));
+}
+
+/**
+ * dy·gelu′(x) = dy·(Φ(x) + x·φ(x)), φ(x) = e^{−x²/2}/√(2π), in two f64 lanes with |x| ≤ √2 (or NaN): Φ(x) + x·φ(x)
+ * = ½ + x·G(x² − 1), one polynomial for both terms.
+ */
+// @ts-ignore: decorator
+@inline function geluGradInner64_v(x: v128, dy: v128): v128 {
+  const g = estrin11_v(POLY_G, f64x2.sub(f64x2.mul(x, x), c64(C64_ONE)));
+  return f64x2.mul(dy, madd64(x, g, c64(C64_HALF)));
+}
+
+/** dy·gelu′(x) in four f32 lanes with |x| < GELU_TAIL_FROM32 (or NaN), evaluated in f64 and rounded once. */
+// @ts-ignore: decorator
+@inline export function geluGradInner_v(x: v128, dy: v128): v128 {
+  const lo = geluGradInner64_v(f64x2.promote_low_f32x4(x), f64x2.promote_low_f32x4(dy));
+  const hi = geluGradInner64_v(f64x2.promote_low_f32x4(highHalf(x)), f64x2.promote_low_f32x4(highHalf(dy)));
   return demote2(lo, hi);
 }
 
-/** gelu(x) (f32), the scalar twin of gelu_v. */
+/**
+ * dy·gelu′(x) for two float32 x with |x| ≥ GELU_TAIL_FROM32 and their dy in the low lanes of x32 and dy32, as
+ * float32 in the low lanes of the result (x·φ is 0 where Φ is 0 or 1).
+ */
+// @ts-ignore: decorator
+@inline export function geluGradTail_v(x32: v128, dy32: v128): v128 {
+  const x = f64x2.promote_low_f32x4(x32);
+  const s = f64x2.mul(x, x);
+  const e = expNegHalf_v(s);
+  const p = normalCdfTail_v(x, s, e);
+  const xd = v128.andnot(f64x2.mul(x, f64x2.mul(c64(C64_INV_SQRT_2PI), e)), f64x2.ge(s, c64(C64_FAR_FROM)));
+  return f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(dy32), f64x2.add(p, xd)));
+}
+
+/** gelu(x) (f32), the scalar twin of geluInner_v and geluTail_v. */
 // @ts-ignore: decorator
 @inline export function gelu_s(x32: f32): f32 {
   const x = <f64>x32;
@@ -741,11 +820,12 @@ function geluGrad64_v(x: v128, dy: v128): v128 {
   return p == 0 ? -0.0 : <f32>(x * p);
 }
 
-/** dy·gelu′(x) (f32), the scalar twin of geluGrad_v. */
+/** dy·gelu′(x) (f32), the scalar twin of geluGradInner_v and geluGradTail_v. */
 // @ts-ignore: decorator
 @inline export function geluGrad_s(x32: f32, dy: f32): f32 {
   const x = <f64>x32;
   const s = x * x;
+  if (s < TAIL_FROM) return <f32>(<f64>dy * (x * estrin11_s(POLY_G, s - 1.0) + 0.5));
   const e = expNegHalf_s(s);
   const xd = s >= FAR_FROM ? 0.0 : x * (INV_SQRT_2PI * e);
   return <f32>(<f64>dy * (normalCdf_s(x, s, e) + xd));

@@ -4,8 +4,8 @@ import {
   NEG, ABS, EXP, LOG, SQRT, SQUARE, RELU, LEAKY_RELU, SIGMOID, TANH, GELU, SOFTPLUS, SIGN, RECIPROCAL, SIN, COS, FLOOR,
 } from './codes';
 import {
-  exp_v, exp_s, expPair_v, expQuad_v, log_v, log_s, sigmoid_v, sigmoid_s, sigmoidPair_v, tanh_v, tanh_s, gelu_v, gelu_s, geluGrad_v, geluGrad_s,
-  softplus64,
+  exp_v, exp_s, expPair_v, expQuad_v, log_v, log_s, sigmoid_v, sigmoid_s, sigmoidPair_v, tanh_v, tanh_s, gelu_s, geluGrad_s,
+  geluInner_v, geluTail_v, geluGradInner_v, geluGradTail_v, GELU_TAIL_FROM32, softplus64,
 } from './math';
 import { loadTail, storeTail } from './tail';
 
@@ -56,13 +56,118 @@ import { loadTail, storeTail } from './tail';
     case LEAKY_RELU: return v128.bitselect(x, f32x4.mul(x, f32x4.splat(alpha)), f32x4.gt(x, zero));
     case SIGMOID: return sigmoid_v(x);
     case TANH: return tanh_v(x);
-    case GELU: return gelu_v(x);
     case SIGN: {
       const s = f32x4.sub(v128.and(f32x4.gt(x, zero), one), v128.and(f32x4.lt(x, zero), one));
       return v128.bitselect(s, x, f32x4.eq(x, x));
     }
     case FLOOR: return f32x4.floor(x);
-    default: return f32x4.div(one, x); // RECIPROCAL (SOFTPLUS, SIN, COS never take the SIMD path)
+    default: return f32x4.div(one, x); // RECIPROCAL (SOFTPLUS, SIN, COS, GELU never come here)
+  }
+}
+
+// ---- gelu ----------------------------------------------------------------------------------------------------
+// Blocks of up to 64 elements, in two passes. The first computes the inner form (math.ts) for every lane without a
+// branch and keeps a bit per lane that needs the tail form; those lanes of out get the input back instead, so the
+// second pass finds it there even when out aliases the input. The second pass walks the set bits two at a time
+// (one f64x2 of two gathered elements) and overwrites them with the tail form. With activations of unit scale
+// about one element in ten is in the tail, unpredictably: a branch per vector on it would mispredict often, and
+// each misprediction throws away the overlap of neighbouring vectors' long polynomial chains. Every element goes
+// through the same IEEE operations as in a single-pass form, so its bits do not depend on its neighbours.
+
+// @ts-ignore: decorator
+@inline const GELU_BLOCK = 64; // one bit per element in a u64
+
+/** The lanes of a float32 vector that need the tail form. */
+// @ts-ignore: decorator
+@inline function geluTailLanes(x: v128): v128 {
+  return f32x4.ge(f32x4.abs(x), f32x4.splat(GELU_TAIL_FROM32));
+}
+
+/** The lowest two set bits of mask as element indices i | j << 8 (j = i when only one is set). */
+// @ts-ignore: decorator
+@inline function nextPair(mask: u64): u64 {
+  const i = ctz(mask);
+  const rest = mask & (mask - 1);
+  const j = select<u64>(ctz(rest), i, rest != 0);
+  return i | (j << 8); // both < 64
+}
+
+// The tail forms, called rather than inlined (size; they run for about one element pair in ten).
+function geluTail(x: v128): v128 {
+  return geluTail_v(x);
+}
+
+function geluGradTail(x: v128, dy: v128): v128 {
+  return geluGradTail_v(x, dy);
+}
+
+// @ts-ignore: decorator
+@inline function geluLoop(x: usize, out: usize, n: i32): void {
+  for (let b = 0; b < n; b += GELU_BLOCK) {
+    const m = min(n - b, GELU_BLOCK);
+    const xb = x + (<usize>b << 2);
+    const ob = out + (<usize>b << 2);
+    let mask: u64 = 0;
+    for (let i = 0; i < m; i += 4) {
+      const o = <usize>i << 2;
+      const k = m - i;
+      const v = k >= 4 ? v128.load(xb + o) : loadTail(xb + o, k);
+      const tail = geluTailLanes(v);
+      mask |= <u64>i32x4.bitmask(tail) << <u64>i;
+      const y = v128.bitselect(v, geluInner_v(v), tail);
+      if (k >= 4) v128.store(ob + o, y);
+      else storeTail(ob + o, y, k);
+    }
+    while (mask != 0) {
+      const ij = nextPair(mask);
+      mask &= mask - 1;
+      mask &= mask - 1;
+      const pi = ob + (<usize>(ij & 63) << 2);
+      const pj = ob + (<usize>(ij >> 8) << 2);
+      const y = geluTail(v128.load32_lane(pj, v128.load32_zero(pi), 1));
+      v128.store32_lane(pi, y, 0);
+      v128.store32_lane(pj, y, 1);
+    }
+  }
+}
+
+/**
+ * As geluLoop. The tail lanes of dx keep dy, or x where dx aliases saved, so both survive the first pass when dx
+ * aliases either input.
+ */
+// @ts-ignore: decorator
+@inline function geluGradLoop(saved: usize, dy: usize, dx: usize, n: i32): void {
+  const keepX = dx == saved;
+  const keepXMask = i32x4.splat(keepX ? -1 : 0);
+  const dySrc = keepX ? dy : dx; // where the second pass finds dy (saved still holds x)
+  for (let b = 0; b < n; b += GELU_BLOCK) {
+    const m = min(n - b, GELU_BLOCK);
+    const o0 = <usize>b << 2;
+    let mask: u64 = 0;
+    for (let i = 0; i < m; i += 4) {
+      const o = o0 + (<usize>i << 2);
+      const k = m - i;
+      const full = k >= 4;
+      const x = full ? v128.load(saved + o) : loadTail(saved + o, k);
+      const d = full ? v128.load(dy + o) : loadTail(dy + o, k);
+      const tail = geluTailLanes(x);
+      mask |= <u64>i32x4.bitmask(tail) << <u64>i;
+      const y = v128.bitselect(v128.bitselect(x, d, keepXMask), geluGradInner_v(x, d), tail);
+      if (full) v128.store(dx + o, y);
+      else storeTail(dx + o, y, k);
+    }
+    while (mask != 0) {
+      const ij = nextPair(mask);
+      mask &= mask - 1;
+      mask &= mask - 1;
+      const oi = o0 + (<usize>(ij & 63) << 2);
+      const oj = o0 + (<usize>(ij >> 8) << 2);
+      const x = v128.load32_lane(saved + oj, v128.load32_zero(saved + oi), 1);
+      const d = v128.load32_lane(dySrc + oj, v128.load32_zero(dySrc + oi), 1);
+      const y = geluGradTail(x, d);
+      v128.store32_lane(dx + oi, y, 0);
+      v128.store32_lane(dx + oj, y, 1);
+    }
   }
 }
 
@@ -70,6 +175,10 @@ import { loadTail, storeTail } from './tail';
 @inline function unaryLoop(op: i32, x: usize, out: usize, n: i32, alpha64: f64): void {
   const alpha = <f32>alpha64;
   let i = 0;
+  if (ASC_FEATURE_SIMD && op == GELU) {
+    geluLoop(x, out, n);
+    return;
+  }
   if (ASC_FEATURE_SIMD && !scalarOnly(op)) {
     // exp, the op most often latency-bound alone: four vectors an iteration (expQuad_v), then pairs
     if (op == EXP) for (; i + 16 <= n; i += 16) expQuad_v(x + (<usize>i << 2), out + (<usize>i << 2));
@@ -153,8 +262,7 @@ export function unary_f32(op: i32, x: usize, out: usize, n: i32, alpha: f64): vo
     case LEAKY_RELU: return v128.bitselect(dy, f32x4.mul(dy, f32x4.splat(alpha)), f32x4.gt(s, zero));
     case SIGMOID: return f32x4.mul(f32x4.mul(dy, s), f32x4.sub(one, s));
     case TANH: return f32x4.mul(dy, f32x4.sub(one, f32x4.mul(s, s)));
-    case GELU: return geluGrad_v(s, dy);
-    default: { // SOFTPLUS
+    default: { // SOFTPLUS (GELU never comes here)
       const bx = f32x4.mul(s, f32x4.splat(alpha));
       const g = f32x4.mul(dy, sigmoid_v(bx));
       return v128.bitselect(dy, g, f32x4.gt(bx, f32x4.splat(20.0)));
@@ -166,6 +274,10 @@ export function unary_f32(op: i32, x: usize, out: usize, n: i32, alpha: f64): vo
 @inline function gradLoop(op: i32, saved: usize, dy: usize, dx: usize, n: i32, alpha64: f64): void {
   const alpha = <f32>alpha64;
   let i = 0;
+  if (ASC_FEATURE_SIMD && op == GELU) {
+    geluGradLoop(saved, dy, dx, n);
+    return;
+  }
   if (ASC_FEATURE_SIMD) {
     for (; i + 8 <= n; i += 8) {
       const o = <usize>i << 2;

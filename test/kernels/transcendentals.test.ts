@@ -148,3 +148,23 @@ describe.each(ROWS)('$op on sizes 0 to 1M and at every position', (row) => {
     }
   });
 });
+
+// gelu and gelu′ first write the inner form of every lane, then the lanes past √2 in a second pass over 64-element
+// blocks, from the input kept in the output: in place (out = x; dx = dy or dx = saved) must give the same bits.
+describe('gelu and gelu′ in place', () => {
+  const n = 1333;
+  const x = MIXED.subarray(5, 5 + n);
+  const r = mulberry32(17);
+  const dy = Float32Array.from({ length: n }, () => 4 * r() - 2);
+  it.each(backends)('$label', ({ backend: b }) => {
+    const f32 = (data?: Float32Array) => (data ? { dtype: 'float32' as const, data } : { dtype: 'float32' as const, size: n });
+    const [, out] = withBufs(b, [f32(x), f32()], ([bx, bo]) => b.unary('gelu', bx!, bo!, n, 0));
+    const [inPlace] = withBufs(b, [f32(x)], ([bx]) => b.unary('gelu', bx!, bx!, n, 0));
+    expect(maxDiff(out as Float32Array, inPlace as Float32Array, x).ulps).toBe(0);
+    const [, , dx] = withBufs(b, [f32(x), f32(dy), f32()], ([bs, bd, bo]) => b.unaryGrad('gelu', bs!, bd!, bo!, n, 0));
+    const [, intoDy] = withBufs(b, [f32(x), f32(dy)], ([bs, bd]) => b.unaryGrad('gelu', bs!, bd!, bd!, n, 0));
+    const [intoSaved] = withBufs(b, [f32(x), f32(dy)], ([bs, bd]) => b.unaryGrad('gelu', bs!, bd!, bs!, n, 0));
+    expect(maxDiff(dx as Float32Array, intoDy as Float32Array, x).ulps, 'dx = dy').toBe(0);
+    expect(maxDiff(dx as Float32Array, intoSaved as Float32Array, x).ulps, 'dx = saved').toBe(0);
+  });
+});
