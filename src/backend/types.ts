@@ -318,8 +318,8 @@ export interface DirectCalls {
   /**
    * A function that runs the call `method(...args)` as the method would, reading `args` when it runs (replay patches
    * them in place), without the checks a replay has made once for all its calls (buffers alive and this backend's)
-   * and without sharing the call between threads; undefined where the method must run (no shortcut for it, workers
-   * to share with, a build that checks every call).
+   * and without sharing the call between threads (with workers, it hands a call the method might share to the
+   * method); undefined where the method must run (no shortcut for it, a build that checks every call).
    */
   direct(method: string, args: readonly unknown[]): (() => unknown) | undefined;
 }

@@ -13,6 +13,7 @@ import {
 } from '../../src/index.js';
 import { observeBackend } from '../../src/backend/observe.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
+import { Scheduler } from '../../src/backend/wasm/schedule.js';
 import type { ThreadPool } from '../../src/backend/wasm/threads.js';
 import { buildCnn } from '../../src/train/model.js';
 import { buildGpt } from '../../src/train/gpt.js';
@@ -410,6 +411,41 @@ describe('compile with threads', () => {
     expect(compiled.counts!.replays).toBe(7);
     expect(run).toHaveBeenCalled();
     vi.restoreAllMocks();
+  });
+
+  it('replays calls too small to share straight from the exports and hands the rest to the methods', async () => {
+    threaded ??= await createWasmBackend({ build: 'simd-threads', threads: 2 });
+    setBackend(threaded);
+    const methods = ['matmul', 'unary', 'unaryGrad', 'reduce', 'crossEntropy', 'crossEntropyGrad'];
+    const prototype = Object.getPrototypeOf(threaded) as Record<string, (...a: unknown[]) => unknown>;
+    const spies = methods.map((m) => vi.spyOn(prototype, m));
+    // 5-12-3 at batch 6: every call is far below what the scheduler shares. Adam: no product fuses with its update.
+    const make = mlp((p) => new optim.Adam(p, { lr: 0.01 }));
+    const counted = (compiled: boolean, steps: number) => {
+      for (const s of spies) s.mockClear();
+      return { ...train(make, compiled, steps), calls: spies.map((s) => s.mock.calls.length) };
+    };
+    try {
+      const eager = counted(false, 6);
+      const once = counted(false, 1);
+      const twice = counted(false, 2);
+      // Two traces (Adam's first step makes its state; the methods' calls of two eager steps), four replays that
+      // call none of these methods.
+      const compiled = counted(true, 6);
+      expect(compiled.losses).toEqual(eager.losses);
+      expect(compiled.state).toEqual(eager.state);
+      expect(compiled.counts).toEqual({ traces: 2, replays: 4 });
+      expect(compiled.calls).toEqual(twice.calls);
+      expect(once.calls[0]).toBeGreaterThan(0);
+      // A scheduler that might share any product: each replayed product goes through the method.
+      vi.spyOn(Scheduler.prototype, 'farTooShort').mockReturnValue(false);
+      const handed = counted(true, 6);
+      expect(handed.losses).toEqual(eager.losses);
+      expect(handed.calls[0]).toBe(6 * once.calls[0]!);
+      expect(handed.calls.slice(1)).toEqual(twice.calls.slice(1));
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });
 

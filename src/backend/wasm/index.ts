@@ -356,11 +356,29 @@ export class WasmBackend implements Backend, DirectCalls {
   /**
    * compile()'s shortcut (see DirectCalls) for the kernels a training step replays most: the export called
    * straight from the recorded arguments. A replay checks its buffers once before its calls (arguments, parameters
-   * and state alive; the rest are its own), so each call skips own() and the scheduler (there are no workers to
-   * share with). Per call of a small model's step that was about a tenth of the step's JavaScript.
+   * and state alive; the rest are its own), so each call skips own() and the scheduler. Per call of a small model's
+   * step that was about a tenth of the step's JavaScript. With workers, a shortcut takes only a call the method
+   * would run alone without timing it (too few elements to cut; a product the scheduler finds far too short to
+   * share) and hands any other to the method; the fused matmulSgd, which the method runs only without workers, has
+   * no shortcut then.
    */
   direct(method: string, args: readonly unknown[]): (() => unknown) | undefined {
-    if (this.build === 'debug' || (this.pool?.size ?? 0) > 0) return undefined;
+    if (this.build === 'debug') return undefined;
+    const scheduler = (this.pool?.size ?? 0) > 0 ? this.scheduler : null;
+    if (scheduler) {
+      const shortcut = this.shortcut(method, args);
+      if (!shortcut) return undefined;
+      const a = args as unknown[];
+      const full = (WasmBackend.prototype as unknown as Record<string, (...v: unknown[]) => unknown>)[method]!;
+      const alone = method === 'matmul' ? () => scheduler.farTooShort('matmul', matmulFlops(a[3] as MatmulPlan))
+        : () => unshareable(method, a);
+      return () => (alone() ? shortcut() : full.apply(this, a));
+    }
+    return this.shortcut(method, args);
+  }
+
+  /** direct()'s call of the export for `method`, whole on this thread, or undefined where there is none. */
+  private shortcut(method: string, args: readonly unknown[]): (() => unknown) | undefined {
     const ex = this.exports;
     const a = args as readonly WasmBuf[];
     const at = (i: number) => (args[i] as WasmBuf | null)?.ptr ?? 0;
@@ -388,6 +406,7 @@ export class WasmBackend implements Backend, DirectCalls {
             +p.transB, p.batch, p.strideA, p.strideB, scratch(p));
         });
       case 'matmulSgd':
+        if ((this.pool?.size ?? 0) > 0) return undefined;
         return kernel('matmul', () => {
           const p = args[3] as MatmulPlan, n = args[6] as number, h = args[7] as SgdParams;
           if (args[5] !== null || h.momentum !== 0 || h.weightDecay !== 0 || n !== p.m * p.n * p.batch) {
@@ -439,7 +458,7 @@ export class WasmBackend implements Backend, DirectCalls {
     const whole = (ws: number) => this.exports.matmul_f32(pa, pb, pc, bias, m, n, k, ta, tb, batch, strideA, strideB, ws);
     // Shared products take the blocked path in every chunk, so only products the whole call runs by it are shared.
     const shareable = k > 0 && batch > 0 && this.exports.matmul_is_blocked(m, n, k, ta, tb) === 1;
-    this.share('matmul', 'matmul_f32_block', 2 * m * n * k * batch, () => (shareable ? this.matmulCuts(pa, pb, pc, bias, p) : []),
+    this.share('matmul', 'matmul_f32_block', matmulFlops(p), () => (shareable ? this.matmulCuts(pa, pb, pc, bias, p) : []),
       whole, { arg: 12, whole: this.exports.matmul_ws_bytes(m, n, k, ta, tb), shape: `matmul ${m} ${n} ${k} ${ta}${tb} ${batch}` });
   }
 
@@ -1178,6 +1197,27 @@ function put(args: readonly number[], ...pairs: [number, number][]): number[] {
 
 // The cuts of each kind of kernel. `args` are the arguments of the whole call; a cut's base is those with its
 // count (and range) arguments zeroed, since a chunk's are start·perStart + length·perCount.
+
+/** A product's cost for the scheduler: its floating-point operations. */
+const matmulFlops = (p: MatmulPlan) => 2 * p.m * p.n * p.k * p.batch;
+
+/**
+ * Whether a call of a method direct() has a shortcut for (other than matmul) is too small for any cut (see
+ * elementCuts, rowCuts, slabCuts), so the method would run it alone, untimed.
+ */
+function unshareable(method: string, a: readonly unknown[]): boolean {
+  const num = (i: number) => a[i] as number;
+  switch (method) {
+    case 'scale': return num(2) < SHARE_MIN_ELEMENTS;
+    case 'unary': return num(3) < SHARE_MIN_ELEMENTS;
+    case 'unaryGrad': return num(4) < SHARE_MIN_ELEMENTS;
+    case 'sgd': return num(3) < SHARE_MIN_ELEMENTS;
+    case 'reduce': return num(3) * num(4) * num(5) < SHARE_MIN_ELEMENTS;
+    case 'crossEntropy': return num(4) * num(5) < SHARE_MIN_ELEMENTS;
+    case 'crossEntropyGrad': return num(6) * num(7) < SHARE_MIN_ELEMENTS;
+    default: return false;
+  }
+}
 
 /**
  * The one cut of a kernel over n elements: pointers (argument indices in `pointers`) advance by 4 bytes per

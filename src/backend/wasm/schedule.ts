@@ -135,15 +135,13 @@ export class Scheduler {
   /**
    * The plan for a call of class `key` costing `cost` units, cut along one of the cuts `cutsOf` makes (none: it
    * cannot be shared, and is not timed). A call far too small to share or to time, once the rate is known, costs
-   * one lookup: its cuts are not made and nothing is allocated.
+   * two lookups: its cuts are not made and nothing is allocated.
    */
   decide(key: string, cost: number, cutsOf: () => readonly Cut[]): Decision {
+    if (this.farTooShort(key, cost)) return ALONE;
     const s = this.state(key);
     const known = s.calls >= LEARN_CALLS && s.msPerUnit !== Infinity;
     const T = cost * s.msPerUnit;
-    // Every estimate exceeds the workers' share of waking up, (p − 1)·W/p ≥ W/2, so a call is shared only when
-    // WORTH·T exceeds that: never below W/4, where calls are not timed either.
-    if (known && T < this.wakeMs / 4) return ALONE;
     const cuts = cutsOf();
     if (cuts.length === 0) return ALONE;
     if (!known) return ALONE_TIMED;
@@ -153,6 +151,17 @@ export class Scheduler {
     if (!this.adaptive) return { plan, timed: false };
     if (this.now() < s.retryAt) return ALONE_TIMED;
     return { plan, timed: true };
+  }
+
+  /**
+   * Whether a call of class `key` costing `cost` units is far too short to share or to time, once the class's rate
+   * is known: decide() then runs it alone and records nothing, so a caller may run it alone without asking.
+   */
+  farTooShort(key: string, cost: number): boolean {
+    const s = this.state(key);
+    // Every estimate exceeds the workers' share of waking up, (p − 1)·W/p ≥ W/2, so a call is shared only when
+    // WORTH·T exceeds that: never below W/4, where calls are not timed either.
+    return s.calls >= LEARN_CALLS && s.msPerUnit !== Infinity && cost * s.msPerUnit < this.wakeMs / 4;
   }
 
   /** A timed call of class `key`: `ms` it took, shared or not. */
