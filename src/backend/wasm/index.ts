@@ -409,7 +409,7 @@ export class WasmBackend implements Backend, DirectCalls {
         if ((this.pool?.size ?? 0) > 0) return undefined;
         return kernel('matmul', () => {
           const p = args[3] as MatmulPlan, n = args[6] as number, h = args[7] as SgdParams;
-          if (args[5] !== null || h.momentum !== 0 || h.weightDecay !== 0 || n !== p.m * p.n * p.batch) {
+          if (!fusesSgd(p, args[5] as Buf | null, n, h)) {
             return WasmBackend.prototype.matmulSgd.apply(this, args as Parameters<WasmBackend['matmulSgd']>);
           }
           const fused = ex.matmul_sgd_f32(a[0]!.ptr, a[1]!.ptr, a[2]!.ptr, p.bias ? (p.bias as WasmBuf).ptr : 0, p.m, p.n,
@@ -466,8 +466,7 @@ export class WasmBackend implements Backend, DirectCalls {
     const { m, k, batch, strideA, strideB } = p;
     // Fused on one thread, for plain SGD (the kernel's epilogue has no momentum or weight decay); otherwise, or
     // when the product does not take the blocked path in one depth block (the kernel says), the two calls.
-    if (momentumBuf === null && h.momentum === 0 && h.weightDecay === 0 && n === m * p.n * batch &&
-      (this.pool?.size ?? 0) === 0) {
+    if (fusesSgd(p, momentumBuf, n, h) && (this.pool?.size ?? 0) === 0) {
       const pa = this.ptr(a, 'matmul'), pb = this.ptr(b, 'matmul'), pc = this.ptr(c, 'matmul'), pw = this.ptr(w, 'sgd');
       const bias = p.bias ? this.ptr(p.bias, 'matmul') : 0;
       const ta = +p.transA, tb = +p.transB;
@@ -1197,6 +1196,13 @@ function put(args: readonly number[], ...pairs: [number, number][]): number[] {
 
 // The cuts of each kind of kernel. `args` are the arguments of the whole call; a cut's base is those with its
 // count (and range) arguments zeroed, since a chunk's are start·perStart + length·perCount.
+
+/**
+ * Whether matmulSgd's update can ride on the product's epilogue: plain SGD (the epilogue has no momentum or weight
+ * decay) over the whole product.
+ */
+const fusesSgd = (p: MatmulPlan, momentumBuf: Buf | null, n: number, h: SgdParams) =>
+  momentumBuf === null && h.momentum === 0 && h.weightDecay === 0 && n === p.m * p.n * p.batch;
 
 /** A product's cost for the scheduler: its floating-point operations. */
 const matmulFlops = (p: MatmulPlan) => 2 * p.m * p.n * p.k * p.batch;

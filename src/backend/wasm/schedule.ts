@@ -98,6 +98,9 @@ export interface Decision {
   timed: boolean;
 }
 
+/** Whether a class's single-thread rate is known (learned from its calls, or seeded). */
+const rateKnown = (s: ClassState) => s.calls >= LEARN_CALLS && s.msPerUnit !== Infinity;
+
 /** The decisions to run a call on one thread, timed or not (shared: never changed). */
 const ALONE: Decision = Object.freeze({ plan: null, timed: false });
 const ALONE_TIMED: Decision = Object.freeze({ plan: null, timed: true });
@@ -135,12 +138,12 @@ export class Scheduler {
   /**
    * The plan for a call of class `key` costing `cost` units, cut along one of the cuts `cutsOf` makes (none: it
    * cannot be shared, and is not timed). A call far too small to share or to time, once the rate is known, costs
-   * two lookups: its cuts are not made and nothing is allocated.
+   * one lookup: its cuts are not made and nothing is allocated.
    */
   decide(key: string, cost: number, cutsOf: () => readonly Cut[]): Decision {
-    if (this.farTooShort(key, cost)) return ALONE;
     const s = this.state(key);
-    const known = s.calls >= LEARN_CALLS && s.msPerUnit !== Infinity;
+    const known = rateKnown(s);
+    if (known && this.tooShort(s, cost)) return ALONE;
     const T = cost * s.msPerUnit;
     const cuts = cutsOf();
     if (cuts.length === 0) return ALONE;
@@ -159,9 +162,15 @@ export class Scheduler {
    */
   farTooShort(key: string, cost: number): boolean {
     const s = this.state(key);
-    // Every estimate exceeds the workers' share of waking up, (p − 1)·W/p ≥ W/2, so a call is shared only when
-    // WORTH·T exceeds that: never below W/4, where calls are not timed either.
-    return s.calls >= LEARN_CALLS && s.msPerUnit !== Infinity && cost * s.msPerUnit < this.wakeMs / 4;
+    return rateKnown(s) && this.tooShort(s, cost);
+  }
+
+  /**
+   * Every estimate exceeds the workers' share of waking up, (p − 1)·W/p ≥ W/2, so a call is shared only when
+   * WORTH·T exceeds that: never below W/4, where calls are not timed either.
+   */
+  private tooShort(s: ClassState, cost: number): boolean {
+    return cost * s.msPerUnit < this.wakeMs / 4;
   }
 
   /** A timed call of class `key`: `ms` it took, shared or not. */
