@@ -349,8 +349,12 @@ function memorySection(cases: CaseResult[], names: string[], group: Group): stri
       'fresh wasm instance.'];
 }
 
-/** Each conv pass (attention case) against the same build's products, timed in the same rounds (the cases' `versus`). */
+/**
+ * Each conv pass (attention case) against the same build's products, or each square product against the build's
+ * multiply-add peak, timed in the same rounds (the cases' `versus`).
+ */
 function versusSection(rep: Report, cases: CaseResult[]): string[] {
+  if (!cases.length) return [];
   const names = rep.env.contenders.filter((n) => cases.some((c) => c.versus?.some((v) => versusShare(c, v, n) !== undefined)));
   if (!names.length) return [];
   const labels = [...new Set(cases.flatMap((c) => c.versus?.map((v) => v.label) ?? []))];
@@ -358,14 +362,16 @@ function versusSection(rep: Report, cases: CaseResult[]): string[] {
     const share = versusShare(c, v, n);
     return share === undefined ? '—' : `${pct(share.ratio)} of ${num(share.value)}`;
   }).join(' · '))]);
+  // A target that covers only some of the cases against its reference names them (its summary).
+  const partial = (label: string) => cases.some((c) => c.versus?.some((v) => v.label === label && v.min === undefined));
   const mins = [...new Set(cases.flatMap((c) => (c.versus ?? []).filter((v) => v.min !== undefined)
-    .map((v) => `≥ ${pct(v.min!)} of ${v.label}${v.who ? ` on ${v.who.join(', ')}` : ''}`)))];
+    .map((v) => `≥ ${pct(v.min!)} of ${v.label}${v.who ? ` on ${v.who.join(', ')}` : ''}${partial(v.label) ? ` (${v.summary})` : ''}`)))];
   const equal = cases[0]!.group === 'conv' ? ' of equal FLOPs' : '';
   return ['', `Each case's figure as a share of ${labels.join(', then of ')}${equal} on the same build, with that ` +
-    `product's figure (target: ${mins.join('; ')}). The products are timed in the case's own rounds: per round and ` +
-    'build, the case and its products are called in turn, one call each (which goes first rotates by round), and the ' +
-    'share is the median over rounds of the ratio of their per-round median latencies (each round\'s ratio is in the JSON, `shares`), the product\'s figure its ' +
-    'best round, as in the other tables. The products\' shapes are in the JSON (`versus`).', '',
+    `reference's figure${mins.length ? ` (target: ${mins.join('; ')})` : ''}. The references are timed in the case's own rounds: per round and ` +
+    'build, the case and its references are called in turn, one call each (which goes first rotates by round), and the ' +
+    'share is the median over rounds of the ratio of their per-round median latencies (each round\'s ratio is in the JSON, `shares`), the reference\'s figure its ' +
+    'best round, as in the other tables. The references\' names are in the JSON (`versus`).', '',
     table(['case', ...names], rows)];
 }
 
@@ -407,7 +413,7 @@ export function markdown(rep: Report): string {
       ...(NOTES[group] ? ['', NOTES[group]] : []));
     parts.push('', `Speed ratios (how many times faster than ${bases.slice(0, -1).join(', than ')} and than ${bases.at(-1)}, from the latencies):`, '',
       table(['case', ...names], cases.map((c) => [c.name, ...names.map((n) => ratioCell(c, n))])));
-    if (group === 'conv' || group === 'attention') parts.push(...versusSection(rep, cases));
+    if (group === 'conv' || group === 'attention' || group === 'matmul') parts.push(...versusSection(rep, cases.filter((c) => c.versus)));
     if (group === 'train' || group === 'cnn') parts.push(...memorySection(cases, names, group));
   }
   if (rep.compile) parts.push(...compileSection(rep.compile));

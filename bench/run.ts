@@ -21,7 +21,7 @@ import { convCases } from './cases/conv.js';
 import { gptCase, gptConfigs } from './cases/gpt.js';
 import { crossEntropyCase, crossEntropyShapes } from './cases/crossEntropy.js';
 import { elementwiseCase, elementwiseOps, elementwiseSizes } from './cases/elementwise.js';
-import { matmulCase, matmulShapes } from './cases/matmul.js';
+import { matmulCases } from './cases/matmul.js';
 import { measureStartup } from './cases/startup.js';
 import { measureTfjs } from './cases/tfjs.js';
 import { measureTfjsConv } from './cases/tfjs-conv.js';
@@ -73,7 +73,7 @@ const timing: TimingOptions = quick
 
 function cases(): Case[] {
   const all: Record<Exclude<Section, 'startup' | 'compile' | 'contention' | 'tfjs' | 'tfjs-conv'>, () => Case[]> = {
-    matmul: () => matmulShapes(quick).map((s) => matmulCase(s, quick)),
+    matmul: () => matmulCases(quick),
     elementwise: () => elementwiseSizes(quick).flatMap((n) => elementwiseOps.map((op) => elementwiseCase(op, n))),
     crossEntropy: () => crossEntropyShapes(quick).map(([n, c]) => crossEntropyCase(n, c)),
     train: () => trainBatches(quick).map((b) => trainCase(b)),
