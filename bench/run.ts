@@ -146,8 +146,8 @@ async function main(): Promise<void> {
         `every round and the median over rounds. A contender whose single call exceeds ${timing.slowCallMs} ms gets ` +
         `${timing.slowRounds} round(s); one whose checked call exceeds ${timing.singleCallMs} ms is timed by that call alone. A threads ` +
         `contender's checked outputs must have the bits of the same build on one thread. The timed functions free what they create (tidy / tf.tidy; checked after every round). ` +
-        `A case shown as a share of a product (conv passes, attention) times that product in its own rounds: on each build the ` +
-        `case and its products are called in turn, one call each (which goes first rotates by round); the share is the median over rounds ` +
+        `A case shown as a share of a product (conv passes, attention) or of the FMA peak (square products) times that reference in its own ` +
+        `rounds: on each build the case and its references are called in turn, one call each (which goes first rotates by round); the share is the median over rounds ` +
         `of the ratio of their per-round median latencies.`,
       durationS: 0,
     },

@@ -33,13 +33,13 @@ export function matmulShapes(quick: boolean): MatmulShape[] {
     ...mlpShapes(64), ...mlpShapes(256)];
 }
 
-/** Sides of the square products compared with the f32x4 multiply-add peak, and the sides the target covers (issue 16). */
+/** Sides of the square products compared with the relaxed build's FMA peak, and the sides the target covers (issue 16). */
 const PEAK_SIDES = [128, 256, 512, 1024];
 const PEAK_TARGET_SIDES = [256, 512, 1024];
 
 /**
- * Every product of the section. The square NN products are also timed against the same build's multiply-add loop
- * (cases/peak.ts), in their own rounds; the target, ≥ 90% of it on the relaxed build, is the issue's at 256³–1024³.
+ * Every product of the section. The square NN products are also timed against the FMA loop of cases/peak.ts on the
+ * relaxed build, in their own rounds; the target, ≥ 90% of it, is the issue's at 256³–1024³.
  */
 export function matmulCases(quick: boolean): Case[] {
   const peak = peakCase();
