@@ -350,8 +350,8 @@ function memorySection(cases: CaseResult[], names: string[], group: Group): stri
 }
 
 /**
- * Each conv pass (attention case) against the same build's products, or each square product against the build's
- * multiply-add peak, timed in the same rounds (the cases' `versus`).
+ * Each conv pass (attention case) against the same build's products, or each square product against the relaxed
+ * build's FMA peak, timed in the same rounds (the cases' `versus`).
  */
 function versusSection(rep: Report, cases: CaseResult[]): string[] {
   if (!cases.length) return [];
