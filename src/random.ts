@@ -67,37 +67,6 @@ export class Generator {
     return out;
   }
 
-  /**
-   * @internal The next n draws as an inverted-dropout mask: 1/(1 − p) (in float32) where the draw is ≥ p·2³², else 0;
-   * the same draws as uint32s(n) and the same state after. Fused into one loop on int32 locals, and the choice is an
-   * index rather than a branch: a draw is kept at random, so a branch per element mispredicted often enough to take
-   * most of the time (the mask of a 64×512 batch: 195 µs as uint32s and a comparison loop, 81 µs so).
-   */
-  dropoutMask(n: number, p: number): Float32Array {
-    tracing.active?.draw();
-    const values = Float32Array.of(0, 1 / (1 - p));
-    const threshold = p * 4294967296;
-    const out = new Float32Array(n);
-    const s = this.s;
-    let s0 = s[0]! | 0, s1 = s[1]! | 0, s2 = s[2]! | 0, s3 = s[3]! | 0;
-    for (let i = 0; i < n; i++) {
-      const x = Math.imul(s1, 5);
-      out[i] = values[+((Math.imul((x << 7) | (x >>> 25), 9) >>> 0) >= threshold)]!;
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-    }
-    s[0] = s0;
-    s[1] = s1;
-    s[2] = s2;
-    s[3] = s3;
-    return out;
-  }
-
   /** Uniform in [0, 1) with 53 random bits. */
   next(): number {
     const hi = this.nextUint32() >>> 5; // 27 bits

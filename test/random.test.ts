@@ -13,27 +13,6 @@ describe('Generator', () => {
     expect(c.nextUint32()).not.toBe(new Generator(5).nextUint32());
   });
 
-  it('dropoutMask() keeps exactly the draws uint32s() would give at or above p·2³², and leaves the same state', () => {
-    for (const p of [0.1, 0.25, 0.5, 0.9, 1 / 3]) {
-      for (const n of [0, 1, 7, 1000]) {
-        const a = new Generator(11), b = new Generator(11);
-        a.uniform(3); // a state that is not just seeded
-        b.uniform(3);
-        const mask = a.dropoutMask(n, p);
-        const draws = b.uint32s(n);
-        const scale = Math.fround(1 / (1 - p));
-        expect(mask).toBeInstanceOf(Float32Array);
-        expect(Array.from(mask)).toEqual(Array.from(draws, (u) => (u >= p * 2 ** 32 ? scale : 0)));
-        expect(a.getState()).toEqual(b.getState());
-      }
-    }
-    // Both outcomes occur, in about the proportions p asks for.
-    const m = new Generator(3).dropoutMask(10000, 0.25);
-    const zeros = m.filter((v) => v === 0).length;
-    expect(zeros).toBeGreaterThan(2300);
-    expect(zeros).toBeLessThan(2700);
-  });
-
   it('saves and restores its state', () => {
     const g = new Generator(1);
     g.normal(7);

@@ -27,13 +27,27 @@ export class Dropout extends Module {
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
     // Replay writes a new mask where the traced step wrote its own (fromValues' one write).
-    const mask = replayed(() => fromValues(this.generator.dropoutMask(x.size, this.p), x.shape, { dtype: x.dtype, backend: x.backend }),
-      ([write]) => { write!.args[1] = this.generator.dropoutMask(x.size, this.p); });
+    const mask = replayed(() => fromValues(this.maskValues(x.size), x.shape, { dtype: x.dtype, backend: x.backend }),
+      ([write]) => { write!.args[1] = this.maskValues(x.size); });
     try {
       return mul(x, mask);
     } finally {
       mask.dispose();
     }
+  }
+
+  /**
+   * The next n values of the mask: one 32-bit draw per element, kept (as 1/(1 − p)) when u ≥ p·2³², else 0. The
+   * choice is an index, not a branch: which elements are kept is random, so a branch mispredicted often enough to
+   * take most of the time (a 64×512 mask: 170 µs of CPU with the branch, 101 µs without, 42 of them the draws).
+   */
+  private maskValues(n: number): Float32Array {
+    const values = Float32Array.of(0, 1 / (1 - this.p));
+    const threshold = this.p * 4294967296;
+    const u = this.generator.uint32s(n);
+    const m = new Float32Array(n);
+    for (let i = 0; i < n; i++) m[i] = values[+(u[i]! >= threshold)]!;
+    return m;
   }
 
   protected override extraRepr(): string {
